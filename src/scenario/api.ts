@@ -1,0 +1,50 @@
+/** The public scenario API: the only module (with `src/xmpp/index.ts`) that scenarios import. */
+import type { NodeSettings } from "../config/schema.js";
+import type { VariableDecls, VariableValues } from "../config/variables.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+
+export { defineVariables } from "../config/variables.js";
+export type { VariableDecl, VariableDecls, VariableValues } from "../config/variables.js";
+export type { Metrics } from "../metrics/metrics.js";
+export type { Logger } from "../log.js";
+export type { NodeSettings } from "../config/schema.js";
+
+/** What `init` receives: once per node, before any user starts. */
+export interface InitContext<V = Record<string, unknown>> {
+  readonly scenario: string;
+  readonly nodeName: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly vars: V;
+  readonly settings: Readonly<NodeSettings>;
+}
+
+/** What each virtual user's `start` receives. */
+export interface UserContext<V = Record<string, unknown>> {
+  readonly id: number;
+  /** Aborted when the user is removed with force; pass it to anything that waits. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** The scenario's variables, live: updatable ones change during the run. */
+  readonly vars: V;
+  /** The run's node settings (xmpp_servers, templates, ...). */
+  readonly settings: Readonly<NodeSettings>;
+  /** True once the user was asked to stop (graceful or forced removal). */
+  readonly stopping: boolean;
+  /** Names the step the user is in; reported with a crash (default "start"). */
+  phase: string;
+  /** Waits `ms`; rejects with UserAbortedError when the user is removed with force. */
+  sleep(ms: number): Promise<void>;
+  /** Resolves when the user is asked to stop: what a user that only holds a connection waits on. */
+  stopped(): Promise<void>;
+}
+
+/** The shape of a scenario module. */
+export interface ScenarioModule<S = unknown, V extends VariableDecls = VariableDecls> {
+  variables?: V;
+  init?: (ctx: InitContext<VariableValues<V>>) => Promise<S> | S;
+  start: (id: number, state: S, ctx: UserContext<VariableValues<V>>) => Promise<void> | void;
+  terminate?: (state: S) => Promise<void> | void;
+}

@@ -1,0 +1,70 @@
+/** Finds and imports scenario modules by name (from the scenarios directory) or by path, and checks their shape. */
+import { existsSync, readdirSync } from "node:fs";
+import { basename, extname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { checkDeclarations, type VariableDecls } from "../config/variables.js";
+import { ScenarioError, errorMessage } from "../errors.js";
+import type { ScenarioModule } from "./api.js";
+
+const EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
+
+/** A scenario ready to run. */
+export interface LoadedScenario {
+  name: string;
+  file: string;
+  module: ScenarioModule;
+  variables: VariableDecls;
+}
+
+/** Names of the scenarios in a directory (files without a leading underscore). */
+export function listScenarios(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => EXTENSIONS.includes(extname(f)) && !f.startsWith("_") && !f.endsWith(".d.ts"))
+    .map((f) => basename(f, extname(f)))
+    .sort();
+}
+
+/** Resolves a scenario reference to a file: a name looked up in `dir`, or a path. */
+export function resolveScenarioFile(ref: string, dir: string): string {
+  const looksLikePath = ref.includes("/") || EXTENSIONS.includes(extname(ref));
+  if (looksLikePath) {
+    const p = isAbsolute(ref) ? ref : resolve(ref);
+    if (existsSync(p)) return p;
+    throw new ScenarioError("SCENARIO_NOT_FOUND", `scenario file ${ref} does not exist`, "check the path");
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(ref)) {
+    throw new ScenarioError("SCENARIO_NOT_FOUND", `'${ref}' is not a scenario name`, `available: ${listScenarios(dir).join(", ") || "none"}`);
+  }
+  for (const ext of EXTENSIONS) {
+    const p = resolve(dir, ref + ext);
+    if (existsSync(p)) return p;
+  }
+  throw new ScenarioError(
+    "SCENARIO_NOT_FOUND",
+    `unknown scenario '${ref}' (looked in ${dir})`,
+    `available scenarios: ${listScenarios(dir).join(", ") || "none"}; or give a path to a .ts file`,
+  );
+}
+
+/** Imports a scenario and checks it exports `start` and well-formed `variables`. */
+export async function loadScenario(ref: string, dir: string): Promise<LoadedScenario> {
+  const file = resolveScenarioFile(ref, dir);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new ScenarioError("SCENARIO_INVALID", `cannot load scenario ${file}: ${errorMessage(e)}`, "fix the error in the scenario file", { cause: e });
+  }
+  if (typeof mod.start !== "function") {
+    throw new ScenarioError("SCENARIO_INVALID", `scenario ${file} does not export a start function`, "add `export async function start(id, state, ctx) { ... }`");
+  }
+  for (const cb of ["init", "terminate"] as const) {
+    if (mod[cb] !== undefined && typeof mod[cb] !== "function") {
+      throw new ScenarioError("SCENARIO_INVALID", `scenario ${file}: export '${cb}' is not a function`, `export it as a function or remove it`);
+    }
+  }
+  const variables = checkDeclarations(mod.variables, file);
+  const name = basename(file, extname(file));
+  return { name, file, module: mod as unknown as ScenarioModule, variables };
+}

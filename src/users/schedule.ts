@@ -1,0 +1,98 @@
+/** Start plans: which user IDs start when, computed from absolute time so no drift accumulates. */
+
+/** A compact set of IDs dealt to this node: `from + offset, from + offset + step, ... <= to`. */
+export interface IdRange {
+  from: number;
+  to: number;
+  /** Distance between two IDs of this node (the number of workers; 1 locally). */
+  step: number;
+  /** Index of this node among the workers (0 locally). */
+  offset: number;
+}
+
+/** When to start a range: user `id` starts at `t0Ms + (id - baseId) * interarrivalMs`. */
+export interface RangePlan extends IdRange {
+  t0Ms: number;
+  baseId: number;
+  interarrivalMs: number;
+}
+
+/** A lazily walked start plan: the pool asks for the next due ID, never holding one object per waiting user. */
+export interface StartCursor {
+  /** The next ID, or undefined when the plan is used up. */
+  readonly id: number | undefined;
+  /** When the next ID is due (epoch ms). */
+  readonly atMs: number;
+  /** How many IDs are still to start. */
+  readonly remaining: number;
+  /** When the last ID of the plan is due (epoch ms). */
+  readonly lastAtMs: number;
+  advance(): void;
+  /** Drops every remaining ID (the plan is cancelled); returns how many were dropped. */
+  cancel(): number;
+}
+
+/** Walks a range plan. */
+export class RangeCursor implements StartCursor {
+  private next: number;
+  constructor(private readonly p: RangePlan) {
+    this.next = p.from + p.offset;
+  }
+  get id(): number | undefined {
+    return this.next <= this.p.to ? this.next : undefined;
+  }
+  get atMs(): number {
+    return this.p.t0Ms + (this.next - this.p.baseId) * this.p.interarrivalMs;
+  }
+  get remaining(): number {
+    return this.next > this.p.to ? 0 : Math.floor((this.p.to - this.next) / this.p.step) + 1;
+  }
+  get lastAtMs(): number {
+    const first = this.p.from + this.p.offset;
+    const last = this.p.to - ((this.p.to - first) % this.p.step);
+    return this.p.t0Ms + (last - this.p.baseId) * this.p.interarrivalMs;
+  }
+  advance(): void {
+    this.next += this.p.step;
+  }
+  cancel(): number {
+    const n = this.remaining;
+    this.next = this.p.to + 1;
+    return n;
+  }
+}
+
+/** Walks an explicit ID list (users re-dealt after a node loss), one every `interarrivalMs` from `t0Ms`. */
+export class ListCursor implements StartCursor {
+  private i = 0;
+  constructor(
+    private readonly ids: readonly number[],
+    private readonly t0Ms: number,
+    private readonly interarrivalMs: number,
+  ) {}
+  get id(): number | undefined {
+    return this.ids[this.i];
+  }
+  get atMs(): number {
+    return this.t0Ms + this.i * this.interarrivalMs;
+  }
+  get remaining(): number {
+    return this.ids.length - this.i;
+  }
+  get lastAtMs(): number {
+    return this.t0Ms + (this.ids.length - 1) * this.interarrivalMs;
+  }
+  advance(): void {
+    this.i++;
+  }
+  cancel(): number {
+    const n = this.remaining;
+    this.i = this.ids.length;
+    return n;
+  }
+}
+
+/** Epoch milliseconds with sub-millisecond resolution, monotonic within the process. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

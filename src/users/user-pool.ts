@@ -1,0 +1,302 @@
+/** UserPool: starts users on their planned instants, counts them, removes the highest IDs, and reports crashes. */
+import type { NodeSettings } from "../config/schema.js";
+import { AmocError, errorMessage } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { ScenarioModule } from "../scenario/api.js";
+import type { Telemetry, UserEndReason } from "../telemetry.js";
+import { nowMs, type StartCursor } from "./schedule.js";
+import { GONE, UserActor, type ActorHost } from "./user-actor.js";
+
+/** Forced removal drops a user this long after aborting it, whether or not `start` returned. */
+export const FORCE_GRACE_MS = 2000;
+/** Distinct error kinds kept for the summary; the rest are counted under one "other errors" entry. */
+const MAX_ERROR_KINDS = 50;
+/** How long one scheduler pass may start users before yielding to the event loop. */
+const TICK_BUDGET_MS = 20;
+
+/** User counts of a pool. `started = running + finished + crashed + removed`. */
+export interface UserCounts {
+  running: number;
+  started: number;
+  finished: number;
+  crashed: number;
+  removed: number;
+  /** Planned but not yet started. */
+  pending: number;
+}
+
+/** One kind of crash, with how often it happened. */
+export interface ErrorSummary {
+  phase: string;
+  message: string;
+  count: number;
+}
+
+/** What a pool runs and how. */
+export interface PoolOptions {
+  scenario: ScenarioModule;
+  state: unknown;
+  vars: Record<string, unknown>;
+  settings: NodeSettings;
+  telemetry: Telemetry;
+  metrics: Metrics;
+  log: Logger;
+  forceGraceMs?: number;
+}
+
+/** The users of one run on one node. */
+export class UserPool implements ActorHost {
+  readonly start: ActorHost["start"];
+  readonly state: unknown;
+  readonly vars: Record<string, unknown>;
+  readonly settings: NodeSettings;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  private readonly telemetry: Telemetry;
+  private readonly forceGraceMs: number;
+
+  private readonly running = new Map<number, UserActor>();
+  private readonly cursors: StartCursor[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private started = 0;
+  private finished = 0;
+  private crashed = 0;
+  private removed = 0;
+  private readonly errors = new Map<string, ErrorSummary>();
+  private idleWaiters: Array<() => void> = [];
+  private readonly graceTimers = new Set<NodeJS.Timeout>();
+
+  constructor(o: PoolOptions) {
+    this.start = o.scenario.start as ActorHost["start"];
+    this.state = o.state;
+    this.vars = o.vars;
+    this.settings = o.settings;
+    this.telemetry = o.telemetry;
+    this.metrics = o.metrics;
+    this.log = o.log;
+    this.forceGraceMs = o.forceGraceMs ?? FORCE_GRACE_MS;
+  }
+
+  repeatNum(): number {
+    return this.settings.repeat_num;
+  }
+  repeatIntervalMs(): number {
+    return this.settings.repeat_interval;
+  }
+
+  /** Adds a start plan; its users start on their instants, in ID order. */
+  schedule(cursor: StartCursor): void {
+    if (cursor.remaining === 0) return;
+    this.cursors.push(cursor);
+    this.arm(0);
+  }
+
+  /** Instant the last planned user starts at, or undefined when nothing is pending. */
+  lastPlannedAtMs(): number | undefined {
+    let last: number | undefined;
+    for (const c of this.cursors) if (c.remaining > 0) last = Math.max(last ?? -Infinity, c.lastAtMs);
+    return last;
+  }
+
+  private arm(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (delayMs <= 0) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.tick();
+      });
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.tick();
+      }, delayMs);
+    }
+  }
+
+  /** Starts every due user, yielding when the pass exceeds its budget, then sleeps until the next is due. */
+  private tick(): void {
+    const passStart = nowMs();
+    let now = passStart;
+    let n = 0;
+    for (;;) {
+      let best: StartCursor | undefined;
+      for (const c of this.cursors) if (c.id !== undefined && (!best || c.atMs < best.atMs)) best = c;
+      if (!best) {
+        this.cursors.length = 0;
+        this.checkIdle();
+        return;
+      }
+      if (best.atMs > now) {
+        now = nowMs();
+        if (best.atMs > now) {
+          this.arm(Math.max(1, Math.floor(best.atMs - now)));
+          return;
+        }
+      }
+      const id = best.id as number;
+      const at = best.atMs;
+      best.advance();
+      this.startUser(id, at);
+      if ((++n & 1023) === 0) {
+        now = nowMs();
+        if (now - passStart > TICK_BUDGET_MS) {
+          this.arm(0);
+          return;
+        }
+      }
+    }
+  }
+
+  private startUser(id: number, atMs: number): void {
+    if (this.running.has(id)) {
+      this.log.warn({ msg: "user_already_running", user: id });
+      return;
+    }
+    const actor = new UserActor(id, this);
+    this.running.set(id, actor);
+    this.started++;
+    if (this.telemetry.has("user.started")) this.telemetry.emit("user.started", { id, lagMs: nowMs() - atMs });
+    void actor.run();
+  }
+
+  /** Called by an actor when it ends. */
+  ended(actor: UserActor, reason: UserEndReason, error?: unknown): void {
+    if (actor.flags & GONE) return; // already dropped after the forced grace period
+    actor.flags |= GONE;
+    this.running.delete(actor.id);
+    if (reason === "crashed") this.recordCrash(actor, error);
+    else if (reason === "removed") this.removed++;
+    else this.finished++;
+    this.telemetry.emit("user.stopped", { id: actor.id, reason });
+    this.checkIdle();
+  }
+
+  private recordCrash(actor: UserActor, error: unknown): void {
+    this.crashed++;
+    const phase = error instanceof AmocError && "phase" in error && typeof error.phase === "string" ? error.phase : actor.phase;
+    const message = errorMessage(error);
+    const key = `${phase}\u0000${message}`;
+    let e = this.errors.get(key);
+    if (!e) {
+      if (this.errors.size >= MAX_ERROR_KINDS) {
+        e = this.errors.get("other") ?? { phase: "*", message: "other errors", count: 0 };
+        this.errors.set("other", e);
+      } else {
+        e = { phase, message, count: 0 };
+        this.errors.set(key, e);
+        // the first of each kind at warn, the rest at debug: nothing per user above debug
+        this.log.warn({ msg: "user_crashed", user: actor.id, phase, err: message });
+      }
+    } else this.log.debug({ msg: "user_crashed", user: actor.id, phase, err: message });
+    e.count++;
+    this.telemetry.emit("user.crashed", { id: actor.id, phase, message });
+  }
+
+  /** Removes the `n` highest running IDs not already stopping; returns how many were selected. */
+  remove(n: number, force: boolean): number {
+    if (n <= 0) return 0;
+    const ids = new Float64Array(this.running.size);
+    let k = 0;
+    for (const a of this.running.values()) if (!a.stopping || (force && !a.forced)) ids[k++] = a.id;
+    const sorted = ids.subarray(0, k).sort();
+    const chosen: number[] = [];
+    for (let i = k - 1; i >= 0 && chosen.length < n; i--) chosen.push(sorted[i] as number);
+    return this.removeIds(chosen, force);
+  }
+
+  /** Removes the given IDs (those not running are skipped); returns how many were selected. */
+  removeIds(ids: Iterable<number>, force: boolean): number {
+    const forced: UserActor[] = [];
+    let count = 0;
+    for (const id of ids) {
+      const a = this.running.get(id);
+      if (!a) continue;
+      count++;
+      if (force) {
+        a.abort();
+        forced.push(a);
+      } else a.requestStop();
+    }
+    if (forced.length) {
+      // one timer per call, not per user
+      const t = setTimeout(() => {
+        this.graceTimers.delete(t);
+        for (const a of forced) this.ended(a, "removed");
+      }, this.forceGraceMs);
+      this.graceTimers.add(t);
+    }
+    return count;
+  }
+
+  /** Cancels every pending start; returns how many were cancelled. */
+  cancelPending(): number {
+    let n = 0;
+    for (const c of this.cursors) n += c.cancel();
+    this.cursors.length = 0;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
+    this.checkIdle();
+    return n;
+  }
+
+  /** Cancels pending starts and force-removes everyone; resolves when no user is left (at most the grace period). */
+  async stopAll(): Promise<void> {
+    this.cancelPending();
+    this.removeIds([...this.running.keys()], true);
+    await this.whenIdle();
+  }
+
+  /** Resolves when nothing is pending and nobody runs. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  isIdle(): boolean {
+    return this.running.size === 0 && this.pendingCount() === 0;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  pendingCount(): number {
+    let n = 0;
+    for (const c of this.cursors) n += c.remaining;
+    return n;
+  }
+
+  /** The running IDs, ascending. */
+  runningIds(): number[] {
+    return Array.from(this.running.keys()).sort((a, b) => a - b);
+  }
+
+  counts(): UserCounts {
+    return {
+      running: this.running.size,
+      started: this.started,
+      finished: this.finished,
+      crashed: this.crashed,
+      removed: this.removed,
+      pending: this.pendingCount(),
+    };
+  }
+
+  errorSummary(): ErrorSummary[] {
+    return [...this.errors.values()].sort((a, b) => b.count - a.count);
+  }
+
+  /** Releases timers; used when a pool is discarded. */
+  dispose(): void {
+    this.cancelPending();
+    for (const t of this.graceTimers) clearTimeout(t);
+    this.graceTimers.clear();
+  }
+}
