@@ -1,0 +1,59 @@
+# amoc-ts: every command a user or CI types. `make test` works on a fresh Debian clone: it installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.package-lock.json
+SERVERS ?= all
+
+.PHONY: help setup deps apt demo test typecheck lint unit integration bench servers-up servers-down servers-status clean
+
+help:
+	@echo "make demo          install everything, start Prosody, run a scenario, print the summary"
+	@echo "make test          typecheck, lint, unit and integration tests (starts and stops its own servers)"
+	@echo "make bench         benchmarks; figures are recorded in docs/benchmarks.md"
+	@echo "make servers-up    start the local servers (SERVERS=prosody|ejabberd|nats|graphite|all)"
+	@echo "make servers-down  stop them"
+
+# npm ci only when the lock file changed since the last install
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --prefer-offline
+	@touch $(NPM_STAMP)
+
+deps: $(NPM_STAMP)
+
+apt:
+	bash scripts/install-deps.sh
+
+setup: deps apt
+
+typecheck: deps
+	npx tsc --noEmit
+
+lint: deps
+	npm run --silent lint
+
+unit: deps
+	npx vitest run test/unit
+
+integration: setup
+	npx vitest run test/integration
+
+test: setup typecheck lint
+	npx vitest run
+
+demo: setup
+	bash scripts/demo.sh
+
+bench: setup
+	bash bench/run-all.sh
+
+servers-up: setup
+	bash scripts/servers.sh up $(SERVERS)
+
+servers-down:
+	bash scripts/servers.sh down $(SERVERS)
+
+servers-status:
+	bash scripts/servers.sh status $(SERVERS)
+
+clean: servers-down
+	rm -rf .run

@@ -1,0 +1,69 @@
+/**
+ * Enforces DESIGN.md section 5: dependencies point one way, and each outside system has one adapter.
+ * Fails with the offending file, import and rule.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const SRC = join(ROOT, "src");
+
+/** Which src folders each src folder may import (besides itself and the root files listed in BASE). */
+const ALLOWED: Record<string, string[]> = {
+  config: [],
+  metrics: ["config"],
+  scenario: ["config", "metrics"],
+  users: ["scenario", "config", "metrics"],
+  controller: ["users", "scenario", "config", "metrics"],
+  xmpp: ["metrics", "config"],
+  cluster: ["controller", "users", "scenario", "config", "metrics"],
+  api: ["cluster", "controller", "users", "scenario", "config", "metrics", "xmpp"],
+};
+/** Root files importable from anywhere below: they import nothing above. */
+const BASE = ["errors.ts", "log.ts", "telemetry.ts"];
+/** Outside packages and the only place allowed to import them. */
+const ADAPTERS: Array<[RegExp, RegExp, string]> = [
+  [/^@xmpp\//, /^src\/xmpp\//, "only src/xmpp/ imports @xmpp/*"],
+  [/^hot-shots$/, /^src\/metrics\/statsd\.ts$/, "only src/metrics/statsd.ts imports hot-shots"],
+  [/^@nats-io\//, /^src\/cluster\/nats-[\w-]+\.ts$/, "only src/cluster/nats-*.ts import @nats-io/*"],
+];
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+const problems: string[] = [];
+const files = [...walk(SRC), ...walk(join(ROOT, "scenarios"))];
+for (const file of files) {
+  const rel = relative(ROOT, file);
+  const text = readFileSync(file, "utf8");
+  for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']/gm)) {
+    const spec = m[1] as string;
+    for (const [pkg, where, rule] of ADAPTERS) if (pkg.test(spec) && !where.test(rel)) problems.push(`${rel}: imports ${spec}: ${rule}`);
+    if (!spec.startsWith(".")) continue;
+    const target = relative(ROOT, join(file, "..", spec)).replace(/\.js$/, ".ts");
+    if (rel.startsWith("scenarios/")) {
+      if (target.startsWith("src/") && !["src/scenario/api.ts", "src/xmpp/index.ts"].includes(target)) problems.push(`${rel}: imports ${target}: scenarios import only src/scenario/api.ts and src/xmpp/index.ts`);
+      continue;
+    }
+    const from = rel.split("/")[1] as string;
+    const to = target.split("/");
+    if (to[0] !== "src") continue;
+    if (to.length === 2) {
+      // a root file of src: the base files are free; cli.ts and main.ts are the composition root, imported by nobody below
+      if (!BASE.includes(to[1] as string) && !rel.startsWith("src/cli.ts") && !rel.startsWith("src/main.ts") && from !== "api") problems.push(`${rel}: imports ${target}: only the composition root and api/ may import it`);
+      continue;
+    }
+    const toDir = to[1] as string;
+    if (rel.split("/").length === 2 || toDir === from) continue; // root files (cli, main) import everything
+    if (!(ALLOWED[from] ?? []).includes(toDir)) problems.push(`${rel}: imports ${target}: ${from}/ may not import ${toDir}/ (DESIGN.md section 5)`);
+  }
+}
+if (problems.length) {
+  console.error(`import rules broken:\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
+console.log(`import rules: ${files.length} files ok`);

@@ -1,0 +1,31 @@
+/** Runs `bin/amoc` as a real child process, with a hard timeout. */
+import { spawn } from "node:child_process";
+
+export const AMOC = new URL("../../bin/amoc", import.meta.url).pathname;
+
+export interface ProcResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/amoc args...`, feeding `input` on stdin; kills it after `timeoutMs`. */
+export function amoc(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<ProcResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(AMOC, args, { env: { ...process.env, AMOC_LOG_LEVEL: "warn", ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`bin/amoc ${args.join(" ")} did not exit within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}

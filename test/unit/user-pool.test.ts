@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/log.js";
+import { TelemetryMetrics } from "../../src/metrics/metrics.js";
+import { loadNodeSettings } from "../../src/config/load.js";
+import type { UserContext } from "../../src/scenario/api.js";
+import { Telemetry } from "../../src/telemetry.js";
+import { RangeCursor, nowMs } from "../../src/users/schedule.js";
+import { UserPool } from "../../src/users/user-pool.js";
+import { until } from "../helpers/node.js";
+
+function pool(start: (id: number, s: unknown, ctx: UserContext) => Promise<void>, env: NodeJS.ProcessEnv = {}, forceGraceMs = 2000) {
+  const telemetry = new Telemetry();
+  const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1", ...env } });
+  const p = new UserPool({ scenario: { start }, state: undefined, vars: {}, settings, telemetry, metrics: new TelemetryMetrics(telemetry), log: silentLogger(), forceGraceMs });
+  return { p, telemetry };
+}
+
+const plan = (from: number, to: number, ia: number, step = 1, offset = 0) => new RangeCursor({ from, to, step, offset, t0Ms: nowMs(), baseId: from, interarrivalMs: ia });
+
+describe("UserPool", () => {
+  it("starts users in ID order on their planned instants", async () => {
+    const order: number[] = [];
+    const lags: number[] = [];
+    const { p, telemetry } = pool(async (id) => void order.push(id));
+    telemetry.on("user.started", (e) => lags.push(e.lagMs));
+    const t0 = Date.now();
+    p.schedule(plan(1, 20, 5));
+    await p.whenIdle();
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // the 20th user is due 95 ms after the first: nobody starts early
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
+    expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+    expect(p.counts()).toMatchObject({ started: 20, finished: 20, running: 0, pending: 0 });
+  });
+
+  it("deals a compact range: step and offset select every k-th ID", async () => {
+    const ids: number[] = [];
+    const { p } = pool(async (id) => void ids.push(id));
+    p.schedule(plan(1, 10, 0, 3, 1));
+    await p.whenIdle();
+    expect(ids).toEqual([2, 5, 8]);
+  });
+
+  it("repeats start repeat_num times with repeat_interval between", async () => {
+    const runs: number[] = [];
+    const { p } = pool(async () => void runs.push(Date.now()), { AMOC_REPEAT_NUM: "3", AMOC_REPEAT_INTERVAL: "30" });
+    p.schedule(plan(1, 1, 0));
+    await p.whenIdle();
+    expect(runs).toHaveLength(3);
+    expect((runs[2] as number) - (runs[0] as number)).toBeGreaterThanOrEqual(55);
+    expect(p.counts().finished).toBe(1);
+  });
+
+  it("remove picks the highest running ids, gracefully letting start finish", async () => {
+    const finishedRuns: number[] = [];
+    const { p } = pool(
+      async (id, _s, ctx) => {
+        await ctx.stopped();
+        finishedRuns.push(id);
+      },
+      { AMOC_REPEAT_NUM: "infinity" },
+    );
+    p.schedule(plan(1, 10, 0));
+    await until(() => p.counts().running === 10);
+    expect(p.remove(3, false)).toBe(3);
+    await until(() => p.counts().running === 7);
+    expect(finishedRuns.sort((a, b) => a - b)).toEqual([8, 9, 10]);
+    expect(p.runningIds()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(p.counts().removed).toBe(3);
+    // asking for more than are running removes all and says how many
+    expect(p.remove(100, false)).toBe(7);
+    await p.whenIdle();
+  });
+
+  it("forced removal aborts the signal and drops a user that ignores it after the grace period", async () => {
+    let aborted = 0;
+    const { p } = pool(
+      async (_id, _s, ctx) => {
+        ctx.signal.addEventListener("abort", () => aborted++);
+        await new Promise(() => {}); // ignores everything
+      },
+      {},
+      100,
+    );
+    p.schedule(plan(1, 4, 0));
+    await until(() => p.counts().running === 4);
+    expect(p.remove(2, true)).toBe(2);
+    expect(aborted).toBe(2);
+    expect(p.counts().running).toBe(4);
+    await until(() => p.counts().running === 2, 2000);
+    expect(p.runningIds()).toEqual([1, 2]);
+    expect(p.counts().removed).toBe(2);
+    p.dispose();
+  });
+
+  it("ctx.sleep rejects on forced removal so start unwinds at once", async () => {
+    const { p } = pool(async (_id, _s, ctx) => ctx.sleep(60_000));
+    p.schedule(plan(1, 3, 0));
+    await until(() => p.counts().running === 3);
+    p.remove(3, true);
+    await until(() => p.counts().running === 0, 500);
+    expect(p.counts()).toMatchObject({ removed: 3, crashed: 0 });
+  });
+
+  it("counts a throw from start with its phase and message and never stops the other users", async () => {
+    const { p } = pool(async (id, _s, ctx) => {
+      ctx.phase = "login";
+      if (id % 2) throw new Error("bad password");
+    });
+    p.schedule(plan(1, 10, 0));
+    await p.whenIdle();
+    expect(p.counts()).toMatchObject({ started: 10, crashed: 5, finished: 5 });
+    expect(p.errorSummary()).toEqual([{ phase: "login", message: "bad password", count: 5 }]);
+  });
+
+  it("stopAll cancels pending starts and removes the running users", async () => {
+    const { p } = pool(async (_id, _s, ctx) => ctx.stopped(), { AMOC_REPEAT_NUM: "infinity" });
+    p.schedule(plan(1, 1000, 50));
+    await until(() => p.counts().running >= 1);
+    await p.stopAll();
+    expect(p.counts().running).toBe(0);
+    expect(p.counts().pending).toBe(0);
+    expect(p.counts().started).toBeLessThan(1000);
+  });
+});
