@@ -1,9 +1,10 @@
 /**
  * idle: a user that holds its place until it is removed or stopped, doing nothing. Used to measure what an
- * idle user costs (memory per user, start rate) and to test removal.
+ * idle user costs (memory per user, start rate) and to test removal. `start` returns the stop promise directly
+ * instead of being `async`: an async function would keep its own generator alive per user (~0.4 KB).
  */
 import type { UserContext } from "../src/scenario/api.js";
 
-export async function start(_id: number, _state: unknown, ctx: UserContext): Promise<void> {
-  await ctx.stopped();
+export function start(_id: number, _state: unknown, ctx: UserContext): Promise<void> {
+  return ctx.stopped();
 }

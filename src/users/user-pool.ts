@@ -159,7 +159,7 @@ export class UserPool implements ActorHost {
     this.running.set(id, actor);
     this.started++;
     if (this.telemetry.has("user.started")) this.telemetry.emit("user.started", { id, lagMs: nowMs() - atMs });
-    void actor.run();
+    actor.run();
   }
 
   /** Called by an actor when it ends. */

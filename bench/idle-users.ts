@@ -1,0 +1,47 @@
+/**
+ * Benchmark: N idle users at interarrival 0 in one process. Prints RSS and heap per user and users started per
+ * second. Run: node --expose-gc --import tsx bench/idle-users.ts 1000000
+ */
+import { createNode } from "../src/main.js";
+
+const n = Number(process.argv[2] ?? 100_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with node --expose-gc");
+
+function mem(): { rss: number; heap: number } {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed };
+}
+
+const node = createNode({ env: { ...process.env, AMOC_LOG_LEVEL: "warn" } });
+const c = node.controller;
+// the node and the scenario loaded, so the baseline holds everything but the users
+await c.do("idle", 1, 1, { interarrival: 0, repeat_num: 1 });
+await new Promise((r) => setTimeout(r, 50));
+await c.stop();
+const base = mem();
+const t0 = performance.now();
+await c.do("idle", 1, n, { interarrival: 0, repeat_num: 1 });
+while (c.status().users.running < n) await new Promise((r) => setTimeout(r, 5));
+const startS = (performance.now() - t0) / 1000;
+const after = mem();
+const rssPerUser = (after.rss - base.rss) / n;
+const heapPerUser = (after.heap - base.heap) / n;
+const t1 = performance.now();
+await c.stop();
+const stopS = (performance.now() - t1) / 1000;
+const out = {
+  bench: "idle-users",
+  users: n,
+  start_s: +startS.toFixed(3),
+  users_per_s: Math.round(n / startS),
+  rss_per_user_bytes: Math.round(rssPerUser),
+  heap_per_user_bytes: Math.round(heapPerUser),
+  rss_total_mb: Math.round(after.rss / 2 ** 20),
+  stop_s: +stopS.toFixed(3),
+};
+console.log(JSON.stringify(out));
+await node.close();
+process.exit(0);
