@@ -1,0 +1,50 @@
+/** XMPP failures with the phase they happened in and a reason a summary can group by. */
+import { AmocError, type ErrorCode } from "../errors.js";
+
+/** Why a connection failed: what the summary and `xmpp.connection_failures.<reason>` report. */
+export type FailureReason = "refused" | "timeout" | "auth" | "tls" | "dns" | "closed" | "aborted" | "other";
+
+/** An XMPP error; `phase` is reported with the crash ("connect", "wait", "send", ...). */
+export class XmppError extends AmocError {
+  constructor(
+    code: ErrorCode,
+    readonly phase: string,
+    readonly reason: FailureReason | "stanza_timeout",
+    message: string,
+    hint: string,
+    cause?: unknown,
+  ) {
+    super(code, message, hint, { cause });
+  }
+}
+
+/** Classifies a connection error into a reason. */
+export function classifyFailure(e: unknown): FailureReason {
+  const err = e as { code?: string; name?: string; condition?: string; message?: string } | undefined;
+  const code = err?.code ?? "";
+  const msg = String(err?.message ?? "");
+  if (err?.name === "SASLError" || /^SASL:|not-authorized|Mechanism .* not found|does not offer/.test(msg) || err?.condition === "not-authorized") return "auth";
+  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg)) return "refused";
+  if (err?.name === "TimeoutError" || code === "ETIMEDOUT" || /timed? ?out/i.test(msg)) return "timeout";
+  if (/CERT|SELF_SIGNED|certificate|ssl|tls|handshake/i.test(code + " " + msg)) return "tls";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "dns";
+  if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up|closed/i.test(msg)) return "closed";
+  if (err?.name === "AbortError" || code === "USER_ABORTED") return "aborted";
+  return "other";
+}
+
+const HINTS: Record<FailureReason, string> = {
+  refused: "is the XMPP server up and listening on that port? check xmpp_servers",
+  timeout: "the server did not answer in time: raise xmpp_connect_timeout or lower the arrival rate",
+  auth: "check xmpp_user_template/xmpp_password_template, that the users are provisioned, and xmpp_sasl_mechanism",
+  tls: "the certificate was refused: use a trusted certificate, or AMOC_XMPP_TLS_VERIFY=0 for a test server",
+  dns: "the host name in xmpp_servers does not resolve",
+  closed: "the server closed the connection: see its log (connection limits, shapers)",
+  aborted: "the user was removed",
+  other: "see the log for the cause",
+};
+
+/** The hint for a failure reason. */
+export function hintFor(reason: FailureReason): string {
+  return HINTS[reason];
+}
