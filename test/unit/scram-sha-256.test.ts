@@ -14,7 +14,7 @@ describe("SCRAM-SHA-256", () => {
   it("rejects a server signature that does not match", async () => {
     const m = new ScramSha256({ genNonce: () => "rOprNGfwEbeRWgbNEkqO" });
     const cred = { username: "user", password: "pencil" };
-    m.response(cred);
+    expect(m.response(cred)).toBe("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
     m.challenge("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
     await m.response(cred);
     expect(() => m.challenge("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")).toThrow(/signature does not match/);
