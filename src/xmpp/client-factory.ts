@@ -12,7 +12,6 @@ import middleware from "@xmpp/middleware";
 import resourceBinding from "@xmpp/resource-binding";
 import sasl from "@xmpp/sasl";
 import saslPlain from "@xmpp/sasl-plain";
-import saslScramSha1 from "@xmpp/sasl-scram-sha-1";
 import starttls from "@xmpp/starttls";
 import streamFeatures from "@xmpp/stream-features";
 import streamManagement from "@xmpp/stream-management";
@@ -21,7 +20,7 @@ import tls from "@xmpp/tls";
 import websocket from "@xmpp/websocket";
 import SASLFactory from "saslmechanisms";
 import type { Element } from "@xmpp/xml";
-import { ScramSha256 } from "./scram-sha-256.js";
+import { ScramSha1, ScramSha256 } from "./scram.js";
 
 export { xml, jid };
 export type { Element };
@@ -74,9 +73,10 @@ export function createClient(o: ClientOptions): RawClient {
   // xmpp.js upgrades whenever the server offers STARTTLS; registering it only when asked is the opt-out
   if (o.starttls) starttls({ streamFeatures: features });
   const factory = new SASLFactory();
-  saslScramSha1(factory);
+  // by name: the factory reads a bare mechanism's name from its prototype, where class fields are not
+  factory.use("SCRAM-SHA-256", ScramSha256);
+  factory.use("SCRAM-SHA-1", ScramSha1);
   saslPlain(factory);
-  factory.use(ScramSha256);
   const client = Object.assign(entity, { iqCaller: caller }) as unknown as RawClient;
   // typed loosely: @types/xmpp__sasl describes the username/password object form, not the callback form used here
   const setupSasl = sasl as unknown as (deps: object, onAuthenticate: (done: (c: object, m: string) => Promise<void>, offered: string[]) => Promise<void>) => void;

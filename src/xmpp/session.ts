@@ -260,10 +260,16 @@ export class XmppUser {
     return this.send(xml("presence", attrs, ...children));
   }
 
+  /** Takes the first already received stanza matching `pred`, without waiting. */
+  poll(pred: (el: Element) => boolean): Element | undefined {
+    const i = this.inbox.findIndex(pred);
+    return i >= 0 ? this.inbox.splice(i, 1)[0] : undefined;
+  }
+
   /** Resolves with the first stanza (already received or arriving) matching `pred`; rejects on timeout or removal. */
   waitFor(pred: (el: Element) => boolean, timeoutMs: number, what = "stanza"): Promise<Element> {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Element);
+    const buffered = this.poll(pred);
+    if (buffered) return Promise.resolve(buffered);
     if (this.closed) return Promise.reject(this.closedError(what));
     if (this.ctx.signal.aborted) return Promise.reject(new UserAbortedError(this.ctx.id));
     return new Promise<Element>((resolve, reject) => {

@@ -6,7 +6,6 @@ declare module "@xmpp/tls/lib/Socket.js";
 declare module "@xmpp/websocket";
 declare module "@xmpp/starttls";
 declare module "@xmpp/sasl-plain";
-declare module "@xmpp/sasl-scram-sha-1";
 declare module "@xmpp/iq/caller.js";
 declare module "@xmpp/iq/callee.js";
 declare module "saslmechanisms";

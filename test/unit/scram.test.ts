@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { ScramSha256 } from "../../src/xmpp/scram-sha-256.js";
+import { ScramSha1, ScramSha256 } from "../../src/xmpp/scram.js";
 
-describe("SCRAM-SHA-256", () => {
+describe("SCRAM", () => {
+  it("SCRAM-SHA-1 produces the client messages of the RFC 5802 example", async () => {
+    const m = new ScramSha1({ genNonce: () => "fyko+d2lbbFgONRv9qkxdawL" });
+    const cred = { username: "user", password: "pencil" };
+    expect(m.response(cred)).toBe("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+    m.challenge("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
+    expect(await m.response(cred)).toBe("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
+    expect(() => m.challenge("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")).not.toThrow();
+  });
+
   it("produces the client messages of the RFC 7677 example and accepts its server signature", async () => {
     const m = new ScramSha256({ genNonce: () => "rOprNGfwEbeRWgbNEkqO" });
     const cred = { username: "user", password: "pencil" };
