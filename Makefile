@@ -32,10 +32,10 @@ lint: deps
 	npm run --silent lint
 
 unit: deps
-	npx vitest run test/unit
+	npx vitest run --project unit
 
 integration: setup
-	npx vitest run test/integration
+	npx vitest run --project integration
 
 test: setup typecheck lint
 	npx vitest run
