@@ -1,5 +1,8 @@
 /** `bin/amoc`: argv to commands (console, run, worker, help); maps errors to exit codes. */
 import { runConsole } from "./api/console.js";
+import { distApi, lazyMaster, nodesApi } from "./api/dist-api.js";
+import { runDist } from "./api/run-dist.js";
+import { joinCluster } from "./cluster/cluster-node.js";
 import { formatSummary, parseRunArgs, runLocal, RUN_USAGE } from "./api/run-command.js";
 import { describeSettings } from "./config/load.js";
 import { AmocError, ERROR_STATUS } from "./errors.js";
@@ -9,7 +12,8 @@ import { listScenarios } from "./scenario/loader.js";
 
 const USAGE = `usage: amoc <command>
   console                 interactive node: amoc_local.do('dummy', 1, 10), help()
-  run SCENARIO --users N  one non-interactive run, then a summary (amoc run --help)
+  run SCENARIO --users N  one non-interactive run, then a summary (amoc run --help; --dist for a cluster run)
+  worker                  a cluster worker: joins NATS (AMOC_NATS_URL) and runs the users masters deal it
   scenarios               list the scenarios
   help                    this text and every setting (env AMOC_<NAME>)`;
 
@@ -20,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case "console":
       return consoleCommand();
+    case "worker":
+      return workerCommand();
     case "scenarios": {
       const node = createNode({ defaults: { log_level: "warn" } });
       process.stdout.write(listScenarios(node.settings.scenarios_dir).join("\n") + "\n");
@@ -45,7 +51,8 @@ async function runCommand(args: string[]): Promise<number> {
   const opts = parseRunArgs(args);
   const node = createNode({ defaults: { log_level: "warn" } });
   try {
-    const { summary, exitCode } = await runLocal(node, opts, process.stderr.isTTY ? process.stderr : undefined);
+    const progress = process.stderr.isTTY ? process.stderr : undefined;
+    const { summary, exitCode } = opts.dist ? await runDist(node, opts, progress) : await runLocal(node, opts, progress);
     process.stdout.write(opts.json ? JSON.stringify(summary) + "\n" : formatSummary(summary) + "\n");
     return exitCode;
   } finally {
@@ -58,10 +65,24 @@ async function consoleCommand(): Promise<number> {
   // interactive logs would garble the prompt: they go to a file unless AMOC_LOG_FILE says otherwise
   const node = createNode({ defaults: interactive ? { log_file: ".run/log/console.log" } : { log_level: "warn" } });
   try {
-    await runConsole(node, { input: process.stdin, output: process.stdout, terminal: interactive });
+    const master = lazyMaster(node);
+    await runConsole(node, { input: process.stdin, output: process.stdout, terminal: interactive }, { amoc_dist: distApi(master), nodes: nodesApi(master) });
   } finally {
     await closeQuietly(node);
   }
+  return 0;
+}
+
+async function workerCommand(): Promise<number> {
+  const node = createNode({ announce: false });
+  const cluster = await joinCluster(node, "worker");
+  node.onClose(() => cluster.close());
+  process.stderr.write(`amoc worker ${node.settings.node_name} joined cluster '${node.settings.cluster_name}' at ${node.settings.nats_url.join(",")}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await closeQuietly(node);
   return 0;
 }
 

@@ -14,6 +14,8 @@ export interface AmocNode {
   telemetry: Telemetry;
   metrics: Metrics;
   controller: Controller;
+  /** Registers a release step run by `close` (last registered, first run). */
+  onClose(fn: () => Promise<void> | void): void;
   /** Stops users, flushes logs and releases adapters. */
   close(): Promise<void>;
 }
@@ -25,6 +27,8 @@ export interface NodeOptions {
   defaults?: Record<string, unknown>;
   /** Command-line overrides, above env. */
   overrides?: Record<string, unknown>;
+  /** Emit run events for annotations (off on cluster workers: their master announces). */
+  announce?: boolean;
 }
 
 /** Loads settings (throws ConfigError naming every bad variable) and builds the node. */
@@ -36,7 +40,7 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
   const log = createLogger({ level: settings.log_level, file: settings.log_file, nodeName: settings.node_name });
   const telemetry = new Telemetry();
   const metrics = new TelemetryMetrics(telemetry);
-  const controller = new Controller({ settings, env, fileVariables, telemetry, metrics, log });
+  const controller = new Controller({ settings, env, fileVariables, telemetry, metrics, log, announce: opts.announce });
   const closers: Array<() => Promise<void> | void> = [];
   return {
     settings,
@@ -45,6 +49,9 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
     telemetry,
     metrics,
     controller,
+    onClose(fn) {
+      closers.push(fn);
+    },
     async close() {
       await controller.shutdown();
       for (const c of closers.reverse()) await c();

@@ -18,6 +18,10 @@ const HELP = `amoc console
   amoc_local.update_settings({var: value})      change updatable scenario variables live
   amoc_local.stop()                             stop every user and call terminate
   amoc_local.scenarios()                        scenarios you can run (Tab completes names in do(...))
+  amoc_dist.do(scenario, from, to, {settings, nodes, labels, comment})   deal users round-robin over the workers
+  amoc_dist.add(n, opts?) / amoc_dist.remove(n, {force, nodes}) / amoc_dist.status() / amoc_dist.stop()
+  amoc_dist.update_settings({var: value}, opts?) cluster-wide; every result is per node
+  nodes()                                       live cluster nodes (joins NATS at AMOC_NATS_URL on first use)
   sleep(ms)                                     wait (for scripts piped into the console)
   help()                                        this text
 Ctrl+D or .exit stops the users, calls terminate and exits.`;

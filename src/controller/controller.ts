@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { loadScenario, type LoadedScenario } from "../scenario/loader.js";
 import type { Telemetry } from "../telemetry.js";
-import { ListCursor, RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
+import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
 import { UserPool, type ErrorSummary, type UserCounts } from "../users/user-pool.js";
 
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
@@ -22,6 +22,15 @@ export interface ControllerDeps {
   metrics: Metrics;
   log: Logger;
   forceGraceMs?: number;
+  /** Emit run events (do/add/remove/stop/settings) for annotations; off on cluster workers, whose master announces. */
+  announce?: boolean;
+}
+
+/** A scenario and settings checked and resolved, before any `init`. */
+export interface ResolvedRun {
+  scenario: LoadedScenario;
+  settings: NodeSettings;
+  vars: Record<string, unknown>;
 }
 
 /** A node's status, as printed by the console and returned by the API. */
@@ -86,7 +95,7 @@ export class Controller {
     if (to < from) throw new UsageError(`'to' (${to}) is below 'from' (${from})`, "give a range like do('dummy', 1, 10)");
     const run = await this.prepare(name, settings);
     this.startRange({ from, to, step: 1, offset: 0, t0Ms: nowMs(), baseId: from, interarrivalMs: run.settings.interarrival });
-    this.deps.telemetry.emit("run.event", { kind: "do", data: { scenario: run.scenario.name, from, to, users: to - from + 1 } });
+    this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1 });
     return { scenario: run.scenario.name, from, to, users: to - from + 1 };
   }
 
@@ -108,10 +117,7 @@ export class Controller {
       // an unknown scenario is a typo: report it and keep the current state
       const scenario = await loadScenario(name, this.deps.settings.scenarios_dir);
       try {
-        const { nodeOverrides, variables } = splitSettings(settings);
-        const runSettings = loadNodeSettings({ env: this.deps.env, overrides: { ...nodeOverrides }, overridesLabel: "settings" });
-        const nodeSettings = { ...runSettings, node_name: this.deps.settings.node_name };
-        const vars = resolveVariables(scenario.variables, { settings: variables, env: this.deps.env, file: this.deps.fileVariables, scenarioFile: scenario.file });
+        const { settings: nodeSettings, vars } = this.resolveSettings(scenario, settings);
         const state = await this.runInit(scenario, vars, nodeSettings);
         this.disposeRun();
         const pool = new UserPool({
@@ -143,6 +149,21 @@ export class Controller {
     }
   }
 
+  /** Checks a scenario and run settings without running anything (a cluster master validates before dealing). */
+  async resolveRun(name: string, settings: Record<string, unknown> = {}): Promise<ResolvedRun> {
+    if (typeof name !== "string") throw new UsageError("the scenario name must be a string", "e.g. do('dummy', 1, 10)");
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new UsageError("settings must be an object", "e.g. {interarrival: 0}");
+    const scenario = await loadScenario(name, this.deps.settings.scenarios_dir);
+    return { scenario, ...this.resolveSettings(scenario, settings) };
+  }
+
+  private resolveSettings(scenario: LoadedScenario, settings: Record<string, unknown>): { settings: NodeSettings; vars: Record<string, unknown> } {
+    const { nodeOverrides, variables } = splitSettings(settings);
+    const runSettings = loadNodeSettings({ env: this.deps.env, overrides: { ...nodeOverrides }, overridesLabel: "settings" });
+    const vars = resolveVariables(scenario.variables, { settings: variables, env: this.deps.env, file: this.deps.fileVariables, scenarioFile: scenario.file });
+    return { settings: { ...runSettings, node_name: this.deps.settings.node_name }, vars };
+  }
+
   private async runInit(scenario: LoadedScenario, vars: Record<string, unknown>, settings: NodeSettings): Promise<unknown> {
     const init = scenario.module.init;
     if (!init) return undefined;
@@ -171,14 +192,16 @@ export class Controller {
     return n;
   }
 
-  /** Starts explicit IDs (a dead node's users re-dealt here), one every `interarrivalMs` from `t0Ms`. */
-  startIds(ids: number[], t0Ms: number, interarrivalMs: number): number {
-    const run = this.requireRunning("start users");
-    if (ids.length === 0) return 0;
-    run.firstId = ids.reduce((a, b) => Math.min(a, b), run.firstId ?? Infinity);
-    run.lastId = ids.reduce((a, b) => Math.max(a, b), run.lastId ?? 0);
-    run.pool.schedule(new ListCursor(ids, t0Ms, interarrivalMs));
-    return ids.length;
+  /** Starts several plans (a cluster worker's share of a do/add, or of a lost node's users). */
+  startPlans(plans: RangePlan[]): number {
+    let n = 0;
+    for (const p of plans) n += this.startRange(p);
+    return n;
+  }
+
+  /** The `n` highest IDs a removal may select, highest first (a cluster-wide remove merges these). */
+  removableIds(n: number, force: boolean): number[] {
+    return this.run?.pool.removable(n, force) ?? [];
   }
 
   /** Adds `n` users after the highest ID ever issued, after the users still waiting to start. */
@@ -191,7 +214,7 @@ export class Controller {
     const after = run.pool.lastPlannedAtMs();
     const t0 = Math.max(nowMs(), after === undefined ? 0 : after + ia);
     this.startRange({ from, to, step: 1, offset: 0, t0Ms: t0, baseId: from, interarrivalMs: ia });
-    this.deps.telemetry.emit("run.event", { kind: "add", data: { scenario: run.scenario.name, from, to, users: n } });
+    this.announce("add", { scenario: run.scenario.name, from, to, users: n });
     return { from, to, users: n };
   }
 
@@ -206,7 +229,7 @@ export class Controller {
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`remove needs a positive integer, got ${JSON.stringify(n)}`, "e.g. remove(10, {force: true})");
     const force = opts?.force === true;
     const removed = run.pool.remove(n, force);
-    this.deps.telemetry.emit("run.event", { kind: "remove", data: { scenario: run.scenario.name, requested: n, removed, force } });
+    this.announce("remove", { scenario: run.scenario.name, requested: n, removed, force });
     return { requested: n, removed, force };
   }
 
@@ -226,7 +249,7 @@ export class Controller {
     const changed = checkUpdate(run.scenario.variables, update, run.scenario.file);
     Object.assign(run.vars, changed);
     Object.assign(run.given, changed);
-    this.deps.telemetry.emit("run.event", { kind: "settings", data: { scenario: run.scenario.name, ...changed } });
+    this.announce("settings", { scenario: run.scenario.name, ...changed });
     return changed;
   }
 
@@ -235,7 +258,7 @@ export class Controller {
     const run = this.run;
     if (!run || this.st !== "running") throw new StateError(`nothing to stop: the node is ${this.st}`, "start a run with do(...) first");
     this.setState("terminating");
-    this.deps.telemetry.emit("run.event", { kind: "stop", data: { scenario: run.scenario.name, ...run.pool.counts() } });
+    this.announce("stop", { scenario: run.scenario.name, ...run.pool.counts() });
     await run.pool.stopAll();
     await this.runTerminate(run);
     if (this.usersTimer) clearInterval(this.usersTimer);
@@ -301,6 +324,10 @@ export class Controller {
       throw new StateError(`cannot ${what}: the node is ${this.st}`, hint);
     }
     return this.run;
+  }
+
+  private announce(kind: "do" | "add" | "remove" | "stop" | "settings", data: Record<string, unknown>): void {
+    if (this.deps.announce !== false) this.deps.telemetry.emit("run.event", { kind, data });
   }
 
   private setState(s: ControllerState): void {

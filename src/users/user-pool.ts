@@ -195,16 +195,24 @@ export class UserPool implements ActorHost {
     this.telemetry.emit("user.crashed", { id: actor.id, phase, message });
   }
 
-  /** Removes the `n` highest running IDs not already stopping; returns how many were selected. */
-  remove(n: number, force: boolean): number {
-    if (n <= 0) return 0;
+  /**
+   * The `n` highest running IDs a removal may still select, highest first: users already being removed are skipped
+   * (two quick removals never pick the same users), except that a forced removal may escalate a graceful one.
+   */
+  removable(n: number, force: boolean): number[] {
+    if (n <= 0) return [];
     const ids = new Float64Array(this.running.size);
     let k = 0;
     for (const a of this.running.values()) if (!a.stopping || (force && !a.forced)) ids[k++] = a.id;
     const sorted = ids.subarray(0, k).sort();
     const chosen: number[] = [];
     for (let i = k - 1; i >= 0 && chosen.length < n; i--) chosen.push(sorted[i] as number);
-    return this.removeIds(chosen, force);
+    return chosen;
+  }
+
+  /** Removes the `n` highest running IDs not already being removed; returns how many were selected. */
+  remove(n: number, force: boolean): number {
+    return this.removeIds(this.removable(n, force), force);
   }
 
   /** Removes the given IDs (those not running are skipped); returns how many were selected. */

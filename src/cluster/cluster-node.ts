@@ -1,0 +1,76 @@
+/** Joins this node to the cluster: the bus, membership, and the worker agent or the master, by role. */
+import { randomUUID } from "node:crypto";
+import type { NodeSettings } from "../config/schema.js";
+import type { Controller } from "../controller/controller.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Telemetry } from "../telemetry.js";
+import { Master } from "./master.js";
+import { Membership } from "./membership.js";
+import { connectBus, type ClusterBus } from "./nats-bus.js";
+import type { Heartbeat, NodeRole } from "./protocol.js";
+import { NODE_NAME_RE, Subjects } from "./subjects.js";
+import { WorkerAgent } from "./worker-agent.js";
+
+/** A node's membership of the cluster. */
+export interface ClusterHandle {
+  role: NodeRole;
+  bus: ClusterBus;
+  membership: Membership;
+  master: Master | undefined;
+  agent: WorkerAgent | undefined;
+  /** Stops beating and serving; the node leaves (others see it down after 3 missed beats). */
+  close(): Promise<void>;
+}
+
+/** What joining needs from the node. */
+export interface JoinDeps {
+  settings: NodeSettings;
+  controller: Controller;
+  telemetry: Telemetry;
+  log: Logger;
+}
+
+/** Connects to NATS and starts the role's machinery; fails with a clear error when NATS is unreachable. */
+export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<ClusterHandle> {
+  const s = node.settings;
+  if (!NODE_NAME_RE.test(s.node_name)) {
+    throw new ConfigError([{ key: "node_name", source: "AMOC_NODE_NAME", message: `'${s.node_name}' cannot name a cluster node: use letters, digits, '_' and '-' only` }]);
+  }
+  const subjects = new Subjects(s.cluster_name);
+  const bus = await connectBus(s, subjects.bucket(), node.log);
+  const kv = await bus.kv();
+  const boot = randomUUID().slice(0, 8);
+  let agent: WorkerAgent | undefined;
+  const self = (): Heartbeat => ({
+    v: 1,
+    type: "heartbeat",
+    from: s.node_name,
+    role,
+    boot,
+    labels: s.node_labels,
+    runId: agent?.currentRunId ?? null,
+    state: node.controller.state,
+    running: node.controller.status().users.running,
+  });
+  const membership = new Membership(bus, subjects, self, node.log);
+  if (role === "worker") {
+    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => membership.beat() });
+  }
+  const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
+  membership.start();
+  await agent?.start();
+  node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });
+  return {
+    role,
+    bus,
+    membership,
+    master,
+    agent,
+    async close() {
+      agent?.stop();
+      membership.stop();
+      await bus.close();
+    },
+  };
+}

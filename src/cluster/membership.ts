@@ -1,0 +1,114 @@
+/** Cluster membership: publishes this node's heartbeat every second, tracks the others, and reports nodes up and down. */
+import type { Logger } from "../log.js";
+import type { ClusterBus } from "./nats-bus.js";
+import { decode, encode, type Heartbeat } from "./protocol.js";
+import type { Subjects } from "./subjects.js";
+
+/** What is known of a live node. */
+export interface Member extends Omit<Heartbeat, "v" | "type"> {
+  lastSeenMs: number;
+}
+
+type Listener = (name: string, m: Member) => void;
+
+/** Timings; a node missing `missedBeats` heartbeats is down. */
+export interface MembershipOptions {
+  intervalMs?: number;
+  missedBeats?: number;
+}
+
+/** Tracks the live nodes of the cluster from their heartbeats. */
+export class Membership {
+  private readonly members = new Map<string, Member>();
+  private readonly upListeners: Listener[] = [];
+  private readonly downListeners: Listener[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private rejectedLogged = 0;
+  readonly intervalMs: number;
+  private readonly deadAfterMs: number;
+
+  constructor(
+    private readonly bus: ClusterBus,
+    private readonly subjects: Subjects,
+    private readonly self: () => Heartbeat,
+    private readonly log: Logger,
+    o: MembershipOptions = {},
+  ) {
+    this.intervalMs = o.intervalMs ?? 1000;
+    this.deadAfterMs = this.intervalMs * (o.missedBeats ?? 3);
+  }
+
+  onUp(fn: Listener): void {
+    this.upListeners.push(fn);
+  }
+  onDown(fn: Listener): void {
+    this.downListeners.push(fn);
+  }
+
+  /** Starts listening and beating; the first beat goes out at once. */
+  start(): void {
+    this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
+    this.beat();
+    this.timers.push(setInterval(() => this.beat(), this.intervalMs));
+    this.timers.push(setInterval(() => this.sweep(), Math.max(50, this.intervalMs / 4)));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Publishes this node's heartbeat now (also used to announce a state change without waiting). */
+  beat(): void {
+    try {
+      this.bus.publish(this.subjects.heartbeat(), encode(this.self()));
+    } catch (e) {
+      this.log.debug({ msg: "heartbeat_failed", err: (e as Error).message });
+    }
+  }
+
+  private onBeat(data: string): void {
+    const r = decode<Heartbeat>(data, ["heartbeat"]);
+    if (!r.ok) {
+      // a flood of bad beats must not flood the log
+      if (this.rejectedLogged++ < 20) this.log.warn({ msg: "heartbeat_rejected", from: r.from ?? "unknown", reason: r.reason });
+      return;
+    }
+    const { v: _v, type: _t, ...hb } = r.msg;
+    const prev = this.members.get(hb.from);
+    const m: Member = { ...hb, lastSeenMs: Date.now() };
+    this.members.set(hb.from, m);
+    if (prev && prev.boot !== hb.boot) {
+      // restarted under the same name faster than the down timeout: its old users are gone all the same
+      for (const f of this.downListeners) f(hb.from, prev);
+      for (const f of this.upListeners) f(hb.from, m);
+    } else if (!prev) for (const f of this.upListeners) f(hb.from, m);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [name, m] of this.members) {
+      if (now - m.lastSeenMs > this.deadAfterMs) {
+        this.members.delete(name);
+        this.log.warn({ msg: "node_down", node: name, last_seen_ms_ago: now - m.lastSeenMs });
+        for (const f of this.downListeners) f(name, m);
+      }
+    }
+  }
+
+  /** Live nodes, sorted by name. */
+  live(): Member[] {
+    return [...this.members.values()].sort((a, b) => a.from.localeCompare(b.from));
+  }
+
+  isAlive(name: string): boolean {
+    return this.members.has(name);
+  }
+
+  get(name: string): Member | undefined {
+    return this.members.get(name);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe?.();
+  }
+}

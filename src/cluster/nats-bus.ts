@@ -1,0 +1,136 @@
+/**
+ * The only importer of the NATS client: connection, publish/subscribe, request/reply and the JetStream key-value
+ * bucket, behind the small `ClusterBus` interface the rest of the cluster code uses.
+ */
+import { readFileSync } from "node:fs";
+import { Kvm, type KV } from "@nats-io/kv";
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import type { NodeSettings } from "../config/schema.js";
+import { ClusterError, errorMessage } from "../errors.js";
+import type { Logger } from "../log.js";
+
+/** A key-value entry and its revision (for compare-and-set). */
+export interface KvEntry {
+  value: string;
+  revision: number;
+}
+
+/** The key-value operations the cluster uses. `create` and `update` fail when the key's revision moved on. */
+export interface KvStore {
+  get(key: string): Promise<KvEntry | null>;
+  create(key: string, value: string): Promise<number>;
+  update(key: string, value: string, revision: number): Promise<number>;
+  put(key: string, value: string): Promise<number>;
+}
+
+/** What the cluster needs from a message bus. */
+export interface ClusterBus {
+  publish(subject: string, data: string): void;
+  /** Subscribes; `respond` is set for requests. Returns the unsubscribe function. */
+  subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void;
+  /** Request/reply; rejects with ClusterError (CLUSTER_NODE_FAILED) on timeout or when nobody listens. */
+  request(subject: string, data: string, timeoutMs: number): Promise<string>;
+  kv(): Promise<KvStore>;
+  /** Waits until the server has processed everything sent so far (subscriptions are live). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects to the servers of `nats_url`; a clear error when none answers. */
+export async function connectBus(s: NodeSettings, bucket: string, log: Logger): Promise<ClusterBus> {
+  const opts: ConnectionOptions = {
+    servers: s.nats_url,
+    name: `amoc-${s.node_name}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: 10_000,
+    timeout: 5000,
+  };
+  if (s.nats_user) Object.assign(opts, { user: s.nats_user, pass: s.nats_password });
+  if (s.nats_token) opts.token = s.nats_token;
+  if (s.nats_tls_ca) opts.tls = { ca: readFileSync(s.nats_tls_ca, "utf8") };
+  let nc: NatsConnection;
+  try {
+    nc = await connect(opts);
+  } catch (e) {
+    throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot reach NATS at ${s.nats_url.join(", ")}: ${errorMessage(e)}`, "start it (make servers-up SERVERS=nats) or set AMOC_NATS_URL", { cause: e });
+  }
+  void (async () => {
+    for await (const st of nc.status()) {
+      if (st.type === "disconnect" || st.type === "reconnect") log.warn({ msg: `nats_${st.type}`, server: (st as { server?: string }).server });
+    }
+  })().catch(() => undefined);
+  return new NatsBus(nc, bucket);
+}
+
+class NatsBus implements ClusterBus {
+  private kvStore: Promise<KvStore> | undefined;
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly bucket: string,
+  ) {}
+
+  publish(subject: string, data: string): void {
+    this.nc.publish(subject, data);
+  }
+
+  subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void {
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, m) => {
+        if (err) return;
+        handler(m.string(), m.reply ? (d: string) => void m.respond(d) : undefined);
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
+  async request(subject: string, data: string, timeoutMs: number): Promise<string> {
+    try {
+      const r = await this.nc.request(subject, data, { timeout: timeoutMs });
+      return r.string();
+    } catch (e) {
+      const what = /no responders/i.test(errorMessage(e)) || (e as { cause?: Error }).cause?.name === "NoRespondersError" ? "nobody listens" : `no reply within ${timeoutMs} ms`;
+      throw new ClusterError("CLUSTER_NODE_FAILED", `${subject}: ${what}`, "the node may be down or overloaded: check status() and its log", { cause: e });
+    }
+  }
+
+  kv(): Promise<KvStore> {
+    return (this.kvStore ??= this.openKv());
+  }
+
+  private async openKv(): Promise<KvStore> {
+    const kvm = new Kvm(this.nc);
+    let kv: KV;
+    try {
+      // three replicas when JetStream is clustered, so the run state survives a NATS node; one on a single server
+      kv = await kvm.create(this.bucket, { history: 1, replicas: 3 });
+    } catch {
+      try {
+        kv = await kvm.create(this.bucket, { history: 1 });
+      } catch (e) {
+        throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot open the JetStream bucket ${this.bucket}: ${errorMessage(e)}`, "run nats-server with JetStream on (-js)", { cause: e });
+      }
+    }
+    return {
+      async get(key) {
+        const e = await kv.get(key);
+        return e && e.operation === "PUT" ? { value: e.string(), revision: e.revision } : null;
+      },
+      create: (key, value) => kv.create(key, value),
+      update: (key, value, revision) => kv.update(key, value, revision),
+      put: (key, value) => kv.put(key, value),
+    };
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.nc.drain();
+    } catch {
+      await this.nc.close();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The messages between nodes: a versioned, discriminated union, validated on arrival. Anything malformed or
+ * unknown is rejected with a reason (and logged with its sender by the receiver), never acted upon.
+ */
+import type { RangePlan } from "../users/schedule.js";
+import type { Progression } from "./id-sets.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** A node's role: workers run users; masters (and consoles) deal them. */
+export type NodeRole = "worker" | "master";
+
+/** What every node publishes once a second. */
+export interface Heartbeat {
+  v: 1;
+  type: "heartbeat";
+  from: string;
+  role: NodeRole;
+  /** Changes when the process restarts under the same name. */
+  boot: string;
+  labels: Record<string, string>;
+  /** The run this node has prepared (null: none). */
+  runId: string | null;
+  state: string;
+  running: number;
+}
+
+export interface PrepareCmd { v: 1; type: "prepare"; from: string; runId: string; scenario: string; settings: Record<string, unknown> }
+export interface StartCmd { v: 1; type: "start"; from: string; runId: string; plans: RangePlan[] }
+export interface TopIdsCmd { v: 1; type: "top_ids"; from: string; runId: string; n: number; force: boolean }
+export interface RemoveIdsCmd { v: 1; type: "remove_ids"; from: string; runId: string; ids: number[]; force: boolean }
+export interface UpdateSettingsCmd { v: 1; type: "update_settings"; from: string; runId: string; settings: Record<string, unknown> }
+export interface StopCmd { v: 1; type: "stop"; from: string; runId: string }
+export interface StatusCmd { v: 1; type: "status"; from: string }
+
+/** Every command a worker serves. */
+export type Command = PrepareCmd | StartCmd | TopIdsCmd | RemoveIdsCmd | UpdateSettingsCmd | StopCmd | StatusCmd;
+
+/** The reply to any command. */
+export type Reply = { v: 1; type: "reply"; from: string; ok: true; result: unknown } | { v: 1; type: "reply"; from: string; ok: false; error: { code: string; message: string; hint: string } };
+
+/** Ended IDs a worker stores in the key-value bucket. */
+export interface EndedRecord {
+  overflow: boolean;
+  progressions: Progression[];
+}
+
+type Check = (v: unknown) => string | undefined;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str: Check = (v) => (typeof v === "string" && v.length > 0 && v.length <= 256 ? undefined : "must be a non-empty string");
+const int: Check = (v) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : "must be an integer");
+const num: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? undefined : "must be a number");
+const bool: Check = (v) => (typeof v === "boolean" ? undefined : "must be a boolean");
+const obj: Check = (v) => (isObj(v) ? undefined : "must be an object");
+const nullable = (c: Check): Check => (v) => (v === null ? undefined : c(v));
+const arrayOf = (c: Check, max: number): Check => (v) => {
+  if (!Array.isArray(v)) return "must be an array";
+  if (v.length > max) return `must have at most ${max} items`;
+  for (let i = 0; i < v.length; i++) {
+    const e = c(v[i]);
+    if (e) return `[${i}] ${e}`;
+  }
+  return undefined;
+};
+const shape = (fields: Record<string, Check>): Check => (v) => {
+  if (!isObj(v)) return "must be an object";
+  for (const [k, c] of Object.entries(fields)) {
+    const e = c(v[k]);
+    if (e) return `${k} ${e}`;
+  }
+  return undefined;
+};
+const plan = shape({ from: int, to: int, step: (v) => int(v) ?? ((v as number) >= 1 ? undefined : "must be >= 1"), offset: int, t0Ms: num, baseId: int, interarrivalMs: num });
+
+const SCHEMAS: Record<string, Record<string, Check>> = {
+  heartbeat: { from: str, role: (v) => (v === "worker" || v === "master" ? undefined : "must be worker or master"), boot: str, labels: obj, runId: nullable(str), state: str, running: int },
+  prepare: { from: str, runId: str, scenario: str, settings: obj },
+  start: { from: str, runId: str, plans: arrayOf(plan, 10_000) },
+  top_ids: { from: str, runId: str, n: int, force: bool },
+  remove_ids: { from: str, runId: str, ids: arrayOf(int, 1_000_000), force: bool },
+  update_settings: { from: str, runId: str, settings: obj },
+  stop: { from: str, runId: str },
+  status: { from: str },
+  reply: { from: str, ok: bool },
+};
+
+/** Parses and validates a message; returns it, or the reason it is rejected. */
+export function decode<T extends { type: string }>(raw: string, allowed: ReadonlyArray<T["type"]>): { ok: true; msg: T } | { ok: false; reason: string; from?: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { ok: false, reason: "not JSON" };
+  }
+  if (!isObj(v)) return { ok: false, reason: "not a JSON object" };
+  const from = typeof v.from === "string" ? v.from : undefined;
+  if (v.v !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${JSON.stringify(v.v)} (this node speaks ${PROTOCOL_VERSION})`, from };
+  if (typeof v.type !== "string" || !(allowed as readonly string[]).includes(v.type) || !SCHEMAS[v.type]) return { ok: false, reason: `unknown message type ${JSON.stringify(v.type)}`, from };
+  const err = shape(SCHEMAS[v.type] as Record<string, Check>)(v);
+  if (err) return { ok: false, reason: `${v.type}: ${err}`, from };
+  return { ok: true, msg: v as T };
+}
+
+/** Serializes a message. */
+export function encode(msg: Command | Reply | Heartbeat): string {
+  return JSON.stringify(msg);
+}
+
+export const COMMAND_TYPES = ["prepare", "start", "top_ids", "remove_ids", "update_settings", "stop", "status"] as const;

@@ -1,0 +1,178 @@
+/**
+ * The worker side of the cluster: serves the master's commands on this node's subject by driving the local
+ * controller, records which IDs ended (so a master can re-deal only the unfinished users of a lost node), and
+ * joins a run already in progress with zero users.
+ */
+import type { Controller } from "../controller/controller.js";
+import { AmocError, errorMessage } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Telemetry } from "../telemetry.js";
+import { EndedSet } from "./id-sets.js";
+import type { ClusterBus, KvStore } from "./nats-bus.js";
+import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "./protocol.js";
+import { RunStore } from "./run-state.js";
+import type { Subjects } from "./subjects.js";
+
+/** Start-time error of this node's users, in ms (the cluster benchmark reads it from status). */
+interface LagStats {
+  count: number;
+  mean: number;
+  max: number;
+  /** Sorted sample of at most 10,000 lags, for percentiles. */
+  sample: number[];
+}
+
+/** Serves commands for one node. */
+export class WorkerAgent {
+  private runId: string | null = null;
+  private ended = new EndedSet();
+  private readonly lags: LagStats = { count: 0, mean: 0, max: 0, sample: [] };
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private offTelemetry: Array<() => void> = [];
+  private rejected = 0;
+
+  constructor(
+    private readonly d: { bus: ClusterBus; kv: KvStore; subjects: Subjects; controller: Controller; telemetry: Telemetry; log: Logger; nodeName: string; onChange: () => void },
+  ) {}
+
+  get currentRunId(): string | null {
+    return this.d.controller.state === "running" ? this.runId : null;
+  }
+
+  /** Starts serving; joins a run in progress if the bucket holds one. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.d.bus.subscribe(this.d.subjects.command(this.d.nodeName), (data, respond) => void this.onCommand(data, respond));
+    this.offTelemetry.push(this.d.telemetry.on("user.stopped", (e) => this.ended.add(e.id)));
+    this.offTelemetry.push(this.d.telemetry.on("user.started", (e) => this.recordLag(e.lagMs)));
+    const flush = setInterval(() => void this.flushEnded(), 1000);
+    flush.unref();
+    this.timers.push(flush);
+    await this.d.bus.flush();
+    await this.joinRunInProgress();
+  }
+
+  private async joinRunInProgress(): Promise<void> {
+    const cur = await new RunStore(this.d.kv, this.d.subjects.runKey()).read().catch(() => null);
+    if (!cur || cur.run.state !== "running") return;
+    try {
+      await this.prepare(cur.run.runId, cur.run.scenario, cur.run.settings);
+      this.d.controller.noteIssued(cur.run.lastId);
+      this.d.log.info({ msg: "joined_run_in_progress", run: cur.run.runId, scenario: cur.run.scenario });
+    } catch (e) {
+      this.d.log.error({ msg: "join_run_failed", run: cur.run.runId, err: errorMessage(e) });
+    }
+  }
+
+  private recordLag(ms: number): void {
+    const l = this.lags;
+    l.count++;
+    l.mean += (ms - l.mean) / l.count;
+    if (ms > l.max) l.max = ms;
+    // reservoir sample: percentiles over any number of users in bounded memory
+    if (l.sample.length < 10_000) l.sample.push(ms);
+    else {
+      const j = Math.floor(Math.random() * l.count);
+      if (j < 10_000) l.sample[j] = ms;
+    }
+  }
+
+  private async onCommand(data: string, respond: ((d: string) => void) | undefined): Promise<void> {
+    const r = decode<Command>(data, COMMAND_TYPES);
+    if (!r.ok) {
+      if (this.rejected++ < 100) this.d.log.warn({ msg: "command_rejected", from: r.from ?? "unknown", reason: r.reason });
+      respond?.(this.reply({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: `rejected: ${r.reason}`, hint: "send a valid, versioned command" } }));
+      return;
+    }
+    try {
+      const result = await this.handle(r.msg);
+      respond?.(this.reply({ ok: true, result }));
+    } catch (e) {
+      const err = e instanceof AmocError ? e.toJSON() : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" };
+      this.d.log.warn({ msg: "command_failed", type: r.msg.type, from: r.msg.from, err: err.message });
+      respond?.(this.reply({ ok: false, error: err }));
+    }
+  }
+
+  private reply(body: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint: string } }): string {
+    return encode({ v: 1, type: "reply", from: this.d.nodeName, ...body } as Reply);
+  }
+
+  private requireRun(runId: string): void {
+    if (this.currentRunId !== runId) throw new AmocError("STATE_INVALID", `${this.d.nodeName} is not in run ${runId} (it is in ${this.currentRunId ?? "none"})`, "prepare the node for the run first");
+  }
+
+  private async handle(cmd: Command): Promise<unknown> {
+    const c = this.d.controller;
+    switch (cmd.type) {
+      case "prepare":
+        if (this.currentRunId !== cmd.runId) await this.prepare(cmd.runId, cmd.scenario, cmd.settings);
+        return { run_id: cmd.runId, state: c.state };
+      case "start":
+        this.requireRun(cmd.runId);
+        return { scheduled: c.startPlans(cmd.plans) };
+      case "top_ids":
+        this.requireRun(cmd.runId);
+        return { ids: c.removableIds(cmd.n, cmd.force) };
+      case "remove_ids":
+        this.requireRun(cmd.runId);
+        return { removed: c.removeIds(cmd.ids, cmd.force) };
+      case "update_settings":
+        this.requireRun(cmd.runId);
+        return { changed: c.updateSettings(cmd.settings) };
+      case "stop": {
+        if (this.currentRunId !== cmd.runId) return this.status();
+        await c.stop();
+        await this.flushEnded();
+        this.runId = null;
+        this.d.onChange();
+        return this.status();
+      }
+      case "status":
+        return this.status();
+    }
+  }
+
+  private async prepare(runId: string, scenario: string, settings: Record<string, unknown>): Promise<void> {
+    // a run this node still holds from an earlier master is over: the bucket allows one run at a time
+    if (this.d.controller.state === "running") await this.d.controller.stop();
+    this.runId = null;
+    this.ended = new EndedSet();
+    this.lags.count = this.lags.mean = this.lags.max = 0;
+    this.lags.sample = [];
+    await this.d.controller.prepare(scenario, settings);
+    this.runId = runId;
+    this.d.onChange();
+  }
+
+  /** This node's status with its run ID and start-time error. */
+  status(): Record<string, unknown> {
+    const s = this.d.controller.status();
+    const sorted = [...this.lags.sample].sort((a, b) => a - b);
+    const q = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0);
+    return { ...s, run_id: this.currentRunId, start_lag_ms: { count: this.lags.count, mean: round(this.lags.mean), p50: round(q(0.5)), p99: round(q(0.99)), max: round(this.lags.max) } };
+  }
+
+  private async flushEnded(): Promise<void> {
+    const runId = this.runId;
+    if (!runId || !this.ended.changed) return;
+    this.ended.changed = false;
+    try {
+      await this.d.kv.put(this.d.subjects.endedKey(runId, this.d.nodeName), JSON.stringify(this.ended.toJSON()));
+    } catch (e) {
+      this.ended.changed = true;
+      this.d.log.debug({ msg: "ended_flush_failed", err: errorMessage(e) });
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe?.();
+    for (const off of this.offTelemetry) off();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
