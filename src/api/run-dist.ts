@@ -36,12 +36,14 @@ export async function runDist(node: AmocNode, o: RunOptions, progress: NodeJS.Wr
     if (r.ok) for (const e of (r.result?.errors as RunSummary["errors"]) ?? []) errors.push(e);
     else errors.push({ phase: "cluster", message: `${name}: ${r.error}`, count: 1 });
   }
+  // the workers' view of the settings: parsed and complete (defaults included), unlike the raw flags
+  const firstOk = Object.values(stopped.nodes).find((r) => r.ok);
   const u = stopped.users;
   const summary: RunSummary = {
     scenario: o.scenario,
     users: { running: u.running ?? 0, started: u.started ?? 0, finished: u.finished ?? 0, crashed: u.crashed ?? 0, removed: u.removed ?? 0 },
     duration_ms: Math.round(nowMs() - t0),
-    settings: o.settings,
+    settings: (firstOk?.result?.settings as Record<string, unknown>) ?? o.settings,
     errors,
     metrics: {},
     nodes,

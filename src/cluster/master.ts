@@ -17,6 +17,11 @@ import type { Subjects } from "./subjects.js";
 
 /** How long before the common start instant the master sends the plans: every worker must have them in time. */
 const LEAD_MS = 300;
+/**
+ * Status is a read: it must not wait the command timeout on a node that just died (across NATS routes a request
+ * can still be forwarded to a dead node's server and wait out the whole timeout before interest is withdrawn).
+ */
+const STATUS_TIMEOUT_MS = 1500;
 
 /** Which workers a command addresses: by name, or by labels (all must match). Default: every live worker. */
 export interface NodeSelector {
@@ -95,6 +100,7 @@ export class Master {
     const prev = await this.store.read();
     if (prev?.run.state === "running") {
       const owner = prev.run.master;
+      await this.d.membership.settled();
       const alive = owner === this.d.nodeName || this.d.membership.isAlive(owner);
       throw new ClusterError("CLUSTER_BUSY", `the cluster is already running '${prev.run.scenario}' (run ${prev.run.runId}, master ${owner}${alive ? "" : ", which is down"})`, "stop it first: amoc_dist.stop()");
     }
@@ -216,10 +222,13 @@ export class Master {
     const cur = await this.store.read();
     const run = cur?.run;
     const live = this.workers().map((w) => w.from);
-    const inRun = run ? Object.entries(run.workers).filter(([, s]) => !s.lost).map(([n]) => n) : [];
+    // nodes of the run stay listed after they died, so a dead node is reported, never silently dropped
+    const inRun = run?.state === "running" ? Object.keys(run.workers) : [];
     const names = [...new Set([...live, ...inRun])].sort();
-    const results = await this.broadcast(names.filter((n) => this.d.membership.isAlive(n)), () => ({ v: 1, type: "status", from: this.d.nodeName }));
-    for (const n of names) if (!this.d.membership.isAlive(n)) results[n] = { ok: false, error: "down (no heartbeat)" };
+    const results = await this.broadcast(names.filter((n) => this.d.membership.isAlive(n)), () => ({ v: 1, type: "status", from: this.d.nodeName }), Math.min(this.d.timeoutMs, STATUS_TIMEOUT_MS));
+    for (const n of names) {
+      if (!this.d.membership.isAlive(n)) results[n] = { ok: false, error: `down (no heartbeat)${run?.workers[n]?.lost ? "; its users were re-dealt to the others" : ""}` };
+    }
     return {
       run: run ? { run_id: run.runId, state: run.state, scenario: run.scenario, master: run.master, master_alive: run.master === this.d.nodeName || this.d.membership.isAlive(run.master), from: run.from, last_id: run.lastId, settings: run.settings, lost_nodes: Object.entries(run.workers).filter(([, s]) => s.lost).map(([n]) => n) } : null,
       users: sumUsers(results),
@@ -238,6 +247,7 @@ export class Master {
     if (!cur || cur.run.state !== "running") throw new ClusterError("CLUSTER_NO_WORKERS", "no distributed run is in progress", "start one: amoc_dist.do('dummy', 1, 1000)");
     const { run } = cur;
     if (run.master === this.d.nodeName) return cur;
+    await this.d.membership.settled();
     if (this.d.membership.isAlive(run.master)) throw new ClusterError("CLUSTER_BUSY", `run ${run.runId} is mastered by ${run.master}, which is alive`, `use ${run.master}'s console, or stop that node to take over`);
     // the master died: this node takes the run over and re-deals what the dead nodes held
     run.master = this.d.nodeName;

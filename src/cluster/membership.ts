@@ -25,6 +25,7 @@ export class Membership {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private rejectedLogged = 0;
+  private startedAtMs = 0;
   readonly intervalMs: number;
   private readonly deadAfterMs: number;
 
@@ -48,6 +49,7 @@ export class Membership {
 
   /** Starts listening and beating; the first beat goes out at once. */
   start(): void {
+    this.startedAtMs = Date.now();
     this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
     this.beat();
     this.timers.push(setInterval(() => this.beat(), this.intervalMs));
@@ -91,6 +93,15 @@ export class Membership {
         for (const f of this.downListeners) f(name, m);
       }
     }
+  }
+
+  /**
+   * Resolves once this node has listened for a whole down-window: before that, a node not yet heard from may
+   * well be alive, so nobody may be judged dead (a fresh console must not take over a live master's run).
+   */
+  async settled(): Promise<void> {
+    const wait = this.startedAtMs + this.deadAfterMs + 100 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
   /** Live nodes, sorted by name. */
