@@ -14,7 +14,7 @@ export function lazyMaster(node: AmocNode): () => Promise<Master> {
     try {
       const h = await joining;
       // the first heartbeats take up to a second to arrive
-      if (h.membership.live().length <= 1) await new Promise((r) => setTimeout(r, h.membership.intervalMs + 200));
+      await h.membership.warmedUp();
       return h.master!;
     } catch (e) {
       joining = undefined; // NATS was down: let the next call try again

@@ -83,6 +83,7 @@ export class Master {
 
   /** Waits until at least `n` workers are live (bounded). */
   async waitForWorkers(n: number, timeoutMs: number): Promise<Member[]> {
+    await this.d.membership.warmedUp();
     const end = Date.now() + timeoutMs;
     for (;;) {
       const ws = this.workers();
@@ -219,6 +220,7 @@ export class Master {
 
   /** The run and every node's status; nodes of the run that are down are listed as such. */
   async status(): Promise<Record<string, unknown>> {
+    await this.d.membership.warmedUp();
     const cur = await this.store.read();
     const run = cur?.run;
     const live = this.workers().map((w) => w.from);

@@ -95,6 +95,12 @@ export class Membership {
     }
   }
 
+  /** Resolves once this node has listened for one heartbeat interval: every live node has been heard once. */
+  async warmedUp(): Promise<void> {
+    const wait = this.startedAtMs + this.intervalMs + 150 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
   /**
    * Resolves once this node has listened for a whole down-window: before that, a node not yet heard from may
    * well be alive, so nobody may be judged dead (a fresh console must not take over a live master's run).

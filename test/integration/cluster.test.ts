@@ -52,6 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await handle?.master?.stop().catch(() => undefined);
+  await handle?.close().catch(() => undefined);
   for (const p of workers.values()) p.kill("SIGKILL");
   await node?.close();
   await nats?.stop();
@@ -134,6 +135,26 @@ describe("distributed mode on a 3-node NATS cluster", () => {
     try {
       await expect(h2.master!.do("dummy", 1, 10)).rejects.toMatchObject({ code: "CLUSTER_BUSY" });
       await expect(h2.master!.add(1)).rejects.toBeInstanceOf(AmocError);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("when the master dies, another node finds the run, takes it over and goes on; workers keep their users", async () => {
+    const running = (await status()).users.running;
+    await handle.close(); // the master leaves: no more heartbeats
+    const other = createNode({ env: env("master3") });
+    const h3 = await joinCluster(other, "master");
+    other.onClose(() => h3.close());
+    try {
+      const st = (await h3.master!.status()) as { run: { run_id: string; master: string } | null; users: { running: number } };
+      expect(st.run).toMatchObject({ run_id: runId, master: "master1" });
+      expect(st.users.running).toBe(running);
+      await untilAsync(async () => !h3.membership.isAlive("master1"), 10_000, "master1 seen down");
+      const added = await h3.master!.add(3);
+      expect(added).toMatchObject({ users: 3 });
+      expect(((await h3.master!.status()) as { run: { master: string } }).run.master).toBe("master3");
+      await h3.master!.stop();
     } finally {
       await other.close();
     }
