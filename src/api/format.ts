@@ -1,7 +1,6 @@
 /** Human-readable rendering of statuses and run summaries. */
-import type { StatusReport } from "../controller/controller.js";
+import type { ErrorSummary, StatusReport, UserCounts } from "../controller/controller.js";
 import type { CounterSummary, TimingSummary } from "../metrics/summary.js";
-import type { ErrorSummary, UserCounts } from "../users/user-pool.js";
 
 /** The `amoc run --json` object. */
 export interface RunSummary {

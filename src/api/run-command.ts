@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import type { AmocNode } from "../main.js";
 import { SummaryCollector } from "../metrics/summary.js";
-import { nowMs } from "../users/schedule.js";
+import { nowMs } from "../controller/controller.js";
 import { formatSummary, type RunSummary } from "./format.js";
 
 /** Parsed `amoc run` options. */

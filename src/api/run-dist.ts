@@ -1,7 +1,7 @@
 /** `amoc run --dist`: this node masters one cluster run: waits for the workers, deals the users, waits, stops, sums up. */
 import { joinCluster } from "../cluster/cluster-node.js";
 import type { AmocNode } from "../main.js";
-import { nowMs } from "../users/schedule.js";
+import { nowMs } from "../controller/controller.js";
 import type { RunSummary } from "./format.js";
 import type { RunOptions } from "./run-command.js";
 

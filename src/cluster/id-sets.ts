@@ -2,7 +2,7 @@
  * Compact ID arithmetic for the cluster: which IDs a worker holds is a list of start plans (arithmetic
  * progressions), never a list of IDs, so dealing, removing and re-dealing a million users stays a few bytes.
  */
-import type { RangePlan } from "../users/schedule.js";
+import type { RangePlan } from "../controller/controller.js";
 
 /** An arithmetic progression of IDs: first, first + step, ... <= last. */
 export interface Progression {

@@ -1,6 +1,6 @@
 /** The cluster's run as stored in the JetStream key-value bucket: what must outlive any one process. */
 import { ClusterError, errorMessage } from "../errors.js";
-import type { RangePlan } from "../users/schedule.js";
+import type { RangePlan } from "../controller/controller.js";
 import type { Intervals } from "./id-sets.js";
 import type { KvStore } from "./nats-bus.js";
 

@@ -11,6 +11,9 @@ import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
 import { UserPool, type ErrorSummary, type UserCounts } from "../users/user-pool.js";
 
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
+/** Re-exported so the layers above (cluster, api) depend on the controller only, as DESIGN.md section 5 says. */
+export { nowMs, type RangePlan } from "../users/schedule.js";
+export type { ErrorSummary, UserCounts } from "../users/user-pool.js";
 
 /** What a controller is built from. */
 export interface ControllerDeps {
