@@ -58,8 +58,17 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => membership.beat() });
   }
   const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
+  // listen for one interval before announcing: a live node under the same name must be heard first
   membership.start();
+  await membership.warmedUp();
+  if (membership.nameClash) {
+    membership.stop();
+    await bus.close();
+    throw new ConfigError([{ key: "node_name", source: "AMOC_NODE_NAME", message: `${membership.nameClash}; give each node its own name` }]);
+  }
+  // commands are served before the first heartbeat: a master that sees this node can use it at once
   await agent?.start();
+  membership.startBeating();
   node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });
   return {
     role,

@@ -26,6 +26,8 @@ export class Membership {
   private unsubscribe: (() => void) | undefined;
   private rejectedLogged = 0;
   private startedAtMs = 0;
+  /** Set when another live process beats under this node's name: this node must not join. */
+  nameClash: string | undefined;
   readonly intervalMs: number;
   private readonly deadAfterMs: number;
 
@@ -47,14 +49,23 @@ export class Membership {
     this.downListeners.push(fn);
   }
 
-  /** Starts listening and beating; the first beat goes out at once. */
+  /** Starts listening to the others' heartbeats (this node is not announced yet). */
   start(): void {
     this.startedAtMs = Date.now();
     this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
+    this.every(Math.max(50, this.intervalMs / 4), () => this.sweep());
+  }
+
+  /** Announces this node: a beat now, then one every interval. Call once the node serves its commands. */
+  startBeating(): void {
     this.beat();
-    this.timers.push(setInterval(() => this.beat(), this.intervalMs));
-    this.timers.push(setInterval(() => this.sweep(), Math.max(50, this.intervalMs / 4)));
-    for (const t of this.timers) t.unref();
+    this.every(this.intervalMs, () => this.beat());
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
   }
 
   /** Publishes this node's heartbeat now (also used to announce a state change without waiting). */
@@ -74,6 +85,12 @@ export class Membership {
       return;
     }
     const { v: _v, type: _t, ...hb } = r.msg;
+    const me = this.self();
+    if (hb.from === me.from && hb.boot !== me.boot) {
+      // two processes under one name would look like one node restarting every second
+      this.nameClash ??= `another node already runs as '${hb.from}' (role ${hb.role}, state ${hb.state})`;
+      return;
+    }
     const prev = this.members.get(hb.from);
     const m: Member = { ...hb, lastSeenMs: Date.now() };
     this.members.set(hb.from, m);

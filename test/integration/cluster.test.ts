@@ -128,6 +128,16 @@ describe("distributed mode on a 3-node NATS cluster", () => {
     expect((await status()).nodes.w1?.result?.users.running).toBeGreaterThan(0);
   });
 
+  it("a node cannot join under the name of a live node", async () => {
+    const dup = createNode({ env: env("w1") });
+    try {
+      await expect(joinCluster(dup, "worker")).rejects.toThrow(/another node already runs as 'w1'/);
+    } finally {
+      await dup.close();
+    }
+    expect((await status()).nodes.w1?.ok).toBe(true);
+  });
+
   it("a second master cannot start another run while one is in progress", async () => {
     const other = createNode({ env: env("master2") });
     const h2 = await joinCluster(other, "master");
