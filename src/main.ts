@@ -4,6 +4,7 @@ import type { NodeSettings } from "./config/schema.js";
 import { Controller } from "./controller/controller.js";
 import { createLogger, flushLog, type Logger } from "./log.js";
 import { TelemetryMetrics, type Metrics } from "./metrics/metrics.js";
+import { startReporting } from "./metrics/reporting.js";
 import { Telemetry } from "./telemetry.js";
 
 /** One running amoc node. */
@@ -42,6 +43,8 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
   const metrics = new TelemetryMetrics(telemetry);
   const controller = new Controller({ settings, env, fileVariables, telemetry, metrics, log, announce: opts.announce });
   const closers: Array<() => Promise<void> | void> = [];
+  const reporting = startReporting(settings, telemetry, log);
+  closers.push(() => reporting.close());
   return {
     settings,
     env,

@@ -1,0 +1,56 @@
+/** The names of the metrics the core itself reports, relative to `<metrics_prefix>.<node_name>.`; docs/metrics.md lists them. */
+
+/** Users running on this node (gauge, sent once a second). */
+export const USERS_RUNNING = "users.running";
+/** Users started (counter). */
+export const USERS_STARTED = "users.started";
+/** Users whose `start()` ran its last repetition and returned (counter). */
+export const USERS_FINISHED = "users.finished";
+/** Users removed by `remove` or `stop` (counter). */
+export const USERS_REMOVED = "users.removed";
+/** Users whose `start()` threw (counter). */
+export const USERS_CRASHED = "users.crashed";
+/** How late a user started against its planned instant (timing, ms). */
+export const USERS_START_LAG = "users.start_lag";
+/** Duration of a scenario's `init` (timing, ms). */
+export const SCENARIO_INIT = "scenario.init";
+/** Scenario `init` calls that threw (counter). */
+export const SCENARIO_INIT_FAILURES = "scenario.init_failures";
+/** Duration of a scenario's `terminate` (timing, ms). */
+export const SCENARIO_TERMINATE = "scenario.terminate";
+/** Event-loop delay, 99th percentile over the last second (gauge, ms). */
+export const EVENT_LOOP_LAG_P99 = "process.event_loop_lag_p99_ms";
+/** V8 heap in use (gauge, bytes). */
+export const HEAP_USED = "process.heap_used_bytes";
+/** Resident set size (gauge, bytes). */
+export const RSS = "process.rss_bytes";
+/** Open file descriptors, sockets included (gauge). */
+export const OPEN_FDS = "process.open_fds";
+
+/** Every name above: the docs test checks each one is documented. */
+export const CORE_METRIC_NAMES: readonly string[] = [
+  USERS_RUNNING,
+  USERS_STARTED,
+  USERS_FINISHED,
+  USERS_REMOVED,
+  USERS_CRASHED,
+  USERS_START_LAG,
+  SCENARIO_INIT,
+  SCENARIO_INIT_FAILURES,
+  SCENARIO_TERMINATE,
+  EVENT_LOOP_LAG_P99,
+  HEAP_USED,
+  RSS,
+  OPEN_FDS,
+];
+
+/** A node name as one Graphite path element: dots and anything StatsD would mangle become `_`. */
+export function pathElement(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+/** `<prefix>.<node>.`: what every metric name of this node starts with. */
+export function nodePrefix(metricsPrefix: string, nodeName: string): string {
+  const prefix = metricsPrefix.split(".").map(pathElement).join(".");
+  return `${prefix}.${pathElement(nodeName)}.`;
+}
