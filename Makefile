@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 SERVERS ?= all
 
-.PHONY: help setup deps apt demo test typecheck lint unit integration bench servers-up servers-down servers-status clean
+.PHONY: help setup deps apt demo test typecheck lint unit integration bench bench-xmpp servers-up servers-down servers-status clean
 
 help:
 	@echo "make demo          install everything, start Prosody, run a scenario, print the summary"
@@ -45,6 +45,10 @@ demo: setup
 
 bench: setup
 	bash bench/run-all.sh
+
+# tsung and amoc-ts side by side on one Prosody (~6 min); installs tsung itself (bench/README-xmpp.md)
+bench-xmpp: setup
+	bash bench/xmpp-vs-tsung.sh
 
 servers-up: setup
 	bash scripts/servers.sh up $(SERVERS)

@@ -3,8 +3,9 @@ import type { NodeSettings } from "../config/schema.js";
 import { TimeoutError, UserAbortedError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { createClient, xml, type Element, type RawClient } from "./client-factory.js";
-import { configureTransports, installTransportPatches } from "./transport-options.js";
+import { XmppConnection, type StanzaHandler } from "./connection.js";
+import { escapeAttr, escapeText } from "./serialize.js";
+import { xml, type Element } from "./xml.js";
 import { XmppError, classifyFailure, hintFor } from "./xmpp-error.js";
 
 /** The namespace of the send-time element chat messages carry, so the receiver measures time to delivery. */
@@ -54,7 +55,13 @@ export function serverFor(id: number, servers: readonly string[]): string {
   return servers[(id - 1) % servers.length] as string;
 }
 
-function checkService(service: string): void {
+/** Parsed endpoints by their text: a run has a handful, and parsing one per connection costs CPU and garbage. */
+const serviceUrls = new Map<string, URL>();
+
+/** The endpoint as a URL; throws XmppError (with a hint) for one that is not xmpp://, xmpps://, ws:// or wss://. */
+function serviceUrl(service: string): URL {
+  const known = serviceUrls.get(service);
+  if (known) return known;
   let u: URL;
   try {
     u = new URL(service);
@@ -64,18 +71,19 @@ function checkService(service: string): void {
   if (!["xmpp:", "xmpps:", "ws:", "wss:"].includes(u.protocol)) {
     throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' has an unknown scheme ${u.protocol}`, "use xmpp://, xmpps://, ws:// or wss://");
   }
+  if (serviceUrls.size < 1000) serviceUrls.set(service, u);
+  return u;
 }
 
 /** Connects user `ctx.id`, retrying `xmpp_connect_retries` times (never on bad credentials); online when it resolves. */
 export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): Promise<XmppUser> {
   const s = ctx.settings;
-  installTransportPatches();
-  configureTransports({ verifyTls: s.xmpp_tls_verify, handshakeTimeoutMs: opts.timeoutMs ?? s.xmpp_connect_timeout });
   const service = opts.server ?? serverFor(ctx.id, s.xmpp_servers);
   const previousPhase = ctx.phase;
   ctx.phase = "connect";
+  let url: URL;
   try {
-    checkService(service);
+    url = serviceUrl(service);
   } catch (e) {
     ctx.metrics.count("xmpp.connection_failures");
     ctx.metrics.count("xmpp.connection_failures.config");
@@ -83,52 +91,52 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
   }
   const username = opts.username ?? fromTemplate(s.xmpp_user_template, ctx.id);
   const password = opts.password ?? fromTemplate(s.xmpp_password_template, ctx.id);
-  const timeoutMs = opts.timeoutMs ?? s.xmpp_connect_timeout;
+  const bareJid = `${username}@${s.xmpp_domain}`;
   const attempts = 1 + s.xmpp_connect_retries;
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted) throw new UserAbortedError(ctx.id);
     const t0 = performance.now();
-    const client = createClient({
-      service,
+    const conn = new XmppConnection({
+      service: url,
       domain: s.xmpp_domain,
       username,
       password,
       resource: opts.resource ?? "amoc",
       mechanism: s.xmpp_sasl_mechanism,
-      timeoutMs,
+      timeoutMs: opts.timeoutMs ?? s.xmpp_connect_timeout,
       starttls: opts.starttls ?? false,
       streamManagement: s.xmpp_stream_management,
+      tlsVerify: s.xmpp_tls_verify,
       beforeAuth: opts.register ? (c) => register(c, ctx, s.xmpp_domain, username, password) : undefined,
     });
-    let lastError: Error | undefined;
-    client.on("error", (e) => (lastError = e)); // an EventEmitter 'error' without listener would crash the node
+    // the user exists from the first attempt on: its abort listener also ends a login in progress
+    const user = new XmppUser(conn, ctx, bareJid);
     try {
-      await bounded(client.start(), timeoutMs, ctx.signal, `connecting ${username} to ${service}`);
+      await conn.start();
       ctx.metrics.timing("xmpp.connection", performance.now() - t0);
       ctx.metrics.count("xmpp.connections");
       ctx.phase = previousPhase;
-      return new XmppUser(client, ctx, `${username}@${s.xmpp_domain}`);
+      return user;
     } catch (e) {
-      killSocket(client);
+      user.detach();
       if (e instanceof UserAbortedError) throw e;
-      const cause = e instanceof TimeoutError ? e : (lastError ?? e);
-      const reason = e instanceof TimeoutError ? "timeout" : classifyFailure(cause);
+      const reason = e instanceof TimeoutError ? "timeout" : classifyFailure(e);
       ctx.metrics.count("xmpp.connection_failures");
       ctx.metrics.count(`xmpp.connection_failures.${reason}`);
       if (reason === "auth" || attempt >= attempts) {
-        throw new XmppError("XMPP_CONNECT_FAILED", reason === "auth" ? "auth" : "connect", reason, `${reason}: ${errorMessage(cause)}`, hintFor(reason), cause);
+        throw new XmppError("XMPP_CONNECT_FAILED", reason === "auth" ? "auth" : "connect", reason, `${reason}: ${errorMessage(e)}`, hintFor(reason), e);
       }
-      ctx.log.debug({ msg: "xmpp_connect_retry", attempt, reason, err: errorMessage(cause) });
+      ctx.log.debug({ msg: "xmpp_connect_retry", attempt, reason, err: errorMessage(e) });
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** (attempt - 1))));
     }
   }
 }
 
 /** XEP-0077 in-band registration inside the open, unauthenticated stream; "conflict" means the account exists. */
-async function register(c: RawClient, ctx: XmppContext, domain: string, username: string, password: string): Promise<void> {
+async function register(c: XmppConnection, ctx: XmppContext, domain: string, username: string, password: string): Promise<void> {
   const t0 = performance.now();
   try {
-    await c.iqCaller.request(xml("iq", { type: "set", to: domain }, xml("query", NS_REGISTER, xml("username", {}, username), xml("password", {}, password))), 10_000);
+    await c.request(xml("iq", { type: "set", to: domain }, xml("query", NS_REGISTER, xml("username", {}, username), xml("password", {}, password))), 10_000);
     ctx.metrics.count("xmpp.registrations");
     ctx.metrics.timing("xmpp.registration", performance.now() - t0);
   } catch (e) {
@@ -140,36 +148,6 @@ async function register(c: RawClient, ctx: XmppContext, domain: string, username
   }
 }
 
-/** Waits for `p`, rejecting on timeout or abort. */
-function bounded<T>(p: Promise<T>, timeoutMs: number, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => finish(() => reject(new UserAbortedError(0)));
-    const timer = setTimeout(() => finish(() => reject(new TimeoutError(what, timeoutMs))), timeoutMs);
-    const finish = (f: () => void) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      f();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => finish(() => resolve(v)),
-      (e: unknown) => finish(() => reject(e)),
-    );
-  });
-}
-
-/** Destroys whatever socket a client holds (TCP, TLS wrapper or WebSocket wrapper). */
-function killSocket(c: RawClient): void {
-  const s = c.socket as { destroy?: () => void; socket?: { destroy?: () => void; terminate?: () => void } } | null;
-  try {
-    if (s?.socket?.destroy) s.socket.destroy();
-    else if (s?.socket?.terminate) s.socket.terminate();
-    else s?.destroy?.();
-  } catch {
-    // already gone
-  }
-}
-
 interface Waiter {
   pred: (el: Element) => boolean;
   resolve: (el: Element) => void;
@@ -177,28 +155,57 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** An online XMPP session of one user. */
-export class XmppUser {
-  private readonly waiters: Waiter[] = [];
-  private readonly inbox: Element[] = [];
+/**
+ * An online XMPP session of one user. Lean on purpose (it exists once per virtual user): the waiter list and the
+ * inbox are created on first use, and the user itself is the abort listener (`handleEvent`) and the connection's
+ * stanza handler, so it allocates no closures.
+ */
+export class XmppUser implements StanzaHandler {
+  private waiters: Waiter[] | null = null;
+  private inbox: Element[] | null = null;
+  private discarded: ((el: Element) => boolean) | null = null;
   private closed = false;
-  private readonly onAbort = () => void this.close();
 
   constructor(
-    private readonly client: RawClient,
+    private readonly conn: XmppConnection,
     private readonly ctx: XmppContext,
     /** The bare JID. */
     readonly jid: string,
   ) {
-    client.on("stanza", (el) => this.onStanza(el));
-    ctx.signal.addEventListener("abort", this.onAbort, { once: true });
+    conn.handler = this;
+    ctx.signal.addEventListener("abort", this, { once: true });
   }
 
   get online(): boolean {
-    return !this.closed && this.client.status === "online";
+    return !this.closed && this.conn.status === "online";
   }
 
-  private onStanza(el: Element): void {
+  /**
+   * The abort listener (EventTarget calls `handleEvent` on listener objects): the user was removed with force.
+   * A login in progress ends at once (connectUser rejects with UserAbortedError); an online session closes.
+   */
+  handleEvent(): void {
+    if (this.conn.status === "connecting") this.conn.abort(new UserAbortedError(this.ctx.id));
+    else void this.close();
+  }
+
+  /** @internal a login attempt failed: this user object is dropped. */
+  detach(): void {
+    this.closed = true;
+    this.ctx.signal.removeEventListener("abort", this);
+  }
+
+  /**
+   * Stanzas matching `pred` that no `waitFor` is waiting for are dropped instead of kept for a later `waitFor` or
+   * `poll`; they are still counted and chats still timed (xmpp.messages_received, xmpp.message_ttd). For scenarios
+   * that do not read what they receive: keeping it costs memory per user. `undefined` keeps everything again.
+   */
+  discard(pred: ((el: Element) => boolean) | undefined): void {
+    this.discarded = pred ?? null;
+  }
+
+  /** @internal every stanza of the connection. */
+  onStanza(el: Element): void {
     const m = this.ctx.metrics;
     if (el.name === "message") {
       const ttd = el.getChild("ttd", NS_TTD);
@@ -214,56 +221,92 @@ export class XmppUser {
         }
       }
     }
-    const i = this.waiters.findIndex((w) => w.pred(el));
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      clearTimeout(w!.timer);
-      w!.resolve(el);
-      return;
+    const ws = this.waiters;
+    if (ws) {
+      for (let i = 0; i < ws.length; i++) {
+        const w = ws[i] as Waiter;
+        if (!w.pred(el)) continue;
+        ws.splice(i, 1);
+        clearTimeout(w.timer);
+        w.resolve(el);
+        return;
+      }
     }
+    if (this.discarded?.(el)) return;
     m.count("xmpp.stanzas_unmatched");
-    if (this.inbox.push(el) > INBOX_LIMIT) {
-      this.inbox.shift();
+    const inbox = (this.inbox ??= []);
+    if (inbox.push(el) > INBOX_LIMIT) {
+      inbox.shift();
       m.count("xmpp.stanzas_dropped");
     }
   }
 
   /** Sends a stanza. */
   async send(el: Element): Promise<void> {
-    if (this.closed) throw new XmppError("XMPP_CONNECT_FAILED", "send", "closed", `${this.jid} is not connected`, "connect before sending");
+    this.checkOpen();
     try {
-      await this.client.send(el);
+      this.conn.send(el);
     } catch (e) {
-      throw new XmppError("XMPP_CONNECT_FAILED", "send", classifyFailure(e), `send failed: ${errorMessage(e)}`, hintFor(classifyFailure(e)), e);
+      throw this.sendError(e);
     }
+  }
+
+  /** Sends one serialized stanza; rejects like `send` (never throws: callers may chain `.catch`). */
+  private sendText(text: string): Promise<void> {
+    try {
+      this.checkOpen();
+      this.conn.sendText(text, true);
+    } catch (e) {
+      return Promise.reject(e instanceof XmppError ? e : this.sendError(e));
+    }
+    return Promise.resolve();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new XmppError("XMPP_CONNECT_FAILED", "send", "closed", `${this.jid} is not connected`, "connect before sending");
+  }
+
+  private sendError(e: unknown): XmppError {
+    return new XmppError("XMPP_CONNECT_FAILED", "send", classifyFailure(e), `send failed: ${errorMessage(e)}`, hintFor(classifyFailure(e)), e);
   }
 
   /** Sends a chat message carrying its send time; `to` is a JID or a user ID. */
   async sendChat(to: string | number, body = "hello"): Promise<void> {
     const dest = typeof to === "number" ? userJid(to, this.ctx.settings) : to;
-    await this.send(xml("message", { to: dest, type: "chat" }, xml("body", {}, body), this.ttdElement()));
+    await this.sendText(this.messageText(dest, "chat", body));
     this.ctx.metrics.count("xmpp.messages_sent");
   }
 
   /** Sends a groupchat message to a room, carrying its send time. */
   async sendGroupchat(room: string, body = "hello"): Promise<void> {
-    await this.send(xml("message", { to: room, type: "groupchat" }, xml("body", {}, body), this.ttdElement()));
+    await this.sendText(this.messageText(room, "groupchat", body));
     this.ctx.metrics.count("xmpp.messages_sent");
   }
 
-  private ttdElement(): Element {
-    return xml("ttd", { xmlns: NS_TTD, sent: epochMs().toFixed(3), from: this.jid });
+  /**
+   * `<message>` with its body and the send-time element, written as text: what `xml(...)` and serializing would
+   * produce, without the three elements per chat (the hot path of every chat scenario).
+   */
+  private messageText(to: string, type: string, body: string): string {
+    const ns = this.conn.framed ? ' xmlns="jabber:client"' : "";
+    return `<message to="${escapeAttr(to)}" type="${type}"${ns}><body>${escapeText(body)}</body><ttd xmlns="${NS_TTD}" sent="${epochMs().toFixed(3)}" from="${escapeAttr(this.jid)}"/></message>`;
   }
 
   /** Sends presence (available by default; `to` for directed presence, `type` e.g. "unavailable"). */
   sendPresence(attrs: Record<string, string> = {}, ...children: Element[]): Promise<void> {
+    // the plain <presence/> every session starts with needs no element
+    if (children.length === 0 && Object.keys(attrs).length === 0) {
+      return this.sendText(this.conn.framed ? '<presence xmlns="jabber:client"/>' : "<presence/>");
+    }
     return this.send(xml("presence", attrs, ...children));
   }
 
   /** Takes the first already received stanza matching `pred`, without waiting. */
   poll(pred: (el: Element) => boolean): Element | undefined {
-    const i = this.inbox.findIndex(pred);
-    return i >= 0 ? this.inbox.splice(i, 1)[0] : undefined;
+    const inbox = this.inbox;
+    if (!inbox) return undefined;
+    const i = inbox.findIndex(pred);
+    return i >= 0 ? inbox.splice(i, 1)[0] : undefined;
   }
 
   /** Resolves with the first stanza (already received or arriving) matching `pred`; rejects on timeout or removal. */
@@ -273,18 +316,19 @@ export class XmppUser {
     if (this.closed) return Promise.reject(this.closedError(what));
     if (this.ctx.signal.aborted) return Promise.reject(new UserAbortedError(this.ctx.id));
     return new Promise<Element>((resolve, reject) => {
+      const waiters = (this.waiters ??= []);
       const w: Waiter = {
         pred,
         resolve,
         reject,
         timer: setTimeout(() => {
-          const k = this.waiters.indexOf(w);
-          if (k >= 0) this.waiters.splice(k, 1);
+          const k = waiters.indexOf(w);
+          if (k >= 0) waiters.splice(k, 1);
           this.ctx.metrics.count("xmpp.timeouts");
           reject(new XmppError("XMPP_STANZA_TIMEOUT", "wait", "stanza_timeout", `${this.jid}: no ${what} within ${timeoutMs} ms`, "the server did not deliver in time: raise the timeout or lower the load"));
         }, timeoutMs),
       };
-      this.waiters.push(w);
+      waiters.push(w);
     });
   }
 
@@ -297,9 +341,9 @@ export class XmppUser {
   /** Sends an IQ and resolves with the result (rejects with the stanza error or on timeout). */
   async iq(el: Element, timeoutMs = 10_000): Promise<Element> {
     try {
-      return await this.client.iqCaller.request(el, timeoutMs);
+      return await this.conn.request(el, timeoutMs);
     } catch (e) {
-      if ((e as Error).name === "TimeoutError") {
+      if (e instanceof TimeoutError) {
         this.ctx.metrics.count("xmpp.timeouts");
         throw new XmppError("XMPP_STANZA_TIMEOUT", "iq", "stanza_timeout", `${this.jid}: no IQ reply within ${timeoutMs} ms`, "the server did not answer in time");
       }
@@ -311,19 +355,16 @@ export class XmppUser {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.ctx.signal.removeEventListener("abort", this.onAbort);
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(this.ctx.signal.aborted ? new UserAbortedError(this.ctx.id) : this.closedError("stanza"));
+    this.ctx.signal.removeEventListener("abort", this);
+    const ws = this.waiters;
+    this.waiters = null;
+    if (ws) {
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.reject(this.ctx.signal.aborted ? new UserAbortedError(this.ctx.id) : this.closedError("stanza"));
+      }
     }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([this.client.stop(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error("close timed out")), CLOSE_TIMEOUT_MS)))]);
-    } catch {
-      killSocket(this.client);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.conn.close(CLOSE_TIMEOUT_MS);
     this.ctx.metrics.count("xmpp.disconnections");
   }
 

@@ -1,4 +1,5 @@
 /** XMPP failures with the phase they happened in and a reason a summary can group by. */
+import type { Element } from "@xmpp/xml";
 import { AmocError, type ErrorCode } from "../errors.js";
 
 /** Why a connection failed: what the summary and `xmpp.connection_failures.<reason>` report. */
@@ -47,4 +48,62 @@ const HINTS: Record<FailureReason, string> = {
 /** The hint for a failure reason. */
 export function hintFor(reason: FailureReason): string {
   return HINTS[reason];
+}
+
+/** The `<error/>` condition and text of a stanza, stream or SASL failure element. */
+function conditionOf(el: Element, ns: string): { condition: string; text: string } {
+  // the defined condition comes first; it may inherit the namespace (SASL's <failure><not-authorized/></failure>)
+  const cond = el.getChildElements().find((c) => c.name !== "text" && (c.attrs.xmlns === undefined || c.attrs.xmlns === ns));
+  return { condition: cond?.name ?? "undefined-condition", text: el.getChildText("text") ?? "" };
+}
+
+/** An IQ answered with type="error" (`condition` as in RFC 6120 8.3.3, e.g. "conflict"). */
+export class StanzaError extends Error {
+  override readonly name = "StanzaError";
+  constructor(
+    readonly condition: string,
+    readonly text: string,
+    readonly element: Element,
+  ) {
+    super(text ? `${condition} - ${text}` : condition);
+  }
+
+  /** From the `<iq type="error">` itself. */
+  static fromIq(iq: Element): StanzaError {
+    const err = iq.getChild("error");
+    const { condition, text } = err ? conditionOf(err, "urn:ietf:params:xml:ns:xmpp-stanzas") : { condition: "undefined-condition", text: "" };
+    return new StanzaError(condition, text, iq);
+  }
+}
+
+/** The server ended the stream with `<stream:error>` (RFC 6120 4.9). */
+export class StreamError extends Error {
+  override readonly name = "StreamError";
+  constructor(
+    readonly condition: string,
+    text: string,
+  ) {
+    super(text ? `stream error ${condition} - ${text}` : `stream error ${condition}`);
+  }
+
+  static fromElement(el: Element): StreamError {
+    const { condition, text } = conditionOf(el, "urn:ietf:params:xml:ns:xmpp-streams");
+    return new StreamError(condition, text);
+  }
+}
+
+/** Authentication refused (`<failure/>`), or no usable mechanism. */
+export class SASLError extends Error {
+  override readonly name = "SASLError";
+  constructor(
+    readonly condition: string,
+    text = "",
+  ) {
+    super(`SASL: ${condition}${text ? ` - ${text}` : ""}`);
+  }
+
+  static fromElement(el: Element): SASLError {
+    const { condition, text } = conditionOf(el, "urn:ietf:params:xml:ns:xmpp-sasl");
+    return new SASLError(condition, text);
+  }
 }

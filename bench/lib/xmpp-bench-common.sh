@@ -1,0 +1,102 @@
+# Shared by bench/xmpp-vs-tsung.sh and bench/xmpp-hold.sh (sourced, not run): Prosody up/down, the background
+# processes to clean up, the /proc samplers, and one amoc-ts run sampled from outside.
+# Expects REPO and RUN set, and `set -euo pipefail` in the caller.
+
+log() { printf '[bench-xmpp] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+PROVISIONED=20000          # user_1..user_20000 / password_N, what scripts/servers.sh provisions
+STARTED_PROSODY=0
+BG_PIDS=()
+CLEANUP_HOOKS=()
+
+# cleanup: only what this script started, by PID; then the caller's hooks; Prosody only if we started it
+bench_cleanup() {
+  local p h
+  for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for h in "${CLEANUP_HOOKS[@]}"; do "$h" || true; done
+  if [ "$STARTED_PROSODY" = 1 ]; then bash "$REPO/scripts/servers.sh" down prosody || true; fi
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Prosody on 127.0.0.1:5222: used as it is when up (someone else's, left running), else started and stopped at exit.
+ensure_prosody() {
+  if bash "$REPO/scripts/servers.sh" status prosody > /dev/null 2>&1; then
+    local pid rss
+    pid="$(awk '{print $1}' "$REPO/.run/pids/prosody.pid" 2>/dev/null || true)"
+    rss="$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$pid/status" 2>/dev/null || echo 0)"
+    log "prosody already up (pid $pid, RSS ${rss} MB): using it"
+    # Prosody keeps the memory of past sessions and gets slower with it: logins then queue up for seconds
+    if [ "${rss:-0}" -gt 250 ]; then log "WARNING: this Prosody has served many sessions; stop it (scripts/servers.sh down prosody) for comparable figures"; fi
+  else
+    AMOC_PROVISION_USERS="$PROVISIONED" bash "$REPO/scripts/servers.sh" up prosody
+    STARTED_PROSODY=1
+  fi
+}
+
+# descendants of PID whose command line matches PATTERN (erlang's VM under tsung's script, node under timeout)
+find_descendant() {
+  local root="$1" pattern="$2"
+  ps -e -o pid=,ppid=,args= | awk -v r="$root" -v pat="$pattern" '
+    { pid[NR] = $1; pp[NR] = $2; $1 = ""; $2 = ""; cmd[NR] = $0 }
+    END { mine[r] = 1
+      do { added = 0; for (i = 1; i <= NR; i++) if (!(pid[i] in mine) && (pp[i] in mine)) { mine[pid[i]] = 1; added = 1 } } while (added)
+      for (i = 1; i <= NR; i++) if ((pid[i] in mine) && cmd[i] ~ pat) { print pid[i]; exit } }'
+}
+
+wait_for_descendant() { # wait_for_descendant ROOT PATTERN TIMEOUT_S -> pid
+  local t=$((SECONDS + $3)) p
+  while [ $SECONDS -lt $t ]; do
+    p="$(find_descendant "$1" "$2")"
+    if [ -n "$p" ]; then echo "$p"; return 0; fi
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# Prosody is sampled too while a generator runs: its CPU per user shows whether the server kept up.
+SERVER_SAMPLER=""
+sample_server() {
+  local pid
+  pid="$(awk '{print $1}' "$REPO/.run/pids/prosody.pid" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || { log "prosody pid unknown: server not sampled"; return 0; }
+  bash "$REPO/bench/lib/proc-sample.sh" "$pid" "$1" 1 &
+  SERVER_SAMPLER=$!
+  BG_PIDS+=("$SERVER_SAMPLER")
+}
+stop_server_sampler() {
+  if [ -n "$SERVER_SAMPLER" ]; then kill "$SERVER_SAMPLER" 2>/dev/null || true; wait "$SERVER_SAMPLER" 2>/dev/null || true; fi
+  SERVER_SAMPLER=""
+}
+
+# run_amoc DIR TIMEOUT_S ARGS... : `bin/amoc run ARGS --json` against Prosody's plain port, its node process
+# sampled every second into DIR/samples.txt (Prosody into DIR/server-samples.txt); summary in DIR/summary.json.
+# AMOC_NODE_OPTIONS adds node flags (NODE_OPTIONS) for experiments; the recorded figures use none.
+run_amoc() {
+  local dir="$1" limit="$2" tpid node spid rc=0
+  shift 2
+  mkdir -p "$dir"
+  AMOC_XMPP_SERVERS="xmpp://127.0.0.1:5222" AMOC_LOG_LEVEL=warn NODE_OPTIONS="${AMOC_NODE_OPTIONS:-}" \
+    timeout "$limit" "$REPO/bin/amoc" run "$@" --allow-crashes --json > "$dir/summary.json" 2> "$dir/stderr.log" &
+  tpid=$!
+  BG_PIDS+=("$tpid")
+  node="$(wait_for_descendant "$tpid" "src/cli.ts" 30)" || die "amoc-ts did not start; see $dir/stderr.log"
+  bash "$REPO/bench/lib/proc-sample.sh" "$node" "$dir/samples.txt" 1 &
+  spid=$!
+  BG_PIDS+=("$spid")
+  sample_server "$dir/server-samples.txt"
+  wait "$tpid" || rc=$?
+  wait "$spid" || true
+  stop_server_sampler
+  [ "$rc" = 0 ] || log "amoc-ts exited with $rc (see $dir/stderr.log)"
+  [ -s "$dir/summary.json" ] || die "amoc-ts wrote no summary; see $dir/stderr.log"
+}
+
+# figures ARGS... : bench/lib/xmpp-figures.ts, table and JSON into $RUN/figures.txt and figures.json
+figures() {
+  timeout 60 node --import "$REPO/node_modules/tsx/dist/loader.mjs" "$REPO/bench/lib/xmpp-figures.ts" "$@" | tee "$RUN/figures.txt"
+  tail -n 1 "$RUN/figures.txt" > "$RUN/figures.json"
+  log "figures in $RUN/figures.txt and figures.json"
+}

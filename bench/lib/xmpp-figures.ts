@@ -1,0 +1,231 @@
+/**
+ * Turns what bench/xmpp-vs-tsung.sh and bench/xmpp-hold.sh collected into figures: per generator, from its /proc
+ * samples (bench/lib/proc-sample.sh) and its own report (tsung.log or `amoc run --json`), RSS and CPU per user,
+ * the achieved arrival rate and the errors; then a table, the ratios, and the same as JSON on the last line.
+ *
+ *   node --import tsx bench/lib/xmpp-figures.ts NAME=KIND:SAMPLES:REPORT[:SERVER_SAMPLES] ...   (KIND: tsung | amoc)
+ *
+ * Definitions (the same for every generator):
+ * - base: the last sample before the ramp (two samples in a row each adding 5+ descriptors: users connecting);
+ * - connected: peak descriptors - base descriptors (one socket per user);
+ * - RSS per user = (peak RSS - base RSS) / connected, peak RSS = VmHWM at the last sample;
+ * - CPU per user = (utime+stime at the last sample - at base) / users launched;
+ * - arrival rate: connections opened per second between 10 % and 90 % of the peak (the ramp, interpolated);
+ * - time to connect all: from base to the first sample at the peak descriptor count.
+ */
+import { existsSync, readFileSync } from "node:fs";
+
+/** One /proc sample. */
+interface Sample {
+  t: number;
+  rss: number;
+  hwm: number;
+  cpu: number;
+  fds: number;
+  user: number;
+  sys: number;
+}
+
+/** What the generator says about its own run. */
+interface Report {
+  launched: number;
+  connected: number;
+  errors: number;
+  errorKinds: Record<string, number>;
+  chatsSent: number;
+  chatsReceived: number | null;
+  /** tsung: mean of its auth transaction; amoc-ts: median time to online. Shows a server falling behind. */
+  loginMs: number | null;
+}
+
+/** The figures of one generator. */
+interface Figures {
+  name: string;
+  users_launched: number;
+  users_connected_by_tool: number;
+  peak_connected: number;
+  base_rss_mb: number;
+  peak_rss_mb: number;
+  rss_kb_per_user: number;
+  cpu_s: number;
+  cpu_ms_per_user: number;
+  /** The kernel's part of it (socket system calls; on loopback the kernel also delivers to the server then). */
+  sys_ms_per_user: number;
+  arrival_rate_per_s: number;
+  connect_all_s: number;
+  errors: number;
+  error_kinds: Record<string, number>;
+  chats_sent: number;
+  chats_received: number | null;
+  /** Prosody's CPU per user over the same interval: whether the server kept up (not a generator figure). */
+  server_cpu_ms_per_user: number | null;
+  login_ms: number | null;
+}
+
+function readSamples(file: string): Sample[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [t, rss, hwm, cpu, fds, user, sys] = l.trim().split(/\s+/).map(Number);
+      return { t: t!, rss: rss!, hwm: hwm!, cpu: cpu!, fds: fds!, user: user ?? NaN, sys: sys ?? NaN };
+    });
+}
+
+/** tsung.log: `stats: NAME count_in_interval total` for counters; sample lines carry more fields. */
+function tsungReport(file: string): Report {
+  const last = new Map<string, number[]>();
+  const sums = new Map<string, number>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^stats: (\S+) (.*)$/.exec(line);
+    if (!m) continue;
+    const v = m[2]!.trim().split(/\s+/).map(Number);
+    last.set(m[1]!, v);
+    sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + (v[0] ?? 0));
+  }
+  const total = (name: string) => last.get(name)?.at(-1) ?? 0;
+  const errorKinds: Record<string, number> = {};
+  for (const [name, v] of last) if (name.startsWith("error_")) errorKinds[name] = v.at(-1) ?? 0;
+  // sample lines: count mean stddev max min mean-since-start count-since-start; the auth transaction completes
+  // once per logged-in user
+  return {
+    launched: total("users_count"),
+    connected: total("tr_auth") || (sums.get("tr_auth") ?? 0),
+    errors: Object.values(errorKinds).reduce((a, b) => a + b, 0),
+    errorKinds,
+    chatsSent: total("tr_chat") || (sums.get("tr_chat") ?? 0),
+    chatsReceived: null,
+    loginMs: last.get("tr_auth")?.[5] ?? null,
+  };
+}
+
+/** `amoc run --json` summary. */
+function amocReport(file: string): Report {
+  const s = JSON.parse(readFileSync(file, "utf8")) as {
+    users: { started: number; crashed: number };
+    errors: Array<{ phase: string; message: string; count: number }>;
+    metrics: Record<string, { count: number }>;
+  };
+  const c = (n: string) => s.metrics[n]?.count ?? 0;
+  const errorKinds: Record<string, number> = {};
+  // grouped with the user names and numbers masked: one line per kind of error, not per user
+  for (const e of s.errors) {
+    const k = `[${e.phase}] ${e.message.replace(/\d+/g, "N")}`;
+    errorKinds[k] = (errorKinds[k] ?? 0) + e.count;
+  }
+  for (const n of ["xmpp.connection_failures", "xmpp.message_errors", "xmpp.timeouts"]) if (c(n)) errorKinds[n] = c(n);
+  return {
+    launched: s.users.started,
+    connected: c("xmpp.connections"),
+    errors: s.users.crashed + c("xmpp.message_errors"),
+    errorKinds,
+    chatsSent: c("xmpp.messages_sent"),
+    chatsReceived: c("xmpp.messages_received"),
+    loginMs: (s.metrics["xmpp.connection"] as { p50?: number } | undefined)?.p50 ?? null,
+  };
+}
+
+/** Time at which `fds - base` first reaches `level`, interpolated between samples. */
+function crossing(s: Sample[], from: number, baseFds: number, level: number): number {
+  for (let i = from + 1; i < s.length; i++) {
+    const a = s[i - 1]!;
+    const b = s[i]!;
+    if (b.fds - baseFds >= level) {
+      const da = a.fds - baseFds;
+      const f = b.fds === a.fds ? 1 : (level - da) / (b.fds - a.fds);
+      return a.t + Math.max(0, Math.min(1, f)) * (b.t - a.t);
+    }
+  }
+  return NaN;
+}
+
+/** CPU ms of the server between `from` and `to` (epoch ms), from its samples. */
+function serverCpuMs(server: Sample[], from: number, to: number): number | null {
+  const a = server.filter((x) => x.t <= from).at(-1) ?? server[0];
+  const b = server.filter((x) => x.t <= to).at(-1);
+  return a && b && b.t > a.t ? b.cpu - a.cpu : null;
+}
+
+function figures(name: string, samples: Sample[], r: Report, server: Sample[]): Figures {
+  if (samples.length < 3) throw new Error(`${name}: only ${samples.length} samples`);
+  // the ramp starts at the first of two samples in a row that each add 5+ descriptors: a generator opens a few
+  // files while it boots (tsx, tsung's logs), once, which must not count as users
+  const rising = (i: number) => i > 0 && i < samples.length && samples[i]!.fds - samples[i - 1]!.fds >= 5;
+  let rise = 1;
+  while (rise < samples.length - 1 && !(rising(rise) && rising(rise + 1))) rise++;
+  const baseIdx = rise - 1;
+  const base = samples[baseIdx]!;
+  const last = samples.at(-1)!;
+  const peakFds = Math.max(...samples.map((x) => x.fds));
+  const connected = peakFds - base.fds;
+  const peakRss = Math.max(last.hwm, ...samples.map((x) => x.rss));
+  const t10 = crossing(samples, baseIdx, base.fds, 0.1 * connected);
+  const t90 = crossing(samples, baseIdx, base.fds, 0.9 * connected);
+  const tAll = samples.find((x, i) => i > baseIdx && x.fds === peakFds)?.t ?? NaN;
+  const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+  return {
+    name,
+    users_launched: r.launched,
+    users_connected_by_tool: r.connected,
+    peak_connected: connected,
+    base_rss_mb: round(base.rss / 1024),
+    peak_rss_mb: round(peakRss / 1024),
+    rss_kb_per_user: round((peakRss - base.rss) / Math.max(1, connected)),
+    cpu_s: round((last.cpu - base.cpu) / 1000, 2),
+    cpu_ms_per_user: round((last.cpu - base.cpu) / Math.max(1, r.launched), 3),
+    sys_ms_per_user: round((last.sys - base.sys) / Math.max(1, r.launched), 3),
+    arrival_rate_per_s: round((0.8 * connected) / ((t90 - t10) / 1000)),
+    connect_all_s: round((tAll - base.t) / 1000),
+    errors: r.errors,
+    error_kinds: r.errorKinds,
+    chats_sent: r.chatsSent,
+    chats_received: r.chatsReceived,
+    login_ms: r.loginMs === null ? null : round(r.loginMs),
+    server_cpu_ms_per_user: ((v) => (v === null ? null : round(v / Math.max(1, r.launched), 3)))(serverCpuMs(server, base.t, last.t)),
+  };
+}
+
+function table(rows: Figures[]): string {
+  const cols: Array<[string, (f: Figures) => string]> = [
+    ["users launched", (f) => String(f.users_launched)],
+    ["logged in (tool's count)", (f) => String(f.users_connected_by_tool)],
+    ["peak connected (fds)", (f) => String(f.peak_connected)],
+    ["base RSS (MB)", (f) => String(f.base_rss_mb)],
+    ["peak RSS (MB)", (f) => String(f.peak_rss_mb)],
+    ["RSS per connected user (KB)", (f) => String(f.rss_kb_per_user)],
+    ["CPU of the run (s)", (f) => String(f.cpu_s)],
+    ["CPU per user (ms)", (f) => String(f.cpu_ms_per_user)],
+    ["  of which kernel (ms)", (f) => String(f.sys_ms_per_user)],
+    ["arrival rate achieved (/s)", (f) => String(f.arrival_rate_per_s)],
+    ["time to connect all (s)", (f) => String(f.connect_all_s)],
+    ["chats sent / received", (f) => `${f.chats_sent} / ${f.chats_received ?? "n/a"}`],
+    ["errors", (f) => String(f.errors)],
+    ["login ms (tsung auth mean, amoc p50)", (f) => String(f.login_ms ?? "n/a")],
+    ["Prosody CPU per user (ms)", (f) => String(f.server_cpu_ms_per_user ?? "n/a")],
+  ];
+  const w0 = Math.max(...cols.map(([h]) => h.length));
+  const w = rows.map((f) => Math.max(f.name.length, ...cols.map(([, g]) => g(f).length)));
+  const line = (h: string, cells: string[]) => `| ${h.padEnd(w0)} | ${cells.map((c, i) => c.padStart(w[i]!)).join(" | ")} |`;
+  const out = [line("", rows.map((f) => f.name)), `|${"-".repeat(w0 + 2)}|${w.map((n) => "-".repeat(n + 2)).join("|")}|`];
+  for (const [h, g] of cols) out.push(line(h, rows.map(g)));
+  for (const f of rows) for (const [k, n] of Object.entries(f.error_kinds)) out.push(`  ${f.name} error: ${n} x ${k}`);
+  return out.join("\n");
+}
+
+const rows: Figures[] = [];
+for (const arg of process.argv.slice(2)) {
+  const m = /^([^=]+)=(tsung|amoc):([^:]+):([^:]+)(?::(.+))?$/.exec(arg);
+  if (!m) throw new Error(`expected NAME=tsung|amoc:SAMPLES:REPORT[:SERVER_SAMPLES], got ${arg}`);
+  const [, name, kind, samples, report, server] = m as unknown as [string, string, string, string, string, string | undefined];
+  rows.push(figures(name, readSamples(samples), kind === "tsung" ? tsungReport(report) : amocReport(report), server ? readSamples(server) : []));
+}
+console.log(table(rows));
+const ratios: Record<string, number> = {};
+if (rows.length === 2) {
+  const [a, b] = rows as [Figures, Figures];
+  ratios.rss_per_user = Math.round((b.rss_kb_per_user / a.rss_kb_per_user) * 100) / 100;
+  ratios.cpu_per_user = Math.round((b.cpu_ms_per_user / a.cpu_ms_per_user) * 100) / 100;
+  console.log(`ratios ${b.name}/${a.name}: RSS per user ${ratios.rss_per_user}x, CPU per user ${ratios.cpu_per_user}x (target <= 0.5x each)`);
+}
+console.log(JSON.stringify({ generators: rows, ratios }));

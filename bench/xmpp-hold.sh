@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One amoc-ts node holding 19,000 concurrent XMPP users on Prosody (127.0.0.1): login + presence + hold + close
+# (scenario bench_chat with no chats). The node process is sampled from /proc every second; prints base RSS, RSS
+# per connected user ((peak - base) / connected), CPU ms per user (the whole run / users), time to connect all,
+# errors, and a JSON line. 19,000 because one process may open 20,000 files here (Prosody too). See
+# bench/README-xmpp.md.
+#
+#   bash bench/xmpp-hold.sh
+#
+# Env: HOLD_USERS (19000)  HOLD_INTERARRIVAL ms (4, i.e. 250 logins/s: what one Prosody core sustains)
+#      HOLD_EXTRA_S (30: how long everybody stays online together)  AMOC_NODE_OPTIONS (experiments only)
+# Users user_1..user_N. Prosody is started only if it is not up, and then stopped. Run dir .run/bench/xmpp-hold/<time>/.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="$REPO/.run/bench/xmpp-hold/$(date +%Y%m%d-%H%M%S)"
+# shellcheck source=bench/lib/xmpp-bench-common.sh
+source "$REPO/bench/lib/xmpp-bench-common.sh"
+
+USERS="${HOLD_USERS:-19000}"
+INTERARRIVAL="${HOLD_INTERARRIVAL:-4}"
+EXTRA_S="${HOLD_EXTRA_S:-30}"
+[[ "$USERS" =~ ^[0-9]+$ && "$INTERARRIVAL" =~ ^[0-9]+$ && "$EXTRA_S" =~ ^[0-9]+$ ]] || die "HOLD_USERS, HOLD_INTERARRIVAL and HOLD_EXTRA_S must be integers"
+[ "$USERS" -le 19500 ] || die "HOLD_USERS must be <= 19500 (20,000 open files per process, for amoc-ts and for Prosody)"
+RAMP_S=$((USERS * INTERARRIVAL / 1000))
+# every user stays online for the whole ramp plus EXTRA_S, so the last one to arrive still finds all the others
+HOLD_MS=$(((RAMP_S + EXTRA_S) * 1000))
+mkdir -p "$RUN"
+
+log "load before: $(uptime)"
+bash "$REPO/scripts/install-deps.sh" xmpp
+ensure_prosody
+log "run dir $RUN; $USERS users, --interarrival $INTERARRIVAL (ramp ${RAMP_S} s), each online for $((HOLD_MS / 1000)) s"
+run_amoc "$RUN/amoc" $((RAMP_S + HOLD_MS / 1000 + 180)) bench_chat --users "$USERS" --from 1 --interarrival "$INTERARRIVAL" \
+  --repeat 1 --set warmup_ms=3000 --set chat_count=0 --set chat_interval=0 --set "hold_ms=$HOLD_MS"
+log "load after: $(uptime)"
+figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"

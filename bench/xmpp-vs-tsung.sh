@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# XMPP generator benchmark, side by side with a peer: tsung (Debian package) and amoc-ts, one after the other,
+# against the same Prosody on 127.0.0.1, the same session for every user (login + presence + 3 chats 2 s apart to
+# an online user + 60 s hold + close) at the same arrival rate. Each generator process is sampled from /proc every
+# second (bench/lib/proc-sample.sh); bench/lib/xmpp-figures.ts prints RSS per connected user, CPU ms per user,
+# achieved arrival rate, errors, the amoc-ts/tsung ratios, and a JSON line. See bench/README-xmpp.md.
+#
+#   bash bench/xmpp-vs-tsung.sh            (make bench-xmpp)
+#
+# Env: BENCH_USERS (10000)  BENCH_RATE users/s (200)  BENCH_HOLD_S (60)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
+#      BENCH_ONLY (tsung|amoc; default both)  AMOC_NODE_OPTIONS (node flags for amoc-ts, experiments only)
+# Users: tsung logs in user_1..user_N, amoc-ts user_N+1..user_2N (Prosody is provisioned with 20,000), so a session
+# tsung left behind can never collide with amoc-ts. Prosody is started only if it is not up, and then stopped.
+# Run dir: .run/bench/xmpp-vs-tsung/<time>/ (tsung's HOME, its logs, the samples, amoc's summary).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="$REPO/.run/bench/xmpp-vs-tsung/$(date +%Y%m%d-%H%M%S)"
+# shellcheck source=bench/lib/xmpp-bench-common.sh
+source "$REPO/bench/lib/xmpp-bench-common.sh"
+
+USERS="${BENCH_USERS:-10000}"
+RATE="${BENCH_RATE:-200}"
+HOLD_S="${BENCH_HOLD_S:-60}"
+CHATS="${BENCH_CHATS:-3}"
+CHAT_S="${BENCH_CHAT_S:-2}"
+ONLY="${BENCH_ONLY:-}"
+PORT=5222
+[[ "$USERS" =~ ^[0-9]+$ && "$RATE" =~ ^[0-9]+$ && "$RATE" -ge 1 && "$RATE" -le 1000 ]] || die "BENCH_USERS and BENCH_RATE (1..1000) must be integers"
+[[ "$HOLD_S" =~ ^[0-9]+$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
+[ "$USERS" -le 19000 ] || die "BENCH_USERS must be <= 19000 (20,000 open files per process here)"
+SESSION_S=$((CHAT_S * (CHATS + 1) + HOLD_S))
+ARRIVAL_S=$(((USERS + RATE - 1) / RATE))
+# a generous cap per generator: the ramp (tsung's Poisson arrivals run ~10 % late), the session, start and close
+GEN_TIMEOUT_S=$((ARRIVAL_S * 3 / 2 + SESSION_S + 120))
+AMOC_FROM=1
+if [ $((2 * USERS)) -le "$PROVISIONED" ]; then AMOC_FROM=$((USERS + 1)); fi
+mkdir -p "$RUN"
+
+# tsung starts an `epmd -daemon` when none runs and leaves it behind. Stop it only if it is that one: started by
+# tsung's erl (`-daemon`; servers.sh starts its own as `epmd -address`), not there before tsung ran, and no
+# Erlang node registered with it meanwhile (ejabberd started during the run would be using it).
+TSUNG_STARTED=0
+EPMD_BEFORE=""
+kill_new_epmd() {
+  local p names
+  [ "$TSUNG_STARTED" = 1 ] || return 0
+  for p in $(pgrep -x epmd || true); do
+    case " $EPMD_BEFORE " in *" $p "*) continue ;; esac
+    grep -qa -- '-daemon' "/proc/$p/cmdline" 2>/dev/null || continue
+    names="$(ERL_EPMD_ADDRESS=127.0.0.1 timeout 5 epmd -names 2>/dev/null | grep '^name ' || true)"
+    if [ -n "$names" ]; then log "leaving the epmd tsung started (pid $p): in use by $(echo "$names" | awk '{print $2}' | xargs)"; continue; fi
+    log "stopping the epmd tsung left behind (pid $p)"
+    kill "$p" 2>/dev/null || true
+  done
+  TSUNG_STARTED=0
+}
+CLEANUP_HOOKS+=(kill_new_epmd)
+
+run_tsung() {
+  local dir="$RUN/tsung" tpid beam spid rc=0
+  mkdir -p "$dir/log"
+  sed -e "s/@USERS@/$USERS/g; s/@RATE@/$RATE/g; s/@PORT@/$PORT/g; s/@CHATS@/$CHATS/g; s/@CHAT_S@/$CHAT_S/g; s/@HOLD_S@/$HOLD_S/g" \
+    -e "s/@ARRIVAL_S@/$((ARRIVAL_S * 3 / 2 + 5))/g; s/@DURATION_S@/$((GEN_TIMEOUT_S - 30))/g" \
+    "$REPO/bench/tsung/xmpp-chat.xml.tpl" > "$dir/xmpp-chat.xml"
+  EPMD_BEFORE="$(pgrep -x epmd | tr '\n' ' ' || true)"
+  TSUNG_STARTED=1
+  log "tsung: $USERS users (user_1..user_$USERS), Poisson arrivals at $RATE/s"
+  # -n: no web GUI; -I: node tsung_controller@127.0.0.1; -w 3: three idle seconds before the first user (the base)
+  (cd "$dir" && HOME="$dir" ERL_EPMD_ADDRESS=127.0.0.1 exec timeout "$GEN_TIMEOUT_S" \
+    tsung -n -w 3 -I 127.0.0.1 -f "$dir/xmpp-chat.xml" -l "$dir/log" start > "$dir/stdout.log" 2>&1) &
+  tpid=$!
+  BG_PIDS+=("$tpid")
+  beam="$(wait_for_descendant "$tpid" "tsung_controller" 30)" || die "tsung's VM did not start; see $dir/stdout.log"
+  log "tsung controller VM pid $beam"
+  bash "$REPO/bench/lib/proc-sample.sh" "$beam" "$dir/samples.txt" 1 &
+  spid=$!
+  BG_PIDS+=("$spid")
+  sample_server "$dir/server-samples.txt"
+  wait "$tpid" || rc=$?
+  wait "$spid" || true
+  stop_server_sampler
+  kill_new_epmd
+  [ "$rc" = 0 ] || log "tsung exited with $rc (see $dir/stdout.log)"
+  TSUNG_LOG="$(ls -td "$dir"/log/*/ | head -1)tsung.log"
+  [ -s "$TSUNG_LOG" ] || die "no tsung.log in $dir/log"
+}
+
+log "load before: $(uptime)"
+bash "$REPO/scripts/install-deps.sh" xmpp tsung
+ensure_prosody
+log "run dir $RUN; $USERS users per generator at $RATE/s, session ${SESSION_S} s"
+
+args=()
+if [ "$ONLY" != amoc ]; then
+  run_tsung
+  args+=("tsung=tsung:$RUN/tsung/samples.txt:$TSUNG_LOG:$RUN/tsung/server-samples.txt")
+fi
+if [ "$ONLY" != tsung ]; then
+  log "amoc-ts: $USERS users (user_$AMOC_FROM..user_$((AMOC_FROM + USERS - 1))), --interarrival $((1000 / RATE))"
+  # warmup_ms: three idle seconds before the first user, as tsung -w 3
+  run_amoc "$RUN/amoc" "$GEN_TIMEOUT_S" bench_chat --users "$USERS" --from "$AMOC_FROM" --interarrival "$((1000 / RATE))" \
+    --repeat 1 --set warmup_ms=3000 --set "chat_count=$CHATS" --set "chat_interval=$((CHAT_S * 1000))" --set "hold_ms=$((HOLD_S * 1000))"
+  args+=("amoc-ts=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt")
+fi
+log "load after: $(uptime)"
+figures "${args[@]}"
