@@ -10,7 +10,8 @@
 # Env: BENCH_USERS (10000)  BENCH_RATE users/s (200)  BENCH_HOLD_S (60)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
 #      BENCH_ONLY (tsung|amoc; default both)  AMOC_NODE_OPTIONS (node flags for amoc-ts, experiments only)
 # Users: tsung logs in user_1..user_N, amoc-ts user_N+1..user_2N (Prosody is provisioned with 20,000), so a session
-# tsung left behind can never collide with amoc-ts. Prosody is started only if it is not up, and then stopped.
+# tsung left behind can never collide with amoc-ts. Prosody is started only if it is not up, and then stopped;
+# when this script started it, it is also restarted between the two generators so each meets a fresh server.
 # Run dir: .run/bench/xmpp-vs-tsung/<time>/ (tsung's HOME, its logs, the samples, amoc's summary).
 set -euo pipefail
 
@@ -97,6 +98,7 @@ if [ "$ONLY" != amoc ]; then
   args+=("tsung=tsung:$RUN/tsung/samples.txt:$TSUNG_LOG:$RUN/tsung/server-samples.txt")
 fi
 if [ "$ONLY" != tsung ]; then
+  if [ "$ONLY" != amoc ]; then fresh_prosody; fi
   log "amoc-ts: $USERS users (user_$AMOC_FROM..user_$((AMOC_FROM + USERS - 1))), --interarrival $((1000 / RATE))"
   # warmup_ms: three idle seconds before the first user, as tsung -w 3
   run_amoc "$RUN/amoc" "$GEN_TIMEOUT_S" bench_chat --users "$USERS" --from "$AMOC_FROM" --interarrival "$((1000 / RATE))" \

@@ -35,6 +35,14 @@ ensure_prosody() {
   fi
 }
 
+# Between two generators: a Prosody this script started is restarted, so each generator meets a fresh server
+# (Prosody keeps the memory of past sessions and gets slower with it). One it did not start is left alone.
+fresh_prosody() {
+  [ "$STARTED_PROSODY" = 1 ] || { log "prosody is not ours: the next generator meets it as the last one left it"; return 0; }
+  bash "$REPO/scripts/servers.sh" down prosody
+  AMOC_PROVISION_USERS="$PROVISIONED" bash "$REPO/scripts/servers.sh" up prosody
+}
+
 # descendants of PID whose command line matches PATTERN (erlang's VM under tsung's script, node under timeout)
 find_descendant() {
   local root="$1" pattern="$2"

@@ -59,8 +59,9 @@ interface PendingIq extends Deferred<Element> {
 }
 
 let iqSeq = 0;
-/** The close timer's callback: module-level, so a close allocates no closure. */
+// timer callbacks at module level: a login or a close allocates no closure for them
 const destroyConnection = (c: XmppConnection) => c.destroy();
+const loginTimedOut = (c: XmppConnection, o: ConnectionOptions) => c.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs));
 const isStanza = (name: string) => name === "message" || name === "presence" || name === "iq";
 
 /** One client connection; `start()` logs in, then stanzas go to `handler`. */
@@ -92,6 +93,11 @@ export class XmppConnection implements TransportSink, ParserSink {
     return this.transport?.secure === true;
   }
 
+  /** XEP-0198 was enabled at login. */
+  get streamManagementEnabled(): boolean {
+    return this.sm !== null;
+  }
+
   /** RFC 7395 framing (WebSocket): top-level stanzas must carry xmlns="jabber:client" themselves. */
   get framed(): boolean {
     return this.transport?.framed === true;
@@ -105,17 +111,20 @@ export class XmppConnection implements TransportSink, ParserSink {
     const o = this.o;
     if (!o || this.status !== "offline") throw new Error("connection already started");
     this.status = "connecting";
-    const timer = setTimeout(() => this.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs)), o.timeoutMs);
+    const timer = setTimeout(loginTimedOut, o.timeoutMs, this, o);
     try {
       const topts: TransportOptions = { domain: o.domain, tlsVerify: o.tlsVerify, handshakeTimeoutMs: o.timeoutMs, mayUpgrade: o.starttls };
-      this.transport = await Transport.open(o.service, topts, this);
+      // assigned before it connects, so a timeout or an abort can destroy a connect that hangs
+      this.transport = Transport.open(o.service, topts, this);
+      await this.transport.ready();
       this.parser = new StreamParser(this, this.transport.framed);
       let features = await this.openStream(o.domain);
       if (o.starttls && !this.transport.secure && !this.transport.framed && features.getChild("starttls", NS_TLS)) {
         this.sendText(`<starttls xmlns='${NS_TLS}'/>`, false);
         const answer = await this.next();
         if (answer.name !== "proceed") throw new Error(`STARTTLS refused: <${answer.name}/>`);
-        this.transport = await this.transport.upgrade(topts);
+        this.transport = this.transport.upgrade(topts);
+        await this.transport.ready();
         features = await this.openStream(o.domain);
       }
       const offered = offeredMechanisms(features);

@@ -40,7 +40,7 @@ export class Transport {
   /** Bytes of a UTF-8 character split across two reads. */
   private partial: Buffer | null = null;
   private error: Error | undefined;
-  private connecting: { resolve: (t: Transport) => void; reject: (e: Error) => void } | null = null;
+  private connecting: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private ended = false;
 
   private constructor(
@@ -55,8 +55,8 @@ export class Transport {
     return this.ws !== null;
   }
 
-  /** Opens `service` and resolves when it can carry a stream. */
-  static open(service: URL, o: TransportOptions, sink: TransportSink): Promise<Transport> {
+  /** Starts opening `service`; `ready()` resolves when it can carry a stream, `destroy()` gives up at once. */
+  static open(service: URL, o: TransportOptions, sink: TransportSink): Transport {
     const host = service.hostname.replace(/^\[|\]$/g, "");
     const proto = service.protocol;
     if (proto === "ws:" || proto === "wss:") {
@@ -67,7 +67,7 @@ export class Transport {
       ws.on("error", onError);
       ws.on("close", onClose);
       ws.once("open", onConnect);
-      return t.whenConnected();
+      return t;
     }
     let socket: Owned<net.Socket>;
     if (proto === "xmpps:") {
@@ -86,13 +86,13 @@ export class Transport {
     socket[OWNER] = t;
     socket.on("error", onError);
     socket.on("close", onClose);
-    return t.whenConnected();
+    return t;
   }
 
-  /** STARTTLS: wraps the plain socket in TLS (server name = the XMPP domain); resolves with the secure transport. */
-  upgrade(o: TransportOptions): Promise<Transport> {
+  /** STARTTLS: wraps the plain socket in TLS (server name = the XMPP domain); this transport is done with. */
+  upgrade(o: TransportOptions): Transport {
     const plain = this.socket;
-    if (!plain || this.secure) return Promise.reject(new Error("STARTTLS needs a plain TCP connection"));
+    if (!plain || this.secure) throw new Error("STARTTLS needs a plain TCP connection");
     plain.removeListener("data", onData);
     plain.removeListener("close", onClose);
     plain.removeListener("error", onError);
@@ -105,11 +105,12 @@ export class Transport {
     socket.on("data", onData);
     socket.on("error", onError);
     socket.on("close", onClose);
-    return t.whenConnected();
+    return t;
   }
 
-  private whenConnected(): Promise<Transport> {
-    return new Promise<Transport>((resolve, reject) => {
+  /** Resolves once connected (TLS: handshake done; WebSocket: open); rejects with the socket's error. */
+  ready(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.connecting = { resolve, reject };
     });
   }
@@ -147,7 +148,7 @@ export class Transport {
   connected(): void {
     const c = this.connecting;
     this.connecting = null;
-    c?.resolve(this);
+    c?.resolve();
   }
 
   /** @internal */
