@@ -83,7 +83,8 @@ run_tsung() {
   stop_server_sampler
   kill_new_epmd
   [ "$rc" = 0 ] || log "tsung exited with $rc (see $dir/stdout.log)"
-  TSUNG_LOG="$(ls -td "$dir"/log/*/ | head -1)tsung.log"
+  # tsung makes one log/<YYYYMMDD-HHMM>/ per run; this run dir holds only ours
+  TSUNG_LOG="$(find "$dir/log" -mindepth 2 -maxdepth 2 -name tsung.log | head -1)"
   [ -s "$TSUNG_LOG" ] || die "no tsung.log in $dir/log"
 }
 

@@ -11,7 +11,7 @@ while [ -r "/proc/$pid/stat" ]; do
   stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || break
   rest="${stat##*) }"                       # comm may hold spaces: fields after ") " start at field 3 (state)
   read -r state _ _ _ _ _ _ _ _ _ _ utime stime _ <<< "$rest"
-  [ "$state" != Z ] && [ "$state" != X ] || break
+  if [ "$state" = Z ] || [ "$state" = X ]; then break; fi
   rss="$(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' "/proc/$pid/status" 2>/dev/null)" || break
   fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) || fds=0
   now="$(date +%s%3N)"

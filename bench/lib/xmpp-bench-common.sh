@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/xmpp-vs-tsung.sh and bench/xmpp-hold.sh (sourced, not run): Prosody up/down, the background
 # processes to clean up, the /proc samplers, and one amoc-ts run sampled from outside.
 # Expects REPO and RUN set, and `set -euo pipefail` in the caller.
@@ -69,7 +70,7 @@ SERVER_SAMPLER=""
 sample_server() {
   local pid
   pid="$(awk '{print $1}' "$REPO/.run/pids/prosody.pid" 2>/dev/null || true)"
-  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || { log "prosody pid unknown: server not sampled"; return 0; }
+  if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then log "prosody pid unknown: server not sampled"; return 0; fi
   bash "$REPO/bench/lib/proc-sample.sh" "$pid" "$1" 1 &
   SERVER_SAMPLER=$!
   BG_PIDS+=("$SERVER_SAMPLER")

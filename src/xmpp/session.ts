@@ -1,29 +1,13 @@
-/** One user's XMPP session: connect with retries and timeouts, send, wait for stanzas, TTD, clean close on abort. */
-import type { NodeSettings } from "../config/schema.js";
+/** Connecting a user: endpoint, credentials, login attempts with retries and timeouts, XEP-0077 registration. */
 import { TimeoutError, UserAbortedError, errorMessage } from "../errors.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics/metrics.js";
-import { XmppConnection, type StanzaHandler } from "./connection.js";
-import { escapeAttr, escapeText } from "./serialize.js";
-import { xml, type Element } from "./xml.js";
+import { XmppConnection } from "./connection.js";
+import { removedWithForce } from "./forced-removal.js";
+import { fromTemplate, serverFor } from "./templates.js";
+import { xml } from "./xml.js";
 import { XmppError, classifyFailure, hintFor } from "./xmpp-error.js";
+import { XmppUser, type XmppContext } from "./xmpp-user.js";
 
-/** The namespace of the send-time element chat messages carry, so the receiver measures time to delivery. */
-export const NS_TTD = "urn:amoc-ts:ttd";
 const NS_REGISTER = "jabber:iq:register";
-/** Stanzas nobody waited for are kept (for a later `waitFor`) up to this many per user; older ones are dropped. */
-const INBOX_LIMIT = 1000;
-const CLOSE_TIMEOUT_MS = 5000;
-
-/** What the XMPP helpers need from a user's context (a scenario's `UserContext` has it all). */
-export interface XmppContext {
-  readonly id: number;
-  readonly settings: Readonly<NodeSettings>;
-  readonly metrics: Metrics;
-  readonly signal: AbortSignal;
-  readonly log: Logger;
-  phase: string;
-}
 
 /** Per-connection choices; defaults come from the run's settings. */
 export interface ConnectOptions {
@@ -37,22 +21,6 @@ export interface ConnectOptions {
   /** Negotiate STARTTLS on xmpp:// when the server offers it. */
   starttls?: boolean;
   timeoutMs?: number;
-}
-
-/** `user_<id>` etc.: `<id>` in a template replaced by the user ID. */
-export function fromTemplate(template: string, id: number): string {
-  return template.replaceAll("<id>", String(id));
-}
-
-/** The bare JID of user `id` under the run's templates. */
-export function userJid(id: number, settings: Readonly<NodeSettings>): string {
-  return `${fromTemplate(settings.xmpp_user_template, id)}@${settings.xmpp_domain}`;
-}
-
-/** The endpoint user `id` connects to: servers are dealt by ID, round-robin. */
-export function serverFor(id: number, servers: readonly string[]): string {
-  if (servers.length === 0) throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", "xmpp_servers is empty", "set AMOC_XMPP_SERVERS, e.g. xmpp://127.0.0.1:5222");
-  return servers[(id - 1) % servers.length] as string;
 }
 
 /** Parsed endpoints by their text: a run has a handful, and parsing one per connection costs CPU and garbage. */
@@ -94,7 +62,7 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
   const bareJid = `${username}@${s.xmpp_domain}`;
   const attempts = 1 + s.xmpp_connect_retries;
   for (let attempt = 1; ; attempt++) {
-    if (ctx.signal.aborted) throw new UserAbortedError(ctx.id);
+    if (removedWithForce(ctx)) throw new UserAbortedError(ctx.id);
     const t0 = performance.now();
     const conn = new XmppConnection({
       service: url,
@@ -109,7 +77,7 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
       tlsVerify: s.xmpp_tls_verify,
       beforeAuth: opts.register ? (c) => register(c, ctx, s.xmpp_domain, username, password) : undefined,
     });
-    // the user exists from the first attempt on: its abort listener also ends a login in progress
+    // the user exists from the first attempt on: a forced removal also ends a login in progress
     const user = new XmppUser(conn, ctx, bareJid);
     try {
       await conn.start();
@@ -146,234 +114,4 @@ async function register(c: XmppConnection, ctx: XmppContext, domain: string, use
     }
     ctx.metrics.count("xmpp.registration_conflicts");
   }
-}
-
-interface Waiter {
-  pred: (el: Element) => boolean;
-  resolve: (el: Element) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-/**
- * An online XMPP session of one user. Lean on purpose (it exists once per virtual user): the waiter list and the
- * inbox are created on first use, and the user itself is the abort listener (`handleEvent`) and the connection's
- * stanza handler, so it allocates no closures.
- */
-export class XmppUser implements StanzaHandler {
-  private waiters: Waiter[] | null = null;
-  private inbox: Element[] | null = null;
-  private discarded: ((el: Element) => boolean) | null = null;
-  private closed = false;
-
-  constructor(
-    private readonly conn: XmppConnection,
-    private readonly ctx: XmppContext,
-    /** The bare JID. */
-    readonly jid: string,
-  ) {
-    conn.handler = this;
-    ctx.signal.addEventListener("abort", this, { once: true });
-  }
-
-  get online(): boolean {
-    return !this.closed && this.conn.status === "online";
-  }
-
-  /**
-   * The abort listener (EventTarget calls `handleEvent` on listener objects): the user was removed with force.
-   * A login in progress ends at once (connectUser rejects with UserAbortedError); an online session closes.
-   */
-  handleEvent(): void {
-    if (this.conn.status === "connecting") this.conn.abort(new UserAbortedError(this.ctx.id));
-    else void this.close();
-  }
-
-  /** @internal a login attempt failed: this user object is dropped. */
-  detach(): void {
-    this.closed = true;
-    this.ctx.signal.removeEventListener("abort", this);
-  }
-
-  /**
-   * Stanzas matching `pred` that no `waitFor` is waiting for are dropped instead of kept for a later `waitFor` or
-   * `poll`; they are still counted and chats still timed (xmpp.messages_received, xmpp.message_ttd). For scenarios
-   * that do not read what they receive: keeping it costs memory per user. `undefined` keeps everything again.
-   */
-  discard(pred: ((el: Element) => boolean) | undefined): void {
-    this.discarded = pred ?? null;
-  }
-
-  /** @internal every stanza of the connection. */
-  onStanza(el: Element): void {
-    const m = this.ctx.metrics;
-    if (el.name === "message") {
-      const ttd = el.getChild("ttd", NS_TTD);
-      const type = el.attrs.type as string | undefined;
-      if (type === "error") m.count("xmpp.message_errors");
-      else if (ttd) {
-        const own = type === "groupchat" && ttd.attrs.from === this.jid;
-        if (own) m.count("xmpp.groupchat_echoes");
-        else {
-          m.count("xmpp.messages_received");
-          const sent = Number(ttd.attrs.sent);
-          if (Number.isFinite(sent)) m.timing("xmpp.message_ttd", Math.max(0, epochMs() - sent));
-        }
-      }
-    }
-    const ws = this.waiters;
-    if (ws) {
-      for (let i = 0; i < ws.length; i++) {
-        const w = ws[i] as Waiter;
-        if (!w.pred(el)) continue;
-        ws.splice(i, 1);
-        clearTimeout(w.timer);
-        w.resolve(el);
-        return;
-      }
-    }
-    if (this.discarded?.(el)) return;
-    m.count("xmpp.stanzas_unmatched");
-    const inbox = (this.inbox ??= []);
-    if (inbox.push(el) > INBOX_LIMIT) {
-      inbox.shift();
-      m.count("xmpp.stanzas_dropped");
-    }
-  }
-
-  /** Sends a stanza. */
-  async send(el: Element): Promise<void> {
-    this.checkOpen();
-    try {
-      this.conn.send(el);
-    } catch (e) {
-      throw this.sendError(e);
-    }
-  }
-
-  /** Sends one serialized stanza; rejects like `send` (never throws: callers may chain `.catch`). */
-  private sendText(text: string): Promise<void> {
-    try {
-      this.checkOpen();
-      this.conn.sendText(text, true);
-    } catch (e) {
-      return Promise.reject(e instanceof XmppError ? e : this.sendError(e));
-    }
-    return Promise.resolve();
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new XmppError("XMPP_CONNECT_FAILED", "send", "closed", `${this.jid} is not connected`, "connect before sending");
-  }
-
-  private sendError(e: unknown): XmppError {
-    return new XmppError("XMPP_CONNECT_FAILED", "send", classifyFailure(e), `send failed: ${errorMessage(e)}`, hintFor(classifyFailure(e)), e);
-  }
-
-  /** Sends a chat message carrying its send time; `to` is a JID or a user ID. */
-  async sendChat(to: string | number, body = "hello"): Promise<void> {
-    const dest = typeof to === "number" ? userJid(to, this.ctx.settings) : to;
-    await this.sendText(this.messageText(dest, "chat", body));
-    this.ctx.metrics.count("xmpp.messages_sent");
-  }
-
-  /** Sends a groupchat message to a room, carrying its send time. */
-  async sendGroupchat(room: string, body = "hello"): Promise<void> {
-    await this.sendText(this.messageText(room, "groupchat", body));
-    this.ctx.metrics.count("xmpp.messages_sent");
-  }
-
-  /**
-   * `<message>` with its body and the send-time element, written as text: what `xml(...)` and serializing would
-   * produce, without the three elements per chat (the hot path of every chat scenario).
-   */
-  private messageText(to: string, type: string, body: string): string {
-    const ns = this.conn.framed ? ' xmlns="jabber:client"' : "";
-    return `<message to="${escapeAttr(to)}" type="${type}"${ns}><body>${escapeText(body)}</body><ttd xmlns="${NS_TTD}" sent="${epochMs().toFixed(3)}" from="${escapeAttr(this.jid)}"/></message>`;
-  }
-
-  /** Sends presence (available by default; `to` for directed presence, `type` e.g. "unavailable"). */
-  sendPresence(attrs: Record<string, string> = {}, ...children: Element[]): Promise<void> {
-    // the plain <presence/> every session starts with needs no element
-    if (children.length === 0 && Object.keys(attrs).length === 0) {
-      return this.sendText(this.conn.framed ? '<presence xmlns="jabber:client"/>' : "<presence/>");
-    }
-    return this.send(xml("presence", attrs, ...children));
-  }
-
-  /** Takes the first already received stanza matching `pred`, without waiting. */
-  poll(pred: (el: Element) => boolean): Element | undefined {
-    const inbox = this.inbox;
-    if (!inbox) return undefined;
-    const i = inbox.findIndex(pred);
-    return i >= 0 ? inbox.splice(i, 1)[0] : undefined;
-  }
-
-  /** Resolves with the first stanza (already received or arriving) matching `pred`; rejects on timeout or removal. */
-  waitFor(pred: (el: Element) => boolean, timeoutMs: number, what = "stanza"): Promise<Element> {
-    const buffered = this.poll(pred);
-    if (buffered) return Promise.resolve(buffered);
-    if (this.closed) return Promise.reject(this.closedError(what));
-    if (this.ctx.signal.aborted) return Promise.reject(new UserAbortedError(this.ctx.id));
-    return new Promise<Element>((resolve, reject) => {
-      const waiters = (this.waiters ??= []);
-      const w: Waiter = {
-        pred,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const k = waiters.indexOf(w);
-          if (k >= 0) waiters.splice(k, 1);
-          this.ctx.metrics.count("xmpp.timeouts");
-          reject(new XmppError("XMPP_STANZA_TIMEOUT", "wait", "stanza_timeout", `${this.jid}: no ${what} within ${timeoutMs} ms`, "the server did not deliver in time: raise the timeout or lower the load"));
-        }, timeoutMs),
-      };
-      waiters.push(w);
-    });
-  }
-
-  /** Waits for a chat message (from `from`, a JID or user ID, when given). */
-  waitForChat(timeoutMs: number, from?: string | number): Promise<Element> {
-    const bare = from === undefined ? undefined : typeof from === "number" ? userJid(from, this.ctx.settings) : from;
-    return this.waitFor((el) => el.name === "message" && el.attrs.type === "chat" && (!bare || String(el.attrs.from).split("/")[0] === bare), timeoutMs, bare ? `chat from ${bare}` : "chat message");
-  }
-
-  /** Sends an IQ and resolves with the result (rejects with the stanza error or on timeout). */
-  async iq(el: Element, timeoutMs = 10_000): Promise<Element> {
-    try {
-      return await this.conn.request(el, timeoutMs);
-    } catch (e) {
-      if (e instanceof TimeoutError) {
-        this.ctx.metrics.count("xmpp.timeouts");
-        throw new XmppError("XMPP_STANZA_TIMEOUT", "iq", "stanza_timeout", `${this.jid}: no IQ reply within ${timeoutMs} ms`, "the server did not answer in time");
-      }
-      throw e;
-    }
-  }
-
-  /** Closes the stream and socket (bounded); pending waits reject. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.signal.removeEventListener("abort", this);
-    const ws = this.waiters;
-    this.waiters = null;
-    if (ws) {
-      for (const w of ws) {
-        clearTimeout(w.timer);
-        w.reject(this.ctx.signal.aborted ? new UserAbortedError(this.ctx.id) : this.closedError("stanza"));
-      }
-    }
-    await this.conn.close(CLOSE_TIMEOUT_MS);
-    this.ctx.metrics.count("xmpp.disconnections");
-  }
-
-  private closedError(what: string): XmppError {
-    return new XmppError("XMPP_CONNECT_FAILED", "wait", "closed", `${this.jid}: connection closed while waiting for ${what}`, hintFor("closed"));
-  }
-}
-
-/** Epoch ms with sub-ms precision: the send time chats carry (receivers on other hosts need synced clocks). */
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }
