@@ -35,6 +35,9 @@ export const SCHEMA = {
   api_host: { doc: "REST API listen address", format: "text", default: "127.0.0.1" },
   api_port: { doc: "REST API port", format: "tcp-port", default: 4000 },
   api_token: { doc: "bearer token required by the REST API ('' = none)", format: "text", default: "", sensitive: true },
+  api_tls_cert: { doc: "PEM certificate file: the REST API serves HTTPS ('' = plain HTTP)", format: "text", default: "" },
+  api_tls_key: { doc: "PEM private key file of api_tls_cert", format: "text", default: "" },
+  data_dir: { doc: "data directory of this node: pid, log, attach socket, uploaded scenarios, run store ('' = .run/amoc/<node name>)", format: "text", default: "" },
   statsd_host: { doc: "StatsD host ('' = metrics off)", format: "text", default: "" },
   statsd_port: { doc: "StatsD UDP port", format: "tcp-port", default: 8125 },
   metrics_prefix: { doc: "first element of every metric name", format: "non-empty", default: "amoc" },
@@ -44,6 +47,7 @@ export const SCHEMA = {
   xmpp_user_template: { doc: "user name template; <id> is replaced by the user id", format: "non-empty", default: "user_<id>", run: true },
   xmpp_password_template: { doc: "password template; <id> is replaced by the user id", format: "non-empty", default: "password_<id>", run: true },
   xmpp_sasl_mechanism: { doc: "SASL mechanism: PLAIN, SCRAM-SHA-1, SCRAM-SHA-256 or auto", format: "non-empty", default: "PLAIN", run: true },
+  xmpp_starttls: { doc: "negotiate STARTTLS on xmpp:// endpoints (for servers that require encryption on 5222)", format: "bool", default: false, run: true },
   xmpp_tls_verify: { doc: "verify the server certificate (turn off only for test servers)", format: "bool", default: true, run: true },
   xmpp_connect_timeout: { doc: "ms allowed for one connection attempt (TCP, TLS, stream, auth, bind)", format: "duration-ms", default: 20_000, run: true },
   xmpp_connect_retries: { doc: "extra connection attempts after a failed one", format: "tcp-port", default: 0, run: true },
@@ -72,6 +76,9 @@ export interface NodeSettings {
   api_host: string;
   api_port: number;
   api_token: string;
+  api_tls_cert: string;
+  api_tls_key: string;
+  data_dir: string;
   statsd_host: string;
   statsd_port: number;
   metrics_prefix: string;
@@ -81,6 +88,7 @@ export interface NodeSettings {
   xmpp_user_template: string;
   xmpp_password_template: string;
   xmpp_sasl_mechanism: string;
+  xmpp_starttls: boolean;
   xmpp_tls_verify: boolean;
   xmpp_connect_timeout: number;
   xmpp_connect_retries: number;
