@@ -9,8 +9,8 @@
  * Waiting for each chat instead would keep a waiter and a timer per chat alive for seconds (~2.5 KB per user).
  * `warmup_ms` idles the node once before the first user starts, so a sampler sees its base memory.
  */
-import { defineVariables, type InitContext, type UserContext, type VariableValues } from "../src/scenario/api.js";
-import { connectUser, userJid, type Element } from "../src/xmpp/index.js";
+import { defineVariables, type InitContext, type UserContext, type VariableValues } from "amoc-ts";
+import { connectUser, userJid, type Element } from "amoc-ts/xmpp";
 
 const positive = (v: number) => (Number.isFinite(v) && v >= 0) || "must be a number >= 0";
 

@@ -3,7 +3,7 @@
  * idle user costs (memory per user, start rate) and to test removal. `start` returns the stop promise directly
  * instead of being `async`: an async function would keep its own generator alive per user (~0.4 KB).
  */
-import type { UserContext } from "../src/scenario/api.js";
+import type { UserContext } from "amoc-ts";
 
 export function start(_id: number, _state: unknown, ctx: UserContext): Promise<void> {
   return ctx.stopped();

@@ -4,8 +4,8 @@
  * the others sent (time to delivery measured on arrival). So, with full rooms,
  * xmpp.messages_received == xmpp.messages_sent * (room_size - 1), and xmpp.groupchat_echoes == xmpp.messages_sent.
  */
-import { defineVariables, type UserContext, type VariableValues } from "../src/scenario/api.js";
-import { connectUser, xml, NS_TTD, type Element, type XmppUser } from "../src/xmpp/index.js";
+import { defineVariables, type UserContext, type VariableValues } from "amoc-ts";
+import { connectUser, xml, NS_TTD, type Element, type XmppUser } from "amoc-ts/xmpp";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";

@@ -7,8 +7,8 @@
  * is heard by the first, which answers. So nobody sends to a user that is not online yet (Prosody and ejabberd
  * drop or bounce chats to offline users), and received == sent when the server delivers everything.
  */
-import { defineVariables, type UserContext, type VariableValues } from "../src/scenario/api.js";
-import { connectUser, userJid } from "../src/xmpp/index.js";
+import { defineVariables, type UserContext, type VariableValues } from "amoc-ts";
+import { connectUser, userJid } from "amoc-ts/xmpp";
 
 const positive = (v: number) => (Number.isFinite(v) && v >= 0) || "must be a number >= 0";
 

@@ -3,8 +3,8 @@
  * not as a failure), then login with the new account and presence. The account name comes from `user_template`
  * so registrations do not collide with the provisioned user_<id> accounts.
  */
-import { defineVariables, type UserContext, type VariableValues } from "../src/scenario/api.js";
-import { connectUser, fromTemplate } from "../src/xmpp/index.js";
+import { defineVariables, type UserContext, type VariableValues } from "amoc-ts";
+import { connectUser, fromTemplate } from "amoc-ts/xmpp";
 
 export const variables = defineVariables({
   user_template: { default: "reg_<id>", doc: "account name to register; <id> is the user ID", verify: (v: string) => v.includes("<id>") || "must contain <id>" },

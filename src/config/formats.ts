@@ -1,4 +1,9 @@
-/** Custom convict formats: durations in ms, counts with `infinity`, lenient booleans, lists and labels. */
+/**
+ * The formats of node settings: for each, how a string (env, `--set`, a file) is read and what a valid value is.
+ * Each format also carries its TypeScript type, so `NodeSettings` is derived from the schema (one source).
+ */
+import { existsSync, statSync } from "node:fs";
+import { isIP } from "node:net";
 import convict from "convict";
 
 /** Parses "50", "50ms", "2s", "1.5m", "1h" into milliseconds; undefined when unparsable. */
@@ -55,9 +60,212 @@ export function parseLabels(v: string | Record<string, string>): Record<string, 
   return out;
 }
 
-function fail(expected: string): never {
-  throw new Error(`must be ${expected}`);
+/** The SASL mechanisms the XMPP client implements; `auto` picks the strongest the server offers. */
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256", "auto"] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** pino's levels, plus `silent`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The endpoint schemes the XMPP client speaks. */
+export const XMPP_SCHEMES = ["xmpp:", "xmpps:", "ws:", "wss:"] as const;
+
+/** A format: `check` returns why a value is wrong (undefined when fine); `T` is the type of a valid value. */
+export interface Format<T> {
+  /** Turns a string (env, `--set`, CLI) into the value; may return the string unchanged for `check` to refuse. */
+  coerce?: (raw: string) => unknown;
+  check: (value: unknown) => string | undefined;
+  /** Phantom: the type of a valid value. */
+  readonly type?: T;
 }
+
+function format<T>(f: Format<T>): Format<T> {
+  return f;
+}
+
+const isStr = (x: unknown): x is string => typeof x === "string";
+const trimmed = (raw: string) => raw.trim();
+
+/** A host name (RFC 1123 labels; `_` tolerated), an IPv4 or an IPv6 address (bracketed or not). */
+export function isHost(s: string): boolean {
+  const bare = s.startsWith("[") && s.endsWith("]") ? s.slice(1, -1) : s;
+  if (isIP(bare)) return true;
+  return /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(bare);
+}
+
+/** Why an `xmpp_servers` entry is unusable, or undefined: an xmpp://, xmpps://, ws:// or wss:// URL with a host. */
+export function xmppServerProblem(entry: string): string | undefined {
+  const use = "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket or wss://...";
+  let u: URL;
+  try {
+    u = new URL(entry);
+  } catch {
+    return `entry '${entry}' is not a URL (${use})`;
+  }
+  if (!(XMPP_SCHEMES as readonly string[]).includes(u.protocol)) return `entry '${entry}' has the unknown scheme ${u.protocol} (${use})`;
+  if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (${use})`;
+  return undefined;
+}
+
+/** Why a `nats_url` entry is unusable: `host:port`, `nats://host:port` or `tls://host:port`. */
+function natsServerProblem(entry: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(entry.includes("://") ? entry : `nats://${entry}`);
+  } catch {
+    return `entry '${entry}' is not a NATS URL (use nats://host:4222 or host:4222)`;
+  }
+  if (u.protocol !== "nats:" && u.protocol !== "tls:") return `entry '${entry}' has the unknown scheme ${u.protocol} (use nats:// or tls://)`;
+  if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (use nats://host:4222)`;
+  return undefined;
+}
+
+function listOf(problem: (entry: string) => string | undefined, what: string): Format<string[]> {
+  return {
+    coerce: (raw) => parseList(raw),
+    check: (x) => {
+      if (!Array.isArray(x) || x.some((e) => typeof e !== "string")) return `must be a comma-separated list of ${what}`;
+      if (x.length === 0) return `must name at least one of ${what}`;
+      const bad = (x as string[]).map(problem).filter((p): p is string => p !== undefined);
+      return bad.length ? bad.join("; ") : undefined;
+    },
+  };
+}
+
+function integerIn(min: number, max: number, expected: string): Format<number> {
+  return {
+    coerce: (raw) => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : raw),
+    check: (x) => (typeof x === "number" && Number.isInteger(x) && x >= min && x <= max ? undefined : `must be ${expected}`),
+  };
+}
+
+function durationMs(min: number, expected: string): Format<number> {
+  return {
+    coerce: (raw) => parseDurationMs(raw) ?? raw,
+    check: (x) => (typeof x === "number" && Number.isFinite(x) && x >= min ? undefined : `must be ${expected}`),
+  };
+}
+
+function oneOf<const V extends readonly string[]>(values: V, normalize: (raw: string) => string): Format<V[number]> {
+  return {
+    coerce: normalize,
+    check: (x) => (isStr(x) && values.includes(x) ? undefined : `must be one of ${values.join(", ")}`),
+  };
+}
+
+function file(kind: "file" | "directory", optional: boolean): Format<string> {
+  return {
+    coerce: trimmed,
+    check: (x) => {
+      if (!isStr(x)) return "must be a path";
+      if (x === "") return optional ? undefined : `must be the path of a ${kind}`;
+      if (!existsSync(x)) return `${kind} '${x}' does not exist`;
+      const st = statSync(x);
+      if (kind === "file" && !st.isFile()) return `'${x}' is not a file`;
+      if (kind === "directory" && !st.isDirectory()) return `'${x}' is not a directory`;
+      return undefined;
+    },
+  };
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Every format a setting may have. */
+export const FORMATS = {
+  "duration-ms": durationMs(0, "a duration in ms (e.g. 50, 250ms, 2s, 1m)"),
+  "timeout-ms": durationMs(1, "a duration above 0 ms (e.g. 500, 5s)"),
+  count: format<number>({
+    coerce: (raw) => parseCount(raw) ?? raw,
+    check: (x) => (typeof x === "number" && ((Number.isInteger(x) && x > 0) || x === Infinity) ? undefined : "must be a positive integer or 'infinity'"),
+  }),
+  "non-negative-int": integerIn(0, Number.MAX_SAFE_INTEGER, "a whole number, 0 or more"),
+  "tcp-port": integerIn(1, 65535, "a port number 1..65535"),
+  "listen-port": integerIn(0, 65535, "a port number 0..65535 (0 = any free port)"),
+  bool: format<boolean>({
+    coerce: (raw) => parseBool(raw) ?? raw,
+    check: (x) => (typeof x === "boolean" ? undefined : "must be a boolean (1/0, true/false, yes/no, on/off)"),
+  }),
+  labels: format<Record<string, string>>({
+    coerce: (raw) => parseLabels(raw) ?? raw,
+    check: (x) => {
+      const expected = "must be labels as key=value pairs separated by commas (zone=a,rack=1)";
+      if (typeof x !== "object" || x === null || Array.isArray(x)) return expected;
+      for (const [k, v] of Object.entries(x)) if (!NAME.test(k) || typeof v !== "string") return `${expected}; '${k}' is not a valid label`;
+      return undefined;
+    },
+  }),
+  "log-level": oneOf(LOG_LEVELS, (raw) => raw.trim().toLowerCase()),
+  "sasl-mechanism": oneOf(SASL_MECHANISMS, (raw) => (raw.trim().toLowerCase() === "auto" ? "auto" : raw.trim().toUpperCase())),
+  name: format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && NAME.test(x) ? undefined : "must be a name of letters, digits, '_' and '-'"),
+  }),
+  "metric-prefix": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(x) ? undefined : "must be dot-separated names of letters, digits, '_' and '-' (e.g. amoc or load.amoc)"),
+  }),
+  host: format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && isHost(x) ? undefined : "must be a host name or an IP address (e.g. 127.0.0.1)"),
+  }),
+  "host-or-empty": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && (x === "" || isHost(x)) ? undefined : "must be a host name, an IP address or '' (off)"),
+  }),
+  "xmpp-domain": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && !/[\s@/:"'<>&]/.test(x) ? undefined : "must be an XMPP domain (e.g. localhost) or '' (the server's host name)"),
+  }),
+  "user-template": format<string>({
+    check: (x) =>
+      isStr(x) && x !== "" && !/[\s@/:"'<>&]/.test(x.replaceAll("<id>", "")) ? undefined : "must be a non-empty user name template without spaces, @, /, : (e.g. user_<id>)",
+  }),
+  "non-empty": format<string>({
+    check: (x) => (isStr(x) && x.trim() !== "" ? undefined : "must be a non-empty string"),
+  }),
+  token: format<string>({
+    check: (x) => (isStr(x) && !/[\s\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no spaces, line breaks or control characters (a trailing newline from a file?)"),
+  }),
+  password: format<string>({
+    check: (x) => (isStr(x) && !/[\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no line breaks or control characters (a trailing newline from a file?)"),
+  }),
+  text: format<string>({
+    check: (x) => (isStr(x) ? undefined : "must be a string"),
+  }),
+  "http-url-or-empty": format<string>({
+    coerce: trimmed,
+    check: (x) => {
+      if (!isStr(x)) return "must be an http(s) URL or '' (off)";
+      if (x === "") return undefined;
+      try {
+        const u = new URL(x);
+        if ((u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "") return undefined;
+      } catch {
+        // reported below
+      }
+      return `must be an http(s) URL such as http://127.0.0.1:8080/events/ or '' (off), got '${x}'`;
+    },
+  }),
+  "xmpp-url-list": listOf(xmppServerProblem, "xmpp://, xmpps://, ws:// or wss:// URLs"),
+  "nats-url-list": listOf(natsServerProblem, "NATS URLs (nats://host:4222)"),
+  "file-or-empty": file("file", true),
+  directory: file("directory", false),
+  "directory-or-empty": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && (x === "" || !existsSync(x) || statSync(x).isDirectory()) ? undefined : `'${String(x)}' exists and is not a directory`),
+  }),
+  "file-path-or-empty": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) && (x === "" || !existsSync(x) || !statSync(x).isDirectory()) ? undefined : `'${String(x)}' is a directory, not a file`),
+  }),
+} satisfies Record<string, Format<unknown>>;
+
+/** The name of a format. */
+export type FormatName = keyof typeof FORMATS;
+
+/** The type of a valid value of format `F`. */
+export type FormatType<F extends FormatName> = (typeof FORMATS)[F] extends Format<infer T> ? T : never;
 
 let registered = false;
 
@@ -65,60 +273,14 @@ let registered = false;
 export function registerFormats(): void {
   if (registered) return;
   registered = true;
-  convict.addFormats({
-    "duration-ms": {
+  for (const [name, f] of Object.entries(FORMATS) as Array<[string, Format<unknown>]>) {
+    convict.addFormat({
+      name,
       validate: (x: unknown) => {
-        if (typeof x !== "number" || !Number.isFinite(x) || x < 0) fail("a duration in ms (e.g. 50, 250ms, 2s, 1m)");
+        const problem = f.check(x);
+        if (problem !== undefined) throw new Error(problem);
       },
-      coerce: (x: string) => parseDurationMs(x) ?? x,
-    },
-    count: {
-      validate: (x: unknown) => {
-        if (typeof x !== "number" || !((Number.isInteger(x) && x > 0) || x === Infinity)) fail("a positive integer or 'infinity'");
-      },
-      coerce: (x: string) => parseCount(x) ?? x,
-    },
-    "tcp-port": {
-      validate: (x: unknown) => {
-        if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > 65535) fail("a port number 0..65535");
-      },
-      coerce: (x: string) => (/^\d+$/.test(x.trim()) ? Number(x) : x),
-    },
-    bool: {
-      validate: (x: unknown) => {
-        if (typeof x !== "boolean") fail("a boolean (1/0, true/false, yes/no, on/off)");
-      },
-      coerce: (x: string) => parseBool(x) ?? x,
-    },
-    "string-list": {
-      validate: (x: unknown) => {
-        if (!Array.isArray(x) || x.some((e) => typeof e !== "string")) fail("a comma-separated list or a JSON array of strings");
-      },
-      coerce: (x: string) => parseList(x),
-    },
-    labels: {
-      validate: (x: unknown) => {
-        if (typeof x !== "object" || x === null || Array.isArray(x) || Object.values(x).some((e) => typeof e !== "string"))
-          fail("labels as key=value pairs separated by commas (zone=a,rack=1)");
-      },
-      coerce: (x: string) => parseLabels(x) ?? x,
-    },
-    "log-level": {
-      validate: (x: unknown) => {
-        if (typeof x !== "string" || !["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(x))
-          fail("one of fatal, error, warn, info, debug, trace, silent");
-      },
-      coerce: (x: string) => x.trim().toLowerCase(),
-    },
-    "non-empty": {
-      validate: (x: unknown) => {
-        if (typeof x !== "string" || x.trim() === "") fail("a non-empty string");
-      },
-    },
-    text: {
-      validate: (x: unknown) => {
-        if (typeof x !== "string") fail("a string");
-      },
-    },
-  });
+      coerce: f.coerce ? (x: string) => f.coerce?.(x) : undefined,
+    });
+  }
 }

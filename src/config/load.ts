@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import convict from "convict";
 import { ConfigError, type ConfigProblem } from "../errors.js";
 import { registerFormats } from "./formats.js";
-import { SCHEMA, envName, isSettingKey, type NodeSettings, type SettingKey, type SettingSpec } from "./schema.js";
+import { SCHEMA, crossKeyProblems, envName, isSettingKey, type NodeSettings, type SettingKey, type SettingSpec } from "./schema.js";
 
 /** Where the settings come from. */
 export interface LoadSources {
@@ -98,7 +98,10 @@ export function loadNodeSettings(src: LoadSources = {}): NodeSettings {
     }
   }
   if (problems.length) throw new ConfigError(problems);
-  return conf.getProperties();
+  const settings = conf.getProperties();
+  for (const p of crossKeyProblems(settings)) problems.push({ key: p.key, source: origin.get(p.key) ?? `default of ${p.key}`, message: p.message });
+  if (problems.length) throw new ConfigError(problems);
+  return settings;
 }
 
 function setChecked(
@@ -120,6 +123,6 @@ function setChecked(
 /** The docs of every setting, for `bin/amoc help`. */
 export function describeSettings(): string {
   return Object.entries(SCHEMA as Record<string, SettingSpec>)
-    .map(([k, s]) => `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.sensitive ? "''" : JSON.stringify(s.default)})`)
+    .map(([k, s]) => `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.sensitive ? "''" : s.default === Infinity ? "infinity" : JSON.stringify(s.default)})`)
     .join("\n");
 }

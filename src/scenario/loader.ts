@@ -1,10 +1,15 @@
-/** Finds and imports scenario modules by name (from the scenarios directory) or by path, and checks their shape. */
-import { existsSync, readdirSync } from "node:fs";
+/**
+ * Finds and imports scenario modules by name (from the scenarios directory) or by path, and checks their shape.
+ * A file edited since its first import is imported again under a version query, so `do` runs the new code.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { checkDeclarations, type VariableDecls } from "../config/variables.js";
-import { ScenarioError, errorMessage } from "../errors.js";
+import { ScenarioError } from "../errors.js";
 import type { ScenarioModule } from "./api.js";
+import { describeImportFailure } from "./import-failure.js";
 
 const EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 
@@ -47,14 +52,39 @@ export function resolveScenarioFile(ref: string, dir: string): string {
   );
 }
 
+/** The content hash of each scenario file when this process first imported it. */
+const firstHash = new Map<string, string>();
+
+/**
+ * The URL to import `file` under: the plain file URL while its content is what was first imported (so the module
+ * stays the one instance other importers share), else the URL with `?amoc_v=<content hash>`: a new module, as ESM
+ * caches by URL. Each edited version stays in the cache (one module per distinct content).
+ */
+export function scenarioImportUrl(file: string): string {
+  const url = pathToFileURL(file).href;
+  let hash: string;
+  try {
+    hash = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+  } catch {
+    return url; // the import reports the unreadable file
+  }
+  const first = firstHash.get(file);
+  if (first === undefined) {
+    firstHash.set(file, hash);
+    return url;
+  }
+  return first === hash ? url : `${url}?amoc_v=${hash}`;
+}
+
 /** Imports a scenario and checks it exports `start` and well-formed `variables`. */
 export async function loadScenario(ref: string, dir: string): Promise<LoadedScenario> {
   const file = resolveScenarioFile(ref, dir);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await import(scenarioImportUrl(file))) as Record<string, unknown>;
   } catch (e) {
-    throw new ScenarioError("SCENARIO_INVALID", `cannot load scenario ${file}: ${errorMessage(e)}`, "fix the error in the scenario file", { cause: e });
+    const { message, hint } = describeImportFailure(e, file);
+    throw new ScenarioError("SCENARIO_INVALID", message, hint, { cause: e });
   }
   if (typeof mod.start !== "function") {
     throw new ScenarioError("SCENARIO_INVALID", `scenario ${file} does not export a start function`, "add `export async function start(id, state, ctx) { ... }`");
