@@ -10,7 +10,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          // real servers on their fixed loopback ports: files run one at a time
+          // files run one at a time until every integration file reads its servers from test/helpers/endpoints.ts
+          // (metrics.test.ts does; cli, cluster, xmpp and xmpp-connection still hard-code or default to fixed ports)
           fileParallelism: false,
           globalSetup: ["test/helpers/servers-setup.ts"],
           testTimeout: 120_000,

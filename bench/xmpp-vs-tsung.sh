@@ -9,6 +9,8 @@
 #
 # Env: BENCH_USERS (10000)  BENCH_RATE users/s (200)  BENCH_HOLD_S (60)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
 #      BENCH_ONLY (tsung|amoc; default both)  AMOC_NODE_OPTIONS (node flags for amoc-ts, experiments only)
+#      AMOC_RUN_DIR + PROSODY_C2S_PORT/PROSODY_TLS_PORT/PROSODY_HTTP_PORT: a private Prosody (default: the shared one)
+#      AMOC_PROVISION_USERS (20000): accounts a Prosody started here gets (>= 2 x BENCH_USERS keeps the two apart)
 # Users: tsung logs in user_1..user_N, amoc-ts user_N+1..user_2N (Prosody is provisioned with 20,000), so a session
 # tsung left behind can never collide with amoc-ts. Prosody is started only if it is not up, and then stopped;
 # when this script started it, it is also restarted between the two generators so each meets a fresh server.
@@ -26,7 +28,7 @@ HOLD_S="${BENCH_HOLD_S:-60}"
 CHATS="${BENCH_CHATS:-3}"
 CHAT_S="${BENCH_CHAT_S:-2}"
 ONLY="${BENCH_ONLY:-}"
-PORT=5222
+PORT="$PROSODY_PORT"
 [[ "$USERS" =~ ^[0-9]+$ && "$RATE" =~ ^[0-9]+$ && "$RATE" -ge 1 && "$RATE" -le 1000 ]] || die "BENCH_USERS and BENCH_RATE (1..1000) must be integers"
 [[ "$HOLD_S" =~ ^[0-9]+$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
 [ "$USERS" -le 19000 ] || die "BENCH_USERS must be <= 19000 (20,000 open files per process here)"

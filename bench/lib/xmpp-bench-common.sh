@@ -6,7 +6,12 @@
 log() { printf '[bench-xmpp] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-PROVISIONED=20000          # user_1..user_20000 / password_N, what scripts/servers.sh provisions
+# user_1..user_N / password_N, what scripts/servers.sh provisions when it starts Prosody (a smaller N starts faster)
+PROVISIONED="${AMOC_PROVISION_USERS:-20000}"
+# Prosody's run dir and plain port: the shared ones by default; AMOC_RUN_DIR and PROSODY_C2S_PORT (with
+# PROSODY_TLS_PORT and PROSODY_HTTP_PORT, passed on to scripts/servers.sh) give a private Prosody beside them.
+SERVERS_RUN="${AMOC_RUN_DIR:-$REPO/.run}"
+PROSODY_PORT="${PROSODY_C2S_PORT:-5222}"
 STARTED_PROSODY=0
 BG_PIDS=()
 CLEANUP_HOOKS=()
@@ -21,11 +26,11 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Prosody on 127.0.0.1:5222: used as it is when up (someone else's, left running), else started and stopped at exit.
+# Prosody on 127.0.0.1:$PROSODY_PORT: used as it is when up (someone else's, left running), else started and stopped at exit.
 ensure_prosody() {
   if bash "$REPO/scripts/servers.sh" status prosody > /dev/null 2>&1; then
     local pid rss
-    pid="$(awk '{print $1}' "$REPO/.run/pids/prosody.pid" 2>/dev/null || true)"
+    pid="$(awk '{print $1}' "$SERVERS_RUN/pids/prosody.pid" 2>/dev/null || true)"
     rss="$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$pid/status" 2>/dev/null || echo 0)"
     log "prosody already up (pid $pid, RSS ${rss} MB): using it"
     # Prosody keeps the memory of past sessions and gets slower with it: logins then queue up for seconds
@@ -69,7 +74,7 @@ wait_for_descendant() { # wait_for_descendant ROOT PATTERN TIMEOUT_S -> pid
 SERVER_SAMPLER=""
 sample_server() {
   local pid
-  pid="$(awk '{print $1}' "$REPO/.run/pids/prosody.pid" 2>/dev/null || true)"
+  pid="$(awk '{print $1}' "$SERVERS_RUN/pids/prosody.pid" 2>/dev/null || true)"
   if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then log "prosody pid unknown: server not sampled"; return 0; fi
   bash "$REPO/bench/lib/proc-sample.sh" "$pid" "$1" 1 &
   SERVER_SAMPLER=$!
@@ -87,7 +92,7 @@ run_amoc() {
   local dir="$1" limit="$2" tpid node spid rc=0
   shift 2
   mkdir -p "$dir"
-  AMOC_XMPP_SERVERS="xmpp://127.0.0.1:5222" AMOC_LOG_LEVEL=warn NODE_OPTIONS="${AMOC_NODE_OPTIONS:-}" \
+  AMOC_XMPP_SERVERS="xmpp://127.0.0.1:$PROSODY_PORT" AMOC_LOG_LEVEL=warn NODE_OPTIONS="${AMOC_NODE_OPTIONS:-}" \
     timeout "$limit" "$REPO/bin/amoc" run "$@" --allow-crashes --json > "$dir/summary.json" 2> "$dir/stderr.log" &
   tpid=$!
   BG_PIDS+=("$tpid")

@@ -11,7 +11,12 @@
  * - RSS per user = (peak RSS - base RSS) / connected, peak RSS = VmHWM at the last sample;
  * - CPU per user = (utime+stime at the last sample - at base) / users launched;
  * - arrival rate: connections opened per second between 10 % and 90 % of the peak (the ramp, interpolated);
- * - time to connect all: from base to the first sample at the peak descriptor count.
+ * - time to connect all: from base to the first sample at the peak descriptor count;
+ * - login: the same phase for both, TCP connect to session established (tsung: its `login` transaction of
+ *   bench/tsung/xmpp-chat.xml.tpl; amoc-ts: `xmpp.connection`), as the mean over all users, the one statistic tsung
+ *   reports (amoc-ts's p50 is shown instead, and labelled so, when its summary carries no mean);
+ * - peak CPU (cores): the highest one-second CPU rate of the generator and of Prosody; Prosody runs one Lua thread,
+ *   so near 1.0 its queue, not the generator, is what a login waits in.
  */
 import { existsSync, readFileSync } from "node:fs";
 
@@ -34,8 +39,9 @@ interface Report {
   errorKinds: Record<string, number>;
   chatsSent: number;
   chatsReceived: number | null;
-  /** tsung: mean of its auth transaction; amoc-ts: median time to online. Shows a server falling behind. */
+  /** TCP connect to session established, ms: `loginStat` says which statistic (mean for tsung; mean or p50 for amoc-ts). */
   loginMs: number | null;
+  loginStat: "mean" | "p50";
 }
 
 /** The figures of one generator. */
@@ -60,6 +66,11 @@ interface Figures {
   /** Prosody's CPU per user over the same interval: whether the server kept up (not a generator figure). */
   server_cpu_ms_per_user: number | null;
   login_ms: number | null;
+  login_stat: "mean" | "p50";
+  /** The highest one-second CPU rate of the generator process, in cores. */
+  peak_cpu_cores: number;
+  /** The same for Prosody over the generator's run (one Lua thread: 1.0 = saturated). */
+  server_peak_cpu_cores: number | null;
 }
 
 function readSamples(file: string): Sample[] {
@@ -87,16 +98,17 @@ function tsungReport(file: string): Report {
   const total = (name: string) => last.get(name)?.at(-1) ?? 0;
   const errorKinds: Record<string, number> = {};
   for (const [name, v] of last) if (name.startsWith("error_")) errorKinds[name] = v.at(-1) ?? 0;
-  // sample lines: count mean stddev max min mean-since-start count-since-start; the auth transaction completes
+  // sample lines: count mean stddev max min mean-since-start count-since-start; the login transaction completes
   // once per logged-in user
   return {
     launched: total("users_count"),
-    connected: total("tr_auth") || (sums.get("tr_auth") ?? 0),
+    connected: total("tr_login") || (sums.get("tr_login") ?? 0),
     errors: Object.values(errorKinds).reduce((a, b) => a + b, 0),
     errorKinds,
     chatsSent: total("tr_chat") || (sums.get("tr_chat") ?? 0),
     chatsReceived: null,
-    loginMs: last.get("tr_auth")?.[5] ?? null,
+    loginMs: last.get("tr_login")?.[5] ?? null,
+    loginStat: "mean",
   };
 }
 
@@ -115,6 +127,7 @@ function amocReport(file: string): Report {
     errorKinds[k] = (errorKinds[k] ?? 0) + e.count;
   }
   for (const n of ["xmpp.connection_failures", "xmpp.message_errors", "xmpp.timeouts"]) if (c(n)) errorKinds[n] = c(n);
+  const login = s.metrics["xmpp.connection"] as { mean?: number; p50?: number } | undefined;
   return {
     launched: s.users.started,
     connected: c("xmpp.connections"),
@@ -122,7 +135,8 @@ function amocReport(file: string): Report {
     errorKinds,
     chatsSent: c("xmpp.messages_sent"),
     chatsReceived: c("xmpp.messages_received"),
-    loginMs: (s.metrics["xmpp.connection"] as { p50?: number } | undefined)?.p50 ?? null,
+    loginMs: login?.mean ?? login?.p50 ?? null,
+    loginStat: login?.mean !== undefined ? "mean" : "p50",
   };
 }
 
@@ -138,6 +152,18 @@ function crossing(s: Sample[], from: number, baseFds: number, level: number): nu
     }
   }
   return NaN;
+}
+
+/** The highest CPU rate between two consecutive samples taken from `from` to `to` (epoch ms), in cores. */
+function peakCores(s: Sample[], from = -Infinity, to = Infinity): number {
+  let peak = 0;
+  for (let i = 1; i < s.length; i++) {
+    const a = s[i - 1]!;
+    const b = s[i]!;
+    if (a.t < from || b.t > to || b.t <= a.t) continue;
+    peak = Math.max(peak, (b.cpu - a.cpu) / (b.t - a.t));
+  }
+  return peak;
 }
 
 /** CPU ms of the server between `from` and `to` (epoch ms), from its samples. */
@@ -182,6 +208,9 @@ function figures(name: string, samples: Sample[], r: Report, server: Sample[]): 
     chats_sent: r.chatsSent,
     chats_received: r.chatsReceived,
     login_ms: r.loginMs === null ? null : round(r.loginMs),
+    login_stat: r.loginStat,
+    peak_cpu_cores: round(peakCores(samples), 2),
+    server_peak_cpu_cores: server.length > 1 ? round(peakCores(server, base.t, last.t), 2) : null,
     server_cpu_ms_per_user: ((v) => (v === null ? null : round(v / Math.max(1, r.launched), 3)))(serverCpuMs(server, base.t, last.t)),
   };
 }
@@ -201,8 +230,10 @@ function table(rows: Figures[]): string {
     ["time to connect all (s)", (f) => String(f.connect_all_s)],
     ["chats sent / received", (f) => `${f.chats_sent} / ${f.chats_received ?? "n/a"}`],
     ["errors", (f) => String(f.errors)],
-    ["login ms (tsung auth mean, amoc p50)", (f) => String(f.login_ms ?? "n/a")],
+    ["login ms, TCP connect -> session", (f) => (f.login_ms === null ? "n/a" : `${f.login_ms} (${f.login_stat})`)],
     ["Prosody CPU per user (ms)", (f) => String(f.server_cpu_ms_per_user ?? "n/a")],
+    ["peak CPU, generator (cores)", (f) => String(f.peak_cpu_cores)],
+    ["peak CPU, Prosody (cores; 1 = saturated)", (f) => String(f.server_peak_cpu_cores ?? "n/a")],
   ];
   const w0 = Math.max(...cols.map(([h]) => h.length));
   const w = rows.map((f) => Math.max(f.name.length, ...cols.map(([, g]) => g(f).length)));

@@ -17,8 +17,10 @@
   </options>
   <sessions>
     <session probability="100" name="xmpp-chat" type="ts_jabber">
-      <request><jabber type="connect" ack="local"/></request>
-      <transaction name="auth"><request><jabber type="auth_sasl" ack="local"/></request>
+      <!-- "login": TCP connect, stream open, SASL, stream restart, bind, session: the span amoc-ts times as
+           xmpp.connection (socket opened to session established), so the two login figures measure the same phase -->
+      <transaction name="login"><request><jabber type="connect" ack="local"/></request>
+        <request><jabber type="auth_sasl" ack="local"/></request>
         <request><jabber type="connect" ack="local"/></request><request><jabber type="auth_sasl_bind" ack="local"/></request>
         <request><jabber type="auth_sasl_session" ack="local"/></request></transaction>
       <request><jabber type="presence:initial" ack="no_ack"/></request>

@@ -83,7 +83,7 @@ export class GraphiteAnnotations {
     this.errors = new RateLimitedLog(o.log, "annotation_failed");
     this.timeoutMs = o.timeoutMs ?? ANNOTATION_TIMEOUT_MS;
     this.fetchFn = o.fetchFn ?? fetch;
-    this.off = o.telemetry.on("run.event", (e) => this.post(annotationBody(e, o.nodeName)));
+    this.off = o.telemetry.on("run.event", (e) => this.post(annotationBody(e, o.nodeName)), "graphite-annotations");
   }
 
   /** Annotations accepted by graphite-web so far. */

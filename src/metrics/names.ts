@@ -1,6 +1,7 @@
 /** The names of the metrics the core itself reports, relative to `<metrics_prefix>.<node_name>.`; docs/metrics.md lists them. */
+import { SUBSCRIBER_FAILURES_METRIC } from "../telemetry.js";
 
-/** Users running on this node (gauge, sent once a second). */
+/** Users running on this node (gauge, sent on change at most every 100 ms, and once a second). */
 export const USERS_RUNNING = "users.running";
 /** Users started (counter). */
 export const USERS_STARTED = "users.started";
@@ -27,6 +28,9 @@ export const RSS = "process.rss_bytes";
 /** Open file descriptors, sockets included (gauge). */
 export const OPEN_FDS = "process.open_fds";
 
+/** Times a telemetry subscriber threw (counter; the bus itself reports it, see src/telemetry.ts). */
+export const TELEMETRY_SUBSCRIBER_FAILURES = SUBSCRIBER_FAILURES_METRIC;
+
 /** Every name above: the docs test checks each one is documented. */
 export const CORE_METRIC_NAMES: readonly string[] = [
   USERS_RUNNING,
@@ -42,6 +46,7 @@ export const CORE_METRIC_NAMES: readonly string[] = [
   HEAP_USED,
   RSS,
   OPEN_FDS,
+  TELEMETRY_SUBSCRIBER_FAILURES,
 ];
 
 /** A node name as one Graphite path element: dots and anything StatsD would mangle become `_`. */

@@ -1,6 +1,5 @@
 /** Reads back what landed in graphite-web (render API and events API), with bounded polling. */
-
-export const GRAPHITE_WEB = process.env.AMOC_TEST_GRAPHITE_WEB ?? "http://127.0.0.1:8080";
+import { graphiteWeb } from "./endpoints.js";
 
 /** One series of the render API: [value | null, epoch s] pairs. */
 export interface Series {
@@ -18,7 +17,7 @@ export interface GraphiteEvent {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`${GRAPHITE_WEB}${path}`, { signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${graphiteWeb()}${path}`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }

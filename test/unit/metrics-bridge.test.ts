@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MetricsBridge } from "../../src/metrics/bridge.js";
 import { TelemetryMetrics } from "../../src/metrics/metrics.js";
 import { CORE_METRIC_NAMES, nodePrefix } from "../../src/metrics/names.js";
@@ -15,6 +15,10 @@ function bridged(sampler?: ProcessSampler) {
 }
 
 describe("MetricsBridge", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("passes every metric event through under its own name and kind", () => {
     const { telemetry, sink, bridge } = bridged();
     const m = new TelemetryMetrics(telemetry);
@@ -79,6 +83,40 @@ describe("MetricsBridge", () => {
     expect(sink.last("process.rss_bytes")).toBeGreaterThan(sink.last("process.heap_used_bytes")!);
     expect(sink.last("process.open_fds")).toBeGreaterThan(2);
     expect(sink.last("process.event_loop_lag_p99_ms")).toBeGreaterThanOrEqual(0);
+  });
+
+  it("sends users running on each change, at most every 100 ms, and always the last value", () => {
+    vi.useFakeTimers();
+    const { telemetry, sink, bridge } = bridged();
+    const running = () => sink.calls.filter((c) => c.name === "users.running").map((c) => c.value);
+    // a short run between two once-a-second ticks: five users up, then all down again within 300 ms
+    for (const id of [1, 2, 3, 4, 5]) telemetry.emit("user.started", { id, lagMs: 0 });
+    expect(running()).toEqual([1]);
+    vi.advanceTimersByTime(100);
+    expect(running()).toEqual([1, 5]);
+    vi.advanceTimersByTime(50);
+    for (const id of [1, 2, 3, 4, 5]) telemetry.emit("user.stopped", { id, reason: "finished" });
+    expect(running()).toEqual([1, 5]);
+    vi.advanceTimersByTime(50);
+    expect(running()).toEqual([1, 5, 0]);
+    // no change, nothing more sent
+    vi.advanceTimersByTime(500);
+    expect(running()).toEqual([1, 5, 0]);
+    expect(Math.max(...running())).toBe(5);
+    bridge.close();
+  });
+
+  it("sends a change of the controller's count too, and nothing after close", () => {
+    vi.useFakeTimers();
+    const { telemetry, sink, bridge } = bridged();
+    telemetry.emit("controller.users", { running: 3, started: 3, finished: 0, crashed: 0, removed: 0 });
+    expect(sink.last("users.running")).toBe(3);
+    telemetry.emit("controller.users", { running: 4, started: 4, finished: 0, crashed: 0, removed: 0 });
+    bridge.close();
+    const n = sink.calls.length;
+    vi.advanceTimersByTime(1000);
+    expect(sink.calls.length).toBe(n);
+    expect(sink.last("users.running")).toBe(4);
   });
 
   it("stops listening on close after one last gauge", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import { MAX_PACKET_BYTES, StatsdSink } from "../../src/metrics/statsd.js";
 import { recordingLogger, udpListener } from "../helpers/metrics.js";
-import { until } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 
 describe("StatsdSink", () => {
   it("sends prefixed StatsD lines: a counter's sum, a timer's values in ms, a gauge's last value", async () => {
@@ -79,31 +79,31 @@ describe("StatsdSink", () => {
     await udp.close();
   });
 
-  it("never throws nor slows down when no daemon listens on the port", async () => {
+  it("never throws when no daemon listens on the port, and closes without waiting out its close timeout", async () => {
     const udp = await udpListener();
     const port = udp.port;
     await udp.close(); // nothing listens there any more
-    const sink = new StatsdSink({ host: "127.0.0.1", port, prefix: "amoc.n1.", log: silentLogger() });
-    const t0 = performance.now();
-    for (let i = 0; i < 100_000; i++) {
-      sink.count("xmpp.messages_sent");
-      sink.timing("xmpp.message_ttd", i % 100);
-    }
-    const elapsedMs = performance.now() - t0;
-    expect(elapsedMs).toBeLessThan(2000);
-    const c0 = performance.now();
+    const { log, lines } = recordingLogger();
+    const sink = new StatsdSink({ host: "127.0.0.1", port, prefix: "amoc.n1.", log });
+    expect(() => {
+      for (let i = 0; i < 100_000; i++) {
+        sink.count("xmpp.messages_sent");
+        sink.timing("xmpp.message_ttd", i % 100);
+      }
+    }).not.toThrow();
     await sink.close();
-    expect(performance.now() - c0).toBeLessThan(2500);
+    // close resolved through the client's callback, not through its 2 s give-up timer
+    expect(lines.filter((l) => l.msg === "statsd_close_timeout")).toEqual([]);
   });
 
   it("logs an unresolvable host at most once per interval and keeps going", async () => {
     const { log, lines } = recordingLogger();
     const sink = new StatsdSink({ host: "no-such-host.invalid", port: 8125, prefix: "amoc.n1.", log, bufferFlushMs: 10 });
-    for (let round = 0; round < 20; round++) {
+    // three flushes, each failing: wait for each failure before sending more
+    for (let round = 1; round <= 3; round++) {
       for (let i = 0; i < 200; i++) sink.count("xmpp.messages_sent");
-      await new Promise((r) => setTimeout(r, 15));
+      await until(() => sink.failures >= round, 5000, `send failure ${round}`);
     }
-    await until(() => sink.failures >= 2, 5000, "send failures");
     await sink.close();
     const warned = lines.filter((l) => l.msg === "statsd_send_failed");
     expect(warned).toHaveLength(1);
