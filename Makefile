@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 SERVERS ?= all
 
-.PHONY: help setup deps apt demo test typecheck lint unit integration bench bench-xmpp servers-up servers-down servers-status clean
+.PHONY: help setup deps apt browser demo test typecheck lint unit integration bench bench-xmpp servers-up servers-down servers-status clean prepare deploy test-deploy
 
 help:
 	@echo "make demo          install everything, start Prosody, run a scenario, print the summary"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench         benchmarks; figures are recorded in docs/benchmarks.md"
 	@echo "make servers-up    start the local servers (SERVERS=prosody|ejabberd|nats|graphite|all)"
 	@echo "make servers-down  stop them"
+	@echo "make prepare|deploy INVENTORY=...  Ansible: prepare hosts, deploy the cluster (ansible/README.md)"
 
 # npm ci only when the lock file changed since the last install
 $(NPM_STAMP): package-lock.json
@@ -25,6 +26,10 @@ apt:
 
 setup: deps apt
 
+# chromium for the HTML report's browser test (test/integration/report-browser.test.ts)
+browser:
+	bash scripts/install-deps.sh browser
+
 typecheck: deps
 	npx tsc --noEmit
 
@@ -34,11 +39,28 @@ lint: deps
 unit: deps
 	npx vitest run --project unit
 
-integration: setup
+integration: setup browser
 	npx vitest run --project integration
 
-test: setup typecheck lint
+test: setup browser typecheck lint
 	npx vitest run
+	$(MAKE) test-deploy
+
+# Ansible (ansible/README.md): INVENTORY=ansible/inventory.ini, extra flags in ANSIBLE_ARGS (e.g. --check --diff)
+INVENTORY ?= ansible/inventory.ini
+ANSIBLE_PLAYBOOK = ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i $(INVENTORY) $(ANSIBLE_ARGS)
+
+prepare:
+	bash scripts/install-deps.sh ansible
+	$(ANSIBLE_PLAYBOOK) ansible/prepare.yml
+
+deploy:
+	$(ANSIBLE_PLAYBOOK) ansible/deploy.yml
+
+# prepare + deploy over SSH into three hosts made as network namespaces, then a 4000-user cluster run (root)
+test-deploy: setup
+	bash scripts/install-deps.sh ansible
+	bash scripts/test-deploy.sh
 
 demo: setup
 	bash scripts/demo.sh

@@ -9,42 +9,39 @@
  * Waiting for each chat instead would keep a waiter and a timer per chat alive for seconds (~2.5 KB per user).
  * `warmup_ms` idles the node once before the first user starts, so a sampler sees its base memory.
  */
-import { defineVariables, type InitContext, type UserContext, type VariableValues } from "amoc-ts";
+import { defineScenario, nonNegative } from "amoc-ts";
 import { connectUser, userJid, type Element } from "amoc-ts/xmpp";
-
-const positive = (v: number) => (Number.isFinite(v) && v >= 0) || "must be a number >= 0";
-
-export const variables = defineVariables({
-  chat_count: { default: 3, doc: "chats each user sends to its neighbour", verify: positive },
-  chat_interval: { default: 2000, doc: "ms of think time after presence and after each chat (tsung thinktime 2)", verify: positive },
-  hold_ms: { default: 60_000, doc: "ms to stay online after the chats (tsung thinktime 60)", verify: positive },
-  warmup_ms: { default: 0, doc: "ms the node idles before the first user starts (a sampler's base)", verify: positive },
-});
-type Vars = VariableValues<typeof variables>;
-
-export async function init(ctx: InitContext<Vars>): Promise<void> {
-  if (ctx.vars.warmup_ms > 0) await new Promise((r) => setTimeout(r, ctx.vars.warmup_ms));
-}
 
 /** What a bench_chat user receives and does not read. */
 const unread = (el: Element) => el.name === "message" || el.name === "presence";
 
-export async function start(id: number, _state: unknown, ctx: UserContext<Vars>): Promise<void> {
-  const v = ctx.vars;
-  const peerJid = userJid(id % 2 === 1 ? id + 1 : id - 1, ctx.settings);
-  const user = await connectUser(ctx);
-  try {
-    user.discard(unread);
-    await user.sendPresence();
-    ctx.phase = "send";
-    if (v.chat_count > 0) await ctx.sleep(v.chat_interval);
-    for (let i = 0; i < v.chat_count; i++) {
-      await user.sendChat(peerJid, `chat ${i + 1} from ${id}`);
-      await ctx.sleep(v.chat_interval);
+export default defineScenario({
+  variables: {
+    chat_count: { default: 3, doc: "chats each user sends to its neighbour", verify: nonNegative },
+    chat_interval: { default: 2000, doc: "ms of think time after presence and after each chat (tsung thinktime 2)", verify: nonNegative },
+    hold_ms: { default: 60_000, doc: "ms to stay online after the chats (tsung thinktime 60)", verify: nonNegative },
+    warmup_ms: { default: 0, doc: "ms the node idles before the first user starts (a sampler's base)", verify: nonNegative },
+  },
+  async init(ctx) {
+    if (ctx.vars.warmup_ms > 0) await ctx.sleep(ctx.vars.warmup_ms);
+  },
+  async start(id, _state, ctx) {
+    const v = ctx.vars;
+    const peerJid = userJid(id % 2 === 1 ? id + 1 : id - 1, ctx.settings);
+    const user = await connectUser(ctx);
+    try {
+      user.discard(unread);
+      await user.sendPresence();
+      ctx.phase = "send";
+      if (v.chat_count > 0) await ctx.sleep(v.chat_interval);
+      for (let i = 0; i < v.chat_count; i++) {
+        await user.sendChat(peerJid, `chat ${i + 1} from ${id}`);
+        await ctx.sleep(v.chat_interval);
+      }
+      ctx.phase = "hold";
+      await ctx.sleep(v.hold_ms);
+    } finally {
+      await user.close();
     }
-    ctx.phase = "hold";
-    await ctx.sleep(v.hold_ms);
-  } finally {
-    await user.close();
-  }
-}
+  },
+});

@@ -3,8 +3,8 @@
  * idle user costs (memory per user, start rate) and to test removal. `start` returns the stop promise directly
  * instead of being `async`: an async function would keep its own generator alive per user (~0.4 KB).
  */
-import type { UserContext } from "amoc-ts";
+import { defineScenario } from "amoc-ts";
 
-export function start(_id: number, _state: unknown, ctx: UserContext): Promise<void> {
-  return ctx.stopped();
-}
+export default defineScenario({
+  start: (_id, _state, ctx) => ctx.stopped(),
+});

@@ -4,24 +4,12 @@
  * the others sent (time to delivery measured on arrival). So, with full rooms,
  * xmpp.messages_received == xmpp.messages_sent * (room_size - 1), and xmpp.groupchat_echoes == xmpp.messages_sent.
  */
-import { defineVariables, type UserContext, type VariableValues } from "amoc-ts";
+import { defineScenario, nonNegative, positiveInt, type UserContext } from "amoc-ts";
 import { connectUser, xml, NS_TTD, type Element, type XmppUser } from "amoc-ts/xmpp";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
-const positive = (v: number) => (Number.isFinite(v) && v >= 0) || "must be a number >= 0";
-
-export const variables = defineVariables({
-  room_size: { default: 5, doc: "users per room", verify: (v: number) => (Number.isInteger(v) && v >= 1) || "must be an integer >= 1" },
-  muc_service: { default: "muc.localhost", doc: "the MUC service's domain" },
-  message_count: { default: 3, doc: "groupchat messages each user sends", verify: positive },
-  message_interval: { default: 200, doc: "ms between two messages", verify: positive, updatable: true },
-  join_timeout: { default: 30_000, doc: "ms to wait for the room to fill", verify: positive },
-  receive_timeout: { default: 30_000, doc: "ms to wait for the others' messages", verify: positive },
-  linger_ms: { default: 0, doc: "ms to stay in the room afterwards", verify: positive },
-});
-type Vars = VariableValues<typeof variables>;
 
 /** The room of user `id`. */
 export function roomOf(id: number, v: { room_size: number; muc_service: string }): string {
@@ -30,36 +18,47 @@ export function roomOf(id: number, v: { room_size: number; muc_service: string }
 
 const statusCodes = (el: Element): string[] => (el.getChild("x", NS_MUC_USER)?.getChildren("status") ?? []).map((s) => String(s.attrs.code));
 
-export async function start(id: number, _state: unknown, ctx: UserContext<Vars>): Promise<void> {
-  const v = ctx.vars;
-  const room = roomOf(id, v);
-  const nick = `u${id}`;
-  const user = await connectUser(ctx);
-  try {
-    await user.sendPresence();
-    ctx.phase = "join";
-    const occupants = await join(user, ctx, room, nick);
-    const deadline = Date.now() + v.join_timeout;
-    while (occupants.size < v.room_size && Date.now() < deadline) {
-      const el = await user.waitFor((e) => isRoomPresence(e, room), Math.max(1, deadline - Date.now()), `occupants of ${room}`).catch(() => undefined);
-      if (el) track(occupants, el);
+export default defineScenario({
+  variables: {
+    room_size: { default: 5, doc: "users per room", verify: positiveInt },
+    muc_service: { default: "muc.localhost", doc: "the MUC service's domain" },
+    message_count: { default: 3, doc: "groupchat messages each user sends", verify: nonNegative },
+    message_interval: { default: 200, doc: "ms between two messages", verify: nonNegative, updatable: true },
+    join_timeout: { default: 30_000, doc: "ms to wait for the room to fill", verify: nonNegative },
+    receive_timeout: { default: 30_000, doc: "ms to wait for the others' messages", verify: nonNegative },
+    linger_ms: { default: 0, doc: "ms to stay in the room afterwards", verify: nonNegative },
+  },
+  async start(id, _state, ctx) {
+    const v = ctx.vars;
+    const room = roomOf(id, v);
+    const nick = `u${id}`;
+    const user = await connectUser(ctx);
+    try {
+      await user.sendPresence();
+      ctx.phase = "join";
+      const occupants = await join(user, ctx, room, nick, v.join_timeout);
+      const deadline = Date.now() + v.join_timeout;
+      while (occupants.size < v.room_size && Date.now() < deadline) {
+        const el = await user.waitFor((e) => isRoomPresence(e, room), Math.max(1, deadline - Date.now()), `occupants of ${room}`).catch(() => undefined);
+        if (el) track(occupants, el);
+      }
+      if (occupants.size < v.room_size) ctx.metrics.count("muc.room_incomplete");
+      const expected = (occupants.size - 1) * v.message_count;
+      ctx.phase = "send";
+      for (let i = 0; i < v.message_count; i++) {
+        if (i > 0 && v.message_interval > 0) await ctx.sleep(v.message_interval);
+        await user.sendGroupchat(room, `message ${i + 1} from ${nick}`);
+      }
+      ctx.phase = "receive";
+      const fromOthers = (el: Element) => el.name === "message" && el.attrs.type === "groupchat" && String(el.attrs.from).startsWith(`${room}/`) && el.attrs.from !== `${room}/${nick}` && el.getChild("ttd", NS_TTD) !== undefined;
+      for (let i = 0; i < expected; i++) await user.waitFor(fromOthers, v.receive_timeout, `groupchat in ${room}`);
+      if (v.linger_ms > 0) await ctx.sleep(v.linger_ms);
+      await user.sendPresence({ to: `${room}/${nick}`, type: "unavailable" });
+    } finally {
+      await user.close();
     }
-    if (occupants.size < v.room_size) ctx.metrics.count("muc.room_incomplete");
-    const expected = (occupants.size - 1) * v.message_count;
-    ctx.phase = "send";
-    for (let i = 0; i < v.message_count; i++) {
-      if (i > 0 && v.message_interval > 0) await ctx.sleep(v.message_interval);
-      await user.sendGroupchat(room, `message ${i + 1} from ${nick}`);
-    }
-    ctx.phase = "receive";
-    const fromOthers = (el: Element) => el.name === "message" && el.attrs.type === "groupchat" && String(el.attrs.from).startsWith(`${room}/`) && el.attrs.from !== `${room}/${nick}` && el.getChild("ttd", NS_TTD) !== undefined;
-    for (let i = 0; i < expected; i++) await user.waitFor(fromOthers, v.receive_timeout, `groupchat in ${room}`);
-    if (v.linger_ms > 0) await ctx.sleep(v.linger_ms);
-    await user.sendPresence({ to: `${room}/${nick}`, type: "unavailable" });
-  } finally {
-    await user.close();
-  }
-}
+  },
+});
 
 function isRoomPresence(el: Element, room: string): boolean {
   return el.name === "presence" && String(el.attrs.from).startsWith(`${room}/`);
@@ -74,12 +73,12 @@ function track(occupants: Set<string>, el: Element): void {
  * Joins (creating the room as an instant room if we are first); a room another user is still creating is locked
  * for a moment, so a refused join is retried. Returns the occupants seen so far, us included.
  */
-async function join(user: XmppUser, ctx: UserContext<Vars>, room: string, nick: string): Promise<Set<string>> {
+async function join(user: XmppUser, ctx: UserContext, room: string, nick: string, joinTimeoutMs: number): Promise<Set<string>> {
   const me = `${room}/${nick}`;
   const occupants = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     await user.sendPresence({ to: me }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" })));
-    const self = await user.waitFor((el) => el.name === "presence" && el.attrs.from === me, ctx.vars.join_timeout, `join of ${room}`);
+    const self = await user.waitFor((el) => el.name === "presence" && el.attrs.from === me, joinTimeoutMs, `join of ${room}`);
     if (self.attrs.type !== "error") {
       if (statusCodes(self).includes("201")) {
         await user.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));

@@ -3,21 +3,21 @@
  * not as a failure), then login with the new account and presence. The account name comes from `user_template`
  * so registrations do not collide with the provisioned user_<id> accounts.
  */
-import { defineVariables, type UserContext, type VariableValues } from "amoc-ts";
+import { defineScenario } from "amoc-ts";
 import { connectUser, fromTemplate } from "amoc-ts/xmpp";
 
-export const variables = defineVariables({
-  user_template: { default: "reg_<id>", doc: "account name to register; <id> is the user ID", verify: (v: string) => v.includes("<id>") || "must contain <id>" },
-  password_template: { default: "password_<id>", doc: "password of the registered account" },
+export default defineScenario({
+  variables: {
+    user_template: { default: "reg_<id>", doc: "account name to register; <id> is the user ID", verify: (v: string) => v.includes("<id>") || "must contain <id>" },
+    password_template: { default: "password_<id>", doc: "password of the registered account" },
+  },
+  async start(id, _state, ctx) {
+    ctx.phase = "register";
+    const user = await connectUser(ctx, { register: true, username: fromTemplate(ctx.vars.user_template, id), password: fromTemplate(ctx.vars.password_template, id) });
+    try {
+      await user.sendPresence();
+    } finally {
+      await user.close();
+    }
+  },
 });
-type Vars = VariableValues<typeof variables>;
-
-export async function start(id: number, _state: unknown, ctx: UserContext<Vars>): Promise<void> {
-  ctx.phase = "register";
-  const user = await connectUser(ctx, { register: true, username: fromTemplate(ctx.vars.user_template, id), password: fromTemplate(ctx.vars.password_template, id) });
-  try {
-    await user.sendPresence();
-  } finally {
-    await user.close();
-  }
-}

@@ -8,8 +8,9 @@
 #          nats      nats-server
 #          graphite  graphite-carbon python3-whisper graphite-web + etsy statsd 0.9.0 (npm, into .run/tools)
 #          tsung     tsung            (not in the default set)
-#          ansible   ansible          (not in the default set)
-#          all       xmpp nats graphite tsung ansible
+#          ansible   ansible ansible-lint openssh-server (not in the default set; the deploy test)
+#          browser   chromium         (the HTML report's browser test, driven by playwright-core)
+#          all       xmpp nats graphite tsung ansible browser
 # Default (no argument): xmpp nats graphite.
 #
 # Idempotent and fast: when dpkg-query says every wanted package is installed, apt-get is not run at
@@ -36,10 +37,11 @@ for g in "${groups[@]}"; do
     nats) pkgs+=(nats-server) ;;
     graphite) pkgs+=(graphite-carbon python3-whisper graphite-web); want_statsd=1 ;;
     tsung) pkgs+=(tsung) ;;
-    ansible) pkgs+=(ansible) ;;
-    all) pkgs+=(prosody lua-unbound ejabberd nats-server graphite-carbon python3-whisper graphite-web tsung ansible)
+    ansible) pkgs+=(ansible ansible-lint openssh-server) ;;
+    browser) pkgs+=(chromium) ;;
+    all) pkgs+=(prosody lua-unbound ejabberd nats-server graphite-carbon python3-whisper graphite-web tsung ansible chromium)
          want_statsd=1 ;;
-    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible all)"; exit 2 ;;
+    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible browser all)"; exit 2 ;;
   esac
 done
 

@@ -16,9 +16,13 @@ const ALLOWED: Record<string, string[]> = {
   users: ["scenario", "config", "metrics"],
   controller: ["users", "scenario", "config", "metrics"],
   xmpp: ["metrics", "config"],
-  cluster: ["controller", "config"],
+  cluster: ["controller", "config", "metrics"],
   // DESIGN.md lists cluster and controller; api also reads the run summary (metrics/summary.ts) and the scenario list
-  api: ["cluster", "controller", "config", "metrics", "scenario"],
+  // DESIGN.md: node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
+  node: ["cluster", "controller", "results", "scenario", "config", "metrics"],
+  // api also reads the run store and renders reports (results/): `amoc runs`, `amoc report`, `amoc run --report`
+  api: ["node", "cluster", "controller", "config", "metrics", "scenario", "results"],
+  results: ["metrics", "config"],
 };
 /** Root files importable from anywhere below: they import nothing above. */
 const BASE = ["errors.ts", "log.ts", "telemetry.ts"];
@@ -27,6 +31,7 @@ const ADAPTERS: Array<[RegExp, RegExp, string]> = [
   [/^@xmpp\//, /^src\/xmpp\//, "only src/xmpp/ imports @xmpp/*"],
   [/^hot-shots$/, /^src\/metrics\/statsd\.ts$/, "only src/metrics/statsd.ts imports hot-shots"],
   [/^@nats-io\//, /^src\/cluster\/nats-[\w-]+\.ts$/, "only src/cluster/nats-*.ts import @nats-io/*"],
+  [/^better-sqlite3$/, /^src\/results\/store\.ts$/, "only src/results/store.ts imports better-sqlite3"],
 ];
 
 function walk(dir: string): string[] {

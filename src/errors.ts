@@ -15,11 +15,17 @@ export type ErrorCode =
   | "TIMEOUT"
   | "XMPP_CONNECT_FAILED"
   | "XMPP_STANZA_TIMEOUT"
+  | "XMPP_CONNECTION_LOST"
+  | "XMPP_STANZA_ERROR"
   | "CLUSTER_UNAVAILABLE"
   | "CLUSTER_NO_WORKERS"
   | "CLUSTER_BUSY"
   | "CLUSTER_PROTOCOL"
-  | "CLUSTER_NODE_FAILED";
+  | "CLUSTER_NODE_FAILED"
+  | "NODE_NOT_FOUND"
+  | "NODE_NOT_RUNNING"
+  | "NODE_UNRESPONSIVE"
+  | "UPLOAD_INVALID";
 
 /** Base class: a message for humans, a `code` for programs, a `hint` a user can act on. */
 export class AmocError extends Error {
@@ -94,6 +100,13 @@ export class UserAbortedError extends AmocError {
 /** Cluster failures: NATS unreachable, no workers, a node not answering, a malformed message. */
 export class ClusterError extends AmocError {}
 
+/** A command named a node (or labels) that no live node matches. */
+export class NodeNotFoundError extends AmocError {
+  constructor(message: string, hint: string) {
+    super("NODE_NOT_FOUND", message, hint);
+  }
+}
+
 /** Exit code and HTTP status for each error code: the one table both the CLI and the REST API use. */
 export const ERROR_STATUS: Record<ErrorCode, { exit: number; http: number }> = {
   CONFIG_INVALID: { exit: 2, http: 400 },
@@ -109,11 +122,17 @@ export const ERROR_STATUS: Record<ErrorCode, { exit: number; http: number }> = {
   TIMEOUT: { exit: 1, http: 504 },
   XMPP_CONNECT_FAILED: { exit: 1, http: 502 },
   XMPP_STANZA_TIMEOUT: { exit: 1, http: 504 },
+  XMPP_CONNECTION_LOST: { exit: 1, http: 502 },
+  XMPP_STANZA_ERROR: { exit: 1, http: 502 },
   CLUSTER_UNAVAILABLE: { exit: 2, http: 503 },
   CLUSTER_NO_WORKERS: { exit: 2, http: 503 },
   CLUSTER_BUSY: { exit: 2, http: 409 },
   CLUSTER_PROTOCOL: { exit: 1, http: 400 },
   CLUSTER_NODE_FAILED: { exit: 1, http: 502 },
+  NODE_NOT_FOUND: { exit: 2, http: 404 },
+  NODE_NOT_RUNNING: { exit: 3, http: 503 },
+  NODE_UNRESPONSIVE: { exit: 1, http: 504 },
+  UPLOAD_INVALID: { exit: 2, http: 400 },
 };
 
 /** The message of anything thrown, for logs and summaries. */

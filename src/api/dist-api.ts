@@ -1,41 +1,35 @@
-/** The console's `amoc_dist` and `nodes()`: the cluster master API, joining NATS on first use so local mode never needs it. */
-import { joinCluster, type ClusterHandle } from "../cluster/cluster-node.js";
-import type { DistOptions, Master } from "../cluster/master.js";
-import type { AmocNode } from "../main.js";
+/** The console's `amoc_dist` and `nodes()`: thin bindings over the dist Node API (which joins NATS on first use). */
+import type { CommandOptions, NodeApi } from "../node/node-api.js";
 
-/** Lazily joins the cluster as a master; the same handle is reused by every call. */
-export function lazyMaster(node: AmocNode): () => Promise<Master> {
-  let joining: Promise<ClusterHandle> | undefined;
-  return async () => {
-    joining ??= joinCluster(node, "master").then((h) => {
-      node.onClose(() => h.close());
-      return h;
-    });
-    try {
-      const h = await joining;
-      // the first heartbeats take up to a second to arrive
-      await h.membership.warmedUp();
-      return h.master!;
-    } catch (e) {
-      joining = undefined; // NATS was down: let the next call try again
-      throw e;
-    }
-  };
+/** Options of `amoc_dist.do`: run settings plus the node selector and a comment. */
+export interface DistDoOptions extends CommandOptions {
+  settings?: Record<string, unknown>;
 }
 
-/** The `amoc_dist` object of the console. */
-export function distApi(master: () => Promise<Master>): Record<string, unknown> {
+/** The `amoc_dist` object of the console; results are per node, as the API returns them. */
+export function distApi(api: NodeApi): Record<string, unknown> {
   return {
-    do: async (name: string, from: number, to: number, opts?: DistOptions) => (await master()).do(name, from, to, opts),
-    add: async (n: number, opts?: DistOptions) => (await master()).add(n, opts),
-    remove: async (n: number, opts?: DistOptions) => (await master()).remove(n, opts),
-    status: async () => (await master()).status(),
-    stop: async (opts?: DistOptions) => (await master()).stop(opts),
-    update_settings: async (settings: Record<string, unknown>, opts?: DistOptions) => (await master()).updateSettings(settings, opts),
+    do: async (name: string, from: number, to: number, opts: DistDoOptions = {}) => api.start({ ...opts, scenario: name, from, to }),
+    add: async (n: number, opts?: CommandOptions) => api.add(n, opts),
+    remove: async (n: number, opts?: CommandOptions) => {
+      // `removed` already says how many were newly selected; the API's `users` repeats it
+      const { users: _users, ...r } = await api.remove(n, opts);
+      return r;
+    },
+    status: async () => {
+      const { mode: _mode, ...s } = await api.status();
+      return s;
+    },
+    stop: async (opts?: CommandOptions) => {
+      // the run's user counts, as `users`, like status() shows them
+      const { user_counts, users, ...r } = await api.stop(opts);
+      return { ...r, users: user_counts ?? users };
+    },
+    update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) => api.updateSettings(settings, opts),
   };
 }
 
 /** `nodes()`: live nodes with role, labels, state and running users. */
-export function nodesApi(master: () => Promise<Master>): () => Promise<unknown> {
-  return async () => (await master()).nodes().map((m) => ({ name: m.from, role: m.role, labels: m.labels, state: m.state, run: m.runId, running: m.running }));
+export function nodesApi(api: NodeApi): () => Promise<unknown> {
+  return async () => (await api.nodes()).map((m) => ({ name: m.name, role: m.role, labels: m.labels, state: m.state, run: m.run_id ?? null, running: m.running }));
 }

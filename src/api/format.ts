@@ -5,12 +5,23 @@ import type { CounterSummary, TimingSummary } from "../metrics/summary.js";
 /** The `amoc run --json` object. */
 export interface RunSummary {
   scenario: string;
-  users: Omit<UserCounts, "pending">;
+  users: Omit<UserCounts, "pending" | "removing">;
   duration_ms: number;
   settings: Record<string, unknown>;
   errors: ErrorSummary[];
   metrics: Record<string, CounterSummary | TimingSummary>;
   nodes?: Record<string, { started: number; finished: number; crashed: number; running: number }>;
+  /** What went wrong outside the users (a node that failed, nothing started, a cluster problem), said in words. */
+  problems?: RunProblem[];
+}
+
+/** One problem of a run: where, what, and what it affects. */
+export interface RunProblem {
+  node?: string;
+  kind: string;
+  message: string;
+  affects?: string;
+  count?: number;
 }
 
 function kv(o: Record<string, unknown>): string {
@@ -38,6 +49,10 @@ export function formatSummary(s: RunSummary): string {
     lines.push("errors");
     for (const e of s.errors) lines.push(`  ${String(e.count).padStart(7)} x [${e.phase}] ${e.message}`);
   } else lines.push("errors    none");
+  if (s.problems?.length) {
+    lines.push("problems");
+    for (const p of s.problems) lines.push(`  ${p.node ? `${p.node}: ` : ""}[${p.kind}] ${p.message}${p.affects ? ` (${p.affects})` : ""}${p.count && p.count > 1 ? ` x${p.count}` : ""}`);
+  }
   return lines.join("\n");
 }
 
@@ -46,7 +61,7 @@ export function formatStatus(s: StatusReport): string {
   const u = s.users;
   const lines = [
     `node ${s.node}: ${s.state}${s.scenario ? ` (${s.scenario})` : ""}`,
-    `  users: running ${u.running}, pending ${u.pending}, started ${u.started}, finished ${u.finished}, crashed ${u.crashed}, removed ${u.removed}`,
+    `  users: running ${u.running}${u.removing ? ` (${u.removing} being removed)` : ""}, pending ${u.pending}, started ${u.started}, finished ${u.finished}, crashed ${u.crashed}, removed ${u.removed}`,
   ];
   if (s.last_id !== null) lines.push(`  ids: ${s.first_id}..${s.last_id}`);
   if (Object.keys(s.settings).length) lines.push(`  settings: ${kv(s.settings)}`);

@@ -1,10 +1,12 @@
 /** `amoc run`: one non-interactive run that ends when every user is done (or `--duration` passed), then a summary. */
+import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
-import type { AmocNode } from "../main.js";
 import { SummaryCollector } from "../metrics/summary.js";
-import { nowMs } from "../controller/controller.js";
-import { formatSummary, type RunSummary } from "./format.js";
+import type { AmocNode } from "../node/amoc-node.js";
+import { nodeApis } from "../node/apis.js";
+import { formatSummary } from "./format.js";
+import { runWithApi, type RunIo, type RunOutcome } from "./run-loop.js";
 
 /** Parsed `amoc run` options. */
 export interface RunOptions {
@@ -21,7 +23,8 @@ export interface RunOptions {
 
 export const RUN_USAGE = `usage: amoc run SCENARIO --users N [--from ID] [--interarrival MS] [--repeat N|infinity]
                 [--repeat-interval MS] [--duration S] [--set name=value ...] [--json] [--allow-crashes]
-                [--dist [--workers K]]`;
+                [--dist [--workers K]]
+  --repeat defaults to AMOC_REPEAT_NUM (infinity: each user repeats until --duration, Ctrl+C or SIGTERM)`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
@@ -29,12 +32,35 @@ function positiveInt(name: string, v: string | undefined, min = 1): number | und
   return Number(v);
 }
 
+/** Options that take a value: a negative number after them is their value, not an unknown flag. */
+const VALUE_FLAGS = new Set(["--users", "-n", "--from", "--interarrival", "--repeat", "--repeat-interval", "--duration", "--workers"]);
+
+/** `--users -5` as `--users=-5`, so the value is checked by our rules instead of being refused as ambiguous. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (VALUE_FLAGS.has(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(a.startsWith("--") ? `${a}=${next}` : `${a}${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** A value passed on to the settings (which check its format), refused here when negative. */
+function notNegative(name: string, v: string, expected: string): string {
+  if (v.trim().startsWith("-")) throw new UsageError(`--${name} must be ${expected}, got '${v}'`, RUN_USAGE);
+  return v;
+}
+
 /** Parses argv (after `run`); throws UsageError with the usage line. */
 export function parseRunArgs(argv: string[]): RunOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       options: {
         users: { type: "string", short: "n" },
@@ -64,9 +90,9 @@ export function parseRunArgs(argv: string[]): RunOptions {
     settings[pair.slice(0, i)] = pair.slice(i + 1);
   }
   // flags win over --set of the same key
-  if (v.interarrival !== undefined) settings.interarrival = v.interarrival;
-  if (v.repeat !== undefined) settings.repeat_num = v.repeat;
-  if (v["repeat-interval"] !== undefined) settings.repeat_interval = v["repeat-interval"];
+  if (v.interarrival !== undefined) settings.interarrival = notNegative("interarrival", v.interarrival, "a duration >= 0 (e.g. 50, 250ms, 2s)");
+  if (v.repeat !== undefined) settings.repeat_num = notNegative("repeat", v.repeat, "a count >= 1 or 'infinity'");
+  if (v["repeat-interval"] !== undefined) settings.repeat_interval = notNegative("repeat-interval", v["repeat-interval"], "a duration >= 0 (e.g. 1000, 2s)");
   let durationS: number | undefined;
   if (v.duration !== undefined) {
     durationS = Number(v.duration);
@@ -85,61 +111,18 @@ export function parseRunArgs(argv: string[]): RunOptions {
   };
 }
 
-/** Runs locally; returns the summary and the exit code (0 ok, 1 crashed users). */
-export async function runLocal(node: AmocNode, o: RunOptions, progress: NodeJS.WriteStream | undefined): Promise<{ summary: RunSummary; exitCode: number }> {
-  const collector = new SummaryCollector(node.telemetry);
-  const c = node.controller;
-  const t0 = nowMs();
-  await c.do(o.scenario, o.from, o.from + o.users - 1, o.settings);
-  const stopProgress = progress ? showProgress(progress, () => c.status().users, o.users) : () => {};
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    wake();
-  };
-  let wake: () => void = () => {};
-  const interruptedP = new Promise<void>((r) => (wake = r));
-  process.once("SIGINT", onSigint);
-  let timer: NodeJS.Timeout | undefined;
-  const waits: Array<Promise<void>> = [c.whenNoUsers(), interruptedP];
-  if (o.durationS !== undefined) waits.push(new Promise<void>((r) => (timer = setTimeout(r, (o.durationS as number) * 1000))));
-  await Promise.race(waits);
-  if (timer) clearTimeout(timer);
-  process.removeListener("SIGINT", onSigint);
-  const settings = c.status().settings;
-  const final = await c.stop();
-  stopProgress();
-  const { pending: _pending, ...users } = final.users;
-  const summary: RunSummary = {
-    scenario: final.scenario ?? o.scenario,
-    users,
-    duration_ms: Math.round(nowMs() - t0),
-    settings,
-    errors: final.errors,
-    metrics: collector.snapshot(),
-  };
-  collector.close();
-  const exitCode = interrupted ? 130 : users.crashed > 0 && !o.allowCrashes ? 1 : 0;
-  return { summary, exitCode };
-}
+/** No progress output (a caller that passes no io, e.g. a test). */
+const QUIET: RunIo = { err: new Writable({ write: (_c, _e, cb) => cb() }), isTTY: false };
 
-/** A live progress line on a TTY: running / started / finished / crashed, and the start rate. */
-function showProgress(out: NodeJS.WriteStream, counts: () => { running: number; started: number; finished: number; crashed: number }, total: number): () => void {
-  let lastStarted = 0;
-  let lastT = nowMs();
-  const timer = setInterval(() => {
-    const u = counts();
-    const t = nowMs();
-    const rate = ((u.started - lastStarted) * 1000) / Math.max(1, t - lastT);
-    lastStarted = u.started;
-    lastT = t;
-    out.write(`\r\x1b[Krunning ${u.running}  started ${u.started}/${total}  finished ${u.finished}  crashed ${u.crashed}  ${rate.toFixed(0)} users/s`);
-  }, 500);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    out.write("\r\x1b[K");
-  };
+/** Runs on this node; the summary's metrics come from this node's telemetry. */
+export async function runLocal(node: AmocNode, o: RunOptions, io: RunIo | undefined = undefined): Promise<RunOutcome> {
+  const collector = new SummaryCollector(node.telemetry);
+  try {
+    const api = nodeApis(node).local;
+    return await runWithApi(api, o, { whenNoUsers: () => node.controller.whenNoUsers(), metrics: () => collector.snapshot() }, io ?? QUIET);
+  } finally {
+    collector.close();
+  }
 }
 
 export { formatSummary };

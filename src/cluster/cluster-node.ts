@@ -7,8 +7,11 @@ import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
 import { Master } from "./master.js";
 import { Membership } from "./membership.js";
-import { connectBus, type ClusterBus } from "./nats-bus.js";
+import type { ClusterBus } from "./bus.js";
+import { connectBus } from "./nats-bus.js";
 import type { Heartbeat, NodeRole } from "./protocol.js";
+import { KvScenarioStore } from "./nats-scenario-store.js";
+import { uploadsDir } from "./scenario-store.js";
 import { NODE_NAME_RE, Subjects } from "./subjects.js";
 import { WorkerAgent } from "./worker-agent.js";
 
@@ -19,7 +22,7 @@ export interface ClusterHandle {
   membership: Membership;
   master: Master | undefined;
   agent: WorkerAgent | undefined;
-  /** Stops beating and serving; the node leaves (others see it down after 3 missed beats). */
+  /** Leaves normally: a worker stops its users, the node says goodbye (others log it as left, not down), then disconnects. */
   close(): Promise<void>;
 }
 
@@ -55,7 +58,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   });
   const membership = new Membership(bus, subjects, self, node.log);
   if (role === "worker") {
-    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => membership.beat() });
+    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => membership.beat(), scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
   }
   const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first
@@ -77,8 +80,10 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     master,
     agent,
     async close() {
-      agent?.stop();
+      // a worker stops its own users first, so nobody re-deals them; then the goodbye beat: "left", not "down"
+      await agent?.leave();
       membership.stop();
+      membership.leave();
       await bus.close();
     },
   };

@@ -8,10 +8,12 @@ import type { Controller } from "../controller/controller.js";
 import { ClusterError, UsageError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
-import { addToIntervals, dealProgressions, planIds, progressionsToIntervals, subtractIntervals, type Intervals, type Progression } from "./id-sets.js";
+import { SummaryCollector, checkEncodedSummary, type CounterSummary, type EncodedSummary, type TimingSummary } from "../metrics/summary.js";
+import type { ClusterBus, KvStore } from "./bus.js";
+import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";
-import type { ClusterBus, KvStore } from "./nats-bus.js";
-import { decode, encode, type Command, type EndedRecord, type Reply } from "./protocol.js";
+import { Problems, type Problem } from "./problems.js";
+import { checkEndedRecord, checks, decode, encode, type Command, type EndedRecord, type Reply } from "./protocol.js";
 import { RunStore, type RunState } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
 
@@ -34,10 +36,25 @@ export interface DistOptions extends NodeSelector {
   settings?: Record<string, unknown>;
   comment?: string;
   force?: boolean;
+  /** Uploaded scenario version (content hash) the workers load. */
+  version?: string;
 }
 
 /** One node's answer: its result, or why it failed (a node that does not answer is named, never dropped). */
 export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
+
+/** The run's merged metrics: the same shape as a local run's summary (percentiles from merged histograms). */
+export type MergedMetrics = Record<string, CounterSummary | TimingSummary>;
+
+/** A problem of some node, as status and stop report it. */
+export interface NodeProblem extends Problem {
+  node: string;
+}
+
+/** Extra reply time a remove_ids command gets per user it names (ms). */
+const REMOVE_MS_PER_USER = 0.1;
+/** How often a failed read of a lost worker's ended IDs is tried before the re-deal is given up for now. */
+const ENDED_READ_ATTEMPTS = 3;
 
 /** Everything the master needs. */
 export interface MasterDeps {
@@ -56,17 +73,32 @@ export interface MasterDeps {
 /** Drives distributed runs from this node. */
 export class Master {
   private readonly store: RunStore;
-  private redealing = Promise.resolve();
+  /** Every change of the run goes through this one queue: a re-deal never races a do/add/remove/stop. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly problems: Problems;
 
   constructor(private readonly d: MasterDeps) {
     this.store = new RunStore(d.kv, d.subjects.runKey());
+    this.problems = new Problems(d.log);
     d.membership.onDown((name) => {
       this.d.telemetry.emit("run.event", { kind: "node_down", data: { node: name } });
-      this.redealing = this.redealing.then(() => this.redealLost(name)).catch((e: unknown) => this.d.log.error({ msg: "redeal_failed", node: name, err: errorMessage(e) }));
+      this.serially(() => this.redealLost(name)).catch((e: unknown) => this.problems.note(`redeal_failed:${name}`, errorMessage(e), `${name}'s unfinished users are not re-dealt yet; the next add or remove tries again`));
+    });
+    d.membership.onLeft((name, m) => {
+      if (m.role !== "worker") return; // a console or master leaving is logged by membership, not announced
+      this.d.telemetry.emit("run.event", { kind: "node_left", data: { node: name } });
+      this.serially(() => this.markLeft(name)).catch((e: unknown) => this.problems.note(`mark_left_failed:${name}`, errorMessage(e), `${name} may be listed as down although it left normally`));
     });
     d.membership.onUp((name, m) => {
       if (m.role === "worker") this.d.telemetry.emit("run.event", { kind: "node_up", data: { node: name, labels: m.labels } });
     });
+  }
+
+  /** Runs `fn` after every change queued before it (errors reach the caller, not the queue). */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Live workers matching the selector, in the stable order IDs are dealt in (sorted by name). */
@@ -94,7 +126,11 @@ export class Master {
   }
 
   /** Starts scenario `name` with users from..to dealt round-robin over the selected workers. */
-  async do(name: string, from: number, to: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+  do(name: string, from: number, to: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+    return this.serially(() => this.doNow(name, from, to, opts));
+  }
+
+  private async doNow(name: string, from: number, to: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < from) throw new UsageError(`bad user range ${from}..${to}`, "e.g. amoc_dist.do('dummy', 1, 3000)");
     const settings = opts.settings ?? {};
     const resolved = await this.d.controller.resolveRun(name, settings);
@@ -123,11 +159,12 @@ export class Master {
       workers: {},
       removed: [],
       comment: opts.comment,
+      version: opts.version,
       startedAt: new Date().toISOString(),
     };
     // claim the cluster first: of two masters starting at once, exactly one creates or updates the record
     let revision = await this.store.write(run, prev ? prev.revision : null);
-    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: name, settings }));
+    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: name, settings, version: run.version }));
     const ready = workers.filter((w) => prepared[w.from]?.ok);
     if (ready.length === 0) {
       run.state = "finished";
@@ -135,67 +172,121 @@ export class Master {
       throw new ClusterError("CLUSTER_NODE_FAILED", `no worker could prepare the run: ${describeFailures(prepared)}`, "see status() and the workers' logs");
     }
     const dealt = await this.deal(run, ready, [{ first: from, last: to, step: 1 }]);
+    const nodes = mergeResults(prepared, dealt.results);
+    if (dealt.undealt === to - from + 1) {
+      run.state = "finished";
+      await this.store.write(run, revision);
+      throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted its share of the users: ${describeFailures(nodes)}`, "see status() and the workers' logs");
+    }
     revision = await this.store.write(run, revision);
-    this.d.telemetry.emit("run.event", { kind: "do", data: { scenario: run.scenario, from, to, users: to - from + 1, workers: ready.length, comment: opts.comment } });
-    return { run_id: run.runId, scenario: run.scenario, from, to, users: to - from + 1, nodes: mergeResults(prepared, dealt) };
+    this.d.telemetry.emit("run.event", { kind: "do", data: { scenario: run.scenario, from, to, users: to - from + 1, workers: ready.length, undealt: dealt.undealt, comment: opts.comment } });
+    return { run_id: run.runId, scenario: run.scenario, from, to, users: to - from + 1, undealt: dealt.undealt, failed: failedNodes(nodes), nodes };
   }
 
-  /** Deals progressions over the given workers from a common instant; updates `run` (not yet written). */
-  private async deal(run: RunState, workers: Member[], ps: Progression[]): Promise<Record<string, NodeResult>> {
-    const k = workers.length;
-    const t0 = Math.max(Date.now() + LEAD_MS, run.nextAtMs);
-    const plans = dealProgressions(ps, k, t0, run.interarrivalMs);
-    const names = workers.map((w) => w.from);
-    const results = await this.broadcast(names, (node) => ({ v: 1, type: "start", from: this.d.nodeName, runId: run.runId, plans: plans[names.indexOf(node)]! }));
-    const total = ps.reduce((n, p) => n + Math.floor((p.last - p.first) / p.step) + 1, 0);
-    run.nextAtMs = Math.max(run.nextAtMs, t0 + total * run.interarrivalMs);
-    names.forEach((n, j) => {
-      const share = run.workers[n];
-      // a node back after being lost starts a fresh share: its old users were re-dealt
-      if (!share || share.lost) run.workers[n] = { plans: [...plans[j]!] };
-      else share.plans.push(...plans[j]!);
-    });
-    return results;
+  /**
+   * Deals progressions over the given workers from a common instant and records only the shares a worker
+   * accepted; what a failed worker was sent is dealt again over the workers that accepted theirs (a worker that
+   * failed is named with its error). Updates `run` (not yet written); `undealt` counts the IDs nobody took.
+   */
+  private async deal(run: RunState, workers: Member[], ps: Progression[]): Promise<{ results: Record<string, NodeResult>; undealt: number }> {
+    const results: Record<string, NodeResult> = {};
+    let remaining = ps;
+    let names = workers.map((w) => w.from);
+    while (totalSize(remaining) > 0 && names.length > 0) {
+      const t0 = Math.max(Date.now() + LEAD_MS, run.nextAtMs);
+      const plans = dealProgressions(remaining, names.length, t0, run.interarrivalMs);
+      const round = await this.broadcast(names, (node) => ({ v: 1, type: "start", from: this.d.nodeName, runId: run.runId, plans: plans[names.indexOf(node)]! }));
+      run.nextAtMs = Math.max(run.nextAtMs, t0 + totalSize(remaining) * run.interarrivalMs);
+      const failed: Progression[] = [];
+      names.forEach((n, j) => {
+        const r = round[n]!;
+        const mine = plans[j]!;
+        if (!r.ok) {
+          const ids = mine.map(planIds).filter((p): p is Progression => p !== undefined);
+          failed.push(...ids);
+          results[n] = { ok: false, error: `start failed: ${r.error}${ids.length ? `; its ${totalSize(ids)} users were dealt to the others` : ""}` };
+          return;
+        }
+        const prev = results[n];
+        results[n] = prev?.ok ? { ok: true, result: { ...prev.result, scheduled: Number(prev.result.scheduled ?? 0) + Number(r.result.scheduled ?? 0) } } : r;
+        const share = run.workers[n];
+        // a node back after being lost (or left) starts a fresh share: its old users were re-dealt or stopped
+        if (!share || share.lost || share.left) run.workers[n] = { plans: [...mine] };
+        else share.plans.push(...mine);
+      });
+      names = names.filter((n) => round[n]!.ok);
+      remaining = failed.sort((a, b) => a.first - b.first);
+    }
+    const undealt = totalSize(remaining);
+    if (undealt > 0) this.d.log.error({ msg: "users_not_dealt", run: run.runId, users: undealt, failures: describeFailures(results) });
+    return { results, undealt };
   }
 
   /** Adds `n` users after the highest ID issued, dealt over the selected workers (late joiners included). */
-  async add(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+  add(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+    return this.serially(() => this.addNow(n, opts));
+  }
+
+  private async addNow(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`add needs a positive integer, got ${JSON.stringify(n)}`, "e.g. amoc_dist.add(300)");
     const { run, revision } = await this.ownRun();
-    const workers = await this.readyWorkers(run, opts);
+    const { ready: workers, unready } = await this.readyWorkers(run, opts);
     const from = run.lastId + 1;
     const to = run.lastId + n;
     run.lastId = to;
-    const results = await this.deal(run, workers, [{ first: from, last: to, step: 1 }]);
+    const dealt = await this.deal(run, workers, [{ first: from, last: to, step: 1 }]);
+    const { undealt } = dealt;
+    const results = { ...unready, ...dealt.results };
     await this.store.write(run, revision);
-    this.d.telemetry.emit("run.event", { kind: "add", data: { scenario: run.scenario, from, to, users: n, comment: opts.comment } });
-    return { from, to, users: n, nodes: results };
+    this.d.telemetry.emit("run.event", { kind: "add", data: { scenario: run.scenario, from, to, users: n, undealt, comment: opts.comment } });
+    return { from, to, users: n, undealt, failed: failedNodes(results), nodes: results };
   }
 
   /** Removes the `n` highest running IDs cluster-wide; each worker removes its share. */
-  async remove(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+  remove(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+    return this.serially(() => this.removeNow(n, opts));
+  }
+
+  private async removeNow(n: number, opts: DistOptions = {}): Promise<Record<string, unknown>> {
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`remove needs a positive integer, got ${JSON.stringify(n)}`, "e.g. amoc_dist.remove(30, {force: true})");
     const { run, revision } = await this.ownRun();
     const names = this.inRun(run, opts);
     const force = opts.force === true;
+    // every message carries ranges, never ID lists: its size does not grow with the number of users
     const tops = await this.broadcast(names, () => ({ v: 1, type: "top_ids", from: this.d.nodeName, runId: run.runId, n, force }));
-    const all: Array<[number, string]> = [];
-    for (const [node, r] of Object.entries(tops)) if (r.ok) for (const id of r.result.ids as number[]) all.push([id, node]);
-    all.sort((a, b) => b[0] - a[0]);
-    const chosen = all.slice(0, n);
-    const byNode = new Map<string, number[]>();
-    for (const [id, node] of chosen) byNode.set(node, [...(byNode.get(node) ?? []), id]);
-    const results = await this.broadcast([...byNode.keys()], (node) => ({ v: 1, type: "remove_ids", from: this.d.nodeName, runId: run.runId, ids: byNode.get(node)!, force }));
-    for (const [node, r] of Object.entries(tops)) if (!r.ok) results[node] = r;
-    run.removed = addToIntervals(run.removed, chosen.map(([id]) => id));
+    const sets: Record<string, Progression[]> = {};
+    const failedTops: Record<string, NodeResult> = {};
+    for (const [node, r] of Object.entries(tops)) {
+      if (!r.ok) failedTops[node] = r;
+      else {
+        const bad = RANGES(r.result.ranges);
+        if (bad) failedTops[node] = { ok: false, error: `malformed top_ids reply: ranges ${bad}` };
+        else sets[node] = r.result.ranges as Progression[];
+      }
+    }
+    const chosen = highest(sets, n);
+    const targets = Object.keys(chosen).filter((node) => chosen[node]!.length > 0);
+    // a worker answers once it has selected (and, forced, aborted) its users: that takes longer the more there are
+    const most = Math.max(0, ...targets.map((node) => totalSize(chosen[node]!)));
+    const results = await this.broadcast(targets, (node) => ({ v: 1, type: "remove_ids", from: this.d.nodeName, runId: run.runId, ranges: chosen[node]!, force }), this.d.timeoutMs + most * REMOVE_MS_PER_USER);
+    Object.assign(results, failedTops);
+    // only what a node accepted to remove is never re-dealt
+    const done = targets.filter((node) => results[node]?.ok).flatMap((node) => chosen[node]!);
+    run.removed = coalesce([...run.removed, ...done]);
     await this.store.write(run, revision);
     const removed = Object.values(results).reduce((s, r) => s + (r.ok ? Number(r.result.removed) : 0), 0);
     this.d.telemetry.emit("run.event", { kind: "remove", data: { scenario: run.scenario, requested: n, removed, force, comment: opts.comment } });
-    return { requested: n, removed, force, ids: chosen.length ? [chosen[chosen.length - 1]![0], chosen[0]![0]] : [], nodes: results };
+    const all = Object.values(chosen).flat();
+    const ids = all.length ? [Math.min(...all.map((p) => p.first)), Math.max(...all.map((p) => p.last))] : [];
+    return { requested: n, removed, force, ids, failed: failedNodes(results), nodes: results };
   }
 
   /** Changes updatable variables on every worker of the run. */
-  async updateSettings(settings: Record<string, unknown>, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+  updateSettings(settings: Record<string, unknown>, opts: DistOptions = {}): Promise<Record<string, unknown>> {
+    return this.serially(() => this.updateSettingsNow(settings, opts));
+  }
+
+  private async updateSettingsNow(settings: Record<string, unknown>, opts: DistOptions = {}): Promise<Record<string, unknown>> {
     const { run, revision } = await this.ownRun();
     const results = await this.broadcast(this.inRun(run, opts), () => ({ v: 1, type: "update_settings", from: this.d.nodeName, runId: run.runId, settings }));
     const failed = Object.values(results).filter((r) => !r.ok);
@@ -207,15 +298,56 @@ export class Master {
   }
 
   /** Stops the run on every worker (users forced down, `terminate` called) and marks it finished. */
-  async stop(opts: DistOptions = {}): Promise<Record<string, unknown>> {
+  stop(opts: DistOptions = {}): Promise<Record<string, unknown>> {
+    return this.serially(() => this.stopNow(opts));
+  }
+
+  private async stopNow(opts: DistOptions = {}): Promise<Record<string, unknown>> {
     const { run, revision } = await this.ownRun();
     const names = [...new Set([...this.inRun(run, opts), ...this.workers().filter((w) => w.runId === run.runId).map((w) => w.from)])];
     const results = await this.broadcast(names, () => ({ v: 1, type: "stop", from: this.d.nodeName, runId: run.runId }), this.d.timeoutMs + 5000);
     run.state = "finished";
     await this.store.write(run, revision);
     const totals = sumUsers(results);
+    const metrics = this.mergeMetrics(results, run.runId);
     this.d.telemetry.emit("run.event", { kind: "stop", data: { scenario: run.scenario, ...totals, comment: opts.comment } });
-    return { run_id: run.runId, scenario: run.scenario, users: totals, nodes: results };
+    return { run_id: run.runId, scenario: run.scenario, users: totals, metrics, problems: this.problemList(results), failed: failedNodes(results), nodes: results };
+  }
+
+  /**
+   * Merges the summaries the nodes sent for `runId` (their histograms, so percentiles are those of all values)
+   * and takes them out of the node results; a malformed one is named in that node's result, not merged.
+   */
+  private mergeMetrics(results: Record<string, NodeResult>, runId: string | undefined): MergedMetrics {
+    const parts: EncodedSummary[] = [];
+    for (const [node, r] of Object.entries(results)) {
+      if (!r.ok) continue;
+      const { summary, summary_run: of, ...rest } = r.result;
+      r.result = rest;
+      if (summary === undefined || of !== runId) continue;
+      const bad = checkEncodedSummary(summary);
+      if (bad) {
+        r.result.summary_error = `malformed summary: ${bad}`;
+        this.problems.note(`summary_rejected:${node}`, bad, `${node}'s metrics are left out of the run's metrics`);
+      } else parts.push(summary as EncodedSummary);
+    }
+    try {
+      return SummaryCollector.merged(parts).snapshot();
+    } catch (e) {
+      this.problems.note("summary_merge_failed", errorMessage(e), "the run's metrics are incomplete");
+      return {};
+    }
+  }
+
+  /** This master's problems, its bus's, and those each node reported in `results`. */
+  private problemList(results: Record<string, NodeResult>): NodeProblem[] {
+    const out: NodeProblem[] = this.problems.list().map((p) => ({ node: this.d.nodeName, ...p }));
+    for (const p of this.d.bus.problems()) out.push({ node: this.d.nodeName, kind: "nats_subscription_error", message: `${p.subject}: ${p.error}`, affects: "messages on this subject are lost", count: p.count });
+    for (const [node, r] of Object.entries(results)) {
+      if (!r.ok || !Array.isArray(r.result.problems)) continue;
+      for (const p of r.result.problems as Problem[]) if (PROBLEM(p) === undefined) out.push({ ...p, node });
+    }
+    return out;
   }
 
   /** The run and every node's status; nodes of the run that are down are listed as such. */
@@ -229,11 +361,32 @@ export class Master {
     const names = [...new Set([...live, ...inRun])].sort();
     const results = await this.broadcast(names.filter((n) => this.d.membership.isAlive(n)), () => ({ v: 1, type: "status", from: this.d.nodeName }), Math.min(this.d.timeoutMs, STATUS_TIMEOUT_MS));
     for (const n of names) {
-      if (!this.d.membership.isAlive(n)) results[n] = { ok: false, error: `down (no heartbeat)${run?.workers[n]?.lost ? "; its users were re-dealt to the others" : ""}` };
+      if (this.d.membership.isAlive(n)) continue;
+      const share = run?.workers[n];
+      // a worker that left stopped its own users: it is not a failure
+      if (share?.left) results[n] = { ok: true, result: { state: "left", run_id: null } };
+      else results[n] = { ok: false, error: `down (no heartbeat)${share?.lost ? "; its users were re-dealt to the others" : ""}` };
     }
+    const metrics = this.mergeMetrics(results, run?.runId);
     return {
-      run: run ? { run_id: run.runId, state: run.state, scenario: run.scenario, master: run.master, master_alive: run.master === this.d.nodeName || this.d.membership.isAlive(run.master), from: run.from, last_id: run.lastId, settings: run.settings, lost_nodes: Object.entries(run.workers).filter(([, s]) => s.lost).map(([n]) => n) } : null,
+      run: run
+        ? {
+            run_id: run.runId,
+            state: run.state,
+            scenario: run.scenario,
+            ...(run.version ? { version: run.version } : {}),
+            master: run.master,
+            master_alive: run.master === this.d.nodeName || this.d.membership.isAlive(run.master),
+            from: run.from,
+            last_id: run.lastId,
+            settings: run.settings,
+            lost_nodes: Object.entries(run.workers).filter(([, s]) => s.lost).map(([n]) => n),
+            left_nodes: Object.entries(run.workers).filter(([, s]) => s.left).map(([n]) => n),
+          }
+        : null,
       users: sumUsers(results),
+      metrics,
+      problems: this.problemList(results),
       nodes: results,
     };
   }
@@ -248,7 +401,13 @@ export class Master {
     const cur = await this.store.read();
     if (!cur || cur.run.state !== "running") throw new ClusterError("CLUSTER_NO_WORKERS", "no distributed run is in progress", "start one: amoc_dist.do('dummy', 1, 1000)");
     const { run } = cur;
-    if (run.master === this.d.nodeName) return cur;
+    if (run.master === this.d.nodeName) {
+      // a re-deal that could not read what ended is retried here, before the run changes again
+      const pending = Object.entries(run.workers).filter(([n, s]) => !s.lost && !s.left && !this.d.membership.isAlive(n) && this.problems.has(`redeal_failed:${n}`));
+      if (pending.length === 0) return cur;
+      for (const [n] of pending) await this.redealLost(n);
+      return (await this.store.read()) ?? cur;
+    }
     await this.d.membership.settled();
     if (this.d.membership.isAlive(run.master)) throw new ClusterError("CLUSTER_BUSY", `run ${run.runId} is mastered by ${run.master}, which is alive`, `use ${run.master}'s console, or stop that node to take over`);
     // the master died: this node takes the run over and re-deals what the dead nodes held
@@ -261,52 +420,112 @@ export class Master {
   }
 
   /** Workers of the run able to take new users: live, selected, prepared (late joiners are prepared on the way). */
-  private async readyWorkers(run: RunState, opts: NodeSelector): Promise<Member[]> {
+  private async readyWorkers(run: RunState, opts: NodeSelector): Promise<{ ready: Member[]; unready: Record<string, NodeResult> }> {
     const ws = this.workers(opts);
     const unprepared = ws.filter((w) => w.runId !== run.runId).map((w) => w.from);
-    if (unprepared.length) await this.broadcast(unprepared, () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: run.scenario, settings: run.settings }));
+    const prepared = unprepared.length ? await this.broadcast(unprepared, () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: run.scenario, settings: run.settings, version: run.version })) : {};
     // the heartbeat may lag the prepare by a beat: ask again rather than trust it
     const st = await this.broadcast(ws.map((w) => w.from), () => ({ v: 1, type: "status", from: this.d.nodeName }));
-    const ready = ws.filter((w) => st[w.from]?.ok && (st[w.from] as { result: Record<string, unknown> }).result.run_id === run.runId);
-    if (ready.length === 0) throw new ClusterError("CLUSTER_NO_WORKERS", `no live worker is ready for run ${run.runId}: ${describeFailures(st)}`, "start workers with bin/amoc worker");
-    return ready;
+    const isReady = (w: Member) => st[w.from]?.ok && (st[w.from] as { result: Record<string, unknown> }).result.run_id === run.runId;
+    const ready = ws.filter(isReady);
+    // a live worker that cannot take users is named with its error, never silently left out
+    const unready: Record<string, NodeResult> = {};
+    for (const w of ws.filter((x) => !isReady(x))) {
+      const p = prepared[w.from];
+      const s = st[w.from];
+      unready[w.from] = { ok: false, error: p && !p.ok ? `prepare failed: ${p.error}` : s && !s.ok ? s.error : `not in run ${run.runId}` };
+    }
+    if (ready.length === 0) throw new ClusterError("CLUSTER_NO_WORKERS", `no live worker is ready for run ${run.runId}: ${describeFailures(unready) || "none is live"}`, "start workers with bin/amoc worker");
+    return { ready, unready };
   }
 
   /** Names of the selected live workers holding a share of the run. */
   private inRun(run: RunState, sel: NodeSelector): string[] {
     const selected = new Set(this.workers(sel).map((w) => w.from));
-    return Object.entries(run.workers).filter(([n, s]) => !s.lost && selected.has(n)).map(([n]) => n);
+    return Object.entries(run.workers).filter(([n, s]) => !s.lost && !s.left && selected.has(n)).map(([n]) => n);
   }
 
-  /** Re-deals the users a dead worker held and had not ended (nor were removed) over the live workers of the run. */
+  /** Marks a worker that left normally: it stopped its users itself, so nothing of its share is re-dealt. */
+  private async markLeft(node: string): Promise<void> {
+    const cur = await this.store.read();
+    if (!cur || cur.run.state !== "running" || cur.run.master !== this.d.nodeName) return;
+    const share = cur.run.workers[node];
+    if (!share || share.lost || share.left) return;
+    share.left = true;
+    await this.store.write(cur.run, cur.revision);
+  }
+
+  /**
+   * Re-deals the users a dead worker held and had not ended (nor were removed) over the live workers of the run.
+   * When what ended cannot be read (or is malformed) nothing is guessed: the share stays, the problem is reported
+   * in status, and the next add or remove tries again.
+   */
   private async redealLost(node: string): Promise<void> {
     const cur = await this.store.read();
     if (!cur || cur.run.state !== "running" || cur.run.master !== this.d.nodeName) return;
     const { run } = cur;
     const share = run.workers[node];
-    if (!share || share.lost) return;
+    if (!share || share.lost || share.left) return;
     const t0 = Date.now();
-    const endedEntry = await this.d.kv.get(this.d.subjects.endedKey(run.runId, node)).catch(() => null);
-    const ended = endedEntry ? (JSON.parse(endedEntry.value) as EndedRecord) : { overflow: false, progressions: [] };
-    const cut: Intervals = addToIntervals(run.removed, []);
-    const endedIntervals = ended.overflow ? [] : progressionsToIntervals(ended.progressions);
-    const gone = mergeIntervals(cut, endedIntervals);
-    const lost = share.plans.flatMap((p) => {
+    let gone: IdBitmap;
+    try {
+      gone = await this.readEnded(run.runId, node);
+    } catch (e) {
+      this.problems.note(`redeal_failed:${node}`, `cannot read the IDs that ended on ${node}: ${errorMessage(e)}`, `${node}'s unfinished users are not re-dealt yet (nothing is guessed); the next add or remove tries again`);
+      return;
+    }
+    this.problems.clear(`redeal_failed:${node}`);
+    gone.addAll(run.removed);
+    const lost: Progression[] = [];
+    for (const p of share.plans) {
       const ids = planIds(p);
-      return ids ? subtractIntervals(ids, gone) : [];
-    });
+      if (!ids) continue;
+      const b = new ProgressionBuilder();
+      for (let id = ids.first; id <= ids.last; id += ids.step) if (!gone.has(id)) b.add(id);
+      lost.push(...b.out);
+    }
     share.lost = true;
-    const survivors = this.workers().filter((w) => w.from !== node && run.workers[w.from] && !run.workers[w.from]!.lost);
-    const count = lost.reduce((n, p) => n + Math.floor((p.last - p.first) / p.step) + 1, 0);
+    const survivors = this.workers().filter((w) => w.from !== node && run.workers[w.from] && !run.workers[w.from]!.lost && !run.workers[w.from]!.left);
+    const count = totalSize(lost);
     if (count === 0 || survivors.length === 0) {
       await this.store.write(run, cur.revision);
       this.d.log.error({ msg: survivors.length ? "node_lost_nothing_to_redeal" : "node_lost_no_survivors", node, users: count });
       return;
     }
-    const results = await this.deal(run, survivors, lost);
+    const { results, undealt } = await this.deal(run, survivors, lost);
     await this.store.write(run, cur.revision);
-    this.d.log.warn({ msg: "node_lost_users_redealt", node, users: count, to: survivors.map((w) => w.from), ended_overflow: ended.overflow, ms: Date.now() - t0 });
-    this.d.telemetry.emit("run.event", { kind: "node_down", data: { node, redealt: count, to: survivors.map((w) => w.from), failures: describeFailures(results) || undefined } });
+    this.d.log.warn({ msg: "node_lost_users_redealt", node, users: count - undealt, undealt, to: survivors.map((w) => w.from), ms: Date.now() - t0 });
+    this.d.telemetry.emit("run.event", { kind: "node_down", data: { node, redealt: count - undealt, undealt, to: survivors.map((w) => w.from), failures: describeFailures(results) || undefined } });
+  }
+
+  /** The IDs that ended on `node` (empty when it recorded none), validated; a failed read is retried, then throws. */
+  private async readEnded(runId: string, node: string): Promise<IdBitmap> {
+    let last: unknown;
+    for (let attempt = 1; attempt <= ENDED_READ_ATTEMPTS; attempt++) {
+      let entry;
+      try {
+        entry = await this.d.kv.get(this.d.subjects.endedKey(runId, node));
+      } catch (e) {
+        last = e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        continue;
+      }
+      if (!entry) return new IdBitmap();
+      let v: unknown;
+      try {
+        v = JSON.parse(entry.value);
+      } catch {
+        throw new ClusterError("CLUSTER_PROTOCOL", "the ended-IDs record is not JSON", "a node of another amoc version may share this cluster_name");
+      }
+      const bad = checkEndedRecord(v);
+      if (bad) throw new ClusterError("CLUSTER_PROTOCOL", `the ended-IDs record is malformed: ${bad}`, "a node of another amoc version may share this cluster_name");
+      try {
+        return IdBitmap.decode(v as EndedRecord);
+      } catch (e) {
+        throw new ClusterError("CLUSTER_PROTOCOL", `the ended-IDs record does not decode: ${errorMessage(e)}`, "a node of another amoc version may share this cluster_name");
+      }
+    }
+    throw new ClusterError("CLUSTER_UNAVAILABLE", `the bucket did not answer ${ENDED_READ_ATTEMPTS} reads: ${errorMessage(last)}`, "check the NATS cluster (JetStream) health", { cause: last });
   }
 
   /** Sends one command to each node in parallel; every node gets an entry, answered or not. */
@@ -329,14 +548,26 @@ export class Master {
   }
 }
 
-function mergeIntervals(a: Intervals, b: Intervals): Intervals {
-  const out: Intervals = [];
-  for (const [x, y] of [...a, ...b].sort((p, q) => p[0] - q[0])) {
+const RANGES = checks.arrayOf(checks.progression, 100_000);
+const PROBLEM = checks.shape({ kind: checks.str, message: (v) => (typeof v === "string" ? undefined : "must be a string"), affects: (v) => (typeof v === "string" ? undefined : "must be a string"), count: checks.int });
+
+/** Sorted progressions with neighbours of one step joined (what a run records as removed stays a few ranges). */
+function coalesce(ps: Progression[]): Progression[] {
+  const out: Progression[] = [];
+  for (const p of [...ps].sort((a, b) => a.first - b.first)) {
     const last = out[out.length - 1];
-    if (last && x <= last[1] + 1) last[1] = Math.max(last[1], y);
-    else out.push([x, y]);
+    if (last && last.step === p.step && p.first === last.last + last.step) last.last = p.last;
+    else out.push({ ...p });
   }
   return out;
+}
+
+/** The names of the nodes whose result is a failure. */
+function failedNodes(results: Record<string, NodeResult>): string[] {
+  return Object.entries(results)
+    .filter(([, r]) => !r.ok)
+    .map(([n]) => n)
+    .sort();
 }
 
 function describeFailures(results: Record<string, NodeResult>): string {

@@ -1,6 +1,6 @@
 /** Cluster membership: publishes this node's heartbeat every second, tracks the others, and reports nodes up and down. */
 import type { Logger } from "../log.js";
-import type { ClusterBus } from "./nats-bus.js";
+import type { ClusterBus } from "./bus.js";
 import { decode, encode, type Heartbeat } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
 
@@ -22,10 +22,12 @@ export class Membership {
   private readonly members = new Map<string, Member>();
   private readonly upListeners: Listener[] = [];
   private readonly downListeners: Listener[] = [];
+  private readonly leftListeners: Listener[] = [];
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private rejectedLogged = 0;
   private startedAtMs = 0;
+  private lastSweepMs = 0;
   /** Set when another live process beats under this node's name: this node must not join. */
   nameClash: string | undefined;
   readonly intervalMs: number;
@@ -48,12 +50,16 @@ export class Membership {
   onDown(fn: Listener): void {
     this.downListeners.push(fn);
   }
+  /** A node said it leaves (normally): it is gone, but not "down". */
+  onLeft(fn: Listener): void {
+    this.leftListeners.push(fn);
+  }
 
   /** Starts listening to the others' heartbeats (this node is not announced yet). */
   start(): void {
     this.startedAtMs = Date.now();
     this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
-    this.every(Math.max(50, this.intervalMs / 4), () => this.sweep());
+    this.every(this.sweepMs, () => this.sweep());
   }
 
   /** Announces this node: a beat now, then one every interval. Call once the node serves its commands. */
@@ -77,6 +83,15 @@ export class Membership {
     }
   }
 
+  /** Says goodbye: one last beat flagged `leaving`, so the others log this node as left, not down. */
+  leave(): void {
+    try {
+      this.bus.publish(this.subjects.heartbeat(), encode({ ...this.self(), leaving: true }));
+    } catch (e) {
+      this.log.debug({ msg: "heartbeat_failed", err: (e as Error).message });
+    }
+  }
+
   private onBeat(data: string): void {
     const r = decode<Heartbeat>(data, ["heartbeat"]);
     if (!r.ok) {
@@ -92,6 +107,14 @@ export class Membership {
       return;
     }
     const prev = this.members.get(hb.from);
+    if (hb.leaving) {
+      if (prev && prev.boot !== hb.boot) return; // a stale goodbye from an earlier process under this name
+      if (this.members.delete(hb.from)) {
+        this.log.info({ msg: "node_left", node: hb.from, role: hb.role });
+        for (const f of this.leftListeners) f(hb.from, { ...hb, lastSeenMs: Date.now() });
+      }
+      return;
+    }
     const m: Member = { ...hb, lastSeenMs: Date.now() };
     this.members.set(hb.from, m);
     if (prev && prev.boot !== hb.boot) {
@@ -101,9 +124,22 @@ export class Membership {
     } else if (!prev) for (const f of this.upListeners) f(hb.from, m);
   }
 
+  private get sweepMs(): number {
+    return Math.max(50, this.intervalMs / 4);
+  }
+
   private sweep(): void {
     const now = Date.now();
+    // this node's own event loop stalled: the others' beats are still queued unread, so nobody is judged on them
+    const stalled = this.lastSweepMs > 0 && now - this.lastSweepMs > this.sweepMs + this.intervalMs;
+    this.lastSweepMs = now;
+    const me = this.self().from;
     for (const [name, m] of this.members) {
+      if (name === me) continue;
+      if (stalled) {
+        m.lastSeenMs = Math.max(m.lastSeenMs, now - this.intervalMs);
+        continue;
+      }
       if (now - m.lastSeenMs > this.deadAfterMs) {
         this.members.delete(name);
         this.log.warn({ msg: "node_down", node: name, last_seen_ms_ago: now - m.lastSeenMs });

@@ -8,33 +8,7 @@ import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/t
 import type { NodeSettings } from "../config/schema.js";
 import { ClusterError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
-
-/** A key-value entry and its revision (for compare-and-set). */
-export interface KvEntry {
-  value: string;
-  revision: number;
-}
-
-/** The key-value operations the cluster uses. `create` and `update` fail when the key's revision moved on. */
-export interface KvStore {
-  get(key: string): Promise<KvEntry | null>;
-  create(key: string, value: string): Promise<number>;
-  update(key: string, value: string, revision: number): Promise<number>;
-  put(key: string, value: string): Promise<number>;
-}
-
-/** What the cluster needs from a message bus. */
-export interface ClusterBus {
-  publish(subject: string, data: string): void;
-  /** Subscribes; `respond` is set for requests. Returns the unsubscribe function. */
-  subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void;
-  /** Request/reply; rejects with ClusterError (CLUSTER_NODE_FAILED) on timeout or when nobody listens. */
-  request(subject: string, data: string, timeoutMs: number): Promise<string>;
-  kv(): Promise<KvStore>;
-  /** Waits until the server has processed everything sent so far (subscriptions are live). */
-  flush(): Promise<void>;
-  close(): Promise<void>;
-}
+import type { BusProblem, ClusterBus, KvStore } from "./bus.js";
 
 /** Connects to the servers of `nats_url`; a clear error when none answers. */
 export async function connectBus(s: NodeSettings, bucket: string, log: Logger): Promise<ClusterBus> {
@@ -60,14 +34,16 @@ export async function connectBus(s: NodeSettings, bucket: string, log: Logger): 
       if (st.type === "disconnect" || st.type === "reconnect") log.warn({ msg: `nats_${st.type}`, server: (st as { server?: string }).server });
     }
   })().catch(() => undefined);
-  return new NatsBus(nc, bucket);
+  return new NatsBus(nc, bucket, log);
 }
 
 class NatsBus implements ClusterBus {
   private kvStore: Promise<KvStore> | undefined;
+  private readonly subErrors = new Map<string, BusProblem>();
   constructor(
     private readonly nc: NatsConnection,
     private readonly bucket: string,
+    private readonly log: Logger,
   ) {}
 
   publish(subject: string, data: string): void {
@@ -77,11 +53,29 @@ class NatsBus implements ClusterBus {
   subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void {
     const sub = this.nc.subscribe(subject, {
       callback: (err, m) => {
-        if (err) return;
+        if (err) {
+          this.noteSubscriptionError(subject, err);
+          return;
+        }
         handler(m.string(), m.reply ? (d: string) => void m.respond(d) : undefined);
       },
     });
     return () => sub.unsubscribe();
+  }
+
+  /** A subscription error: logged once per subject with what it affects, counted every time. */
+  private noteSubscriptionError(subject: string, err: Error): void {
+    const known = this.subErrors.get(subject);
+    if (known) {
+      known.count++;
+      return;
+    }
+    this.subErrors.set(subject, { subject, error: errorMessage(err), count: 1 });
+    this.log.error({ msg: "nats_subscription_error", subject, err: errorMessage(err), affects: "messages on this subject are not received (heartbeats or commands)" });
+  }
+
+  problems(): BusProblem[] {
+    return [...this.subErrors.values()].map((p) => ({ ...p }));
   }
 
   async request(subject: string, data: string, timeoutMs: number): Promise<string> {

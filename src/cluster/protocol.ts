@@ -3,7 +3,7 @@
  * unknown is rejected with a reason (and logged with its sender by the receiver), never acted upon.
  */
 import type { RangePlan } from "../controller/controller.js";
-import type { Progression } from "./id-sets.js";
+import type { EncodedIds, Progression } from "./id-sets.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -23,12 +23,15 @@ export interface Heartbeat {
   runId: string | null;
   state: string;
   running: number;
+  /** Set on the last beat of a node that leaves normally: it is "left", not "down" (a worker stopped its users). */
+  leaving?: boolean;
 }
 
-export interface PrepareCmd { v: 1; type: "prepare"; from: string; runId: string; scenario: string; settings: Record<string, unknown> }
+export interface PrepareCmd { v: 1; type: "prepare"; from: string; runId: string; scenario: string; settings: Record<string, unknown>; /** Uploaded scenario version (content hash) to load. */ version?: string }
 export interface StartCmd { v: 1; type: "start"; from: string; runId: string; plans: RangePlan[] }
 export interface TopIdsCmd { v: 1; type: "top_ids"; from: string; runId: string; n: number; force: boolean }
-export interface RemoveIdsCmd { v: 1; type: "remove_ids"; from: string; runId: string; ids: number[]; force: boolean }
+/** Removes the IDs of `ranges` (compact: the message does not grow with the number of users). */
+export interface RemoveIdsCmd { v: 1; type: "remove_ids"; from: string; runId: string; ranges: Progression[]; force: boolean }
 export interface UpdateSettingsCmd { v: 1; type: "update_settings"; from: string; runId: string; settings: Record<string, unknown> }
 export interface StopCmd { v: 1; type: "stop"; from: string; runId: string }
 export interface StatusCmd { v: 1; type: "status"; from: string }
@@ -39,13 +42,11 @@ export type Command = PrepareCmd | StartCmd | TopIdsCmd | RemoveIdsCmd | UpdateS
 /** The reply to any command. */
 export type Reply = { v: 1; type: "reply"; from: string; ok: true; result: unknown } | { v: 1; type: "reply"; from: string; ok: false; error: { code: string; message: string; hint: string } };
 
-/** Ended IDs a worker stores in the key-value bucket. */
-export interface EndedRecord {
-  overflow: boolean;
-  progressions: Progression[];
-}
+/** Ended IDs a worker stores in the key-value bucket (an IdBitmap's encoding). */
+export type EndedRecord = EncodedIds;
 
-type Check = (v: unknown) => string | undefined;
+/** A runtime check: undefined when the value is fine, else why not. */
+export type Check = (v: unknown) => string | undefined;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str: Check = (v) => (typeof v === "string" && v.length > 0 && v.length <= 256 ? undefined : "must be a non-empty string");
@@ -54,6 +55,7 @@ const num: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? undefin
 const bool: Check = (v) => (typeof v === "boolean" ? undefined : "must be a boolean");
 const obj: Check = (v) => (isObj(v) ? undefined : "must be an object");
 const nullable = (c: Check): Check => (v) => (v === null ? undefined : c(v));
+const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
 const arrayOf = (c: Check, max: number): Check => (v) => {
   if (!Array.isArray(v)) return "must be an array";
   if (v.length > max) return `must have at most ${max} items`;
@@ -71,14 +73,16 @@ const shape = (fields: Record<string, Check>): Check => (v) => {
   }
   return undefined;
 };
+/** A compact ID range: integers with first <= last and step >= 1. */
+const progression: Check = (v) => shape({ first: int, last: int, step: int })(v) ?? (((v as Progression).step >= 1 && (v as Progression).first <= (v as Progression).last) ? undefined : "must have step >= 1 and first <= last");
 const plan = shape({ from: int, to: int, step: (v) => int(v) ?? ((v as number) >= 1 ? undefined : "must be >= 1"), offset: int, t0Ms: num, baseId: int, interarrivalMs: num });
 
 const SCHEMAS: Record<string, Record<string, Check>> = {
-  heartbeat: { from: str, role: (v) => (v === "worker" || v === "master" ? undefined : "must be worker or master"), boot: str, labels: obj, runId: nullable(str), state: str, running: int },
-  prepare: { from: str, runId: str, scenario: str, settings: obj },
+  heartbeat: { from: str, role: (v) => (v === "worker" || v === "master" ? undefined : "must be worker or master"), boot: str, labels: obj, runId: nullable(str), state: str, running: int, leaving: optional(bool) },
+  prepare: { from: str, runId: str, scenario: str, settings: obj, version: (v) => (v === undefined ? undefined : str(v)) },
   start: { from: str, runId: str, plans: arrayOf(plan, 10_000) },
   top_ids: { from: str, runId: str, n: int, force: bool },
-  remove_ids: { from: str, runId: str, ids: arrayOf(int, 1_000_000), force: bool },
+  remove_ids: { from: str, runId: str, ranges: arrayOf(progression, 100_000), force: bool },
   update_settings: { from: str, runId: str, settings: obj },
   stop: { from: str, runId: str },
   status: { from: str },
@@ -108,3 +112,9 @@ export function encode(msg: Command | Reply | Heartbeat): string {
 }
 
 export const COMMAND_TYPES = ["prepare", "start", "top_ids", "remove_ids", "update_settings", "stop", "status"] as const;
+
+/** The checks the cluster applies to what it reads from the bucket and from replies (same rules as messages). */
+export const checks = { str, int, num, bool, obj, nullable, optional, arrayOf, shape, progression, plan };
+
+/** Why an ended-IDs record read from the bucket is not one (undefined: it is). */
+export const checkEndedRecord: Check = shape({ base: int, count: int, bits: (v) => (typeof v === "string" && v.length <= 24_000_000 ? undefined : "must be a string") });

@@ -1,13 +1,18 @@
 /** The cluster's run as stored in the JetStream key-value bucket: what must outlive any one process. */
 import { ClusterError, errorMessage } from "../errors.js";
 import type { RangePlan } from "../controller/controller.js";
-import type { Intervals } from "./id-sets.js";
-import type { KvStore } from "./nats-bus.js";
+import type { KvStore } from "./bus.js";
+import type { Progression } from "./id-sets.js";
+import { checks, type Check } from "./protocol.js";
 
-/** One worker's share: the plans dealt to it; `lost` once it died and its users were re-dealt. */
+/**
+ * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt; `left`
+ * once it left normally (it stopped its users itself: nothing to re-deal).
+ */
 export interface WorkerShare {
   plans: RangePlan[];
   lost?: boolean;
+  left?: boolean;
 }
 
 /** The run record. Only its master writes it, with compare-and-set on the revision. */
@@ -24,9 +29,11 @@ export interface RunState {
   /** When the last user dealt so far is due to start (epoch ms); `add` continues after it. */
   nextAtMs: number;
   workers: Record<string, WorkerShare>;
-  /** IDs removed cluster-wide: never re-dealt. */
-  removed: Intervals;
+  /** IDs removed cluster-wide, as the progressions each node removed: never re-dealt. */
+  removed: Progression[];
   comment?: string;
+  /** Uploaded scenario version (content hash) the run uses; every node, one joining later too, loads it. */
+  version?: string;
   startedAt: string;
 }
 
@@ -41,11 +48,15 @@ export class RunStore {
   async read(): Promise<{ run: RunState; revision: number } | null> {
     const e = await this.kv.get(this.key);
     if (!e) return null;
+    let v: unknown;
     try {
-      return { run: JSON.parse(e.value) as RunState, revision: e.revision };
+      v = JSON.parse(e.value);
     } catch (err) {
       throw new ClusterError("CLUSTER_PROTOCOL", `the run record in the bucket is not JSON: ${errorMessage(err)}`, "stop every node and delete the bucket's 'run' key");
     }
+    const bad = checkRunState(v);
+    if (bad) throw new ClusterError("CLUSTER_PROTOCOL", `the run record in the bucket is malformed: ${bad}`, "a node of another amoc version may share this cluster_name; stop every node and delete the bucket's 'run' key");
+    return { run: v as RunState, revision: e.revision };
   }
 
   /** Writes the record if nobody else changed it since `revision` (null: only if there is none); returns the new revision. */
@@ -57,3 +68,26 @@ export class RunStore {
     }
   }
 }
+
+const { str, int, num, obj, optional, arrayOf, shape, progression, plan, bool } = checks;
+const share = shape({ plans: arrayOf(plan, 1_000_000), lost: optional(bool), left: optional(bool) });
+const SHAPE = shape({
+  v: (x) => (x === 1 ? undefined : "must be 1"),
+  runId: str,
+  master: str,
+  state: (x) => (x === "running" || x === "finished" ? undefined : "must be running or finished"),
+  scenario: str,
+  settings: obj,
+  from: int,
+  lastId: int,
+  interarrivalMs: num,
+  nextAtMs: num,
+  workers: (x) => obj(x) ?? Object.entries(x as Record<string, unknown>).map(([k, w]) => (share(w) ? `${k} ${share(w)}` : undefined)).find(Boolean),
+  removed: arrayOf(progression, 1_000_000),
+  comment: optional((x) => (typeof x === "string" ? undefined : "must be a string")),
+  startedAt: str,
+  version: optional(str),
+});
+
+/** Why a value read from the bucket is not a RunState (undefined: it is one). */
+export const checkRunState: Check = SHAPE;

@@ -3,15 +3,23 @@
  * controller, records which IDs ended (so a master can re-deal only the unfinished users of a lost node), and
  * joins a run already in progress with zero users.
  */
+import { basename } from "node:path";
 import type { Controller } from "../controller/controller.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
-import { EndedSet } from "./id-sets.js";
-import type { ClusterBus, KvStore } from "./nats-bus.js";
+import { SummaryCollector } from "../metrics/summary.js";
+import type { ClusterBus, KvStore } from "./bus.js";
+import { EndedSet, expand, toProgressions, totalSize, type Progression } from "./id-sets.js";
+import { Problems, type Problem } from "./problems.js";
 import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "./protocol.js";
 import { RunStore } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
+
+/** The most IDs one remove_ids command may name (a malformed range must not make a worker expand billions). */
+const MAX_REMOVE_IDS = 10_000_000;
+/** IDs removed per event-loop turn. */
+const REMOVE_BATCH = 2000;
 
 /** Start-time error of this node's users, in ms (the cluster benchmark reads it from status). */
 interface LagStats {
@@ -31,10 +39,16 @@ export class WorkerAgent {
   private unsubscribe: (() => void) | undefined;
   private offTelemetry: Array<() => void> = [];
   private rejected = 0;
+  private summary: SummaryCollector | undefined;
+  /** The run `summary` belongs to (it outlives the run: the master merges it from the stop reply). */
+  private summaryRun: string | null = null;
+  private readonly problems: Problems;
 
   constructor(
-    private readonly d: { bus: ClusterBus; kv: KvStore; subjects: Subjects; controller: Controller; telemetry: Telemetry; log: Logger; nodeName: string; onChange: () => void },
-  ) {}
+    private readonly d: { bus: ClusterBus; kv: KvStore; subjects: Subjects; controller: Controller; telemetry: Telemetry; log: Logger; nodeName: string; onChange: () => void; /** A local file of an uploaded scenario version (fetched by hash). */ scenarioFile?: (name: string, version: string) => Promise<string> },
+  ) {
+    this.problems = new Problems(d.log);
+  }
 
   get currentRunId(): string | null {
     return this.d.controller.state === "running" ? this.runId : null;
@@ -53,14 +67,20 @@ export class WorkerAgent {
   }
 
   private async joinRunInProgress(): Promise<void> {
-    const cur = await new RunStore(this.d.kv, this.d.subjects.runKey()).read().catch(() => null);
+    let cur;
+    try {
+      cur = await new RunStore(this.d.kv, this.d.subjects.runKey()).read();
+    } catch (e) {
+      this.problems.note("join_run_read_failed", errorMessage(e), "this node cannot tell whether a run is in progress: it joins none now, and a master prepares it on its next add");
+      return;
+    }
     if (!cur || cur.run.state !== "running") return;
     try {
-      await this.prepare(cur.run.runId, cur.run.scenario, cur.run.settings);
+      await this.prepare(cur.run.runId, cur.run.scenario, cur.run.settings, cur.run.version);
       this.d.controller.noteIssued(cur.run.lastId);
       this.d.log.info({ msg: "joined_run_in_progress", run: cur.run.runId, scenario: cur.run.scenario });
     } catch (e) {
-      this.d.log.error({ msg: "join_run_failed", run: cur.run.runId, err: errorMessage(e) });
+      this.problems.note("join_run_failed", `run ${cur.run.runId}: ${errorMessage(e)}`, "this node runs none of the run's users; a master prepares it again on its next add");
     }
   }
 
@@ -106,17 +126,23 @@ export class WorkerAgent {
     const c = this.d.controller;
     switch (cmd.type) {
       case "prepare":
-        if (this.currentRunId !== cmd.runId) await this.prepare(cmd.runId, cmd.scenario, cmd.settings);
+        if (this.currentRunId !== cmd.runId) await this.prepare(cmd.runId, cmd.scenario, cmd.settings, cmd.version);
         return { run_id: cmd.runId, state: c.state };
       case "start":
         this.requireRun(cmd.runId);
         return { scheduled: c.startPlans(cmd.plans) };
-      case "top_ids":
+      case "top_ids": {
         this.requireRun(cmd.runId);
-        return { ids: c.removableIds(cmd.n, cmd.force) };
-      case "remove_ids":
+        // compact: a round-robin share is one progression per plan, however many IDs it holds
+        const ids = c.removableIds(cmd.n, cmd.force);
+        return { count: ids.length, ranges: toProgressions(ids) };
+      }
+      case "remove_ids": {
         this.requireRun(cmd.runId);
-        return { removed: c.removeIds(cmd.ids, cmd.force) };
+        const n = totalSize(cmd.ranges);
+        if (n > MAX_REMOVE_IDS) throw new AmocError("CLUSTER_PROTOCOL", `remove_ids names ${n} IDs, more than the ${MAX_REMOVE_IDS} one command may`, "remove in several steps");
+        return { removed: await this.removeInBatches(cmd.ranges, cmd.force) };
+      }
       case "update_settings":
         this.requireRun(cmd.runId);
         return { changed: c.updateSettings(cmd.settings) };
@@ -133,24 +159,64 @@ export class WorkerAgent {
     }
   }
 
-  private async prepare(runId: string, scenario: string, settings: Record<string, unknown>): Promise<void> {
+  /**
+   * Removes the IDs of `ranges` a batch at a time, yielding to the event loop in between: a removal of 100,000
+   * users must not starve this node's heartbeats (a node silent for 3 beats is judged dead and re-dealt).
+   */
+  private async removeInBatches(ranges: Progression[], force: boolean): Promise<number> {
+    const c = this.d.controller;
+    let removed = 0;
+    let batch: number[] = [];
+    for (const id of expand(ranges)) {
+      batch.push(id);
+      if (batch.length < REMOVE_BATCH) continue;
+      removed += c.removeIds(batch, force);
+      batch = [];
+      await new Promise((r) => setImmediate(r));
+      if (c.state !== "running") return removed;
+    }
+    return removed + (batch.length ? c.removeIds(batch, force) : 0);
+  }
+
+  private async prepare(runId: string, scenario: string, settings: Record<string, unknown>, version?: string): Promise<void> {
+    // an uploaded scenario: this node's own copy of the version the run names (the master may send its path)
+    if (version && this.d.scenarioFile) scenario = await this.d.scenarioFile(basename(scenario).replace(/\.[cm]?[jt]s$/, ""), version);
     // a run this node still holds from an earlier master is over: the bucket allows one run at a time
     if (this.d.controller.state === "running") await this.d.controller.stop();
     this.runId = null;
     this.ended = new EndedSet();
     this.lags.count = this.lags.mean = this.lags.max = 0;
     this.lags.sample = [];
+    this.summary?.close();
+    this.summary = new SummaryCollector(this.d.telemetry);
+    this.summaryRun = runId;
     await this.d.controller.prepare(scenario, settings);
     this.runId = runId;
     this.d.onChange();
   }
 
-  /** This node's status with its run ID and start-time error. */
+  /**
+   * This node's status with its run ID, start-time error, problems, and `summary`: the metrics of run
+   * `summary_run` so far, encoded for the master to merge (EncodedSummary; absent before the first run).
+   */
   status(): Record<string, unknown> {
     const s = this.d.controller.status();
     const sorted = [...this.lags.sample].sort((a, b) => a - b);
     const q = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0);
-    return { ...s, run_id: this.currentRunId, start_lag_ms: { count: this.lags.count, mean: round(this.lags.mean), p50: round(q(0.5)), p99: round(q(0.99)), max: round(this.lags.max) } };
+    return {
+      ...s,
+      run_id: this.currentRunId,
+      start_lag_ms: { count: this.lags.count, mean: round(this.lags.mean), p50: round(q(0.5)), p99: round(q(0.99)), max: round(this.lags.max) },
+      problems: this.problemList(),
+      summary: this.summary?.exportEncoded(),
+      summary_run: this.summaryRun,
+    };
+  }
+
+  /** This node's problems, its bus's subscription errors included. */
+  problemList(): Problem[] {
+    const bus = this.d.bus.problems().map((p) => ({ kind: "nats_subscription_error", message: `${p.subject}: ${p.error}`, affects: "messages on this subject are lost", count: p.count }));
+    return [...this.problems.list(), ...bus];
   }
 
   private async flushEnded(): Promise<void> {
@@ -161,8 +227,21 @@ export class WorkerAgent {
       await this.d.kv.put(this.d.subjects.endedKey(runId, this.d.nodeName), JSON.stringify(this.ended.toJSON()));
     } catch (e) {
       this.ended.changed = true;
-      this.d.log.debug({ msg: "ended_flush_failed", err: errorMessage(e) });
+      this.problems.note("ended_flush_failed", errorMessage(e), "if this node dies now, a master may re-deal users that already ended here");
     }
+  }
+
+  /** Leaving normally: this node stops its own users (a master must not re-deal them) and records what ended. */
+  async leave(): Promise<void> {
+    if (this.d.controller.state === "running") {
+      try {
+        await this.d.controller.stop();
+      } catch (e) {
+        this.d.log.warn({ msg: "leave_stop_failed", err: errorMessage(e) });
+      }
+    }
+    await this.flushEnded();
+    this.stop();
   }
 
   stop(): void {
@@ -170,6 +249,8 @@ export class WorkerAgent {
     this.timers = [];
     this.unsubscribe?.();
     for (const off of this.offTelemetry) off();
+    this.offTelemetry = [];
+    this.summary?.close();
   }
 }
 

@@ -49,6 +49,7 @@ export const SCHEMA = {
   api_tls_cert: setting({ doc: "PEM certificate file: the REST API serves HTTPS ('' = plain HTTP); needs api_tls_key", format: "file-or-empty", default: "" }),
   api_tls_key: setting({ doc: "PEM private key file of api_tls_cert", format: "file-or-empty", default: "" }),
   data_dir: setting({ doc: "data directory of this node: pid, log, attach socket, uploaded scenarios, run store ('' = .run/amoc/<node name>)", format: "directory-or-empty", default: "" }),
+  results_interval: setting({ doc: "ms per interval of a run's time series in the run store and the HTML report (e.g. 1s)", format: "timeout-ms", default: 1000, run: true }),
   statsd_host: setting({ doc: "StatsD host ('' = metrics off)", format: "host-or-empty", default: "" }),
   statsd_port: setting({ doc: "StatsD UDP port", format: "tcp-port", default: 8125 }),
   metrics_prefix: setting({ doc: "first element of every metric name", format: "metric-prefix", default: "amoc" }),

@@ -6,6 +6,7 @@ import { AmocError, ScenarioError, StateError, UsageError, errorMessage } from "
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { loadScenario, type LoadedScenario } from "../scenario/loader.js";
+import { sleepMs } from "../scenario/sleep.js";
 import type { Telemetry } from "../telemetry.js";
 import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
 import { UserPool, type ErrorSummary, type UserCounts } from "../users/user-pool.js";
@@ -48,6 +49,8 @@ export interface StatusReport {
   errors: ErrorSummary[];
   error?: { code: string; message: string; hint: string };
   uptime_ms: number | null;
+  /** Times a telemetry subscriber threw (a bug in it; logged once per subscriber as telemetry_subscriber_failed). */
+  telemetry_failures?: number;
 }
 
 interface Run {
@@ -63,7 +66,7 @@ interface Run {
   startedAtMs: number;
 }
 
-const EMPTY_COUNTS: UserCounts = { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0 };
+const EMPTY_COUNTS: UserCounts = { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 };
 
 /** Checks a user ID argument. */
 function userId(v: unknown, what: string): number {
@@ -109,7 +112,7 @@ export class Controller {
   async prepare(name: string, settings: Record<string, unknown> = {}): Promise<Run> {
     if (this.busy) throw new StateError("another command is still being processed", "wait for it to finish and retry");
     if (this.st === "running" || this.st === "terminating") {
-      throw new StateError(`a run of '${this.run?.scenario.name}' is ${this.st}`, "stop it first (stop()), then start a new one");
+      throw new StateError(`a run of '${this.run?.scenario.name}' is ${this.st}`, "stop it first (amoc_local.stop(), or stop() in the console), then start a new one");
     }
     if (typeof name !== "string") throw new UsageError("the scenario name must be a string", "e.g. do('dummy', 1, 10)");
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
@@ -172,7 +175,7 @@ export class Controller {
     if (!init) return undefined;
     const t0 = nowMs();
     try {
-      const state = await init({ scenario: scenario.name, nodeName: settings.node_name, log: this.deps.log.child({ scenario: scenario.name }), metrics: this.deps.metrics, vars, settings });
+      const state = await init({ scenario: scenario.name, nodeName: settings.node_name, log: this.deps.log.child({ scenario: scenario.name }), metrics: this.deps.metrics, vars, settings, sleep: sleepMs });
       this.deps.telemetry.emit("scenario.init", { scenario: scenario.name, durationMs: nowMs() - t0, ok: true });
       return state;
     } catch (e) {
@@ -263,6 +266,9 @@ export class Controller {
     this.setState("terminating");
     this.announce("stop", { scenario: run.scenario.name, ...run.pool.counts() });
     await run.pool.stopAll();
+    const leftOut = run.pool.crashLinesLeftOut();
+    // only the first crash of each kind is logged at warn: say how many lines were left out, once
+    if (leftOut > 0) this.deps.log.warn({ msg: "user_crashed_lines_left_out", left_out: leftOut, hint: "every crash is counted in the summary's errors; AMOC_LOG_LEVEL=debug logs each" });
     await this.runTerminate(run);
     if (this.usersTimer) clearInterval(this.usersTimer);
     this.emitUsers();
@@ -310,6 +316,7 @@ export class Controller {
       settings: run ? runSettingsView(run) : {},
       errors: run ? run.pool.errorSummary() : [],
       uptime_ms: run ? Date.now() - run.startedAtMs : null,
+      telemetry_failures: this.deps.telemetry.subscriberFailures,
     };
     if (this.st === "error" && this.lastError) report.error = this.lastError.toJSON();
     return report;
@@ -323,7 +330,7 @@ export class Controller {
 
   private requireRunning(what: string): Run {
     if (this.st !== "running" || !this.run) {
-      const hint = this.st === "idle" || this.st === "finished" ? "start a run first: do('dummy', 1, 10)" : this.st === "error" ? "fix the error shown by status(), then do(...) again" : "wait until the run has stopped";
+      const hint = this.st === "idle" || this.st === "finished" ? "start a run first: amoc_local.do('dummy', 1, 10)" : this.st === "error" ? "fix the error shown by status(), then do(...) again" : "wait until the run has stopped";
       throw new StateError(`cannot ${what}: the node is ${this.st}`, hint);
     }
     return this.run;

@@ -16,8 +16,35 @@ export interface TimingSummary {
   max: number;
 }
 
+/**
+ * A collector's state in a form that travels (a cluster worker sends it with its `stop` and `status` replies) and
+ * merges: counter totals, gauge values, and each timing's HDR histogram (µs) as hdr-histogram-js compressed base64.
+ */
+export interface EncodedSummary {
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+  timings: Record<string, string>;
+}
+
 /** Timings are recorded in microseconds so sub-millisecond values keep their precision. */
 const US = 1000;
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000 * US, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Why a value is not an EncodedSummary (undefined: it is one). Checks shapes only; histograms are checked on merge. */
+export function checkEncodedSummary(v: unknown): string | undefined {
+  if (!isRecord(v)) return "must be an object";
+  for (const [part, want] of [["counters", "number"], ["gauges", "number"], ["timings", "string"]] as const) {
+    const o = v[part];
+    if (!isRecord(o)) return `${part} must be an object`;
+    for (const [k, x] of Object.entries(o)) if (typeof x !== want || (want === "number" && !Number.isFinite(x))) return `${part}.${k} must be a ${want}`;
+  }
+  return undefined;
+}
 
 /** Subscribes to `metric` events and keeps what the summary prints. */
 export class SummaryCollector {
@@ -26,21 +53,56 @@ export class SummaryCollector {
   private readonly timings = new Map<string, hdr.Histogram>();
   private readonly off: () => void;
 
-  constructor(telemetry: Telemetry) {
-    this.off = telemetry.on("metric", (m) => {
+  /** Listens to `telemetry`'s metric events (none: only merged summaries are collected). */
+  constructor(telemetry: Telemetry | undefined) {
+    this.off = !telemetry ? () => {} : telemetry.on("metric", (m) => {
       if (m.kind === "count") this.counters.set(m.name, (this.counters.get(m.name) ?? 0) + m.value);
       else if (m.kind === "gauge") this.gauges.set(m.name, m.value);
       else this.record(m.name, m.value);
     });
   }
 
-  private record(name: string, ms: number): void {
+  /** A collector of other nodes' summaries only (a cluster master): it listens to nothing. */
+  static merged(parts: EncodedSummary[]): SummaryCollector {
+    const c = new SummaryCollector(undefined);
+    for (const p of parts) c.merge(p);
+    return c;
+  }
+
+  private histogram(name: string): hdr.Histogram {
     let h = this.timings.get(name);
     if (!h) {
-      h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000 * US, numberOfSignificantValueDigits: 3, autoResize: true });
+      h = newHistogram();
       this.timings.set(name, h);
     }
-    h.recordValue(Math.max(1, Math.round(ms * US)));
+    return h;
+  }
+
+  private record(name: string, ms: number): void {
+    this.histogram(name).recordValue(Math.max(1, Math.round(ms * US)));
+  }
+
+  /** Everything collected so far, encoded to travel and merge (see EncodedSummary). */
+  exportEncoded(): EncodedSummary {
+    const timings: Record<string, string> = {};
+    for (const [k, h] of this.timings) timings[k] = hdr.encodeIntoCompressedBase64(h);
+    return { counters: Object.fromEntries(this.counters), gauges: Object.fromEntries(this.gauges), timings };
+  }
+
+  /**
+   * Adds another collector's encoded summary to this one: counters and gauges add up (a gauge of the cluster is
+   * the sum of the nodes' last values), histograms merge, so percentiles come from all the values, never averages.
+   * Throws on a malformed summary.
+   */
+  merge(e: EncodedSummary): void {
+    const bad = checkEncodedSummary(e);
+    if (bad) throw new Error(`malformed summary: ${bad}`);
+    for (const [k, v] of Object.entries(e.counters)) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
+    for (const [k, v] of Object.entries(e.gauges)) this.gauges.set(k, (this.gauges.get(k) ?? 0) + v);
+    for (const [k, b64] of Object.entries(e.timings)) {
+      const h = hdr.decodeFromCompressedBase64(b64);
+      this.histogram(k).add(h);
+    }
   }
 
   /** `{name: {count}}` for counters, `{name: {count, min, p50, p95, p99, max}}` (ms) for timings. */
@@ -52,6 +114,11 @@ export class SummaryCollector {
       out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
     }
     return out;
+  }
+
+  /** A gauge's last value (merged: the sum over the nodes). */
+  gauge(name: string): number | undefined {
+    return this.gauges.get(name);
   }
 
   counter(name: string): number {

@@ -26,6 +26,8 @@ export interface NodeInfo {
   /** Controller state (idle, running, ...), or "down". */
   state: string;
   running: number;
+  /** The run the node takes part in (dist mode), or null. */
+  run_id?: string | null;
 }
 
 /** The run in progress (or the last one), cluster-wide. */
@@ -63,6 +65,8 @@ export interface StartRequest extends NodeSelector {
   to?: number;
   settings?: Record<string, unknown>;
   comment?: string;
+  /** Uploaded scenario version (content hash) every node loads; `scenario` is then the uploaded file. */
+  version?: string;
 }
 
 /** Options of add/remove/stop/update_settings. */

@@ -9,6 +9,8 @@ export type { VariableDecl, VariableDecls, VariableValues } from "../config/vari
 export type { Metrics } from "../metrics/metrics.js";
 export type { Logger } from "../log.js";
 export type { NodeSettings } from "../config/schema.js";
+export { defineScenario, type DefinedScenario, type ScenarioDefinition, type VarsOf } from "./define.js";
+export { duration, nonNegative, oneOf, positiveInt } from "./verifiers.js";
 
 /** What `init` receives: once per node, before any user starts. */
 export interface InitContext<V = Record<string, unknown>> {
@@ -18,6 +20,8 @@ export interface InitContext<V = Record<string, unknown>> {
   readonly metrics: Metrics;
   readonly vars: V;
   readonly settings: Readonly<NodeSettings>;
+  /** Waits `ms` (e.g. for a service to warm up) before the first user starts. */
+  sleep(ms: number): Promise<void>;
 }
 
 /** What each virtual user's `start` receives. */

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { checkDeclarations, type VariableDecls } from "../config/variables.js";
 import { ScenarioError } from "../errors.js";
 import type { ScenarioModule } from "./api.js";
+import { isScenarioObject } from "./define.js";
 import { describeImportFailure } from "./import-failure.js";
 
 const EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
@@ -86,6 +87,8 @@ export async function loadScenario(ref: string, dir: string): Promise<LoadedScen
     const { message, hint } = describeImportFailure(e, file);
     throw new ScenarioError("SCENARIO_INVALID", message, hint, { cause: e });
   }
+  // `export default defineScenario({...})`: the default export is the module
+  if (typeof mod.start !== "function" && isScenarioObject(mod.default)) mod = mod.default as unknown as Record<string, unknown>;
   if (typeof mod.start !== "function") {
     throw new ScenarioError("SCENARIO_INVALID", `scenario ${file} does not export a start function`, "add `export async function start(id, state, ctx) { ... }`");
   }

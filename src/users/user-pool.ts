@@ -24,6 +24,8 @@ export interface UserCounts {
   removed: number;
   /** Planned but not yet started. */
   pending: number;
+  /** Running users selected for removal that have not ended yet (included in `running`). */
+  removing: number;
 }
 
 /** One kind of crash, with how often it happened. */
@@ -64,6 +66,9 @@ export class UserPool implements ActorHost {
   private finished = 0;
   private crashed = 0;
   private removed = 0;
+  private removing = 0;
+  /** Crashes logged at debug only (the first of each kind is at warn): said once at the end of the run. */
+  private crashesNotLogged = 0;
   private readonly errors = new Map<string, ErrorSummary>();
   private idleWaiters: Array<() => void> = [];
   private readonly graceTimers = new Set<NodeJS.Timeout>();
@@ -165,6 +170,7 @@ export class UserPool implements ActorHost {
   /** Called by an actor when it ends. */
   ended(actor: UserActor, reason: UserEndReason, error?: unknown): void {
     if (actor.flags & GONE) return; // already dropped after the forced grace period
+    if (actor.stopping) this.removing--;
     actor.flags |= GONE;
     this.running.delete(actor.id);
     if (reason === "crashed") this.recordCrash(actor, error);
@@ -190,39 +196,55 @@ export class UserPool implements ActorHost {
         // the first of each kind at warn, the rest at debug: nothing per user above debug
         this.log.warn({ msg: "user_crashed", user: actor.id, phase, err: message });
       }
-    } else this.log.debug({ msg: "user_crashed", user: actor.id, phase, err: message });
+    } else {
+      this.crashesNotLogged++;
+      this.log.debug({ msg: "user_crashed", user: actor.id, phase, err: message });
+    }
     e.count++;
     this.telemetry.emit("user.crashed", { id: actor.id, phase, message });
   }
 
   /**
-   * The `n` highest running IDs a removal may still select, highest first: users already being removed are skipped
-   * (two quick removals never pick the same users), except that a forced removal may escalate a graceful one.
+   * The `n` highest running IDs a removal may select, highest first: users already being removed are never picked
+   * (two quick removals never pick the same users). A forced removal that finds fewer than `n` such users escalates
+   * users being removed gracefully, highest first, to make up the number (they are not counted again).
    */
   removable(n: number, force: boolean): number[] {
     if (n <= 0) return [];
+    const fresh = this.highest(n, (a) => !a.stopping);
+    if (!force || fresh.length >= n) return fresh;
+    return [...fresh, ...this.highest(n - fresh.length, (a) => a.stopping && !a.forced)];
+  }
+
+  private highest(n: number, pick: (a: UserActor) => boolean): number[] {
     const ids = new Float64Array(this.running.size);
     let k = 0;
-    for (const a of this.running.values()) if (!a.stopping || (force && !a.forced)) ids[k++] = a.id;
+    for (const a of this.running.values()) if (pick(a)) ids[k++] = a.id;
     const sorted = ids.subarray(0, k).sort();
     const chosen: number[] = [];
     for (let i = k - 1; i >= 0 && chosen.length < n; i--) chosen.push(sorted[i] as number);
     return chosen;
   }
 
-  /** Removes the `n` highest running IDs not already being removed; returns how many were selected. */
+  /** Removes the `n` highest running IDs not already being removed; returns how many were newly selected. */
   remove(n: number, force: boolean): number {
     return this.removeIds(this.removable(n, force), force);
   }
 
-  /** Removes the given IDs (those not running are skipped); returns how many were selected. */
+  /**
+   * Removes the given IDs (those not running, or already being removed the same way, are skipped). Returns how many
+   * were newly selected: escalating a graceful removal to a forced one does not count the user again.
+   */
   removeIds(ids: Iterable<number>, force: boolean): number {
     const forced: UserActor[] = [];
     let count = 0;
     for (const id of ids) {
       const a = this.running.get(id);
-      if (!a) continue;
-      count++;
+      if (!a || a.forced || (a.stopping && !force)) continue;
+      if (!a.stopping) {
+        count++;
+        this.removing++;
+      }
       if (force) {
         a.abort();
         forced.push(a);
@@ -294,7 +316,13 @@ export class UserPool implements ActorHost {
       crashed: this.crashed,
       removed: this.removed,
       pending: this.pendingCount(),
+      removing: this.removing,
     };
+  }
+
+  /** How many crashes were not written at warn (only the first of each kind is). */
+  crashLinesLeftOut(): number {
+    return this.crashesNotLogged;
   }
 
   errorSummary(): ErrorSummary[] {

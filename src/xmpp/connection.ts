@@ -1,7 +1,8 @@
 /**
  * One XMPP client connection, written for load: login (stream, optional STARTTLS, SASL, resource binding,
- * optional stream management), sending, IQ requests with timeouts, answers to incoming IQs (XEP-0199 ping), and a
- * bounded close. It replaces an xmpp.js client composed of its packages (EventEmitters, koa-compose middleware run
+ * optional stream management with resumption after a dropped socket), sending, IQ requests with timeouts, answers to
+ * incoming IQs (XEP-0199 ping), a bounded close, and a lost connection (stream error, close, reset) reported at once
+ * to whatever waits. It replaces an xmpp.js client composed of its packages (EventEmitters, koa-compose middleware run
  * per element, ~20 closures and a Map/Set per connection): in bench/xmpp-vs-tsung.sh amoc-ts went from 31 KB and
  * 2.7 ms per user (1.02x and 0.65x tsung) to 15 KB and 1.75 ms with this client, 9.8 KB and 1.6 ms with the rest of
  * bench/README-xmpp.md's changes. An online connection here is one object with a few fields, a transport and a
@@ -11,10 +12,10 @@ import xml, { type Element } from "@xmpp/xml";
 import { TimeoutError } from "../errors.js";
 import { authenticate, chooseMechanism, offeredMechanisms } from "./sasl.js";
 import { NS_SM, StreamManagement } from "./stream-management.js";
-import { escapeText, serialize } from "./serialize.js";
+import { escapeAttr, escapeText, serialize } from "./serialize.js";
 import { StreamParser, type ParserSink } from "./stream-parser.js";
 import { Transport, type TransportOptions, type TransportSink } from "./transport.js";
-import { StanzaError, StreamError } from "./xmpp-error.js";
+import { StanzaError, StreamClosedError, StreamError, XmppError } from "./xmpp-error.js";
 
 const NS_STREAM = "http://etherx.jabber.org/streams";
 const NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
@@ -35,7 +36,7 @@ export interface ConnectionOptions {
   mechanism: string;
   /** Bounds the whole login (connect, TLS, stream, auth, bind): `start()` then rejects with TimeoutError. */
   timeoutMs: number;
-  /** Negotiate STARTTLS on xmpp:// when the server offers it. */
+  /** Negotiate STARTTLS on xmpp:// (a server that does not offer it fails the login); no effect on xmpps:// and ws(s)://. */
   starttls: boolean;
   streamManagement: boolean;
   tlsVerify: boolean;
@@ -43,13 +44,25 @@ export interface ConnectionOptions {
   beforeAuth?: (c: XmppConnection) => Promise<void>;
 }
 
-/** Receives the stanzas of an online connection. */
+/** Receives the stanzas of an online connection, and its loss. */
 export interface StanzaHandler {
   onStanza(el: Element): void;
+  /**
+   * The server or the network ended the online connection (not `close()` or `destroy()`): `cause` is a StreamError,
+   * a StreamClosedError or the socket's error (see `lostReason`). Pending IQs were rejected with it just before.
+   */
+  onConnectionLost?(cause: Error): void;
+  /** A dropped socket was replaced and the stream resumed (XEP-0198): nothing was lost. */
+  onResumed?(): void;
+  /** Resuming after a dropped socket failed with `cause`; `onConnectionLost` follows. */
+  onResumeFailed?(cause: Error): void;
 }
 
-/** offline -> connecting -> online -> closing -> closed (or offline -> connecting -> closed on failure). */
-export type ConnectionStatus = "offline" | "connecting" | "online" | "closing" | "closed";
+/**
+ * offline -> connecting -> online -> closing -> closed (or offline -> connecting -> closed on failure); a resumable
+ * stream (XEP-0198) whose socket drops goes online -> resuming -> online (or -> closed when resumption fails).
+ */
+export type ConnectionStatus = "offline" | "connecting" | "online" | "resuming" | "closing" | "closed";
 
 interface Deferred<T> {
   resolve: (v: T) => void;
@@ -63,13 +76,18 @@ let iqSeq = 0;
 // timer callbacks at module level: a login or a close allocates no closure for them
 const destroyConnection = (c: XmppConnection) => c.destroy();
 const loginTimedOut = (c: XmppConnection, o: ConnectionOptions) => c.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs));
+const resumeTimedOut = (c: XmppConnection, o: ConnectionOptions) => c.resumeFailed(new TimeoutError(`resuming ${o.username} on ${o.service.href}`, o.timeoutMs));
 const isStanza = (name: string) => name === "message" || name === "presence" || name === "iq";
+const starttlsNotOffered = (service: URL) =>
+  new XmppError("XMPP_CONNECT_FAILED", "connect", "tls", `STARTTLS was asked for (xmpp_starttls) but ${service.host} does not offer it`, "enable STARTTLS on the server, use xmpps:// (direct TLS), or set AMOC_XMPP_STARTTLS=false");
 
 /** One client connection; `start()` logs in, then stanzas go to `handler`. */
 export class XmppConnection implements TransportSink, ParserSink {
   status: ConnectionStatus = "offline";
   /** The full JID once bound. */
   jid = "";
+  /** Streams resumed after a dropped socket (XEP-0198). */
+  resumptions = 0;
   handler: StanzaHandler | null = null;
   private transport: Transport | null = null;
   private parser: StreamParser | null = null;
@@ -82,8 +100,12 @@ export class XmppConnection implements TransportSink, ParserSink {
   private closing: Deferred<void> | null = null;
   private closeTimer: NodeJS.Timeout | undefined;
   private failure: Error | null = null;
-  /** Held during login only: dropped once online. */
+  /** The server or the network ended the connection while online (`failure` says how). */
+  private lost = false;
+  /** Held during login, and while online when the stream is resumable (a resumption logs in again). */
   private o: ConnectionOptions | null;
+  /** While resuming: why the socket dropped (the reason reported if resumption fails). */
+  private resumeCause: Error | null = null;
 
   constructor(o: ConnectionOptions) {
     this.o = o;
@@ -97,6 +119,11 @@ export class XmppConnection implements TransportSink, ParserSink {
   /** XEP-0198 was enabled at login. */
   get streamManagementEnabled(): boolean {
     return this.sm !== null;
+  }
+
+  /** The server granted XEP-0198 resumption: a dropped socket is replaced and the stream resumed. */
+  get resumable(): boolean {
+    return this.sm?.resumable === true;
   }
 
   /** RFC 7395 framing (WebSocket): top-level stanzas must carry xmlns="jabber:client" themselves. */
@@ -114,32 +141,10 @@ export class XmppConnection implements TransportSink, ParserSink {
     this.status = "connecting";
     const timer = setTimeout(loginTimedOut, o.timeoutMs, this, o);
     try {
-      const topts: TransportOptions = { domain: o.domain, tlsVerify: o.tlsVerify, handshakeTimeoutMs: o.timeoutMs, mayUpgrade: o.starttls };
-      // assigned before it connects, so a timeout or an abort can destroy a connect that hangs
-      this.transport = Transport.open(o.service, topts, this);
-      await this.transport.ready();
-      this.parser = new StreamParser(this, this.transport.framed);
-      let features = await this.openStream(o.domain);
-      if (o.starttls && !this.transport.secure && !this.transport.framed && features.getChild("starttls", NS_TLS)) {
-        this.sendText(`<starttls xmlns='${NS_TLS}'/>`, false);
-        const answer = await this.next();
-        if (answer.name !== "proceed") throw new Error(`STARTTLS refused: <${answer.name}/>`);
-        this.transport = this.transport.upgrade(topts);
-        await this.transport.ready();
-        features = await this.openStream(o.domain);
-      }
-      const offered = offeredMechanisms(features);
-      if (o.beforeAuth) await o.beforeAuth(this);
-      await authenticate(this, chooseMechanism(o.mechanism, offered), o.username, o.password);
-      features = await this.openStream(o.domain);
-      await this.bind(o.resource);
-      if (o.streamManagement && features.getChild("sm", NS_SM)) await this.enableStreamManagement();
-      this.o = null;
-      this.status = "online";
-      // what arrived after the last login step (a stanza or an SM <r/> right after <enabled/>) goes where it belongs now
-      const early = this.early;
-      this.early = null;
-      if (early) for (const el of early) this.element(el);
+      await this.login(o, false);
+      // a resumption logs in again: keep what it needs (not the registration hook and what it holds)
+      this.o = this.sm?.resumable ? { ...o, beforeAuth: undefined } : null;
+      this.online();
     } catch (e) {
       const cause = this.failure ?? (e as Error);
       this.destroy();
@@ -147,6 +152,87 @@ export class XmppConnection implements TransportSink, ParserSink {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Connect, TLS, stream, SASL; then bind and enable stream management, or (`resume`) resume the stream. */
+  private async login(o: ConnectionOptions, resume: boolean): Promise<void> {
+    const topts: TransportOptions = { domain: o.domain, tlsVerify: o.tlsVerify, handshakeTimeoutMs: o.timeoutMs, mayUpgrade: o.starttls };
+    // assigned before it connects, so a timeout or an abort can destroy a connect that hangs
+    this.transport = Transport.open(o.service, topts, this);
+    await this.transport.ready();
+    this.parser = new StreamParser(this, this.transport.framed);
+    let features = await this.openStream(o.domain);
+    if (o.starttls && !this.transport.secure && !this.transport.framed) {
+      if (!features.getChild("starttls", NS_TLS)) throw starttlsNotOffered(o.service);
+      this.sendText(`<starttls xmlns='${NS_TLS}'/>`, false);
+      const answer = await this.next();
+      if (answer.name !== "proceed") throw new Error(`STARTTLS refused: <${answer.name}/>`);
+      this.transport = this.transport.upgrade(topts);
+      await this.transport.ready();
+      features = await this.openStream(o.domain);
+    }
+    const offered = offeredMechanisms(features);
+    if (o.beforeAuth && !resume) await o.beforeAuth(this);
+    await authenticate(this, chooseMechanism(o.mechanism, offered), o.username, o.password);
+    features = await this.openStream(o.domain);
+    if (resume) return this.resumeStream(features);
+    await this.bind(o.resource);
+    if (o.streamManagement && features.getChild("sm", NS_SM)) await this.enableStreamManagement();
+  }
+
+  /** Now online: what arrived after the last login step (a stanza, an SM `<r/>`) goes where it belongs. */
+  private online(): void {
+    this.status = "online";
+    const early = this.early;
+    this.early = null;
+    if (early) for (const el of early) this.element(el);
+  }
+
+  /**
+   * The socket of a resumable stream dropped: log in again and `<resume/>` within the login timeout, then send again
+   * what the server did not acknowledge. Meanwhile waits keep waiting and sends are queued. If it fails, the
+   * connection is lost with the drop's cause (the handler is told, as without resumption).
+   */
+  private resumeAfter(cause: Error, o: ConnectionOptions): void {
+    this.status = "resuming";
+    this.resumeCause = cause;
+    this.transport = null;
+    this.parser = null;
+    const timer = setTimeout(resumeTimedOut, o.timeoutMs, this, o);
+    this.login(o, true).then(
+      () => {
+        clearTimeout(timer);
+        if (this.status !== "resuming") return;
+        this.resumeCause = null;
+        this.resumptions++;
+        this.online();
+        // what went out again (and what was queued meanwhile) gets acknowledged
+        if (this.sm && this.sm.pending > 0) this.sm.requestAck();
+        this.handler?.onResumed?.();
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        this.resumeFailed(e as Error);
+      },
+    );
+  }
+
+  /** @internal resumption failed (or timed out): the connection is lost. */
+  resumeFailed(e: Error): void {
+    if (this.status !== "resuming") return;
+    this.transport?.destroy();
+    this.finish(e, false);
+  }
+
+  /** `<resume previd h/>` on the new stream; on `<resumed h/>` the unacknowledged stanzas go out again. */
+  private async resumeStream(features: Element): Promise<void> {
+    const sm = this.sm as StreamManagement;
+    if (!features.getChild("sm", NS_SM)) throw new Error("the server no longer offers stream management");
+    this.sendText(`<resume xmlns='${NS_SM}' previd='${escapeAttr(sm.resumeId ?? "")}' h='${sm.inbound}'/>`, false);
+    const answer = await this.next();
+    if (answer.name !== "resumed" || answer.attrs.xmlns !== NS_SM) throw new Error(`resumption refused: <${answer.name}/>`);
+    const t = this.transport as Transport;
+    for (const text of sm.resumed(Number(answer.attrs.h) || 0)) t.write(text);
   }
 
   /** Ends a login in progress (or the connection) with `cause` as the reason `start()` rejects with. */
@@ -184,7 +270,11 @@ export class XmppConnection implements TransportSink, ParserSink {
   private async enableStreamManagement(): Promise<void> {
     this.sendText(`<enable xmlns='${NS_SM}' resume='true'/>`, false);
     const answer = await this.next();
-    if (answer.name === "enabled") this.sm = new StreamManagement((s) => void this.transport?.write(s));
+    if (answer.name !== "enabled") return;
+    const resumable = answer.attrs.resume === "true" || answer.attrs.resume === "1";
+    const id = typeof answer.attrs.id === "string" && answer.attrs.id !== "" ? Buffer.from(answer.attrs.id).toString() : null;
+    // acks go out only on an online stream (not while resuming: the server expects <resume/> first)
+    this.sm = new StreamManagement((s) => void (this.status === "online" && this.transport?.write(s)), resumable ? id : null);
   }
 
   /** Login: the next top-level element that is not an IQ answer. */
@@ -204,8 +294,17 @@ export class XmppConnection implements TransportSink, ParserSink {
 
   /** Writes serialized XML (one or more top-level elements); `stanza` counts it for stream management. */
   sendText(text: string, stanza: boolean): void {
-    if (!this.transport?.write(text)) throw this.closedError();
-    if (stanza && this.sm) this.sm.sent();
+    // resuming: a stanza waits in the unacknowledged queue, which goes out once resumed
+    if (this.status === "resuming" && stanza && this.sm) return this.sm.sent(text);
+    if (!this.transport?.write(text)) {
+      if (this.status === "online") {
+        // the socket ended before its close event: a resumable stream keeps the stanza for when it resumes
+        if (stanza && this.sm?.resumable) return this.sm.sent(text);
+        this.finish(undefined, false);
+      }
+      throw (this.lost && this.failure) || this.closedError();
+    }
+    if (stanza && this.sm) this.sm.sent(text);
   }
 
   /** Sends an IQ (an id is added if missing) and resolves with the result; rejects with StanzaError or TimeoutError. */
@@ -250,7 +349,12 @@ export class XmppConnection implements TransportSink, ParserSink {
   destroy(): void {
     if (this.status === "closed") return;
     this.transport?.destroy();
-    this.finish(undefined);
+    this.finish(undefined, true);
+  }
+
+  /** Why the server or the network ended this connection while it was online; null while up or closed by us. */
+  get lostCause(): Error | null {
+    return this.lost ? this.failure : null;
   }
 
   // --- TransportSink
@@ -265,7 +369,12 @@ export class XmppConnection implements TransportSink, ParserSink {
   }
 
   onTransportClose(err: Error | undefined): void {
-    this.finish(err);
+    // the socket dropped under a resumable stream (a stream error or </stream:stream> ends it before): resume
+    if (this.status === "online" && this.sm?.resumable && this.o) {
+      this.resumeAfter(err ?? new StreamClosedError("closed", "the server closed the connection"), this.o);
+      return;
+    }
+    this.finish(err, this.status === "closing");
   }
 
   // --- ParserSink
@@ -293,9 +402,14 @@ export class XmppConnection implements TransportSink, ParserSink {
         this.answerIq(el);
         if (this.status !== "online" && this.status !== "closing") return;
       }
-    } else if (name === "stream:error" || (name.endsWith(":error") && el.getNS() === NS_STREAM)) {
-      this.failure ??= StreamError.fromElement(el);
+    } else if (name === "stream:error" || (name.endsWith(":error") && el.getNS() === NS_STREAM) || name === "stream:stream") {
+      // the stream is over (RFC 6120 4.9.1.1): every waiter learns it now, not when the socket closes. A whole
+      // <stream:stream> is a server that opened a new stream only to end it before our restart reached it (Prosody
+      // shutting down between SASL success and the restart): its error is what ended the login
+      const error = name === "stream:stream" ? el.getChildElements().find((c) => c.name === "stream:error") : el;
+      this.failure ??= error ? StreamError.fromElement(error) : new StreamClosedError("closed", "the server closed the stream");
       this.transport?.end();
+      this.finish(undefined, this.status === "closing");
       return;
     }
     if (this.status === "online" || this.status === "closing") {
@@ -318,14 +432,16 @@ export class XmppConnection implements TransportSink, ParserSink {
       if (this.transport?.framed) this.transport.end();
       else this.destroy();
     } else {
-      this.failure ??= Object.assign(new Error("the server closed the stream"), { code: "ECONNRESET" });
+      this.failure ??= new StreamClosedError("closed", "the server closed the stream");
       this.transport?.end();
+      this.finish(undefined, false);
     }
   }
 
   parseError(e: Error): void {
-    this.failure ??= e;
+    this.failure ??= new StreamClosedError("invalid-xml", `the stream could not be read: ${e.message}`, e);
     this.transport?.destroy();
+    this.finish(undefined, false);
   }
 
   /** Incoming get/set: XEP-0199 pings get a result, anything else service-unavailable (as xmpp.js's iq callee). */
@@ -345,14 +461,27 @@ export class XmppConnection implements TransportSink, ParserSink {
     }
   }
 
-  /** The transport is gone: settle whatever waits. */
-  private finish(err: Error | undefined): void {
+  /**
+   * The connection is over: settle whatever waits. `byUs`: `close()` or `destroy()` ended it; otherwise an online
+   * connection was lost and the handler is told why.
+   */
+  private finish(err: Error | undefined, byUs: boolean): void {
     if (this.status === "closed") return;
     const wasClosing = this.status === "closing";
+    const wasResuming = this.status === "resuming";
+    this.lost = !byUs && (this.status === "online" || wasResuming);
+    // a failed resumption reports why the socket dropped in the first place
+    if (wasResuming && this.lost) {
+      this.failure ??= this.resumeCause;
+      this.handler?.onResumeFailed?.(err ?? this.failure ?? this.closedError());
+    }
+    this.resumeCause = null;
+    this.o = null;
     this.status = "closed";
     this.sm?.stop();
     // an Error (and its stack) only when someone waits for one: a normal close has nobody to tell
-    this.failure ??= err ?? null;
+    if (this.lost) this.failure ??= err ?? new StreamClosedError("closed", "the server closed the connection");
+    else this.failure ??= err ?? null;
     const w = this.waiting;
     this.waiting = null;
     if (w) w.reject((this.failure ??= this.closedError()));
@@ -373,9 +502,10 @@ export class XmppConnection implements TransportSink, ParserSink {
     if (!wasClosing) this.transport?.destroy();
     this.transport = null;
     this.parser = null;
+    if (this.lost) this.handler?.onConnectionLost?.(this.failure as Error);
   }
 
   private closedError(): Error {
-    return Object.assign(new Error("connection closed"), { code: "ECONNRESET" });
+    return new StreamClosedError("closed", "connection closed");
   }
 }

@@ -2,5 +2,8 @@
 export { connectUser, type ConnectOptions } from "./session.js";
 export { fromTemplate, serverFor, userJid } from "./templates.js";
 export { NS_TTD, XmppUser, type XmppContext } from "./xmpp-user.js";
-export { XmppError, type FailureReason } from "./xmpp-error.js";
+export { XmppError, type FailureReason, type LostReason } from "./xmpp-error.js";
 export { xml, jid, type Element } from "./xml.js";
+export { NS, bareJid, iq, is, iqKind, jidMatches, nextIqId, type PresenceType, type StanzaPredicate } from "./stanzas.js";
+export { IqError } from "./iq-request.js";
+export { meetPeer, neighbourOf } from "./meet.js";

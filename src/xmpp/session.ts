@@ -18,7 +18,7 @@ export interface ConnectOptions {
   resource?: string;
   /** Register the account with XEP-0077 before logging in (an existing account is fine). */
   register?: boolean;
-  /** Negotiate STARTTLS on xmpp:// when the server offers it. */
+  /** Negotiate STARTTLS on xmpp:// (the login fails when the server does not offer it); default: `xmpp_starttls`. */
   starttls?: boolean;
   timeoutMs?: number;
 }
@@ -72,7 +72,7 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
       resource: opts.resource ?? "amoc",
       mechanism: s.xmpp_sasl_mechanism,
       timeoutMs: opts.timeoutMs ?? s.xmpp_connect_timeout,
-      starttls: opts.starttls ?? false,
+      starttls: opts.starttls ?? s.xmpp_starttls,
       streamManagement: s.xmpp_stream_management,
       tlsVerify: s.xmpp_tls_verify,
       beforeAuth: opts.register ? (c) => register(c, ctx, s.xmpp_domain, username, password) : undefined,
@@ -91,6 +91,8 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
       const reason = e instanceof TimeoutError ? "timeout" : classifyFailure(e);
       ctx.metrics.count("xmpp.connection_failures");
       ctx.metrics.count(`xmpp.connection_failures.${reason}`);
+      // ours already says what to change (STARTTLS asked for but not offered): another attempt would fail the same way
+      if (e instanceof XmppError) throw e;
       if (reason === "auth" || attempt >= attempts) {
         throw new XmppError("XMPP_CONNECT_FAILED", reason === "auth" ? "auth" : "connect", reason, `${reason}: ${errorMessage(e)}`, hintFor(reason), e);
       }

@@ -5,12 +5,19 @@ import { AmocError, type ErrorCode } from "../errors.js";
 /** Why a connection failed: what the summary and `xmpp.connection_failures.<reason>` report. */
 export type FailureReason = "refused" | "timeout" | "auth" | "tls" | "dns" | "closed" | "aborted" | "other";
 
+/**
+ * Why an online connection was lost: the server's `<stream:error>` condition, the stream or socket closed by the
+ * server (`closed`: `</stream:stream>` or EOF), the socket reset (`reset`: ECONNRESET, EPIPE), or XML that could not
+ * be parsed (`invalid-xml`).
+ */
+export type LostReason = "closed" | "reset" | "invalid-xml" | `stream-error:${string}`;
+
 /** An XMPP error; `phase` is reported with the crash ("connect", "wait", "send", ...). */
 export class XmppError extends AmocError {
   constructor(
     code: ErrorCode,
     readonly phase: string,
-    readonly reason: FailureReason | "stanza_timeout",
+    readonly reason: FailureReason | LostReason | "stanza_timeout",
     message: string,
     hint: string,
     cause?: unknown,
@@ -19,8 +26,41 @@ export class XmppError extends AmocError {
   }
 }
 
+/** The server or the network ended the stream: `</stream:stream>` or EOF (`closed`), a reset (`reset`), bad XML. */
+export class StreamClosedError extends Error {
+  override readonly name = "StreamClosedError";
+  readonly code = "ECONNRESET";
+  constructor(
+    readonly reason: "closed" | "reset" | "invalid-xml",
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/** Why a connection that was online ended, from the error it ended with. */
+export function lostReason(e: unknown): LostReason {
+  if (e instanceof StreamError) return `stream-error:${e.condition}`;
+  if (e instanceof StreamClosedError) return e.reason;
+  const code = (e as { code?: string } | undefined)?.code;
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") return "reset";
+  return "closed";
+}
+
+/** The XmppError a scenario sees when its connection was lost while it `phase`d (waited, sent, asked an IQ). */
+export function connectionLost(phase: string, e: unknown): XmppError {
+  const reason = lostReason(e);
+  // no user name in the message: the run summary groups crashes by phase and message
+  const detail = e instanceof StreamError && e.text ? ` (${e.text})` : "";
+  return new XmppError("XMPP_CONNECTION_LOST", phase, reason, `connection lost: ${reason}${detail}`, LOST_HINT, e);
+}
+
+const LOST_HINT = "the server ended the connection: see its log (shutdown, crash, connection limits, shapers)";
+
 /** Classifies a connection error into a reason. */
 export function classifyFailure(e: unknown): FailureReason {
+  if (e instanceof StreamClosedError || e instanceof StreamError) return "closed";
   const err = e as { code?: string; name?: string; condition?: string; message?: string } | undefined;
   const code = err?.code ?? "";
   const msg = String(err?.message ?? "");
@@ -81,7 +121,7 @@ export class StreamError extends Error {
   override readonly name = "StreamError";
   constructor(
     readonly condition: string,
-    text: string,
+    readonly text: string,
   ) {
     super(text ? `stream error ${condition} - ${text}` : `stream error ${condition}`);
   }

@@ -5,10 +5,11 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { StanzaHandler, XmppConnection } from "./connection.js";
 import { removedWithForce, unwatchForcedRemoval, watchForcedRemoval, type ForcedRemovalTarget, type StoppableContext } from "./forced-removal.js";
+import { requestIq } from "./iq-request.js";
 import { escapeAttr, escapeText } from "./serialize.js";
 import { userJid } from "./templates.js";
 import { xml, type Element } from "./xml.js";
-import { XmppError, classifyFailure, hintFor } from "./xmpp-error.js";
+import { XmppError, classifyFailure, connectionLost, hintFor } from "./xmpp-error.js";
 
 /** The namespace of the send-time element chat messages carry, so the receiver measures time to delivery. */
 export const NS_TTD = "urn:amoc-ts:ttd";
@@ -111,7 +112,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
       }
     }
     if (this.discarded?.(el)) return;
-    m.count("xmpp.stanzas_unmatched");
+    m.count("xmpp.stanzas_buffered");
     const inbox = (this.inbox ??= []);
     if (inbox.push(el) > INBOX_LIMIT) {
       inbox.shift();
@@ -119,8 +120,36 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
     }
   }
 
-  /** Sends a stanza. */
+  /**
+   * @internal the server or the network ended the connection: every pending wait rejects now with why
+   * (`stream-error:<condition>`, `closed`, `reset`), and so does every later send or wait.
+   */
+  onConnectionLost(cause: Error): void {
+    this.ctx.metrics.count("xmpp.connections_lost");
+    const ws = this.waiters;
+    this.waiters = null;
+    if (ws) {
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.reject(connectionLost("wait", cause));
+      }
+    }
+  }
+
+  /** @internal the socket dropped and the stream was resumed (XEP-0198): waits went on, queued sends went out. */
+  onResumed(): void {
+    this.ctx.metrics.count("xmpp.resumptions");
+  }
+
+  /** @internal resuming after a dropped socket failed; `onConnectionLost` follows. */
+  onResumeFailed(cause: Error): void {
+    this.ctx.metrics.count("xmpp.resumption_failures");
+    this.ctx.log.debug({ msg: "xmpp_resume_failed", user: this.ctx.id, err: errorMessage(cause) });
+  }
+
+  /** Sends a stanza built with `xml(...)`; a string or anything else rejects with an XmppError saying so. */
   async send(el: Element): Promise<void> {
+    checkElement(el, "send");
     this.checkOpen();
     try {
       this.conn.send(el);
@@ -142,9 +171,13 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
 
   private checkOpen(): void {
     if (this.closed) throw new XmppError("XMPP_CONNECT_FAILED", "send", "closed", `${this.jid} is not connected`, "connect before sending");
+    const lost = this.conn.lostCause;
+    if (lost) throw connectionLost("send", lost);
   }
 
   private sendError(e: unknown): XmppError {
+    const lost = this.conn.lostCause;
+    if (lost) return connectionLost("send", lost);
     return new XmppError("XMPP_CONNECT_FAILED", "send", classifyFailure(e), `send failed: ${errorMessage(e)}`, hintFor(classifyFailure(e)), e);
   }
 
@@ -192,6 +225,8 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
     const buffered = this.poll(pred);
     if (buffered) return Promise.resolve(buffered);
     if (this.closed) return Promise.reject(this.closedError(what));
+    const lost = this.conn.lostCause;
+    if (lost) return Promise.reject(connectionLost("wait", lost));
     if (removedWithForce(this.ctx)) return Promise.reject(new UserAbortedError(this.ctx.id));
     return new Promise<Element>((resolve, reject) => {
       const waiters = (this.waiters ??= []);
@@ -218,15 +253,26 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
 
   /** Sends an IQ and resolves with the result (rejects with the stanza error or on timeout). */
   async iq(el: Element, timeoutMs = 10_000): Promise<Element> {
+    checkElement(el, "iq");
     try {
       return await this.conn.request(el, timeoutMs);
     } catch (e) {
+      const lost = this.conn.lostCause;
+      if (lost) throw connectionLost("iq", lost);
       if (e instanceof TimeoutError) {
         this.ctx.metrics.count("xmpp.timeouts");
         throw new XmppError("XMPP_STANZA_TIMEOUT", "iq", "stanza_timeout", `${this.jid}: no IQ reply within ${timeoutMs} ms`, "the server did not answer in time");
       }
       throw e;
     }
+  }
+
+  /**
+   * Sends an IQ (build it with `iq.get`/`iq.set`) and resolves with the result; rejects with IqError (`condition`)
+   * on an error reply, XmppError on timeout. Timed per IQ kind as `xmpp.iq.<kind>` (e.g. xmpp.iq.ping).
+   */
+  request(el: Element, timeoutMs = 10_000, kind?: string): Promise<Element> {
+    return requestIq(this, this.ctx.metrics, el, timeoutMs, kind);
   }
 
   /** Closes the stream and socket (bounded); pending waits reject. Safe to call twice. */
@@ -249,6 +295,14 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   private closedError(what: string): XmppError {
     return new XmppError("XMPP_CONNECT_FAILED", "wait", "closed", `${this.jid}: connection closed while waiting for ${what}`, hintFor("closed"));
   }
+}
+
+/** A scenario passed something other than an element (e.g. XML text): say what to pass instead. */
+function checkElement(el: unknown, phase: string): void {
+  const e = el as Partial<Element> | null;
+  if (e && typeof e === "object" && typeof e.name === "string" && Array.isArray(e.children) && typeof e.attrs === "object") return;
+  const got = typeof el === "string" ? `a string (${JSON.stringify(el.length > 40 ? el.slice(0, 40) + "..." : el)})` : el === null ? "null" : typeof el;
+  throw new XmppError("USAGE", phase, "other", `user.${phase}() takes an element, got ${got}`, 'build the stanza with xml(...), e.g. xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))');
 }
 
 /** Epoch ms with sub-ms precision: the send time chats carry (receivers on other hosts need synced clocks). */

@@ -37,8 +37,11 @@ export class NatsCluster {
     return this.members.map((m) => `nats://127.0.0.1:${m.client}`);
   }
 
-  /** Starts `size` servers (1 = single server); resolves when every one is healthy and JetStream has a leader. */
-  static async start(size: 1 | 3): Promise<NatsCluster> {
+  /**
+   * Starts `size` servers (1 = single server); resolves when every one is healthy and JetStream has a leader.
+   * `extraConf` is appended to every server's config (e.g. an authorization block).
+   */
+  static async start(size: 1 | 3, extraConf = ""): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), "amoc-nats-"));
     const ports = await Promise.all(Array.from({ length: size * 3 }, () => freePort()));
     const members: Member[] = [];
@@ -54,6 +57,7 @@ export class NatsCluster {
           `http: 127.0.0.1:${http}`,
           `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 64MB, max_file_store: 256MB }`,
           size > 1 ? `cluster { name: amoc_test, listen: 127.0.0.1:${route}, routes: [ ${routes} ] }` : "",
+          extraConf,
         ].join("\n"),
       );
       members.push({ name: `n${i + 1}`, conf, client, http });

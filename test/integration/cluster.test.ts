@@ -1,4 +1,8 @@
-/** Distributed mode against a real 3-node NATS cluster, with real `bin/amoc worker` processes and an in-process master. */
+/**
+ * Distributed mode against a real 3-node NATS cluster, with real `bin/amoc worker` processes and an in-process
+ * master. Each describe block is its own cluster (its own cluster_name, workers and run), so one failure never
+ * cascades into the next; they share only the NATS servers (the restart block has its own).
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinCluster, type ClusterHandle } from "../../src/cluster/cluster-node.js";
@@ -9,63 +13,106 @@ import { createNode, type AmocNode } from "../../src/main.js";
 import { NatsCluster } from "../helpers/nats-cluster.js";
 import { AMOC } from "../helpers/proc.js";
 
-const CLUSTER = `t${process.pid}`;
-let nats: NatsCluster;
-const workers = new Map<string, ChildProcess>();
-let node: AmocNode;
-let handle: ClusterHandle;
-let runId: string;
+let shared: NatsCluster;
+let clusters = 0;
 
-function env(name: string): NodeJS.ProcessEnv {
-  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn" };
-}
-
-function startWorker(name: string): void {
-  const p = spawn(AMOC, ["worker"], { env: env(name), stdio: ["ignore", "ignore", "pipe"] });
-  p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
-  workers.set(name, p);
-}
+beforeAll(async () => {
+  shared = await NatsCluster.start(3);
+}, 120_000);
+afterAll(async () => {
+  await shared?.stop();
+});
 
 interface NodeStatus {
   ok: boolean;
   error?: string;
-  result?: { run_id: string | null; users: { running: number } };
+  result?: { run_id: string | null; state?: string; users: { running: number } };
 }
-async function status(): Promise<{ users: { running: number }; nodes: Record<string, NodeStatus> }> {
-  return (await handle.master!.status()) as never;
-}
-
-/** The IDs a worker runs, asked directly over the command subject. */
-async function idsOf(worker: string): Promise<number[]> {
-  const raw = await handle.bus.request(new Subjects(CLUSTER).command(worker), encode({ v: 1, type: "top_ids", from: "test", runId, n: 1_000_000, force: true }), 5000);
-  return ((JSON.parse(raw) as { result: { ids: number[] } }).result.ids ?? []).sort((a, b) => a - b);
+interface Status {
+  run: { run_id: string; master: string; left_nodes: string[]; lost_nodes: string[] } | null;
+  users: { running: number; finished: number };
+  nodes: Record<string, NodeStatus>;
 }
 
-beforeAll(async () => {
-  nats = await NatsCluster.start(3);
-  for (const w of ["w1", "w2", "w3"]) startWorker(w);
-  node = createNode({ env: env("master1") });
-  handle = await joinCluster(node, "master");
-  node.onClose(() => handle.close());
-  await handle.master!.waitForWorkers(3, 30_000);
-}, 120_000);
+/** One cluster of the test: its own name on the NATS servers, worker processes and an in-process master. */
+class TestCluster {
+  readonly name = `t${process.pid}x${++clusters}`;
+  readonly workers = new Map<string, ChildProcess>();
+  readonly extraNodes: AmocNode[] = [];
+  node!: AmocNode;
+  handle!: ClusterHandle;
+  runId = "";
 
-afterAll(async () => {
-  await handle?.master?.stop().catch(() => undefined);
-  await handle?.close().catch(() => undefined);
-  for (const p of workers.values()) p.kill("SIGKILL");
-  await node?.close();
-  await nats?.stop();
-});
+  constructor(readonly nats: NatsCluster) {}
 
-describe("distributed mode on a 3-node NATS cluster", () => {
+  env(name: string): NodeJS.ProcessEnv {
+    return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: this.nats.urls.join(","), AMOC_CLUSTER_NAME: this.name, AMOC_LOG_LEVEL: "warn" };
+  }
+
+  startWorker(name: string): ChildProcess {
+    const p = spawn(AMOC, ["worker"], { env: this.env(name), stdio: ["ignore", "ignore", "pipe"] });
+    p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${this.name}/${name}] ${d.toString()}`));
+    this.workers.set(name, p);
+    return p;
+  }
+
+  /** Starts the workers and the master, waits until the master sees them all, and optionally starts a run. */
+  async start(workers: string[], run?: { to: number; settings: Record<string, unknown> }): Promise<this> {
+    for (const w of workers) this.startWorker(w);
+    this.node = createNode({ env: this.env("master1") });
+    this.handle = await joinCluster(this.node, "master");
+    await this.handle.master!.waitForWorkers(workers.length, 60_000);
+    if (run) {
+      this.runId = (await this.handle.master!.do("dummy", 1, run.to, { settings: run.settings })).run_id as string;
+      await untilAsync(async () => (await this.status()).users.running === run.to, 30_000, `${run.to} running`);
+    }
+    return this;
+  }
+
+  /** A node of this cluster in this process (a second master, a duplicate name...), closed with the cluster. */
+  extraNode(name: string): AmocNode {
+    const n = createNode({ env: this.env(name) });
+    this.extraNodes.push(n);
+    return n;
+  }
+
+  async status(handle = this.handle): Promise<Status> {
+    return (await handle.master!.status()) as never;
+  }
+
+  /** The IDs a worker runs, asked directly over its command subject. */
+  async idsOf(worker: string): Promise<number[]> {
+    const raw = await this.handle.bus.request(new Subjects(this.name).command(worker), encode({ v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true }), 5000);
+    const ranges = (JSON.parse(raw) as { result: { ranges: Array<{ first: number; last: number; step: number }> } }).result.ranges;
+    const ids: number[] = [];
+    for (const p of ranges) for (let id = p.first; id <= p.last; id += p.step) ids.push(id);
+    return ids.sort((a, b) => a - b);
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.master?.stop().catch(() => undefined);
+    await this.handle?.close().catch(() => undefined);
+    for (const p of this.workers.values()) p.kill("SIGKILL");
+    for (const n of this.extraNodes) await n.close().catch(() => undefined);
+    await this.node?.close();
+  }
+}
+
+const HOLD = { interarrival: 0, dummy_sleep_ms: 200, repeat_interval: 50 };
+
+describe("dealing a run", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2", "w3"]);
+  }, 120_000);
+  afterAll(() => c?.close());
+
   it("do(1..3000) gives each of 3 workers exactly 1000 users whose IDs are congruent mod 3", async () => {
-    const r = await handle.master!.do("dummy", 1, 3000, { settings: { interarrival: 0, dummy_sleep_ms: 200, repeat_interval: 50 } });
-    runId = r.run_id as string;
-    await untilAsync(async () => (await status()).users.running === 3000, 15_000, "3000 running");
+    c.runId = (await c.handle.master!.do("dummy", 1, 3000, { settings: HOLD })).run_id as string;
+    await untilAsync(async () => (await c.status()).users.running === 3000, 15_000, "3000 running");
     const residues = new Set<number>();
     for (const w of ["w1", "w2", "w3"]) {
-      const ids = await idsOf(w);
+      const ids = await c.idsOf(w);
       expect(ids).toHaveLength(1000);
       const r0 = ids[0]! % 3;
       expect(ids.every((id) => id % 3 === r0)).toBe(true);
@@ -73,101 +120,187 @@ describe("distributed mode on a 3-node NATS cluster", () => {
     }
     expect(residues.size).toBe(3);
   });
+});
+
+describe("adding users", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2", "w3"], { to: 3000, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
 
   it("add(300) gives each worker 100 more, 1100 each", async () => {
-    const r = await handle.master!.add(300);
-    expect(r).toMatchObject({ from: 3001, to: 3300 });
-    await untilAsync(async () => (await status()).users.running === 3300, 15_000, "3300 running");
-    for (const w of ["w1", "w2", "w3"]) expect(await idsOf(w)).toHaveLength(1100);
+    const r = await c.handle.master!.add(300);
+    expect(r).toMatchObject({ from: 3001, to: 3300, failed: [] });
+    await untilAsync(async () => (await c.status()).users.running === 3300, 15_000, "3300 running");
+    for (const w of ["w1", "w2", "w3"]) expect(await c.idsOf(w)).toHaveLength(1100);
   });
+});
+
+describe("removing users", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2", "w3"], { to: 3300, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
 
   it("remove(30) removes IDs 3271..3300, the 30 highest cluster-wide", async () => {
-    const r = await handle.master!.remove(30);
+    const r = await c.handle.master!.remove(30);
     expect(r).toMatchObject({ requested: 30, removed: 30, ids: [3271, 3300] });
-    await untilAsync(async () => (await status()).users.running === 3270, 15_000, "3270 running");
-    const all = (await Promise.all(["w1", "w2", "w3"].map(idsOf))).flat();
+    await untilAsync(async () => (await c.status()).users.running === 3270, 15_000, "3270 running");
+    const all = (await Promise.all(["w1", "w2", "w3"].map((w) => c.idsOf(w)))).flat();
     expect(Math.max(...all)).toBe(3270);
   });
+});
+
+describe("a worker killed", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2", "w3"], { to: 3270, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
 
   it("kill -9 of a worker: it shows down within 5 s and its users run again on the others, same IDs", async () => {
-    const before = new Set((await Promise.all(["w1", "w2", "w3"].map(idsOf))).flat());
+    const before = new Set((await Promise.all(["w1", "w2", "w3"].map((w) => c.idsOf(w)))).flat());
     const t0 = Date.now();
-    workers.get("w2")!.kill("SIGKILL");
-    await untilAsync(async () => (await status()).nodes.w2?.error?.startsWith("down") === true, 5000, "w2 reported down");
+    c.workers.get("w2")!.kill("SIGKILL");
+    await untilAsync(async () => (await c.status()).nodes.w2?.error?.startsWith("down") === true, 5000, "w2 reported down");
     const downMs = Date.now() - t0;
-    await untilAsync(async () => (await status()).users.running === 3270, 10_000, "running restored");
-    const after = (await Promise.all(["w1", "w3"].map(idsOf))).flat();
+    await untilAsync(async () => (await c.status()).users.running === 3270, 10_000, "running restored");
+    const after = (await Promise.all(["w1", "w3"].map((w) => c.idsOf(w)))).flat();
     expect(after).toHaveLength(3270);
     expect(new Set(after)).toEqual(before);
     process.stderr.write(`[cluster.test] w2 down after ${downMs} ms, users restored after ${Date.now() - t0} ms\n`);
   });
+});
 
-  it("a restarted NATS cluster member does not stop the run", async () => {
-    await nats.restart(0);
-    expect((await status()).users.running).toBe(3270);
-    expect(await handle.master!.add(2)).toMatchObject({ from: 3301, to: 3302 });
-    await untilAsync(async () => (await status()).users.running === 3272, 15_000, "3272 running");
+describe("a worker that leaves normally", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2"], { to: 100, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
+
+  it("is listed as left, not down, and its users are not re-dealt (it stopped them itself)", async () => {
+    const downs: string[] = [];
+    c.handle.membership.onDown((n) => downs.push(n));
+    c.workers.get("w2")!.kill("SIGTERM");
+    await untilAsync(async () => (await c.status()).run?.left_nodes.includes("w2") === true, 10_000, "w2 recorded as left");
+    const st = await c.status();
+    expect(st.nodes.w2).toMatchObject({ ok: true, result: { state: "left" } });
+    expect(st.run?.lost_nodes).toEqual([]);
+    expect(st.users.running).toBe(50);
+    expect(downs).toEqual([]);
+  });
+});
+
+describe("a restarted NATS cluster member", () => {
+  let own: NatsCluster;
+  let c: TestCluster;
+  beforeAll(async () => {
+    own = await NatsCluster.start(3);
+    c = await new TestCluster(own).start(["w1", "w2"], { to: 200, settings: HOLD });
+  }, 120_000);
+  afterAll(async () => {
+    await c?.close();
+    await own?.stop();
   });
 
-  it("a late joiner gets 0 users, then its share of the next add", async () => {
-    startWorker("w4");
-    await untilAsync(async () => (await status()).nodes.w4?.result?.run_id === runId, 20_000, "w4 joined the run");
-    expect((await status()).nodes.w4?.result?.users.running).toBe(0);
-    await handle.master!.add(9);
-    await untilAsync(async () => (await status()).nodes.w4?.result?.users.running === 3, 15_000, "w4 running 3");
-    expect(await idsOf("w4")).toHaveLength(3);
+  it("does not stop the run", async () => {
+    await own.restart(0);
+    expect((await c.status()).users.running).toBe(200);
+    expect(await c.handle.master!.add(2)).toMatchObject({ from: 201, to: 202 });
+    await untilAsync(async () => (await c.status()).users.running === 202, 15_000, "202 running");
   });
+});
+
+describe("a late joiner", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2"], { to: 200, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
+
+  it("gets 0 users, then its share of the next add", async () => {
+    c.startWorker("w3");
+    await untilAsync(async () => (await c.status()).nodes.w3?.result?.run_id === c.runId, 20_000, "w3 joined the run");
+    expect((await c.status()).nodes.w3?.result?.users.running).toBe(0);
+    await c.handle.master!.add(9);
+    await untilAsync(async () => (await c.status()).nodes.w3?.result?.users.running === 3, 15_000, "w3 running 3");
+    expect(await c.idsOf("w3")).toHaveLength(3);
+  });
+});
+
+describe("distributed metrics", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2", "w3"]);
+  }, 120_000);
+  afterAll(() => c?.close());
+
+  it("stop returns one metrics block whose counters are the sum over the workers", async () => {
+    await c.handle.master!.do("dummy", 1, 30, { settings: { interarrival: 0, dummy_sleep_ms: 0, repeat_num: 2, repeat_interval: 0 } });
+    await untilAsync(async () => (await c.status()).users.finished === 30, 15_000, "30 finished");
+    const st = (await c.handle.master!.stop()) as { metrics: Record<string, { count: number }>; failed: string[]; nodes: Record<string, NodeStatus> };
+    expect(st.failed).toEqual([]);
+    expect(st.metrics["dummy.runs"]).toEqual({ count: 60 });
+    expect(Object.keys(st.nodes).sort()).toEqual(["w1", "w2", "w3"]);
+  });
+});
+
+describe("protocol hygiene", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1"], { to: 10, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
 
   it("malformed messages on a command subject are rejected with a reason and the node goes on", async () => {
-    const subject = new Subjects(CLUSTER).command("w1");
-    for (const bad of ["garbage", JSON.stringify({ v: 9, type: "stop", from: "evil" }), JSON.stringify({ v: 1, type: "start", from: "evil", runId, plans: [{ from: "x" }] })]) {
-      const reply = JSON.parse(await handle.bus.request(subject, bad, 5000)) as { ok: boolean; error: { message: string } };
+    const subject = new Subjects(c.name).command("w1");
+    for (const bad of ["garbage", JSON.stringify({ v: 9, type: "stop", from: "evil" }), JSON.stringify({ v: 1, type: "start", from: "evil", runId: c.runId, plans: [{ from: "x" }] })]) {
+      const reply = JSON.parse(await c.handle.bus.request(subject, bad, 5000)) as { ok: boolean; error: { message: string } };
       expect(reply.ok).toBe(false);
       expect(reply.error.message).toMatch(/^rejected: /);
     }
-    expect((await status()).nodes.w1?.result?.users.running).toBeGreaterThan(0);
+    expect((await c.status()).nodes.w1?.result?.users.running).toBe(10);
   });
 
   it("a node cannot join under the name of a live node", async () => {
-    const dup = createNode({ env: env("w1") });
-    try {
-      await expect(joinCluster(dup, "worker")).rejects.toThrow(/another node already runs as 'w1'/);
-    } finally {
-      await dup.close();
-    }
-    expect((await status()).nodes.w1?.ok).toBe(true);
+    await expect(joinCluster(c.extraNode("w1"), "worker")).rejects.toThrow(/another node already runs as 'w1'/);
+    expect((await c.status()).nodes.w1?.ok).toBe(true);
   });
 
   it("a second master cannot start another run while one is in progress", async () => {
-    const other = createNode({ env: env("master2") });
+    const other = c.extraNode("master2");
     const h2 = await joinCluster(other, "master");
     other.onClose(() => h2.close());
-    try {
-      await expect(h2.master!.do("dummy", 1, 10)).rejects.toMatchObject({ code: "CLUSTER_BUSY" });
-      await expect(h2.master!.add(1)).rejects.toBeInstanceOf(AmocError);
-    } finally {
-      await other.close();
-    }
+    await expect(h2.master!.do("dummy", 1, 10)).rejects.toMatchObject({ code: "CLUSTER_BUSY" });
+    await expect(h2.master!.add(1)).rejects.toBeInstanceOf(AmocError);
   });
+});
 
-  it("when the master dies, another node finds the run, takes it over and goes on; workers keep their users", async () => {
-    const running = (await status()).users.running;
-    await handle.close(); // the master leaves: no more heartbeats
-    const other = createNode({ env: env("master3") });
+describe("a master that dies", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await new TestCluster(shared).start(["w1", "w2"], { to: 100, settings: HOLD });
+  }, 120_000);
+  afterAll(() => c?.close());
+
+  it("another node finds the run, takes it over and goes on; workers keep their users", async () => {
+    const running = (await c.status()).users.running;
+    // no goodbye: the master's heartbeats just stop
+    c.handle.membership.stop();
+    await c.handle.bus.close();
+    const other = c.extraNode("master3");
     const h3 = await joinCluster(other, "master");
     other.onClose(() => h3.close());
-    try {
-      const st = (await h3.master!.status()) as { run: { run_id: string; master: string } | null; users: { running: number } };
-      expect(st.run).toMatchObject({ run_id: runId, master: "master1" });
-      expect(st.users.running).toBe(running);
-      await untilAsync(async () => !h3.membership.isAlive("master1"), 10_000, "master1 seen down");
-      const added = await h3.master!.add(3);
-      expect(added).toMatchObject({ users: 3 });
-      expect(((await h3.master!.status()) as { run: { master: string } }).run.master).toBe("master3");
-      await h3.master!.stop();
-    } finally {
-      await other.close();
-    }
+    const st = await c.status(h3);
+    expect(st.run).toMatchObject({ run_id: c.runId, master: "master1" });
+    expect(st.users.running).toBe(running);
+    await untilAsync(async () => !h3.membership.isAlive("master1"), 10_000, "master1 seen down");
+    expect(await h3.master!.add(3)).toMatchObject({ users: 3, failed: [] });
+    expect((await c.status(h3)).run?.master).toBe("master3");
+    await h3.master!.stop();
   });
 });
 

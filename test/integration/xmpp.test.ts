@@ -111,11 +111,10 @@ describe("XMPP failures", () => {
     }
   });
 
-  it("a malformed xmpp_servers value is reported per user with a hint", async () => {
-    const { code, s } = await runJson(["login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: "http://127.0.0.1:5222" });
-    expect(code).toBe(1);
-    expect(s.errors[0]?.message).toMatch(/unknown scheme http:/);
-    expect(count(s, "xmpp.connection_failures.config")).toBe(2);
+  it("a malformed xmpp_servers value is a config error at start (exit 2), naming the variable and the entry", async () => {
+    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: "http://127.0.0.1:5222" }, timeoutMs: 120_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'http:\/\/127\.0\.0\.1:5222' has the unknown scheme http:/);
   });
 
   it("a certificate the client cannot verify is a tls failure", async () => {

@@ -33,6 +33,7 @@ const BAD: Record<SettingKey, string> = {
   api_tls_cert: "/nonexistent/cert.pem",
   api_tls_key: "/nonexistent/key.pem",
   data_dir: new URL(import.meta.url).pathname,
+  results_interval: "0",
   statsd_host: "bad host",
   statsd_port: "0",
   metrics_prefix: "a..b",

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import { TelemetryMetrics } from "../../src/metrics/metrics.js";
 import { loadNodeSettings } from "../../src/config/load.js";
@@ -18,18 +18,24 @@ function pool(start: (id: number, s: unknown, ctx: UserContext) => Promise<void>
 const plan = (from: number, to: number, ia: number, step = 1, offset = 0) => new RangeCursor({ from, to, step, offset, t0Ms: nowMs(), baseId: from, interarrivalMs: ia });
 
 describe("UserPool", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("starts users in ID order on their planned instants", async () => {
     const order: number[] = [];
-    const lags: number[] = [];
-    const { p, telemetry } = pool(async (id) => void order.push(id));
-    telemetry.on("user.started", (e) => lags.push(e.lagMs));
-    const t0 = Date.now();
-    p.schedule(plan(1, 20, 5));
+    const startedAt = new Map<number, number>();
+    const { p } = pool(async (id) => {
+      order.push(id);
+      startedAt.set(id, nowMs());
+    });
+    const cursor = plan(1, 20, 5);
+    const t0 = cursor.atMs;
+    p.schedule(cursor);
     await p.whenIdle();
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    // the 20th user is due 95 ms after the first: nobody starts early
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
-    expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+    // nobody starts before its own instant t0 + (id - 1) * interarrival
+    for (const [id, at] of startedAt) expect(at).toBeGreaterThanOrEqual(t0 + (id - 1) * 5);
     expect(p.counts()).toMatchObject({ started: 20, finished: 20, running: 0, pending: 0 });
   });
 
@@ -42,13 +48,22 @@ describe("UserPool", () => {
   });
 
   it("repeats start repeat_num times with repeat_interval between", async () => {
-    const runs: number[] = [];
-    const { p } = pool(async () => void runs.push(Date.now()), { AMOC_REPEAT_NUM: "3", AMOC_REPEAT_INTERVAL: "30" });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance"] });
+    let runs = 0;
+    const { p } = pool(async () => void runs++, { AMOC_REPEAT_NUM: "3", AMOC_REPEAT_INTERVAL: "30" });
     p.schedule(plan(1, 1, 0));
-    await p.whenIdle();
-    expect(runs).toHaveLength(3);
-    expect((runs[2] as number) - (runs[0] as number)).toBeGreaterThanOrEqual(55);
-    expect(p.counts().finished).toBe(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
+    // the second run waits the whole repeat_interval, not a moment less
+    await vi.advanceTimersByTimeAsync(29);
+    expect(runs).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toBe(2);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(runs).toBe(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(runs).toBe(3);
+    expect(p.counts()).toMatchObject({ finished: 1, running: 0 });
   });
 
   it("remove picks the highest running ids, gracefully letting start finish", async () => {
@@ -94,12 +109,43 @@ describe("UserPool", () => {
   });
 
   it("ctx.sleep rejects on forced removal so start unwinds at once", async () => {
-    const { p } = pool(async (_id, _s, ctx) => ctx.sleep(60_000));
+    // a grace period far beyond the wait: the users can only be gone because start unwound
+    const { p } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), {}, 600_000);
     p.schedule(plan(1, 3, 0));
     await until(() => p.counts().running === 3);
     p.remove(3, true);
-    await until(() => p.counts().running === 0, 500);
-    expect(p.counts()).toMatchObject({ removed: 3, crashed: 0 });
+    await until(() => p.counts().running === 0);
+    expect(p.counts()).toMatchObject({ removed: 3, crashed: 0, removing: 0 });
+    p.dispose();
+  });
+
+  it("a second removal never selects users already being removed, and counts only the new ones", async () => {
+    const { p } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), { AMOC_REPEAT_NUM: "infinity" }, 600_000);
+    p.schedule(plan(1, 20, 0));
+    await until(() => p.counts().running === 20);
+    // graceful: 16..20 keep sleeping (they finish their current start), so they stay running while being removed
+    expect(p.remove(5, false)).toBe(5);
+    expect(p.counts()).toMatchObject({ running: 20, removing: 5 });
+    expect(p.removable(5, true)).toEqual([15, 14, 13, 12, 11]);
+    expect(p.remove(5, true)).toBe(5);
+    await until(() => p.counts().running === 15);
+    expect(p.runningIds()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 19, 20]);
+    expect(p.counts()).toMatchObject({ removing: 5, removed: 5 });
+    // asking again for the same IDs selects nobody new
+    expect(p.removeIds([16, 17, 18, 19, 20], false)).toBe(0);
+    p.dispose();
+  });
+
+  it("a forced removal short of fresh users escalates graceful ones without counting them twice", async () => {
+    const { p } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), { AMOC_REPEAT_NUM: "infinity" }, 600_000);
+    p.schedule(plan(1, 6, 0));
+    await until(() => p.counts().running === 6);
+    expect(p.remove(4, false)).toBe(4);
+    // 2 fresh users (1, 2) are selected; the 4 graceful ones are escalated to make up the 6, but not counted again
+    expect(p.remove(6, true)).toBe(2);
+    await until(() => p.counts().running === 0);
+    expect(p.counts()).toMatchObject({ started: 6, removed: 6, removing: 0, running: 0 });
+    p.dispose();
   });
 
   it("counts a throw from start with its phase and message and never stops the other users", async () => {
@@ -111,6 +157,8 @@ describe("UserPool", () => {
     await p.whenIdle();
     expect(p.counts()).toMatchObject({ started: 10, crashed: 5, finished: 5 });
     expect(p.errorSummary()).toEqual([{ phase: "login", message: "bad password", count: 5 }]);
+    // the first crash of a kind is logged at warn, the other 4 are left out of the log (and counted)
+    expect(p.crashLinesLeftOut()).toBe(4);
   });
 
   it("stopAll cancels pending starts and removes the running users", async () => {

@@ -1,91 +1,70 @@
 /** XmppConnection against a scripted fake XMPP server on a random loopback port. */
-import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { TimeoutError } from "../../src/errors.js";
 import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
+import { HEADER, MECHS, serve as startServer, xmppServer, type FakeServer, type Script } from "../helpers/fake-xmpp-server.js";
 
-const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='f1' from='localhost' version='1.0'>`;
-const MECHS = `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`;
-const BOUND = `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`;
-
-/** What the fake server does with what the client sends (one callback per chunk, text accumulated per socket). */
-type Script = (text: string, sock: net.Socket, state: { streams: number; seen: string }) => void;
-
-/** A minimal server: stream headers, PLAIN for user/pw, binding; `extra` handles everything else. */
-function xmppServer(extra: Script = () => {}): Script {
-  return (text, sock, st) => {
-    if (text.includes("<stream:stream")) {
-      st.streams++;
-      sock.write(HEADER + (st.streams === 1 ? MECHS : BOUND));
-    } else if (text.includes("<auth")) {
-      const creds = Buffer.from(/>([^<]*)</.exec(text)?.[1] ?? "", "base64").toString();
-      sock.write(creds === "\0user\0pw" ? "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" : "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>bad</text></failure>");
-    } else if (text.includes("<bind")) {
-      sock.write("<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>");
-    } else if (text.includes("</stream:stream>")) {
-      sock.end("</stream:stream>");
-    } else extra(text, sock, st);
-  };
-}
-
-const servers: net.Server[] = [];
+const servers: FakeServer[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  for (const s of servers.splice(0)) await s.close();
 });
 
-async function serve(script: Script): Promise<{ url: URL; received: string[] }> {
-  const received: string[] = [];
-  const server = net.createServer((sock) => {
-    const st = { streams: 0, seen: "" };
-    sock.on("data", (d) => {
-      const text = d.toString();
-      received.push(text);
-      script(text, sock, st);
-    });
-    sock.on("error", () => {});
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: new URL(`xmpp://127.0.0.1:${(server.address() as net.AddressInfo).port}`), received };
+async function serve(script: Script): Promise<FakeServer> {
+  const s = await startServer(script);
+  servers.push(s);
+  return s;
 }
 
 function options(url: URL, over: Partial<ConnectionOptions> = {}): ConnectionOptions {
   return { service: url, domain: "localhost", username: "user", password: "pw", resource: "r", mechanism: "PLAIN", timeoutMs: 2000, starttls: false, streamManagement: false, tlsVerify: false, ...over };
 }
 
-const until = async (f: () => boolean, what: string) => {
-  const t = Date.now() + 2000;
-  while (!f()) {
-    if (Date.now() > t) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+/** A stanza handler whose `next(pred)` resolves with the first stanza (received or arriving) matching `pred`. */
+function collector() {
+  const got: Element[] = [];
+  const waits: Array<{ pred: (el: Element) => boolean; resolve: (el: Element) => void }> = [];
+  return {
+    got,
+    onStanza(el: Element) {
+      got.push(el);
+      const i = waits.findIndex((w) => w.pred(el));
+      if (i >= 0) waits.splice(i, 1)[0]?.resolve(el);
+    },
+    next(pred: (el: Element) => boolean): Promise<Element> {
+      const el = got.find(pred);
+      return el ? Promise.resolve(el) : new Promise((resolve) => waits.push({ pred, resolve }));
+    },
+  };
+}
 
 describe("XmppConnection", () => {
   it("logs in with PLAIN, binds, delivers stanzas, answers pings, refuses other IQs, and closes cleanly", async () => {
+    let rest: (() => void) | undefined;
     const { url, received } = await serve(
       xmppServer((text, sock) => {
         if (text.includes("<presence")) {
           sock.write("<iq type='get' id='p1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
           sock.write("<iq type='get' id='v1' from='localhost'><query xmlns='jabber:iq:version'/></iq>");
-          // a two-byte character split across two writes
-          const msg = Buffer.from("<message from='peer@localhost/x' type='chat'><body>é</body></message>");
+          // a two-byte character split across two writes: the second goes out once the client has handled the first
+          const msg = Buffer.from("<message id='first'/><message from='peer@localhost/x' type='chat'><body>é</body></message>");
           const cut = msg.indexOf(0xc3) + 1;
           sock.write(msg.subarray(0, cut));
-          setTimeout(() => sock.write(msg.subarray(cut)), 20);
+          rest = () => sock.write(msg.subarray(cut));
         }
       }),
     );
     const c = new XmppConnection(options(url));
-    const got: Element[] = [];
-    c.handler = { onStanza: (el) => got.push(el) };
+    const h = collector();
+    c.handler = h;
     await c.start();
     expect(c.status).toBe("online");
     expect(c.jid).toBe("user@localhost/r");
     c.sendText("<presence/>", true);
-    await until(() => got.some((e) => e.name === "message"), "the chat");
-    expect(got.find((e) => e.name === "message")?.getChildText("body")).toBe("é");
+    await h.next((e) => e.attrs.id === "first");
+    rest?.();
+    const chat = await h.next((e) => e.name === "message" && e.attrs.type === "chat");
+    expect(chat.getChildText("body")).toBe("é");
     const sent = received.join("");
     expect(sent).toMatch(/<iq to="localhost" id="p1" type="result"\/>/);
     expect(sent).toMatch(/<iq to="localhost" id="v1" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/);
@@ -115,12 +94,19 @@ describe("XmppConnection", () => {
     expect(err).toMatchObject({ name: "StreamError", condition: "host-unknown" });
   });
 
+  it("rejects with the stream error a server sends in a new stream of its own right after SASL success", async () => {
+    const { url } = await serve((text, sock) => {
+      if (text.includes("<stream:stream")) sock.write(HEADER + MECHS);
+      else if (text.includes("<auth")) sock.write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + HEADER + "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+    });
+    const err = await new XmppConnection(options(url)).start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "StreamError", condition: "system-shutdown" });
+  });
+
   it("gives up a login the server never answers after timeoutMs, with a TimeoutError", async () => {
     const { url } = await serve(() => {});
-    const t0 = Date.now();
     const err = await new XmppConnection(options(url, { timeoutMs: 200 })).start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(Date.now() - t0).toBeLessThan(1500);
   });
 
   it("matches IQ answers to requests: results resolve, errors reject with the stanza condition, silence times out", async () => {
@@ -141,7 +127,7 @@ describe("XmppConnection", () => {
   });
 
   it("enables stream management when asked and offered, and answers the server's ack requests", async () => {
-    const { url, received } = await serve((text, sock, st) => {
+    const { url, receivedUntil } = await serve((text, sock, st) => {
       if (text.includes("<stream:stream")) {
         st.streams++;
         sock.write(HEADER + (st.streams === 1 ? MECHS : `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>`));
@@ -152,7 +138,7 @@ describe("XmppConnection", () => {
     const c = new XmppConnection(options(url, { streamManagement: true }));
     await c.start();
     c.handler = { onStanza: () => {} };
-    await until(() => received.join("").includes("<a xmlns='urn:xmpp:sm:3' h='1'/>"), "the ack");
+    await receivedUntil((all) => all.includes("<a xmlns='urn:xmpp:sm:3' h='1'/>"));
     c.destroy();
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * Benchmark of the REST API in front of a cluster: 4 `bin/amoc worker` processes on a private nats-server, the REST
+ * server in this process (dist mode, as a worker's or console's would be).
+ *  - upload -> all 4 nodes running it: PUT /scenarios/upload answered, then PATCH /execution/start of 4 users (one
+ *    per worker): time until every worker runs its user of the new version (each fetched it from the bucket by hash)
+ *  - GET /status latency (sequential requests, p50/p99/max) with 4 workers x USERS_PER_WORKER idle users, and the
+ *    same status() through the Node API without HTTP (the difference is what REST adds)
+ * Run: node --import tsx bench/rest-status.ts [users_per_worker=250000] [status_requests=200]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { startRestServer } from "../src/api/rest/start.js";
+import { createNode } from "../src/node/amoc-node.js";
+import { nodeApis } from "../src/node/apis.js";
+import { freePort, NatsCluster } from "../test/helpers/nats-cluster.js";
+
+const PER_WORKER = Number(process.argv[2] ?? 250_000);
+const REQUESTS = Number(process.argv[3] ?? 200);
+const WORKERS = ["w1", "w2", "w3", "w4"];
+const CLUSTER = `restbench${process.pid}`;
+const RUN_DIR = resolve(`.run/bench/rest-${process.pid}`);
+const AMOC = new URL("../bin/amoc", import.meta.url).pathname;
+
+const nats = await NatsCluster.start(1);
+mkdirSync(RUN_DIR, { recursive: true });
+const env = (name: string): NodeJS.ProcessEnv => ({ ...process.env, AMOC_NODE_NAME: name, AMOC_CLUSTER_NAME: CLUSTER, AMOC_NATS_URL: nats.urls.join(","), AMOC_LOG_LEVEL: "error", AMOC_RUN_DIR: RUN_DIR });
+const workers = new Map<string, ChildProcess>();
+for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
+
+const node = createNode({ env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()) } });
+const dist = nodeApis(node).dist;
+const server = await startRestServer(dist, node.settings, node.log);
+const url = server.url;
+
+async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
+  const init: RequestInit = { method };
+  if (typeof body === "string") init.body = body;
+  else if (body !== undefined) Object.assign(init, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const r = await fetch(url + path, init);
+  const j = (await r.json()) as Record<string, any>;
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+  return j;
+}
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`bench wait timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+const pct = (xs: number[], p: number) => +(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] as number).toFixed(1);
+
+const HOLD = (tag: string) => `import type { UserContext } from "amoc-ts";
+// ${tag}
+export function start(_id: number, _state: unknown, ctx: UserContext): Promise<void> {
+  return ctx.stopped();
+}
+`;
+
+const out: Record<string, unknown> = { bench: "rest-status", workers: WORKERS.length, users_per_worker: PER_WORKER };
+try {
+  await until(async () => ((await call("GET", "/nodes")).details as Array<{ role: string }>).filter((n) => n.role === "worker").length === WORKERS.length, 60_000, "4 workers");
+
+  // 1. upload -> every node runs the new version (three uploads: first, unchanged cache, re-upload)
+  for (const tag of ["a", "b", "c"]) {
+    const t0 = performance.now();
+    const up = await call("PUT", "/scenarios/upload?name=bench_hold", HOLD(`version ${tag} ${Date.now()}`));
+    const accepted = performance.now();
+    await call("PATCH", "/execution/start", { scenario: "bench_hold", users: WORKERS.length, settings: { interarrival: 0 } });
+    await until(async () => {
+      const s = await call("GET", "/status");
+      return s.run?.version === up.version && WORKERS.every((w) => s.nodes[w]?.result?.users?.running === 1);
+    }, 30_000, "every worker running the upload");
+    out[`upload_${tag}_ms`] = { upload: +(accepted - t0).toFixed(1), accepted_to_all_running: +(performance.now() - accepted).toFixed(1) };
+    await call("PATCH", "/execution/stop", {});
+  }
+
+  // 2. GET /status with 4 x PER_WORKER idle users
+  const total = PER_WORKER * WORKERS.length;
+  let t = performance.now();
+  await call("PATCH", "/execution/start", { scenario: "idle", users: total, settings: { interarrival: 0 } });
+  await until(async () => (await call("GET", "/status")).users.running === total, 300_000, `${total} running`);
+  out.all_running_s = +((performance.now() - t) / 1000).toFixed(1);
+  const lat: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    t = performance.now();
+    const s = await call("GET", "/status");
+    lat.push(performance.now() - t);
+    if (s.users.running !== total) throw new Error(`status shows ${s.users.running} running, expected ${total}`);
+  }
+  lat.sort((a, b) => a - b);
+  out.status_ms = { requests: REQUESTS, p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: pct(lat, 1) };
+  // the same status through the Node API, without HTTP: what the REST layer adds is the difference
+  const direct: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    t = performance.now();
+    await dist.status();
+    direct.push(performance.now() - t);
+  }
+  direct.sort((a, b) => a - b);
+  out.node_api_status_ms = { requests: REQUESTS, p50: pct(direct, 0.5), p99: pct(direct, 0.99), max: pct(direct, 1) };
+  await call("PATCH", "/execution/stop", {});
+} catch (e) {
+  out.error = (e as Error).message;
+} finally {
+  process.stdout.write(JSON.stringify(out, null, 1) + "\n");
+  await server.close();
+  for (const p of workers.values()) p.kill("SIGTERM");
+  await node.close();
+  await nats.stop();
+  rmSync(RUN_DIR, { recursive: true, force: true });
+  process.exit(out.error ? 1 : 0);
+}

@@ -1,0 +1,131 @@
+/**
+ * Results benchmark (issue 12): the cost of the time series on a worker at 10,000 stanzas/s, the master's cost of
+ * merging 16 nodes' intervals each second, and the HTML report of a 1-hour run of 16 nodes (time and size).
+ *   npx tsx bench/results-series.ts [--hours H] [--nodes N]
+ * Prints a table and one JSON line.
+ */
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { IntervalAggregator } from "../src/results/aggregator.js";
+import { encodeHistogram, newHistogram, recordMs } from "../src/results/histogram.js";
+import { decodeInterval, encodeInterval, type EncodedInterval } from "../src/results/interval.js";
+import { mergeIntervals } from "../src/results/merge.js";
+import { renderReport } from "../src/results/report.js";
+import { readRunResults } from "../src/results/run-results.js";
+import { RunStore } from "../src/results/store.js";
+import { Telemetry } from "../src/telemetry.js";
+
+const { values } = parseArgs({ options: { hours: { type: "string", default: "1" }, nodes: { type: "string", default: "16" } } });
+const hours = Number(values.hours);
+const nodeCount = Number(values.nodes);
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+// 1. a worker at 10,000 stanzas/s: each stanza is a counter and a TTD timing through telemetry into the aggregator;
+//    measured as CPU per stanza with and without the aggregator subscribed, plus the per-interval encode
+function workerCost(): { nsPerStanza: number; encodeMsPerInterval: number; corePct: number } {
+  const stanzas = 2_000_000;
+  const run = (withAgg: boolean) => {
+    const t = new Telemetry();
+    t.on("metric", () => {}); // the StatsD bridge stands in: the bus delivers to someone either way
+    const agg = withAgg ? new IntervalAggregator({ telemetry: t, node: "w", intervalMs: 1000, manual: true, onInterval: () => {} }) : undefined;
+    const c0 = cpuMs();
+    for (let i = 0; i < stanzas; i++) {
+      t.emit("metric", { kind: "count", name: "xmpp.messages_received", value: 1 });
+      t.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 0.2 + (i % 997) / 50 });
+    }
+    const ms = cpuMs() - c0;
+    agg?.close();
+    return ms;
+  };
+  run(true); // warm up
+  const base = run(false);
+  const withAgg = run(true);
+  // one interval's encode: the histograms of a busy worker (5 timings)
+  const t = new Telemetry();
+  let encoded = 0;
+  const agg = new IntervalAggregator({ telemetry: t, node: "w", intervalMs: 1000, manual: true, now: () => 0, onInterval: () => encoded++ });
+  const reps = 200;
+  const c0 = cpuMs();
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < 10_000; i++) t.emit("metric", { kind: "timing", name: `m${i % 5}`, value: 0.2 + (i % 997) / 50 });
+    (agg as unknown as { emit(n: number): void }).emit(0);
+  }
+  const encodeMsPerInterval = (cpuMs() - c0) / reps;
+  const nsPerStanza = ((withAgg - base) * 1e6) / stanzas;
+  const corePct = ((nsPerStanza * 10_000) / 1e9) * 100 + (encodeMsPerInterval / 1000) * 100;
+  return { nsPerStanza: Math.round(nsPerStanza), encodeMsPerInterval: Math.round(encodeMsPerInterval * 1000) / 1000, corePct: Math.round(corePct * 100) / 100 };
+}
+
+/** One node's interval with realistic histograms: 625 stanzas/s per node (10,000 over 16), 5 timings. */
+function sampleInterval(node: string, t: number, seed: number): EncodedInterval {
+  const h: Record<string, string> = {};
+  const hist = newHistogram();
+  for (const name of ["xmpp.message_ttd", "xmpp.connection", "users.start_lag", "xmpp.login", "xmpp.roster"]) {
+    hist.reset();
+    const n = name === "xmpp.message_ttd" ? 625 : 20;
+    for (let i = 0; i < n; i++) recordMs(hist, 0.3 + ((i * 7919 + seed) % 1000) / 25);
+    h[name] = encodeHistogram(hist);
+  }
+  return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": 625, "xmpp.messages_received": 625, "users.started": 1 }, g: { "users.running": 500 + (seed % 50) }, h };
+}
+
+// 2. the master merging 16 nodes' intervals each second (decode from the wire, merge, store)
+function masterCost(dir: string): { msPerSecond: number; corePct: number; bytesPerInterval: number } {
+  const store = RunStore.open(join(dir, "merge.sqlite"));
+  const id = store.createRun({ scenario: "bench", settings: {}, nodes: [], users: 0, intervalMs: 1000, startedAt: 0 });
+  const wire = Array.from({ length: nodeCount }, (_, n) => encodeInterval(sampleInterval(`n${n}`, 0, n)));
+  const seconds = 100;
+  const c0 = cpuMs();
+  for (let s = 0; s < seconds; s++) {
+    const parts = wire.map((w) => ({ ...decodeInterval(w), t: s * 1000 }));
+    for (const p of parts) store.addInterval(id, p);
+    mergeIntervals(parts);
+  }
+  const ms = (cpuMs() - c0) / seconds;
+  store.close();
+  return { msPerSecond: Math.round(ms * 100) / 100, corePct: Math.round((ms / 1000) * 100 * 100) / 100, bytesPerInterval: Math.round(wire.reduce((a, w) => a + w.length, 0) / wire.length) };
+}
+
+// 3. the report of a long run of N nodes
+function reportCost(dir: string): { intervals: number; writeS: number; generateS: number; sizeMB: number } {
+  const path = join(dir, "runs.sqlite");
+  const store = RunStore.open(path);
+  const t0 = Date.UTC(2026, 10, 29, 12);
+  const seconds = Math.round(hours * 3600);
+  const id = store.createRun({ scenario: "bench", settings: { interarrival: 10 }, nodes: [], users: 8000, intervalMs: 1000, startedAt: t0 });
+  const templates = Array.from({ length: nodeCount }, (_, n) => Array.from({ length: 7 }, (_, k) => sampleInterval(`worker${n + 1}`, 0, n * 7 + k)));
+  const w0 = performance.now();
+  let count = 0;
+  for (let s = 0; s < seconds; s++) for (let n = 0; n < nodeCount; n++) {
+    store.addInterval(id, { ...(templates[n]![s % 7] as EncodedInterval), t: t0 + s * 1000 });
+    count++;
+  }
+  store.finishRun(id, { endedAt: t0 + seconds * 1000, summary: {}, verdict: "passed", exitCode: 0 });
+  const writeS = (performance.now() - w0) / 1000;
+  const g0 = performance.now();
+  const html = renderReport(readRunResults(store, id));
+  const generateS = (performance.now() - g0) / 1000;
+  const file = join(dir, "report.html");
+  writeFileSync(file, html);
+  store.close();
+  return { intervals: count, writeS: Math.round(writeS * 10) / 10, generateS: Math.round(generateS * 100) / 100, sizeMB: Math.round((statSync(file).size / 1024 / 1024) * 100) / 100 };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "amoc-results-bench-"));
+try {
+  const worker = workerCost();
+  const master = masterCost(dir);
+  const report = reportCost(dir);
+  console.log(`worker at 10,000 stanzas/s:   ${worker.nsPerStanza} ns/stanza extra, ${worker.encodeMsPerInterval} ms per interval encode -> ${worker.corePct} % of a core (target <= 2 %)`);
+  console.log(`master merging ${nodeCount} nodes/s:     ${master.msPerSecond} ms CPU per second -> ${master.corePct} % of a core (target <= 5 %); ${master.bytesPerInterval} B per node interval`);
+  console.log(`report of ${hours} h x ${nodeCount} nodes:     ${report.intervals} intervals stored in ${report.writeS} s; report generated in ${report.generateS} s (target <= 5 s), ${report.sizeMB} MB (target <= 3 MB)`);
+  console.log(JSON.stringify({ bench: "results-series", hours, nodes: nodeCount, worker, master, report }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

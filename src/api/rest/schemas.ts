@@ -1,0 +1,141 @@
+/**
+ * The JSON schemas of every route, written once: fastify validates requests with them and @fastify/swagger builds
+ * the OpenAPI 3 document from them. Bodies reject unknown properties; every problem is reported at once.
+ */
+import { UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
+
+const nodeName = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "a node name" } as const;
+const scenarioName = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "a scenario name (built-in or uploaded)" } as const;
+
+/** Selecting nodes and commenting, shared by every execution body. */
+const selector = {
+  nodes: { type: "array", items: nodeName, maxItems: 1000, description: "act on these nodes only (default: every node)" },
+  labels: { type: "object", additionalProperties: { type: "string" }, description: "act on nodes whose labels all match, e.g. {\"zone\": \"a\"}" },
+  comment: { type: "string", maxLength: 1000, description: "recorded with the run event (annotations, run store)" },
+} as const;
+
+const settings = {
+  type: "object",
+  description: "run settings and scenario variables as JSON values, e.g. {\"interarrival\": 0, \"repeat_num\": 1}",
+  additionalProperties: true,
+} as const;
+
+const users = { type: "integer", minimum: 1, maximum: 100_000_000, description: "number of users" } as const;
+
+/** Any JSON object answer (its fields are described in the route's description). */
+const anyObject = { type: "object", additionalProperties: true } as const;
+
+/** The body of every error answer. */
+export const errorSchema = {
+  type: "object",
+  description: "an error: a stable code, a message, a hint a user can act on, and for bad input every problem found",
+  properties: {
+    error: { type: "string", description: "error code, e.g. BAD_REQUEST, UPLOAD_INVALID, STATE_INVALID, SCENARIO_NOT_FOUND" },
+    message: { type: "string" },
+    hint: { type: "string" },
+    problems: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { path: { type: "string" }, file: { type: "string" }, line: { type: "integer" }, column: { type: "integer" }, message: { type: "string" } },
+        additionalProperties: true,
+      },
+    },
+  },
+  required: ["error", "message"],
+  additionalProperties: true,
+} as const;
+
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorSchema]));
+const common = [400, 401, 403];
+
+const tag = (t: string) => ({ tags: [t], security: [{ bearerAuth: [] }] });
+
+/** Route schemas by route. */
+export const routeSchemas = {
+  health: {
+    tags: ["node"],
+    summary: "liveness: 200 while the server runs (no token needed)",
+    response: { 200: { type: "object", properties: { status: { type: "string" }, node: { type: "string" }, mode: { type: "string" } }, required: ["status"] } },
+  },
+  nodes: {
+    ...tag("node"),
+    summary: "the nodes: {nodes: {name: up|down}} as amoc 2.x, plus details",
+    response: { 200: { type: "object", properties: { nodes: { type: "object", additionalProperties: { type: "string" } }, details: { type: "array", items: anyObject } }, required: ["nodes"] }, ...errors(...common) },
+  },
+  status: {
+    ...tag("node"),
+    summary: "the run, user totals and every node's status",
+    response: { 200: anyObject, ...errors(...common, 502, 503) },
+  },
+  nodeStatus: {
+    ...tag("node"),
+    summary: "one node's status",
+    params: { type: "object", properties: { node: nodeName }, required: ["node"] },
+    response: { 200: anyObject, ...errors(...common, 404, 502, 503) },
+  },
+  scenarios: {
+    ...tag("scenarios"),
+    summary: "built-in and uploaded scenarios: {scenarios: [name]} as amoc 2.x, plus details with versions",
+    response: { 200: { type: "object", properties: { scenarios: { type: "array", items: { type: "string" } }, details: { type: "array", items: anyObject } }, required: ["scenarios"] }, ...errors(...common) },
+  },
+  scenarioInfo: {
+    ...tag("scenarios"),
+    summary: "a scenario's variables (doc, default, updatable) and version",
+    params: { type: "object", properties: { name: scenarioName }, required: ["name"] },
+    response: { 200: anyObject, ...errors(...common, 404) },
+  },
+  scenarioDefaults: {
+    ...tag("scenarios"),
+    summary: "the defaults of a scenario's variables: {settings: {name: value}}",
+    params: { type: "object", properties: { name: scenarioName }, required: ["name"] },
+    response: { 200: { type: "object", properties: { settings: anyObject }, required: ["settings"] }, ...errors(...common, 404) },
+  },
+  upload: {
+    ...tag("scenarios"),
+    summary: "upload a scenario's TypeScript source (the raw body, any content type: curl -T my.ts); compiled and loaded before it is stored",
+    description: "Stored by content hash on every node. Uploading a name again makes a new version: a running run keeps its version, the next start takes the newest. 400 lists each problem with file, line and column; 413 above 1 MB.",
+    consumes: ["text/plain", "application/octet-stream", "application/typescript"],
+    querystring: { type: "object", properties: { name: { type: "string", pattern: UPLOAD_NAME_RE.source, description: "the scenario's name: letters, digits, '_'" } }, required: ["name"], additionalProperties: false },
+    body: { type: "string", description: "TypeScript source of the scenario" },
+    response: {
+      200: { type: "object", properties: { compile: { type: "string", enum: ["ok"] }, name: { type: "string" }, version: { type: "string" }, unchanged: { type: "boolean" } }, required: ["compile", "name", "version", "unchanged"] },
+      ...errors(...common, 413, 503),
+    },
+  },
+  start: {
+    ...tag("execution"),
+    summary: "start a run: users from..from+users-1 (or from..to) of a scenario, dealt over the nodes",
+    body: {
+      type: "object",
+      properties: { scenario: scenarioName, users, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 }, settings, ...selector },
+      required: ["scenario"],
+      additionalProperties: false,
+    },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
+  stop: {
+    ...tag("execution"),
+    summary: "stop the run: every user is removed with force, then terminate runs",
+    body: { type: "object", properties: { ...selector }, additionalProperties: false },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
+  addUsers: {
+    ...tag("execution"),
+    summary: "add users after the highest ID issued so far",
+    body: { type: "object", properties: { users, ...selector }, required: ["users"], additionalProperties: false },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
+  removeUsers: {
+    ...tag("execution"),
+    summary: "remove the highest running users; force aborts them instead of letting them finish their current start()",
+    body: { type: "object", properties: { users, force: { type: "boolean", default: false }, ...selector }, required: ["users"], additionalProperties: false },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
+  updateSettings: {
+    ...tag("execution"),
+    summary: "change updatable scenario variables during the run",
+    body: { type: "object", properties: { settings: { ...settings, minProperties: 1 }, ...selector }, required: ["settings"], additionalProperties: false },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
+} as const;

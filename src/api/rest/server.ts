@@ -1,0 +1,159 @@
+/**
+ * The REST server (fastify 5): amoc 2.x paths over the Node API, request validation and the OpenAPI 3 document from
+ * the same schemas (schemas.ts), Swagger UI at /api-docs, bearer-token auth, optional TLS, and one error mapping:
+ * AmocError codes through ERROR_STATUS, bad input 400 naming every problem, 413 above 1 MB, never 500 for input.
+ */
+import { readFileSync } from "node:fs";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { AmocError, ConfigError, ERROR_STATUS, errorMessage } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import type { CommandOptions, StartRequest } from "../../node/node-api.js";
+import { UPLOAD_MAX_BYTES } from "../../scenario/upload-check.js";
+import { checkBearer, isOpenPath } from "./auth.js";
+import { routeSchemas as S } from "./schemas.js";
+import type { RestNodeApi } from "./uploading-api.js";
+
+/** How to build the server. */
+export interface RestAppOptions {
+  api: RestNodeApi;
+  /** Bearer token every request but the open paths needs ('' = none). */
+  token: string;
+  log: Logger;
+  /** PEM files: serve HTTPS. */
+  tls?: { cert: string; key: string };
+  /** The version shown in the OpenAPI document. */
+  version?: string;
+}
+
+type Selector = Pick<CommandOptions, "nodes" | "labels" | "comment">;
+
+/** Builds the fastify app with every route (not listening yet). */
+export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> {
+  const https = o.tls ? readTls(o.tls) : null;
+  const app = Fastify({
+    bodyLimit: UPLOAD_MAX_BYTES,
+    logger: false,
+    ...(https ? { https } : {}),
+    // reject unknown properties instead of stripping them, never coerce types, and report every problem at once
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply, o.log));
+  app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}`, hint: "GET /openapi.json lists every route; Swagger UI is at /api-docs" }));
+
+  if (o.token) {
+    app.addHook("onRequest", async (req, reply) => {
+      if (isOpenPath(req.url)) return;
+      const r = checkBearer(req.headers.authorization, o.token);
+      if (!r.ok) {
+        if (r.status === 401) void reply.header("www-authenticate", 'Bearer realm="amoc"');
+        return reply.code(r.status).send({ error: r.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", message: r.message, hint: "set AMOC_API_TOKEN on the client (bin/amoc ... --token T) to the server's api_token" });
+      }
+    });
+  }
+  // bodies without a JSON content type (curl -d sends form encoding): parsed as JSON when they are JSON
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(null, text);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "amoc-ts REST API", version: o.version ?? "0.1.0", description: "Drive an amoc-ts node or cluster: amoc 2.x paths, JSON settings, uploaded TypeScript scenarios. Off loopback every route but /health, /openapi.json and /api-docs needs `Authorization: Bearer <token>`." },
+      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } },
+      tags: [{ name: "node" }, { name: "scenarios" }, { name: "execution" }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api-docs" });
+  app.get("/openapi.json", { schema: { tags: ["node"], summary: "this OpenAPI 3 document" } }, async () => app.swagger());
+
+  const api = o.api;
+  app.get("/health", { schema: S.health }, async () => ({ status: "ok", node: api.nodeName, mode: api.mode }));
+  app.get("/nodes", { schema: S.nodes }, async () => {
+    const list = await api.nodes();
+    return { nodes: Object.fromEntries(list.map((n) => [n.name, n.state === "down" ? "down" : "up"])), details: list };
+  });
+  app.get("/status", { schema: S.status }, async () => ({ amoc_status: "up", ...(await api.status()) }));
+  app.get<{ Params: { node: string } }>("/status/:node", { schema: S.nodeStatus }, async (req) => ({ amoc_status: "up", ...(await api.nodeStatus(req.params.node)) }));
+  app.get("/scenarios", { schema: S.scenarios }, async () => {
+    const list = await api.scenarios();
+    return { scenarios: list.map((s) => s.name), details: list };
+  });
+  app.get<{ Params: { name: string } }>("/scenarios/info/:name", { schema: S.scenarioInfo }, async (req) => {
+    const d = await api.scenarioInfo(req.params.name);
+    return { ...d, parameters: Object.fromEntries(d.variables.map((v) => [v.name, { description: v.doc, default_value: v.default, updatable: v.updatable }])) };
+  });
+  app.get<{ Params: { name: string } }>("/scenarios/defaults/:name", { schema: S.scenarioDefaults }, async (req) => ({ settings: await api.scenarioDefaults(req.params.name) }));
+
+  // the upload takes the raw body whatever its content type (curl -T sends none; JSON is not parsed here)
+  await app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
+    child.put<{ Querystring: { name: string }; Body: string }>("/scenarios/upload", { schema: S.upload, preValidation: emptyBody("") }, async (req) => ({ compile: "ok", ...(await api.upload(req.query.name, req.body)) }));
+  });
+
+  const patch = { preValidation: emptyBody({}) };
+  app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => api.start(req.body));
+  app.patch<{ Body: Selector }>("/execution/stop", { schema: S.stop, ...patch }, async (req) => api.stop(req.body));
+  app.patch<{ Body: Selector & { users: number } }>("/execution/add_users", { schema: S.addUsers, ...patch }, async (req) => {
+    const { users, ...opts } = req.body;
+    return api.add(users, opts);
+  });
+  app.patch<{ Body: Selector & { users: number; force?: boolean } }>("/execution/remove_users", { schema: S.removeUsers, ...patch }, async (req) => {
+    const { users, ...opts } = req.body;
+    return api.remove(users, opts);
+  });
+  app.patch<{ Body: Selector & { settings: Record<string, unknown> } }>("/execution/update_settings", { schema: S.updateSettings, ...patch }, async (req) => {
+    const { settings, ...opts } = req.body;
+    return api.updateSettings(settings, opts);
+  });
+  return app;
+}
+
+/** A missing body validates as `value` (PATCH /execution/stop with no body is `{}`). */
+function emptyBody(value: unknown) {
+  return async (req: FastifyRequest) => {
+    if (req.body === undefined || req.body === null) req.body = value;
+  };
+}
+
+function readTls(t: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: readFileSync(t.cert), key: readFileSync(t.key) };
+  } catch (e) {
+    throw new ConfigError([{ key: "api_tls_cert", source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY", message: `cannot read the TLS files: ${errorMessage(e)}` }]);
+  }
+}
+
+/** One mapping from anything thrown to a status and a body: client problems are 4xx and say what to fix. */
+function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
+  if (err.validation) {
+    const where = err.validationContext ?? "body";
+    const problems = err.validation.map((v) => {
+      const extra = v.keyword === "additionalProperties" ? ` '${(v.params as { additionalProperty?: string }).additionalProperty}'` : "";
+      return { path: `${where}${v.instancePath}`, message: `${v.message ?? "is invalid"}${extra}` };
+    });
+    return reply.code(400).send({ error: "BAD_REQUEST", message: problems.map((p) => `${p.path} ${p.message}`).join("; "), hint: "GET /openapi.json (or /api-docs) describes every body", problems });
+  }
+  if (err instanceof AmocError) {
+    const status = ERROR_STATUS[err.code]?.http ?? 500;
+    if (status >= 500) log.warn({ msg: "rest_command_failed", method: req.method, url: req.url, code: err.code, err: err.message });
+    const problems = "problems" in err ? { problems: (err as { problems: unknown }).problems } : {};
+    return reply.code(status).send({ error: err.code, message: err.message, hint: err.hint, ...problems });
+  }
+  const status = typeof err.statusCode === "number" ? err.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const hint = status === 413 ? `bodies are limited to ${UPLOAD_MAX_BYTES} bytes` : status === 415 ? "send JSON (content-type: application/json)" : "check the request";
+    return reply.code(status).send({ error: err.code ?? "BAD_REQUEST", message: err.message, hint });
+  }
+  log.error({ msg: "rest_internal_error", method: req.method, url: req.url, err: errorMessage(err), stack: err.stack });
+  return reply.code(500).send({ error: "INTERNAL", message: errorMessage(err), hint: "see the node's log" });
+}

@@ -1,0 +1,82 @@
+/**
+ * What `amoc run` adds for results: the `--threshold`, `--report`, `--junit` and `--abort-on-fail` flags, and the
+ * recording of the run into the run store (src/results/recorder.ts) around the run loop.
+ */
+import type { AmocNode } from "../node/amoc-node.js";
+import { recordRun, type RecordedEnd, type RunRecording } from "../results/recorder.js";
+import { parseThresholds, type Threshold } from "../results/thresholds.js";
+import { UsageError } from "../errors.js";
+import { runStorePath } from "./commands/runs.js";
+
+/** The results flags of `amoc run`, as the usage lists them. */
+export const RESULTS_USAGE = `  --threshold EXPR  a pass/fail target, repeatable: 'xmpp.message_ttd.p99<50', 'users.crashed==0' (exit 3 on a breach)
+  --report FILE     the HTML report of the run; --junit FILE: one JUnit test case per threshold
+  --abort-on-fail   stop the run at the first interval that breaches a threshold
+  every run is recorded in the run store: bin/amoc runs, bin/amoc report ID`;
+
+/** The parsed results flags. */
+export interface ResultsOptions {
+  thresholds: Threshold[];
+  reportPath?: string;
+  junitPath?: string;
+  abortOnFail: boolean;
+}
+
+const VALUE_FLAGS = ["--threshold", "--report", "--junit"];
+
+/**
+ * Takes the results flags out of `amoc run`'s argv (the rest goes to parseRunArgs); thresholds are parsed here, so a
+ * bad one is a usage error (exit 2) before anything starts.
+ */
+export function splitResultsArgs(argv: string[]): { rest: string[]; results: ResultsOptions } {
+  const rest: string[] = [];
+  const exprs: string[] = [];
+  const results: ResultsOptions = { thresholds: [], abortOnFail: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const eq = a.indexOf("=");
+    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    if (a === "--abort-on-fail") {
+      results.abortOnFail = true;
+      continue;
+    }
+    if (!VALUE_FLAGS.includes(flag)) {
+      rest.push(a);
+      continue;
+    }
+    const v = eq > 0 && flag !== a ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`, RESULTS_USAGE);
+    if (flag === "--threshold") exprs.push(v);
+    else if (flag === "--report") results.reportPath = v;
+    else results.junitPath = v;
+  }
+  results.thresholds = parseThresholds(exprs);
+  if (results.abortOnFail && !results.thresholds.length) throw new UsageError("--abort-on-fail needs at least one --threshold", RESULTS_USAGE);
+  return { rest, results };
+}
+
+/** Starts recording a run of `node` into its run store; `onAbort` stops the run at a live breach (--abort-on-fail). */
+export function startRunRecording(node: AmocNode, run: { scenario: string; users: number; settings: Record<string, unknown>; nodes?: string[] }, r: ResultsOptions, onAbort?: () => void): RunRecording {
+  return recordRun({
+    telemetry: node.telemetry,
+    node: node.settings.node_name,
+    storePath: runStorePath(node.settings.data_dir, node.env),
+    intervalMs: node.settings.results_interval,
+    scenario: run.scenario,
+    settings: run.settings,
+    users: run.users,
+    nodes: run.nodes,
+    thresholds: r.thresholds,
+    abortOnFail: r.abortOnFail,
+    onAbort,
+    reportPath: r.reportPath,
+    junitPath: r.junitPath,
+  });
+}
+
+/** The lines `amoc run` prints after the summary: thresholds, the run id, the report (stderr). */
+export function describeRecordedEnd(end: RecordedEnd): string {
+  const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
+  lines.push(`run ${end.runId} recorded: ${end.verdict}${end.reportPath ? `; report ${end.reportPath}` : ""}${end.junitPath ? `; junit ${end.junitPath}` : ""}`);
+  return lines.join("\n") + "\n";
+}

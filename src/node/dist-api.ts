@@ -1,0 +1,143 @@
+/**
+ * The Node API over the cluster, with this node as master: joins NATS on first use (so local mode never needs it),
+ * passes commands to the Master and returns its per-node results. Unknown node names are NODE_NOT_FOUND (404).
+ */
+import { joinCluster, type ClusterHandle, type JoinDeps } from "../cluster/cluster-node.js";
+import type { Master, NodeResult } from "../cluster/master.js";
+import type { StatusReport } from "../controller/controller.js";
+import { ClusterError } from "../errors.js";
+import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, RunInfo, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
+import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
+import { selectNodes } from "./selector.js";
+import { startRange } from "./start-range.js";
+
+/** The part of a cluster handle the API uses. */
+export type MasterHandle = Pick<ClusterHandle, "master" | "close"> & { membership: Pick<ClusterHandle["membership"], "warmedUp"> };
+
+/** What the dist API needs from the node: joining, and a place to register leaving. */
+export interface DistApiDeps extends JoinDeps {
+  onClose(fn: () => Promise<void> | void): void;
+  /** How to join as master (default: NATS through joinCluster; tests pass an in-memory cluster). */
+  join?: () => Promise<MasterHandle>;
+}
+
+/** How often `waitForWorkers` reports who it still waits for. */
+const WAIT_REPORT_MS = 2000;
+
+/** The cluster as one API; the Master (and the NATS connection) is created by the first call that needs it. */
+export class DistNodeApi implements NodeApi {
+  readonly mode = "dist" as const;
+  private joining: Promise<MasterHandle> | undefined;
+
+  constructor(private readonly d: DistApiDeps) {}
+
+  get nodeName(): string {
+    return this.d.settings.node_name;
+  }
+
+  /** The master, joining the cluster on first use; a failed join (NATS down) is retried by the next call. */
+  async master(): Promise<Master> {
+    this.joining ??= (this.d.join ? this.d.join() : joinCluster(this.d, "master")).then((h) => {
+      this.d.onClose(() => h.close());
+      return h;
+    });
+    try {
+      const h = await this.joining;
+      // the first heartbeats take up to a second to arrive
+      await h.membership.warmedUp();
+      return h.master!;
+    } catch (e) {
+      this.joining = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until at least `n` workers are live, calling `onWait` with the live workers every 2 s while it waits;
+   * CLUSTER_NO_WORKERS naming the ones that joined when `timeoutMs` passes.
+   */
+  async waitForWorkers(n: number, timeoutMs: number, onWait?: (live: string[]) => void): Promise<string[]> {
+    const m = await this.master();
+    const end = Date.now() + timeoutMs;
+    let nextReport = Date.now() + WAIT_REPORT_MS;
+    for (;;) {
+      const live = m.workers().map((w) => w.from);
+      if (live.length >= n) return live;
+      if (Date.now() > end) {
+        throw new ClusterError("CLUSTER_NO_WORKERS", `only ${live.length} of ${n} workers joined within ${timeoutMs} ms (${live.join(", ") || "none"})`, "start workers with bin/amoc worker (same AMOC_NATS_URL and AMOC_CLUSTER_NAME)");
+      }
+      if (onWait && Date.now() >= nextReport) {
+        onWait(live);
+        nextReport = Date.now() + WAIT_REPORT_MS;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Throws NODE_NOT_FOUND for a name no live worker has (the Master would call it a usage error). */
+  private async checked(sel: NodeSelector | undefined): Promise<Master> {
+    const m = await this.master();
+    if (sel?.nodes !== undefined || sel?.labels !== undefined) selectNodes(m.workers().map((w) => ({ name: w.from, labels: w.labels })), sel);
+    return m;
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    const m = await this.master();
+    return m.nodes().map((x) => ({ name: x.from, role: x.role === "worker" ? "worker" : "master", labels: x.labels, state: x.state, running: x.running, run_id: x.runId }));
+  }
+
+  async status(): Promise<ApiStatus> {
+    const s = await (await this.master()).status();
+    const r = s.run as (Record<string, unknown> & { run_id: string; state: string; scenario: string; settings: Record<string, unknown>; master: string }) | null;
+    const run: RunInfo | null = r ? { ...r, run_id: r.run_id, state: r.state, scenario: r.scenario, settings: r.settings, master: r.master } : null;
+    return { ...s, mode: "dist", run, users: s.users as ApiStatus["users"], nodes: s.nodes as Record<string, PerNode<StatusReport>> };
+  }
+
+  async nodeStatus(node: string): Promise<StatusReport> {
+    const s = await this.status();
+    const r = s.nodes[node];
+    if (!r) selectNodes(Object.keys(s.nodes).map((name) => ({ name, labels: {} })), { nodes: [node] });
+    if (!r!.ok) throw new ClusterError("CLUSTER_NODE_FAILED", `node ${node}: ${r!.error}`, "see status() and the node's log");
+    return r!.result;
+  }
+
+  async scenarios(): Promise<ScenarioSummary[]> {
+    return builtinScenarios(this.d.settings.scenarios_dir);
+  }
+
+  async scenarioInfo(name: string): Promise<ScenarioDetails> {
+    return scenarioDetails(name, this.d.settings.scenarios_dir);
+  }
+
+  async start(req: StartRequest): Promise<CommandResult> {
+    const { from, to } = startRange(req);
+    const m = await this.checked(req);
+    return result(await m.do(req.scenario, from, to, { settings: req.settings, nodes: req.nodes, labels: req.labels, comment: req.comment, version: req.version }), "users");
+  }
+
+  async add(n: number, opts: CommandOptions = {}): Promise<CommandResult> {
+    return result(await (await this.checked(opts)).add(n, opts), "users");
+  }
+
+  async remove(n: number, opts: CommandOptions = {}): Promise<CommandResult> {
+    return result(await (await this.checked(opts)).remove(n, opts), "removed");
+  }
+
+  async updateSettings(settings: Record<string, unknown>, opts: CommandOptions = {}): Promise<CommandResult> {
+    return result(await (await this.checked(opts)).updateSettings(settings, opts));
+  }
+
+  async stop(opts: CommandOptions = {}): Promise<CommandResult> {
+    const r = await (await this.checked(opts)).stop(opts);
+    const users = r.users as Record<string, number> | undefined;
+    return { ...r, users: users?.removed, user_counts: users, nodes: r.nodes as Record<string, NodeResult> };
+  }
+}
+
+/** A master result as a CommandResult: its fields kept, `users` the count named by `countKey`. */
+function result(r: Record<string, unknown>, countKey?: string): CommandResult {
+  const out: CommandResult = { ...r, nodes: (r.nodes ?? {}) as Record<string, NodeResult> };
+  if (countKey !== undefined) out.users = typeof r[countKey] === "number" ? (r[countKey] as number) : undefined;
+  if (out.users === undefined) delete out.users;
+  return out;
+}

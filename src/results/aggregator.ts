@@ -1,0 +1,141 @@
+/**
+ * `IntervalAggregator`: turns a node's telemetry into one `EncodedInterval` per `results_interval`. It keeps maps and
+ * histograms only (no per-event allocation beyond a histogram record) and hands each finished interval to `onInterval`
+ * (the local run recorder, or in distributed mode the message to the master).
+ */
+import * as names from "../metrics/names.js";
+import type { Telemetry } from "../telemetry.js";
+import { encodeHistogram, newHistogram, recordMs, type Histogram } from "./histogram.js";
+import type { EncodedInterval, RunEventRecord } from "./interval.js";
+
+/** Crashed users by phase: `users.crashed.<phase>` (the total stays `users.crashed`). */
+export const CRASHED_BY_PHASE_PREFIX = `${names.USERS_CRASHED}.`;
+
+/** What the aggregator listens to and where intervals go. */
+export interface AggregatorOptions {
+  telemetry: Telemetry;
+  node: string;
+  intervalMs: number;
+  onInterval: (i: EncodedInterval) => void;
+  /** Run events (telemetry `run.event`), stamped with the time and this node. */
+  onEvent?: (e: RunEventRecord) => void;
+  /** Clock (tests). */
+  now?: () => number;
+  /** No timer: the owner calls `tick()` (tests, benchmarks). */
+  manual?: boolean;
+}
+
+/** Aggregates a node's measurements per interval; see the file comment. */
+export class IntervalAggregator {
+  private counters = new Map<string, number>();
+  private timings = new Map<string, Histogram>();
+  /** Histograms of finished intervals, reset and reused (a histogram costs ~ tens of KB to build). */
+  private spare: Histogram[] = [];
+  private readonly gauges = new Map<string, number>();
+  private running = 0;
+  private start: number;
+  private readonly now: () => number;
+  private readonly offs: Array<() => void>;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly o: AggregatorOptions) {
+    if (!(o.intervalMs > 0)) throw new Error(`intervalMs must be > 0, got ${o.intervalMs}`);
+    this.now = o.now ?? Date.now;
+    this.start = this.slot(this.now());
+    const t = o.telemetry;
+    const label = "results-aggregator";
+    this.offs = [
+      t.on("metric", (m) => {
+        if (m.kind === "count") this.count(m.name, m.value);
+        else if (m.kind === "timing") this.timing(m.name, m.value);
+        else this.gauges.set(m.name, m.value);
+      }, label),
+      t.on("user.started", (e) => {
+        this.count(names.USERS_STARTED, 1);
+        this.timing(names.USERS_START_LAG, e.lagMs);
+        this.setRunning(this.running + 1);
+      }, label),
+      t.on("user.stopped", (e) => {
+        if (e.reason === "finished") this.count(names.USERS_FINISHED, 1);
+        else if (e.reason === "removed") this.count(names.USERS_REMOVED, 1);
+        this.setRunning(Math.max(0, this.running - 1));
+      }, label),
+      t.on("user.crashed", (e) => {
+        this.count(names.USERS_CRASHED, 1);
+        this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
+      }, label),
+      t.on("controller.users", (e) => this.setRunning(e.running), label),
+      t.on("scenario.init", (e) => {
+        this.timing(names.SCENARIO_INIT, e.durationMs);
+        if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
+      }, label),
+      t.on("scenario.terminate", (e) => this.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
+      t.on("run.event", (e) => o.onEvent?.({ t: this.now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data }), label),
+    ];
+    this.gauges.set(names.USERS_RUNNING, 0);
+    if (!o.manual) this.schedule();
+  }
+
+  private slot(ms: number): number {
+    return Math.floor(ms / this.o.intervalMs) * this.o.intervalMs;
+  }
+
+  private schedule(): void {
+    const next = this.start + this.o.intervalMs;
+    this.timer = setTimeout(() => {
+      this.tick();
+      if (!this.closed) this.schedule();
+    }, Math.max(1, next - this.now()));
+    this.timer.unref();
+  }
+
+  private setRunning(n: number): void {
+    this.running = n;
+    this.gauges.set(names.USERS_RUNNING, n);
+  }
+
+  private count(name: string, v: number): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + v);
+  }
+
+  private timing(name: string, ms: number): void {
+    let h = this.timings.get(name);
+    if (!h) {
+      h = this.spare.pop() ?? newHistogram();
+      this.timings.set(name, h);
+    }
+    recordMs(h, ms);
+  }
+
+  /** Ends every interval whose end has passed (one per elapsed slot, empty ones too, so series have no holes). */
+  tick(): void {
+    const now = this.now();
+    while (this.start + this.o.intervalMs <= now) this.emit(this.start + this.o.intervalMs);
+  }
+
+  /** Emits the current interval (possibly partial) and starts the next at `nextStart`. */
+  private emit(nextStart: number): void {
+    const h: Record<string, string> = {};
+    for (const [k, hist] of this.timings) {
+      h[k] = encodeHistogram(hist);
+      hist.reset();
+      this.spare.push(hist);
+    }
+    const i: EncodedInterval = { v: 1, node: this.o.node, t: this.start, ms: this.o.intervalMs, c: Object.fromEntries(this.counters), g: Object.fromEntries(this.gauges), h };
+    this.counters = new Map();
+    this.timings = new Map();
+    this.start = nextStart;
+    this.o.onInterval(i);
+  }
+
+  /** Emits the elapsed intervals and the current partial one, then stops listening. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.tick();
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const off of this.offs) off();
+    this.emit(this.start + this.o.intervalMs);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * `recordRun`: what `amoc run` (or a cluster master) calls to keep a run: aggregates this node's telemetry per
+ * interval into the run store, accepts other nodes' intervals (`addInterval`), and at the end evaluates thresholds on
+ * the merged results, stores the verdict and writes the HTML report and JUnit file when asked.
+ */
+import { writeFileSync } from "node:fs";
+import type { Telemetry } from "../telemetry.js";
+import { IntervalAggregator } from "./aggregator.js";
+import type { EncodedInterval, RunEventRecord } from "./interval.js";
+import { mergeIntervals, RunTotals, type MetricStats } from "./merge.js";
+import { junitXml } from "./junit.js";
+import { renderReport } from "./report.js";
+import { readRunResults } from "./run-results.js";
+import { RunStore, type Verdict } from "./store.js";
+import { evaluateThresholds, THRESHOLD_BREACH_EXIT, type Threshold, type ThresholdResult } from "./thresholds.js";
+import { timingStats } from "./histogram.js";
+
+/** What to record and where. */
+export interface RecordOptions {
+  /** This node's telemetry (none: a master that only merges other nodes' intervals). */
+  telemetry?: Telemetry;
+  node: string;
+  /** The SQLite file (`<data dir>/runs.sqlite`). */
+  storePath: string;
+  intervalMs: number;
+  scenario: string;
+  sourceHash?: string;
+  settings: Record<string, unknown>;
+  users: number;
+  nodes?: string[];
+  thresholds?: Threshold[];
+  /** Evaluate thresholds after every interval and call `onAbort` at the first breach. */
+  abortOnFail?: boolean;
+  onAbort?: (breached: ThresholdResult[]) => void;
+  reportPath?: string;
+  junitPath?: string;
+  /** Clock and manual ticking (tests). */
+  now?: () => number;
+  manualTicks?: boolean;
+}
+
+/** What the end of a recorded run produced. */
+export interface RecordedEnd {
+  runId: string;
+  verdict: Verdict;
+  exitCode: number;
+  thresholds: ThresholdResult[];
+  reportPath?: string;
+  junitPath?: string;
+}
+
+/** The last interval, as the progress line and status show it. */
+export interface LastInterval {
+  t: number;
+  ms: number;
+  /** Counters per second. */
+  rates: Record<string, number>;
+  /** p99 of each timing, ms. */
+  p99: Record<string, number>;
+}
+
+/** A run being recorded. */
+export interface RunRecording {
+  runId: string;
+  /** Another node's interval (distributed mode: what a worker sends its master once per interval). */
+  addInterval(i: EncodedInterval): void;
+  addEvent(e: RunEventRecord): void;
+  /** This node's last finished interval (undefined before the first). */
+  lastInterval(): LastInterval | undefined;
+  /** Flushes, evaluates thresholds, stores the end, writes the report and JUnit file. `exitCode`: the runner's. */
+  end(o: { summary: Record<string, unknown>; exitCode: number; nodes?: string[] }): RecordedEnd;
+  /** The aggregator's tick (with `manualTicks`). */
+  tick(): void;
+}
+
+/**
+ * A metric table from an end-of-run summary's `metrics` block (`{count}` counters, `{count,min,p50,p95,p99,max}`
+ * timings, as the cluster master merges them from the workers' histograms); rates over `duration_ms`.
+ */
+export function tableFromSummary(summary: Record<string, unknown>): Record<string, MetricStats> {
+  const metrics = (summary.metrics ?? {}) as Record<string, Record<string, number>>;
+  const s = typeof summary.duration_ms === "number" && summary.duration_ms > 0 ? summary.duration_ms / 1000 : 1;
+  const out: Record<string, MetricStats> = {};
+  for (const [k, m] of Object.entries(metrics)) {
+    const count = m.count ?? 0;
+    const rate = Math.round((count / s) * 100) / 100;
+    if (m.p50 === undefined) out[k] = { kind: "counter", count, rate };
+    else out[k] = { kind: "timing", count, rate, min: m.min ?? 0, mean: m.mean ?? 0, p50: m.p50, p90: m.p90 ?? m.p95 ?? 0, p95: m.p95 ?? 0, p99: m.p99 ?? 0, max: m.max ?? 0 };
+  }
+  return out;
+}
+
+/** The verdict and exit code of a run from the runner's exit code and the thresholds. */
+export function verdictOf(exitCode: number, results: readonly ThresholdResult[]): { verdict: Verdict; exitCode: number } {
+  const breached = results.some((r) => !r.ok);
+  // a breach outranks crashed users (1); usage errors (2) and signals (128+) keep their own code
+  if (breached) return { verdict: "breached", exitCode: exitCode <= 1 ? THRESHOLD_BREACH_EXIT : exitCode };
+  return { verdict: exitCode === 0 ? "passed" : "failed", exitCode };
+}
+
+/** Starts recording a run; see the file comment. */
+export function recordRun(o: RecordOptions): RunRecording {
+  const store = RunStore.open(o.storePath);
+  const now = o.now ?? Date.now;
+  const runId = store.createRun({ scenario: o.scenario, sourceHash: o.sourceHash, settings: o.settings, nodes: o.nodes ?? [o.node], users: o.users, intervalMs: o.intervalMs, startedAt: now() });
+  const live = new RunTotals();
+  const thresholds = o.thresholds ?? [];
+  let aborted = false;
+  let last: LastInterval | undefined;
+  const onInterval = (i: EncodedInterval) => {
+    store.addInterval(runId, i);
+    const m = mergeIntervals([i]);
+    if (i.node === o.node) {
+      const s = i.ms / 1000;
+      last = { t: i.t, ms: i.ms, rates: Object.fromEntries(Object.entries(i.c).map(([k, v]) => [k, Math.round((v / s) * 100) / 100])), p99: Object.fromEntries(Object.entries(m.timings).map(([k, h]) => [k, timingStats(h).p99])) };
+    }
+    if (!o.abortOnFail || aborted || !thresholds.length) return;
+    live.add(m);
+    const results = evaluateThresholds(thresholds, live.table(), (metric, p) => {
+      const h = live.histogram(metric);
+      return h ? Math.round((h.getValueAtPercentile(p) / 1000) * 100) / 100 : undefined;
+    });
+    const breached = results.filter((r) => !r.ok && r.actual !== null);
+    if (!breached.length) return;
+    aborted = true;
+    store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } });
+    o.onAbort?.(breached);
+  };
+  const onEvent = (e: RunEventRecord) => store.addEvent(runId, e);
+  const agg = o.telemetry ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, now, manual: o.manualTicks }) : undefined;
+  return {
+    runId,
+    addInterval: onInterval,
+    addEvent: onEvent,
+    lastInterval: () => last,
+    tick: () => agg?.tick(),
+    end({ summary, exitCode, nodes }) {
+      try {
+        agg?.close();
+        const results = readRunResults(store, runId);
+        // no interval recorded here (a master whose workers do not stream intervals yet): the summary's merged metrics
+        const fromSummary = Object.keys(results.table).length === 0 ? tableFromSummary(summary) : undefined;
+        const evaluated = fromSummary ? evaluateThresholds(thresholds, fromSummary) : evaluateThresholds(thresholds, results.table, results.percentile);
+        for (const r of evaluated.filter((x) => !x.ok)) store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { threshold: r.expr, message: r.message } });
+        const v = verdictOf(exitCode, evaluated);
+        store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes }, evaluated);
+        const out: RecordedEnd = { runId, verdict: v.verdict, exitCode: v.exitCode, thresholds: evaluated };
+        if (o.reportPath) {
+          writeFileSync(o.reportPath, renderReport(readRunResults(store, runId)));
+          out.reportPath = o.reportPath;
+        }
+        if (o.junitPath) {
+          writeFileSync(o.junitPath, junitXml({ scenario: o.scenario, runId, durationS: results.totals.durationS, results: evaluated }));
+          out.junitPath = o.junitPath;
+        }
+        return out;
+      } finally {
+        store.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * The run store: every run (id, scenario, source hash, settings, nodes, start/end, summary, verdict), its intervals,
+ * events and thresholds in one SQLite file (better-sqlite3 12.x: synchronous, fast, and the 13.x line needs Node 22).
+ * The only importer of better-sqlite3. WAL journal: each interval is committed as it arrives, so a writer that dies
+ * mid-run leaves every interval written so far readable, and readers never block the writer.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { AmocError, UsageError } from "../errors.js";
+import { decodeInterval, encodeInterval, type EncodedInterval, type RunEventRecord } from "./interval.js";
+import type { ThresholdResult } from "./thresholds.js";
+
+/** The file name of the store in a data directory. */
+export const RUN_STORE_FILE = "runs.sqlite";
+
+/** A run's outcome: passed, failed (users crashed or a problem), breached (a threshold), or incomplete (never ended). */
+export type Verdict = "passed" | "failed" | "breached" | "incomplete" | "running";
+
+/** What a run is when it starts. */
+export interface NewRun {
+  scenario: string;
+  sourceHash?: string;
+  settings: Record<string, unknown>;
+  nodes: string[];
+  users: number;
+  intervalMs: number;
+  startedAt: number;
+  /** Given by a cluster master; generated otherwise. */
+  id?: string;
+}
+
+/** A stored run. */
+export interface RunRecord extends Required<Omit<NewRun, "id" | "sourceHash">> {
+  id: string;
+  sourceHash: string | null;
+  endedAt: number | null;
+  summary: Record<string, unknown> | null;
+  verdict: Verdict;
+  exitCode: number | null;
+}
+
+/** How a run ended. */
+export interface RunEnd {
+  endedAt: number;
+  summary: Record<string, unknown>;
+  verdict: Verdict;
+  exitCode: number;
+  nodes?: string[];
+}
+
+/** A run that is not in the store, or an ambiguous prefix. */
+export class RunNotFoundError extends AmocError {
+  constructor(message: string) {
+    super("USAGE", message, "`bin/amoc runs` lists the stored runs; give a whole id, a unique prefix, 'last' or 'last~N'");
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, scenario TEXT NOT NULL, source_hash TEXT, settings TEXT NOT NULL, nodes TEXT NOT NULL,
+  users INTEGER NOT NULL, interval_ms INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,
+  summary TEXT, verdict TEXT NOT NULL, exit_code INTEGER);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at);
+CREATE TABLE IF NOT EXISTS intervals (
+  run_id TEXT NOT NULL, node TEXT NOT NULL, t INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, t, node));
+CREATE TABLE IF NOT EXISTS events (
+  run_id TEXT NOT NULL, t INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id, t);
+CREATE TABLE IF NOT EXISTS thresholds (
+  run_id TEXT NOT NULL, expr TEXT NOT NULL, metric TEXT NOT NULL, stat TEXT NOT NULL, op TEXT NOT NULL,
+  value REAL NOT NULL, actual REAL, ok INTEGER NOT NULL, message TEXT NOT NULL);
+`;
+
+interface RunRow {
+  id: string;
+  scenario: string;
+  source_hash: string | null;
+  settings: string;
+  nodes: string;
+  users: number;
+  interval_ms: number;
+  started_at: number;
+  ended_at: number | null;
+  summary: string | null;
+  verdict: string;
+  exit_code: number | null;
+}
+
+function toRecord(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    scenario: r.scenario,
+    sourceHash: r.source_hash,
+    settings: JSON.parse(r.settings) as Record<string, unknown>,
+    nodes: JSON.parse(r.nodes) as string[],
+    users: r.users,
+    intervalMs: r.interval_ms,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    summary: r.summary === null ? null : (JSON.parse(r.summary) as Record<string, unknown>),
+    // a run still marked running with no end was cut short (its writer died); the reader cannot tell a live one apart
+    verdict: r.verdict as Verdict,
+    exitCode: r.exit_code,
+  };
+}
+
+/** A run id: start time (UTC, sortable) and 4 random hex digits, e.g. `20261129-151646-a3f0`. */
+export function newRunId(startedAt: number): string {
+  const d = new Date(startedAt).toISOString();
+  return `${d.slice(0, 10).replace(/-/g, "")}-${d.slice(11, 19).replace(/:/g, "")}-${randomBytes(2).toString("hex")}`;
+}
+
+/** JSON that survives Infinity (repeat_num) and other non-JSON numbers. */
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x));
+}
+
+/** One SQLite file of runs; see the file comment. */
+export class RunStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating it and its directory unless `readonly`) the store at `path`. */
+  static open(path: string, opts: { readonly?: boolean } = {}): RunStore {
+    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true, timeout: 5000 });
+    } catch (e) {
+      throw new UsageError(`cannot open the run store ${path}: ${(e as Error).message}`, opts.readonly ? "no run was recorded here yet: `bin/amoc run ...` records one (set AMOC_DATA_DIR to read another data directory)" : "check the data directory (AMOC_DATA_DIR) is writable");
+    }
+    if (!opts.readonly) {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.exec(SCHEMA);
+    }
+    return new RunStore(db);
+  }
+
+  /** Records a new run (verdict `running`) and returns its id. */
+  createRun(r: NewRun): string {
+    const id = r.id ?? newRunId(r.startedAt);
+    this.db
+      .prepare("INSERT INTO runs (id, scenario, source_hash, settings, nodes, users, interval_ms, started_at, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')")
+      .run(id, r.scenario, r.sourceHash ?? null, json(r.settings), json(r.nodes), r.users, r.intervalMs, r.startedAt);
+    return id;
+  }
+
+  /** Stores one node's interval (committed at once; a repeat of the same node and time replaces it). */
+  addInterval(runId: string, i: EncodedInterval): void {
+    this.db.prepare("INSERT OR REPLACE INTO intervals (run_id, node, t, data) VALUES (?, ?, ?, ?)").run(runId, i.node, i.t, encodeInterval(i));
+  }
+
+  addEvent(runId: string, e: RunEventRecord): void {
+    this.db.prepare("INSERT INTO events (run_id, t, kind, node, data) VALUES (?, ?, ?, ?, ?)").run(runId, e.t, e.kind, e.node, json(e.data));
+  }
+
+  /** Records the end: summary, verdict, exit code, thresholds (one transaction). */
+  finishRun(runId: string, end: RunEnd, thresholds: readonly ThresholdResult[] = []): void {
+    const tx = this.db.transaction(() => {
+      this.db.prepare("UPDATE runs SET ended_at = ?, summary = ?, verdict = ?, exit_code = ?, nodes = COALESCE(?, nodes) WHERE id = ?").run(end.endedAt, json(end.summary), end.verdict, end.exitCode, end.nodes ? json(end.nodes) : null, runId);
+      this.db.prepare("DELETE FROM thresholds WHERE run_id = ?").run(runId);
+      const ins = this.db.prepare("INSERT INTO thresholds (run_id, expr, metric, stat, op, value, actual, ok, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const t of thresholds) ins.run(runId, t.expr, t.metric, t.stat, t.op, t.value, t.actual, t.ok ? 1 : 0, t.message);
+    });
+    tx();
+  }
+
+  /** The latest runs first. */
+  listRuns(limit = 50): RunRecord[] {
+    return (this.db.prepare("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as RunRow[]).map(toRecord);
+  }
+
+  /** A run by id, unique id prefix, `last` or `last~N` (N runs before the last); throws RunNotFoundError. */
+  getRun(ref: string): RunRecord {
+    const m = /^last(?:~(\d+))?$/.exec(ref);
+    if (m) {
+      const n = Number(m[1] ?? 0);
+      const r = this.db.prepare("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?").get(n) as RunRow | undefined;
+      if (!r) throw new RunNotFoundError(n ? `there are fewer than ${n + 1} runs` : "no run recorded yet");
+      return toRecord(r);
+    }
+    const rows = this.db.prepare("SELECT * FROM runs WHERE id = ? OR substr(id, 1, ?) = ? LIMIT 3").all(ref, ref.length, ref) as RunRow[];
+    const exact = rows.find((r) => r.id === ref);
+    if (exact) return toRecord(exact);
+    if (rows.length === 1) return toRecord(rows[0] as RunRow);
+    if (rows.length === 0) throw new RunNotFoundError(`no run '${ref}'`);
+    throw new RunNotFoundError(`'${ref}' names several runs (${rows.map((r) => r.id).join(", ")}, ...)`);
+  }
+
+  /** Every stored interval of a run (all nodes), by time. */
+  intervals(runId: string): EncodedInterval[] {
+    return (this.db.prepare("SELECT data FROM intervals WHERE run_id = ? ORDER BY t, node").all(runId) as Array<{ data: string }>).map((r) => decodeInterval(r.data));
+  }
+
+  events(runId: string): RunEventRecord[] {
+    return (this.db.prepare("SELECT t, kind, node, data FROM events WHERE run_id = ? ORDER BY t").all(runId) as Array<{ t: number; kind: string; node: string; data: string }>).map((r) => ({ t: r.t, kind: r.kind, node: r.node, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+
+  thresholds(runId: string): ThresholdResult[] {
+    const rows = this.db.prepare("SELECT expr, metric, stat, op, value, actual, ok, message FROM thresholds WHERE run_id = ? ORDER BY rowid").all(runId) as Array<Omit<ThresholdResult, "ok"> & { ok: number }>;
+    return rows.map((r) => ({ ...r, ok: r.ok === 1 }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,56 @@
+/** The REST API of a local `bin/amoc console` node (no cluster): the acceptance workflow with a real server and curl-style requests. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/nats-cluster.js";
+import { AMOC } from "../helpers/proc.js";
+
+const RUN_DIR = resolve(`.run/test/rest-local-${process.pid}`);
+let url: string;
+let proc: ChildProcess;
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  mkdirSync(RUN_DIR, { recursive: true });
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, AMOC_API_PORT: String(port), AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, AMOC_NODE_NAME: "local1" };
+  delete env.AMOC_NATS_URL;
+  // stdin stays open: the console lives until it ends
+  proc = spawn(AMOC, ["console"], { env, stdio: ["pipe", "ignore", "pipe"] });
+  proc.stderr?.on("data", (d: Buffer) => process.stderr.write(`[console] ${d.toString()}`));
+  await until(async () => (await fetch(`${url}/health`)).ok, 60_000, "the console's REST API");
+}, 90_000);
+
+afterAll(async () => {
+  proc?.stdin?.end();
+  await new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once("exit", () => r())));
+  rmSync(RUN_DIR, { recursive: true, force: true });
+});
+
+describe("REST on a local console node", () => {
+  it("curl -T uploads scenarios/dummy.ts, a JSON start runs 300 users and status shows them started", async () => {
+    // what `curl -T scenarios/dummy.ts` sends: the raw file, no content type
+    const up = await fetch(`${url}/scenarios/upload?name=up_dummy`, { method: "PUT", body: readFileSync("scenarios/dummy.ts") });
+    const upBody = (await up.json()) as { version: string };
+    expect(up.status, JSON.stringify(upBody)).toBe(200);
+    expect(upBody.version).toMatch(/^[0-9a-f]{16}$/);
+    const start = await fetch(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 300, settings: { interarrival: 0, repeat_num: 1 } }) });
+    expect(start.status).toBe(200);
+    await until(async () => ((await (await fetch(`${url}/status`)).json()) as { users: { started: number } }).users.started === 300, 20_000, "300 started");
+    const st = (await (await fetch(`${url}/status`)).json()) as { mode: string; run: { scenario: string; version: string } };
+    expect(st).toMatchObject({ mode: "local", run: { scenario: "up_dummy", version: upBody.version } });
+    expect(((await (await fetch(`${url}/nodes`)).json()) as { nodes: object }).nodes).toEqual({ local1: "up" });
+    const again = await fetch(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 1 }) });
+    expect(again.status).toBe(409);
+    expect((await fetch(`${url}/execution/stop`, { method: "PATCH" })).status).toBe(200);
+  });
+});

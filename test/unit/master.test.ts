@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunState } from "../../src/cluster/run-state.js";
+import type { TimingSummary } from "../../src/metrics/summary.js";
+import { AmocError } from "../../src/errors.js";
+import { fakeCluster, fakeNode, subjects } from "../helpers/fake-cluster.js";
+import { until } from "../helpers/wait.js";
+
+type Cluster = Awaited<ReturnType<typeof fakeCluster>>;
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const HOLD = { interarrival: 0, repeat_num: 1, delay_ms: 600_000 };
+const ENDS = { interarrival: 0, repeat_num: 1, delay_ms: 0 };
+const running = (c: Cluster) => c.workers.reduce((n, w) => n + w.controller.status().users.running, 0);
+const runRecord = (c: Cluster) => JSON.parse(c.net.kv.peek(subjects.runKey())!) as RunState;
+interface Result {
+  ok: boolean;
+  error?: string;
+  result?: Record<string, unknown>;
+}
+
+describe("Master on an in-memory bus", () => {
+  it("stop returns one metrics block merged from every worker, its p99 that of all the values", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
+    await until(() => running(c) === 4, 5000, "4 running");
+    // a fast worker with many values and a slow one with few: an average of per-node p99s would be ~2500 ms
+    for (let i = 0; i < 9900; i++) c.workers[0]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 1 + (i % 100) });
+    for (let i = 0; i < 100; i++) c.workers[1]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5000 + i });
+    c.workers[0]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 7 });
+    c.workers[1]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 5 });
+    const st = (await c.master.master!.status()) as { metrics: Record<string, { count: number }>; nodes: Record<string, Result> };
+    expect(st.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
+    expect(st.nodes.w1!.result!.summary).toBeUndefined(); // merged, not passed through
+    const stopped = (await c.master.master!.stop()) as { metrics: Record<string, TimingSummary | { count: number }>; failed: string[] };
+    expect(stopped.failed).toEqual([]);
+    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
+    const ttd = stopped.metrics["xmpp.message_ttd"] as TimingSummary;
+    expect(ttd.count).toBe(10_000);
+    expect(ttd.p99).toBeCloseTo(100, 0);
+    expect(Object.keys(ttd).sort()).toEqual(["count", "max", "min", "p50", "p95", "p99"]);
+  });
+
+  it("a worker whose start fails is named with its error, holds no share, and its users run on the others", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    c.workers[1]!.controller.startPlans = () => {
+      throw new AmocError("STATE_INVALID", "w2 cannot start users", "fix w2");
+    };
+    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as { undealt: number; failed: string[]; nodes: Record<string, Result> };
+    expect(r.failed).toEqual(["w2"]);
+    expect(r.nodes.w2).toMatchObject({ ok: false, error: expect.stringMatching(/start failed: w2 cannot start users.*its 10 users were dealt to the others/) as unknown });
+    expect(r.undealt).toBe(0);
+    expect(Object.keys(runRecord(c).workers).sort()).toEqual(["w1", "w3"]);
+    await until(() => running(c) === 30, 5000, "all 30 running on w1 and w3");
+    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it("when no worker accepts its share, do fails naming each worker and the run is not left running", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    for (const w of c.workers) w.controller.startPlans = () => { throw new Error(`${w.name} is broken`); };
+    await expect(c.master.master!.do("lifecycle", 1, 10, { settings: HOLD })).rejects.toThrow(/w1: start failed: w1 is broken.*w2: start failed: w2 is broken/);
+    expect(runRecord(c).state).toBe("finished");
+  });
+
+  it("a failed read of a lost worker's ended IDs re-deals nothing and is reported; the next add re-deals only unfinished users", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    const [w1, w2, w3] = c.workers as [Cluster["workers"][0], Cluster["workers"][0], Cluster["workers"][0]];
+    await c.master.master!.do("lifecycle", 1, 30, { settings: ENDS });
+    const endedKey = subjects.endedKey(runRecord(c).runId, "w2");
+    await until(() => w2.controller.status().users.finished === 10, 5000, "w2's users finished");
+    await until(() => c.net.kv.peek(endedKey)?.includes('"count":10') === true, 5000, "w2 recorded its 10 ended users");
+    c.net.kv.failGet = (key) => key === endedKey;
+    await w2.crash();
+    await until(() => c.net.kv.failedGets >= 3, 5000, "the master tried to read w2's ended IDs");
+    const st = (await c.master.master!.status()) as { problems: Array<{ node: string; kind: string; message: string }>; nodes: Record<string, Result> };
+    await until(() => c.master.lines.some((l) => l.msg === "redeal_failed:w2"), 5000, "the failure logged");
+    const st2 = (await c.master.master!.status()) as typeof st;
+    expect(st2.problems).toContainEqual(expect.objectContaining({ node: "m1", kind: "redeal_failed:w2", message: expect.stringMatching(/cannot read the IDs that ended on w2/) as unknown }));
+    expect(st.nodes.w2).toMatchObject({ ok: false });
+    expect(runRecord(c).workers.w2!.lost).toBeUndefined();
+    // nothing was guessed: the survivors got none of w2's (finished) users
+    expect(w1.controller.status().users.started + w3.controller.status().users.started).toBe(20);
+    c.net.kv.failGet = undefined;
+    await c.master.master!.add(2);
+    await until(() => w1.controller.status().users.finished + w3.controller.status().users.finished === 22, 5000, "the 2 added users finished");
+    expect(w1.controller.status().users.started + w3.controller.status().users.started).toBe(22);
+    expect(runRecord(c).workers.w2!.lost).toBe(true);
+    expect(c.master.lines.filter((l) => l.msg === "redeal_failed:w2")).toHaveLength(1); // logged once, then counted
+  });
+
+  it("a lost worker's unfinished users, and only those, are re-dealt to the survivors", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    const w2 = c.workers[1]!;
+    await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
+    await until(() => running(c) === 30, 5000, "30 running");
+    await c.master.master!.remove(3, { force: true }); // 28, 29, 30: never re-dealt
+    await until(() => running(c) === 27, 5000, "27 running");
+    await w2.crash();
+    await w2.controller.stop();
+    await until(() => running(c) === 27 && runRecord(c).workers.w2?.lost === true, 5000, "w2's users running on the others");
+    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+  });
+
+  it("remove picks the highest IDs cluster-wide and every message carries ranges, never ID lists", async () => {
+    cluster = await fakeCluster(3, { beatMs: 2000 });
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 30_000, { settings: HOLD });
+    await until(() => running(c) === 30_000, 20_000, "30,000 running");
+    const r = (await c.master.master!.remove(9000, { force: true })) as { removed: number; ids: number[]; failed: string[] };
+    expect(r).toMatchObject({ removed: 9000, ids: [21_001, 30_000], failed: [] });
+    await until(() => running(c) === 21_000, 10_000, "21,000 running");
+    const all = c.workers.flatMap((w) => w.controller.runningIds());
+    expect(Math.max(...all)).toBe(21_000);
+    expect(Math.max(...c.net.log.map((m) => m.data.length))).toBeLessThan(4000);
+    // the run records the removal as the three workers' progressions, not 9,000 IDs
+    expect(runRecord(c).removed).toEqual([{ first: 21_001, last: 29_998, step: 3 }, { first: 21_002, last: 29_999, step: 3 }, { first: 21_003, last: 30_000, step: 3 }]);
+  }, 30_000);
+
+  it("a worker that leaves normally is logged as left, not down, and its users are not re-dealt", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
+    await until(() => running(c) === 30, 5000, "30 running");
+    await c.workers[2]!.leave();
+    await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
+    const st = (await c.master.master!.status()) as { nodes: Record<string, Result>; run: { left_nodes: string[]; lost_nodes: string[] } };
+    expect(st.nodes.w3).toEqual({ ok: true, result: { state: "left", run_id: null } });
+    expect(st.run).toMatchObject({ left_nodes: ["w3"], lost_nodes: [] });
+    expect(running(c)).toBe(20); // w3 stopped its 10 itself; nobody runs them again
+    expect(c.master.lines.some((l) => l.msg === "node_left" && l.node === "w3")).toBe(true);
+    expect(c.master.lines.some((l) => l.msg === "node_down")).toBe(false);
+  });
+
+  it("an add during a re-deal waits for it: neither overwrites the other's books", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
+    await until(() => running(c) === 30, 5000, "30 running");
+    const endedKey = subjects.endedKey(runRecord(c).runId, "w2");
+    let fails = 1; // the re-deal's first read of w2's ended IDs fails: it retries 100 ms later, mid-add
+    c.net.kv.failGet = (key) => key === endedKey && fails-- > 0;
+    await c.workers[1]!.crash();
+    await c.workers[1]!.controller.stop();
+    await until(() => c.net.kv.failedGets === 1, 5000, "the re-deal under way");
+    const added = (await c.master.master!.add(3)) as { failed: string[] };
+    expect(added.failed).toEqual([]);
+    await until(() => running(c) === 33, 5000, "w2's 10 users re-dealt and 3 added");
+    expect(runRecord(c).workers.w2!.lost).toBe(true);
+    expect(runRecord(c).lastId).toBe(33);
+  });
+
+  it("a worker that joins and cannot prepare the run is named in add's result with its error", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 10, { settings: HOLD });
+    await until(() => running(c) === 10, 5000, "10 running");
+    c.net.kv.failGet = (key) => key === subjects.runKey(); // w3 cannot join the run by itself
+    const late = await fakeNode(c.net, "w3", "worker");
+    c.net.kv.failGet = undefined;
+    c.workers.push(late);
+    late.controller.prepare = () => Promise.reject(new Error("scenario missing on w3"));
+    await until(() => c.master.membership.isAlive("w3"), 5000, "w3 seen");
+    const r = (await c.master.master!.add(4)) as { failed: string[]; nodes: Record<string, Result> };
+    expect(r.failed).toEqual(["w3"]);
+    expect(r.nodes.w3).toEqual({ ok: false, error: expect.stringMatching(/prepare failed: scenario missing on w3/) as unknown });
+    await until(() => running(c) === 14, 5000, "14 running on w1 and w2");
+  });
+});

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "../../src/cluster/protocol.js";
+import type { EncodedSummary } from "../../src/metrics/summary.js";
+import { FakeNet } from "../helpers/fake-bus.js";
+import { fakeNode, subjects, type FakeNode } from "../helpers/fake-cluster.js";
+import { until } from "../helpers/wait.js";
+
+const nodes: FakeNode[] = [];
+afterEach(async () => {
+  for (const n of nodes.splice(0)) {
+    await n.crash();
+    if (n.controller.state === "running") await n.controller.stop();
+  }
+});
+
+async function worker(net: FakeNet, name = "w1"): Promise<FakeNode> {
+  const n = await fakeNode(net, name, "worker");
+  nodes.push(n);
+  return n;
+}
+
+/** Sends a command to `node` as a master would and returns the decoded reply. */
+async function send(net: FakeNet, node: string, cmd: Omit<Command, "v" | "from">): Promise<Reply> {
+  const raw = await net.bus().request(subjects.command(node), encode({ v: 1, from: "m1", ...cmd } as Command), 2000);
+  const r = decode<Reply>(raw, ["reply"]);
+  if (!r.ok) throw new Error(r.reason);
+  return r.msg;
+}
+const result = (r: Reply) => (r.ok ? (r.result as Record<string, unknown>) : { error: r.error.message });
+
+describe("WorkerAgent on an in-memory bus", () => {
+  it("a failed bucket read while joining is logged once with what it affects and reported in status", async () => {
+    const net = new FakeNet();
+    net.kv.failGet = (key) => key === subjects.runKey();
+    const w = await worker(net);
+    const st = result(await send(net, "w1", { type: "status" } as never));
+    expect(st.problems).toEqual([expect.objectContaining({ kind: "join_run_read_failed", count: 1, affects: expect.stringMatching(/joins none now/) as unknown })]);
+    expect(w.lines.filter((l) => l.msg === "join_run_read_failed")).toHaveLength(1);
+  });
+
+  it("a subscription error of the bus shows in the worker's status problems", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    w.bus.subscriptionErrors.push({ subject: "fake.cmd.w1", error: "permissions violation", count: 2 });
+    const st = result(await send(net, "w1", { type: "status" } as never));
+    expect(st.problems).toContainEqual(expect.objectContaining({ kind: "nats_subscription_error", message: "fake.cmd.w1: permissions violation", count: 2 }));
+  });
+
+  it("the stop reply carries the run's metrics encoded for merging, with the run they belong to", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    expect((await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1 } } as never)).ok).toBe(true);
+    w.telemetry.emit("metric", { kind: "timing", name: "xmpp.connection", value: 12 });
+    w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 3 });
+    const stopped = result(await send(net, "w1", { type: "stop", runId: "r1" } as never));
+    const summary = stopped.summary as EncodedSummary;
+    expect(stopped.summary_run).toBe("r1");
+    expect(summary.counters).toEqual({ "xmpp.messages_sent": 3 });
+    expect(typeof summary.timings["xmpp.connection"]).toBe("string");
+  });
+
+  it("top_ids answers ranges and remove_ids takes ranges: 3,000 users, two short messages", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 } } as never);
+    await send(net, "w1", { type: "start", runId: "r1", plans: [{ from: 1, to: 9000, step: 3, offset: 1, t0Ms: 0, baseId: 1, interarrivalMs: 0 }] } as never);
+    await until(() => w.controller.status().users.running === 3000, 5000, "3000 running");
+    const top = result(await send(net, "w1", { type: "top_ids", runId: "r1", n: 1000, force: true } as never));
+    expect(top).toEqual({ count: 1000, ranges: [{ first: 6002, last: 8999, step: 3 }] });
+    const rm = result(await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: top.ranges, force: true } as never));
+    expect(rm).toEqual({ removed: 1000 });
+    await until(() => w.controller.status().users.running === 2000, 5000, "2000 running");
+    expect(Math.max(...net.log.filter((m) => m.subject === subjects.command("w1")).map((m) => m.data.length))).toBeLessThan(300);
+    const huge = await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: [{ first: 1, last: 1e12, step: 1 }], force: true } as never);
+    expect(huge).toMatchObject({ ok: false, error: { message: expect.stringMatching(/more than the 10000000 one command may/) as unknown } });
+  });
+
+  it("leaving stops this worker's users itself and records what ended", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 } } as never);
+    await send(net, "w1", { type: "start", runId: "r1", plans: [{ from: 1, to: 10, step: 1, offset: 0, t0Ms: 0, baseId: 1, interarrivalMs: 0 }] } as never);
+    await until(() => w.controller.status().users.running === 10, 5000, "10 running");
+    await w.leave();
+    expect(w.controller.state).toBe("finished");
+    expect(net.kv.peek(subjects.endedKey("r1", "w1"))).toMatch(/"count":10/);
+    expect(COMMAND_TYPES).toContain("stop");
+  });
+});
