@@ -60,7 +60,8 @@ async function privateEndpoints(shared: Endpoints, start: string[], runDir: stri
     carbonPort: start.includes("graphite") ? carbon : shared.carbonPort,
     graphiteWeb: start.includes("graphite") ? `http://127.0.0.1:${web}` : shared.graphiteWeb,
   };
-  const env = { ...serversEnv(e), AMOC_RUN_DIR: runDir, STATSD_MGMT_PORT: String(mgmt), CARBON_QUERY_PORT: String(carbonQuery) };
+  // a private ejabberd needs its own Erlang node name: a shared ejabberd@localhost (make servers-up) would refuse it
+  const env = { ...serversEnv(e), AMOC_RUN_DIR: runDir, STATSD_MGMT_PORT: String(mgmt), CARBON_QUERY_PORT: String(carbonQuery), EJABBERD_NODE: `ejabberd_t${process.pid}@localhost` };
   return { e, env };
 }
 
