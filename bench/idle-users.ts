@@ -1,7 +1,9 @@
 /**
- * Benchmark: N idle users at interarrival 0 in one process. Prints RSS and heap per user and users started per
- * second. Run: node --expose-gc --import tsx bench/idle-users.ts 1000000
+ * Benchmark: N idle users at interarrival 0 in one process. Prints RSS and heap per user, users started per
+ * second, and the longest event-loop stall while starting them (a worker stalled for 3 s is judged dead).
+ * Run: node --expose-gc --import tsx bench/idle-users.ts 1000000
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createNode } from "../src/main.js";
 
 const n = Number(process.argv[2] ?? 100_000);
@@ -22,10 +24,13 @@ await c.do("idle", 1, 1, { interarrival: 0, repeat_num: 1 });
 await new Promise((r) => setTimeout(r, 50));
 await c.stop();
 const base = mem();
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 const t0 = performance.now();
 await c.do("idle", 1, n, { interarrival: 0, repeat_num: 1 });
 while (c.status().users.running < n) await new Promise((r) => setTimeout(r, 5));
 const startS = (performance.now() - t0) / 1000;
+lag.disable();
 const after = mem();
 const rssPerUser = (after.rss - base.rss) / n;
 const heapPerUser = (after.heap - base.heap) / n;
@@ -37,6 +42,8 @@ const out = {
   users: n,
   start_s: +startS.toFixed(3),
   users_per_s: Math.round(n / startS),
+  start_stall_max_ms: Math.round(lag.max / 1e6),
+  start_stall_p99_ms: Math.round(lag.percentile(99) / 1e6),
   rss_per_user_bytes: Math.round(rssPerUser),
   heap_per_user_bytes: Math.round(heapPerUser),
   rss_total_mb: Math.round(after.rss / 2 ** 20),

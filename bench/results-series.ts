@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { IntervalAggregator } from "../src/results/aggregator.js";
 import { encodeHistogram, newHistogram, recordMs } from "../src/results/histogram.js";
 import { decodeInterval, encodeInterval, type EncodedInterval } from "../src/results/interval.js";
-import { mergeIntervals } from "../src/results/merge.js";
+import { recordRun } from "../src/results/recorder.js";
 import { renderReport } from "../src/results/report.js";
 import { readRunResults } from "../src/results/run-results.js";
 import { RunStore } from "../src/results/store.js";
@@ -75,46 +75,43 @@ function sampleInterval(node: string, t: number, seed: number): EncodedInterval 
   return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": 625, "xmpp.messages_received": 625, "users.started": 1 }, g: { "users.running": 500 + (seed % 50) }, h };
 }
 
-// 2. the master merging 16 nodes' intervals each second (decode from the wire, merge, store)
+// 2. the master merging 16 nodes' intervals each second: decode from the wire, store each, merge, store the merge
 function masterCost(dir: string): { msPerSecond: number; corePct: number; bytesPerInterval: number } {
-  const store = RunStore.open(join(dir, "merge.sqlite"));
-  const id = store.createRun({ scenario: "bench", settings: {}, nodes: [], users: 0, intervalMs: 1000, startedAt: 0 });
-  const wire = Array.from({ length: nodeCount }, (_, n) => encodeInterval(sampleInterval(`n${n}`, 0, n)));
+  const names = Array.from({ length: nodeCount }, (_, n) => `n${n}`);
+  const rec = recordRun({ node: "master", storePath: join(dir, "merge.sqlite"), intervalMs: 1000, scenario: "bench", settings: {}, users: 0, nodes: names });
+  const wire = names.map((n, k) => encodeInterval(sampleInterval(n, 0, k)));
   const seconds = 100;
   const c0 = cpuMs();
-  for (let s = 0; s < seconds; s++) {
-    const parts = wire.map((w) => ({ ...decodeInterval(w), t: s * 1000 }));
-    for (const p of parts) store.addInterval(id, p);
-    mergeIntervals(parts);
-  }
+  for (let s = 0; s < seconds; s++) for (const w of wire) rec.addInterval({ ...decodeInterval(w), t: s * 1000 });
   const ms = (cpuMs() - c0) / seconds;
-  store.close();
+  rec.end({ summary: {}, exitCode: 0 });
   return { msPerSecond: Math.round(ms * 100) / 100, corePct: Math.round((ms / 1000) * 100 * 100) / 100, bytesPerInterval: Math.round(wire.reduce((a, w) => a + w.length, 0) / wire.length) };
 }
 
-// 3. the report of a long run of N nodes
-function reportCost(dir: string): { intervals: number; writeS: number; generateS: number; sizeMB: number } {
+// 3. the report of a long run of N nodes, recorded as a master records it
+function reportCost(dir: string): { intervals: number; recordS: number; generateS: number; sizeMB: number } {
   const path = join(dir, "runs.sqlite");
-  const store = RunStore.open(path);
   const t0 = Date.UTC(2026, 10, 29, 12);
   const seconds = Math.round(hours * 3600);
-  const id = store.createRun({ scenario: "bench", settings: { interarrival: 10 }, nodes: [], users: 8000, intervalMs: 1000, startedAt: t0 });
-  const templates = Array.from({ length: nodeCount }, (_, n) => Array.from({ length: 7 }, (_, k) => sampleInterval(`worker${n + 1}`, 0, n * 7 + k)));
+  const names = Array.from({ length: nodeCount }, (_, n) => `worker${n + 1}`);
+  const rec = recordRun({ node: "master", storePath: path, intervalMs: 1000, scenario: "bench", settings: { interarrival: 10 }, users: 8000, nodes: names, now: () => t0 });
+  const templates = names.map((name, n) => Array.from({ length: 7 }, (_, k) => sampleInterval(name, 0, n * 7 + k)));
   const w0 = performance.now();
   let count = 0;
   for (let s = 0; s < seconds; s++) for (let n = 0; n < nodeCount; n++) {
-    store.addInterval(id, { ...(templates[n]![s % 7] as EncodedInterval), t: t0 + s * 1000 });
+    rec.addInterval({ ...(templates[n]![s % 7] as EncodedInterval), t: t0 + s * 1000 });
     count++;
   }
-  store.finishRun(id, { endedAt: t0 + seconds * 1000, summary: {}, verdict: "passed", exitCode: 0 });
-  const writeS = (performance.now() - w0) / 1000;
+  rec.end({ summary: {}, exitCode: 0 });
+  const recordS = (performance.now() - w0) / 1000;
   const g0 = performance.now();
-  const html = renderReport(readRunResults(store, id));
+  const store = RunStore.open(path, { readonly: true });
+  const html = renderReport(readRunResults(store, rec.runId));
   const generateS = (performance.now() - g0) / 1000;
   const file = join(dir, "report.html");
   writeFileSync(file, html);
   store.close();
-  return { intervals: count, writeS: Math.round(writeS * 10) / 10, generateS: Math.round(generateS * 100) / 100, sizeMB: Math.round((statSync(file).size / 1024 / 1024) * 100) / 100 };
+  return { intervals: count, recordS: Math.round(recordS * 10) / 10, generateS: Math.round(generateS * 100) / 100, sizeMB: Math.round((statSync(file).size / 1024 / 1024) * 100) / 100 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "amoc-results-bench-"));
@@ -124,7 +121,7 @@ try {
   const report = reportCost(dir);
   console.log(`worker at 10,000 stanzas/s:   ${worker.nsPerStanza} ns/stanza extra, ${worker.encodeMsPerInterval} ms per interval encode -> ${worker.corePct} % of a core (target <= 2 %)`);
   console.log(`master merging ${nodeCount} nodes/s:     ${master.msPerSecond} ms CPU per second -> ${master.corePct} % of a core (target <= 5 %); ${master.bytesPerInterval} B per node interval`);
-  console.log(`report of ${hours} h x ${nodeCount} nodes:     ${report.intervals} intervals stored in ${report.writeS} s; report generated in ${report.generateS} s (target <= 5 s), ${report.sizeMB} MB (target <= 3 MB)`);
+  console.log(`report of ${hours} h x ${nodeCount} nodes:     ${report.intervals} intervals recorded in ${report.recordS} s; report generated in ${report.generateS} s (target <= 5 s), ${report.sizeMB} MB (target <= 3 MB)`);
   console.log(JSON.stringify({ bench: "results-series", hours, nodes: nodeCount, worker, master, report }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { defineScenario, duration, nonNegative, positiveInt } from "amoc-ts";
-import { NS, connectUser, iq, meetPeer, neighbourOf, userJid, xml, type Element } from "amoc-ts/xmpp";
+import { NS, connectUser, iq, jidMatches, meetPeer, neighbourOf, userJid, xml, type Element } from "amoc-ts/xmpp";
 
 export default defineScenario({
   variables: {
@@ -54,7 +54,7 @@ export default defineScenario({
         for (let m = user.poll((el) => resultOf(el, queryid) !== undefined); m; m = user.poll((el) => resultOf(el, queryid) !== undefined)) {
           ctx.metrics.count("mam.results");
           const fwd = resultOf(m, queryid)?.getChild("forwarded", NS.FORWARD)?.getChild("message");
-          if (fwd?.getChildText("body")?.startsWith(token) && String(fwd.attrs.from ?? "").startsWith(user.jid)) found++;
+          if (fwd?.getChildText("body")?.startsWith(token) && jidMatches(fwd.attrs.from, user.jid)) found++;
         }
         const fin = res.getChild("fin", NS.MAM);
         after = fin?.getChild("set", NS.RSM)?.getChildText("last") ?? undefined;

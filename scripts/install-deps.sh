@@ -8,7 +8,7 @@
 #          nats      nats-server
 #          graphite  graphite-carbon python3-whisper graphite-web + etsy statsd 0.9.0 (npm, into .run/tools)
 #          tsung     tsung            (not in the default set)
-#          ansible   ansible ansible-lint openssh-server (not in the default set; the deploy test)
+#          ansible   ansible ansible-lint openssh-server openssh-sftp-server (not in the default set; the deploy test)
 #          browser   chromium         (the HTML report's browser test, driven by playwright-core)
 #          all       xmpp nats graphite tsung ansible browser
 # Default (no argument): xmpp nats graphite.
@@ -37,7 +37,7 @@ for g in "${groups[@]}"; do
     nats) pkgs+=(nats-server) ;;
     graphite) pkgs+=(graphite-carbon python3-whisper graphite-web); want_statsd=1 ;;
     tsung) pkgs+=(tsung) ;;
-    ansible) pkgs+=(ansible ansible-lint openssh-server) ;;
+    ansible) pkgs+=(ansible ansible-lint openssh-server openssh-sftp-server) ;;
     browser) pkgs+=(chromium) ;;
     all) pkgs+=(prosody lua-unbound ejabberd nats-server graphite-carbon python3-whisper graphite-web tsung ansible chromium)
          want_statsd=1 ;;

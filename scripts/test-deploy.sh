@@ -72,6 +72,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---- the playbooks pass --syntax-check and ansible-lint (its cache kept in $TMP) ----
+t_all=$SECONDS
+t_start=$SECONDS
+(cd "$REPO/ansible" && export ANSIBLE_CONFIG="$REPO/ansible/ansible.cfg" XDG_CACHE_HOME="$TMP/xdg-cache" ANSIBLE_LOCAL_TEMP="$TMP/ansible-local" \
+  && ansible-playbook -i inventory.example.ini --syntax-check prepare.yml deploy.yml >/dev/null \
+  && { ! command -v ansible-lint >/dev/null || ansible-lint --nocolor -q prepare.yml deploy.yml; }) || die "syntax-check or ansible-lint failed"
+t_lint=$((SECONDS - t_start))
+log "syntax-check and ansible-lint passed in ${t_lint}s"
+
 # ---- hosts: bridge, namespaces, sshd per namespace ----
 t_start=$SECONDS
 ip link add "$BR" type bridge
@@ -134,15 +143,19 @@ amoc_data_root: "$root/{{ inventory_hostname }}/var/lib/amoc"
 amoc_limits_file: "$root/{{ inventory_hostname }}/etc/limits.d/amoc.conf"
 amoc_sysctl_file: "$root/{{ inventory_hostname }}/etc/sysctl.d/60-amoc.conf"
 amoc_systemd_dir: "$root/{{ inventory_hostname }}/etc/systemd/system"
-nats_config_file: "$root/{{ inventory_hostname }}/etc/nats/nats-server.conf"
+nats_config_file: "$root/{{ inventory_hostname }}/etc/nats-server.conf"
 nats_store_dir: "$root/{{ inventory_hostname }}/var/lib/nats/jetstream"
 nats_pid_file: "$root/{{ inventory_hostname }}/run/nats/nats-server.pid"
 nats_log_file: "$root/{{ inventory_hostname }}/var/log/nats/nats-server.log"
 amoc_build_dir: "$TMP/build"
+amoc_source_dir: "$TMP/src"
 amoc_apt_update_cache: false
 amoc_account_throttle: 1
 amoc_npm_ci_args: --omit=dev --no-audit --no-fund --offline --cache $TMP/npm-cache
 YAML
+# a snapshot of the checkout: the release must not change between two deploys while someone edits the tree
+mkdir -p "$TMP/src"
+(cd "$REPO" && tar -cf - $(ls -d bin src scenarios config web package.json package-lock.json tsconfig.json 2>/dev/null)) | tar -C "$TMP/src" -xf -
 # the usual skeleton of each host (0755, as on a real host: the amoc user must traverse var/lib to its data dir)
 for h in "${HOSTS[@]}"; do for d in etc opt run var/lib var/log; do mkdir -p "$root/$h/$d"; done; done
 # inventory group_vars/<group> outrank the playbooks' group_vars/all.yml: the setting the test changes lives here
@@ -165,7 +178,7 @@ play() {  # play NAME PLAYBOOK: runs it, keeps the output, returns the recap's c
     grep -B2 -A2 '^fatal:' "$out" >&2; sed -n '/PLAY RECAP/,$p' "$out" >&2; die "$name: ansible-playbook $pb failed"
   fi
   sed -n '/PLAY RECAP/,$p' "$out" >&2
-  CHANGED="$(sed -n '/PLAY RECAP/,$p' "$out" | grep -o 'changed=[0-9]*' | cut -d= -f2 | paste -sd+ | bc)"
+  CHANGED="$(sed -n '/PLAY RECAP/,$p' "$out" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } END { print n + 0 }')"
 }
 
 # The namespaces have no route out: fill a private npm cache here so `npm ci --offline` works on the hosts, and put
@@ -220,5 +233,5 @@ t=$SECONDS; play deploy3 deploy.yml; t_deploy3=$((SECONDS - t))
 grep -q "AMOC_NODE_LABELS='deploy=second,zone=h2'" "$root/h2/etc/amoc/amoc.env" || die "amoc.env of h2 lacks the new labels"
 [ "$(cat "$root"/h2/var/lib/amoc/h2-*/worker.pid)" != "$pids_before" ] || die "the workers of h2 were not restarted"
 log "PASS"
-printf 'test-deploy timings (s): hosts %d, npm cache %d, prepare %d, first deploy %d, run %d, second deploy (no change) %d, deploy after a settings change %d, total %d\n' \
-  "$t_hosts" "$t_npm" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$t_deploy3" "$((SECONDS - t_start))"
+printf 'test-deploy timings (s): lint %d, hosts %d, npm cache %d, prepare %d, first deploy %d, run %d, second deploy (no change) %d, deploy after a settings change %d, total %d\n' \
+  "$t_lint" "$t_hosts" "$t_npm" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$t_deploy3" "$((SECONDS - t_all))"

@@ -33,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./api/commands/list.js")).listCommand(rest);
     case "upload":
       return (await import("./api/commands/upload.js")).uploadCommand(rest);
+    case "new":
+      return (await import("./api/commands/new.js")).newCommand(rest);
     case "runs":
       return (await import("./api/commands/runs.js")).runsCommand(rest);
     case "report":

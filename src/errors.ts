@@ -25,7 +25,10 @@ export type ErrorCode =
   | "NODE_NOT_FOUND"
   | "NODE_NOT_RUNNING"
   | "NODE_UNRESPONSIVE"
-  | "UPLOAD_INVALID";
+  | "UPLOAD_INVALID"
+  | "THROTTLE_UNKNOWN"
+  | "THROTTLE_RECONFIGURED"
+  | "COORDINATOR_TIMEOUT";
 
 /** Base class: a message for humans, a `code` for programs, a `hint` a user can act on. */
 export class AmocError extends Error {
@@ -118,6 +121,9 @@ export const ERROR_STATUS: Record<ErrorCode, { exit: number; http: number }> = {
   VARIABLE_INVALID: { exit: 2, http: 400 },
   VARIABLE_READ_ONLY: { exit: 2, http: 409 },
   STATE_INVALID: { exit: 2, http: 409 },
+  THROTTLE_UNKNOWN: { exit: 2, http: 404 },
+  THROTTLE_RECONFIGURED: { exit: 2, http: 409 },
+  COORDINATOR_TIMEOUT: { exit: 1, http: 504 },
   USER_ABORTED: { exit: 1, http: 500 },
   TIMEOUT: { exit: 1, http: 504 },
   XMPP_CONNECT_FAILED: { exit: 1, http: 502 },

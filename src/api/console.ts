@@ -42,6 +42,9 @@ const HELP = `amoc console
   amoc_dist.do(scenario, from, to, {settings, nodes, labels, comment})   deal users round-robin over the workers
   amoc_dist.add(n, opts?) / amoc_dist.remove(n, {force, nodes}) / amoc_dist.status() / amoc_dist.stop()
   amoc_dist.update_settings({var: value}, opts?) cluster-wide; every result is per node
+  amoc_dist.throttle.change_rate('msg', {rate: 1000, interval: 1000})   also start, change_rate_gradually(name,
+      from, to, overMs, steps), pause, resume, stop, list (amoc_local.throttle too): cluster-wide rates
+  do(..., {stages: [{duration: '60s', target: 1000}]}) / {arrival_rate: [...]} / {mix: {one_to_one: 3, muc: 1}}
   nodes()                                       live cluster nodes (joins NATS at AMOC_NATS_URL on first use)
   sleep(ms)                                     wait (for scripts piped into the console)
   const s = await amoc_local.status_raw()       top-level await works; declarations stay visible

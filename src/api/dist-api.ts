@@ -1,5 +1,6 @@
 /** The console's `amoc_dist` and `nodes()`: thin bindings over the dist Node API (which joins NATS on first use). */
 import type { CommandOptions, NodeApi } from "../node/node-api.js";
+import { throttleApi } from "./throttle-binding.js";
 
 /** Options of `amoc_dist.do`: run settings plus the node selector and a comment. */
 export interface DistDoOptions extends CommandOptions {
@@ -26,6 +27,7 @@ export function distApi(api: NodeApi): Record<string, unknown> {
       return { ...r, users: user_counts ?? users };
     },
     update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) => api.updateSettings(settings, opts),
+    throttle: throttleApi(api),
   };
 }
 

@@ -1,4 +1,5 @@
 /** The console's `amoc_local`: a thin binding over a local Node API that prints one node's results as before. */
+import { throttleApi } from "./throttle-binding.js";
 import { inspect } from "node:util";
 import type { StatusReport } from "../controller/controller.js";
 import type { CommandResult, NodeApi } from "../node/node-api.js";
@@ -38,5 +39,6 @@ export function localApi(api: NodeApi): Record<string, unknown> {
     stop: async () => new Printed(formatStatus(own(api, await api.stop()) as unknown as StatusReport)),
     update_settings: async (s: Record<string, unknown>) => own(api, await api.updateSettings(s)).changed,
     scenarios: async () => (await api.scenarios()).map((s) => s.name),
+    throttle: throttleApi(api),
   };
 }

@@ -1,6 +1,7 @@
 /** `amoc run`: one non-interactive run that ends when every user is done (or `--duration` passed), then a summary. */
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
+import { coerceJson, parseStages } from "../config/shapes.js";
 import { UsageError } from "../errors.js";
 import { SummaryCollector } from "../metrics/summary.js";
 import type { AmocNode } from "../node/amoc-node.js";
@@ -23,7 +24,10 @@ export interface RunOptions {
 
 export const RUN_USAGE = `usage: amoc run SCENARIO --users N [--from ID] [--interarrival MS] [--repeat N|infinity]
                 [--repeat-interval MS] [--duration S] [--set name=value ...] [--json] [--allow-crashes]
-                [--dist [--workers K]]
+                [--dist [--workers K]] [--stages JSON | --arrival-rate JSON [--poisson]] [--mix JSON]
+  --stages '[{"duration":"60s","target":1000},{"duration":"30s","target":0}]' (closed model: users; replaces --users)
+  --arrival-rate '[{"duration":"1m","target":50}]' (open model: new users per second; replaces --users)
+  --mix '{"one_to_one":3,"muc":1}' (several scenarios by weight; SCENARIO names the run)
   --repeat defaults to AMOC_REPEAT_NUM (infinity: each user repeats until --duration, Ctrl+C or SIGTERM)`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
@@ -74,6 +78,10 @@ export function parseRunArgs(argv: string[]): RunOptions {
         "allow-crashes": { type: "boolean" },
         dist: { type: "boolean" },
         workers: { type: "string" },
+        stages: { type: "string" },
+        "arrival-rate": { type: "string" },
+        poisson: { type: "boolean" },
+        mix: { type: "string" },
       },
     });
   } catch (e) {
@@ -81,7 +89,9 @@ export function parseRunArgs(argv: string[]): RunOptions {
   }
   const { values: v, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `one scenario expected, got ${positionals.join(" ")}` : "missing SCENARIO", RUN_USAGE);
-  const users = positiveInt("users", v.users);
+  const shaped = v.stages !== undefined || v["arrival-rate"] !== undefined;
+  // with a load shape the stages say how many users start: --users is not needed
+  const users = positiveInt("users", v.users) ?? (shaped ? 1 : undefined);
   if (users === undefined) throw new UsageError("missing --users N", RUN_USAGE);
   const settings: Record<string, unknown> = {};
   for (const pair of v.set ?? []) {
@@ -93,11 +103,25 @@ export function parseRunArgs(argv: string[]): RunOptions {
   if (v.interarrival !== undefined) settings.interarrival = notNegative("interarrival", v.interarrival, "a duration >= 0 (e.g. 50, 250ms, 2s)");
   if (v.repeat !== undefined) settings.repeat_num = notNegative("repeat", v.repeat, "a count >= 1 or 'infinity'");
   if (v["repeat-interval"] !== undefined) settings.repeat_interval = notNegative("repeat-interval", v["repeat-interval"], "a duration >= 0 (e.g. 1000, 2s)");
+  const shapeFlag = (name: string, raw: string | undefined, key: string): unknown[] => {
+    if (raw === undefined) return [];
+    const val = coerceJson(raw);
+    try {
+      parseStages(val);
+    } catch (e) {
+      throw new UsageError(`--${name}: ${(e as Error).message}`, RUN_USAGE);
+    }
+    settings[key] = val;
+    return val as unknown[];
+  };
+  const stageList = [...shapeFlag("stages", v.stages, "stages"), ...shapeFlag("arrival-rate", v["arrival-rate"], "arrival_rate")];
+  if (v.poisson === true) settings.arrival_process = "poisson";
+  if (v.mix !== undefined) settings.mix = coerceJson(v.mix);
   let durationS: number | undefined;
   if (v.duration !== undefined) {
     durationS = Number(v.duration);
     if (!Number.isFinite(durationS) || durationS <= 0) throw new UsageError(`--duration must be seconds > 0, got '${v.duration}'`, RUN_USAGE);
-  }
+  } else if (stageList.length > 0) durationS = parseStages(stageList).reduce((s, st) => s + st.durationMs, 0) / 1000; // a shaped run ends with its last stage
   return {
     scenario: positionals[0] as string,
     users,

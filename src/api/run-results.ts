@@ -2,6 +2,7 @@
  * What `amoc run` adds for results: the `--threshold`, `--report`, `--junit` and `--abort-on-fail` flags, and the
  * recording of the run into the run store (src/results/recorder.ts) around the run loop.
  */
+import { EventEmitter } from "node:events";
 import type { AmocNode } from "../node/amoc-node.js";
 import { recordRun, type RecordedEnd, type RunRecording } from "../results/recorder.js";
 import { parseThresholds, type Threshold } from "../results/thresholds.js";
@@ -79,4 +80,41 @@ export function describeRecordedEnd(end: RecordedEnd): string {
   const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
   lines.push(`run ${end.runId} recorded: ${end.verdict}${end.reportPath ? `; report ${end.reportPath}` : ""}${end.junitPath ? `; junit ${end.junitPath}` : ""}`);
   return lines.join("\n") + "\n";
+}
+
+/** Signals for the run loop: the process's SIGINT/SIGTERM, plus `abort()` (a live threshold breach) as SIGTERM. */
+export function runSignals(): { emitter: NodeJS.EventEmitter; abort(): void; readonly aborted: boolean; dispose(): void } {
+  const emitter = new EventEmitter();
+  let aborted = false;
+  const fwd = (s: NodeJS.Signals) => () => emitter.emit(s);
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, fwd(s)] as const);
+  // only while the loop listens: with no listener, the process keeps its default Ctrl+C behaviour
+  emitter.on("newListener", (name: string) => {
+    const h = handlers.find(([s]) => s === name);
+    if (h && emitter.listenerCount(name) === 0) process.on(h[0], h[1]);
+  });
+  emitter.on("removeListener", (name: string) => {
+    const h = handlers.find(([s]) => s === name);
+    if (h && emitter.listenerCount(name) === 0) process.removeListener(h[0], h[1]);
+  });
+  return {
+    emitter,
+    abort() {
+      aborted = true;
+      emitter.emit("SIGTERM");
+    },
+    get aborted() {
+      return aborted;
+    },
+    dispose() {
+      for (const [s, h] of handlers) process.removeListener(s, h);
+    },
+  };
+}
+
+/** Ends the recording after the run loop: the runner's exit code (an abort on a breach counts as crashed, so it becomes 3). */
+export function endRunRecording(rec: RunRecording, outcome: { summary: object; exitCode: number }, aborted: boolean): RecordedEnd {
+  const summary = outcome.summary as Record<string, unknown>;
+  const nodes = summary.nodes && typeof summary.nodes === "object" ? Object.keys(summary.nodes) : undefined;
+  return rec.end({ summary, exitCode: aborted ? 1 : outcome.exitCode, nodes: nodes?.length ? nodes : undefined });
 }

@@ -14,6 +14,8 @@ import { KvScenarioStore } from "./nats-scenario-store.js";
 import { uploadsDir } from "./scenario-store.js";
 import { NODE_NAME_RE, Subjects } from "./subjects.js";
 import { WorkerAgent } from "./worker-agent.js";
+import { ThrottleMaster } from "./throttle-master.js";
+import { followThrottles } from "./throttle-worker.js";
 
 /** A node's membership of the cluster. */
 export interface ClusterHandle {
@@ -22,6 +24,8 @@ export interface ClusterHandle {
   membership: Membership;
   master: Master | undefined;
   agent: WorkerAgent | undefined;
+  /** The master's throttle splitter (masters only). */
+  throttles?: ThrottleMaster;
   /** Leaves normally: a worker stops its users, the node says goodbye (others log it as left, not down), then disconnects. */
   close(): Promise<void>;
 }
@@ -71,6 +75,8 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   }
   // commands are served before the first heartbeat: a master that sees this node can use it at once
   await agent?.start();
+  const offThrottles = agent ? followThrottles({ bus, subjects, nodeName: s.node_name, throttles: node.controller.throttles, log: node.log }) : undefined;
+  const throttles = master ? new ThrottleMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log, timeoutMs: s.nats_timeout }).start() : undefined;
   membership.startBeating();
   node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });
   return {
@@ -79,7 +85,10 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     membership,
     master,
     agent,
+    throttles,
     async close() {
+      offThrottles?.();
+      throttles?.stop();
       // a worker stops its own users first, so nobody re-deals them; then the goodbye beat: "left", not "down"
       await agent?.leave();
       membership.stop();

@@ -4,8 +4,8 @@
  * the key-value bucket, and re-deals the unfinished users of a worker that died. The master runs no users.
  */
 import { randomUUID } from "node:crypto";
-import type { Controller } from "../controller/controller.js";
-import { ClusterError, UsageError, errorMessage } from "../errors.js";
+import { RemovalDriver, type Controller, type LoadShape } from "../controller/controller.js";
+import { AmocError, ClusterError, UsageError, errorMessage, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
 import { SummaryCollector, checkEncodedSummary, type CounterSummary, type EncodedSummary, type TimingSummary } from "../metrics/summary.js";
@@ -13,7 +13,7 @@ import type { ClusterBus, KvStore } from "./bus.js";
 import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";
 import { Problems, type Problem } from "./problems.js";
-import { checkEndedRecord, checks, decode, encode, type Command, type EndedRecord, type Reply } from "./protocol.js";
+import { checkEndedRecord, checkFinalRecord, checks, decode, encode, type Command, type EndedRecord, type FinalRecord, type Reply } from "./protocol.js";
 import { RunStore, type RunState } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
 
@@ -41,7 +41,7 @@ export interface DistOptions extends NodeSelector {
 }
 
 /** One node's answer: its result, or why it failed (a node that does not answer is named, never dropped). */
-export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
+export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string; /** The node's error code, when it answered with one. */ code?: string };
 
 /** The run's merged metrics: the same shape as a local run's summary (percentiles from merged histograms). */
 export type MergedMetrics = Record<string, CounterSummary | TimingSummary>;
@@ -76,6 +76,9 @@ export class Master {
   /** Every change of the run goes through this one queue: a re-deal never races a do/add/remove/stop. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly problems: Problems;
+  /** Paces the ramp-downs of the run's load shape (stages), from the shape's start instant. */
+  private removals: RemovalDriver | undefined;
+  private shapeT0Ms = 0;
 
   constructor(private readonly d: MasterDeps) {
     this.store = new RunStore(d.kv, d.subjects.runKey());
@@ -145,6 +148,9 @@ export class Master {
     const workers = this.workers(opts);
     if (workers.length === 0) throw new ClusterError("CLUSTER_NO_WORKERS", "no live worker matches", "start workers with bin/amoc worker, or check {nodes}/{labels}");
     const ia = resolved.settings.interarrival;
+    // a load shape (stages / arrival_rate) fixes how many users start and when: every plan carries its segments
+    const shape = this.d.controller.shapeOf(resolved.settings);
+    if (shape) to = from + Math.max(1, shape.users) - 1;
     const run: RunState = {
       v: 1,
       runId: randomUUID().slice(0, 8),
@@ -171,7 +177,8 @@ export class Master {
       await this.store.write(run, revision);
       throw new ClusterError("CLUSTER_NODE_FAILED", `no worker could prepare the run: ${describeFailures(prepared)}`, "see status() and the workers' logs");
     }
-    const dealt = await this.deal(run, ready, [{ first: from, last: to, step: 1 }]);
+    const dealt = await this.deal(run, ready, [{ first: from, last: to, step: 1 }], shape);
+    if (shape?.removals.length) this.removals = new RemovalDriver(this.shapeT0Ms, shape.removals, (n) => this.remove(n), (e) => this.d.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) })).start();
     const nodes = mergeResults(prepared, dealt.results);
     if (dealt.undealt === to - from + 1) {
       run.state = "finished";
@@ -188,14 +195,29 @@ export class Master {
    * accepted; what a failed worker was sent is dealt again over the workers that accepted theirs (a worker that
    * failed is named with its error). Updates `run` (not yet written); `undealt` counts the IDs nobody took.
    */
-  private async deal(run: RunState, workers: Member[], ps: Progression[]): Promise<{ results: Record<string, NodeResult>; undealt: number }> {
+  private async deal(run: RunState, workers: Member[], ps: Progression[], shape?: LoadShape): Promise<{ results: Record<string, NodeResult>; undealt: number }> {
     const results: Record<string, NodeResult> = {};
     let remaining = ps;
     let names = workers.map((w) => w.from);
     while (totalSize(remaining) > 0 && names.length > 0) {
       const t0 = Math.max(Date.now() + LEAD_MS, run.nextAtMs);
       const plans = dealProgressions(remaining, names.length, t0, run.interarrivalMs);
-      const round = await this.broadcast(names, (node) => ({ v: 1, type: "start", from: this.d.nodeName, runId: run.runId, plans: plans[names.indexOf(node)]! }));
+      if (shape && remaining === ps) {
+        // the first round follows the shape; users re-dealt after a failed start go out at interarrival pace
+        for (const p of plans.flat()) p.segments = shape.segments;
+        this.shapeT0Ms = t0;
+        run.nextAtMs = Math.max(run.nextAtMs, t0 + shape.durationMs);
+      }
+      const dealId = randomUUID().slice(0, 13);
+      const start = (node: string): Command => ({ v: 1, type: "start", from: this.d.nodeName, runId: run.runId, plans: plans[names.indexOf(node)]!, dealId: `${dealId}.${node}` });
+      const round = await this.broadcast(names, start);
+      // a worker that did not answer (no error of its own) may have taken its share: ask it once more, with the same
+      // deal ID, before dealing that share to the others (a worker answers a repeated deal without starting it twice)
+      const unanswered = names.filter((n) => !round[n]!.ok && (round[n] as { code?: string }).code === undefined);
+      if (unanswered.length) {
+        const again = await this.broadcast(unanswered, start);
+        for (const n of unanswered) if (again[n]!.ok) round[n] = again[n]!;
+      }
       run.nextAtMs = Math.max(run.nextAtMs, t0 + totalSize(remaining) * run.interarrivalMs);
       const failed: Progression[] = [];
       names.forEach((n, j) => {
@@ -255,23 +277,28 @@ export class Master {
     // every message carries ranges, never ID lists: its size does not grow with the number of users
     const tops = await this.broadcast(names, () => ({ v: 1, type: "top_ids", from: this.d.nodeName, runId: run.runId, n, force }));
     const sets: Record<string, Progression[]> = {};
+    const graceful: Record<string, Progression[]> = {};
     const failedTops: Record<string, NodeResult> = {};
     for (const [node, r] of Object.entries(tops)) {
       if (!r.ok) failedTops[node] = r;
       else {
-        const bad = RANGES(r.result.ranges);
+        const bad = RANGES(r.result.ranges) ?? (r.result.escalate === undefined ? undefined : RANGES(r.result.escalate));
         if (bad) failedTops[node] = { ok: false, error: `malformed top_ids reply: ranges ${bad}` };
-        else sets[node] = r.result.ranges as Progression[];
+        else {
+          sets[node] = r.result.ranges as Progression[];
+          graceful[node] = (r.result.escalate as Progression[] | undefined) ?? [];
+        }
       }
     }
-    const chosen = highest(sets, n);
+    const { chosen, fresh } = chooseRemovals(sets, graceful, n, force);
     const targets = Object.keys(chosen).filter((node) => chosen[node]!.length > 0);
     // a worker answers once it has selected (and, forced, aborted) its users: that takes longer the more there are
     const most = Math.max(0, ...targets.map((node) => totalSize(chosen[node]!)));
     const results = await this.broadcast(targets, (node) => ({ v: 1, type: "remove_ids", from: this.d.nodeName, runId: run.runId, ranges: chosen[node]!, force }), this.d.timeoutMs + most * REMOVE_MS_PER_USER);
     Object.assign(results, failedTops);
     // only what a node accepted to remove is never re-dealt
-    const done = targets.filter((node) => results[node]?.ok).flatMap((node) => chosen[node]!);
+    // (escalated users were recorded by the graceful removal that selected them)
+    const done = targets.filter((node) => results[node]?.ok).flatMap((node) => fresh[node] ?? []);
     run.removed = coalesce([...run.removed, ...done]);
     await this.store.write(run, revision);
     const removed = Object.values(results).reduce((s, r) => s + (r.ok ? Number(r.result.removed) : 0), 0);
@@ -289,8 +316,14 @@ export class Master {
   private async updateSettingsNow(settings: Record<string, unknown>, opts: DistOptions = {}): Promise<Record<string, unknown>> {
     const { run, revision } = await this.ownRun();
     const results = await this.broadcast(this.inRun(run, opts), () => ({ v: 1, type: "update_settings", from: this.d.nodeName, runId: run.runId, settings }));
-    const failed = Object.values(results).filter((r) => !r.ok);
-    if (failed.length === Object.keys(results).length && failed.length > 0) throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted the settings: ${describeFailures(results)}`, "only updatable variables can change during a run");
+    const failed = Object.values(results).filter((r): r is Extract<NodeResult, { ok: false }> => !r.ok);
+    if (failed.length === Object.keys(results).length && failed.length > 0) {
+      // every worker refused for the client's reason (read-only, undeclared, invalid): that error, not a node failure
+      const code = failed[0]!.code;
+      const first = REFUSALS.get(failed[0]!);
+      if (code && first && CLIENT_CODES.has(code) && failed.every((f) => f.code === code)) throw new AmocError(code as ErrorCode, first.message, first.hint);
+      throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted the settings: ${describeFailures(results)}`, "only updatable variables can change during a run");
+    }
     run.settings = { ...run.settings, ...settings };
     await this.store.write(run, revision);
     this.d.telemetry.emit("run.event", { kind: "settings", data: { scenario: run.scenario, ...settings } });
@@ -304,8 +337,11 @@ export class Master {
 
   private async stopNow(opts: DistOptions = {}): Promise<Record<string, unknown>> {
     const { run, revision } = await this.ownRun();
+    this.removals?.stop();
     const names = [...new Set([...this.inRun(run, opts), ...this.workers().filter((w) => w.runId === run.runId).map((w) => w.from)])];
     const results = await this.broadcast(names, () => ({ v: 1, type: "stop", from: this.d.nodeName, runId: run.runId }), this.d.timeoutMs + 5000);
+    // workers that left mid-run took their users down themselves: their final counts and metrics are in the bucket
+    for (const [n, r] of Object.entries(await this.leftResults(run))) results[n] ??= r;
     run.state = "finished";
     await this.store.write(run, revision);
     const totals = sumUsers(results);
@@ -360,11 +396,12 @@ export class Master {
     const inRun = run?.state === "running" ? Object.keys(run.workers) : [];
     const names = [...new Set([...live, ...inRun])].sort();
     const results = await this.broadcast(names.filter((n) => this.d.membership.isAlive(n)), () => ({ v: 1, type: "status", from: this.d.nodeName }), Math.min(this.d.timeoutMs, STATUS_TIMEOUT_MS));
+    const left = run?.state === "running" ? await this.leftResults(run) : {};
     for (const n of names) {
       if (this.d.membership.isAlive(n)) continue;
       const share = run?.workers[n];
-      // a worker that left stopped its own users: it is not a failure
-      if (share?.left) results[n] = { ok: true, result: { state: "left", run_id: null } };
+      // a worker that left stopped its own users: it is not a failure; its final counts and metrics still count
+      if (share?.left) results[n] = left[n] ?? { ok: true, result: { state: "left", run_id: null } };
       else results[n] = { ok: false, error: `down (no heartbeat)${share?.lost ? "; its users were re-dealt to the others" : ""}` };
     }
     const metrics = this.mergeMetrics(results, run?.runId);
@@ -389,6 +426,39 @@ export class Master {
       problems: this.problemList(results),
       nodes: results,
     };
+  }
+
+  /**
+   * The results of the workers that left `run` mid-run, from the final records they left in the bucket (state
+   * "left", their last user counts and summary); a missing or unreadable record gives the bare "left" result.
+   */
+  private async leftResults(run: RunState): Promise<Record<string, NodeResult>> {
+    const out: Record<string, NodeResult> = {};
+    await Promise.all(
+      Object.entries(run.workers)
+        .filter(([, s]) => s.left)
+        .map(async ([n]) => {
+          const bare: NodeResult = { ok: true, result: { state: "left", run_id: null } };
+          out[n] = bare;
+          let v: unknown;
+          try {
+            const e = await this.d.kv.get(this.d.subjects.finalKey(run.runId, n));
+            if (!e) return;
+            v = JSON.parse(e.value);
+          } catch (e) {
+            this.problems.note(`final_read_failed:${n}`, errorMessage(e), `${n} left mid-run: its users and metrics are left out of the totals`);
+            return;
+          }
+          const bad = checkFinalRecord(v);
+          if (bad || (v as FinalRecord).runId !== run.runId) {
+            this.problems.note(`final_rejected:${n}`, bad ?? "of another run", `${n} left mid-run: its users and metrics are left out of the totals`);
+            return;
+          }
+          const f = v as FinalRecord;
+          out[n] = { ok: true, result: { state: "left", run_id: null, users: f.users, summary: f.summary, summary_run: f.runId } };
+        }),
+    );
+    return out;
   }
 
   /** The live nodes with their roles, labels and states. */
@@ -538,7 +608,11 @@ export class Master {
           const r = decode<Reply>(raw, ["reply"]);
           if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
           else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
-          else out[node] = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}` };
+          else {
+            const f: NodeResult = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`, code: r.msg.error.code };
+            REFUSALS.set(f, r.msg.error);
+            out[node] = f;
+          }
         } catch (e) {
           out[node] = { ok: false, error: errorMessage(e) };
         }
@@ -549,6 +623,10 @@ export class Master {
 }
 
 const RANGES = checks.arrayOf(checks.progression, 100_000);
+/** The error a node answered a command with (message and hint apart), by its failed result. */
+const REFUSALS = new WeakMap<NodeResult, { code: string; message: string; hint: string }>();
+/** Codes a worker refuses settings with when the client asked for something wrong (passed through when all agree). */
+const CLIENT_CODES = new Set<string>(["VARIABLE_READ_ONLY", "VARIABLE_UNDECLARED", "VARIABLE_INVALID", "USAGE"]);
 const PROBLEM = checks.shape({ kind: checks.str, message: (v) => (typeof v === "string" ? undefined : "must be a string"), affects: (v) => (typeof v === "string" ? undefined : "must be a string"), count: checks.int });
 
 /** Sorted progressions with neighbours of one step joined (what a run records as removed stays a few ranges). */
@@ -560,6 +638,21 @@ function coalesce(ps: Progression[]): Progression[] {
     else out.push({ ...p });
   }
   return out;
+}
+
+/**
+ * The `n` highest users not being removed cluster-wide; a forced removal short of them then escalates the highest
+ * users being removed gracefully. So as many users as possible are newly selected: a graceful user's higher ID on
+ * one worker never pushes out a fresh user on another.
+ */
+export function chooseRemovals(fresh: Record<string, Progression[]>, graceful: Record<string, Progression[]>, n: number, force: boolean): { chosen: Record<string, Progression[]>; fresh: Record<string, Progression[]> } {
+  const picked = highest(fresh, n);
+  const chosen = { ...picked };
+  const short = n - totalSize(Object.values(picked).flat());
+  if (!force || short <= 0) return { chosen, fresh: picked };
+  const more = highest(graceful, short);
+  for (const [node, ps] of Object.entries(more)) if (ps.length) chosen[node] = [...(chosen[node] ?? []), ...ps];
+  return { chosen, fresh: picked };
 }
 
 /** The names of the nodes whose result is a failure. */
@@ -585,7 +678,7 @@ function mergeResults(a: Record<string, NodeResult>, b: Record<string, NodeResul
 
 /** Sums the user counts of the nodes that answered. */
 export function sumUsers(results: Record<string, NodeResult>): Record<string, number> {
-  const t = { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0 };
+  const t = { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 };
   for (const r of Object.values(results)) {
     const u = r.ok ? (r.result.users as Record<string, number> | undefined) : undefined;
     if (u) for (const k of Object.keys(t) as Array<keyof typeof t>) t[k] += u[k] ?? 0;

@@ -28,13 +28,20 @@ export interface Heartbeat {
 }
 
 export interface PrepareCmd { v: 1; type: "prepare"; from: string; runId: string; scenario: string; settings: Record<string, unknown>; /** Uploaded scenario version (content hash) to load. */ version?: string }
-export interface StartCmd { v: 1; type: "start"; from: string; runId: string; plans: RangePlan[] }
+export interface StartCmd { v: 1; type: "start"; from: string; runId: string; plans: RangePlan[]; /** Names this deal: a worker that already took it answers again without starting the users twice. */ dealId?: string }
 export interface TopIdsCmd { v: 1; type: "top_ids"; from: string; runId: string; n: number; force: boolean }
 /** Removes the IDs of `ranges` (compact: the message does not grow with the number of users). */
 export interface RemoveIdsCmd { v: 1; type: "remove_ids"; from: string; runId: string; ranges: Progression[]; force: boolean }
 export interface UpdateSettingsCmd { v: 1; type: "update_settings"; from: string; runId: string; settings: Record<string, unknown> }
 export interface StopCmd { v: 1; type: "stop"; from: string; runId: string }
 export interface StatusCmd { v: 1; type: "status"; from: string }
+
+/** A throttle op (users/throttle.ts ThrottleOp) for one node's throttles; request/reply on the node's throttle subject. */
+export interface ThrottleCmd { v: 1; type: "throttle"; from: string; op: Record<string, unknown> }
+/** The master's split of every cluster-wide rate: each node paces `fractions[node]` of it (published, no reply). */
+export interface ThrottleSplitMsg { v: 1; type: "throttle_split"; from: string; seq: number; fractions: Record<string, number> }
+/** A coordinator message (cluster/coordinator-*.ts): a user joins or leaves a group, or a group is released. */
+export interface CoordinateMsg { v: 1; type: "coordinate"; from: string; body: Record<string, unknown> }
 
 /** Every command a worker serves. */
 export type Command = PrepareCmd | StartCmd | TopIdsCmd | RemoveIdsCmd | UpdateSettingsCmd | StopCmd | StatusCmd;
@@ -75,18 +82,24 @@ const shape = (fields: Record<string, Check>): Check => (v) => {
 };
 /** A compact ID range: integers with first <= last and step >= 1. */
 const progression: Check = (v) => shape({ first: int, last: int, step: int })(v) ?? (((v as Progression).step >= 1 && (v as Progression).first <= (v as Progression).last) ? undefined : "must have step >= 1 and first <= last");
-const plan = shape({ from: int, to: int, step: (v) => int(v) ?? ((v as number) >= 1 ? undefined : "must be >= 1"), offset: int, t0Ms: num, baseId: int, interarrivalMs: num });
+const nonNeg: Check = (v) => num(v) ?? ((v as number) >= 0 ? undefined : "must be >= 0");
+/** A load-shape segment (users/stages.ts ShapeSegment). */
+const segment = shape({ k: int, n: int, t: nonNeg, d: (v) => num(v) ?? ((v as number) > 0 ? undefined : "must be > 0"), r0: nonNeg, r1: nonNeg, seed: optional(int) });
+const plan = shape({ from: int, to: int, step: (v) => int(v) ?? ((v as number) >= 1 ? undefined : "must be >= 1"), offset: int, t0Ms: num, baseId: int, interarrivalMs: num, segments: optional(arrayOf(segment, 1000)) });
 
 const SCHEMAS: Record<string, Record<string, Check>> = {
   heartbeat: { from: str, role: (v) => (v === "worker" || v === "master" ? undefined : "must be worker or master"), boot: str, labels: obj, runId: nullable(str), state: str, running: int, leaving: optional(bool) },
   prepare: { from: str, runId: str, scenario: str, settings: obj, version: (v) => (v === undefined ? undefined : str(v)) },
-  start: { from: str, runId: str, plans: arrayOf(plan, 10_000) },
+  start: { from: str, runId: str, plans: arrayOf(plan, 10_000), dealId: optional(str) },
   top_ids: { from: str, runId: str, n: int, force: bool },
   remove_ids: { from: str, runId: str, ranges: arrayOf(progression, 100_000), force: bool },
   update_settings: { from: str, runId: str, settings: obj },
   stop: { from: str, runId: str },
   status: { from: str },
   reply: { from: str, ok: bool },
+  throttle: { from: str, op: shape({ op: str }) },
+  throttle_split: { from: str, seq: int, fractions: (v) => obj(v) ?? (Object.values(v as object).every((f) => typeof f === "number" && f >= 0 && f <= 1) ? undefined : "must map node names to fractions 0..1") },
+  coordinate: { from: str, body: obj },
 };
 
 /** Parses and validates a message; returns it, or the reason it is rejected. */
@@ -107,7 +120,7 @@ export function decode<T extends { type: string }>(raw: string, allowed: Readonl
 }
 
 /** Serializes a message. */
-export function encode(msg: Command | Reply | Heartbeat): string {
+export function encode(msg: Command | Reply | Heartbeat | ThrottleCmd | ThrottleSplitMsg | CoordinateMsg): string {
   return JSON.stringify(msg);
 }
 
@@ -115,6 +128,18 @@ export const COMMAND_TYPES = ["prepare", "start", "top_ids", "remove_ids", "upda
 
 /** The checks the cluster applies to what it reads from the bucket and from replies (same rules as messages). */
 export const checks = { str, int, num, bool, obj, nullable, optional, arrayOf, shape, progression, plan };
+
+/** What a worker that leaves mid-run leaves in the bucket: its final counts and metrics of the run. */
+export interface FinalRecord {
+  v: 1;
+  runId: string;
+  users: Record<string, number>;
+  /** An EncodedSummary (checked with checkEncodedSummary when merged). */
+  summary?: unknown;
+}
+
+/** Why a final record read from the bucket is not one (undefined: it is). */
+export const checkFinalRecord: Check = shape({ runId: str, users: (v) => (isObj(v) && Object.values(v).every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0) ? undefined : "must map counts to integers") });
 
 /** Why an ended-IDs record read from the bucket is not one (undefined: it is). */
 export const checkEndedRecord: Check = shape({ base: int, count: int, bits: (v) => (typeof v === "string" && v.length <= 24_000_000 ? undefined : "must be a string") });

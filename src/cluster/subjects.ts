@@ -18,6 +18,22 @@ export class Subjects {
   allCommands(): string {
     return `${this.cluster}.cmd.*`;
   }
+  /** The master's throttle split, published to every node. */
+  throttleSplit(): string {
+    return `${this.cluster}.throttle.split`;
+  }
+  /** Throttle ops for one node (request/reply). */
+  throttleCommand(node: string): string {
+    return `${this.cluster}.throttle.cmd.${node}`;
+  }
+  /** Coordinator traffic: users joining and leaving groups, to the master. */
+  coordinator(): string {
+    return `${this.cluster}.coord`;
+  }
+  /** Coordinator answers to one node: released groups. */
+  coordinatorNode(node: string): string {
+    return `${this.cluster}.coord.${node}`;
+  }
   /** The JetStream key-value bucket holding run state. */
   bucket(): string {
     return `${this.cluster}_state`;
@@ -29,5 +45,9 @@ export class Subjects {
   /** KV key of the IDs that ended on a node during a run. */
   endedKey(runId: string, node: string): string {
     return `ended.${runId}.${node}`;
+  }
+  /** KV key of a node's final counts and metrics of a run, written when it leaves mid-run. */
+  finalKey(runId: string, node: string): string {
+    return `final.${runId}.${node}`;
   }
 }

@@ -12,9 +12,10 @@ import { SummaryCollector } from "../metrics/summary.js";
 import type { ClusterBus, KvStore } from "./bus.js";
 import { EndedSet, expand, toProgressions, totalSize, type Progression } from "./id-sets.js";
 import { Problems, type Problem } from "./problems.js";
-import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "./protocol.js";
+import { COMMAND_TYPES, decode, encode, type Command, type FinalRecord, type Reply } from "./protocol.js";
 import { RunStore } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
+import { processHealth } from "../metrics/process-health.js";
 
 /** The most IDs one remove_ids command may name (a malformed range must not make a worker expand billions). */
 const MAX_REMOVE_IDS = 10_000_000;
@@ -26,19 +27,27 @@ interface LagStats {
   count: number;
   mean: number;
   max: number;
-  /** Sorted sample of at most 10,000 lags, for percentiles. */
+  /** Sample of at most 10,000 lags, for percentiles. */
   sample: number[];
+  /** Percentiles of `sample` as last computed, and whether the sample changed since. */
+  q: { p50: number; p99: number };
+  dirty: boolean;
 }
+
+/** How long status may reuse the encoded summary while the run's metrics keep changing (stop's is always fresh). */
+const STATUS_SUMMARY_MAX_AGE_MS = 500;
 
 /** Serves commands for one node. */
 export class WorkerAgent {
   private runId: string | null = null;
   private ended = new EndedSet();
-  private readonly lags: LagStats = { count: 0, mean: 0, max: 0, sample: [] };
+  private readonly lags: LagStats = { count: 0, mean: 0, max: 0, sample: [], q: { p50: 0, p99: 0 }, dirty: false };
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private offTelemetry: Array<() => void> = [];
   private rejected = 0;
+  /** The deals (start commands) of the current run this node took, by deal ID, with its answer. */
+  private readonly deals = new Map<string, { scheduled: unknown }>();
   private summary: SummaryCollector | undefined;
   /** The run `summary` belongs to (it outlives the run: the master merges it from the stop reply). */
   private summaryRun: string | null = null;
@@ -87,6 +96,7 @@ export class WorkerAgent {
   private recordLag(ms: number): void {
     const l = this.lags;
     l.count++;
+    l.dirty = true;
     l.mean += (ms - l.mean) / l.count;
     if (ms > l.max) l.max = ms;
     // reservoir sample: percentiles over any number of users in bounded memory
@@ -128,14 +138,23 @@ export class WorkerAgent {
       case "prepare":
         if (this.currentRunId !== cmd.runId) await this.prepare(cmd.runId, cmd.scenario, cmd.settings, cmd.version);
         return { run_id: cmd.runId, state: c.state };
-      case "start":
+      case "start": {
         this.requireRun(cmd.runId);
-        return { scheduled: c.startPlans(cmd.plans) };
+        // a master that did not hear the answer asks again with the same deal: answer it, start nothing twice
+        const before = cmd.dealId === undefined ? undefined : this.deals.get(cmd.dealId);
+        if (before) return { ...before, repeated: true };
+        const result = { scheduled: c.startPlans(cmd.plans) };
+        if (cmd.dealId !== undefined) this.deals.set(cmd.dealId, result);
+        return result;
+      }
       case "top_ids": {
         this.requireRun(cmd.runId);
-        // compact: a round-robin share is one progression per plan, however many IDs it holds
-        const ids = c.removableIds(cmd.n, cmd.force);
-        return { count: ids.length, ranges: toProgressions(ids) };
+        // compact: a round-robin share is one progression per plan, however many IDs it holds. `ranges` are users
+        // not being removed; `escalate` (forced only) those being removed gracefully, which the master picks only
+        // when the cluster runs short of the former (a fresh user is never pushed out by a higher graceful one)
+        const fresh = c.removableIds(cmd.n, false);
+        const escalate = cmd.force && fresh.length < cmd.n ? c.removableIds(cmd.n, true).slice(fresh.length) : [];
+        return { count: fresh.length, ranges: toProgressions(fresh), escalate: toProgressions(escalate) };
       }
       case "remove_ids": {
         this.requireRun(cmd.runId);
@@ -147,12 +166,12 @@ export class WorkerAgent {
         this.requireRun(cmd.runId);
         return { changed: c.updateSettings(cmd.settings) };
       case "stop": {
-        if (this.currentRunId !== cmd.runId) return this.status();
+        if (this.currentRunId !== cmd.runId) return this.status(true);
         await c.stop();
         await this.flushEnded();
         this.runId = null;
         this.d.onChange();
-        return this.status();
+        return this.status(true);
       }
       case "status":
         return this.status();
@@ -185,8 +204,11 @@ export class WorkerAgent {
     if (this.d.controller.state === "running") await this.d.controller.stop();
     this.runId = null;
     this.ended = new EndedSet();
+    this.deals.clear();
     this.lags.count = this.lags.mean = this.lags.max = 0;
     this.lags.sample = [];
+    this.lags.q = { p50: 0, p99: 0 };
+    this.lags.dirty = false;
     this.summary?.close();
     this.summary = new SummaryCollector(this.d.telemetry);
     this.summaryRun = runId;
@@ -199,18 +221,30 @@ export class WorkerAgent {
    * This node's status with its run ID, start-time error, problems, and `summary`: the metrics of run
    * `summary_run` so far, encoded for the master to merge (EncodedSummary; absent before the first run).
    */
-  status(): Record<string, unknown> {
+  status(fresh = false): Record<string, unknown> {
     const s = this.d.controller.status();
-    const sorted = [...this.lags.sample].sort((a, b) => a - b);
-    const q = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0);
+    const l = this.lags;
     return {
       ...s,
       run_id: this.currentRunId,
-      start_lag_ms: { count: this.lags.count, mean: round(this.lags.mean), p50: round(q(0.5)), p99: round(q(0.99)), max: round(this.lags.max) },
+      start_lag_ms: { count: l.count, mean: round(l.mean), ...this.lagPercentiles(), max: round(l.max) },
       problems: this.problemList(),
-      summary: this.summary?.exportEncoded(),
+      health: processHealth().sample(),
+      summary: this.summary?.exportEncoded(fresh ? 0 : STATUS_SUMMARY_MAX_AGE_MS),
       summary_run: this.summaryRun,
     };
+  }
+
+  /** p50 and p99 of the start lags, sorted again only when a lag was recorded since (status is polled). */
+  private lagPercentiles(): { p50: number; p99: number } {
+    const l = this.lags;
+    if (l.dirty) {
+      const sorted = Float64Array.from(l.sample).sort();
+      const q = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0);
+      l.q = { p50: round(q(0.5)), p99: round(q(0.99)) };
+      l.dirty = false;
+    }
+    return l.q;
   }
 
   /** This node's problems, its bus's subscription errors included. */
@@ -231,8 +265,12 @@ export class WorkerAgent {
     }
   }
 
-  /** Leaving normally: this node stops its own users (a master must not re-deal them) and records what ended. */
+  /**
+   * Leaving normally: this node stops its own users (a master must not re-deal them), records what ended, and
+   * leaves its final counts and metrics of the run in the bucket for the master's stop (and status) to include.
+   */
   async leave(): Promise<void> {
+    const runId = this.currentRunId;
     if (this.d.controller.state === "running") {
       try {
         await this.d.controller.stop();
@@ -241,7 +279,17 @@ export class WorkerAgent {
       }
     }
     await this.flushEnded();
+    if (runId) await this.recordFinal(runId);
     this.stop();
+  }
+
+  private async recordFinal(runId: string): Promise<void> {
+    const rec: FinalRecord = { v: 1, runId, users: { ...this.d.controller.status().users }, summary: this.summaryRun === runId ? this.summary?.exportEncoded() : undefined };
+    try {
+      await this.d.kv.put(this.d.subjects.finalKey(runId, this.d.nodeName), JSON.stringify(rec));
+    } catch (e) {
+      this.d.log.warn({ msg: "final_record_failed", run: runId, err: errorMessage(e), affects: "the run's totals and metrics leave out this node's users" });
+    }
   }
 
   stop(): void {

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import convict from "convict";
+import { coerceJson, parseMix, parseStages, parseThrottles, problemOf, type MixWeights } from "./shapes.js";
 
 /** Parses "50", "50ms", "2s", "1.5m", "1h" into milliseconds; undefined when unparsable. */
 export function parseDurationMs(v: string | number): number | undefined {
@@ -173,6 +174,11 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 
 /** Every format a setting may have. */
 export const FORMATS = {
+  /** Load-shape stages as JSON ([] = off); checked here, compiled in users/stages.ts. */
+  stages: format<unknown[]>({ coerce: coerceJson, check: problemOf(parseStages) }),
+  mix: format<MixWeights>({ coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)), check: problemOf(parseMix) }),
+  throttles: format<Record<string, { rate?: number; interval?: number; interarrival?: number }>>({ coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)), check: problemOf(parseThrottles) }),
+  "arrival-process": oneOf(["constant", "poisson"] as const, (raw) => raw.trim().toLowerCase()),
   "duration-ms": durationMs(0, "a duration in ms (e.g. 50, 250ms, 2s, 1m)"),
   "timeout-ms": durationMs(1, "a duration above 0 ms (e.g. 500, 5s)"),
   count: format<number>({

@@ -5,15 +5,22 @@ import { checkUpdate, resolveVariables } from "../config/variables.js";
 import { AmocError, ScenarioError, StateError, UsageError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { loadScenario, type LoadedScenario } from "../scenario/loader.js";
+import type { LoadedScenario } from "../scenario/loader.js";
+import { loadRunScenario, mixOf } from "../users/mix.js";
 import { sleepMs } from "../scenario/sleep.js";
 import type { Telemetry } from "../telemetry.js";
 import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
+import { ThrottleRegistry } from "../users/throttle.js";
+import { localCoordinator, type CoordinatorClient } from "../users/coordinator.js";
+import { RemovalDriver, ShapeCursor, compileShape, isShaped, type LoadShape } from "../users/stages.js";
 import { UserPool, type ErrorSummary, type UserCounts } from "../users/user-pool.js";
 
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
 /** Re-exported so the layers above (cluster, api) depend on the controller only, as DESIGN.md section 5 says. */
 export { nowMs, type RangePlan } from "../users/schedule.js";
+export { RemovalDriver, type LoadShape } from "../users/stages.js";
+export { CoordinatorHub, CoordinatorWaits, groupSpec, type CoordinatorClient, type GroupSpec, type HubMember } from "../users/coordinator.js";
+export { applyThrottleOp, type ThrottleOp, type ThrottleRegistry } from "../users/throttle.js";
 export type { ErrorSummary, UserCounts } from "../users/user-pool.js";
 
 /** What a controller is built from. */
@@ -64,6 +71,8 @@ interface Run {
   firstId: number | null;
   lastId: number | null;
   startedAtMs: number;
+  /** Paces the ramp-downs of a closed-model shape (stages). */
+  removals?: RemovalDriver;
 }
 
 const EMPTY_COUNTS: UserCounts = { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 };
@@ -83,11 +92,26 @@ export class Controller {
   private lastError: AmocError | undefined;
   private busy = false;
   private usersTimer: NodeJS.Timeout | undefined;
+  /** This node's throttles; its share of each cluster-wide rate is 1 alone, the master's split in a cluster. */
+  readonly throttles = new ThrottleRegistry(1);
+  /** This node's coordinator: hub and waits here alone; a cluster worker's goes through the master. */
+  private coord: CoordinatorClient | undefined;
 
   constructor(private readonly deps: ControllerDeps) {}
 
   get state(): ControllerState {
     return this.st;
+  }
+
+  /** The coordinator users of this node join groups through. */
+  get coordinator(): CoordinatorClient {
+    return (this.coord ??= localCoordinator(this.deps.settings.node_name));
+  }
+
+  /** Routes this node's coordination elsewhere (a cluster worker: to the master's hub). */
+  useCoordinator(c: CoordinatorClient): void {
+    this.coord?.clear();
+    this.coord = c;
   }
 
   get nodeName(): string {
@@ -100,7 +124,12 @@ export class Controller {
     userId(to, "to");
     if (to < from) throw new UsageError(`'to' (${to}) is below 'from' (${from})`, "give a range like do('dummy', 1, 10)");
     const run = await this.prepare(name, settings);
-    this.startRange({ from, to, step: 1, offset: 0, t0Ms: nowMs(), baseId: from, interarrivalMs: run.settings.interarrival });
+    const shape = this.shapeOf(run.settings);
+    // a load shape (stages / arrival_rate) says how many users start, and when: `to` follows from it
+    if (shape) to = from + Math.max(1, shape.users) - 1;
+    const t0Ms = nowMs();
+    this.startRange({ from, to, step: 1, offset: 0, t0Ms, baseId: from, interarrivalMs: run.settings.interarrival, ...(shape ? { segments: shape.segments } : {}) });
+    if (shape?.removals.length) run.removals = new RemovalDriver(t0Ms, shape.removals, (n) => this.remove(n), (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) })).start();
     this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1 });
     return { scenario: run.scenario.name, from, to, users: to - from + 1 };
   }
@@ -121,10 +150,14 @@ export class Controller {
     this.busy = true;
     try {
       // an unknown scenario is a typo: report it and keep the current state
-      const scenario = await loadScenario(name, this.deps.settings.scenarios_dir);
+      const scenario = await loadRunScenario(name, mixOf(settings, this.deps.settings.mix), this.deps.settings.scenarios_dir);
       try {
         const { settings: nodeSettings, vars } = this.resolveSettings(scenario, settings);
+        // a new run starts with no throttles: init and the throttles setting start them
+        this.throttles.clear();
+        this.coordinator.clear();
         const state = await this.runInit(scenario, vars, nodeSettings);
+        for (const [name, cfg] of Object.entries(nodeSettings.throttles)) this.throttles.start(name, cfg);
         this.disposeRun();
         const pool = new UserPool({
           scenario: scenario.module,
@@ -135,6 +168,8 @@ export class Controller {
           metrics: this.deps.metrics,
           log: this.deps.log,
           forceGraceMs: this.deps.forceGraceMs,
+          throttles: this.throttles,
+          coordinator: this.coordinator,
         });
         this.run = { scenario, settings: nodeSettings, given: { ...settings }, vars, state, pool, firstId: null, lastId: null, startedAtMs: Date.now() };
         this.lastError = undefined;
@@ -159,13 +194,16 @@ export class Controller {
   async resolveRun(name: string, settings: Record<string, unknown> = {}): Promise<ResolvedRun> {
     if (typeof name !== "string") throw new UsageError("the scenario name must be a string", "e.g. do('dummy', 1, 10)");
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new UsageError("settings must be an object", "e.g. {interarrival: 0}");
-    const scenario = await loadScenario(name, this.deps.settings.scenarios_dir);
+    const scenario = await loadRunScenario(name, mixOf(settings, this.deps.settings.mix), this.deps.settings.scenarios_dir);
     return { scenario, ...this.resolveSettings(scenario, settings) };
   }
 
   private resolveSettings(scenario: LoadedScenario, settings: Record<string, unknown>): { settings: NodeSettings; vars: Record<string, unknown> } {
     const { nodeOverrides, variables } = splitSettings(settings);
     const runSettings = loadNodeSettings({ env: this.deps.env, overrides: { ...nodeOverrides }, overridesLabel: "settings" });
+    // open model: each arrival runs start() once, as k6 arrival-rate iterations do, unless repeat_num is given
+    if (runSettings.arrival_rate.length > 0 && !("repeat_num" in nodeOverrides) && this.deps.env.AMOC_REPEAT_NUM === undefined && this.deps.env.AMOC_repeat_num === undefined) runSettings.repeat_num = 1;
+    this.shapeOf(runSettings);
     const vars = resolveVariables(scenario.variables, { settings: variables, env: this.deps.env, file: this.deps.fileVariables, scenarioFile: scenario.file });
     return { settings: { ...runSettings, node_name: this.deps.settings.node_name }, vars };
   }
@@ -175,7 +213,7 @@ export class Controller {
     if (!init) return undefined;
     const t0 = nowMs();
     try {
-      const state = await init({ scenario: scenario.name, nodeName: settings.node_name, log: this.deps.log.child({ scenario: scenario.name }), metrics: this.deps.metrics, vars, settings, sleep: sleepMs });
+      const state = await init({ scenario: scenario.name, nodeName: settings.node_name, log: this.deps.log.child({ scenario: scenario.name }), metrics: this.deps.metrics, vars, settings, sleep: sleepMs, throttle: this.throttles });
       this.deps.telemetry.emit("scenario.init", { scenario: scenario.name, durationMs: nowMs() - t0, ok: true });
       return state;
     } catch (e) {
@@ -188,7 +226,7 @@ export class Controller {
   /** Starts this node's share of a range on the plan's instants (locally: all of it). */
   startRange(plan: RangePlan): number {
     const run = this.requireRunning("start users");
-    const c = new RangeCursor(plan);
+    const c = isShaped(plan) ? new ShapeCursor(plan) : new RangeCursor(plan);
     const n = c.remaining;
     if (n === 0) return 0;
     const lastId = plan.to - ((plan.to - plan.from - plan.offset) % plan.step);
@@ -264,12 +302,15 @@ export class Controller {
     const run = this.run;
     if (!run || this.st !== "running") throw new StateError(`nothing to stop: the node is ${this.st}`, "start a run with do(...) first");
     this.setState("terminating");
+    run.removals?.stop();
     this.announce("stop", { scenario: run.scenario.name, ...run.pool.counts() });
     await run.pool.stopAll();
     const leftOut = run.pool.crashLinesLeftOut();
     // only the first crash of each kind is logged at warn: say how many lines were left out, once
     if (leftOut > 0) this.deps.log.warn({ msg: "user_crashed_lines_left_out", left_out: leftOut, hint: "every crash is counted in the summary's errors; AMOC_LOG_LEVEL=debug logs each" });
     await this.runTerminate(run);
+    this.throttles.clear();
+    this.coordinator.clear();
     if (this.usersTimer) clearInterval(this.usersTimer);
     this.emitUsers();
     this.setState("finished");
@@ -352,7 +393,17 @@ export class Controller {
     this.deps.telemetry.emit("controller.users", { running: c.running, started: c.started, finished: c.finished, crashed: c.crashed, removed: c.removed });
   }
 
+  /** The run's load shape, or undefined; a shape that does not compile is a usage error. */
+  shapeOf(s: NodeSettings): LoadShape | undefined {
+    try {
+      return compileShape(s);
+    } catch (e) {
+      throw new UsageError(`bad load shape: ${errorMessage(e)}`, "give stages (closed model) or arrival_rate (open model), e.g. stages: [{duration: '60s', target: 1000}]");
+    }
+  }
+
   private disposeRun(): void {
+    this.run?.removals?.stop();
     if (this.usersTimer) clearInterval(this.usersTimer);
     this.usersTimer = undefined;
     this.run?.pool.dispose();

@@ -10,6 +10,7 @@ export interface CounterSummary {
 export interface TimingSummary {
   count: number;
   min: number;
+  mean: number;
   p50: number;
   p95: number;
   p99: number;
@@ -25,6 +26,12 @@ export interface EncodedSummary {
   gauges: Record<string, number>;
   timings: Record<string, string>;
 }
+
+/**
+ * Counted on every delivery kept for a later wait: ordinary, so it is left out of the summary unless something was
+ * dropped (then both say how full the buffers got).
+ */
+const QUIET_UNLESS: Record<string, string> = { "xmpp.stanzas_buffered": "xmpp.stanzas_dropped" };
 
 /** Timings are recorded in microseconds so sub-millisecond values keep their precision. */
 const US = 1000;
@@ -52,10 +59,14 @@ export class SummaryCollector {
   private readonly gauges = new Map<string, number>();
   private readonly timings = new Map<string, hdr.Histogram>();
   private readonly off: () => void;
+  /** Counts changes, so an export is encoded again only when something was recorded since. */
+  private changes = 0;
+  private cached: { at: number; changes: number; e: EncodedSummary } | undefined;
 
   /** Listens to `telemetry`'s metric events (none: only merged summaries are collected). */
   constructor(telemetry: Telemetry | undefined) {
     this.off = !telemetry ? () => {} : telemetry.on("metric", (m) => {
+      this.changes++;
       if (m.kind === "count") this.counters.set(m.name, (this.counters.get(m.name) ?? 0) + m.value);
       else if (m.kind === "gauge") this.gauges.set(m.name, m.value);
       else this.record(m.name, m.value);
@@ -82,11 +93,20 @@ export class SummaryCollector {
     this.histogram(name).recordValue(Math.max(1, Math.round(ms * US)));
   }
 
-  /** Everything collected so far, encoded to travel and merge (see EncodedSummary). */
-  exportEncoded(): EncodedSummary {
+  /**
+   * Everything collected so far, encoded to travel and merge (see EncodedSummary). Encoding every histogram costs:
+   * the last export is reused when nothing was recorded since, or when it is younger than `maxAgeMs` (status polls
+   * may see a summary that old; 0: always current).
+   */
+  exportEncoded(maxAgeMs = 0): EncodedSummary {
+    const c = this.cached;
+    const now = Date.now();
+    if (c && (c.changes === this.changes || now - c.at < maxAgeMs)) return c.e;
     const timings: Record<string, string> = {};
     for (const [k, h] of this.timings) timings[k] = hdr.encodeIntoCompressedBase64(h);
-    return { counters: Object.fromEntries(this.counters), gauges: Object.fromEntries(this.gauges), timings };
+    const e = { counters: Object.fromEntries(this.counters), gauges: Object.fromEntries(this.gauges), timings };
+    this.cached = { at: now, changes: this.changes, e };
+    return e;
   }
 
   /**
@@ -97,6 +117,7 @@ export class SummaryCollector {
   merge(e: EncodedSummary): void {
     const bad = checkEncodedSummary(e);
     if (bad) throw new Error(`malformed summary: ${bad}`);
+    this.changes++;
     for (const [k, v] of Object.entries(e.counters)) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
     for (const [k, v] of Object.entries(e.gauges)) this.gauges.set(k, (this.gauges.get(k) ?? 0) + v);
     for (const [k, b64] of Object.entries(e.timings)) {
@@ -105,13 +126,20 @@ export class SummaryCollector {
     }
   }
 
-  /** `{name: {count}}` for counters, `{name: {count, min, p50, p95, p99, max}}` (ms) for timings. */
+  /**
+   * `{name: {count}}` for counters, `{name: {count, min, mean, p50, p95, p99, max}}` (ms) for timings. A counter of
+   * ordinary events (QUIET_UNLESS) is left out unless its companion counter is above 0.
+   */
   snapshot(): Record<string, CounterSummary | TimingSummary> {
     const out: Record<string, CounterSummary | TimingSummary> = {};
-    for (const [k, v] of [...this.counters].sort()) out[k] = { count: v };
+    for (const [k, v] of [...this.counters].sort()) {
+      const unless = QUIET_UNLESS[k];
+      if (unless !== undefined && !((this.counters.get(unless) ?? 0) > 0)) continue;
+      out[k] = { count: v };
+    }
     for (const [k, h] of [...this.timings].sort((a, b) => a[0].localeCompare(b[0]))) {
       const ms = (v: number) => Math.round((v / US) * 100) / 100;
-      out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+      out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), mean: ms(h.mean), p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
     }
     return out;
   }

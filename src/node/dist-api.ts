@@ -6,13 +6,14 @@ import { joinCluster, type ClusterHandle, type JoinDeps } from "../cluster/clust
 import type { Master, NodeResult } from "../cluster/master.js";
 import type { StatusReport } from "../controller/controller.js";
 import { ClusterError } from "../errors.js";
+import type { ThrottleRequest } from "./node-api.js";
 import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, RunInfo, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 import { selectNodes } from "./selector.js";
 import { startRange } from "./start-range.js";
 
 /** The part of a cluster handle the API uses. */
-export type MasterHandle = Pick<ClusterHandle, "master" | "close"> & { membership: Pick<ClusterHandle["membership"], "warmedUp"> };
+export type MasterHandle = Pick<ClusterHandle, "master" | "close" | "throttles"> & { membership: Pick<ClusterHandle["membership"], "warmedUp"> };
 
 /** What the dist API needs from the node: joining, and a place to register leaving. */
 export interface DistApiDeps extends JoinDeps {
@@ -127,11 +128,25 @@ export class DistNodeApi implements NodeApi {
     return result(await (await this.checked(opts)).updateSettings(settings, opts));
   }
 
+  async throttle(req: ThrottleRequest, opts: NodeSelector = {}): Promise<CommandResult> {
+    await this.master();
+    return distThrottle(this, this.joining, req, opts);
+  }
+
   async stop(opts: CommandOptions = {}): Promise<CommandResult> {
     const r = await (await this.checked(opts)).stop(opts);
     const users = r.users as Record<string, number> | undefined;
     return { ...r, users: users?.removed, user_counts: users, nodes: r.nodes as Record<string, NodeResult> };
   }
+}
+
+/** Throttle ops on the run's workers (or the selected ones), through the master's throttle splitter. */
+export async function distThrottle(api: DistNodeApi, handle: Promise<MasterHandle> | undefined, req: ThrottleRequest, opts: NodeSelector = {}): Promise<CommandResult> {
+  const m = await api.master();
+  const h = await handle;
+  if (!h?.throttles) throw new ClusterError("CLUSTER_UNAVAILABLE", "this node has no throttle splitter", "join the cluster as master");
+  const names = opts.nodes !== undefined || opts.labels !== undefined ? m.workers(opts).map((w) => w.from) : undefined;
+  return { nodes: await h.throttles.op(req as unknown as Record<string, unknown>, names) };
 }
 
 /** A master result as a CommandResult: its fields kept, `users` the count named by `countKey`. */

@@ -1,6 +1,8 @@
 /** The Node API over this node's Controller: one node, keyed by its name, in every per-node result. */
 import type { Controller, StatusReport } from "../controller/controller.js";
 import { NodeNotFoundError } from "../errors.js";
+import { applyThrottleOp, type ThrottleOp } from "../controller/controller.js";
+import type { ThrottleRequest } from "./node-api.js";
 import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 import { requireNode, selectNodes } from "./selector.js";
@@ -96,5 +98,10 @@ export class LocalNodeApi implements NodeApi {
     this.checkSelected(opts);
     const s = await this.d.controller.stop();
     return this.one(s, s.users.removed);
+  }
+
+  async throttle(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult> {
+    this.checkSelected(opts);
+    return this.one(applyThrottleOp(this.d.controller.throttles, req as ThrottleOp) as Record<string, unknown>);
   }
 }

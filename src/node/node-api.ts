@@ -106,6 +106,17 @@ export interface UploadResult {
   unchanged: boolean;
 }
 
+/**
+ * A throttle operation (amoc_throttle from the console, REST or a script): `op` is start, change_rate,
+ * change_rate_gradually, pause, resume, stop or list; rates are cluster-wide ({rate, interval} or {interarrival}).
+ */
+export interface ThrottleRequest {
+  op: "start" | "change_rate" | "change_rate_gradually" | "pause" | "resume" | "stop" | "list";
+  name?: string;
+  config?: { rate?: number; interval?: number; interarrival?: number };
+  gradual?: { from: number; to: number; overMs: number; steps?: number; interval?: number };
+}
+
 /** The operations every front end uses. */
 export interface NodeApi {
   readonly mode: NodeApiMode;
@@ -122,4 +133,6 @@ export interface NodeApi {
   remove(n: number, opts?: CommandOptions): Promise<CommandResult>;
   updateSettings(settings: Record<string, unknown>, opts?: CommandOptions): Promise<CommandResult>;
   stop(opts?: CommandOptions): Promise<CommandResult>;
+  /** Acts on a named throttle on every node of the run (or the selected ones); per-node results. */
+  throttle?(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult>;
 }

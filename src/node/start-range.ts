@@ -18,6 +18,13 @@ export function startRange(req: StartRequest): { from: number; to: number } {
   } else if (req.to !== undefined) {
     to = req.to;
     if (!Number.isSafeInteger(to) || to < from) throw new UsageError(`to must be an integer >= from (${from}), got ${JSON.stringify(req.to)}`, HINT);
-  } else throw new UsageError("start needs users, or from and to", HINT);
+  } else if (hasShape(req.settings)) to = from; // the load shape says how many users start (the controller or master sets `to`)
+  else throw new UsageError("start needs users, or from and to (or settings.stages / settings.arrival_rate)", HINT);
   return { from, to };
+}
+
+/** Whether run settings carry a load shape (then the shape, not users/to, says how many users start). */
+function hasShape(settings: Record<string, unknown> | undefined): boolean {
+  const set = (v: unknown) => (Array.isArray(v) && v.length > 0) || (typeof v === "string" && v.trim() !== "" && v.trim() !== "[]");
+  return settings !== undefined && (set(settings.stages) || set(settings.arrival_rate));
 }

@@ -2,7 +2,8 @@
  * Merging intervals across nodes and over a run. Counters add up, gauges add up over nodes (each node's last value),
  * histograms merge; percentiles always come from merged histograms, never from averaged per-node percentiles.
  */
-import { decodeHistogram, newHistogram, timingStats, type Histogram, type TimingStats } from "./histogram.js";
+import { timingStats, type TimingStats } from "./histogram.js";
+import { SparseHistogram } from "./sparse-histogram.js";
 import type { EncodedInterval } from "./interval.js";
 
 /** One metric over a whole run (merged over nodes and intervals). */
@@ -20,22 +21,48 @@ export interface MergedInterval {
   gauges: Record<string, number>;
   /** Each node's gauges (users running per node). */
   nodeGauges: Record<string, Record<string, number>>;
-  timings: Record<string, Histogram>;
+  /** Each node's counters. */
+  nodeCounters: Record<string, Record<string, number>>;
+  /** The merged histograms (empty when read back from a merged row without them: see `stats`). */
+  timings: Record<string, SparseHistogram>;
+  /** Each timing's statistics in this interval (ms), computed once when merged. */
+  stats: Record<string, IntervalStats>;
+}
+
+/** A timing's statistics in one merged interval, ms. */
+export interface IntervalStats {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** count, p50, p95, p99, max (ms) of each histogram. */
+export function intervalStats(timings: Record<string, SparseHistogram>): Record<string, IntervalStats> {
+  const out: Record<string, IntervalStats> = {};
+  for (const [k, h] of Object.entries(timings)) {
+    const s = timingStats(h);
+    out[k] = { count: s.count, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max };
+  }
+  return out;
 }
 
 /** Merges one interval's parts (same `t`, one per node). */
 export function mergeIntervals(parts: EncodedInterval[]): MergedInterval {
   const first = parts[0];
   if (!first) throw new Error("mergeIntervals needs at least one interval");
-  const m: MergedInterval = { t: first.t, ms: first.ms, nodes: [], counters: {}, gauges: {}, nodeGauges: {}, timings: {} };
+  const m: MergedInterval = { t: first.t, ms: first.ms, nodes: [], counters: {}, gauges: {}, nodeGauges: {}, nodeCounters: {}, timings: {}, stats: {} };
   for (const p of parts) {
     if (p.t !== m.t) throw new Error(`cannot merge intervals of different times (${m.t} and ${p.t})`);
     m.nodes.push(p.node);
     for (const [k, v] of Object.entries(p.c)) m.counters[k] = (m.counters[k] ?? 0) + v;
     for (const [k, v] of Object.entries(p.g)) m.gauges[k] = (m.gauges[k] ?? 0) + v;
     m.nodeGauges[p.node] = { ...p.g };
-    for (const [k, b64] of Object.entries(p.h)) (m.timings[k] ??= newHistogram()).add(decodeHistogram(b64));
+    m.nodeCounters[p.node] = { ...p.c };
+    for (const [k, b64] of Object.entries(p.h)) (m.timings[k] ??= new SparseHistogram()).addEncoded(b64);
   }
+  m.stats = intervalStats(m.timings);
   return m;
 }
 
@@ -50,10 +77,19 @@ export function mergeByTime(all: EncodedInterval[]): MergedInterval[] {
   return [...byT.keys()].sort((a, b) => a - b).map((t) => mergeIntervals(byT.get(t) as EncodedInterval[]));
 }
 
+/** A run's totals as stored: time span, counters, gauge last/min/max, encoded histograms. */
+export interface EncodedTotals {
+  firstT: number;
+  endT: number;
+  c: Record<string, number>;
+  g: Record<string, { last: number; min: number; max: number }>;
+  h: Record<string, string>;
+}
+
 /** A run's totals, fed interval by interval (merged or per node), read as a table of every metric. */
 export class RunTotals {
   private readonly counters = new Map<string, number>();
-  private readonly timings = new Map<string, Histogram>();
+  private readonly timings = new Map<string, SparseHistogram>();
   private readonly gauges = new Map<string, { last: number; min: number; max: number }>();
   private firstT = Infinity;
   private endT = -Infinity;
@@ -64,13 +100,9 @@ export class RunTotals {
     this.endT = Math.max(this.endT, m.t + m.ms);
     for (const [k, v] of Object.entries(m.counters)) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
     for (const [k, h] of Object.entries(m.timings)) {
-      const mine = this.timings.get(k);
-      if (mine) mine.add(h);
-      else {
-        const c = newHistogram();
-        c.add(h);
-        this.timings.set(k, c);
-      }
+      let mine = this.timings.get(k);
+      if (!mine) this.timings.set(k, (mine = new SparseHistogram()));
+      mine.add(h);
     }
     for (const [k, v] of Object.entries(m.gauges)) {
       const g = this.gauges.get(k);
@@ -83,13 +115,33 @@ export class RunTotals {
     }
   }
 
+  /** The totals in a form the store keeps with the run's end (histograms encoded), read back by `decode`. */
+  encode(): EncodedTotals {
+    const h: Record<string, string> = {};
+    for (const [k, x] of this.timings) h[k] = x.encode();
+    return { firstT: Number.isFinite(this.firstT) ? this.firstT : 0, endT: Number.isFinite(this.endT) ? this.endT : 0, c: Object.fromEntries(this.counters), g: Object.fromEntries(this.gauges), h };
+  }
+
+  /** Totals stored by `encode`. */
+  static decode(e: EncodedTotals): RunTotals {
+    const t = new RunTotals();
+    if (e.endT > e.firstT) {
+      t.firstT = e.firstT;
+      t.endT = e.endT;
+    }
+    for (const [k, v] of Object.entries(e.c)) t.counters.set(k, v);
+    for (const [k, v] of Object.entries(e.g)) t.gauges.set(k, { ...v });
+    for (const [k, b64] of Object.entries(e.h)) t.timings.set(k, SparseHistogram.decode(b64));
+    return t;
+  }
+
   /** Seconds covered by the intervals added (0 when none). */
   get durationS(): number {
     return this.endT > this.firstT ? (this.endT - this.firstT) / 1000 : 0;
   }
 
   /** A timing's merged histogram (undefined when never recorded). */
-  histogram(name: string): Histogram | undefined {
+  histogram(name: string): SparseHistogram | undefined {
     return this.timings.get(name);
   }
 

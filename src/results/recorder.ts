@@ -13,7 +13,8 @@ import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
 import { RunStore, type Verdict } from "./store.js";
 import { evaluateThresholds, THRESHOLD_BREACH_EXIT, type Threshold, type ThresholdResult } from "./thresholds.js";
-import { timingStats } from "./histogram.js";
+import { percentileMs } from "./histogram.js";
+import { toMergedRow } from "./merged-row.js";
 
 /** What to record and where. */
 export interface RecordOptions {
@@ -71,6 +72,8 @@ export interface RunRecording {
   end(o: { summary: Record<string, unknown>; exitCode: number; nodes?: string[] }): RecordedEnd;
   /** The aggregator's tick (with `manualTicks`). */
   tick(): void;
+  /** The run failed before it could end (it threw): stored as `failed` with the error, so it is not left `incomplete`. */
+  fail(message: string, exitCode: number): void;
 }
 
 /**
@@ -105,26 +108,45 @@ export function recordRun(o: RecordOptions): RunRecording {
   const runId = store.createRun({ scenario: o.scenario, sourceHash: o.sourceHash, settings: o.settings, nodes: o.nodes ?? [o.node], users: o.users, intervalMs: o.intervalMs, startedAt: now() });
   const live = new RunTotals();
   const thresholds = o.thresholds ?? [];
+  const expected = new Set(o.nodes ?? [o.node]);
+  /** Nodes' parts of intervals not merged yet, by time. */
+  const pending = new Map<number, EncodedInterval[]>();
+  let latestT = -Infinity;
   let aborted = false;
   let last: LastInterval | undefined;
-  const onInterval = (i: EncodedInterval) => {
-    store.addInterval(runId, i);
-    const m = mergeIntervals([i]);
-    if (i.node === o.node) {
-      const s = i.ms / 1000;
-      last = { t: i.t, ms: i.ms, rates: Object.fromEntries(Object.entries(i.c).map(([k, v]) => [k, Math.round((v / s) * 100) / 100])), p99: Object.fromEntries(Object.entries(m.timings).map(([k, h]) => [k, timingStats(h).p99])) };
-    }
+  const checkLive = () => {
     if (!o.abortOnFail || aborted || !thresholds.length) return;
-    live.add(m);
     const results = evaluateThresholds(thresholds, live.table(), (metric, p) => {
       const h = live.histogram(metric);
-      return h ? Math.round((h.getValueAtPercentile(p) / 1000) * 100) / 100 : undefined;
+      return h ? percentileMs(h, p) : undefined;
     });
     const breached = results.filter((r) => !r.ok && r.actual !== null);
     if (!breached.length) return;
     aborted = true;
     store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } });
     o.onAbort?.(breached);
+  };
+  /** Merges and stores every pending time whose parts all arrived, or that is 2 intervals old (late parts stay per node only), or all (`force`). */
+  const flush = (force: boolean) => {
+    for (const [t, parts] of [...pending].sort((a, b) => a[0] - b[0])) {
+      const complete = [...expected].every((n) => parts.some((p) => p.node === n));
+      if (!force && !complete && t > latestT - 2 * o.intervalMs) continue;
+      pending.delete(t);
+      const m = mergeIntervals(parts);
+      store.addMerged(runId, toMergedRow(m));
+      live.add(m);
+      last = { t: m.t, ms: m.ms, rates: Object.fromEntries(Object.entries(m.counters).map(([k, v]) => [k, Math.round((v / (m.ms / 1000)) * 100) / 100])), p99: Object.fromEntries(Object.entries(m.stats).map(([k, x]) => [k, x.p99])) };
+    }
+    checkLive();
+  };
+  const onInterval = (i: EncodedInterval) => {
+    store.addInterval(runId, i);
+    expected.add(i.node);
+    latestT = Math.max(latestT, i.t);
+    const l = pending.get(i.t);
+    if (l) l.push(i);
+    else pending.set(i.t, [i]);
+    flush(false);
   };
   const onEvent = (e: RunEventRecord) => store.addEvent(runId, e);
   const agg = o.telemetry ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, now, manual: o.manualTicks }) : undefined;
@@ -134,23 +156,39 @@ export function recordRun(o: RecordOptions): RunRecording {
     addEvent: onEvent,
     lastInterval: () => last,
     tick: () => agg?.tick(),
+    fail(message, exitCode) {
+      try {
+        agg?.close();
+        flush(true);
+        store.finishRun(runId, { endedAt: now(), summary: { error: message }, verdict: "failed", exitCode, totals: live.encode() });
+      } finally {
+        store.close();
+      }
+    },
     end({ summary, exitCode, nodes }) {
       try {
         agg?.close();
-        const results = readRunResults(store, runId);
+        flush(true);
+        const table = live.table();
         // no interval recorded here (a master whose workers do not stream intervals yet): the summary's merged metrics
-        const fromSummary = Object.keys(results.table).length === 0 ? tableFromSummary(summary) : undefined;
-        const evaluated = fromSummary ? evaluateThresholds(thresholds, fromSummary) : evaluateThresholds(thresholds, results.table, results.percentile);
+        const fromSummary = Object.keys(table).length === 0 ? tableFromSummary(summary) : undefined;
+        const evaluated = fromSummary
+          ? evaluateThresholds(thresholds, fromSummary)
+          : evaluateThresholds(thresholds, table, (metric, p) => {
+              const h = live.histogram(metric);
+              return h ? percentileMs(h, p) : undefined;
+            });
         for (const r of evaluated.filter((x) => !x.ok)) store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { threshold: r.expr, message: r.message } });
         const v = verdictOf(exitCode, evaluated);
-        store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes }, evaluated);
+        const settings = summary.settings && typeof summary.settings === "object" ? (summary.settings as Record<string, unknown>) : undefined;
+        store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes, settings, totals: live.encode() }, evaluated);
         const out: RecordedEnd = { runId, verdict: v.verdict, exitCode: v.exitCode, thresholds: evaluated };
         if (o.reportPath) {
           writeFileSync(o.reportPath, renderReport(readRunResults(store, runId)));
           out.reportPath = o.reportPath;
         }
         if (o.junitPath) {
-          writeFileSync(o.junitPath, junitXml({ scenario: o.scenario, runId, durationS: results.totals.durationS, results: evaluated }));
+          writeFileSync(o.junitPath, junitXml({ scenario: o.scenario, runId, durationS: live.durationS, results: evaluated }));
           out.junitPath = o.junitPath;
         }
         return out;

@@ -1,6 +1,5 @@
 /** The data of the HTML report's charts, built from a run's merged intervals: compact columns, one value per interval. */
 import { CRASHED_BY_PHASE_PREFIX } from "./aggregator.js";
-import { percentileMs } from "./histogram.js";
 import type { RunResults } from "./run-results.js";
 
 /** One chart: a title, a unit, named series over the shared time axis (null: no value in that interval). */
@@ -16,6 +15,8 @@ export interface ReportChartsData {
   t: number[];
   charts: ChartData[];
   events: Array<{ t: number; kind: string; node: string; text: string }>;
+  /** The x range (epoch s): from the first interval's start (or an earlier event) to the last value or event. */
+  range: [number, number];
 }
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
@@ -23,7 +24,8 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 /** The charts DESIGN.md asks for: users per node, arrivals/s, crashes/s by phase, messages/s, connection and TTD percentiles. */
 export function chartsData(res: RunResults): ReportChartsData {
   const iv = res.intervals;
-  const t = iv.map((m) => m.t / 1000);
+  // each value is plotted at the end of its interval (a rate over the second that just passed), so events up to the end show
+  const t = iv.map((m) => (m.t + m.ms) / 1000);
   const rate = (name: string) => iv.map((m) => r2((m.counters[name] ?? 0) / (m.ms / 1000)));
   const nodes = Object.keys(res.perNode).sort();
   const running: ChartData = {
@@ -47,7 +49,7 @@ export function chartsData(res: RunResults): ReportChartsData {
     id,
     title,
     unit: "ms",
-    series: [50, 95, 99].map((p) => ({ label: `p${p}`, values: iv.map((m) => (m.timings[name] && m.timings[name].totalCount > 0 ? percentileMs(m.timings[name], p) : null)) })),
+    series: (["p50", "p95", "p99"] as const).map((p) => ({ label: p, values: iv.map((m) => (m.stats[name] && m.stats[name].count > 0 ? m.stats[name][p] : null)) })),
   });
   const charts: ChartData[] = [
     running,
@@ -58,7 +60,10 @@ export function chartsData(res: RunResults): ReportChartsData {
     pct("xmpp.message_ttd", "Time to delivery (p50/p95/p99 per interval)", "ttd"),
   ];
   const events = res.events.map((e) => ({ t: e.t / 1000, kind: e.kind, node: e.node, text: describeEvent(e.kind, e.data) }));
-  return { t, charts, events };
+  const starts = [...(iv[0] ? [iv[0].t / 1000] : []), ...events.map((e) => e.t)];
+  const ends = [...t, ...events.map((e) => e.t)];
+  const range: [number, number] = starts.length ? [Math.min(...starts), Math.max(...ends)] : [0, 1];
+  return { t, charts, events, range };
 }
 
 /** A short description of a run event for the chart marks and the events table. */

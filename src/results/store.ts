@@ -10,6 +10,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { AmocError, UsageError } from "../errors.js";
 import { decodeInterval, encodeInterval, type EncodedInterval, type RunEventRecord } from "./interval.js";
+import type { EncodedTotals } from "./merge.js";
+import type { MergedRow } from "./merged-row.js";
 import type { ThresholdResult } from "./thresholds.js";
 
 /** The file name of the store in a data directory. */
@@ -48,6 +50,10 @@ export interface RunEnd {
   verdict: Verdict;
   exitCode: number;
   nodes?: string[];
+  /** The run's effective settings, when known only at the end (the nodes' parsed view). */
+  settings?: Record<string, unknown>;
+  /** The merged totals of the whole run. */
+  totals?: EncodedTotals;
 }
 
 /** A run that is not in the store, or an ambiguous prefix. */
@@ -65,6 +71,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at);
 CREATE TABLE IF NOT EXISTS intervals (
   run_id TEXT NOT NULL, node TEXT NOT NULL, t INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, t, node));
+CREATE TABLE IF NOT EXISTS merged (run_id TEXT NOT NULL, t INTEGER NOT NULL, data TEXT NOT NULL, hist TEXT NOT NULL, PRIMARY KEY (run_id, t));
 CREATE TABLE IF NOT EXISTS events (
   run_id TEXT NOT NULL, t INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id, t);
@@ -138,6 +145,10 @@ export class RunStore {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.exec(SCHEMA);
+      const cols = (db.prepare("PRAGMA table_info(runs)").all() as Array<{ name: string }>).map((c) => c.name);
+      if (!cols.includes("totals")) db.exec("ALTER TABLE runs ADD COLUMN totals TEXT");
+      const mcols = (db.prepare("PRAGMA table_info(merged)").all() as Array<{ name: string }>).map((c) => c.name);
+      if (!mcols.includes("hist")) db.exec("ALTER TABLE merged ADD COLUMN hist TEXT NOT NULL DEFAULT '{}'");
     }
     return new RunStore(db);
   }
@@ -160,10 +171,35 @@ export class RunStore {
     this.db.prepare("INSERT INTO events (run_id, t, kind, node, data) VALUES (?, ?, ?, ?, ?)").run(runId, e.t, e.kind, e.node, json(e.data));
   }
 
+  /** Stores the merged interval of time `t` (all nodes' parts); its histograms in a column of their own. */
+  addMerged(runId: string, row: MergedRow): void {
+    const { h, ...rest } = row;
+    this.db.prepare("INSERT OR REPLACE INTO merged (run_id, t, data, hist) VALUES (?, ?, ?, ?)").run(runId, row.t, JSON.stringify(rest), JSON.stringify(h));
+  }
+
+  /** Every merged interval of a run, by time; without `withHistograms`, `h` is empty (the report needs only `s`). */
+  mergedRows(runId: string, withHistograms = true): MergedRow[] {
+    const rows = this.db.prepare(`SELECT data${withHistograms ? ", hist" : ""} FROM merged WHERE run_id = ? ORDER BY t`).all(runId) as Array<{ data: string; hist?: string }>;
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as Omit<MergedRow, "h">), h: r.hist ? (JSON.parse(r.hist) as Record<string, string>) : {} }));
+  }
+
+  /** The nodes' intervals of the times that have no merged row (a recorder that died before merging them). */
+  unmergedIntervals(runId: string): EncodedInterval[] {
+    const rows = this.db.prepare("SELECT data FROM intervals i WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM merged m WHERE m.run_id = i.run_id AND m.t = i.t) ORDER BY t, node").all(runId) as Array<{ data: string }>;
+    return rows.map((r) => decodeInterval(r.data));
+  }
+
+  /** The run's totals stored at its end (undefined: it did not end, or an older store). */
+  totals(runId: string): EncodedTotals | undefined {
+    const r = this.db.prepare("SELECT totals FROM runs WHERE id = ?").get(runId) as { totals: string | null } | undefined;
+    return r?.totals ? (JSON.parse(r.totals) as EncodedTotals) : undefined;
+  }
+
   /** Records the end: summary, verdict, exit code, thresholds (one transaction). */
   finishRun(runId: string, end: RunEnd, thresholds: readonly ThresholdResult[] = []): void {
     const tx = this.db.transaction(() => {
-      this.db.prepare("UPDATE runs SET ended_at = ?, summary = ?, verdict = ?, exit_code = ?, nodes = COALESCE(?, nodes) WHERE id = ?").run(end.endedAt, json(end.summary), end.verdict, end.exitCode, end.nodes ? json(end.nodes) : null, runId);
+      this.db.prepare("UPDATE runs SET ended_at = ?, summary = ?, verdict = ?, exit_code = ?, nodes = COALESCE(?, nodes), settings = COALESCE(?, settings) WHERE id = ?").run(end.endedAt, json(end.summary), end.verdict, end.exitCode, end.nodes ? json(end.nodes) : null, end.settings ? json(end.settings) : null, runId);
+      if (end.totals) this.db.prepare("UPDATE runs SET totals = ? WHERE id = ?").run(JSON.stringify(end.totals), runId);
       this.db.prepare("DELETE FROM thresholds WHERE run_id = ?").run(runId);
       const ins = this.db.prepare("INSERT INTO thresholds (run_id, expr, metric, stat, op, value, actual, ok, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (const t of thresholds) ins.run(runId, t.expr, t.metric, t.stat, t.op, t.value, t.actual, t.ok ? 1 : 0, t.message);
@@ -173,7 +209,7 @@ export class RunStore {
 
   /** The latest runs first. */
   listRuns(limit = 50): RunRecord[] {
-    return (this.db.prepare("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as RunRow[]).map(toRecord);
+    return (this.db.prepare("SELECT id, scenario, source_hash, settings, nodes, users, interval_ms, started_at, ended_at, summary, verdict, exit_code FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as RunRow[]).map(toRecord);
   }
 
   /** A run by id, unique id prefix, `last` or `last~N` (N runs before the last); throws RunNotFoundError. */

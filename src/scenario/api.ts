@@ -11,6 +11,8 @@ export type { Logger } from "../log.js";
 export type { NodeSettings } from "../config/schema.js";
 export { defineScenario, type DefinedScenario, type ScenarioDefinition, type VarsOf } from "./define.js";
 export { duration, nonNegative, oneOf, positiveInt } from "./verifiers.js";
+export type { CoordinateOptions, GradualChange, GroupMember, ThrottleApi, ThrottleConfig, UserThrottle } from "./throttle-api.js";
+import type { CoordinateOptions, GroupMember, ThrottleApi, UserThrottle } from "./throttle-api.js";
 
 /** What `init` receives: once per node, before any user starts. */
 export interface InitContext<V = Record<string, unknown>> {
@@ -22,6 +24,8 @@ export interface InitContext<V = Record<string, unknown>> {
   readonly settings: Readonly<NodeSettings>;
   /** Waits `ms` (e.g. for a service to warm up) before the first user starts. */
   sleep(ms: number): Promise<void>;
+  /** Named cluster-wide rate limits: start them here (`ctx.throttle.start('msg', {rate: 100, interval: 1000})`). */
+  readonly throttle?: ThrottleApi;
 }
 
 /** What each virtual user's `start` receives. */
@@ -43,6 +47,13 @@ export interface UserContext<V = Record<string, unknown>> {
   sleep(ms: number): Promise<void>;
   /** Resolves when the user is asked to stop: what a user that only holds a connection waits on. */
   stopped(): Promise<void>;
+  /** Cluster-wide rate limits: `await ctx.throttle.wait('msg')` before each action. */
+  readonly throttle: UserThrottle;
+  /**
+   * Joins group `name` and resolves with its members (IDs and values), across nodes, once it has `groupSize` users
+   * (default 2: pairs) or `timeoutMs` passed since the last join (a partial group). Rejects if this user is removed.
+   */
+  coordinate(name: string, opts?: CoordinateOptions): Promise<GroupMember[]>;
 }
 
 /** The shape of a scenario module. */

@@ -1,15 +1,14 @@
-/** The package entries scenarios import (`amoc-ts`, `amoc-ts/xmpp`), mapped to this checkout's files. */
+/** The package entries scenarios import (`amoc-ts`, `amoc-ts/xmpp`, `amoc-ts/xmppjs`), mapped to this checkout's files. */
 
 /** Specifier -> module file URL; the same files package.json `exports` names. */
 export const PACKAGE_ENTRIES: Readonly<Record<string, string>> = {
   "amoc-ts": new URL("./api.ts", import.meta.url).href,
   "amoc-ts/xmpp": new URL("../xmpp/index.ts", import.meta.url).href,
+  "amoc-ts/xmppjs": new URL("../xmppjs/index.ts", import.meta.url).href,
 };
 
 /** Entries whose names are taken for later versions; importing one says so instead of "not found". */
-export const RESERVED_ENTRIES: Readonly<Record<string, string>> = {
-  "amoc-ts/xmppjs": "is reserved for an xmpp.js-based client and not part of this version; use amoc-ts/xmpp",
-};
+export const RESERVED_ENTRIES: Readonly<Record<string, string>> = {};
 
 /** The package's own name: every `amoc-ts` and `amoc-ts/...` import is resolved here, for any importer. */
 export const PACKAGE_NAME = "amoc-ts";

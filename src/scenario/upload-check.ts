@@ -20,7 +20,7 @@ export const UPLOAD_NAME_RE = /^(?!__proto__$)[A-Za-z0-9_]{1,64}$/;
 export const UPLOAD_MAX_BYTES = 1024 * 1024;
 
 /** The only project modules an uploaded scenario may import. */
-const ALLOWED_IMPORTS = new Set(["amoc-ts", "amoc-ts/xmpp"]);
+const ALLOWED_IMPORTS = new Set(["amoc-ts", "amoc-ts/xmpp", "amoc-ts/xmppjs"]);
 
 /** One problem in an upload; `line` and `column` are 1-based (0 when the problem has no place in the source). */
 export interface UploadProblem {

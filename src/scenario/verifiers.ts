@@ -14,8 +14,8 @@ export function nonNegative(v: number): true | string {
 }
 
 /** One of the listed values: `verify: oneOf("tcp", "tls", "ws")`. */
-export function oneOf<const T extends string | number | boolean>(...allowed: readonly T[]): (v: T) => true | string {
-  return (v) => allowed.includes(v) || `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`;
+export function oneOf(...allowed: ReadonlyArray<string | number | boolean>): (v: unknown) => true | string {
+  return (v) => allowed.includes(v as string) || `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`;
 }
 
 /** A duration in ms: a finite number >= 0, at most a day (a guard against seconds given as ms). */

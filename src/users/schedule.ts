@@ -1,4 +1,5 @@
 /** Start plans: which user IDs start when, computed from absolute time so no drift accumulates. */
+import type { ShapeSegment } from "./stages.js";
 
 /** A compact set of IDs dealt to this node: `from + offset, from + offset + step, ... <= to`. */
 export interface IdRange {
@@ -15,6 +16,8 @@ export interface RangePlan extends IdRange {
   t0Ms: number;
   baseId: number;
   interarrivalMs: number;
+  /** A load shape (stages): when set, user `id` starts at `t0Ms` plus the shape's offset of `id - baseId`. */
+  segments?: ShapeSegment[];
 }
 
 /** A lazily walked start plan: the pool asks for the next due ID, never holding one object per waiting user. */

@@ -1,9 +1,10 @@
 /** One virtual user: runs the scenario's `start` `repeat_num` times and answers removal. Built to cost little memory. */
 import type { NodeSettings } from "../config/schema.js";
-import { UserAbortedError } from "../errors.js";
+import { AmocError, UserAbortedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { UserContext } from "../scenario/api.js";
+import type { CoordinateOptions, GroupMember, ThrottleApi, UserContext, UserThrottle } from "../scenario/api.js";
+import type { CoordinatorClient } from "./coordinator.js";
 import type { UserEndReason } from "../telemetry.js";
 
 /** What an actor needs from its pool; one shared object, so an actor holds a single reference. */
@@ -14,6 +15,10 @@ export interface ActorHost {
   readonly settings: Readonly<NodeSettings>;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** The node's throttles (absent: none; `wait` then rejects with THROTTLE_UNKNOWN). */
+  readonly throttles?: ThrottleApi;
+  /** The node's coordinator client (absent: coordinate rejects). */
+  readonly coordinator?: CoordinatorClient;
   repeatNum(): number;
   repeatIntervalMs(): number;
   ended(actor: UserActor, reason: UserEndReason, error?: unknown): void;
@@ -81,6 +86,17 @@ export class UserActor implements UserContext {
   get log(): Logger {
     const x = this.extras;
     return (x.log ??= this.host.log.child({ user: this.id }));
+  }
+
+  get throttle(): UserThrottle {
+    return { wait: (name: string) => (this.host.throttles ? this.host.throttles.wait(name, this.signal) : Promise.reject(new AmocError("THROTTLE_UNKNOWN", `no throttle named '${name}'`, "start it in init with ctx.throttle.start"))) };
+  }
+
+  coordinate(name: string, opts: CoordinateOptions = {}): Promise<GroupMember[]> {
+    const c = this.host.coordinator;
+    if (!c) return Promise.reject(new AmocError("STATE_INVALID", "this node has no coordinator", "run the scenario through a controller"));
+    // a removal (graceful or forced) ends the wait and takes the user out of its group
+    return c.join(name, opts, this.id, this.stopped());
   }
 
   sleep(ms: number): Promise<void> {

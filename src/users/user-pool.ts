@@ -3,8 +3,10 @@ import type { NodeSettings } from "../config/schema.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { ScenarioModule } from "../scenario/api.js";
+import type { ScenarioModule, ThrottleApi } from "../scenario/api.js";
 import type { Telemetry, UserEndReason } from "../telemetry.js";
+import { IdTable } from "./id-table.js";
+import type { CoordinatorClient } from "./coordinator.js";
 import { nowMs, type StartCursor } from "./schedule.js";
 import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 
@@ -12,8 +14,19 @@ import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 export const FORCE_GRACE_MS = 2000;
 /** Distinct error kinds kept for the summary; the rest are counted under one "other errors" entry. */
 const MAX_ERROR_KINDS = 50;
-/** How long one scheduler pass may start users before yielding to the event loop. */
-const TICK_BUDGET_MS = 20;
+/**
+ * One event-loop turn of starting users (a scheduler pass plus the work the users it started queued: their promise
+ * continuations, I/O, timers, garbage collection) should take about this long. The pass cannot know what a start
+ * queues until it ran, so it starts as many users as the last turns' cost per user allows (FIRST_PASS_USERS before
+ * any is known), and never runs longer than MAX_PASS_MS itself. So a node starting users at interarrival 0 keeps
+ * answering (heartbeats, commands) however much each start costs.
+ */
+const TURN_TARGET_MS = 40;
+const MAX_PASS_MS = 20;
+const FIRST_PASS_USERS = 256;
+const MIN_PASS_USERS = 16;
+/** Users started between two looks at the clock. */
+const CLOCK_EVERY = 16;
 
 /** User counts of a pool. `started = running + finished + crashed + removed`. */
 export interface UserCounts {
@@ -45,6 +58,10 @@ export interface PoolOptions {
   metrics: Metrics;
   log: Logger;
   forceGraceMs?: number;
+  /** The node's throttles, for `ctx.throttle`. */
+  throttles?: ThrottleApi;
+  /** The node's coordinator client, for `ctx.coordinate`. */
+  coordinator?: CoordinatorClient;
 }
 
 /** The users of one run on one node. */
@@ -55,13 +72,19 @@ export class UserPool implements ActorHost {
   readonly settings: NodeSettings;
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly throttles: ThrottleApi | undefined;
+  readonly coordinator: CoordinatorClient | undefined;
   private readonly telemetry: Telemetry;
   private readonly forceGraceMs: number;
 
-  private readonly running = new Map<number, UserActor>();
+  private readonly running = new IdTable<UserActor>();
   private readonly cursors: StartCursor[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  /** The last pass that yielded for its budget: when it began and how many it started (0: none measured yet). */
+  private lastPass = { startMs: 0, users: 0 };
+  /** Estimated cost of one start, pass and queued work together (ms); undefined until a turn was measured. */
+  private perUserMs: number | undefined;
   private started = 0;
   private finished = 0;
   private crashed = 0;
@@ -82,6 +105,8 @@ export class UserPool implements ActorHost {
     this.metrics = o.metrics;
     this.log = o.log;
     this.forceGraceMs = o.forceGraceMs ?? FORCE_GRACE_MS;
+    this.throttles = o.throttles;
+    this.coordinator = o.coordinator;
   }
 
   repeatNum(): number {
@@ -121,9 +146,20 @@ export class UserPool implements ActorHost {
     }
   }
 
-  /** Starts every due user, yielding when the pass exceeds its budget, then sleeps until the next is due. */
+  /**
+   * Starts every due user, yielding when the pass exceeds its budget (what the work queued since the last pass
+   * left of the turn's target), then sleeps until the next is due.
+   */
   private tick(): void {
     const passStart = nowMs();
+    const last = this.lastPass;
+    if (last.users > 0) {
+      // the whole turn since the last pass began: its starts, and what they queued until now
+      const cost = (passStart - last.startMs) / last.users;
+      this.perUserMs = this.perUserMs === undefined ? cost : 0.5 * this.perUserMs + 0.5 * cost;
+      last.users = 0;
+    }
+    const maxUsers = this.perUserMs === undefined ? FIRST_PASS_USERS : Math.max(MIN_PASS_USERS, Math.floor(TURN_TARGET_MS / this.perUserMs));
     let now = passStart;
     let n = 0;
     for (;;) {
@@ -145,9 +181,10 @@ export class UserPool implements ActorHost {
       const at = best.atMs;
       best.advance();
       this.startUser(id, at);
-      if ((++n & 1023) === 0) {
+      if (++n >= maxUsers || n % CLOCK_EVERY === 0) {
         now = nowMs();
-        if (now - passStart > TICK_BUDGET_MS) {
+        if (n >= maxUsers || now - passStart > MAX_PASS_MS) {
+          this.lastPass = { startMs: passStart, users: n };
           this.arm(0);
           return;
         }
@@ -219,7 +256,9 @@ export class UserPool implements ActorHost {
   private highest(n: number, pick: (a: UserActor) => boolean): number[] {
     const ids = new Float64Array(this.running.size);
     let k = 0;
-    for (const a of this.running.values()) if (pick(a)) ids[k++] = a.id;
+    this.running.forEach((a) => {
+      if (pick(a)) ids[k++] = a.id;
+    });
     const sorted = ids.subarray(0, k).sort();
     const chosen: number[] = [];
     for (let i = k - 1; i >= 0 && chosen.length < n; i--) chosen.push(sorted[i] as number);
@@ -276,7 +315,7 @@ export class UserPool implements ActorHost {
   /** Cancels pending starts and force-removes everyone; resolves when no user is left (at most the grace period). */
   async stopAll(): Promise<void> {
     this.cancelPending();
-    this.removeIds([...this.running.keys()], true);
+    this.removeIds(this.running.keys(), true);
     await this.whenIdle();
   }
 
@@ -305,7 +344,7 @@ export class UserPool implements ActorHost {
 
   /** The running IDs, ascending. */
   runningIds(): number[] {
-    return Array.from(this.running.keys()).sort((a, b) => a - b);
+    return this.running.keys().sort((a, b) => a - b);
   }
 
   counts(): UserCounts {

@@ -76,12 +76,12 @@ describe("scenario loader", () => {
     expect(err.hint).not.toMatch(/fix the error in the scenario file/);
   });
 
-  it("maps amoc-ts and amoc-ts/xmpp to the project's entries, and says amoc-ts/xmppjs is reserved", () => {
+  it("maps amoc-ts, amoc-ts/xmpp and amoc-ts/xmppjs to the project's entries, and names the entries for others", () => {
     expect(resolvePackageEntry("amoc-ts")).toBe(new URL("../../src/scenario/api.ts", import.meta.url).href);
     expect(resolvePackageEntry("amoc-ts/xmpp")).toBe(new URL("../../src/xmpp/index.ts", import.meta.url).href);
     expect(resolvePackageEntry("amoc-tsx")).toBeUndefined();
-    expect(() => resolvePackageEntry("amoc-ts/xmppjs")).toThrow(/reserved/);
-    expect(() => resolvePackageEntry("amoc-ts/internal")).toThrow(/not an entry of amoc-ts \(entries: amoc-ts, amoc-ts\/xmpp\)/);
+    expect(resolvePackageEntry("amoc-ts/xmppjs")).toBe(new URL("../../src/xmppjs/index.ts", import.meta.url).href);
+    expect(() => resolvePackageEntry("amoc-ts/internal")).toThrow(/not an entry of amoc-ts \(entries: amoc-ts, amoc-ts\/xmpp, amoc-ts\/xmppjs\)/);
   });
 
   it.each([

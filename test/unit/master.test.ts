@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunState } from "../../src/cluster/run-state.js";
 import type { TimingSummary } from "../../src/metrics/summary.js";
-import { AmocError } from "../../src/errors.js";
+import { AmocError, ClusterError } from "../../src/errors.js";
 import { fakeCluster, fakeNode, subjects } from "../helpers/fake-cluster.js";
 import { until } from "../helpers/wait.js";
 
@@ -42,7 +42,8 @@ describe("Master on an in-memory bus", () => {
     const ttd = stopped.metrics["xmpp.message_ttd"] as TimingSummary;
     expect(ttd.count).toBe(10_000);
     expect(ttd.p99).toBeCloseTo(100, 0);
-    expect(Object.keys(ttd).sort()).toEqual(["count", "max", "min", "p50", "p95", "p99"]);
+    expect(Object.keys(ttd).sort()).toEqual(["count", "max", "mean", "min", "p50", "p95", "p99"]);
+    expect(ttd.mean).toBeCloseTo(100.5, 0); // (9,900 x 50.5 + 100 x 5,049.5) / 10,000
   });
 
   it("a worker whose start fails is named with its error, holds no share, and its users run on the others", async () => {
@@ -134,7 +135,7 @@ describe("Master on an in-memory bus", () => {
     await c.workers[2]!.leave();
     await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
     const st = (await c.master.master!.status()) as { nodes: Record<string, Result>; run: { left_nodes: string[]; lost_nodes: string[] } };
-    expect(st.nodes.w3).toEqual({ ok: true, result: { state: "left", run_id: null } });
+    expect(st.nodes.w3).toMatchObject({ ok: true, result: { state: "left", run_id: null, users: { started: 10, removed: 10, running: 0 } } });
     expect(st.run).toMatchObject({ left_nodes: ["w3"], lost_nodes: [] });
     expect(running(c)).toBe(20); // w3 stopped its 10 itself; nobody runs them again
     expect(c.master.lines.some((l) => l.msg === "node_left" && l.node === "w3")).toBe(true);
@@ -174,5 +175,82 @@ describe("Master on an in-memory bus", () => {
     expect(r.failed).toEqual(["w3"]);
     expect(r.nodes.w3).toEqual({ ok: false, error: expect.stringMatching(/prepare failed: scenario missing on w3/) as unknown });
     await until(() => running(c) === 14, 5000, "14 running on w1 and w2");
+  });
+
+  it("a forced removal short of fresh users on one worker still newly selects as many users as it can cluster-wide", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 20, { settings: HOLD });
+    await until(() => running(c) === 20, 5000, "20 running");
+    // w2 (even IDs) removes its 5 highest gracefully: 12..20 keep running while they finish their start()
+    const graceful = (await c.master.master!.remove(5, { nodes: ["w2"] })) as { removed: number };
+    expect(graceful.removed).toBe(5);
+    const st = (await c.master.master!.status()) as { users: Record<string, number> };
+    expect(st.users.removing).toBe(5);
+    // w2 has only 5 fresh users left: its graceful 20, 18, 16 must not push out w1's fresh 11, 9, 8
+    const forced = (await c.master.master!.remove(8, { force: true })) as { removed: number; failed: string[] };
+    expect(forced).toMatchObject({ removed: 8, failed: [] });
+    await until(() => running(c) === 12, 5000, "12 running (20 - 8 forced; the 5 graceful still finishing)");
+    expect(c.workers.flatMap((w) => w.controller.runningIds()).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 12, 14, 16, 18, 20]);
+  });
+
+  it("settings every worker refuses for the client's reason fail with the local controller's code, not a node failure", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
+    await until(() => running(c) === 4, 5000, "4 running");
+    const codeOf = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        return (e as AmocError).code;
+      }
+      return "none";
+    };
+    for (const settings of [{ greeting: "yo" }, { no_such_var: 1 }, { delay_ms: -1 }, { interarrival: 5 }]) {
+      const local = await codeOf(() => c.workers[0]!.controller.updateSettings(settings));
+      expect(local).not.toBe("none");
+      expect(await codeOf(() => c.master.master!.updateSettings(settings))).toBe(local);
+    }
+    // a valid change still goes through
+    const ok = (await c.master.master!.updateSettings({ delay_ms: 500_000 })) as { nodes: Record<string, Result> };
+    expect(Object.values(ok.nodes).every((r) => r.ok)).toBe(true);
+  });
+
+  it("a worker that leaves mid-run leaves its final counts and metrics: stop's totals and metrics include them", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
+    await until(() => running(c) === 30, 5000, "30 running");
+    for (const w of c.workers) w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 2 });
+    c.workers[2]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 40 });
+    await c.workers[2]!.leave();
+    await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
+    const stopped = (await c.master.master!.stop()) as { users: Record<string, number>; metrics: Record<string, { count: number }>; failed: string[] };
+    expect(stopped.failed).toEqual([]);
+    expect(stopped.users).toMatchObject({ started: 30, removed: 30, running: 0 });
+    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
+    expect(stopped.metrics["xmpp.message_ttd"]).toMatchObject({ count: 1 });
+  });
+
+  it("a start whose answer was lost is asked again, not dealt to others: no user starts twice", async () => {
+    cluster = await fakeCluster(3);
+    const c = cluster;
+    const bus = c.master.bus;
+    const request = bus.request.bind(bus);
+    let lost = 0;
+    // w2 takes its share, but its answer never reaches the master (as after a timeout)
+    bus.request = async (subject, data, timeoutMs) => {
+      const reply = await request(subject, data, timeoutMs);
+      if (subject === subjects.command("w2") && data.includes('"type":"start"') && lost++ === 0) throw new ClusterError("CLUSTER_NODE_FAILED", "no reply within 2000 ms", "fake");
+      return reply;
+    };
+    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as { undealt: number; failed: string[] };
+    expect(r).toMatchObject({ undealt: 0, failed: [] });
+    await until(() => running(c) === 30, 5000, "30 running");
+    const ids = c.workers.flatMap((w) => w.controller.runningIds()).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1)); // each once
+    expect(c.workers[1]!.controller.status().users.started).toBe(10);
+    expect(Object.keys(runRecord(c).workers).sort()).toEqual(["w1", "w2", "w3"]);
   });
 });

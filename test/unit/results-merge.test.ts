@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { recordRun } from "../../src/results/recorder.js";
+import { readRunResults } from "../../src/results/run-results.js";
+import { RunStore } from "../../src/results/store.js";
 import { IntervalAggregator } from "../../src/results/aggregator.js";
 import { decodeInterval, encodeInterval, type EncodedInterval } from "../../src/results/interval.js";
 import { mergeByTime, mergeIntervals, RunTotals } from "../../src/results/merge.js";
@@ -88,6 +94,22 @@ describe("results: merged intervals tell the truth", () => {
     }
     // every node sent every interval, intervals line up across nodes
     expect(new Set(merged.map((m) => m.nodes.length))).toEqual(new Set([3]));
+
+    // the same through the recorder and the run store (merged rows, stored totals) as the report reads it
+    const dir = mkdtempSync(join(tmpdir(), "amoc-truth-"));
+    try {
+      const rec = recordRun({ node: "master", storePath: join(dir, "runs.sqlite"), intervalMs: 1000, scenario: "s", settings: {}, users: 3, nodes: ["n1", "n2", "n3"] });
+      for (const i of wire) rec.addInterval(i);
+      rec.end({ summary: {}, exitCode: 0 });
+      const store = RunStore.open(join(dir, "runs.sqlite"), { readonly: true });
+      const res = readRunResults(store, rec.runId);
+      store.close();
+      expect(res.table["xmpp.message_ttd"]).toEqual(ttd);
+      expect(res.table["xmpp.messages_sent"]).toEqual(count);
+      expect(res.intervals.map((m) => m.stats["xmpp.message_ttd"]?.count ?? 0).reduce((a, b) => a + b, 0)).toBe(raw.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("averaging per-node p99s would be wrong: the merged p99 is dominated by the slow node", () => {

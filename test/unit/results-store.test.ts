@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EncodedInterval } from "../../src/results/interval.js";
+import { recordRun } from "../../src/results/recorder.js";
 import { readRunResults } from "../../src/results/run-results.js";
 import { RunStore } from "../../src/results/store.js";
 import { parseThresholds, evaluateThresholds } from "../../src/results/thresholds.js";
@@ -91,6 +92,26 @@ describe("run store", () => {
     expect(run.endedAt).toBeNull();
     expect(r.intervals(id).map((i) => i.c.n)).toEqual([0, 1, 2, 3, 4]);
     r.close();
+  });
+
+  it("the recorder merges each time once every node reported; a reader mid-run also sees the times not merged yet", () => {
+    const path = tmpStore();
+    const rec = recordRun({ node: "master", storePath: path, intervalMs: 1000, scenario: "s", settings: {}, users: 3, nodes: ["a", "b", "c"], now: () => T0 });
+    for (let k = 0; k < 6; k++) for (const n of ["a", "b", "c"]) if (!(n === "c" && k >= 3)) rec.addInterval(interval(n, k, 1));
+    // c died after 3 intervals: times 0-2 are merged from 3 nodes, 3 is merged without c (2 intervals late), 4-5 wait
+    const r = RunStore.open(path, { readonly: true });
+    expect(r.mergedRows(rec.runId).map((m) => [m.t - T0, m.nodes.length])).toEqual([[0, 3], [1000, 3], [2000, 3], [3000, 2]]);
+    const res = readRunResults(r, rec.runId);
+    expect(res.intervals.map((m) => m.t - T0)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(res.table["xmpp.messages_sent"]).toMatchObject({ count: 15 });
+    expect(res.perNode.c).toMatchObject({ intervals: 3, lastT: T0 + 3000 });
+    expect(res.perNode.a).toMatchObject({ intervals: 6, lastT: T0 + 6000 });
+    r.close();
+    const end = rec.end({ summary: {}, exitCode: 0 });
+    const after = RunStore.open(path, { readonly: true });
+    expect(after.mergedRows(end.runId)).toHaveLength(6);
+    expect(readRunResults(after, end.runId).table["xmpp.messages_sent"]).toMatchObject({ count: 15 });
+    after.close();
   });
 
   it("opening a missing store read-only says how to get one", () => {

@@ -37,4 +37,32 @@ describe("summary export and merge", () => {
     expect(checkEncodedSummary({ counters: { x: "1" }, gauges: {}, timings: {} })).toBe("counters.x must be a number");
     expect(() => new SummaryCollector(undefined).merge({ counters: {}, gauges: {}, timings: 5 } as never)).toThrow(/timings must be an object/);
   });
+
+  it("a timing's mean is that of all the merged values", () => {
+    const merged = SummaryCollector.merged([node([10, 20, 30], {}).exportEncoded(), node([100], {}).exportEncoded()]);
+    const ttd = merged.snapshot()["xmpp.message_ttd"] as TimingSummary;
+    expect(ttd.mean).toBeCloseTo(40, 0);
+  });
+
+  it("xmpp.stanzas_buffered is left out of the summary unless a stanza was dropped", () => {
+    const clean = SummaryCollector.merged([node([1], { "xmpp.stanzas_buffered": 40_527, "xmpp.messages_sent": 3 }).exportEncoded()]).snapshot();
+    expect(clean["xmpp.stanzas_buffered"]).toBeUndefined();
+    expect(clean["xmpp.messages_sent"]).toEqual({ count: 3 });
+    const dropped = SummaryCollector.merged([node([1], { "xmpp.stanzas_buffered": 500 }).exportEncoded(), node([1], { "xmpp.stanzas_dropped": 2 }).exportEncoded()]).snapshot();
+    expect(dropped["xmpp.stanzas_buffered"]).toEqual({ count: 500 });
+    expect(dropped["xmpp.stanzas_dropped"]).toEqual({ count: 2 });
+  });
+
+  it("an export is encoded again only when something was recorded since, or when the cached one is too old", () => {
+    const t = new Telemetry();
+    const c = new SummaryCollector(t);
+    t.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5 });
+    const a = c.exportEncoded();
+    expect(c.exportEncoded()).toBe(a); // nothing new: the same encoding, no histogram encoded again
+    t.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 6 });
+    expect(c.exportEncoded(60_000)).toBe(a); // status may reuse a young export
+    const b = c.exportEncoded(); // stop asks for a current one
+    expect(b).not.toBe(a);
+    expect(SummaryCollector.merged([b]).snapshot()["xmpp.message_ttd"]).toMatchObject({ count: 2 });
+  });
 });

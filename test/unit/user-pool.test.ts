@@ -170,4 +170,33 @@ describe("UserPool", () => {
     expect(p.counts().pending).toBe(0);
     expect(p.counts().started).toBeLessThan(1000);
   });
+
+  it("starting at interarrival 0 yields before the work the started users queued piles up", async () => {
+    // each start queues 0.3 ms of work behind its first await: 1,000 started in one 20 ms pass would block 0.3 s
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const { p } = pool(async () => {
+      await null;
+      busy(0.3);
+    });
+    // a probe that runs whenever the event loop gets a turn: how many users started between two of its turns
+    let startedAtProbe = 0;
+    let most = 0;
+    let probing = true;
+    const probe = () => {
+      const s = p.counts().started;
+      most = Math.max(most, s - startedAtProbe);
+      startedAtProbe = s;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    p.schedule(plan(1, 1000, 0));
+    await p.whenIdle();
+    probing = false;
+    expect(p.counts()).toMatchObject({ started: 1000, finished: 1000 });
+    // the first pass starts 256 (no cost known yet), later ones what a 40 ms turn allows at >= 0.3 ms per user
+    expect(most).toBeLessThanOrEqual(256);
+  }, 20_000);
 });

@@ -66,7 +66,7 @@ describe("WorkerAgent on an in-memory bus", () => {
     await send(net, "w1", { type: "start", runId: "r1", plans: [{ from: 1, to: 9000, step: 3, offset: 1, t0Ms: 0, baseId: 1, interarrivalMs: 0 }] } as never);
     await until(() => w.controller.status().users.running === 3000, 5000, "3000 running");
     const top = result(await send(net, "w1", { type: "top_ids", runId: "r1", n: 1000, force: true } as never));
-    expect(top).toEqual({ count: 1000, ranges: [{ first: 6002, last: 8999, step: 3 }] });
+    expect(top).toEqual({ count: 1000, ranges: [{ first: 6002, last: 8999, step: 3 }], escalate: [] });
     const rm = result(await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: top.ranges, force: true } as never));
     expect(rm).toEqual({ removed: 1000 });
     await until(() => w.controller.status().users.running === 2000, 5000, "2000 running");

@@ -22,10 +22,10 @@ export function checkAuthSettings(s: { api_host: string; api_token: string }): v
   }
 }
 
-/** Paths served without a token: liveness and the API's own description (whole path segments). */
+/** Paths served without a token: liveness, the API's own description, the dashboard page and its assets (whole path segments). */
 export function isOpenPath(url: string): boolean {
   const path = url.split("?")[0] as string;
-  return path === "/health" || path === "/openapi.json" || path === "/api-docs" || path.startsWith("/api-docs/");
+  return path === "/" || path.startsWith("/web/") || path === "/health" || path === "/openapi.json" || path === "/api-docs" || path.startsWith("/api-docs/");
 }
 
 /** The result of checking a request's credentials. */

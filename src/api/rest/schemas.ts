@@ -114,6 +114,23 @@ export const routeSchemas = {
     },
     response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
   },
+  throttle: {
+    ...tag("execution"),
+    summary: "act on a cluster-wide throttle: start, change_rate, change_rate_gradually, pause, resume, stop or list (rates are for the whole cluster; each node paces its share)",
+    body: {
+      type: "object",
+      properties: {
+        op: { type: "string", enum: ["start", "change_rate", "change_rate_gradually", "pause", "resume", "stop", "list"] },
+        name: { type: "string", minLength: 1, maxLength: 200 },
+        config: { type: "object", properties: { rate: { type: "number", minimum: 0 }, interval: { type: "number", exclusiveMinimum: 0 }, interarrival: { type: "number", minimum: 0 } }, additionalProperties: false, description: "rate per interval ms (default 60000), or interarrival ms" },
+        gradual: { type: "object", properties: { from: { type: "number", minimum: 0 }, to: { type: "number", minimum: 0 }, overMs: { type: "number", minimum: 0 }, steps: { type: "integer", minimum: 1 }, interval: { type: "number", exclusiveMinimum: 0 } }, required: ["from", "to", "overMs"], additionalProperties: false },
+        ...selector,
+      },
+      required: ["op"],
+      additionalProperties: false,
+    },
+    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+  },
   stop: {
     ...tag("execution"),
     summary: "stop the run: every user is removed with force, then terminate runs",

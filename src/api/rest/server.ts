@@ -7,13 +7,14 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { AmocError, ConfigError, ERROR_STATUS, errorMessage } from "../../errors.js";
+import { AmocError, ConfigError, ERROR_STATUS, UsageError, errorMessage } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import type { CommandOptions, StartRequest } from "../../node/node-api.js";
+import type { CommandOptions, StartRequest, ThrottleRequest } from "../../node/node-api.js";
 import { UPLOAD_MAX_BYTES } from "../../scenario/upload-check.js";
 import { checkBearer, isOpenPath } from "./auth.js";
 import { routeSchemas as S } from "./schemas.js";
 import type { RestNodeApi } from "./uploading-api.js";
+import { registerDashboard, type DashboardOptions } from "../web/dashboard.js";
 
 /** How to build the server. */
 export interface RestAppOptions {
@@ -25,6 +26,8 @@ export interface RestAppOptions {
   tls?: { cert: string; key: string };
   /** The version shown in the OpenAPI document. */
   version?: string;
+  /** Serve the web dashboard at `/` (src/api/web). */
+  dashboard?: Omit<DashboardOptions, "api">;
 }
 
 type Selector = Pick<CommandOptions, "nodes" | "labels" | "comment">;
@@ -102,6 +105,11 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
 
   const patch = { preValidation: emptyBody({}) };
   app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => api.start(req.body));
+  app.patch<{ Body: Selector & ThrottleRequest }>("/execution/throttle", { schema: S.throttle, ...patch }, async (req) => {
+    const { nodes, labels, ...op } = req.body;
+    if (!api.throttle) throw new UsageError("this node's API has no throttles", "use a local or dist node");
+    return api.throttle(op, { nodes, labels });
+  });
   app.patch<{ Body: Selector }>("/execution/stop", { schema: S.stop, ...patch }, async (req) => api.stop(req.body));
   app.patch<{ Body: Selector & { users: number } }>("/execution/add_users", { schema: S.addUsers, ...patch }, async (req) => {
     const { users, ...opts } = req.body;
@@ -115,6 +123,7 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
     const { settings, ...opts } = req.body;
     return api.updateSettings(settings, opts);
   });
+  if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api });
   return app;
 }
 

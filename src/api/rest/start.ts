@@ -15,7 +15,8 @@ import type { NodeApi } from "../../node/node-api.js";
 import { DirScenarioStore } from "../../scenario/upload-dir-store.js";
 import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
-import { UploadingApi } from "./uploading-api.js";
+import { UploadingApi, servesUploads } from "./uploading-api.js";
+import { dashboardOptions } from "../web/options.js";
 
 /** A listening REST server. */
 export interface RestServer {
@@ -55,10 +56,12 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
   };
   const workDir = resolve(join(nodeDataDir(settings), "upload-check"));
   const app = await buildRestApp({
-    api: new UploadingApi(api, storeFactory, workDir, settings.scenarios_dir),
+    // the node's APIs (nodeApis) serve uploads already, with the store every other front end uses
+    api: servesUploads(api) && !opts.store ? api : new UploadingApi(api, storeFactory, workDir, settings.scenarios_dir),
     token: settings.api_token,
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
+    dashboard: dashboardOptions(settings, storeFactory),
   });
   await app.listen({ host: settings.api_host, port: settings.api_port });
   const addr = app.server.address();

@@ -56,7 +56,7 @@
     var opts = {
       width: Math.max(480, Math.min(560, root.clientWidth / 2 - 24)),
       height: 220,
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: function () { return data.range; } } },
       series: [{}].concat(c.series.map(function (s, i) {
         return { label: s.label, stroke: colors[i % colors.length], width: 1.5, spanGaps: false, points: { show: data.t.length < 60 } };
       })),

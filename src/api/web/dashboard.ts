@@ -1,0 +1,116 @@
+/**
+ * The dashboard's server side, a fastify plugin of the REST server: the page at `/` and its assets under `/web/`
+ * (open: they hold no data; the page asks for the token and sends it as a bearer header), and behind the REST auth
+ * the live stream (server-sent events over a fetch, one frame a second), scenario sources, and the run store's
+ * history, reports and comparisons. The browser code (web/src) is bundled with esbuild on first request.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { UsageError } from "../../errors.js";
+import type { ProcessHealth } from "../../metrics/process-health.js";
+import { compareTables } from "../../results/compare.js";
+import { renderReport } from "../../results/report.js";
+import { readRunResults } from "../../results/run-results.js";
+import { RunStore } from "../../results/store.js";
+import { loadScenario, resolveScenarioFile } from "../../scenario/loader.js";
+import { checkVariables } from "./check-variables.js";
+import type { RestNodeApi } from "../rest/uploading-api.js";
+import { bundleWeb } from "./bundle.js";
+import { LiveFeed } from "./live-feed.js";
+
+/** Where the browser code lives (top-level web/). */
+export const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "web");
+
+/** What the dashboard needs beyond the REST API. */
+export interface DashboardOptions {
+  api: RestNodeApi;
+  /** Built-in scenarios directory. */
+  scenariosDir: string;
+  /** The newest uploaded version of `name`: its source and a local file (null: never uploaded). */
+  uploaded(name: string): Promise<{ source: string; version: string; file: string } | null>;
+  /** The run store file (it may not exist yet). */
+  runStorePath: string;
+  /** This process's health. */
+  health?: () => ProcessHealth;
+  /** Live feed period (tests). */
+  periodMs?: number;
+}
+
+const STATIC: Record<string, { file: () => string; type: string }> = {
+  "/": { file: () => join(WEB_DIR, "index.html"), type: "text/html; charset=utf-8" },
+  "/web/dashboard.css": { file: () => join(WEB_DIR, "dashboard.css"), type: "text/css; charset=utf-8" },
+  "/web/uplot.css": { file: () => join(dirname(createRequire(import.meta.url).resolve("uplot")), "uPlot.min.css"), type: "text/css; charset=utf-8" },
+};
+
+/** Registers the dashboard's routes on the REST app. */
+export async function registerDashboard(app: FastifyInstance, o: DashboardOptions): Promise<void> {
+  const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs });
+  app.addHook("onClose", async () => feed.close());
+  const hide = { schema: { hide: true } };
+
+  for (const [path, s] of Object.entries(STATIC)) {
+    app.get(path, hide, async (_req, reply) => reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())));
+  }
+  app.get("/web/app.js", hide, async (_req, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(await bundleWeb()));
+
+  app.get("/dashboard/stream", hide, (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.write(`event: history\ndata: ${JSON.stringify(feed.history())}\n\n`);
+    const off = feed.subscribe((f) => res.write(`event: frame\ndata: ${JSON.stringify(f)}\n\n`));
+    req.raw.on("close", off);
+  });
+
+  app.get<{ Params: { name: string } }>("/dashboard/scenarios/:name/source", hide, async (req) => {
+    const name = req.params.name;
+    const builtin = (await o.api.scenarios()).find((s) => s.name === name && s.source === "builtin");
+    if (!builtin) {
+      const up = await o.uploaded(name);
+      if (!up) throw new UsageError(`no scenario '${name}'`, "GET /scenarios lists them");
+      return { name, source: "uploaded", version: up.version, text: up.source };
+    }
+    return { name, source: "builtin", text: await readFile(resolveScenarioFile(name, o.scenariosDir), "utf8") };
+  });
+
+  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>("/dashboard/scenarios/:name/check", hide, async (req) => {
+    const name = req.params.name;
+    const builtin = (await o.api.scenarios()).some((s) => s.name === name && s.source === "builtin");
+    const ref = builtin ? name : ((await o.uploaded(name))?.file ?? name);
+    const s = await loadScenario(ref, o.scenariosDir);
+    return { problems: checkVariables(s.variables, req.body?.settings ?? {}) };
+  });
+
+  const withStore = <T>(fn: (s: RunStore) => T): T | null => {
+    if (!existsSync(o.runStorePath)) return null;
+    const s = RunStore.open(o.runStorePath, { readonly: true });
+    try {
+      return fn(s);
+    } finally {
+      s.close();
+    }
+  };
+  app.get<{ Querystring: { limit?: string } }>("/dashboard/runs", hide, async (req) => {
+    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
+    const runs = withStore((s) => s.listRuns(limit)) ?? [];
+    return { store: existsSync(o.runStorePath), runs: runs.map((r) => ({ id: r.id, scenario: r.scenario, users: r.users, nodes: r.nodes, started_at: r.startedAt, ended_at: r.endedAt, verdict: r.verdict, exit_code: r.exitCode, source_hash: r.sourceHash })) };
+  });
+  app.get<{ Params: { id: string } }>("/dashboard/runs/:id/report", hide, async (req, reply: FastifyReply) => {
+    const html = withStore((s) => renderReport(readRunResults(s, req.params.id)));
+    if (html === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
+    return reply.type("text/html; charset=utf-8").send(html);
+  });
+  app.get<{ Querystring: { a: string; b: string } }>("/dashboard/compare", hide, async (req) => {
+    const out = withStore((s) => {
+      const a = readRunResults(s, String(req.query.a ?? ""));
+      const b = readRunResults(s, String(req.query.b ?? ""));
+      return { a: a.run.id, b: b.run.id, metrics: compareTables(a.table, b.table) };
+    });
+    if (out === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
+    return out;
+  });
+}

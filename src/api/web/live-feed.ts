@@ -1,0 +1,228 @@
+/**
+ * The dashboard's live feed: samples the Node API's `status()` and `nodes()` once a second (only while a page
+ * listens), turns them into one compact frame (nodes with health, totals, rates, timing percentiles, run events)
+ * and hands each frame to every listener. The last N minutes of frames are kept so a page that opens mid-run draws
+ * its charts at once. One message per second whatever the number of users.
+ */
+import type { NodeApi, PerNode } from "../../node/node-api.js";
+import type { ProcessHealth } from "../../metrics/process-health.js";
+
+/** One node's row in a frame. */
+export interface NodeFrame {
+  name: string;
+  role: string;
+  /** Controller state, or "down" (missed heartbeats) / "left" (said goodbye). */
+  state: string;
+  labels: Record<string, string>;
+  running: number;
+  started: number;
+  crashed: number;
+  health: ProcessHealth | null;
+  error?: string;
+}
+
+/** A run event as the charts mark it. */
+export interface FeedEvent {
+  t: number;
+  kind: string;
+  text: string;
+}
+
+/** One second of the cluster. */
+export interface Frame {
+  t: number;
+  mode: string;
+  run: { run_id: string | null; state: string; scenario: string; version?: string; settings: Record<string, unknown>; /** highest user ID issued */ last_id: number } | null;
+  users: { running: number; started: number; crashed: number; removed: number; pending: number };
+  nodes: NodeFrame[];
+  /** Per second since the previous frame. */
+  rates: { arrivals: number; crashes: number; messages: number };
+  /** Percentiles (ms) of the run so far, as merged by the master: connection time and time to delivery. */
+  timings: Record<"connection" | "ttd", { p50: number; p95: number; p99: number } | null>;
+  /** Crashes by reason (phase: message), run totals. */
+  crash_reasons: Record<string, number>;
+  events: FeedEvent[];
+  error?: string;
+}
+
+/** What the feed needs. */
+export interface LiveFeedOptions {
+  api: Pick<NodeApi, "status" | "nodes" | "mode" | "nodeName">;
+  /** Health of this process (the serving node). */
+  health?: () => ProcessHealth;
+  periodMs?: number;
+  /** How much history a new listener gets. */
+  windowMs?: number;
+  now?: () => number;
+}
+
+type Listener = (f: Frame) => void;
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/** See the file comment. */
+export class LiveFeed {
+  private readonly frames: Frame[] = [];
+  private readonly listeners = new Set<Listener>();
+  private timer: NodeJS.Timeout | undefined;
+  private sampling = false;
+  private prev: Frame | undefined;
+  private prevMessages = 0;
+  private readonly known = new Map<string, { role: string; labels: Record<string, string> }>();
+  private readonly periodMs: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: LiveFeedOptions) {
+    this.periodMs = o.periodMs ?? 1000;
+    this.windowMs = o.windowMs ?? 15 * 60_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Frames kept (the last `windowMs`). */
+  history(): Frame[] {
+    return [...this.frames];
+  }
+
+  /** Adds a listener (sampling starts with the first); returns how to remove it. */
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.periodMs);
+      this.timer.unref();
+      void this.tick();
+    }
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0) this.close();
+    };
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Takes one sample and sends it (a sample still in progress is not overlapped). */
+  async tick(): Promise<Frame | undefined> {
+    if (this.sampling) return undefined;
+    this.sampling = true;
+    try {
+      const f = await this.sample();
+      this.frames.push(f);
+      const oldest = f.t - this.windowMs;
+      while (this.frames.length && (this.frames[0] as Frame).t < oldest) this.frames.shift();
+      for (const l of this.listeners) l(f);
+      return f;
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private async sample(): Promise<Frame> {
+    const t = this.now();
+    let status: Awaited<ReturnType<NodeApi["status"]>> & { metrics?: Record<string, Record<string, number>> };
+    let list: Awaited<ReturnType<NodeApi["nodes"]>>;
+    try {
+      [status, list] = await Promise.all([this.o.api.status(), this.o.api.nodes()]);
+    } catch (e) {
+      const f = this.carry(t);
+      f.error = e instanceof Error ? e.message : String(e);
+      return f;
+    }
+    const nodes = new Map<string, NodeFrame>();
+    for (const n of list) {
+      this.known.set(n.name, { role: n.role, labels: n.labels });
+      nodes.set(n.name, { name: n.name, role: n.role, state: n.state, labels: n.labels, running: n.running, started: 0, crashed: 0, health: null });
+    }
+    const reasons: Record<string, number> = {};
+    let lastId = num((status.run as { last_id?: unknown } | null)?.last_id);
+    for (const [name, r] of Object.entries(status.nodes as Record<string, PerNode<Record<string, unknown>>>)) {
+      const k = this.known.get(name) ?? { role: "worker", labels: {} };
+      const row = nodes.get(name) ?? { name, role: k.role, state: "down", labels: k.labels, running: 0, started: 0, crashed: 0, health: null };
+      if (r.ok) {
+        const u = (r.result.users ?? {}) as Record<string, number>;
+        row.state = typeof r.result.state === "string" ? r.result.state : row.state;
+        row.running = num(u.running);
+        row.started = num(u.started);
+        row.crashed = num(u.crashed);
+        row.health = (r.result.health as ProcessHealth | undefined) ?? null;
+        lastId = Math.max(lastId, num(r.result.last_id));
+        for (const e of (r.result.errors ?? []) as Array<{ phase: string; message: string; count: number }>) {
+          const key = `${e.phase}: ${e.message}`.slice(0, 120);
+          reasons[key] = (reasons[key] ?? 0) + num(e.count);
+        }
+      } else {
+        row.state = /down|no heartbeat/.test(r.error) ? "down" : "error";
+        row.error = r.error;
+      }
+      nodes.set(name, row);
+    }
+    // a node seen before and gone from the live list missed its heartbeats: it stays listed, red
+    for (const [name, k] of this.known) if (!nodes.has(name)) nodes.set(name, { name, role: k.role, state: "down", labels: k.labels, running: 0, started: 0, crashed: 0, health: null, error: "no heartbeat" });
+    const self = nodes.get(this.o.api.nodeName);
+    if (self && this.o.health) self.health = this.o.health();
+    else if (this.o.health && this.o.api.mode === "dist") {
+      // the serving master runs no users; its health is shown as its own row
+      nodes.set(this.o.api.nodeName, { name: this.o.api.nodeName, role: "master", state: "up", labels: {}, running: 0, started: 0, crashed: 0, health: this.o.health() });
+    }
+    const users = status.users as unknown as Record<string, number>;
+    const metrics = status.metrics ?? {};
+    const pct = (k: string) => (metrics[k] && typeof metrics[k].p50 === "number" ? { p50: num(metrics[k].p50), p95: num(metrics[k].p95), p99: num(metrics[k].p99) } : null);
+    const messages = num(metrics["xmpp.messages_sent"]?.count);
+    const run = status.run ? { run_id: status.run.run_id, state: status.run.state, scenario: status.run.scenario, version: status.run.version, settings: status.run.settings, last_id: lastId } : null;
+    const f: Frame = {
+      t,
+      mode: status.mode,
+      run,
+      users: { running: num(users.running), started: num(users.started), crashed: num(users.crashed), removed: num(users.removed), pending: num(users.pending) },
+      nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      rates: { arrivals: 0, crashes: 0, messages: 0 },
+      timings: { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
+      crash_reasons: reasons,
+      events: [],
+    };
+    const p = this.prev;
+    if (p && !p.error) {
+      const s = Math.max(0.001, (t - p.t) / 1000);
+      const sameRun = p.run?.run_id === f.run?.run_id && p.run?.scenario === f.run?.scenario;
+      const d = (a: number, b: number) => (sameRun ? Math.max(0, a - b) / s : 0);
+      f.rates = { arrivals: round2(d(f.users.started, p.users.started)), crashes: round2(d(f.users.crashed, p.users.crashed)), messages: round2(d(messages, this.prevMessages)) };
+      f.events = diffEvents(p, f);
+    }
+    this.prev = f;
+    this.prevMessages = messages;
+    return f;
+  }
+
+  /** The previous frame again (status failed): same data, the error shown. */
+  private carry(t: number): Frame {
+    const p = this.prev;
+    return p ? { ...p, t, events: [], rates: { arrivals: 0, crashes: 0, messages: 0 } } : { t, mode: this.o.api.mode, run: null, users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 }, nodes: [], rates: { arrivals: 0, crashes: 0, messages: 0 }, timings: { connection: null, ttd: null }, crash_reasons: {}, events: [] };
+  }
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Run events seen between two frames: start, stop, users added or removed, settings changed, nodes up or down. */
+export function diffEvents(p: Frame, f: Frame): FeedEvent[] {
+  const out: FeedEvent[] = [];
+  const t = f.t;
+  const running = (x: Frame) => x.run?.state === "running";
+  const newRun = f.run && (f.run.run_id !== p.run?.run_id || (!running(p) && running(f)));
+  if (newRun && running(f)) out.push({ t, kind: "start", text: `start ${f.run!.scenario}` });
+  else {
+    if (running(p) && !running(f)) out.push({ t, kind: "stop", text: "stop" });
+    const added = (f.run?.last_id ?? 0) - (p.run?.last_id ?? 0);
+    if (running(f) && running(p) && added > 0) out.push({ t, kind: "add", text: `add ${added}` });
+    if (running(f) && f.users.removed > p.users.removed) out.push({ t, kind: "remove", text: `remove ${f.users.removed - p.users.removed}` });
+    if (running(f) && p.run && JSON.stringify(p.run.settings) !== JSON.stringify(f.run!.settings)) out.push({ t, kind: "settings", text: "settings changed" });
+  }
+  const before = new Map(p.nodes.map((n) => [n.name, n.state]));
+  for (const n of f.nodes) {
+    const was = before.get(n.name);
+    if (n.state === "down" && was !== undefined && was !== "down") out.push({ t, kind: "node_down", text: `${n.name} down` });
+    if (n.state !== "down" && (was === undefined || was === "down") && p.nodes.length > 0) out.push({ t, kind: "node_up", text: `${n.name} up` });
+  }
+  return out;
+}

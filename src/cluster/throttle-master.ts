@@ -1,0 +1,95 @@
+/**
+ * The master side of cluster-wide throttles: splits every rate over the workers in a run (equally: IDs are dealt
+ * round-robin, so each holds the same share of the users), publishes the split when it changes, when a node joins, leaves or dies,
+ * and once a second anyway (a late joiner learns it), and passes throttle ops to the workers with per-node results.
+ * Nothing travels per throttled call.
+ */
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ClusterBus } from "./bus.js";
+import type { Member, Membership } from "./membership.js";
+import { decode, encode, type Reply } from "./protocol.js";
+import type { Subjects } from "./subjects.js";
+
+/** How often the split is recomputed (published only on change, or after REPUBLISH_MS). */
+const TICK_MS = 200;
+const REPUBLISH_MS = 1000;
+/** A share moving by less than this is not worth a new split. */
+const DRIFT = 0.02;
+
+/** One node's answer to a throttle op. */
+export type ThrottleNodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
+
+/** Splits throttle rates over the workers and forwards ops. */
+export class ThrottleMaster {
+  private seq = 0;
+  private last: Record<string, number> = {};
+  private lastAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private offs: Array<() => void> = [];
+
+  constructor(private readonly d: { bus: ClusterBus; subjects: Subjects; membership: Membership; nodeName: string; log: Logger; timeoutMs: number }) {}
+
+  start(): this {
+    this.timer = setInterval(() => this.tick(false), TICK_MS);
+    this.timer.unref();
+    const now = () => this.tick(true);
+    this.d.membership.onDown(now);
+    this.d.membership.onUp(now);
+    this.d.membership.onLeft(now);
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const off of this.offs) off();
+  }
+
+  /** Workers that take part in a run (their heartbeat names one). */
+  private participants(): Member[] {
+    return this.d.membership.live().filter((m) => m.role === "worker" && m.runId !== null && !m.leaving);
+  }
+
+  /**
+   * Each worker's fraction of every rate: equal, as IDs are dealt round-robin so every worker of the run holds the
+   * same share of the users (weighting by heartbeat user counts made shares swing while users started).
+   */
+  split(): Record<string, number> {
+    const ws = this.participants();
+    const out: Record<string, number> = {};
+    for (const w of ws) out[w.from] = 1 / ws.length;
+    return out;
+  }
+
+  private tick(force: boolean): void {
+    const next = this.split();
+    const names = new Set([...Object.keys(next), ...Object.keys(this.last)]);
+    const moved = [...names].some((n) => Math.abs((next[n] ?? 0) - (this.last[n] ?? 0)) > DRIFT || (next[n] === undefined) !== (this.last[n] === undefined));
+    if (!force && !moved && Date.now() - this.lastAt < REPUBLISH_MS) return;
+    // small drifts are left out so shares do not flap as users start; a node's arrival or loss always goes out
+    if (moved || force) this.last = next;
+    this.lastAt = Date.now();
+    this.d.bus.publish(this.d.subjects.throttleSplit(), encode({ v: 1, type: "throttle_split", from: this.d.nodeName, seq: ++this.seq, fractions: this.last }));
+    if (moved) this.d.log.info({ msg: "throttle_split", fractions: this.last });
+  }
+
+  /** Sends a throttle op to the run's workers (or the named ones); every node gets an entry. */
+  async op(op: Record<string, unknown>, nodes?: string[]): Promise<Record<string, ThrottleNodeResult>> {
+    const targets = nodes ?? this.participants().map((w) => w.from);
+    const out: Record<string, ThrottleNodeResult> = {};
+    await Promise.all(
+      targets.map(async (node) => {
+        try {
+          const raw = await this.d.bus.request(this.d.subjects.throttleCommand(node), encode({ v: 1, type: "throttle", from: this.d.nodeName, op }), this.d.timeoutMs);
+          const r = decode<Reply>(raw, ["reply"]);
+          if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
+          else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
+          else out[node] = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}` };
+        } catch (e) {
+          out[node] = { ok: false, error: errorMessage(e) };
+        }
+      }),
+    );
+    return out;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The web dashboard in a real browser (Debian chromium + playwright-core) on a real cluster: a NATS server, two
+ * `bin/amoc worker` processes, the REST server (with a token) on one of them. The token prompt refuses a wrong
+ * token; 200 dummy users started from the form reach 200 on the users chart; 20 are removed; the run is stopped;
+ * stored runs open their report and compare; a scenario with a syntax error shows the error at its line and the
+ * fixed one runs again; a worker killed turns red. Screenshots of the main views go to docs/dashboard-*.png.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runStorePath } from "../../src/api/commands/runs.js";
+import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
+import { AMOC } from "../helpers/proc.js";
+import { syntheticRun } from "../helpers/results-synthetic.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const TOKEN = "dash-test-token";
+const CLUSTER = `dash${process.pid}`;
+// inside the project: uploaded scenarios resolve `amoc-ts` from their data directories
+const RUN_DIR = resolve(`.run/test/dash-int-${process.pid}`);
+const shot = (name: string) => new URL(`../../docs/dashboard-${name}.png`, import.meta.url).pathname;
+
+let nats: NatsCluster;
+let url: string;
+let browser: Browser;
+let page: Page;
+const procs = new Map<string, ChildProcess>();
+const pageErrors: string[] = [];
+
+function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): void {
+  const env = { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, ...extra };
+  const p = spawn(AMOC, ["worker"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  procs.set(name, p);
+}
+
+async function api(path: string): Promise<{ status: number; json: Record<string, any> }> {
+  const r = await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return { status: r.status, json: (await r.json()) as Record<string, any> };
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The users chart's last total (what the page drew). */
+const chartTotal = () => page.evaluate<number | null>('window.amoc.charts.last("users", "total")');
+const waitChart = (n: number, timeoutMs = 60_000) => page.waitForFunction(`window.amoc.charts.last("users", "total") === ${n}`, null, { timeout: timeoutMs, polling: 200 });
+/** Replaces the editor's text (typing into CodeMirror line by line would auto-indent). */
+const setText = (t: string) => page.evaluate(`window.amoc.editor().text = ${JSON.stringify(t)}`);
+/** Waits until an element's text matches (the page's DOM is not typed here: tests run with Node's types). */
+const waitText = (sel: string, re: RegExp) => page.waitForFunction(`${re}.test(document.querySelector(${JSON.stringify(sel)})?.textContent ?? "")`);
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
+  mkdirSync(RUN_DIR, { recursive: true });
+  // two stored runs for the history view (REST-started runs are not recorded by the master yet)
+  const store = runStorePath("", { AMOC_RUN_DIR: RUN_DIR });
+  syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 10 });
+  syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 12, messagesPerS: 30 });
+  nats = await NatsCluster.start(1);
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  startWorker("w1", { AMOC_NODE_LABELS: "zone=a" });
+  startWorker("w2", { AMOC_NODE_LABELS: "zone=b", AMOC_API_PORT: String(port), AMOC_API_TOKEN: TOKEN });
+  await until(async () => (await fetch(`${url}/health`)).status === 200, 60_000, "the REST API of w2");
+  await until(async () => ((await api("/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 2, 30_000, "2 workers");
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    // 401/403 (the wrong token) and 400 (the broken upload) are expected answers, logged by chromium as failed loads
+    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 40[013]/.test(m.text())) pageErrors.push(m.text());
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await fetch(`${url}/execution/stop`, { method: "PATCH", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: "{}" }).catch(() => undefined);
+  await browser?.close();
+  for (const p of procs.values()) p.kill("SIGKILL");
+  await nats?.stop();
+  rmSync(RUN_DIR, { recursive: true, force: true });
+});
+
+describe("the web dashboard in chromium on a 2-worker cluster", () => {
+  it("asks for the token, refuses a wrong one, and opens with the right one", async () => {
+    await page.goto(url);
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill("#login-token", "wrong-token");
+    await page.click("#login-form button");
+    await waitText("#login-msg", /refused/);
+    expect(await page.isVisible("#login")).toBe(true);
+    expect(await page.evaluate('sessionStorage.getItem("amoc_token")')).toBeNull();
+    await page.fill("#login-token", TOKEN);
+    await page.click("#login-form button");
+    await page.waitForFunction("window.amoc?.ready === true");
+    expect(await page.isVisible("#login")).toBe(false);
+    // no request ever carries the token in its URL
+    expect(page.url()).not.toContain(TOKEN);
+    await page.waitForSelector('tr[data-node="w1"][data-state="idle"]');
+    await page.waitForSelector('tr[data-node="w2"][data-state="idle"]');
+    expect(await page.textContent('tr[data-node="w1"]')).toContain("zone=a");
+    // health of a worker process: RSS in MB is filled in
+    await waitText('tr[data-node="w2"]', /MB/);
+  });
+
+  it("shows a bad variable next to its input without starting a run", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.waitForSelector('#scenario option[value="dummy"]', { state: "attached" });
+    await page.selectOption("#scenario", "dummy");
+    await page.waitForSelector('input[data-var="dummy_sleep_ms"]');
+    await page.fill('input[data-var="dummy_sleep_ms"]', "-5");
+    await page.click("#btn-start");
+    await waitText('[data-var-error="dummy_sleep_ms"]', /./);
+    expect((await api("/status")).json.run?.state ?? "none").not.toBe("running");
+    await page.fill('input[data-var="dummy_sleep_ms"]', "0");
+  });
+
+  it("starts 200 dummy users from the form and the users chart reaches 200", async () => {
+    await page.fill("#users", "200");
+    await page.fill("#interarrival", "5");
+    await page.fill("#repeat_num", "infinity");
+    await page.click("#btn-start");
+    await page.waitForSelector("#result-status.ok");
+    expect(await page.locator("#result-nodes tbody tr").count()).toBe(2);
+    await page.click('#tabs button[data-tab="cluster"]');
+    await waitChart(200);
+    await page.waitForSelector('tr[data-node="w1"][data-state="running"]');
+    await page.screenshot({ path: shot("cluster"), fullPage: true });
+  });
+
+  it("removes 20 users, updates a variable live and stops the run, marked on the charts", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.fill("#remove-n", "20");
+    await page.click("#btn-remove");
+    await page.waitForSelector("#result-status.ok");
+    await page.screenshot({ path: shot("control"), fullPage: true });
+    await waitChart(180).catch(async (e: Error) => {
+      throw new Error(`${e.message}; chart ${await chartTotal()}; status ${JSON.stringify((await api("/status")).json.users)}`);
+    });
+    await page.fill('input[data-var="dummy_sleep_ms"]', "1");
+    await page.click("#btn-update");
+    await waitText("#result-status", /^update_settings: ok/);
+    expect(await page.locator("#result-nodes tbody tr").count()).toBe(2);
+    await page.click("#btn-stop");
+    await waitText("#result-status", /^stop: ok/);
+    await waitChart(0);
+    const kinds = await page.evaluate<string[]>("window.amoc.charts.recentEvents(50).map((e) => e.kind)");
+    expect(kinds).toEqual(expect.arrayContaining(["start", "remove", "stop"]));
+    expect(await chartTotal()).toBe(0);
+  });
+
+  it("lists stored runs, opens a report and compares two runs", async () => {
+    await page.click('#tabs button[data-tab="history"]');
+    await page.waitForSelector("#runs tbody tr");
+    expect(await page.locator("#runs tbody tr").count()).toBeGreaterThanOrEqual(2);
+    await page.locator("#runs tbody tr .open-report").first().click();
+    const frame = page.frameLocator("#report-frame");
+    await frame.locator("body").waitFor();
+    await frame.locator("#charts canvas").first().waitFor();
+    const picks = page.locator("#runs input.pick");
+    await picks.nth(0).check();
+    await picks.nth(1).check();
+    await page.click("#btn-compare");
+    await page.waitForSelector("#compare tbody tr");
+    expect(await page.textContent("#compare")).toContain("users");
+    await page.screenshot({ path: shot("history"), fullPage: true });
+  });
+
+  it("shows a syntax error at its line, then saves the fixed scenario and runs it again", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.fill("#users", "10");
+    await page.click('#tabs button[data-tab="scenarios"]');
+    await page.click('#scenario-list div[data-scenario="dummy"]');
+    await page.waitForFunction('window.amoc.editor().text.includes("defineScenario")');
+    // TypeScript highlighting: keywords are styled tokens
+    expect(await page.locator("#editor .cm-content span").count()).toBeGreaterThan(10);
+    const good = 'import { defineScenario } from "amoc-ts";\n\nexport default defineScenario({\n  variables: {},\n  async start(_id, _state, ctx) {\n    await ctx.stopped();\n  },\n});\n';
+    const broken = good.replace("    await ctx.stopped();", "    let x = ;");
+    await page.fill("#save-name", "dash_hold");
+    await setText(broken);
+    await page.click("#btn-save");
+    await page.waitForSelector("#problems li");
+    expect(await page.getAttribute("#problems li", "data-line")).toBe("6");
+    // the error is marked in the editor's lint gutter, on line 6
+    expect(await page.evaluate<number[]>("window.amoc.editor().marked()")).toEqual([6]);
+    await page.waitForSelector("#editor .cm-lint-marker-error");
+    await page.waitForSelector("#editor .cm-lintRange-error");
+    await page.screenshot({ path: shot("scenarios"), fullPage: true });
+    await setText(good);
+    await page.click("#btn-save");
+    await page.waitForSelector("#save-ok");
+    expect(await page.locator("#editor .cm-lint-marker-error").count()).toBe(0);
+    await page.click("#btn-run-again");
+    await page.waitForSelector("#result-status.ok");
+    await until(async () => (await api("/status")).json.users?.running === 10, 30_000, "10 users of dash_hold");
+    expect((await api("/status")).json.run).toMatchObject({ scenario: "dash_hold", state: "running" });
+    await page.click("#btn-stop");
+    await waitText("#result-status", /^stop: ok/);
+  });
+
+  it("turns a worker that dies red within the heartbeat window", async () => {
+    await page.click('#tabs button[data-tab="cluster"]');
+    procs.get("w1")!.kill("SIGKILL");
+    await page.waitForSelector('tr.down[data-node="w1"]', { timeout: 15_000 });
+    expect(pageErrors).toEqual([]);
+  });
+});

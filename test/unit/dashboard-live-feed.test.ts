@@ -1,0 +1,111 @@
+/** The dashboard's live feed over a scripted Node API: one frame per tick, rates, run events, down nodes, window. */
+import { describe, expect, it } from "vitest";
+import { LiveFeed, type Frame } from "../../src/api/web/live-feed.js";
+import type { ApiStatus, NodeInfo } from "../../src/node/node-api.js";
+
+type Users = { running: number; started: number; crashed: number; removed: number; pending: number };
+
+/** A cluster whose status the test sets before each tick. */
+class Script {
+  members: NodeInfo[] = [
+    { name: "w1", role: "worker", labels: { zone: "a" }, state: "idle", running: 0 },
+    { name: "w2", role: "worker", labels: {}, state: "idle", running: 0 },
+  ];
+  run: ApiStatus["run"] = null;
+  users: Users = { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 };
+  messages = 0;
+  statusCalls = 0;
+  readonly mode = "dist" as const;
+  readonly nodeName = "m";
+  async status(): Promise<ApiStatus & { metrics: Record<string, unknown> }> {
+    this.statusCalls++;
+    const per = (n: NodeInfo) => ({ ok: true as const, result: { node: n.name, state: n.state, users: { ...this.users, running: this.users.running / 2 }, errors: [{ phase: "start", message: "boom", count: this.users.crashed }], health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 } } });
+    return {
+      mode: "dist",
+      run: this.run,
+      users: { ...this.users, finished: 0, removing: 0 },
+      nodes: Object.fromEntries(this.members.map((n) => [n.name, per(n)])) as unknown as ApiStatus["nodes"],
+      metrics: { "xmpp.messages_sent": { count: this.messages }, "xmpp.message_ttd": { count: 3, min: 1, p50: 2, p95: 3, p99: 4, max: 5 } },
+    };
+  }
+  async nodes(): Promise<NodeInfo[]> {
+    return this.members;
+  }
+}
+
+function setup(windowMs = 60_000) {
+  const s = new Script();
+  let t = 1_000_000;
+  const feed = new LiveFeed({ api: s, health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }), windowMs, now: () => t });
+  const tick = async (dtMs = 1000) => {
+    t += dtMs;
+    return (await feed.tick()) as Frame;
+  };
+  return { s, feed, tick };
+}
+
+describe("LiveFeed", () => {
+  it("turns counters into per-second rates and reads percentiles from the merged metrics", async () => {
+    const { s, tick } = setup();
+    s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
+    await tick();
+    s.users = { running: 40, started: 40, crashed: 2, removed: 0, pending: 0 };
+    s.messages = 100;
+    const f = await tick(2000);
+    expect(f.rates).toEqual({ arrivals: 20, crashes: 1, messages: 50 });
+    expect(f.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
+    expect(f.timings.connection).toBeNull();
+    expect(f.crash_reasons).toEqual({ "start: boom": 4 });
+    expect(f.nodes.find((n) => n.name === "w1")).toMatchObject({ running: 20, labels: { zone: "a" }, health: { rss_mb: 4 } });
+    expect(f.nodes.find((n) => n.name === "m")).toMatchObject({ role: "master", health: { rss_mb: 1 } });
+  });
+
+  it("marks start, add, remove and stop as run events", async () => {
+    const { s, tick } = setup();
+    await tick();
+    s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {}, last_id: 100 } as ApiStatus["run"];
+    expect((await tick()).events.map((e) => e.kind)).toEqual(["start"]);
+    s.run = { ...s.run!, last_id: 150 } as ApiStatus["run"];
+    expect((await tick()).events.map((e) => e.text)).toEqual(["add 50"]);
+    s.users = { ...s.users, removed: 20 };
+    expect((await tick()).events.map((e) => e.text)).toEqual(["remove 20"]);
+    s.run = { ...s.run!, state: "finished" };
+    expect((await tick()).events.map((e) => e.kind)).toEqual(["stop"]);
+  });
+
+  it("keeps a node that stopped beating listed as down, and says so once", async () => {
+    const { s, tick } = setup();
+    await tick();
+    s.members = s.members.filter((n) => n.name !== "w2");
+    const f = await tick();
+    expect(f.nodes.find((n) => n.name === "w2")).toMatchObject({ state: "down", error: "no heartbeat" });
+    expect(f.events).toEqual([expect.objectContaining({ kind: "node_down", text: "w2 down" })]);
+    expect((await tick()).events).toEqual([]);
+  });
+
+  it("samples once per tick for any number of listeners and keeps only the window", async () => {
+    const { s, feed, tick } = setup(5000);
+    const got: number[] = [];
+    const off1 = feed.subscribe((f) => got.push(f.t));
+    const off2 = feed.subscribe((f) => got.push(f.t));
+    await new Promise((r) => setImmediate(r));
+    const calls = s.statusCalls;
+    for (let i = 0; i < 10; i++) await tick();
+    expect(s.statusCalls - calls).toBe(10);
+    expect(got.length).toBe(2 * (10 + calls));
+    expect(feed.history().length).toBe(6);
+    off1();
+    off2();
+  });
+
+  it("repeats the last frame with the error when status fails", async () => {
+    const { s, tick } = setup();
+    await tick();
+    s.status = async () => {
+      throw new Error("NATS is down");
+    };
+    const f = await tick();
+    expect(f.error).toBe("NATS is down");
+    expect(f.nodes.length).toBe(3);
+  });
+});

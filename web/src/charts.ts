@@ -1,0 +1,179 @@
+/**
+ * Live charts (uPlot): users running per node, arrivals/crashes/messages per second, connection time and time to
+ * delivery p50/p95/p99; run events drawn as marked vertical lines; only the last N minutes are kept and drawn.
+ */
+import uPlot from "uplot";
+import { h } from "./dom.js";
+import type { FeedEvent, Frame } from "./frame.js";
+
+const COLORS = ["#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700", "#bf3989", "#0a3069", "#6e7781"];
+const EVENT_COLORS: Record<string, string> = { start: "#1a7f37", stop: "#cf222e", add: "#0969da", remove: "#9a6700", settings: "#8250df", node_down: "#cf222e", node_up: "#1a7f37" };
+
+interface ChartDef {
+  id: string;
+  title: string;
+  unit: string;
+  /** Series names and how to read each from a frame. */
+  series: () => Array<{ label: string; get: (f: Frame) => number | null }>;
+}
+
+/** Draws every run event as a vertical dashed line with its label. */
+function eventsPlugin(events: () => FeedEvent[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u: uPlot) => {
+        const ctx = u.ctx;
+        const { top, height } = u.bbox;
+        ctx.save();
+        ctx.font = `${10 * devicePixelRatio}px sans-serif`;
+        for (const e of events()) {
+          const x = u.valToPos(e.t / 1000, "x", true);
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.strokeStyle = ctx.fillStyle = EVENT_COLORS[e.kind] ?? "#6e7781";
+          ctx.setLineDash([4, 4]);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          ctx.fillText(e.text, x + 3, top + 12 * devicePixelRatio);
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
+/** The charts of the cluster view, fed one frame at a time. */
+export class LiveCharts {
+  private frames: Frame[] = [];
+  private events: FeedEvent[] = [];
+  private readonly plots = new Map<string, { plot: uPlot; key: string; box: HTMLElement }>();
+  private nodeNames: string[] = [];
+  /** Crash reasons seen (the 5 most frequent are charted) and each frame's crashes/s per reason. */
+  private reasons: string[] = [];
+  private readonly reasonRates = new WeakMap<Frame, Record<string, number>>();
+  windowMin = 5;
+
+  constructor(private readonly root: HTMLElement) {}
+
+  private defs(): ChartDef[] {
+    const pct = (k: "connection" | "ttd") => () => (["p50", "p95", "p99"] as const).map((p) => ({ label: p, get: (f: Frame) => f.timings[k]?.[p] ?? null }));
+    return [
+      { id: "users", title: "users running per node", unit: "users", series: () => [{ label: "total", get: (f) => f.users.running }, ...this.nodeNames.map((n) => ({ label: n, get: (f: Frame) => f.nodes.find((x) => x.name === n)?.running ?? null }))] },
+      {
+        id: "rates",
+        title: "per second: arrivals, crashes, messages sent",
+        unit: "/s",
+        series: () => [
+          { label: "arrivals/s", get: (f) => f.rates.arrivals },
+          { label: "crashes/s", get: (f) => f.rates.crashes },
+          { label: "messages/s", get: (f) => f.rates.messages },
+        ],
+      },
+      { id: "crashes", title: "crashes per second by reason", unit: "/s", series: () => (this.reasons.length ? this.reasons : ["none"]).map((r) => ({ label: r, get: (f: Frame) => this.reasonRates.get(f)?.[r] ?? 0 })) },
+      { id: "connection", title: "connection time, ms (run so far)", unit: "ms", series: pct("connection") },
+      { id: "ttd", title: "message time to delivery, ms (run so far)", unit: "ms", series: pct("ttd") },
+    ];
+  }
+
+  /** Replaces the kept frames (a new connection's history). */
+  reset(frames: Frame[]): void {
+    this.frames = [];
+    this.events = [];
+    for (const f of frames) this.keep(f);
+    this.redraw();
+  }
+
+  push(f: Frame): void {
+    this.keep(f);
+    this.redraw();
+  }
+
+  setWindow(min: number): void {
+    this.windowMin = min;
+    this.trim();
+    this.redraw();
+  }
+
+  /** Recent events, newest first (the cluster view lists them). */
+  recentEvents(n = 6): FeedEvent[] {
+    return this.events.slice(-n).reverse();
+  }
+
+  /** The last value of a chart's series (tests read it: `window.amoc.charts.last("users", "total")`). */
+  last(chart: string, label: string): number | null {
+    const p = this.plots.get(chart)?.plot;
+    if (!p) return null;
+    const i = p.series.findIndex((s) => s.label === label);
+    const col = i >= 0 ? (p.data[i] as Array<number | null>) : undefined;
+    return col && col.length ? (col[col.length - 1] ?? null) : null;
+  }
+
+  /** The largest value a series reached in the window. */
+  max(chart: string, label: string): number | null {
+    const p = this.plots.get(chart)?.plot;
+    if (!p) return null;
+    const i = p.series.findIndex((s) => s.label === label);
+    const col = i >= 0 ? (p.data[i] as Array<number | null>) : [];
+    return col.reduce<number | null>((m, v) => (v !== null && (m === null || v > m) ? v : m), null);
+  }
+
+  private keep(f: Frame): void {
+    const prev = this.frames[this.frames.length - 1];
+    if (prev && prev.run?.run_id === f.run?.run_id) {
+      const dt = Math.max(0.001, (f.t - prev.t) / 1000);
+      const rates: Record<string, number> = {};
+      for (const [r, n] of Object.entries(f.crash_reasons)) rates[r] = Math.max(0, n - (prev.crash_reasons[r] ?? 0)) / dt;
+      this.reasonRates.set(f, rates);
+    }
+    const top = Object.entries(f.crash_reasons).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([r]) => r);
+    for (const r of top) if (!this.reasons.includes(r)) this.reasons = [...this.reasons, r].slice(-5);
+    this.frames.push(f);
+    this.events.push(...f.events);
+    for (const n of f.nodes) if (!this.nodeNames.includes(n.name) && n.role !== "master") this.nodeNames = [...this.nodeNames, n.name].sort();
+    this.trim();
+  }
+
+  private trim(): void {
+    const last = this.frames[this.frames.length - 1];
+    if (!last) return;
+    const oldest = last.t - this.windowMin * 60_000;
+    let i = 0;
+    while (i < this.frames.length && (this.frames[i] as Frame).t < oldest) i++;
+    if (i) this.frames = this.frames.slice(i);
+    this.events = this.events.filter((e) => e.t >= oldest);
+  }
+
+  private redraw(): void {
+    const width = Math.max(400, Math.min(900, (this.root.clientWidth || 1200) / 2 - 30));
+    const xs = this.frames.map((f) => f.t / 1000);
+    for (const d of this.defs()) {
+      const series = d.series();
+      const key = series.map((s) => s.label).join("|");
+      const data: uPlot.AlignedData = [xs, ...series.map((s) => this.frames.map((f) => s.get(f)))];
+      let entry = this.plots.get(d.id);
+      let before: Element | null = null;
+      if (entry && entry.key !== key) {
+        // the series changed (a node joined): a new chart in the old one's place
+        entry.plot.destroy();
+        before = entry.box.nextElementSibling;
+        entry.box.remove();
+        entry = undefined;
+      }
+      if (!entry) {
+        const box = h("div", { class: "chart", id: `chart-${d.id}` }, h("h3", {}, d.title));
+        this.root.insertBefore(box, before);
+        const opts: uPlot.Options = {
+          width,
+          height: 220,
+          series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
+          axes: [{}, { label: d.unit, size: 60 }],
+          scales: { x: { time: true } },
+          plugins: [eventsPlugin(() => this.events)],
+        };
+        entry = { plot: new uPlot(opts, data, box), key, box };
+        this.plots.set(d.id, entry);
+      } else entry.plot.setData(data);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/** History: past runs from the run store, each opening its HTML report; two picked are compared metric by metric. */
+import { call, text } from "./http.js";
+import { $, fill, h } from "./dom.js";
+
+interface RunRow {
+  id: string;
+  scenario: string;
+  users: number;
+  nodes: string[];
+  started_at: number;
+  ended_at: number | null;
+  verdict: string;
+}
+interface Change {
+  a: number | null;
+  b: number | null;
+  changePct: number | null;
+  regression: boolean;
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+
+/** Builds the history tab once. */
+export function buildHistory(): void {
+  $("#tab-history").append(
+    h("div", { class: "actions" }, h("button", { onclick: () => void loadHistory() }, "Refresh"), h("button", { id: "btn-compare", class: "primary", onclick: () => void compare() }, "Compare the two picked")),
+    h("div", { id: "history-list" }),
+    h("div", { id: "history-detail" }),
+  );
+}
+
+/** Lists the stored runs, newest first. */
+export async function loadHistory(): Promise<void> {
+  const r = await call<{ store: boolean; runs: RunRow[] }>("GET", "/dashboard/runs");
+  if (!r.ok) return;
+  if (!r.body.runs.length) return fill($("#history-list"), h("p", { class: "hint" }, r.body.store ? "no runs recorded yet" : "no run store yet: runs are recorded by bin/amoc run"));
+  fill(
+    $("#history-list"),
+    h(
+      "table",
+      { class: "grid", id: "runs" },
+      h("thead", {}, h("tr", {}, h("th", {}, "pick"), h("th", {}, "run"), h("th", {}, "scenario"), h("th", {}, "users"), h("th", {}, "nodes"), h("th", {}, "started (UTC)"), h("th", {}, "duration"), h("th", {}, "verdict"), h("th", {}, ""))),
+      h(
+        "tbody",
+        {},
+        ...r.body.runs.map((x) =>
+          h(
+            "tr",
+            { "data-run": x.id },
+            h("td", {}, h("input", { type: "checkbox", class: "pick", value: x.id })),
+            h("td", {}, x.id),
+            h("td", {}, x.scenario),
+            h("td", { class: "num" }, x.users),
+            h("td", {}, x.nodes.join(", ")),
+            h("td", {}, when(x.started_at)),
+            h("td", { class: "num" }, x.ended_at ? `${((x.ended_at - x.started_at) / 1000).toFixed(1)} s` : "–"),
+            h("td", { class: x.verdict === "passed" ? "ok" : "err" }, x.verdict),
+            h("td", {}, h("button", { class: "open-report", onclick: () => void report(x.id) }, "report")),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Shows a run's HTML report in a frame (fetched with the token, shown from a blob URL: no token in any URL). */
+async function report(id: string): Promise<void> {
+  const r = await text(`/dashboard/runs/${encodeURIComponent(id)}/report`);
+  if (r.status !== 200) return fill($("#history-detail"), h("p", { class: "err" }, `report failed: ${r.status}`));
+  const url = URL.createObjectURL(new Blob([r.text], { type: "text/html" }));
+  fill($("#history-detail"), h("p", {}, h("a", { href: url, target: "_blank" }, `open the report of ${id} in a new tab`)), h("iframe", { class: "report", id: "report-frame", src: url }));
+}
+
+async function compare(): Promise<void> {
+  const picked = [...document.querySelectorAll<HTMLInputElement>("input.pick:checked")].map((i) => i.value);
+  if (picked.length !== 2) return fill($("#history-detail"), h("p", { class: "err" }, "pick exactly two runs"));
+  const [b, a] = picked as [string, string]; // the list is newest first: the older run is the baseline
+  const r = await call<{ a: string; b: string; metrics: Array<{ metric: string; stats: Record<string, Change>; regression: boolean }>; message?: string }>("GET", `/dashboard/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  if (!r.ok) return fill($("#history-detail"), h("p", { class: "err" }, r.body.message ?? "compare failed"));
+  const stats = ["count", "rate", "p50", "p95", "p99"];
+  const cell = (c: Change | undefined) => (c ? h("td", { class: `num${c.regression ? " regression" : ""}` }, `${c.a ?? "–"} → ${c.b ?? "–"}${c.changePct !== null ? ` (${c.changePct > 0 ? "+" : ""}${c.changePct}%)` : ""}`) : h("td", {}, ""));
+  fill(
+    $("#history-detail"),
+    h("h3", {}, `${r.body.a} (baseline) vs ${r.body.b}`),
+    h("table", { class: "grid", id: "compare" }, h("thead", {}, h("tr", {}, h("th", {}, "metric"), ...stats.map((s) => h("th", {}, s)))), h("tbody", {}, ...r.body.metrics.map((m) => h("tr", {}, h("td", { class: m.regression ? "regression" : "" }, m.metric), ...stats.map((s) => cell(m.stats[s])))))),
+  );
+}
