@@ -16,6 +16,10 @@ import { NODE_NAME_RE, Subjects } from "./subjects.js";
 import { WorkerAgent } from "./worker-agent.js";
 import { ThrottleMaster } from "./throttle-master.js";
 import { followThrottles } from "./throttle-worker.js";
+import { ResultsPublisher } from "./results-publisher.js";
+import { resultsFeed } from "./results-feed.js";
+import { CoordinatorMaster } from "./coordinator-master.js";
+import { remoteCoordinator } from "./coordinator-worker.js";
 
 /** A node's membership of the cluster. */
 export interface ClusterHandle {
@@ -61,8 +65,11 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     running: node.controller.status().users.running,
   });
   const membership = new Membership(bus, subjects, self, node.log);
+  // a worker publishes its run's intervals to the master (src/cluster/results-publisher.ts); synced on each run change
+  let results: ResultsPublisher | undefined;
   if (role === "worker") {
-    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => membership.beat(), scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
+    results = new ResultsPublisher({ bus, subjects, telemetry: node.telemetry, nodeName: s.node_name, intervalMs: s.results_interval, currentRunId: () => agent?.currentRunId ?? null, log: node.log });
+    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => (results?.sync(), membership.beat()), scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
   }
   const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first
@@ -76,7 +83,14 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   // commands are served before the first heartbeat: a master that sees this node can use it at once
   await agent?.start();
   const offThrottles = agent ? followThrottles({ bus, subjects, nodeName: s.node_name, throttles: node.controller.throttles, log: node.log }) : undefined;
+  const coordination = agent ? remoteCoordinator({ bus, subjects, nodeName: s.node_name }) : undefined;
+  if (coordination) node.controller.useCoordinator(coordination.client);
+  const coordinator = master ? new CoordinatorMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log }).start() : undefined;
   const throttles = master ? new ThrottleMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log, timeoutMs: s.nats_timeout }).start() : undefined;
+  if (master) {
+    const workers = () => master.workers().map((w) => w.from);
+    resultsFeed(node.telemetry).connect({ bus, subjects, workers, onMembershipChange: (fn) => (membership.onUp(fn), membership.onDown(fn), membership.onLeft(fn)), log: node.log });
+  }
   membership.startBeating();
   node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });
   return {
@@ -89,8 +103,12 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     async close() {
       offThrottles?.();
       throttles?.stop();
+      coordination?.close();
+      coordinator?.stop();
       // a worker stops its own users first, so nobody re-deals them; then the goodbye beat: "left", not "down"
       await agent?.leave();
+      results?.close();
+      if (master) resultsFeed(node.telemetry).disconnect();
       membership.stop();
       membership.leave();
       await bus.close();

@@ -34,6 +34,14 @@ export class Subjects {
   coordinatorNode(node: string): string {
     return `${this.cluster}.coord.${node}`;
   }
+  /** A run's time series: each worker publishes one encoded interval per `results_interval` here. */
+  results(runId: string): string {
+    return `${this.cluster}.results.${runId}`;
+  }
+  /** Every run's time series, for the master's recorder. */
+  allResults(): string {
+    return `${this.cluster}.results.*`;
+  }
   /** The JetStream key-value bucket holding run state. */
   bucket(): string {
     return `${this.cluster}_state`;

@@ -20,6 +20,8 @@ import { toMergedRow } from "./merged-row.js";
 export interface RecordOptions {
   /** This node's telemetry (none: a master that only merges other nodes' intervals). */
   telemetry?: Telemetry;
+  /** false: take only run events from `telemetry`, no intervals of this node (a cluster master: its workers send them). */
+  localIntervals?: boolean;
   node: string;
   /** The SQLite file (`<data dir>/runs.sqlite`). */
   storePath: string;
@@ -66,6 +68,8 @@ export interface RunRecording {
   /** Another node's interval (distributed mode: what a worker sends its master once per interval). */
   addInterval(i: EncodedInterval): void;
   addEvent(e: RunEventRecord): void;
+  /** The nodes whose part of each interval to wait for before merging it (a cluster master's live workers). */
+  setNodes(nodes: string[]): void;
   /** This node's last finished interval (undefined before the first). */
   lastInterval(): LastInterval | undefined;
   /** Flushes, evaluates thresholds, stores the end, writes the report and JUnit file. `exitCode`: the runner's. */
@@ -141,24 +145,44 @@ export function recordRun(o: RecordOptions): RunRecording {
   };
   const onInterval = (i: EncodedInterval) => {
     store.addInterval(runId, i);
-    expected.add(i.node);
+    if (!gone.has(i.node)) expected.add(i.node);
     latestT = Math.max(latestT, i.t);
     const l = pending.get(i.t);
     if (l) l.push(i);
     else pending.set(i.t, [i]);
     flush(false);
   };
-  const onEvent = (e: RunEventRecord) => store.addEvent(runId, e);
-  const agg = o.telemetry ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, now, manual: o.manualTicks }) : undefined;
+  const gone = new Set<string>();
+  const onEvent = (e: RunEventRecord) => {
+    store.addEvent(runId, e);
+    // a node down or gone: its part of later intervals will not come
+    const node = typeof e.data.node === "string" ? e.data.node : undefined;
+    if (node && e.kind === "node_up") gone.delete(node);
+    if (node && (e.kind === "node_down" || e.kind === "node_left")) {
+      gone.add(node);
+      expected.delete(node);
+      flush(false);
+    }
+  };
+  const setNodes = (nodes: string[]) => {
+    expected.clear();
+    for (const n of nodes) if (!gone.has(n)) expected.add(n);
+    flush(false);
+  };
+  const local = o.localIntervals !== false;
+  const offEvents = o.telemetry && !local ? o.telemetry.on("run.event", (e) => onEvent({ t: now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data }), "results-recorder") : undefined;
+  const agg = o.telemetry && local ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, now, manual: o.manualTicks }) : undefined;
   return {
     runId,
     addInterval: onInterval,
     addEvent: onEvent,
+    setNodes,
     lastInterval: () => last,
     tick: () => agg?.tick(),
     fail(message, exitCode) {
       try {
         agg?.close();
+        offEvents?.();
         flush(true);
         store.finishRun(runId, { endedAt: now(), summary: { error: message }, verdict: "failed", exitCode, totals: live.encode() });
       } finally {
@@ -168,6 +192,7 @@ export function recordRun(o: RecordOptions): RunRecording {
     end({ summary, exitCode, nodes }) {
       try {
         agg?.close();
+        offEvents?.();
         flush(true);
         const table = live.table();
         // no interval recorded here (a master whose workers do not stream intervals yet): the summary's merged metrics

@@ -69,6 +69,17 @@ export class CoordinatorHub {
     return true;
   }
 
+  /** Takes every member of a node out of the forming groups (the node died or left). */
+  leaveNode(node: string): number {
+    let n = 0;
+    for (const g of this.groups.values()) {
+      const before = g.members.length;
+      g.members = g.members.filter((m) => m.node !== node);
+      n += before - g.members.length;
+    }
+    return n;
+  }
+
   private fire(name: string, g: Group, reason: "full" | "timeout"): void {
     if (g.timer) clearTimeout(g.timer);
     g.timer = undefined;

@@ -111,6 +111,26 @@ describe("dashboard routes", () => {
   });
 });
 
+describe("the live stream", () => {
+  it("sends the kept history, then a frame a second, and never holds the server open when it closes", async () => {
+    const store = new DirScenarioStore(join(dir, "uploads2"));
+    const own = await buildRestApp({ api: new UploadingApi(fake, async () => store, join(dir, "check2"), resolve("scenarios")), token: TOKEN, log, dashboard: { scenariosDir: resolve("scenarios"), runStorePath, uploaded: async () => null, periodMs: 50 } });
+    await own.listen({ host: "127.0.0.1", port: 0 });
+    const port = (own.server.address() as { port: number }).port;
+    const r = await fetch(`http://127.0.0.1:${port}/dashboard/stream`, { headers: auth });
+    expect(r.headers.get("content-type")).toBe("text/event-stream");
+    const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while ((text.match(/event: frame/g) ?? []).length < 2) text += (await reader.read()).value ?? "";
+    expect(text.startsWith("event: history\ndata: [")).toBe(true);
+    const frame = JSON.parse(/event: frame\ndata: (.*)\n/.exec(text)![1]!);
+    expect(frame).toMatchObject({ mode: "local", nodes: [{ name: "n1", state: "idle" }] });
+    await own.close();
+    // the stream was ended by the server
+    while (!(await reader.read()).done);
+  });
+});
+
 describe("checkVariables", () => {
   it("parses values with the type of the default and runs verify", () => {
     const decls = { n: { default: 1, doc: "n", verify: (v: number) => v > 0 || "must be > 0" }, s: { default: "x", doc: "s" } };

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { UsageError } from "../../errors.js";
 import type { ProcessHealth } from "../../metrics/process-health.js";
@@ -49,7 +50,12 @@ const STATIC: Record<string, { file: () => string; type: string }> = {
 /** Registers the dashboard's routes on the REST app. */
 export async function registerDashboard(app: FastifyInstance, o: DashboardOptions): Promise<void> {
   const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs });
-  app.addHook("onClose", async () => feed.close());
+  const streams = new Set<ServerResponse>();
+  // open streams are never idle: end them before the server closes, or closing would wait for every page to leave
+  app.addHook("preClose", async () => {
+    feed.close();
+    for (const res of streams) res.end();
+  });
   const hide = { schema: { hide: true } };
 
   for (const [path, s] of Object.entries(STATIC)) {
@@ -63,7 +69,11 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
     res.write(`event: history\ndata: ${JSON.stringify(feed.history())}\n\n`);
     const off = feed.subscribe((f) => res.write(`event: frame\ndata: ${JSON.stringify(f)}\n\n`));
-    req.raw.on("close", off);
+    streams.add(res);
+    req.raw.on("close", () => {
+      streams.delete(res);
+      off();
+    });
   });
 
   app.get<{ Params: { name: string } }>("/dashboard/scenarios/:name/source", hide, async (req) => {

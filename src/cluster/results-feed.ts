@@ -1,0 +1,108 @@
+/**
+ * The master side of a run's time series: subscribes to every run's results subject, decodes the workers'
+ * intervals and hands them to the recorder that follows the feed, together with the cluster's live workers (the
+ * nodes whose part of each interval it waits for). One feed per node (keyed by its telemetry), so a command can
+ * follow it before the node has joined the cluster and the cluster join can connect it afterwards.
+ */
+import type { Logger } from "../log.js";
+import { checkEncodedInterval, type EncodedInterval } from "../results/interval.js";
+import type { Telemetry } from "../telemetry.js";
+import type { ClusterBus } from "./bus.js";
+import type { Subjects } from "./subjects.js";
+
+/** What follows the feed (a run recording). */
+export interface ResultsSink {
+  addInterval(i: EncodedInterval): void;
+  /** The workers whose part of each interval to wait for. */
+  setNodes(nodes: string[]): void;
+}
+
+/** The cluster parts the feed reads. */
+export interface FeedSource {
+  bus: Pick<ClusterBus, "subscribe">;
+  subjects: Subjects;
+  /** The live workers now. */
+  workers(): string[];
+  /** Calls `fn` whenever a node comes up, goes down or leaves. */
+  onMembershipChange(fn: () => void): void;
+  log?: Logger;
+}
+
+/** A node's results feed; see the file comment. */
+export class ResultsFeed {
+  private sinks = new Set<{ sink: ResultsSink; runId: string | null }>();
+  private source: FeedSource | undefined;
+  private off: (() => void) | undefined;
+  private malformed = 0;
+
+  /** Starts receiving (the node joined as master). */
+  connect(source: FeedSource): void {
+    this.disconnect();
+    this.source = source;
+    this.off = source.bus.subscribe(source.subjects.allResults(), (data) => this.receive(data));
+    source.onMembershipChange(() => {
+      if (this.source === source) this.announceNodes();
+    });
+    this.announceNodes();
+  }
+
+  /** Stops receiving (the node left the cluster). */
+  disconnect(): void {
+    this.off?.();
+    this.off = undefined;
+    this.source = undefined;
+  }
+
+  /**
+   * Sends `sink` every interval of one run from now on: the run of the first interval that arrives (a sink follows
+   * one run; intervals of other runs are ignored). Returns the unfollow function.
+   */
+  follow(sink: ResultsSink): () => void {
+    const entry = { sink, runId: null as string | null };
+    this.sinks.add(entry);
+    if (this.source) sink.setNodes(this.source.workers());
+    return () => this.sinks.delete(entry);
+  }
+
+  private announceNodes(): void {
+    const nodes = this.source?.workers() ?? [];
+    for (const e of this.sinks) e.sink.setNodes(nodes);
+  }
+
+  private receive(data: string): void {
+    let i: EncodedInterval;
+    let runId: string;
+    try {
+      const v = JSON.parse(data) as { runId?: unknown; interval?: unknown };
+      if (typeof v.runId !== "string") throw new Error("runId must be a string");
+      runId = v.runId;
+      const bad = checkEncodedInterval(v.interval);
+      if (bad) throw new Error(`malformed interval: ${bad}`);
+      i = v.interval as EncodedInterval;
+    } catch (e) {
+      if (this.malformed++ < 10) this.source?.log?.warn({ msg: "results_interval_rejected", err: (e as Error).message });
+      return;
+    }
+    for (const e of this.sinks) {
+      e.runId ??= runId;
+      if (e.runId === runId) e.sink.addInterval(i);
+    }
+  }
+}
+
+/** The wire form of a worker's interval: the run it belongs to and the interval. */
+export function encodeResultsMessage(runId: string, intervalJson: string): string {
+  return `{"runId":${JSON.stringify(runId)},"interval":${intervalJson}}`;
+}
+
+const feeds = new WeakMap<Telemetry, ResultsFeed>();
+
+/** The results feed of the node that owns `telemetry` (created on first use). */
+export function resultsFeed(telemetry: Telemetry): ResultsFeed {
+  let f = feeds.get(telemetry);
+  if (!f) {
+    f = new ResultsFeed();
+    feeds.set(telemetry, f);
+  }
+  return f;
+}
