@@ -139,7 +139,10 @@ export class SummaryCollector {
     }
     for (const [k, h] of [...this.timings].sort((a, b) => a[0].localeCompare(b[0]))) {
       const ms = (v: number) => Math.round((v / US) * 100) / 100;
-      out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), mean: ms(h.mean), p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+      // HDR reports a percentile as the top of its bucket, which can lie above the largest value recorded: a p99 above
+      // the max reads as a bug, so percentiles are capped at the max
+      const pct = (q: number) => ms(Math.min(h.getValueAtPercentile(q), h.maxValue));
+      out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), mean: ms(h.mean), p50: pct(50), p95: pct(95), p99: pct(99), max: ms(h.maxValue) };
     }
     return out;
   }
