@@ -32,6 +32,7 @@ browser:
 
 typecheck: deps
 	npx tsc --noEmit
+	npx tsc -p web --noEmit
 
 lint: deps
 	npm run --silent lint

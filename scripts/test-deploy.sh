@@ -9,15 +9,14 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ID="amt$$"                                    # names: bridge amtNNN, namespaces amtNNN-h1.., user amtNNN
-TMP="$(mktemp -d "/tmp/$ID.XXXX")"
-HOSTS=(h1 h2 h3)
-BR="$ID"
-
 log() { printf '[test-deploy %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (ip netns, sshd)"
 for c in ip ansible-playbook /usr/sbin/sshd ssh-keygen node; do command -v "$c" >/dev/null || die "$c is missing: bash scripts/install-deps.sh ansible"; done
+
+ID="amt$$"                                    # names: bridge amtNNN, namespaces amtNNN-h1.., user amtNNN
+HOSTS=(h1 h2 h3)
+BR="$ID"
 
 # a free private /24: 10.<a>.<b>.0 that no route covers yet
 pick_subnet() {
@@ -35,6 +34,7 @@ declare -A EXISTED=()
 for p in "${REAL_PATHS[@]}"; do [ -e "$p" ] && EXISTED[$p]=1; done
 NATS_CONF_SUM="$(md5sum /etc/nats-server.conf 2>/dev/null || true)"
 
+TMP="$(mktemp -d "/tmp/$ID.XXXX")"
 cleanup() {
   local rc=$? ns pids
   set +e

@@ -32,6 +32,8 @@ export interface RunIo {
   noStartMs?: number;
   /** Signals that end the run early and still print the summary. */
   signals?: NodeJS.EventEmitter;
+  /** Appended to each progress line (the last interval's rate and TTD p99, src/api/run-results.ts). */
+  progressSuffix?: () => string;
 }
 
 /** The summary, the exit code, and what went wrong (already written to `err`). */
@@ -89,7 +91,7 @@ export async function runWithApi(api: NodeApi, o: RunOptions, hooks: RunHooks, i
       const now = Date.now();
       if (now >= nextProgress) {
         nextProgress = now + progressEvery;
-        const line = `running ${u.running}  started ${u.started}/${o.users}  finished ${u.finished}  crashed ${u.crashed}  removed ${u.removed}  ${Math.round((now - t0) / 1000)} s`;
+        const line = `running ${u.running}  started ${u.started}/${o.users}  finished ${u.finished}  crashed ${u.crashed}  removed ${u.removed}  ${Math.round((now - t0) / 1000)} s${io.progressSuffix?.() ?? ""}`;
         io.err.write(io.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
       }
       const answered = Object.values(st.nodes).filter((r) => r.ok).length;

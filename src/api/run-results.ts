@@ -4,7 +4,8 @@
  */
 import { EventEmitter } from "node:events";
 import type { AmocNode } from "../node/amoc-node.js";
-import { recordRun, type RecordedEnd, type RunRecording } from "../results/recorder.js";
+import { recordRun, type LastInterval, type RecordedEnd, type RunRecording } from "../results/recorder.js";
+import { resultsFeed } from "../cluster/results-feed.js";
 import { parseThresholds, type Threshold } from "../results/thresholds.js";
 import { UsageError } from "../errors.js";
 import { runStorePath } from "./commands/runs.js";
@@ -57,9 +58,11 @@ export function splitResultsArgs(argv: string[]): { rest: string[]; results: Res
 }
 
 /** Starts recording a run of `node` into its run store; `onAbort` stops the run at a live breach (--abort-on-fail). */
-export function startRunRecording(node: AmocNode, run: { scenario: string; users: number; settings: Record<string, unknown>; nodes?: string[] }, r: ResultsOptions, onAbort?: () => void): RunRecording {
-  return recordRun({
+export function startRunRecording(node: AmocNode, run: { scenario: string; users: number; settings: Record<string, unknown>; nodes?: string[]; dist?: boolean }, r: ResultsOptions, onAbort?: () => void): RunRecording & { unfollow(): void } {
+  const rec = recordRun({
     telemetry: node.telemetry,
+    // --dist: this node masters; its workers publish the intervals (src/cluster/results-publisher.ts)
+    localIntervals: !run.dist,
     node: node.settings.node_name,
     storePath: runStorePath(node.settings.data_dir, node.env),
     intervalMs: node.settings.results_interval,
@@ -73,6 +76,16 @@ export function startRunRecording(node: AmocNode, run: { scenario: string; users
     reportPath: r.reportPath,
     junitPath: r.junitPath,
   });
+  const unfollow = run.dist ? resultsFeed(node.telemetry).follow(rec) : () => {};
+  return Object.assign(rec, { unfollow });
+}
+
+/** The progress line's tail: the last interval's message rate and time-to-delivery p99 ('' before the first). */
+export function describeLastInterval(last: LastInterval | undefined): string {
+  if (!last) return "";
+  const sent = last.rates["xmpp.messages_sent"];
+  const ttd = last.p99["xmpp.message_ttd"];
+  return `  |  last ${last.ms / 1000} s: ${sent === undefined ? "" : `${sent} msg/s, `}TTD p99 ${ttd === undefined ? "-" : `${ttd} ms`}`;
 }
 
 /** The lines `amoc run` prints after the summary: thresholds, the run id, the report (stderr). */

@@ -69,7 +69,10 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   let results: ResultsPublisher | undefined;
   if (role === "worker") {
     results = new ResultsPublisher({ bus, subjects, telemetry: node.telemetry, nodeName: s.node_name, intervalMs: s.results_interval, currentRunId: () => agent?.currentRunId ?? null, log: node.log });
-    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => (results?.sync(), membership.beat()), scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
+    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => {
+        results?.sync();
+        membership.beat();
+      }, scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
   }
   const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first
@@ -89,7 +92,12 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   const throttles = master ? new ThrottleMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log, timeoutMs: s.nats_timeout }).start() : undefined;
   if (master) {
     const workers = () => master.workers().map((w) => w.from);
-    resultsFeed(node.telemetry).connect({ bus, subjects, workers, onMembershipChange: (fn) => (membership.onUp(fn), membership.onDown(fn), membership.onLeft(fn)), log: node.log });
+    resultsFeed(node.telemetry).connect({ bus, subjects, workers, onMembershipChange: (fn) => {
+        membership.onUp(fn);
+        membership.onDown(fn);
+        membership.onLeft(fn);
+      },
+      log: node.log });
   }
   membership.startBeating();
   node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });

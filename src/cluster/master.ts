@@ -4,7 +4,7 @@
  * the key-value bucket, and re-deals the unfinished users of a worker that died. The master runs no users.
  */
 import { randomUUID } from "node:crypto";
-import { RemovalDriver, type Controller, type LoadShape } from "../controller/controller.js";
+import { RemovalDriver, shapeView, type Controller, type LoadShape } from "../controller/controller.js";
 import { AmocError, ClusterError, UsageError, errorMessage, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
@@ -186,7 +186,7 @@ export class Master {
       throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted its share of the users: ${describeFailures(nodes)}`, "see status() and the workers' logs");
     }
     revision = await this.store.write(run, revision);
-    this.d.telemetry.emit("run.event", { kind: "do", data: { scenario: run.scenario, from, to, users: to - from + 1, workers: ready.length, undealt: dealt.undealt, comment: opts.comment } });
+    this.d.telemetry.emit("run.event", { kind: "do", data: { scenario: run.scenario, from, to, users: to - from + 1, workers: ready.length, undealt: dealt.undealt, comment: opts.comment, ...shapeView(resolved.settings) } });
     return { run_id: run.runId, scenario: run.scenario, from, to, users: to - from + 1, undealt: dealt.undealt, failed: failedNodes(nodes), nodes };
   }
 

@@ -39,7 +39,7 @@ export interface StatusCmd { v: 1; type: "status"; from: string }
 /** A throttle op (users/throttle.ts ThrottleOp) for one node's throttles; request/reply on the node's throttle subject. */
 export interface ThrottleCmd { v: 1; type: "throttle"; from: string; op: Record<string, unknown> }
 /** The master's split of every cluster-wide rate: each node paces `fractions[node]` of it (published, no reply). */
-export interface ThrottleSplitMsg { v: 1; type: "throttle_split"; from: string; seq: number; fractions: Record<string, number> }
+export interface ThrottleSplitMsg { v: 1; type: "throttle_split"; from: string; seq: number; fractions: Record<string, number>; /** Per grouped throttle, each node's fraction of its group's rate. */ groups?: Record<string, Record<string, number>> }
 /** A coordinator message (cluster/coordinator-*.ts): a user joins or leaves a group, or a group is released. */
 export interface CoordinateMsg { v: 1; type: "coordinate"; from: string; body: Record<string, unknown> }
 
@@ -98,7 +98,7 @@ const SCHEMAS: Record<string, Record<string, Check>> = {
   status: { from: str },
   reply: { from: str, ok: bool },
   throttle: { from: str, op: shape({ op: str }) },
-  throttle_split: { from: str, seq: int, fractions: (v) => obj(v) ?? (Object.values(v as object).every((f) => typeof f === "number" && f >= 0 && f <= 1) ? undefined : "must map node names to fractions 0..1") },
+  throttle_split: { from: str, seq: int, fractions: (v) => obj(v) ?? (Object.values(v as object).every((f) => typeof f === "number" && f >= 0 && f <= 1) ? undefined : "must map node names to fractions 0..1"), groups: optional(obj) },
   coordinate: { from: str, body: obj },
 };
 

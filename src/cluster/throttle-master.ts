@@ -24,6 +24,14 @@ export type ThrottleNodeResult = { ok: true; result: Record<string, unknown> } |
 export class ThrottleMaster {
   private seq = 0;
   private last: Record<string, number> = {};
+  private lastGroups: Record<string, Record<string, number>> = {};
+  /**
+   * Group rates (Galileo's live load per group): per throttle, the group each node was put in by an op that named
+   * nodes or labels. A group's rate is its own total, split over its live members; nodes never named form the
+   * throttle's default group, which keeps the cluster-wide rate.
+   */
+  private readonly groups = new Map<string, Map<string, number>>();
+  private nextGroup = 1;
   private lastAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private offs: Array<() => void> = [];
@@ -61,21 +69,47 @@ export class ThrottleMaster {
     return out;
   }
 
+  /** Per grouped throttle, each participant's fraction of the rate its group was given. */
+  groupSplit(): Record<string, Record<string, number>> {
+    const live = this.participants().map((w) => w.from);
+    const out: Record<string, Record<string, number>> = {};
+    for (const [throttle, assigned] of this.groups) {
+      const size = new Map<number, number>();
+      for (const n of live) size.set(assigned.get(n) ?? 0, (size.get(assigned.get(n) ?? 0) ?? 0) + 1);
+      out[throttle] = Object.fromEntries(live.map((n) => [n, 1 / size.get(assigned.get(n) ?? 0)!]));
+    }
+    return out;
+  }
+
   private tick(force: boolean): void {
     const next = this.split();
+    const nextGroups = this.groupSplit();
     const names = new Set([...Object.keys(next), ...Object.keys(this.last)]);
-    const moved = [...names].some((n) => Math.abs((next[n] ?? 0) - (this.last[n] ?? 0)) > DRIFT || (next[n] === undefined) !== (this.last[n] === undefined));
+    const moved = JSON.stringify(nextGroups) !== JSON.stringify(this.lastGroups) || [...names].some((n) => Math.abs((next[n] ?? 0) - (this.last[n] ?? 0)) > DRIFT || (next[n] === undefined) !== (this.last[n] === undefined));
     if (!force && !moved && Date.now() - this.lastAt < REPUBLISH_MS) return;
     // small drifts are left out so shares do not flap as users start; a node's arrival or loss always goes out
-    if (moved || force) this.last = next;
+    if (moved || force) {
+      this.last = next;
+      this.lastGroups = nextGroups;
+    }
     this.lastAt = Date.now();
-    this.d.bus.publish(this.d.subjects.throttleSplit(), encode({ v: 1, type: "throttle_split", from: this.d.nodeName, seq: ++this.seq, fractions: this.last }));
+    this.d.bus.publish(this.d.subjects.throttleSplit(), encode({ v: 1, type: "throttle_split", from: this.d.nodeName, seq: ++this.seq, fractions: this.last, groups: this.lastGroups }));
     if (moved) this.d.log.info({ msg: "throttle_split", fractions: this.last });
   }
 
   /** Sends a throttle op to the run's workers (or the named ones); every node gets an entry. */
   async op(op: Record<string, unknown>, nodes?: string[]): Promise<Record<string, ThrottleNodeResult>> {
     const targets = nodes ?? this.participants().map((w) => w.from);
+    const name = typeof op.name === "string" ? op.name : undefined;
+    if (name && op.op === "stop" && !nodes) this.groups.delete(name);
+    else if (name && nodes && ["start", "change_rate", "change_rate_gradually"].includes(String(op.op))) {
+      // the named nodes become one group whose rate is the one asked, whatever group they were in
+      const g = this.nextGroup++;
+      const assigned = this.groups.get(name) ?? new Map<string, number>();
+      for (const n of nodes) assigned.set(n, g);
+      this.groups.set(name, assigned);
+      this.tick(true); // the group's split goes out before the new rate is applied
+    }
     const out: Record<string, ThrottleNodeResult> = {};
     await Promise.all(
       targets.map(async (node) => {

@@ -24,10 +24,13 @@ export function followThrottles(d: { bus: ClusterBus; subjects: Subjects; nodeNa
     master = r.msg.from;
     seq = r.msg.seq;
     const f = r.msg.fractions[d.nodeName] ?? 0;
-    if (f !== d.throttles.share) {
-      d.throttles.setFraction(f);
-      d.log.info({ msg: "throttle_share", share: Math.round(f * 10_000) / 10_000, master });
+    const groups: Record<string, number> = {};
+    for (const [name, g] of Object.entries(r.msg.groups ?? {})) {
+      const mine = (g as Record<string, unknown>)[d.nodeName];
+      if (typeof mine === "number" && mine >= 0 && mine <= 1) groups[name] = mine;
     }
+    if (f !== d.throttles.share) d.log.info({ msg: "throttle_share", share: Math.round(f * 10_000) / 10_000, master });
+    d.throttles.setFraction(f, groups);
   });
   const offCmd = d.bus.subscribe(d.subjects.throttleCommand(d.nodeName), (data, respond) => {
     const r = decode<ThrottleCmd>(data, ["throttle"]);

@@ -35,7 +35,7 @@ export function configFilePath(env: NodeJS.ProcessEnv, explicit?: string): strin
 }
 
 /** Reads the JSON config file; its `variables` section holds scenario variables. */
-export function readConfigFile(path: string): { settings: Record<string, unknown>; variables: Record<string, unknown> } {
+export function readConfigFile(path: string): { settings: Record<string, unknown>; variables: Record<string, unknown>; thresholds?: unknown } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -45,8 +45,9 @@ export function readConfigFile(path: string): { settings: Record<string, unknown
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError([{ key: "AMOC_CONFIG_FILE", source: path, message: "must hold a JSON object" }]);
   }
-  const { variables, ...settings } = raw as Record<string, unknown>;
-  return { settings, variables: (variables as Record<string, unknown> | undefined) ?? {} };
+  // `thresholds`: the run's pass/fail targets (src/results/thresholds.ts), checked by the front ends that record runs
+  const { variables, thresholds, ...settings } = raw as Record<string, unknown>;
+  return { settings, variables: (variables as Record<string, unknown> | undefined) ?? {}, thresholds };
 }
 
 /** Loads and validates the node settings, reporting every problem at once with the variable that caused it. */

@@ -12,13 +12,13 @@ import type { Telemetry } from "../telemetry.js";
 import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
 import { ThrottleRegistry } from "../users/throttle.js";
 import { localCoordinator, type CoordinatorClient } from "../users/coordinator.js";
-import { RemovalDriver, ShapeCursor, compileShape, isShaped, type LoadShape } from "../users/stages.js";
+import { RemovalDriver, ShapeCursor, compileShape, isShaped, shapeView, type LoadShape } from "../users/stages.js";
 import { UserPool, type ErrorSummary, type UserCounts } from "../users/user-pool.js";
 
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
 /** Re-exported so the layers above (cluster, api) depend on the controller only, as DESIGN.md section 5 says. */
 export { nowMs, type RangePlan } from "../users/schedule.js";
-export { RemovalDriver, type LoadShape } from "../users/stages.js";
+export { RemovalDriver, shapeView, type LoadShape } from "../users/stages.js";
 export { CoordinatorHub, CoordinatorWaits, groupSpec, type CoordinatorClient, type GroupSpec, type HubMember } from "../users/coordinator.js";
 export { applyThrottleOp, type ThrottleOp, type ThrottleRegistry } from "../users/throttle.js";
 export type { ErrorSummary, UserCounts } from "../users/user-pool.js";
@@ -130,7 +130,7 @@ export class Controller {
     const t0Ms = nowMs();
     this.startRange({ from, to, step: 1, offset: 0, t0Ms, baseId: from, interarrivalMs: run.settings.interarrival, ...(shape ? { segments: shape.segments } : {}) });
     if (shape?.removals.length) run.removals = new RemovalDriver(t0Ms, shape.removals, (n) => this.remove(n), (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) })).start();
-    this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1 });
+    this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1, ...shapeView(run.settings) });
     return { scenario: run.scenario.name, from, to, users: to - from + 1 };
   }
 

@@ -104,13 +104,17 @@ export function renderReport(res: RunResults): string {
     "no errors",
   );
   const lastEnd = Math.max(0, ...Object.values(res.perNode).map((n) => n.lastT));
+  // a node the master saw die (or leave) mid-run: when, next to its last interval
+  const lost = new Map(res.events.filter((e) => (e.kind === "node_down" || e.kind === "node_left") && typeof e.data.node === "string").map((e) => [e.data.node as string, e]));
   const nodes = table(
     ["node", "intervals", "users running (last)", "started", "finished", "crashed", "last interval", ""],
     Object.entries(res.perNode)
       .sort((a, b) => a[0].localeCompare(b[0]))
       .map(([n, s]) => {
-        const gone = s.lastT < lastEnd - r.intervalMs;
-        return `<tr class="${gone ? "breach" : ""}"><td class="name">${esc(n)}</td><td class="num">${s.intervals}</td><td class="num">${fmt(s.gauges["users.running"] ?? 0)}</td><td class="num">${fmt(s.counters["users.started"] ?? 0)}</td><td class="num">${fmt(s.counters["users.finished"] ?? 0)}</td><td class="num">${fmt(s.counters["users.crashed"] ?? 0)}</td><td>${esc(when(s.lastT))}</td><td>${gone ? "stopped reporting before the end" : ""}</td></tr>`;
+        const l = lost.get(n);
+        const gone = s.lastT < lastEnd - r.intervalMs || l?.kind === "node_down";
+        const why = [gone ? "stopped reporting before the end" : "", l ? `${l.kind === "node_down" ? "down" : "left"} at ${when(l.t)}` : ""].filter(Boolean).join("; ");
+        return `<tr class="${gone ? "breach" : ""}"><td class="name">${esc(n)}</td><td class="num">${s.intervals}</td><td class="num">${fmt(s.gauges["users.running"] ?? 0)}</td><td class="num">${fmt(s.counters["users.started"] ?? 0)}</td><td class="num">${fmt(s.counters["users.finished"] ?? 0)}</td><td class="num">${fmt(s.counters["users.crashed"] ?? 0)}</td><td>${esc(when(s.lastT))}</td><td>${esc(why)}</td></tr>`;
       }),
     "no node reported an interval",
   );

@@ -296,3 +296,15 @@ export class RemovalDriver {
     this.timer = undefined;
   }
 }
+
+/** What the `do` event (annotations, run store, report) says about a run's shape and mix: only what is set. */
+export function shapeView(s: ShapeSettings & { mix?: Record<string, number> }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (s.stages.length) out.stages = s.stages;
+  if (s.arrival_rate.length) {
+    out.arrival_rate = s.arrival_rate;
+    out.arrival_process = s.arrival_process;
+  }
+  if (s.mix && Object.keys(s.mix).length) out.mix = s.mix;
+  return out;
+}

@@ -191,11 +191,19 @@ export class ThrottleRegistry implements ThrottleApi {
 
   constructor(private fraction = 1) {}
 
-  /** Sets this node's share (the master's split); applies to every throttle. */
-  setFraction(f: number): void {
+  /** Per throttle, this node's share of its group's rate (throttles whose rate was given to a group of nodes). */
+  private groupShares: Record<string, number> = {};
+
+  /** Sets this node's share (the master's split), and the shares of grouped throttles; applies to every throttle. */
+  setFraction(f: number, groups: Record<string, number> = this.groupShares): void {
     if (!(f >= 0 && f <= 1)) return;
     this.fraction = f;
-    for (const t of this.throttles.values()) t.setFraction(f);
+    this.groupShares = groups;
+    for (const t of this.throttles.values()) t.setFraction(this.shareOf(t.name));
+  }
+
+  private shareOf(name: string): number {
+    return this.groupShares[name] ?? this.fraction;
   }
 
   get share(): number {
@@ -216,7 +224,7 @@ export class ThrottleRegistry implements ThrottleApi {
       if (Math.abs(cur.clusterPerMs - r.perMs) > 1e-12 && !(cur.clusterPerMs === Infinity && r.perMs === Infinity)) throw new AmocError("THROTTLE_RECONFIGURED", `throttle '${name}' runs at another rate`, "use changeRate to change a running throttle");
       return "already_started";
     }
-    this.throttles.set(name, new LocalThrottle(name, r.perMs, r.intervalMs, this.fraction));
+    this.throttles.set(name, new LocalThrottle(name, r.perMs, r.intervalMs, this.shareOf(name)));
     return "started";
   }
 
@@ -257,7 +265,7 @@ export class ThrottleRegistry implements ThrottleApi {
 
   /** Every throttle: cluster-wide rate per interval, this node's share, waiting and released counts. */
   list(): Array<{ name: string; rate: number; interval: number; paused: boolean; share: number; local_rate: number; waiting: number; released: number }> {
-    return [...this.throttles.values()].map((t) => ({ name: t.name, rate: t.clusterPerMs * t.intervalMs, interval: t.intervalMs, paused: t.paused, share: this.fraction, local_rate: t.localPerMs * t.intervalMs, waiting: t.waiting, released: t.released }));
+    return [...this.throttles.values()].map((t) => ({ name: t.name, rate: t.clusterPerMs * t.intervalMs, interval: t.intervalMs, paused: t.paused, share: this.shareOf(t.name), local_rate: t.localPerMs * t.intervalMs, waiting: t.waiting, released: t.released }));
   }
 
   /** Stops every throttle (end of run). */

@@ -54,6 +54,8 @@ export async function connectClient(ctx: XmppJsContext, opts: XmppJsOptions = {}
     service,
     domain: s.xmpp_domain,
     resource: opts.resource ?? "amoc",
+    // each step's timeout (stream open, STARTTLS, SASL, close); xmpp.js's default of 2 s fails logins under load
+    timeout: s.xmpp_connect_timeout,
     // a function, so PLAIN is used on a plain socket too (xmpp.js refuses it otherwise)
     credentials: (authenticate, mechanisms) => authenticate({ username, password }, mechanisms.includes(s.xmpp_sasl_mechanism) ? s.xmpp_sasl_mechanism : (mechanisms[0] ?? "PLAIN")),
   });

@@ -132,6 +132,8 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.click('#tabs button[data-tab="cluster"]');
     await waitChart(200);
     await page.waitForSelector('tr[data-node="w1"][data-state="running"]');
+    // the workers' per-interval results reach the page through the master
+    await page.waitForFunction('window.amoc.lastFrame()?.series === "intervals"', null, { timeout: 15_000 });
     await page.screenshot({ path: shot("cluster"), fullPage: true });
   });
 

@@ -84,4 +84,19 @@ describe("cluster-wide throttle", () => {
     expect(Math.abs(s.total - 1200) / 1200).toBeLessThan(0.05);
     expect(s.per.w3).toBe(0);
   });
+
+  it("rates given to groups of nodes apply per group and change independently, the rest keeping the cluster-wide rate", async () => {
+    // w1 and w2 hold the cluster-wide 600/s; w1 alone is given 400/s: its group's rate, while w2 (the rest) keeps 600/s
+    const r = await c.handle.throttles!.op({ op: "change_rate", name: "t", config: { rate: 400, interval: 1000 } }, ["w1"]);
+    expect(Object.keys(r)).toEqual(["w1"]);
+    await new Promise((res) => setTimeout(res, 300));
+    let s = await window(2000);
+    expect(Math.abs(s.per.w1! - 800) / 800).toBeLessThan(0.05);
+    expect(Math.abs(s.per.w2! - 1200) / 1200).toBeLessThan(0.05);
+    await c.handle.throttles!.op({ op: "change_rate", name: "t", config: { rate: 100, interval: 1000 } }, ["w2"]);
+    await new Promise((res) => setTimeout(res, 300));
+    s = await window(2000);
+    expect(Math.abs(s.per.w1! - 800) / 800).toBeLessThan(0.05);
+    expect(Math.abs(s.per.w2! - 200) / 200).toBeLessThan(0.05);
+  });
 });

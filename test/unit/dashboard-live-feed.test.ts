@@ -1,5 +1,8 @@
 /** The dashboard's live feed over a scripted Node API: one frame per tick, rates, run events, down nodes, window. */
 import { describe, expect, it } from "vitest";
+import type { EncodedInterval } from "../../src/results/interval.js";
+import { encodeHistogram, newHistogram, recordMs } from "../../src/results/histogram.js";
+import { IntervalWindow } from "../../src/api/web/interval-window.js";
 import { LiveFeed, type Frame } from "../../src/api/web/live-feed.js";
 import type { ApiStatus, NodeInfo } from "../../src/node/node-api.js";
 
@@ -33,15 +36,31 @@ class Script {
   }
 }
 
-function setup(windowMs = 60_000) {
+/** One node's interval at `t` with `ttd` timings (ms) and `sent` messages. */
+function interval(node: string, t: number, ttd: number[], sent: number): EncodedInterval {
+  const h = newHistogram();
+  for (const v of ttd) recordMs(h, v);
+  return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": sent }, g: {}, h: { "xmpp.message_ttd": encodeHistogram(h) } };
+}
+
+function setup(windowMs = 60_000, sink?: { push?: (i: EncodedInterval) => void; starts: number; stops: number }) {
   const s = new Script();
   let t = 1_000_000;
-  const feed = new LiveFeed({ api: s, health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }), windowMs, now: () => t });
+  const intervals = sink
+    ? {
+        start: (fn: (i: EncodedInterval) => void) => {
+          sink.starts++;
+          sink.push = fn;
+          return () => void sink.stops++;
+        },
+      }
+    : undefined;
+  const feed = new LiveFeed({ api: s, health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }), windowMs, now: () => t, intervals });
   const tick = async (dtMs = 1000) => {
     t += dtMs;
     return (await feed.tick()) as Frame;
   };
-  return { s, feed, tick };
+  return { s, feed, tick, now: () => t };
 }
 
 describe("LiveFeed", () => {
@@ -107,5 +126,43 @@ describe("LiveFeed", () => {
     const f = await tick();
     expect(f.error).toBe("NATS is down");
     expect(f.nodes.length).toBe(3);
+  });
+});
+
+describe("per-interval results", () => {
+  it("merges the nodes' parts of the newest complete interval: percentiles of that second, not averages", () => {
+    const w = new IntervalWindow(() => 2);
+    w.add(interval("w1", 1000, [1, 1, 1, 1], 10));
+    expect(w.latest(2100)).toBeUndefined();
+    w.add(interval("w2", 1000, [100, 100, 100, 100], 30));
+    const m = w.latest(2100)!;
+    expect(m.rates["xmpp.messages_sent"]).toBe(40);
+    expect(m.timings["xmpp.message_ttd"]!.p50).toBeCloseTo(1, 0);
+    expect(m.timings["xmpp.message_ttd"]!.p99).toBeCloseTo(100, -1);
+    // a node that sends nothing: the interval is merged without it after the grace period
+    w.add(interval("w1", 2000, [5], 3));
+    expect(w.latest(3100)!.t).toBe(1000);
+    expect(w.latest(4600)).toMatchObject({ t: 2000, rates: { "xmpp.messages_sent": 3 } });
+  });
+
+  it("frames take their timings and message rate from the intervals while they arrive, and follow each new run", async () => {
+    const sink = { starts: 0, stops: 0 } as { push?: (i: EncodedInterval) => void; starts: number; stops: number };
+    const { s, tick, now } = setup(60_000, sink);
+    s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
+    const f0 = await tick();
+    expect(f0.series).toBe("status");
+    expect(f0.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
+    const t = Math.floor(now() / 1000) * 1000;
+    sink.push!(interval("w1", t, [7], 5));
+    sink.push!(interval("w2", t, [7], 5));
+    const f1 = await tick(1000);
+    expect(f1.series).toBe("intervals");
+    expect(f1.timings.ttd?.p50).toBeCloseTo(7, 0);
+    expect(f1.rates.messages).toBe(10);
+    expect(sink.starts).toBe(1);
+    s.run = { run_id: "r2", state: "running", scenario: "dummy", settings: {} };
+    const f2 = await tick(1000);
+    expect(sink).toMatchObject({ starts: 2, stops: 1 });
+    expect(f2.series).toBe("status");
   });
 });

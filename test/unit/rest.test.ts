@@ -283,7 +283,7 @@ describe("OpenAPI", () => {
     expect(routes.sort()).toEqual(
       [
         "GET /health", "GET /nodes", "GET /status", "GET /status/{node}", "GET /scenarios", "GET /scenarios/info/{name}", "GET /scenarios/defaults/{name}", "GET /openapi.json",
-        "PUT /scenarios/upload", "PATCH /execution/start", "PATCH /execution/stop", "PATCH /execution/add_users", "PATCH /execution/remove_users", "PATCH /execution/update_settings",
+        "PUT /scenarios/upload", "PATCH /execution/start", "PATCH /execution/stop", "PATCH /execution/add_users", "PATCH /execution/remove_users", "PATCH /execution/update_settings", "PATCH /execution/throttle",
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer" });

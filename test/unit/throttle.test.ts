@@ -100,3 +100,20 @@ describe("throttle", () => {
     expect(c.throttles.list()).toEqual([]);
   });
 });
+
+describe("throttle through the Node API", () => {
+  it("the local API changes, pauses and lists a running throttle, per node", async () => {
+    const { LocalNodeApi } = await import("../../src/node/local-api.js");
+    const { throttleApi } = await import("../../src/api/throttle-binding.js");
+    const { controller: c } = testController({}, { scenariosDir: SHAPES });
+    const api = new LocalNodeApi({ controller: c, scenariosDir: SHAPES, labels: {} });
+    await c.do("throttled", 1, 2, { interarrival: 0, sink_port: 9, throttles: { t: { rate: 100, interval: 1000 } } });
+    const t = throttleApi(api) as Record<string, (...a: unknown[]) => Promise<{ nodes: Record<string, { ok: boolean; result: { throttles: Array<Record<string, unknown>> } }> }>>;
+    const r = await t.change_rate!("t", { rate: 500, interval: 1000 });
+    expect(r.nodes.test!.result.throttles[0]).toMatchObject({ name: "t", rate: 500, interval: 1000, share: 1 });
+    await t.pause!("t");
+    expect((await t.list!()).nodes.test!.result.throttles[0]).toMatchObject({ paused: true, local_rate: 0 });
+    await expect(t.resume!("nope")).rejects.toMatchObject({ code: "THROTTLE_UNKNOWN" });
+    await c.stop();
+  });
+});

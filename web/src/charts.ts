@@ -71,8 +71,8 @@ export class LiveCharts {
         ],
       },
       { id: "crashes", title: "crashes per second by reason", unit: "/s", series: () => (this.reasons.length ? this.reasons : ["none"]).map((r) => ({ label: r, get: (f: Frame) => this.reasonRates.get(f)?.[r] ?? 0 })) },
-      { id: "connection", title: "connection time, ms (run so far)", unit: "ms", series: pct("connection") },
-      { id: "ttd", title: "message time to delivery, ms (run so far)", unit: "ms", series: pct("ttd") },
+      { id: "connection", title: "connection time, ms", unit: "ms", series: pct("connection") },
+      { id: "ttd", title: "message time to delivery, ms", unit: "ms", series: pct("ttd") },
     ];
   }
 
@@ -174,6 +174,11 @@ export class LiveCharts {
         entry = { plot: new uPlot(opts, data, box), key, box };
         this.plots.set(d.id, entry);
       } else entry.plot.setData(data);
+      if (d.unit === "ms") {
+        const per = this.frames[this.frames.length - 1]?.series === "intervals" ? "per second" : "run so far";
+        const head = entry.box.querySelector("h3");
+        if (head) head.textContent = `${d.title} (${per})`;
+      }
     }
   }
 }

@@ -30,6 +30,8 @@ export interface Frame {
   users: { running: number; started: number; crashed: number; removed: number; pending: number };
   nodes: NodeFrame[];
   rates: { arrivals: number; crashes: number; messages: number };
+  /** Where the timings come from: the last interval, or the run so far (no intervals arriving). */
+  series: "intervals" | "status";
   timings: { connection: Pct; ttd: Pct };
   crash_reasons: Record<string, number>;
   events: FeedEvent[];

@@ -16,10 +16,11 @@ let frames = 0;
 /** What tests and the curious read: `window.amoc`. */
 declare global {
   interface Window {
-    amoc: { charts: LiveCharts; frames: () => number; ready: boolean; editor: () => ScenarioEditor };
+    amoc: { charts: LiveCharts; frames: () => number; lastFrame: () => Frame | undefined; ready: boolean; editor: () => ScenarioEditor };
   }
 }
-window.amoc = { charts, frames: () => frames, ready: false, editor: scenarioEditor };
+let lastFrame: Frame | undefined;
+window.amoc = { charts, frames: () => frames, lastFrame: () => lastFrame, ready: false, editor: scenarioEditor };
 
 function showTab(name: string): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
@@ -44,6 +45,7 @@ setAuthFailureHandler((status, message) => {
 
 function onFrame(f: Frame): void {
   frames++;
+  lastFrame = f;
   renderCluster(f);
   updateNodePicker(f);
   charts.push(f);

@@ -10,6 +10,7 @@ import { envValue, loadNodeSettings } from "../../config/load.js";
 import { flushLog } from "../../log.js";
 import { createNode, type AmocNode } from "../../node/amoc-node.js";
 import { nodeApis } from "../../node/apis.js";
+import { recordingApis } from "../run-recording-api.js";
 import { dataDirFor, DEFAULT_NODE_NAME, ensureDataDir, type NodeMeta } from "../../node/data-dir.js";
 import { claimPidFile, releasePidFile } from "../../node/daemon-pid.js";
 import type { ConsoleApis } from "../console.js";
@@ -79,8 +80,10 @@ async function buildApis(node: AmocNode, worker: boolean): Promise<ConsoleApis> 
     return { local: apis.local };
   }
   if (envValue(node.env, "nats_url")) await apis.dist.master();
-  await startNodeRest(node, envValue(node.env, "nats_url") ? apis.dist : apis.local);
-  return apis;
+  // the daemon's console and REST runs are recorded in the run store (bin/amoc runs)
+  const recorded = recordingApis(node, apis);
+  await startNodeRest(node, envValue(node.env, "nats_url") ? recorded.dist : recorded.local);
+  return recorded;
 }
 
 /** Resolves with the first SIGTERM or SIGINT; SIGHUP is ignored (the node has no terminal to lose). */

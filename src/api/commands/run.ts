@@ -3,8 +3,9 @@ import { AmocError, ERROR_STATUS } from "../../errors.js";
 import { createNode } from "../../node/amoc-node.js";
 import { formatSummary, parseRunArgs, runLocal, RUN_USAGE } from "../run-command.js";
 import { runDist } from "../run-dist.js";
-import { describeRecordedEnd, endRunRecording, RESULTS_USAGE, runSignals, splitResultsArgs, startRunRecording } from "../run-results.js";
+import { describeLastInterval, describeRecordedEnd, endRunRecording, RESULTS_USAGE, runSignals, splitResultsArgs, startRunRecording } from "../run-results.js";
 import { closeQuietly } from "./close-quietly.js";
+import { configThresholds } from "../run-recording-api.js";
 
 /** Runs, prints the summary (JSON with --json) and returns the exit code. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -17,16 +18,20 @@ export async function runCommand(args: string[]): Promise<number> {
   const node = createNode({ defaults: { log_level: "warn" } });
   const signals = runSignals();
   try {
+    // the config file's thresholds ("thresholds": [...]) come first, then --threshold's
+    results.thresholds = [...configThresholds(node.env), ...results.thresholds];
     // every run is recorded in the run store (src/results/); thresholds, --report and --junit are evaluated at its end
-    const rec = startRunRecording(node, { scenario: opts.scenario, users: opts.users, settings: opts.settings }, results, () => signals.abort());
-    const io = { err: process.stderr, isTTY: process.stderr.isTTY === true, signals: signals.emitter };
+    const rec = startRunRecording(node, { scenario: opts.scenario, users: opts.users, settings: opts.settings, dist: opts.dist }, results, () => signals.abort());
+    const io = { err: process.stderr, isTTY: process.stderr.isTTY === true, signals: signals.emitter, progressSuffix: () => describeLastInterval(rec.lastInterval()) };
     let outcome;
     try {
       outcome = opts.dist ? await runDist(node, opts, io) : await runLocal(node, opts, io);
     } catch (e) {
+      rec.unfollow();
       rec.fail(e instanceof Error ? e.message : String(e), e instanceof AmocError ? ERROR_STATUS[e.code].exit : 1);
       throw e;
     }
+    rec.unfollow();
     const end = endRunRecording(rec, outcome, signals.aborted);
     process.stdout.write(opts.json ? JSON.stringify({ ...outcome.summary, run_id: end.runId, verdict: end.verdict, thresholds: end.thresholds }) + "\n" : formatSummary(outcome.summary) + "\n");
     process.stderr.write(describeRecordedEnd(end));

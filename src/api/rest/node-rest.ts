@@ -16,7 +16,7 @@ export function restRequested(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Starts the REST server in front of `api` when requested; it closes with the node. */
 export async function startNodeRest(node: AmocNode, api: NodeApi, env: NodeJS.ProcessEnv = process.env): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
-  const server = await startRestServer(api, node.settings, node.log);
+  const server = await startRestServer(api, node.settings, node.log, { telemetry: node.telemetry });
   node.onClose(() => server.close());
   process.stderr.write(`amoc: REST API at ${server.url} (Swagger UI: ${server.url}/api-docs)\n`);
   return server;

@@ -108,7 +108,7 @@ export const routeSchemas = {
     summary: "start a run: users from..from+users-1 (or from..to) of a scenario, dealt over the nodes",
     body: {
       type: "object",
-      properties: { scenario: scenarioName, users, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 }, settings, ...selector },
+      properties: { scenario: scenarioName, users, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 }, settings, thresholds: { type: "array", items: { type: "string", minLength: 1, maxLength: 200 }, maxItems: 100, description: "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)" }, ...selector },
       required: ["scenario"],
       additionalProperties: false,
     },
@@ -122,8 +122,8 @@ export const routeSchemas = {
       properties: {
         op: { type: "string", enum: ["start", "change_rate", "change_rate_gradually", "pause", "resume", "stop", "list"] },
         name: { type: "string", minLength: 1, maxLength: 200 },
-        config: { type: "object", properties: { rate: { type: "number", minimum: 0 }, interval: { type: "number", exclusiveMinimum: 0 }, interarrival: { type: "number", minimum: 0 } }, additionalProperties: false, description: "rate per interval ms (default 60000), or interarrival ms" },
-        gradual: { type: "object", properties: { from: { type: "number", minimum: 0 }, to: { type: "number", minimum: 0 }, overMs: { type: "number", minimum: 0 }, steps: { type: "integer", minimum: 1 }, interval: { type: "number", exclusiveMinimum: 0 } }, required: ["from", "to", "overMs"], additionalProperties: false },
+        config: { type: "object", properties: { rate: { type: "number", minimum: 0 }, interval: { type: "number", minimum: 1 }, interarrival: { type: "number", minimum: 0 } }, additionalProperties: false, description: "rate per interval ms (default 60000), or interarrival ms" },
+        gradual: { type: "object", properties: { from: { type: "number", minimum: 0 }, to: { type: "number", minimum: 0 }, overMs: { type: "number", minimum: 0 }, steps: { type: "integer", minimum: 1 }, interval: { type: "number", minimum: 1 } }, required: ["from", "to", "overMs"], additionalProperties: false },
         ...selector,
       },
       required: ["op"],

@@ -12,6 +12,7 @@ import type { NodeSettings } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { NodeApi } from "../../node/node-api.js";
+import type { Telemetry } from "../../telemetry.js";
 import { DirScenarioStore } from "../../scenario/upload-dir-store.js";
 import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
@@ -27,6 +28,8 @@ export interface RestServer {
 /** Options: a scenario store to use instead of the mode's own (tests). */
 export interface RestStartOptions {
   store?: ScenarioStore;
+  /** The node's telemetry: the dashboard's live charts read its per-interval results. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
     token: settings.api_token,
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
-    dashboard: dashboardOptions(settings, storeFactory),
+    dashboard: dashboardOptions(settings, storeFactory, opts.telemetry ? { telemetry: opts.telemetry, mode: api.mode } : undefined),
   });
   await app.listen({ host: settings.api_host, port: settings.api_port });
   const addr = app.server.address();

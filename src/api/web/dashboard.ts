@@ -21,6 +21,7 @@ import { loadScenario, resolveScenarioFile } from "../../scenario/loader.js";
 import { checkVariables } from "./check-variables.js";
 import type { RestNodeApi } from "../rest/uploading-api.js";
 import { bundleWeb } from "./bundle.js";
+import type { IntervalSource } from "./interval-window.js";
 import { LiveFeed } from "./live-feed.js";
 
 /** Where the browser code lives (top-level web/). */
@@ -39,6 +40,8 @@ export interface DashboardOptions {
   health?: () => ProcessHealth;
   /** Live feed period (tests). */
   periodMs?: number;
+  /** Per-interval results for the charts (else the status is sampled). */
+  intervals?: IntervalSource;
 }
 
 const STATIC: Record<string, { file: () => string; type: string }> = {
@@ -49,7 +52,7 @@ const STATIC: Record<string, { file: () => string; type: string }> = {
 
 /** Registers the dashboard's routes on the REST app. */
 export async function registerDashboard(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs });
+  const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs, intervals: o.intervals });
   const streams = new Set<ServerResponse>();
   // open streams are never idle: end them before the server closes, or closing would wait for every page to leave
   app.addHook("preClose", async () => {

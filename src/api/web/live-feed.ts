@@ -6,6 +6,7 @@
  */
 import type { NodeApi, PerNode } from "../../node/node-api.js";
 import type { ProcessHealth } from "../../metrics/process-health.js";
+import { IntervalWindow, type IntervalSource } from "./interval-window.js";
 
 /** One node's row in a frame. */
 export interface NodeFrame {
@@ -37,7 +38,11 @@ export interface Frame {
   nodes: NodeFrame[];
   /** Per second since the previous frame. */
   rates: { arrivals: number; crashes: number; messages: number };
-  /** Percentiles (ms) of the run so far, as merged by the master: connection time and time to delivery. */
+  /**
+   * Percentiles (ms) of connection time and time to delivery: of the last interval when the nodes send intervals
+   * (`series` "intervals"), else of the run so far as the status merges them (`series` "status").
+   */
+  series: "intervals" | "status";
   timings: Record<"connection" | "ttd", { p50: number; p95: number; p99: number } | null>;
   /** Crashes by reason (phase: message), run totals. */
   crash_reasons: Record<string, number>;
@@ -53,6 +58,8 @@ export interface LiveFeedOptions {
   periodMs?: number;
   /** How much history a new listener gets. */
   windowMs?: number;
+  /** Per-interval results (src/results) when the node has them; restarted at each new run. */
+  intervals?: IntervalSource;
   now?: () => number;
 }
 
@@ -68,6 +75,10 @@ export class LiveFeed {
   private sampling = false;
   private prev: Frame | undefined;
   private prevMessages = 0;
+  private readonly window: IntervalWindow;
+  private stopIntervals: (() => void) | undefined;
+  private runKey: string | undefined;
+  private liveWorkers = 0;
   private readonly known = new Map<string, { role: string; labels: Record<string, string> }>();
   private readonly periodMs: number;
   private readonly windowMs: number;
@@ -77,6 +88,7 @@ export class LiveFeed {
     this.periodMs = o.periodMs ?? 1000;
     this.windowMs = o.windowMs ?? 15 * 60_000;
     this.now = o.now ?? Date.now;
+    this.window = new IntervalWindow(() => this.liveWorkers);
   }
 
   /** Frames kept (the last `windowMs`). */
@@ -101,6 +113,19 @@ export class LiveFeed {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopIntervals?.();
+    this.stopIntervals = undefined;
+    this.runKey = undefined;
+  }
+
+  /** Follows the intervals of the current run (a new run: a new subscription, the old intervals dropped). */
+  private followRun(run: Frame["run"]): void {
+    const key = `${run?.run_id ?? ""}|${run?.scenario ?? ""}`;
+    if (!this.o.intervals || key === this.runKey) return;
+    this.runKey = key;
+    this.stopIntervals?.();
+    this.window.clear();
+    this.stopIntervals = this.o.intervals.start((i) => this.window.add(i));
   }
 
   /** Takes one sample and sends it (a sample still in progress is not overlapped). */
@@ -166,11 +191,15 @@ export class LiveFeed {
       // the serving master runs no users; its health is shown as its own row
       nodes.set(this.o.api.nodeName, { name: this.o.api.nodeName, role: "master", state: "up", labels: {}, running: 0, started: 0, crashed: 0, health: this.o.health() });
     }
+    this.liveWorkers = [...nodes.values()].filter((n) => n.role !== "master" && n.state !== "down" && n.state !== "left").length;
     const users = status.users as unknown as Record<string, number>;
     const metrics = status.metrics ?? {};
     const pct = (k: string) => (metrics[k] && typeof metrics[k].p50 === "number" ? { p50: num(metrics[k].p50), p95: num(metrics[k].p95), p99: num(metrics[k].p99) } : null);
     const messages = num(metrics["xmpp.messages_sent"]?.count);
     const run = status.run ? { run_id: status.run.run_id, state: status.run.state, scenario: status.run.scenario, version: status.run.version, settings: status.run.settings, last_id: lastId } : null;
+    this.followRun(run);
+    const iv = this.window.latest(t);
+    const fresh = iv && t - iv.t < 5000 ? iv : undefined;
     const f: Frame = {
       t,
       mode: status.mode,
@@ -178,7 +207,8 @@ export class LiveFeed {
       users: { running: num(users.running), started: num(users.started), crashed: num(users.crashed), removed: num(users.removed), pending: num(users.pending) },
       nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
       rates: { arrivals: 0, crashes: 0, messages: 0 },
-      timings: { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
+      series: fresh ? "intervals" : "status",
+      timings: fresh ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null } : { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
       crash_reasons: reasons,
       events: [],
     };
@@ -188,6 +218,7 @@ export class LiveFeed {
       const sameRun = p.run?.run_id === f.run?.run_id && p.run?.scenario === f.run?.scenario;
       const d = (a: number, b: number) => (sameRun ? Math.max(0, a - b) / s : 0);
       f.rates = { arrivals: round2(d(f.users.started, p.users.started)), crashes: round2(d(f.users.crashed, p.users.crashed)), messages: round2(d(messages, this.prevMessages)) };
+      if (fresh) f.rates.messages = fresh.rates["xmpp.messages_sent"] ?? 0;
       f.events = diffEvents(p, f);
     }
     this.prev = f;
@@ -198,7 +229,7 @@ export class LiveFeed {
   /** The previous frame again (status failed): same data, the error shown. */
   private carry(t: number): Frame {
     const p = this.prev;
-    return p ? { ...p, t, events: [], rates: { arrivals: 0, crashes: 0, messages: 0 } } : { t, mode: this.o.api.mode, run: null, users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 }, nodes: [], rates: { arrivals: 0, crashes: 0, messages: 0 }, timings: { connection: null, ttd: null }, crash_reasons: {}, events: [] };
+    return p ? { ...p, t, events: [], rates: { arrivals: 0, crashes: 0, messages: 0 } } : { t, mode: this.o.api.mode, run: null, users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 }, nodes: [], rates: { arrivals: 0, crashes: 0, messages: 0 }, series: "status", timings: { connection: null, ttd: null }, crash_reasons: {}, events: [] };
   }
 }
 

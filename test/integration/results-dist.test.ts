@@ -1,0 +1,144 @@
+/**
+ * The time series of `bin/amoc run --dist`: real NATS, three real `bin/amoc worker` processes publishing their
+ * intervals, the CLI process as master recording them into its run store.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readRunResults } from "../../src/results/run-results.js";
+import { RunStore, RUN_STORE_FILE } from "../../src/results/store.js";
+import { NatsCluster } from "../helpers/nats-cluster.js";
+import { AMOC } from "../helpers/proc.js";
+
+let nats: NatsCluster;
+let dir: string;
+const procs: ChildProcess[] = [];
+
+interface Proc {
+  p: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+}
+
+function start(args: string[], e: NodeJS.ProcessEnv): Proc {
+  const p = spawn(AMOC, args, { env: e, stdio: ["ignore", "pipe", "pipe"] });
+  procs.push(p);
+  let out = "";
+  let err = "";
+  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => p.on("close", (code) => r(code)));
+  return { p, out: () => out, err: () => err, exit };
+}
+
+/** Polls `cond` (which may throw while a file is not there yet) every 100 ms; fails naming `what` after `timeoutMs`. */
+async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (cond()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function env(cluster: string, name: string): NodeJS.ProcessEnv {
+  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: cluster, AMOC_LOG_LEVEL: "warn", AMOC_DATA_DIR: join(dir, `${cluster}-${name}`) };
+}
+
+async function startWorkers(cluster: string): Promise<Proc[]> {
+  const ws = ["w1", "w2", "w3"].map((n) => start(["worker"], env(cluster, n)));
+  await until(() => ws.every((w) => /joined cluster/.test(w.err())), 90_000, () => `three workers joined: ${ws.map((w) => w.err()).join("\n")}`);
+  return ws;
+}
+
+function withStore<T>(cluster: string, fn: (s: RunStore) => T): T {
+  const s = RunStore.open(join(dir, `${cluster}-m`, RUN_STORE_FILE), { readonly: true });
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "amoc-results-dist-"));
+  nats = await NatsCluster.start(1);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of procs) p.kill("SIGKILL");
+  await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the time series of a distributed run", () => {
+  it("stores every worker's intervals, and the merged counts equal their sum and the run's total", async () => {
+    const cluster = `rs${process.pid}a`;
+    const ws = await startWorkers(cluster);
+    const report = join(dir, "dist.html");
+    const run = start(["run", "dummy", "--dist", "--workers", "3", "--users", "30", "--interarrival", "10", "--repeat", "8", "--repeat-interval", "100", "--set", "dummy_sleep_ms=100", "--json", "--report", report, "--threshold", "dummy.runs.count==240"], env(cluster, "m"));
+    const code = await Promise.race([run.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 150_000))]);
+    expect(code, `${run.err()}\n${ws.map((w) => w.err()).join("\n")}`).toBe(0);
+    const s = JSON.parse(run.out()) as { run_id: string; verdict: string; metrics: Record<string, { count: number }> };
+    expect(s.verdict).toBe("passed");
+    expect(s.metrics["dummy.runs"]!.count).toBe(240);
+    withStore(cluster, (store) => {
+      const raw = store.intervals(s.run_id);
+      expect(new Set(raw.map((i) => i.node))).toEqual(new Set(["w1", "w2", "w3"]));
+      const res = readRunResults(store, s.run_id);
+      const perNodeRuns = sum(raw.map((i) => i.c["dummy.runs"] ?? 0));
+      const mergedRuns = sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0));
+      expect(perNodeRuns).toBe(240);
+      expect(mergedRuns).toBe(240);
+      expect(res.table["dummy.runs"]).toMatchObject({ count: 240 });
+      expect(sum(res.intervals.map((m) => m.counters["users.started"] ?? 0))).toBe(30);
+      // each worker's share adds up to the whole
+      expect(sum(Object.values(res.perNode).map((n) => n.counters["dummy.runs"] ?? 0))).toBe(240);
+      expect(res.thresholds).toMatchObject([{ expr: "dummy.runs.count==240", ok: true, actual: 240 }]);
+    });
+    const html = readFileSync(report, "utf8");
+    for (const n of ["w1", "w2", "w3"]) expect(html).toContain(`<td class="name">${n}</td>`);
+  }, 240_000);
+
+  it("keeps a killed worker's intervals up to its death, and the report marks it down", async () => {
+    const cluster = `rs${process.pid}b`;
+    const ws = await startWorkers(cluster);
+    const report = join(dir, "killed.html");
+    const run = start(["run", "dummy", "--dist", "--workers", "3", "--users", "30", "--interarrival", "10", "--repeat", "infinity", "--repeat-interval", "100", "--set", "dummy_sleep_ms=50", "--json", "--report", report], env(cluster, "m"));
+    const runId = () => withStore(cluster, (st) => st.listRuns(1)[0]!.id);
+    // w3 has published a few intervals: kill it without a goodbye
+    await until(() => withStore(cluster, (st) => st.intervals(runId()).filter((i) => i.node === "w3").length >= 3), 120_000, () => `w3's intervals in the store\n${run.err()}`);
+    ws[2]!.p.kill("SIGKILL");
+    await ws[2]!.exit;
+    await until(() => withStore(cluster, (st) => st.events(runId()).some((e) => e.kind === "node_down" && e.data.node === "w3")), 60_000, () => `w3 down in the store\n${run.err()}`);
+    // the others keep reporting after w3's death
+    const downAt = withStore(cluster, (st) => st.events(runId()).find((e) => e.kind === "node_down")!.t);
+    await until(() => withStore(cluster, (st) => st.intervals(runId()).some((i) => i.node === "w1" && i.t > downAt)), 30_000, () => "w1's intervals after w3's death");
+    run.p.kill("SIGINT");
+    const code = await Promise.race([run.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 60_000))]);
+    expect(code, run.err()).toBe(130);
+    const s = JSON.parse(run.out()) as { run_id: string };
+    withStore(cluster, (store) => {
+      const raw = store.intervals(s.run_id);
+      const w3 = raw.filter((i) => i.node === "w3");
+      expect(w3.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...w3.map((i) => i.t))).toBeLessThan(downAt);
+      expect(Math.max(...raw.filter((i) => i.node === "w1").map((i) => i.t))).toBeGreaterThan(downAt);
+      const res = readRunResults(store, s.run_id);
+      // w3's runs up to its death count in the merged series
+      expect(res.perNode.w3!.counters["dummy.runs"]).toBe(sum(w3.map((i) => i.c["dummy.runs"] ?? 0)));
+      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(sum(raw.map((i) => i.c["dummy.runs"] ?? 0)));
+    });
+    const html = readFileSync(report, "utf8");
+    expect(html).toMatch(/<td class="name">w3<\/td>.*stopped reporting before the end; down at/);
+  }, 300_000);
+});
