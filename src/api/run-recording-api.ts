@@ -73,13 +73,14 @@ export class NodeRunRecorder {
     this.open.set(mode, o);
   }
 
-  /** The start failed: the recording is stored as failed. */
+  /** The start was refused (a usage error, a busy node or cluster): no run took place, its recording is removed. */
   failed(o: OpenRecording, e: unknown): void {
     o.unfollow();
     try {
-      o.rec.fail(errorMessage(e), 1);
+      o.rec.discard();
+      this.node.log.info({ msg: "run_start_refused", scenario: o.scenario, err: errorMessage(e) });
     } catch (err) {
-      this.node.log.warn({ msg: "run_record_failed", err: errorMessage(err), affects: "the run store lacks this failed start" });
+      this.node.log.warn({ msg: "run_record_failed", err: errorMessage(err), affects: "the run store may keep an empty run for this refused start" });
     }
   }
 

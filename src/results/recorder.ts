@@ -78,6 +78,8 @@ export interface RunRecording {
   tick(): void;
   /** The run failed before it could end (it threw): stored as `failed` with the error, so it is not left `incomplete`. */
   fail(message: string, exitCode: number): void;
+  /** The run never took place (its start was refused): removed from the store. */
+  discard(): void;
 }
 
 /**
@@ -179,6 +181,15 @@ export function recordRun(o: RecordOptions): RunRecording {
     setNodes,
     lastInterval: () => last,
     tick: () => agg?.tick(),
+    discard() {
+      try {
+        agg?.close();
+        offEvents?.();
+        store.deleteRun(runId);
+      } finally {
+        store.close();
+      }
+    },
     fail(message, exitCode) {
       try {
         agg?.close();

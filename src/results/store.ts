@@ -162,6 +162,14 @@ export class RunStore {
     return id;
   }
 
+  /** Removes a run and everything of it (a start that was refused: no run took place). */
+  deleteRun(runId: string): void {
+    this.db.transaction(() => {
+      for (const t of ["intervals", "merged", "events", "thresholds"]) this.db.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
+      this.db.prepare("DELETE FROM runs WHERE id = ?").run(runId);
+    })();
+  }
+
   /** Stores one node's interval (committed at once; a repeat of the same node and time replaces it). */
   addInterval(runId: string, i: EncodedInterval): void {
     this.db.prepare("INSERT OR REPLACE INTO intervals (run_id, node, t, data) VALUES (?, ?, ?, ?)").run(runId, i.node, i.t, encodeInterval(i));

@@ -1,5 +1,6 @@
 /** Runs `bin/amoc` as a real child process, with a hard timeout. */
 import { spawn } from "node:child_process";
+import { prosodyUrl } from "./endpoints.js";
 
 export const AMOC = new URL("../../bin/amoc", import.meta.url).pathname;
 
@@ -12,7 +13,9 @@ export interface ProcResult {
 /** Runs `bin/amoc args...`, feeding `input` on stdin; kills it after `timeoutMs`. */
 export function amoc(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(AMOC, args, { env: { ...process.env, AMOC_LOG_LEVEL: "warn", ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    // the test run's Prosody is the default server: with no shared servers up it listens on a free port, not 5222
+    const env = { ...process.env, AMOC_LOG_LEVEL: "warn", AMOC_XMPP_SERVERS: process.env.AMOC_XMPP_SERVERS ?? prosodyUrl("xmpp"), ...opts.env };
+    const child = spawn(AMOC, args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

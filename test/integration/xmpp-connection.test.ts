@@ -1,10 +1,11 @@
 /** The XMPP client's STARTTLS and stream management against the real Prosody and ejabberd (scripts/servers.sh). */
 import { describe, expect, it } from "vitest";
 import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
+import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";
 
 const SERVERS = [
-  { name: "prosody", plain: "xmpp://127.0.0.1:5222" },
-  { name: "ejabberd", plain: "xmpp://127.0.0.1:5322" },
+  { name: "prosody", plain: prosodyUrl("xmpp") },
+  { name: "ejabberd", plain: ejabberdUrl("xmpp") },
 ];
 
 function options(service: string, over: Partial<ConnectionOptions> = {}): ConnectionOptions {
@@ -38,7 +39,7 @@ describe.each(SERVERS)("XmppConnection against $name", (srv) => {
 
 describe("XmppConnection stream management", () => {
   it("enables XEP-0198 on ejabberd when asked and keeps working", async () => {
-    const c = new XmppConnection(options("xmpp://127.0.0.1:5322", { streamManagement: true }));
+    const c = new XmppConnection(options(ejabberdUrl("xmpp"), { streamManagement: true }));
     let presence: (name: string) => void = () => {};
     const echoed = new Promise<string>((r) => (presence = r));
     c.handler = { onStanza: (el) => el.name === "presence" && presence(el.name) };

@@ -1,13 +1,14 @@
 /**
- * XEP-0198 resumption against the real ejabberd (scripts/servers.sh, 5322, mod_stream_mgmt): the client's socket is
+ * XEP-0198 resumption against the real ejabberd (scripts/servers.sh, the test run's c2s port, mod_stream_mgmt): the client's socket is
  * cut by a TCP proxy in between, and the stream resumes through a new one without losing a stanza either way.
  */
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
+import { endpoints } from "../helpers/endpoints.js";
 
-const EJABBERD = { host: "127.0.0.1", port: 5322 };
+const EJABBERD = { host: "127.0.0.1", port: endpoints().ejabberd.c2s };
 /** Bounds each wait: far above what a resumption on loopback takes. */
 const WAIT_MS = 15_000;
 

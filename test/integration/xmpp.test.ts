@@ -4,10 +4,11 @@ import { createNode } from "../../src/main.js";
 import { SummaryCollector } from "../../src/metrics/summary.js";
 import { amoc } from "../helpers/proc.js";
 import { until } from "../helpers/node.js";
+import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";
 
 const SERVERS = [
-  { name: "prosody", plain: "xmpp://127.0.0.1:5222", tls: "xmpps://127.0.0.1:5223", ws: "ws://127.0.0.1:5280/xmpp-websocket" },
-  { name: "ejabberd", plain: "xmpp://127.0.0.1:5322", tls: "xmpps://127.0.0.1:5323", ws: "ws://127.0.0.1:5380/ws" },
+  { name: "prosody", plain: prosodyUrl("xmpp"), tls: prosodyUrl("xmpps"), ws: prosodyUrl("ws") },
+  { name: "ejabberd", plain: ejabberdUrl("xmpp"), tls: ejabberdUrl("xmpps"), ws: ejabberdUrl("ws") },
 ];
 
 interface Summary {
@@ -112,13 +113,13 @@ describe("XMPP failures", () => {
   });
 
   it("a malformed xmpp_servers value is a config error at start (exit 2), naming the variable and the entry", async () => {
-    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: "http://127.0.0.1:5222" }, timeoutMs: 120_000 });
+    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: prosodyUrl().replace(/^xmpp:/, "http:") }, timeoutMs: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'http:\/\/127\.0\.0\.1:5222' has the unknown scheme http:/);
+    expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'http:\/\/127\.0\.0\.1:\d+' has the unknown scheme http:/);
   });
 
   it("a certificate the client cannot verify is a tls failure", async () => {
-    const { s } = await runJson(["login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: "xmpps://127.0.0.1:5223" });
+    const { s } = await runJson(["login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: prosodyUrl("xmpps") });
     expect(count(s, "xmpp.connection_failures.tls")).toBe(2);
     expect(s.errors[0]?.message).toMatch(/^tls: /);
   });
