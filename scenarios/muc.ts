@@ -3,8 +3,10 @@
  * wait until their room is full, each send `message_count` groupchat messages, and each receive every message
  * the others sent (time to delivery measured on arrival). So, with full rooms,
  * xmpp.messages_received == xmpp.messages_sent * (room_size - 1), and xmpp.groupchat_echoes == xmpp.messages_sent.
+ * With `meet_by: "coordinator"` rooms are formed by the cluster-wide coordinator instead: room_size users, in the
+ * order they come online on any node, share a room (a group the join_timeout leaves partial gets a smaller room).
  */
-import { defineScenario, nonNegative, positiveInt, type UserContext } from "amoc-ts";
+import { defineScenario, nonNegative, oneOf, positiveInt, type UserContext } from "amoc-ts";
 import { connectUser, xml, NS_TTD, type Element, type XmppUser } from "amoc-ts/xmpp";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
@@ -27,22 +29,29 @@ export default defineScenario({
     join_timeout: { default: 30_000, doc: "ms to wait for the room to fill", verify: nonNegative },
     receive_timeout: { default: 30_000, doc: "ms to wait for the others' messages", verify: nonNegative },
     linger_ms: { default: 0, doc: "ms to stay in the room afterwards", verify: nonNegative },
+    meet_by: { default: "id", doc: "how rooms are formed: id (consecutive IDs) or coordinator (users as they come online, cluster-wide)", verify: oneOf("id", "coordinator") },
   },
   async start(id, _state, ctx) {
     const v = ctx.vars;
-    const room = roomOf(id, v);
+    let room = roomOf(id, v);
+    let size = v.room_size;
     const nick = `u${id}`;
     const user = await connectUser(ctx);
     try {
       await user.sendPresence();
       ctx.phase = "join";
+      if (v.meet_by === "coordinator") {
+        const group = await ctx.coordinate("muc", { groupSize: v.room_size, timeoutMs: v.join_timeout });
+        room = `room_c${Math.min(...group.map((m) => m.id))}@${v.muc_service}`;
+        size = group.length;
+      }
       const occupants = await join(user, ctx, room, nick, v.join_timeout);
       const deadline = Date.now() + v.join_timeout;
-      while (occupants.size < v.room_size && Date.now() < deadline) {
+      while (occupants.size < size && Date.now() < deadline) {
         const el = await user.waitFor((e) => isRoomPresence(e, room), Math.max(1, deadline - Date.now()), `occupants of ${room}`).catch(() => undefined);
         if (el) track(occupants, el);
       }
-      if (occupants.size < v.room_size) ctx.metrics.count("muc.room_incomplete");
+      if (occupants.size < size) ctx.metrics.count("muc.room_incomplete");
       const expected = (occupants.size - 1) * v.message_count;
       ctx.phase = "send";
       for (let i = 0; i < v.message_count; i++) {

@@ -1,10 +1,10 @@
 /**
  * multi_transport: users spread over the transports by ID (with the default list: user 1 TCP, 2 direct TLS,
- * 3 STARTTLS, 4 WebSocket, 5 TCP, ...), each logging in over its own and chatting with its neighbour (1<->2,
- * 3<->4, ...) on another, as one_to_one does: delivery across transports.
+ * 3 STARTTLS, 4 WebSocket, 5 TCP, ...; BOSH when `transports` lists it), each logging in over its own and chatting
+ * with its neighbour (1<->2, 3<->4, ...) on another, as one_to_one does: delivery across transports.
  *
  * The endpoints come from `xmpp_servers`, one per scheme: `tcp` and `starttls` use the first xmpp:// entry, `tls`
- * the first xmpps://, `ws` the first ws:// or wss://. E.g.
+ * the first xmpps://, `ws` the first ws:// or wss://, `bosh` the first http:// or https:// (XEP-0206). E.g.
  *   AMOC_XMPP_SERVERS=xmpp://127.0.0.1:5222,xmpps://127.0.0.1:5223,ws://127.0.0.1:5280/xmpp-websocket
  * (AMOC_XMPP_TLS_VERIFY=0 for a test server's self-signed certificate).
  *
@@ -12,14 +12,14 @@
  * transport.<name>.messages_received; and xmpp.messages_sent, xmpp.messages_received, xmpp.message_ttd.
  * With a healthy server xmpp.messages_received == xmpp.messages_sent.
  *
- * Variables: transports (comma-separated list of tcp, tls, starttls, ws, dealt by ID), message_count,
+ * Variables: transports (comma-separated list of tcp, tls, starttls, ws, bosh, dealt by ID), message_count,
  * message_interval (updatable), neighbour_timeout, receive_timeout.
  */
 import { defineScenario, duration, nonNegative } from "amoc-ts";
 import { XmppError, connectUser, meetPeer, neighbourOf, userJid } from "amoc-ts/xmpp";
 
-const KNOWN = ["tcp", "tls", "starttls", "ws"];
-const SCHEMES: Record<string, string[]> = { tcp: ["xmpp:"], starttls: ["xmpp:"], tls: ["xmpps:"], ws: ["ws:", "wss:"] };
+const KNOWN = ["tcp", "tls", "starttls", "ws", "bosh"];
+const SCHEMES: Record<string, string[]> = { tcp: ["xmpp:"], starttls: ["xmpp:"], tls: ["xmpps:"], ws: ["ws:", "wss:"], bosh: ["http:", "https:"] };
 
 const list = (s: string) => s.split(",").map((t) => t.trim()).filter(Boolean);
 
@@ -27,7 +27,7 @@ export default defineScenario({
   variables: {
     transports: {
       default: "tcp,tls,starttls,ws",
-      doc: "transports dealt to users by ID, comma-separated: tcp, tls (direct TLS), starttls, ws (WebSocket)",
+      doc: "transports dealt to users by ID, comma-separated: tcp, tls (direct TLS), starttls, ws (WebSocket), bosh",
       verify: (v: string) => (list(v).length > 0 && list(v).every((t) => KNOWN.includes(t))) || `must list some of ${KNOWN.join(", ")}`,
     },
     message_count: { default: 3, doc: "chats each user sends to its neighbour", verify: nonNegative },

@@ -4,6 +4,8 @@ import { inspect } from "node:util";
 import type { StatusReport } from "../controller/controller.js";
 import type { CommandResult, NodeApi } from "../node/node-api.js";
 import { formatStatus } from "./format.js";
+import { formatLastInterval } from "./run-results.js";
+import type { LastInterval } from "../results/recorder.js";
 
 /** A printable wrapper: the REPL shows `text` as is instead of an inspected object. */
 export class Printed {
@@ -25,7 +27,9 @@ function own(api: NodeApi, r: CommandResult): Record<string, unknown> {
 export function localApi(api: NodeApi): Record<string, unknown> {
   const status = async () => {
     const s = await api.nodeStatus(api.nodeName);
-    return Object.assign(new Printed(formatStatus(s)), { raw: s });
+    // a recorded run's last interval (src/api/run-recording-api.ts)
+    const last = formatLastInterval((s as { last_interval?: LastInterval | null }).last_interval);
+    return Object.assign(new Printed(formatStatus(s) + (last ? `\n${last}` : "")), { raw: s });
   };
   return {
     do: async (name: string, from: number, to: number, settings?: Record<string, unknown>) => own(api, await api.start({ scenario: name, from, to, settings })),

@@ -128,6 +128,13 @@ export async function runWithApi(api: NodeApi, o: RunOptions, hooks: RunHooks, i
   return { summary, exitCode: exitCode(o, signal, problems, stopped), problems };
 }
 
+/** A load shape in words (stages or arrival_rate as given), or undefined without one. */
+function shapeWords(o: RunOptions): string | undefined {
+  if (o.settings.stages !== undefined) return `stages ${JSON.stringify(o.settings.stages)}`;
+  if (o.settings.arrival_rate !== undefined) return `arrival_rate ${JSON.stringify(o.settings.arrival_rate)} (users/s${o.settings.arrival_process === "poisson" ? ", poisson" : ""})`;
+  return undefined;
+}
+
 /** The effective run settings, said once at the start, so a run without --repeat does not look stuck. */
 function startLine(o: RunOptions, st: ApiStatus): string {
   const first = Object.values(st.nodes).find((r): r is { ok: true; result: StatusReport } => r.ok);
@@ -135,7 +142,7 @@ function startLine(o: RunOptions, st: ApiStatus): string {
   const repeat = s.repeat_num ?? "?";
   const forever = repeat === "infinity" && o.durationS === undefined;
   return (
-    `amoc run ${o.scenario}: ${o.users} users, interarrival ${String(s.interarrival ?? "?")} ms, repeat ${String(repeat)}` +
+    `amoc run ${o.scenario}: ${shapeWords(o) ?? `${o.users} users, interarrival ${String(s.interarrival ?? "?")} ms`}, repeat ${String(repeat)}` +
     `${repeat === 1 ? "" : `, repeat interval ${String(s.repeat_interval ?? "?")} ms`}${o.durationS !== undefined ? `, duration ${o.durationS} s` : ""}` +
     (forever ? "\n  users repeat until stopped: Ctrl+C (or SIGTERM) stops and prints the summary; --repeat N or --duration S end it" : "")
   );

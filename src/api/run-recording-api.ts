@@ -165,7 +165,12 @@ export function withRecording<T extends NodeApi>(api: T, recorder: NodeRunRecord
     return r;
   };
   const status = async () => ({ ...(await api.status()), last_interval: recorder.lastInterval(mode) });
-  const own: Record<string, unknown> = { start, stop, status };
+  // amoc_local.status(): this node's own status (a local recording's intervals are this node's)
+  const nodeStatus = async (node: string) => {
+    const s = await api.nodeStatus(node);
+    return mode === "local" && node === api.nodeName ? { ...s, last_interval: recorder.lastInterval(mode) } : s;
+  };
+  const own: Record<string, unknown> = { start, stop, status, nodeStatus };
   return new Proxy(api, {
     get(target, p) {
       if (typeof p === "string" && p in own) return own[p];

@@ -80,12 +80,25 @@ export function startRunRecording(node: AmocNode, run: { scenario: string; users
   return Object.assign(rec, { unfollow });
 }
 
-/** The progress line's tail: the last interval's message rate and time-to-delivery p99 ('' before the first). */
-export function describeLastInterval(last: LastInterval | undefined): string {
+/** One line on the last interval for a printed status ('' before the first): message rates, TTD and connection p99. */
+export function formatLastInterval(last: LastInterval | null | undefined): string {
+  if (!last) return "";
+  const parts = [["xmpp.messages_sent", "sent"], ["xmpp.messages_received", "received"]].flatMap(([k, label]) => (last.rates[k!] === undefined ? [] : [`${label} ${last.rates[k!]}/s`]));
+  for (const [k, label] of [["xmpp.message_ttd", "TTD"], ["xmpp.connection", "connect"]] as const) if (last.p99[k] !== undefined) parts.push(`${label} p99 ${last.p99[k]} ms`);
+  if (last.rates["users.started"] !== undefined) parts.push(`users started ${last.rates["users.started"]}/s`);
+  return `last interval (${new Date(last.t).toISOString().slice(11, 19)}, ${last.ms / 1000} s): ${parts.join(", ") || "no messages"}`;
+}
+
+/**
+ * The progress line's tail: the last interval's message rate and time-to-delivery p99 ('' before the first, and
+ * while no message was ever sent: `messaging` says one was).
+ */
+export function describeLastInterval(last: LastInterval | undefined, messaging = false): string {
   if (!last) return "";
   const sent = last.rates["xmpp.messages_sent"];
   const ttd = last.p99["xmpp.message_ttd"];
-  return `  |  last ${last.ms / 1000} s: ${sent === undefined ? "" : `${sent} msg/s, `}TTD p99 ${ttd === undefined ? "-" : `${ttd} ms`}`;
+  if (sent === undefined && ttd === undefined && !messaging) return "";
+  return `  |  last ${last.ms / 1000} s: ${sent ?? 0} msg/s, TTD p99 ${ttd === undefined ? "-" : `${ttd} ms`}`;
 }
 
 /** The lines `amoc run` prints after the summary: thresholds, the run id, the report (stderr). */

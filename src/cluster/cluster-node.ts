@@ -91,7 +91,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   const coordinator = master ? new CoordinatorMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log }).start() : undefined;
   const throttles = master ? new ThrottleMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log, timeoutMs: s.nats_timeout }).start() : undefined;
   if (master) {
-    const workers = () => master.workers().map((w) => w.from);
+    const workers = () => master.workers().map((w) => ({ name: w.from, runId: w.runId }));
     resultsFeed(node.telemetry).connect({ bus, subjects, workers, onMembershipChange: (fn) => {
         membership.onUp(fn);
         membership.onDown(fn);

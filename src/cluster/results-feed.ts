@@ -21,8 +21,8 @@ export interface ResultsSink {
 export interface FeedSource {
   bus: Pick<ClusterBus, "subscribe">;
   subjects: Subjects;
-  /** The live workers now. */
-  workers(): string[];
+  /** The live workers now, with the run each is in (from its heartbeat; null: none). */
+  workers(): Array<{ name: string; runId: string | null }>;
   /** Calls `fn` whenever a node comes up, goes down or leaves. */
   onMembershipChange(fn: () => void): void;
   log?: Logger;
@@ -60,13 +60,18 @@ export class ResultsFeed {
   follow(sink: ResultsSink): () => void {
     const entry = { sink, runId: null as string | null };
     this.sinks.add(entry);
-    if (this.source) sink.setNodes(this.source.workers());
+    if (this.source) this.announce(entry);
     return () => this.sinks.delete(entry);
   }
 
+  /** A sink's nodes: the live workers, once its run is known those in it (idle workers send no intervals). */
+  private announce(e: { sink: ResultsSink; runId: string | null }): void {
+    const ws = this.source?.workers() ?? [];
+    e.sink.setNodes(ws.filter((w) => e.runId === null || w.runId === e.runId).map((w) => w.name));
+  }
+
   private announceNodes(): void {
-    const nodes = this.source?.workers() ?? [];
-    for (const e of this.sinks) e.sink.setNodes(nodes);
+    for (const e of this.sinks) this.announce(e);
   }
 
   private receive(data: string): void {
@@ -84,7 +89,10 @@ export class ResultsFeed {
       return;
     }
     for (const e of this.sinks) {
-      e.runId ??= runId;
+      if (e.runId === null) {
+        e.runId = runId;
+        this.announce(e);
+      }
       if (e.runId === runId) e.sink.addInterval(i);
     }
   }

@@ -69,8 +69,8 @@ export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The endpoint schemes the XMPP client speaks. */
-export const XMPP_SCHEMES = ["xmpp:", "xmpps:", "ws:", "wss:"] as const;
+/** The endpoint schemes the XMPP client speaks: http(s):// is BOSH (XEP-0206), e.g. http://host:5280/http-bind. */
+export const XMPP_SCHEMES = ["xmpp:", "xmpps:", "ws:", "wss:", "http:", "https:"] as const;
 
 /** A format: `check` returns why a value is wrong (undefined when fine); `T` is the type of a valid value. */
 export interface Format<T> {
@@ -95,9 +95,12 @@ export function isHost(s: string): boolean {
   return /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(bare);
 }
 
-/** Why an `xmpp_servers` entry is unusable, or undefined: an xmpp://, xmpps://, ws:// or wss:// URL with a host. */
+/**
+ * Why an `xmpp_servers` entry is unusable, or undefined: an xmpp://, xmpps://, ws://, wss:// URL with a host, or a
+ * BOSH endpoint: any http:// or https:// URL is taken as one (its path names it: /http-bind, /bosh), so it needs one.
+ */
 export function xmppServerProblem(entry: string): string | undefined {
-  const use = "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket or wss://...";
+  const use = "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind";
   let u: URL;
   try {
     u = new URL(entry);
@@ -106,6 +109,7 @@ export function xmppServerProblem(entry: string): string | undefined {
   }
   if (!(XMPP_SCHEMES as readonly string[]).includes(u.protocol)) return `entry '${entry}' has the unknown scheme ${u.protocol} (${use})`;
   if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (${use})`;
+  if ((u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/") return `BOSH entry '${entry}' has no path (${use})`;
   return undefined;
 }
 
@@ -253,7 +257,7 @@ export const FORMATS = {
       return `must be an http(s) URL such as http://127.0.0.1:8080/events/ or '' (off), got '${x}'`;
     },
   }),
-  "xmpp-url-list": listOf(xmppServerProblem, "xmpp://, xmpps://, ws:// or wss:// URLs"),
+  "xmpp-url-list": listOf(xmppServerProblem, "xmpp://, xmpps://, ws://, wss:// or BOSH http(s):// URLs"),
   "nats-url-list": listOf(natsServerProblem, "NATS URLs (nats://host:4222)"),
   "file-or-empty": file("file", true),
   directory: file("directory", false),

@@ -16,6 +16,9 @@ import { evaluateThresholds, THRESHOLD_BREACH_EXIT, type Threshold, type Thresho
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
 
+/** How many of the last merged times a late part may still join. */
+const LATE_SLOTS = 30;
+
 /** What to record and where. */
 export interface RecordOptions {
   /** This node's telemetry (none: a master that only merges other nodes' intervals). */
@@ -114,7 +117,10 @@ export function recordRun(o: RecordOptions): RunRecording {
   const runId = store.createRun({ scenario: o.scenario, sourceHash: o.sourceHash, settings: o.settings, nodes: o.nodes ?? [o.node], users: o.users, intervalMs: o.intervalMs, startedAt: now() });
   const live = new RunTotals();
   const thresholds = o.thresholds ?? [];
-  const expected = new Set(o.nodes ?? [o.node]);
+  // a cluster master (no local intervals) learns its workers from setNodes and the intervals that arrive
+  const expected = new Set(o.nodes ?? (o.localIntervals === false ? [] : [o.node]));
+  /** The parts of the last merged times, so a part arriving after its time was merged still joins it. */
+  const mergedParts = new Map<number, EncodedInterval[]>();
   /** Nodes' parts of intervals not merged yet, by time. */
   const pending = new Map<number, EncodedInterval[]>();
   let latestT = -Infinity;
@@ -132,7 +138,10 @@ export function recordRun(o: RecordOptions): RunRecording {
     store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } });
     o.onAbort?.(breached);
   };
-  /** Merges and stores every pending time whose parts all arrived, or that is 2 intervals old (late parts stay per node only), or all (`force`). */
+  /**
+   * Merges and stores every pending time whose parts all arrived, or that is 2 intervals old, or all (`force`). A part
+   * arriving later re-merges its time while it is one of the last LATE_SLOTS merged (older ones stay per node only).
+   */
   const flush = (force: boolean) => {
     for (const [t, parts] of [...pending].sort((a, b) => a[0] - b[0])) {
       const complete = [...expected].every((n) => parts.some((p) => p.node === n));
@@ -141,12 +150,23 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       store.addMerged(runId, toMergedRow(m));
       live.add(m);
+      mergedParts.set(t, parts);
+      if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
       last = { t: m.t, ms: m.ms, rates: Object.fromEntries(Object.entries(m.counters).map(([k, v]) => [k, Math.round((v / (m.ms / 1000)) * 100) / 100])), p99: Object.fromEntries(Object.entries(m.stats).map(([k, x]) => [k, x.p99])) };
     }
     checkLive();
   };
   const onInterval = (i: EncodedInterval) => {
     store.addInterval(runId, i);
+    const merged = mergedParts.get(i.t);
+    if (merged) {
+      if (merged.some((p) => p.node === i.node)) return;
+      merged.push(i);
+      store.addMerged(runId, toMergedRow(mergeIntervals(merged)));
+      // the totals gain its counts and timings; gauges are the cluster's per time, not one node's
+      live.add({ ...mergeIntervals([i]), gauges: {} });
+      return;
+    }
     if (!gone.has(i.node)) expected.add(i.node);
     latestT = Math.max(latestT, i.t);
     const l = pending.get(i.t);

@@ -100,9 +100,9 @@ export class LocalThrottle {
         this.released++;
         return Promise.resolve();
       }
-      // idle time earns no burst: the next slot is never earlier than one gap ago
+      // idle time earns no burst: the next slot is never earlier than now
       const gap = 1 / per;
-      if (this.nextAtMs < now - gap) this.nextAtMs = now - gap;
+      if (this.nextAtMs < now) this.nextAtMs = now;
       if (this.nextAtMs <= now) {
         this.nextAtMs += gap;
         this.released++;
@@ -140,7 +140,7 @@ export class LocalThrottle {
       return this.compact();
     }
     const gap = 1 / per;
-    if (!fromTimer && this.nextAtMs < now - gap) this.nextAtMs = now - gap;
+    if (!fromTimer && this.nextAtMs < now) this.nextAtMs = now;
     while (this.head < this.queue.length && this.nextAtMs <= now) {
       this.nextAtMs += gap;
       this.release();

@@ -14,7 +14,8 @@ import { authenticate, chooseMechanism, offeredMechanisms } from "./sasl.js";
 import { NS_SM, StreamManagement } from "./stream-management.js";
 import { escapeAttr, escapeText, serialize } from "./serialize.js";
 import { StreamParser, type ParserSink } from "./stream-parser.js";
-import { Transport, type TransportOptions, type TransportSink } from "./transport.js";
+import { BoshTransport } from "./bosh-transport.js";
+import { Transport, type TransportOptions, type TransportSink, type XmppTransport } from "./transport.js";
 import { StanzaError, StreamClosedError, StreamError, XmppError } from "./xmpp-error.js";
 
 const NS_STREAM = "http://etherx.jabber.org/streams";
@@ -36,7 +37,7 @@ export interface ConnectionOptions {
   mechanism: string;
   /** Bounds the whole login (connect, TLS, stream, auth, bind): `start()` then rejects with TimeoutError. */
   timeoutMs: number;
-  /** Negotiate STARTTLS on xmpp:// (a server that does not offer it fails the login); no effect on xmpps:// and ws(s)://. */
+  /** Negotiate STARTTLS on xmpp:// (a server that does not offer it fails the login); no effect on xmpps://, ws(s)://, http(s)://. */
   starttls: boolean;
   streamManagement: boolean;
   tlsVerify: boolean;
@@ -89,7 +90,7 @@ export class XmppConnection implements TransportSink, ParserSink {
   /** Streams resumed after a dropped socket (XEP-0198). */
   resumptions = 0;
   handler: StanzaHandler | null = null;
-  private transport: Transport | null = null;
+  private transport: XmppTransport | null = null;
   private parser: StreamParser | null = null;
   /** Login only: the step waiting for the next element; elements that arrive unasked are queued. */
   private waiting: Deferred<Element> | null = null;
@@ -111,7 +112,7 @@ export class XmppConnection implements TransportSink, ParserSink {
     this.o = o;
   }
 
-  /** TLS, or WebSocket over wss://. */
+  /** TLS, WebSocket over wss://, or BOSH over https://. */
   isSecure(): boolean {
     return this.transport?.secure === true;
   }
@@ -126,9 +127,9 @@ export class XmppConnection implements TransportSink, ParserSink {
     return this.sm?.resumable === true;
   }
 
-  /** RFC 7395 framing (WebSocket): top-level stanzas must carry xmlns="jabber:client" themselves. */
+  /** No stream root (WebSocket's RFC 7395 framing, BOSH): top-level stanzas must carry xmlns="jabber:client" themselves. */
   get framed(): boolean {
-    return this.transport?.framed === true;
+    return this.transport?.stanzaNs === true;
   }
 
   /**
@@ -158,11 +159,12 @@ export class XmppConnection implements TransportSink, ParserSink {
   private async login(o: ConnectionOptions, resume: boolean): Promise<void> {
     const topts: TransportOptions = { domain: o.domain, tlsVerify: o.tlsVerify, handshakeTimeoutMs: o.timeoutMs, mayUpgrade: o.starttls };
     // assigned before it connects, so a timeout or an abort can destroy a connect that hangs
-    this.transport = Transport.open(o.service, topts, this);
+    const bosh = o.service.protocol === "http:" || o.service.protocol === "https:";
+    this.transport = bosh ? BoshTransport.open(o.service, topts, this) : Transport.open(o.service, topts, this);
     await this.transport.ready();
     this.parser = new StreamParser(this, this.transport.framed);
     let features = await this.openStream(o.domain);
-    if (o.starttls && !this.transport.secure && !this.transport.framed) {
+    if (o.starttls && this.transport.canUpgrade) {
       if (!features.getChild("starttls", NS_TLS)) throw starttlsNotOffered(o.service);
       this.sendText(`<starttls xmlns='${NS_TLS}'/>`, false);
       const answer = await this.next();
@@ -231,7 +233,7 @@ export class XmppConnection implements TransportSink, ParserSink {
     this.sendText(`<resume xmlns='${NS_SM}' previd='${escapeAttr(sm.resumeId ?? "")}' h='${sm.inbound}'/>`, false);
     const answer = await this.next();
     if (answer.name !== "resumed" || answer.attrs.xmlns !== NS_SM) throw new Error(`resumption refused: <${answer.name}/>`);
-    const t = this.transport as Transport;
+    const t = this.transport as XmppTransport;
     for (const text of sm.resumed(Number(answer.attrs.h) || 0)) t.write(text);
   }
 
@@ -243,7 +245,7 @@ export class XmppConnection implements TransportSink, ParserSink {
 
   /** Sends the stream header (or framed `<open/>`) and resolves with the server's `<stream:features/>`. */
   private async openStream(domain: string): Promise<Element> {
-    const t = this.transport as Transport;
+    const t = this.transport as XmppTransport;
     this.parser?.reset();
     const ok = t.framed
       ? t.write(`<open xmlns='${NS_FRAMING}' to='${domain}' version='1.0'/>`)
@@ -288,7 +290,7 @@ export class XmppConnection implements TransportSink, ParserSink {
   /** Writes a stanza or nonza; throws when the connection cannot send. */
   send(el: Element): void {
     // framed (RFC 7395 3.3.3): no stream root to inherit from, so every top-level element names its namespace
-    if (this.transport?.framed) el.attrs.xmlns ??= "jabber:client";
+    if (this.transport?.stanzaNs) el.attrs.xmlns ??= "jabber:client";
     this.sendText(serialize(el), isStanza(el.name));
   }
 

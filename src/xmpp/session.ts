@@ -11,7 +11,7 @@ const NS_REGISTER = "jabber:iq:register";
 
 /** Per-connection choices; defaults come from the run's settings. */
 export interface ConnectOptions {
-  /** An endpoint (xmpp://, xmpps://, ws://, wss://); default: `xmpp_servers` picked by user ID. */
+  /** An endpoint (xmpp://, xmpps://, ws://, wss://, BOSH http:// or https://); default: `xmpp_servers` picked by user ID. */
   server?: string;
   username?: string;
   password?: string;
@@ -26,7 +26,7 @@ export interface ConnectOptions {
 /** Parsed endpoints by their text: a run has a handful, and parsing one per connection costs CPU and garbage. */
 const serviceUrls = new Map<string, URL>();
 
-/** The endpoint as a URL; throws XmppError (with a hint) for one that is not xmpp://, xmpps://, ws:// or wss://. */
+/** The endpoint as a URL; throws XmppError (with a hint) for one that is not xmpp://, xmpps://, ws://, wss://, http(s)://. */
 function serviceUrl(service: string): URL {
   const known = serviceUrls.get(service);
   if (known) return known;
@@ -34,10 +34,10 @@ function serviceUrl(service: string): URL {
   try {
     u = new URL(service);
   } catch {
-    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' is not a URL`, "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket or wss://...");
+    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' is not a URL`, "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind");
   }
-  if (!["xmpp:", "xmpps:", "ws:", "wss:"].includes(u.protocol)) {
-    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' has an unknown scheme ${u.protocol}`, "use xmpp://, xmpps://, ws:// or wss://");
+  if (!["xmpp:", "xmpps:", "ws:", "wss:", "http:", "https:"].includes(u.protocol)) {
+    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' has an unknown scheme ${u.protocol}`, "use xmpp://, xmpps://, ws://, wss://, or http(s):// for BOSH");
   }
   if (serviceUrls.size < 1000) serviceUrls.set(service, u);
   return u;

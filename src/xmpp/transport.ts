@@ -1,6 +1,7 @@
 /**
  * The byte pipes under an XMPP connection: TCP (xmpp://), direct TLS (xmpps://), STARTTLS upgrade, WebSocket
- * (ws://, wss://, RFC 7395). Built for many idle connections in one process:
+ * (ws://, wss://, RFC 7395); BOSH (http://, https://) is bosh-transport.ts. Built for many idle connections in one
+ * process:
  * - plain TCP reads into one shared buffer (net's `onread`), decoded to a string at once, instead of a fresh
  *   Buffer per read; the event handlers are module-level functions that find their transport through a symbol
  *   on the socket, so a connection adds no closures (xmpp.js binds five per connection);
@@ -29,6 +30,23 @@ export interface TransportOptions {
   mayUpgrade: boolean;
 }
 
+/** What a connection drives: this file's Transport, or BoshTransport (bosh-transport.ts) for http(s)://. */
+export interface XmppTransport {
+  /** TLS, WebSocket over wss://, or BOSH over https://. */
+  readonly secure: boolean;
+  /** RFC 7395 framing (WebSocket): `<open/>`/`<close/>` and one element per message. */
+  readonly framed: boolean;
+  /** Top-level stanzas must name xmlns='jabber:client' themselves (no stream root: WebSocket, BOSH). */
+  readonly stanzaNs: boolean;
+  /** A plain TCP stream that STARTTLS can upgrade. */
+  readonly canUpgrade: boolean;
+  ready(): Promise<void>;
+  write(text: string): boolean;
+  end(): void;
+  destroy(): void;
+  upgrade(o: TransportOptions): XmppTransport;
+}
+
 const OWNER = Symbol("amoc.xmpp.transport");
 /** Shared by every plain TCP socket: a read is decoded before the next one can land in it. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -36,7 +54,7 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 type Owned<T> = T & { [OWNER]?: Transport };
 
 /** One connection's byte pipe; `framed` for WebSocket (one element per message). */
-export class Transport {
+export class Transport implements XmppTransport {
   /** Bytes of a UTF-8 character split across two reads. */
   private partial: Buffer | null = null;
   private error: Error | undefined;
@@ -53,6 +71,14 @@ export class Transport {
 
   get framed(): boolean {
     return this.ws !== null;
+  }
+
+  get stanzaNs(): boolean {
+    return this.ws !== null;
+  }
+
+  get canUpgrade(): boolean {
+    return this.ws === null && !this.secure;
   }
 
   /** Starts opening `service`; `ready()` resolves when it can carry a stream, `destroy()` gives up at once. */

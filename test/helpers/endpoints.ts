@@ -57,23 +57,24 @@ export function endpoints(): Endpoints {
   return provided ?? defaultEndpoints();
 }
 
-/** How a client reaches an XMPP server: plain c2s (STARTTLS optional), direct TLS, or WebSocket. */
-export type XmppKind = "xmpp" | "xmpps" | "ws";
+/** How a client reaches an XMPP server: plain c2s (STARTTLS optional), direct TLS, WebSocket, or BOSH. */
+export type XmppKind = "xmpp" | "xmpps" | "ws" | "bosh";
 
-function xmppUrl(p: XmppPorts, kind: XmppKind, wsPath: string): string {
+function xmppUrl(p: XmppPorts, kind: XmppKind, wsPath: string, boshPath: string): string {
   if (kind === "xmpp") return `xmpp://127.0.0.1:${p.c2s}`;
   if (kind === "xmpps") return `xmpps://127.0.0.1:${p.tls}`;
+  if (kind === "bosh") return `http://127.0.0.1:${p.http}${boshPath}`;
   return `ws://127.0.0.1:${p.http}${wsPath}`;
 }
 
-/** Prosody's URL of that kind, e.g. `xmpp://127.0.0.1:5222`, `ws://127.0.0.1:5280/xmpp-websocket`. */
+/** Prosody's URL of that kind, e.g. `xmpp://127.0.0.1:5222`, `ws://127.0.0.1:5280/xmpp-websocket`, `http://127.0.0.1:5280/http-bind`. */
 export function prosodyUrl(kind: XmppKind = "xmpp"): string {
-  return xmppUrl(endpoints().prosody, kind, "/xmpp-websocket");
+  return xmppUrl(endpoints().prosody, kind, "/xmpp-websocket", "/http-bind");
 }
 
-/** ejabberd's URL of that kind, e.g. `xmpp://127.0.0.1:5322`, `ws://127.0.0.1:5380/ws`. */
+/** ejabberd's URL of that kind, e.g. `xmpp://127.0.0.1:5322`, `ws://127.0.0.1:5380/ws`, `http://127.0.0.1:5380/bosh`. */
 export function ejabberdUrl(kind: XmppKind = "xmpp"): string {
-  return xmppUrl(endpoints().ejabberd, kind, "/ws");
+  return xmppUrl(endpoints().ejabberd, kind, "/ws", "/bosh");
 }
 
 /** The StatsD daemon (UDP) in front of carbon. */

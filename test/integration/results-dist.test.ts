@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRunResults } from "../../src/results/run-results.js";
 import { RunStore, RUN_STORE_FILE } from "../../src/results/store.js";
-import { NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC } from "../helpers/proc.js";
+import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
+import { AMOC, amoc } from "../helpers/proc.js";
 
 let nats: NatsCluster;
 let dir: string;
@@ -141,4 +141,43 @@ describe("the time series of a distributed run", () => {
     const html = readFileSync(report, "utf8");
     expect(html).toMatch(/<td class="name">w3<\/td>.*stopped reporting before the end; down at/);
   }, 300_000);
+
+  it("a run started through a console's REST API on the cluster is recorded from the workers' intervals", async () => {
+    const cluster = `rs${process.pid}c`;
+    await startWorkers(cluster);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const con = spawn(AMOC, ["console"], { env: { ...env(cluster, "m"), AMOC_API_PORT: String(port) }, stdio: ["pipe", "ignore", "pipe"] });
+    procs.push(con);
+    let cerr = "";
+    con.stderr!.on("data", (d: Buffer) => (cerr += d.toString()));
+    const poll = async (cond: () => Promise<boolean>, what: string) => {
+      const end = Date.now() + 60_000;
+      while (!(await cond().catch(() => false))) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${cerr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await poll(async () => (await fetch(`${url}/health`)).ok, "the console's REST API");
+    const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const start = await patch("/execution/start", { scenario: "dummy", users: 6, settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 }, thresholds: ["dummy.runs.count>0"] });
+    expect(start.status, `${await start.clone().text()}\n${cerr}`).toBe(200);
+    await poll(async () => {
+      const st = (await (await fetch(`${url}/status`)).json()) as { last_interval: { rates: Record<string, number> } | null };
+      return (st.last_interval?.rates["dummy.runs"] ?? 0) > 0;
+    }, "a last interval with runs in GET /status");
+    expect((await patch("/execution/stop", {})).status).toBe(200);
+    const e = env(cluster, "m");
+    const listed = JSON.parse((await amoc(["runs", "--json"], { env: e })).stdout) as Array<{ id: string; scenario: string; verdict: string; nodes: string[] }>;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ scenario: "dummy", verdict: "passed" });
+    withStore(cluster, (store) => {
+      const raw = store.intervals(listed[0]!.id);
+      expect(new Set(raw.map((i) => i.node))).toEqual(new Set(["w1", "w2", "w3"]));
+      const res = readRunResults(store, listed[0]!.id);
+      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(sum(raw.map((i) => i.c["dummy.runs"] ?? 0)));
+      expect(res.thresholds).toMatchObject([{ expr: "dummy.runs.count>0", ok: true }]);
+    });
+    con.stdin!.end();
+  }, 240_000);
 });

@@ -113,9 +113,9 @@ describe("XMPP failures", () => {
   });
 
   it("a malformed xmpp_servers value is a config error at start (exit 2), naming the variable and the entry", async () => {
-    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: prosodyUrl().replace(/^xmpp:/, "http:") }, timeoutMs: 120_000 });
+    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: prosodyUrl().replace(/^xmpp:/, "ftp:") }, timeoutMs: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'http:\/\/127\.0\.0\.1:\d+' has the unknown scheme http:/);
+    expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'ftp:\/\/127\.0\.0\.1:\d+' has the unknown scheme ftp:/);
   });
 
   it("a certificate the client cannot verify is a tls failure", async () => {

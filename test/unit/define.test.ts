@@ -62,8 +62,8 @@ describe("defineScenario", () => {
       bench_chat: ["chat_count", "chat_interval", "hold_ms", "warmup_ms"],
       idle: [],
       login_storm: ["hold_ms"],
-      muc: ["room_size", "muc_service", "message_count", "message_interval", "join_timeout", "receive_timeout", "linger_ms"],
-      one_to_one: ["message_count", "message_interval", "neighbour_timeout", "receive_timeout", "linger_ms"],
+      muc: ["room_size", "muc_service", "message_count", "message_interval", "join_timeout", "receive_timeout", "linger_ms", "meet_by"],
+      one_to_one: ["message_count", "message_interval", "neighbour_timeout", "receive_timeout", "linger_ms", "meet_by"],
       register: ["user_template", "password_template"],
     });
   });

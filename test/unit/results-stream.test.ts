@@ -89,7 +89,8 @@ describe("distributed results streaming", () => {
     const net = new FakeNet();
     const feed = new ResultsFeed();
     const workers = ["w1", "w2", "w3"];
-    feed.connect({ bus: net.bus(), subjects, workers: () => workers, onMembershipChange: () => {} });
+    // w4 is idle (in no run): the merge does not wait for it
+    feed.connect({ bus: net.bus(), subjects, workers: () => [...workers.map((name) => ({ name, runId: "r1" })), { name: "w4", runId: null }], onMembershipChange: () => {} });
     const path = tmpStore();
     const rec = recordRun({ node: "m", storePath: path, intervalMs: 3_600_000, scenario: "dummy", settings: {}, users: 3 });
     const unfollow = feed.follow(rec);
@@ -102,6 +103,9 @@ describe("distributed results streaming", () => {
     const store = RunStore.open(path, { readonly: true });
     try {
       await until(() => store.intervals(rec.runId).length === 3, 5000, "three intervals stored");
+      // merged by the recorder as the third part arrived (not left for the reader)
+      expect(rec.lastInterval()?.rates["dummy.runs"]).toBeGreaterThan(0);
+      expect(store.unmergedIntervals(rec.runId)).toEqual([]);
       // all three parts of the slot arrived: merged at once, before the end
       expect(readRunResults(store, rec.runId).intervals.map((m) => [m.nodes.sort(), m.counters["dummy.runs"]])).toEqual([[workers, 60]]);
     } finally {
@@ -114,7 +118,7 @@ describe("distributed results streaming", () => {
   it("follows one run, ignores other runs' intervals and malformed messages", async () => {
     const net = new FakeNet();
     const feed = new ResultsFeed();
-    feed.connect({ bus: net.bus(), subjects, workers: () => ["w1"], onMembershipChange: () => {} });
+    feed.connect({ bus: net.bus(), subjects, workers: () => [{ name: "w1", runId: "a" }], onMembershipChange: () => {} });
     const got: string[] = [];
     feed.follow({ addInterval: (i) => got.push(`${i.node}:${i.c.n}`), setNodes: () => {} });
     const bus = net.bus();
@@ -147,6 +151,34 @@ describe("distributed results streaming", () => {
       const res = readRunResults(store, rec.runId);
       expect(res.intervals.map((m) => m.counters.n)).toEqual([2, 1]);
       expect(res.events.map((e) => e.kind)).toEqual(["node_down"]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a part that arrives after its time was merged (2 intervals late) still joins it: the merged counts stay the sum", () => {
+    const path = tmpStore();
+    const rec = recordRun({ node: "m", storePath: path, intervalMs: 1000, scenario: "dummy", settings: {}, users: 2, localIntervals: false });
+    rec.setNodes(["w1", "w2"]);
+    const part = (node: string, t: number, n: number) => ({ v: 1 as const, node, t, ms: 1000, c: { n }, g: { "users.running": 1 }, h: {} });
+    rec.addInterval(part("w1", 0, 1));
+    rec.addInterval(part("w1", 1000, 1));
+    rec.addInterval(part("w1", 2000, 1));
+    // time 0 merged without w2 (2 intervals old); w2's part comes now
+    expect(rec.lastInterval()?.t).toBe(0);
+    rec.addInterval(part("w2", 0, 5));
+    rec.addInterval(part("w2", 1000, 5));
+    rec.addInterval(part("w2", 2000, 5));
+    rec.end({ summary: {}, exitCode: 0 });
+    const store = RunStore.open(path, { readonly: true });
+    try {
+      const res = readRunResults(store, rec.runId);
+      expect(res.intervals.map((m) => [m.t, m.counters.n, m.gauges["users.running"]])).toEqual([
+        [0, 6, 2],
+        [1000, 6, 2],
+        [2000, 6, 2],
+      ]);
+      expect(res.table.n).toMatchObject({ count: 18 });
     } finally {
       store.close();
     }

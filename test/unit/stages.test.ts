@@ -3,6 +3,8 @@ import { nowMs } from "../../src/users/schedule.js";
 import { ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/users/stages.js";
 import { parseStages } from "../../src/config/shapes.js";
 import { testController, until } from "../helpers/node.js";
+import { parseRunArgs } from "../../src/api/run-command.js";
+import { UsageError } from "../../src/errors.js";
 
 const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;
 
@@ -102,5 +104,16 @@ describe("load shapes", () => {
     await c.do("hold", 1, 1, { arrival_rate: [{ duration: "200ms", rate: 50 }] });
     expect(c.status().settings.repeat_num).toBe(1);
     await c.stop();
+  });
+
+  it("bin/amoc run takes --stages, --arrival-rate, --poisson and --mix, and a shaped run ends with its last stage", () => {
+    const o = parseRunArgs(["hold", "--stages", '[{"duration":"2s","target":10},{"duration":"1s","target":0}]']);
+    expect(o.settings.stages).toEqual([{ duration: "2s", target: 10 }, { duration: "1s", target: 0 }]);
+    expect(o.durationS).toBe(3);
+    const p = parseRunArgs(["hold", "--arrival-rate", '[{"duration":"1m","target":50}]', "--poisson", "--mix", '{"a":3,"b":1}', "--duration", "10"]);
+    expect(p.settings).toMatchObject({ arrival_rate: [{ duration: "1m", target: 50 }], arrival_process: "poisson", mix: { a: 3, b: 1 } });
+    expect(p.durationS).toBe(10);
+    expect(() => parseRunArgs(["hold", "--stages", "[{}]"])).toThrow(UsageError);
+    expect(() => parseRunArgs(["hold"])).toThrow(/--users/);
   });
 });

@@ -21,8 +21,13 @@ export async function runCommand(args: string[]): Promise<number> {
     // the config file's thresholds ("thresholds": [...]) come first, then --threshold's
     results.thresholds = [...configThresholds(node.env), ...results.thresholds];
     // every run is recorded in the run store (src/results/); thresholds, --report and --junit are evaluated at its end
+    let messaging = false;
     const rec = startRunRecording(node, { scenario: opts.scenario, users: opts.users, settings: opts.settings, dist: opts.dist }, results, () => signals.abort());
-    const io = { err: process.stderr, isTTY: process.stderr.isTTY === true, signals: signals.emitter, progressSuffix: () => describeLastInterval(rec.lastInterval()) };
+    const io = { err: process.stderr, isTTY: process.stderr.isTTY === true, signals: signals.emitter, progressSuffix: () => {
+        const tail = describeLastInterval(rec.lastInterval(), messaging);
+        messaging ||= tail !== "";
+        return tail;
+      } };
     let outcome;
     try {
       outcome = opts.dist ? await runDist(node, opts, io) : await runLocal(node, opts, io);

@@ -1,0 +1,322 @@
+/**
+ * BOSH (XEP-0124, XMPP over BOSH XEP-0206) under an XMPP connection, for http:// and https:// entries of
+ * `xmpp_servers` (Prosody's /http-bind, ejabberd's /bosh). It looks to the connection like a TCP stream: the
+ * stream header the connection writes creates the session (or restarts it after SASL, `xmpp:restart`),
+ * `</stream:stream>` terminates it, and each response's `<body/>` content is handed on after a synthesized
+ * `<stream:stream>` header, so the parser and the login are those of TCP.
+ *
+ * Requests: the server holds one empty request (hold=1) while there is nothing to send, so it can push; a write
+ * goes out as a second request (at most 2 in flight, the server's `requests`), and the server then answers the held
+ * one. RIDs increase by one per request and responses are handed on in RID order. A `type='terminate'` response, an
+ * HTTP error status or a failed request ends the transport at once (`onTransportClose`), so whatever waits on the
+ * connection is rejected at once, as when a socket drops: the condition becomes a StreamError (lost reason
+ * `stream-error:<condition>`), a missing one a StreamClosedError.
+ *
+ * Per user: this object, at most two requests in flight and their sockets. Every user shares one keep-alive Agent
+ * per scheme (its pool holds one socket per held request, plus a few for sends), not an Agent per user: a
+ * per-user Agent costs its maps and keeps two sockets per user even when idle. The 2-per-user bound is kept here.
+ */
+import http from "node:http";
+import https from "node:https";
+import type { TransportOptions, TransportSink, XmppTransport } from "./transport.js";
+import { StreamClosedError, StreamError } from "./xmpp-error.js";
+
+const NS_BOSH = "http://jabber.org/protocol/httpbind";
+const NS_XBOSH = "urn:xmpp:xbosh";
+/** What the parser gets before the content of a session creation or restart response. */
+const STREAM_HEADER = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+/** Seconds the server may hold an empty request before answering it empty (Prosody's bosh_max_wait is 120). */
+export const BOSH_WAIT_S = 60;
+/** A request unanswered this long after the server's wait is lost. */
+const REQUEST_GRACE_MS = 30_000;
+const HEADERS_TYPE = "text/xml; charset=utf-8";
+const UNAVAILABLE = "<presence type='unavailable' xmlns='jabber:client'/>";
+
+/** Shared by every BOSH user (see the file comment); sockets are not limited per Agent but per user. */
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 4096 }),
+  "https:": new https.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 4096 }),
+};
+
+const META = Symbol("amoc.xmpp.bosh");
+interface Meta {
+  t: BoshTransport | null;
+  rid: number;
+  body: string;
+  text: string;
+  /** Sent again once after a reset of a reused keep-alive socket (the server closed it meanwhile). */
+  retried: boolean;
+}
+type BoshRequest = http.ClientRequest & { [META]?: Meta };
+type BoshResponse = http.IncomingMessage & { [META]?: Meta };
+
+const attrRe = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:'([^']*)'|"([^"]*)")`);
+const ATTR = { type: attrRe("type"), sid: attrRe("sid"), requests: attrRe("requests"), condition: attrRe("condition") };
+
+/** The value of attribute `name` in a start tag, or undefined. */
+function attr(tag: string, name: keyof typeof ATTR): string | undefined {
+  const m = ATTR[name].exec(tag);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+/** A copy of a string sliced from a response: a slice would keep the whole response alive. */
+const copy = (s: string) => Buffer.from(s).toString();
+
+/** One BOSH session: the byte pipe of one connection over http:// or https://. */
+export class BoshTransport implements XmppTransport {
+  readonly framed = false;
+  readonly stanzaNs = true;
+  readonly canUpgrade = false;
+  private sid: string | null = null;
+  /** The RID of the next request. */
+  private rid: number;
+  /** The RID whose response is handed on next. */
+  private expected: number;
+  /** The response of the later of two requests, answered first. */
+  private parked: { rid: number; text: string } | null = null;
+  /** The creation request's RID (its response carries the session attributes). */
+  private createRid = -1;
+  private maxInFlight = 2;
+  private reqs: BoshRequest[] = [];
+  private out = "";
+  private restartPending = false;
+  private terminatePending = false;
+  private terminateSent = false;
+  private flushQueued = false;
+  private ended = false;
+
+  private constructor(
+    private readonly sink: TransportSink,
+    private readonly service: URL,
+    private readonly o: TransportOptions,
+  ) {
+    // random start (XEP-0124 7.1), far enough below 2^53 for any session's requests
+    this.rid = 1 + Math.floor(Math.random() * 0xfffffff0);
+    this.expected = this.rid;
+  }
+
+  /** https:// */
+  get secure(): boolean {
+    return this.service.protocol === "https:";
+  }
+
+  /** Nothing to connect before the first request: the session is created by the stream header. */
+  static open(service: URL, o: TransportOptions, sink: TransportSink): BoshTransport {
+    return new BoshTransport(sink, service, o);
+  }
+
+  /** BOSH has no STARTTLS. */
+  upgrade(): never {
+    throw new Error("STARTTLS needs a plain TCP connection");
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The stream header creates or restarts the session, `</stream:stream>` terminates it, the rest is sent. */
+  write(text: string): boolean {
+    if (this.ended) return false;
+    if (text.startsWith("<?xml") || text.startsWith("<stream:stream")) {
+      if (this.createRid < 0) {
+        this.createRid = this.rid;
+        this.sink.onText(STREAM_HEADER);
+        this.request(
+          `<body content='${HEADERS_TYPE}' hold='1' rid='${this.rid++}' to='${this.o.domain}' ver='1.6' wait='${BOSH_WAIT_S}' xml:lang='en' xmpp:version='1.0' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`,
+        );
+        return true;
+      }
+      this.restartPending = true;
+      // the new stream starts now: the server may answer the restart in any request still pending (Prosody puts
+      // the features in the oldest one), and what comes in RID order from here on belongs to it
+      this.sink.onText(STREAM_HEADER);
+    } else if (text === "</stream:stream>") this.terminatePending = true;
+    else this.out += text;
+    this.flushSoon();
+    return true;
+  }
+
+  /** Terminates the session (if any) without waiting; nothing more is handed on. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sendTerminate();
+  }
+
+  /** Immediate close: requests in flight are dropped, the server is told the session is over. */
+  destroy(): void {
+    this.ended = true;
+    this.sendTerminate();
+    const reqs = this.reqs;
+    this.reqs = [];
+    for (const r of reqs) {
+      const m = r[META];
+      if (m) m.t = null;
+      r.destroy();
+    }
+  }
+
+  private sendTerminate(): void {
+    if (this.sid === null || this.terminateSent) return;
+    this.terminateSent = true;
+    const body = `<body rid='${this.rid++}' sid='${this.sid}' type='terminate' xmlns='${NS_BOSH}'>${UNAVAILABLE}</body>`;
+    this.sid = null;
+    // fire and forget: the answer is read and dropped
+    const req = this.post(body);
+    (req[META] as Meta).t = null;
+  }
+
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // after the microtasks: what the connection writes in answer to a response goes out in one request
+    setImmediate(flushTransport, this);
+  }
+
+  /** @internal sends what is queued, and keeps one request held by the server. */
+  flush(): void {
+    this.flushQueued = false;
+    const p = this.parked;
+    if (p && p.rid === this.expected && !this.ended) {
+      this.parked = null;
+      this.deliver(p.rid, p.text);
+    }
+    const sid = this.sid;
+    if (this.ended || sid === null) return;
+    while (this.reqs.length < this.maxInFlight && !this.terminateSent) {
+      if (this.out !== "" || (this.terminatePending && !this.restartPending)) {
+        const type = this.terminatePending && !this.restartPending ? " type='terminate'" : "";
+        if (type) this.terminateSent = true;
+        // XEP-0124 12: a terminate carries the unavailable presence the stream's end implies
+        this.request(`<body rid='${this.rid++}' sid='${sid}'${type} xmlns='${NS_BOSH}'>${this.out}${type ? UNAVAILABLE : ""}</body>`);
+        this.out = "";
+      } else if (this.restartPending) {
+        this.restartPending = false;
+        this.request(`<body rid='${this.rid++}' sid='${sid}' to='${this.o.domain}' xml:lang='en' xmpp:restart='true' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`);
+      } else break;
+    }
+    // nothing to send and nothing held: give the server a request to answer when it has something
+    if (this.reqs.length === 0 && !this.terminateSent) this.request(`<body rid='${this.rid++}' sid='${sid}' xmlns='${NS_BOSH}'/>`);
+  }
+
+  private request(body: string): void {
+    const req = this.post(body);
+    (req[META] as Meta).t = this;
+    this.reqs.push(req);
+  }
+
+  private post(body: string, meta?: Meta): BoshRequest {
+    const u = this.service;
+    const req: BoshRequest = (u.protocol === "https:" ? https : http).request({
+      agent: agents[u.protocol as "http:" | "https:"],
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: u.port || undefined,
+      path: u.pathname + u.search,
+      method: "POST",
+      rejectUnauthorized: this.o.tlsVerify,
+      headers: { "Content-Type": HEADERS_TYPE, "Content-Length": Buffer.byteLength(body) },
+    });
+    const rid = Number(/rid='(\d+)'/.exec(body)?.[1]);
+    req[META] = meta ?? { t: null, rid, body, text: "", retried: false };
+    req.setTimeout(BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS, onReqTimeout);
+    req.on("response", onResponse);
+    req.on("error", onReqError);
+    req.end(body);
+    return req;
+  }
+
+  /** @internal a request failed; a reset keep-alive socket gets one more try with the same RID. */
+  requestFailed(req: BoshRequest, e: Error): void {
+    const m = req[META] as Meta;
+    this.forget(req);
+    const code = (e as { code?: string }).code;
+    if (!m.retried && req.reusedSocket && (code === "ECONNRESET" || code === "EPIPE") && !this.ended) {
+      m.retried = true;
+      m.text = "";
+      const again = this.post(m.body, m);
+      this.reqs.push(again);
+      return;
+    }
+    this.fail(e);
+  }
+
+  /** @internal a whole HTTP response to request `req`. */
+  responded(req: BoshRequest, status: number): void {
+    const m = req[META] as Meta;
+    this.forget(req);
+    if (this.ended) return;
+    if (status !== 200) return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} answered HTTP ${status}`));
+    if (m.rid !== this.expected) {
+      this.parked = { rid: m.rid, text: m.text };
+      return;
+    }
+    this.deliver(m.rid, m.text);
+    // a parked answer waits for the flush: the connection may have to react first (a restart after SASL success)
+    this.flushSoon();
+  }
+
+  private forget(req: BoshRequest): void {
+    const i = this.reqs.indexOf(req);
+    if (i >= 0) this.reqs.splice(i, 1);
+  }
+
+  /** Hands on the content of the response to `rid` (the next in order) and acts on its `type`. */
+  private deliver(rid: number, text: string): void {
+    this.expected = rid + 1;
+    const start = text.indexOf("<body");
+    const tagEnd = start < 0 ? -1 : text.indexOf(">", start);
+    if (tagEnd < 0) return this.fail(new StreamClosedError("invalid-xml", `BOSH: no <body/> in the answer of ${this.service.href}`));
+    const tag = text.slice(start, tagEnd + 1);
+    const type = attr(tag, "type");
+    if (rid === this.createRid) {
+      const sid = attr(tag, "sid");
+      if (sid === undefined && type !== "terminate") return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} created no session`));
+      if (sid !== undefined) this.sid = copy(sid);
+      const requests = Number(attr(tag, "requests"));
+      if (requests === 1) this.maxInFlight = 1;
+    }
+    if (this.ended) return;
+    const close = text.lastIndexOf("</body>");
+    if (text.charCodeAt(tagEnd - 1) !== 47 /* / */ && close > tagEnd + 1) this.sink.onText(text.slice(tagEnd + 1, close));
+    if (type !== "terminate" || this.ended) return;
+    // the session is over: answered to our terminate (the stream ends as on TCP), or ended by the server
+    this.sid = null;
+    if (this.terminateSent) return this.sink.onText("</stream:stream>");
+    const condition = attr(tag, "condition");
+    this.fail(condition ? new StreamError(condition, "BOSH session terminated by the server") : new StreamClosedError("closed", "the server terminated the BOSH session"));
+  }
+
+  /** The transport is gone: the connection learns it at once. */
+  private fail(e: Error): void {
+    if (this.ended) return;
+    this.destroy();
+    this.sink.onTransportClose(e);
+  }
+}
+
+// Module-level handlers: `this` is the request (or response), whose META points at its transport.
+function flushTransport(t: BoshTransport): void {
+  t.flush();
+}
+function onResponse(this: BoshRequest, res: BoshResponse): void {
+  res[META] = this[META];
+  (res as { req?: BoshRequest }).req ??= this;
+  res.setEncoding("utf8");
+  res.on("data", onResData);
+  res.on("end", onResEnd);
+}
+function onResData(this: BoshResponse, chunk: string): void {
+  const m = this[META];
+  if (m?.t) m.text += chunk;
+}
+function onResEnd(this: BoshResponse): void {
+  const m = this[META];
+  const req = (this as { req?: BoshRequest }).req;
+  if (m?.t && req) m.t.responded(req, this.statusCode ?? 0);
+}
+function onReqError(this: BoshRequest, e: Error): void {
+  this[META]?.t?.requestFailed(this, e);
+}
+function onReqTimeout(this: BoshRequest): void {
+  this.destroy(Object.assign(new Error(`BOSH request unanswered after ${BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS} ms`), { code: "ETIMEDOUT" }));
+}
