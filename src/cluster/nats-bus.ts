@@ -47,7 +47,15 @@ class NatsBus implements ClusterBus {
   ) {}
 
   publish(subject: string, data: string): void {
-    this.nc.publish(subject, data);
+    // a timer or membership callback may still fire while the node is leaving: a publish on a closed connection is
+    // dropped (nobody is listening for this node any more), never an uncaught exception that kills the process
+    if (this.nc.isClosed()) return;
+    try {
+      this.nc.publish(subject, data);
+    } catch (e) {
+      if (this.nc.isClosed() || this.nc.isDraining()) return;
+      throw e;
+    }
   }
 
   subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void {

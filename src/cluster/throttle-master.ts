@@ -35,6 +35,8 @@ export class ThrottleMaster {
   private lastAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private offs: Array<() => void> = [];
+  /** Membership callbacks cannot be removed: after stop() they must not publish on a bus that is closing. */
+  private stopped = false;
 
   constructor(private readonly d: { bus: ClusterBus; subjects: Subjects; membership: Membership; nodeName: string; log: Logger; timeoutMs: number }) {}
 
@@ -49,6 +51,7 @@ export class ThrottleMaster {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const off of this.offs) off();
   }
@@ -82,6 +85,7 @@ export class ThrottleMaster {
   }
 
   private tick(force: boolean): void {
+    if (this.stopped) return;
     const next = this.split();
     const nextGroups = this.groupSplit();
     const names = new Set([...Object.keys(next), ...Object.keys(this.last)]);

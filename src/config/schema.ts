@@ -59,7 +59,7 @@ export const SCHEMA = {
   statsd_port: setting({ doc: "StatsD UDP port", format: "tcp-port", default: 8125 }),
   metrics_prefix: setting({ doc: "first element of every metric name", format: "metric-prefix", default: "amoc" }),
   graphite_events_url: setting({ doc: "graphite-web events API for annotations ('' = off)", format: "http-url-or-empty", default: "" }),
-  xmpp_servers: setting({ doc: "XMPP endpoints (xmpp://, xmpps://, ws://, wss://), comma-separated; user id picks one", format: "xmpp-url-list", default: ["xmpp://127.0.0.1:5222"], run: true }),
+  xmpp_servers: setting({ doc: "XMPP endpoints (xmpp://, xmpps://, ws://, wss://, BOSH http(s)://host/http-bind), comma-separated; user id picks one", format: "xmpp-url-list", default: ["xmpp://127.0.0.1:5222"], run: true }),
   xmpp_domain: setting({ doc: "XMPP domain of the users ('' = the server's host name)", format: "xmpp-domain", default: "localhost", run: true }),
   xmpp_user_template: setting({ doc: "user name template; <id> is replaced by the user id", format: "user-template", default: "user_<id>", run: true }),
   xmpp_password_template: setting({ doc: "password template; <id> is replaced by the user id", format: "non-empty", default: "password_<id>", run: true }),

@@ -30,6 +30,8 @@ export const BOSH_WAIT_S = 60;
 /** A request unanswered this long after the server's wait is lost. */
 const REQUEST_GRACE_MS = 30_000;
 const HEADERS_TYPE = "text/xml; charset=utf-8";
+/** See flush(). */
+const SETTLE_MS = 20;
 const UNAVAILABLE = "<presence type='unavailable' xmlns='jabber:client'/>";
 
 /** Shared by every BOSH user (see the file comment); sockets are not limited per Agent but per user. */
@@ -72,8 +74,8 @@ export class BoshTransport implements XmppTransport {
   private rid: number;
   /** The RID whose response is handed on next. */
   private expected: number;
-  /** The response of the later of two requests, answered first. */
-  private parked: { rid: number; text: string } | null = null;
+  /** Answers that came before an earlier one, by RID (null when none: the usual case). */
+  private parked: Array<{ rid: number; text: string }> | null = null;
   /** The creation request's RID (its response carries the session attributes). */
   private createRid = -1;
   private maxInFlight = 2;
@@ -83,6 +85,10 @@ export class BoshTransport implements XmppTransport {
   private terminatePending = false;
   private terminateSent = false;
   private flushQueued = false;
+  /** The last request is not fully written yet: the next waits (see flush). */
+  private writing = false;
+  /** When the last request was written (performance.now() ms). */
+  private writtenAt = 0;
   private ended = false;
 
   private constructor(
@@ -176,14 +182,29 @@ export class BoshTransport implements XmppTransport {
   /** @internal sends what is queued, and keeps one request held by the server. */
   flush(): void {
     this.flushQueued = false;
-    const p = this.parked;
-    if (p && p.rid === this.expected && !this.ended) {
-      this.parked = null;
+    const parked = this.parked;
+    while (parked && parked[0]?.rid === this.expected && !this.ended) {
+      const p = parked.shift() as { rid: number; text: string };
       this.deliver(p.rid, p.text);
     }
+    if (parked?.length === 0) this.parked = null;
     const sid = this.sid;
-    if (this.ended || sid === null) return;
-    while (this.reqs.length < this.maxInFlight && !this.terminateSent) {
+    // one request at a time on the wire: ejabberd queues a request that overtakes the one before it (e.g. a new
+    // socket's connect delays a poll, a reused socket carries the next write) until that one is answered, which for
+    // a held poll means until the server has something to say or `wait` ends: a sent chat would wait that long
+    if (this.ended || sid === null || this.writing) return;
+    // ... and a request that would join a held one goes SETTLE_MS after that one was written, so the server has
+    // read the first: that narrows the window, ejabberd stays unfixed (a wait then lasts until it answers the first)
+    const pending = this.out !== "" || this.restartPending || this.terminatePending;
+    const early = pending && this.reqs.length > 0 ? this.writtenAt + SETTLE_MS - performance.now() : 0;
+    if (early > 0) {
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setTimeout(flushTransport, Math.ceil(early), this);
+      }
+      return;
+    }
+    while (this.reqs.length < this.maxInFlight && !this.terminateSent && !this.writing) {
       if (this.out !== "" || (this.terminatePending && !this.restartPending)) {
         const type = this.terminatePending && !this.restartPending ? " type='terminate'" : "";
         if (type) this.terminateSent = true;
@@ -203,6 +224,15 @@ export class BoshTransport implements XmppTransport {
     const req = this.post(body);
     (req[META] as Meta).t = this;
     this.reqs.push(req);
+    this.writing = true;
+    req.once("finish", onReqWritten);
+  }
+
+  /** @internal the last request is on the wire (in the kernel's buffer): the next may go. */
+  written(): void {
+    this.writing = false;
+    this.writtenAt = performance.now();
+    this.flushSoon();
   }
 
   private post(body: string, meta?: Meta): BoshRequest {
@@ -235,6 +265,8 @@ export class BoshTransport implements XmppTransport {
       m.text = "";
       const again = this.post(m.body, m);
       this.reqs.push(again);
+      this.writing = true;
+      again.once("finish", onReqWritten);
       return;
     }
     this.fail(e);
@@ -247,7 +279,9 @@ export class BoshTransport implements XmppTransport {
     if (this.ended) return;
     if (status !== 200) return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} answered HTTP ${status}`));
     if (m.rid !== this.expected) {
-      this.parked = { rid: m.rid, text: m.text };
+      const parked = (this.parked ??= []);
+      parked.push({ rid: m.rid, text: m.text });
+      parked.sort((a, b) => a.rid - b.rid);
       return;
     }
     this.deliver(m.rid, m.text);
@@ -316,6 +350,9 @@ function onResEnd(this: BoshResponse): void {
 }
 function onReqError(this: BoshRequest, e: Error): void {
   this[META]?.t?.requestFailed(this, e);
+}
+function onReqWritten(this: BoshRequest): void {
+  this[META]?.t?.written();
 }
 function onReqTimeout(this: BoshRequest): void {
   this.destroy(Object.assign(new Error(`BOSH request unanswered after ${BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS} ms`), { code: "ETIMEDOUT" }));
