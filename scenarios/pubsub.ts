@@ -8,8 +8,9 @@
  * every notification. Subscribers then send unavailable presence to the publisher, which deletes the node.
  *
  * Metrics: pubsub.notification (ms from publishing to the notification's arrival), pubsub.published,
- * pubsub.notifications, pubsub.subscriptions, pubsub.missing, pubsub.delete_retries (notifications not received
- * within `receive_timeout`), xmpp.iq.pubsub (ms per publish, subscribe and create IQ).
+ * pubsub.notifications, pubsub.subscriptions, pubsub.missing (notifications not received within `receive_timeout`),
+ * pubsub.retries (IQs retried after ejabberd's transient "Database failure"), xmpp.iq.pubsub (ms per publish,
+ * subscribe and create IQ).
  * With a healthy server pubsub.notifications == pubsub.published x (group_size - 1).
  *
  * Run a multiple of group_size users (a publisher waits `group_timeout` for a full group).
@@ -51,16 +52,33 @@ export default defineScenario({
   },
 });
 
+/**
+ * ejabberd's Mnesia aborts a pubsub transaction that collides with a concurrent one ("internal-server-error -
+ * Database failure") whatever the IQ (create, publish, subscribe, delete): such an IQ is tried again a little later,
+ * up to 5 times, and counted (pubsub.retries). Any other error is the scenario's failure.
+ */
+async function withRetries<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof IqError && e.condition === "internal-server-error") || attempt >= 5) throw e;
+      ctx.metrics.count("pubsub.retries");
+      await ctx.sleep(50 * attempt);
+    }
+  }
+}
+
 async function publish(user: XmppUser, ctx: Ctx, id: number): Promise<void> {
   const v = ctx.vars;
   ctx.phase = "create";
   const create = xml("pubsub", { xmlns: NS.PUBSUB }, xml("create", { node: v.node }), xml("configure", {}, nodeConfig()));
   try {
-    await user.request(iq.set(undefined, create), v.iq_timeout);
+    await withRetries(ctx, () => user.request(iq.set(undefined, create), v.iq_timeout));
   } catch (e) {
     if (!(e instanceof IqError && e.condition === "conflict")) throw e;
     // the node of a run that did not end cleanly: make it open again
-    await user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB_OWNER }, xml("configure", { node: v.node }, nodeConfig()))), v.iq_timeout);
+    await withRetries(ctx, () => user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB_OWNER }, xml("configure", { node: v.node }, nodeConfig()))), v.iq_timeout));
   }
   ctx.phase = "gather";
   // a subscriber says hello with directed presence; we answer once the node exists; it subscribes and says so
@@ -79,7 +97,7 @@ async function publish(user: XmppUser, ctx: Ctx, id: number): Promise<void> {
   for (let i = 0; i < v.item_count; i++) {
     if (i > 0 && v.publish_interval > 0) await ctx.sleep(v.publish_interval);
     const entry = xml("entry", { xmlns: NS_ITEM, sent: (performance.timeOrigin + performance.now()).toFixed(3) }, `item ${i + 1} of ${id}`);
-    await user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB }, xml("publish", { node: v.node }, xml("item", { id: `i${i + 1}` }, entry)))), v.iq_timeout);
+    await withRetries(ctx, () => user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB }, xml("publish", { node: v.node }, xml("item", { id: `i${i + 1}` }, entry)))), v.iq_timeout));
     ctx.metrics.count("pubsub.published");
   }
   ctx.phase = "drain";
@@ -92,17 +110,7 @@ async function publish(user: XmppUser, ctx: Ctx, id: number): Promise<void> {
     left.add(bareJid(String(el.attrs.from)));
   }
   ctx.phase = "delete";
-  // ejabberd's Mnesia may abort concurrent deletions ("Database failure"): try again a little later
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB_OWNER }, xml("delete", { node: v.node }))), v.iq_timeout);
-      return;
-    } catch (e) {
-      if (!(e instanceof IqError && e.condition === "internal-server-error") || attempt >= 5) throw e;
-      ctx.metrics.count("pubsub.delete_retries");
-      await ctx.sleep(50 * attempt);
-    }
-  }
+  await withRetries(ctx, () => user.request(iq.set(undefined, xml("pubsub", { xmlns: NS.PUBSUB_OWNER }, xml("delete", { node: v.node }))), v.iq_timeout));
 }
 
 /** What a subscriber's directed presence says once it is subscribed. */
@@ -122,7 +130,7 @@ async function subscribe(user: XmppUser, ctx: Ctx, publisher: string): Promise<v
     if (answer) break;
   }
   ctx.phase = "subscribe";
-  await user.request(iq.set(publisher, xml("pubsub", { xmlns: NS.PUBSUB }, xml("subscribe", { node: v.node, jid: user.jid }))), v.iq_timeout);
+  await withRetries(ctx, () => user.request(iq.set(publisher, xml("pubsub", { xmlns: NS.PUBSUB }, xml("subscribe", { node: v.node, jid: user.jid }))), v.iq_timeout));
   ctx.metrics.count("pubsub.subscriptions");
   await user.sendPresence({ to: publisher }, xml("status", {}, SUBSCRIBED));
   ctx.phase = "receive";
