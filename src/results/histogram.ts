@@ -62,10 +62,9 @@ export function encodeHistogram(h: hdr.Histogram): string {
   return Buffer.from(out).toString("base64");
 }
 
-/** Adds a histogram written by `encodeHistogram` into `into`; throws on garbage. */
-export function decodeHistogramInto(b64: string, into: hdr.Histogram): void {
+/** Calls `fn(index, count)` for every bucket of a histogram written by `encodeHistogram`; throws on garbage. */
+export function forEachEncodedBucket(b64: string, fn: (index: number, count: number) => void): void {
   const buf = Buffer.from(b64, "base64");
-  const b = into as unknown as Buckets;
   let p = 0;
   const get = (): number => {
     let n = 0;
@@ -81,9 +80,14 @@ export function decodeHistogramInto(b64: string, into: hdr.Histogram): void {
   let i = 0;
   while (p < buf.length) {
     i += get();
-    const c = get();
-    into.recordValueWithCount(b.valueFromIndex(i), c);
+    fn(i, get());
   }
+}
+
+/** Adds a histogram written by `encodeHistogram` into `into`; throws on garbage. */
+export function decodeHistogramInto(b64: string, into: hdr.Histogram): void {
+  const b = into as unknown as Buckets;
+  forEachEncodedBucket(b64, (i, c) => into.recordValueWithCount(b.valueFromIndex(i), c));
 }
 
 /** Reads a histogram written by `encodeHistogram`; throws on garbage. */

@@ -3,7 +3,7 @@
  * index -> count), with HDR's own index/value mapping and percentile rule. Decoding and merging cost one Map update
  * per non-empty bucket, ~20x less than recording each bucket into an hdr-histogram-js histogram.
  */
-import { newHistogram } from "./histogram.js";
+import { forEachEncodedBucket, newHistogram } from "./histogram.js";
 
 /** HDR's index <-> value mapping (the same for every histogram of 1 µs and 3 significant digits). */
 interface Mapping {
@@ -44,24 +44,7 @@ export class SparseHistogram implements HistogramView {
 
   /** Adds a histogram written by histogram.ts's `encodeHistogram` (base64 varint pairs); throws on garbage. */
   addEncoded(b64: string): void {
-    const buf = Buffer.from(b64, "base64");
-    let p = 0;
-    const get = (): number => {
-      let n = 0;
-      let mul = 1;
-      for (;;) {
-        if (p >= buf.length) throw new Error("malformed histogram: truncated");
-        const x = buf[p++] as number;
-        n += (x & 0x7f) * mul;
-        if (x < 0x80) return n;
-        mul *= 0x80;
-      }
-    };
-    let i = 0;
-    while (p < buf.length) {
-      i += get();
-      this.addAtIndex(i, get());
-    }
+    forEachEncodedBucket(b64, (i, c) => this.addAtIndex(i, c));
   }
 
   /** The same encoding as histogram.ts's `encodeHistogram`: base64 of varint (index delta, count) pairs. */

@@ -3,20 +3,16 @@
  * settings checked first, uploads stored in the node's data directory (local) or the cluster's bucket (dist).
  */
 import { resolve, join } from "node:path";
-import type { ClusterBus } from "../../cluster/bus.js";
-import { connectBus } from "../../cluster/nats-bus.js";
-import { KvScenarioStore } from "../../cluster/nats-scenario-store.js";
-import { nodeDataDir, uploadsDir, type ScenarioStore } from "../../cluster/scenario-store.js";
-import { Subjects } from "../../cluster/subjects.js";
+import { nodeDataDir, type ScenarioStore } from "../../cluster/scenario-store.js";
 import type { NodeSettings } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { NodeApi } from "../../node/node-api.js";
 import type { Telemetry } from "../../telemetry.js";
-import { DirScenarioStore } from "../../scenario/upload-dir-store.js";
 import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
 import { UploadingApi, servesUploads } from "./uploading-api.js";
+import { uploadStore } from "../../node/uploads.js";
 import { dashboardOptions } from "../web/options.js";
 
 /** A listening REST server. */
@@ -42,21 +38,11 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
   if ((settings.api_tls_cert === "") !== (settings.api_tls_key === "")) {
     throw new ConfigError([{ key: "api_tls_key", source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY", message: "set both the certificate and the key, or neither" }]);
   }
-  let bus: Promise<ClusterBus> | undefined;
-  let store: Promise<ScenarioStore> | undefined = opts.store ? Promise.resolve(opts.store) : undefined;
-  const storeFactory = (): Promise<ScenarioStore> => {
-    if (store) return store;
-    if (api.mode === "local") return (store = Promise.resolve(new DirScenarioStore(uploadsDir(settings))));
-    const subjects = new Subjects(settings.cluster_name);
-    bus = connectBus(settings, subjects.bucket(), log);
-    store = bus.then(async (b) => new KvScenarioStore(await b.kv(), uploadsDir(settings)));
-    // a failed connection is retried by the next call
-    void store.catch(() => {
-      store = undefined;
-      bus = undefined;
-    });
-    return store;
-  };
+  // the same lazily opened store as the node's own APIs (node/uploads.ts); a test may hand in its own
+  // (opened on first use: unused, it costs nothing)
+  const uploads = uploadStore(settings, api.mode !== "local", log);
+  const given = opts.store;
+  const storeFactory = (): Promise<ScenarioStore> => (given ? Promise.resolve(given) : uploads.get());
   const workDir = resolve(join(nodeDataDir(settings), "upload-check"));
   const app = await buildRestApp({
     // the node's APIs (nodeApis) serve uploads already, with the store every other front end uses
@@ -76,8 +62,7 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
     url,
     async close() {
       await app.close();
-      const b = await bus?.catch(() => undefined);
-      await b?.close();
+      await uploads.close();
     },
   };
 }
