@@ -43,6 +43,18 @@ interface Buckets {
  */
 export function encodeHistogram(h: hdr.Histogram): string {
   const b = h as unknown as Buckets;
+  return encodeBuckets(
+    (function* () {
+      for (let i = 0; i < b.countsArrayLength; i++) {
+        const c = b.getCountAtIndex(i);
+        if (c !== 0) yield [i, c] as [number, number];
+      }
+    })(),
+  );
+}
+
+/** The encoding of `encodeHistogram` from non-empty buckets given as (index, count) in ascending index order. */
+export function encodeBuckets(buckets: Iterable<[number, number]>): string {
   const out: number[] = [];
   const put = (n: number) => {
     while (n >= 0x80) {
@@ -52,9 +64,7 @@ export function encodeHistogram(h: hdr.Histogram): string {
     out.push(n);
   };
   let last = 0;
-  for (let i = 0; i < b.countsArrayLength; i++) {
-    const c = b.getCountAtIndex(i);
-    if (c === 0) continue;
+  for (const [i, c] of buckets) {
     put(i - last);
     put(c);
     last = i;

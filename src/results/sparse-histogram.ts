@@ -3,7 +3,7 @@
  * index -> count), with HDR's own index/value mapping and percentile rule. Decoding and merging cost one Map update
  * per non-empty bucket, ~20x less than recording each bucket into an hdr-histogram-js histogram.
  */
-import { forEachEncodedBucket, newHistogram } from "./histogram.js";
+import { encodeBuckets, forEachEncodedBucket, newHistogram } from "./histogram.js";
 
 /** HDR's index <-> value mapping (the same for every histogram of 1 µs and 3 significant digits). */
 interface Mapping {
@@ -49,21 +49,12 @@ export class SparseHistogram implements HistogramView {
 
   /** The same encoding as histogram.ts's `encodeHistogram`: base64 of varint (index delta, count) pairs. */
   encode(): string {
-    const out: number[] = [];
-    const put = (n: number) => {
-      while (n >= 0x80) {
-        out.push((n % 0x80) | 0x80);
-        n = Math.floor(n / 0x80);
-      }
-      out.push(n);
-    };
-    let last = 0;
-    for (const i of this.indexes()) {
-      put(i - last);
-      put(this.counts.get(i) ?? 0);
-      last = i;
-    }
-    return Buffer.from(out).toString("base64");
+    const counts = this.counts;
+    return encodeBuckets(
+      (function* (indexes: Iterable<number>) {
+        for (const i of indexes) yield [i, counts.get(i) ?? 0] as [number, number];
+      })(this.indexes()),
+    );
   }
 
   /** A histogram from its encoding. */
