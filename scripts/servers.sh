@@ -236,7 +236,9 @@ prep_ejabberd() {
   rm -f "$D/ejabberd.pid"
   # ejabberd runs as user ejabberd: it must own its dirs and reach them through the run dir's parents.
   chown -R ejabberd:ejabberd "$D" || return 1
-  local p="$D"; while [ "$p" != / ]; do p="$(dirname "$p")"; [ -x "$p" ] || chmod o+x "$p" 2>/dev/null || true; done
+  # the ejabberd user must traverse every parent (e.g. a `mktemp -d` checkout, mode 0700). Not `[ -x ]`: as root it is
+  # always true; the others' execute bit is what the ejabberd user needs
+  local p="$D"; while [ "$p" != / ]; do p="$(dirname "$p")"; [ -n "$(find "$p" -maxdepth 0 -perm -o+x)" ] || chmod o+x "$p" 2>/dev/null || true; done
   # The node is reached through epmd on 127.0.0.1:4369. Start our own (so `down` can stop it by pid)
   # unless one already runs (then it is someone else's, e.g. tsung's, and we leave it alone).
   if ! unit_running ejabberd-epmd && ! tcp_listening "$EPMD_PORT"; then
