@@ -145,10 +145,16 @@ function integerIn(min: number, max: number, expected: string): Format<number> {
   };
 }
 
+/** Node turns a timer above 2^31-1 ms (about 24.8 days) into 1 ms: a longer duration would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function durationMs(min: number, expected: string): Format<number> {
   return {
     coerce: (raw) => parseDurationMs(raw) ?? raw,
-    check: (x) => (typeof x === "number" && Number.isFinite(x) && x >= min ? undefined : `must be ${expected}`),
+    check: (x) => {
+      if (!(typeof x === "number" && Number.isFinite(x) && x >= min)) return `must be ${expected}`;
+      return x > MAX_TIMER_MS ? `must be at most ${MAX_TIMER_MS} ms (about 24 days): timers cannot wait longer` : undefined;
+    },
   };
 }
 
@@ -175,6 +181,9 @@ function file(kind: "file" | "directory", optional: boolean): Format<string> {
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
+
+/** The shortest REST API token accepted: a short one is guessed. */
+export const API_TOKEN_MIN = 16;
 
 /** Every format a setting may have. */
 export const FORMATS = {
@@ -236,6 +245,23 @@ export const FORMATS = {
   }),
   token: format<string>({
     check: (x) => (isStr(x) && !/[\s\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no spaces, line breaks or control characters (a trailing newline from a file?)"),
+  }),
+  /** The REST API token: '' (a node generates one, or auth is off) or at least 16 characters. */
+  "api-token": format<string>({
+    check: (x) => {
+      if (!isStr(x) || /[\s\x00-\x1f\x7f]/.test(x)) return "must hold no spaces, line breaks or control characters (a trailing newline from a file?)";
+      return x !== "" && x.length < API_TOKEN_MIN ? `must be at least ${API_TOKEN_MIN} characters (e.g. $(openssl rand -hex 24)), or '' to let the node generate one` : undefined;
+    },
+  }),
+  "api-auth": oneOf(["token", "off"] as const, (raw) => raw.trim().toLowerCase()),
+  /** Host names or addresses, comma-separated ('' = none). */
+  "host-list": format<string[]>({
+    coerce: (raw) => parseList(raw),
+    check: (x) => {
+      if (!Array.isArray(x) || x.some((e) => !isStr(e))) return "must be a comma-separated list of host names or addresses";
+      const bad = (x as string[]).filter((h) => !isHost(h.replace(/^\[|\]$/g, "")));
+      return bad.length ? `'${bad.join("', '")}' ${bad.length === 1 ? "is not a host name or address" : "are not host names or addresses"}` : undefined;
+    },
   }),
   password: format<string>({
     check: (x) => (isStr(x) && !/[\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no line breaks or control characters (a trailing newline from a file?)"),

@@ -50,7 +50,10 @@ export const SCHEMA = {
   cluster_name: setting({ doc: "cluster name: prefixes every NATS subject and bucket, so clusters can share a NATS", format: "name", default: "amoc" }),
   api_host: setting({ doc: "REST API listen address", format: "host", default: "127.0.0.1" }),
   api_port: setting({ doc: "REST API port (0 = any free port)", format: "listen-port", default: 4000 }),
-  api_token: setting({ doc: "bearer token required by the REST API ('' = none)", format: "token", default: "", sensitive: true }),
+  api_token: setting({ doc: "bearer token required by the REST API ('' = the node generates one at start and keeps it in its data directory, 0600)", format: "api-token", default: "", sensitive: true }),
+  api_auth: setting({ doc: "REST API authentication: token (always) or off (no token; only with api_token '' and a loopback api_host)", format: "api-auth", default: "token" }),
+  api_allowed_hosts: setting({ doc: "host names (besides localhost, 127.0.0.1, [::1] and api_host) that a request's Host header may name, comma-separated", format: "host-list", default: [] }),
+  api_uploads: setting({ doc: "accept scenario uploads over REST (an uploaded scenario is code that runs with this node's rights)", format: "bool", default: true }),
   api_tls_cert: setting({ doc: "PEM certificate file: the REST API serves HTTPS ('' = plain HTTP); needs api_tls_key", format: "file-or-empty", default: "" }),
   api_tls_key: setting({ doc: "PEM private key file of api_tls_cert", format: "file-or-empty", default: "" }),
   data_dir: setting({ doc: "data directory of this node: pid, log, attach socket, uploaded scenarios, run store ('' = .run/amoc/<node name>)", format: "directory-or-empty", default: "" }),
@@ -81,6 +84,9 @@ export function crossKeyProblems(s: NodeSettings): Array<{ key: SettingKey; mess
   const out: Array<{ key: SettingKey; message: string }> = [];
   if ((s.api_tls_cert === "") !== (s.api_tls_key === "")) {
     out.push({ key: s.api_tls_cert === "" ? "api_tls_cert" : "api_tls_key", message: `api_tls_cert and api_tls_key go together: set both (HTTPS) or neither (HTTP); ${envName(s.api_tls_cert === "" ? "api_tls_cert" : "api_tls_key")} is missing` });
+  }
+  if (s.api_auth === "off" && s.api_token !== "") {
+    out.push({ key: "api_auth", message: "api_auth=off turns the token off, but api_token is set: unset AMOC_API_TOKEN or set AMOC_API_AUTH=token" });
   }
   return out;
 }
