@@ -2,6 +2,8 @@
 # The Ansible deploy test (issue 11): three hosts made as network namespaces on a private bridge, one sshd each;
 # prepare.yml and deploy.yml over SSH; from the master a 4000-user run dealt over 4 worker processes on 2 hosts;
 # a second deploy changes nothing; a changed group_vars setting (the workers' labels) reaches the workers.
+# NATS runs with the credentials deploy makes up (in the test's inventory dir): a client or a route without them is
+# refused. The root-run worker script follows no path and signals no pid the amoc user can plant.
 #   h1 = master + NATS, h2 and h3 = 2 workers each + NATS (one NATS cluster of 3 with JetStream)
 # Needs root (ip netns) and scripts/install-deps.sh ansible. Everything it makes carries a unique prefix and goes
 # away on exit, pass or fail: namespaces, bridge, veths, processes (every pid in the namespaces), the test user,
@@ -29,10 +31,14 @@ pick_subnet() {
 }
 NET="$(pick_subnet)"
 # the real install paths must stay untouched (the test's paths are per host under $TMP)
-REAL_PATHS=(/opt/amoc /etc/amoc /var/lib/amoc /etc/security/limits.d/amoc.conf /etc/sysctl.d/60-amoc.conf /var/lib/nats-server/jetstream)
+REAL_PATHS=(/opt/amoc /etc/amoc /var/lib/amoc /run/amoc /etc/security/limits.d/amoc.conf /etc/sysctl.d/60-amoc.conf /var/lib/nats-server/jetstream)
 declare -A EXISTED=()
 for p in "${REAL_PATHS[@]}"; do [ -e "$p" ] && EXISTED[$p]=1; done
 NATS_CONF_SUM="$(md5sum /etc/nats-server.conf 2>/dev/null || true)"
+# the release is built in a private mktemp dir on the control host, removed after the copy
+builds_before="$(ls -d /tmp/amoc-release.* 2>/dev/null | sort || true)"
+# generated credentials go to the test's inventory dir, never into the checkout
+untracked_before="$(git -C "$REPO" status --porcelain --ignored -- ansible 2>/dev/null || true)"
 
 TMP="$(mktemp -d "/tmp/$ID.XXXX")"
 cleanup() {
@@ -67,6 +73,9 @@ cleanup() {
   [ -e "$TMP" ] && log "LEAK: $TMP left"
   for p in "${REAL_PATHS[@]}"; do [ -e "$p" ] && [ -z "${EXISTED[$p]:-}" ] && { log "LEAK: $p was written"; rc=1; }; done
   [ "$(md5sum /etc/nats-server.conf 2>/dev/null || true)" = "$NATS_CONF_SUM" ] || { log "LEAK: /etc/nats-server.conf changed"; rc=1; }
+  [ "$(ls -d /tmp/amoc-release.* 2>/dev/null | sort || true)" = "$builds_before" ] || { log "LEAK: a build dir /tmp/amoc-release.* left"; rc=1; }
+  [ "$(git -C "$REPO" status --porcelain --ignored -- ansible 2>/dev/null || true)" = "$untracked_before" ] \
+    || { log "LEAK: new files in the checkout's ansible/: $(git -C "$REPO" status --porcelain --ignored -- ansible)"; rc=1; }
   exit "$rc"
 }
 trap cleanup EXIT
@@ -140,6 +149,7 @@ amoc_group: $ID
 amoc_root: "$root/{{ inventory_hostname }}/opt/amoc"
 amoc_etc_dir: "$root/{{ inventory_hostname }}/etc/amoc"
 amoc_data_root: "$root/{{ inventory_hostname }}/var/lib/amoc"
+amoc_run_dir: "$root/{{ inventory_hostname }}/run/amoc"
 amoc_limits_file: "$root/{{ inventory_hostname }}/etc/limits.d/amoc.conf"
 amoc_sysctl_file: "$root/{{ inventory_hostname }}/etc/sysctl.d/60-amoc.conf"
 amoc_systemd_dir: "$root/{{ inventory_hostname }}/etc/systemd/system"
@@ -147,7 +157,6 @@ nats_config_file: "$root/{{ inventory_hostname }}/etc/nats-server.conf"
 nats_store_dir: "$root/{{ inventory_hostname }}/var/lib/nats/jetstream"
 nats_pid_file: "$root/{{ inventory_hostname }}/run/nats/nats-server.pid"
 nats_log_file: "$root/{{ inventory_hostname }}/var/log/nats/nats-server.log"
-amoc_build_dir: "$TMP/build"
 amoc_source_dir: "$TMP/src"
 amoc_apt_update_cache: false
 amoc_account_throttle: 1
@@ -205,6 +214,60 @@ t=$SECONDS; play prepare prepare.yml; t_prepare=$((SECONDS - t))
 t=$SECONDS; play deploy1 deploy.yml; t_deploy1=$((SECONDS - t))
 [ "$CHANGED" -gt 0 ] || die "the first deploy changed nothing"
 
+# ---- NATS: deploy made up credentials (0600, in the inventory dir), every server and node uses them ----
+t=$SECONDS
+creds="$TMP/inv/group_vars/all/nats_credentials.yml"
+[ -f "$creds" ] || die "deploy made no $creds"
+[ "$(stat -c %a "$creds")" = 600 ] || die "$creds has mode $(stat -c %a "$creds"), not 600"
+nats_pw="$(sed -n 's/^nats_auth_password: *//p' "$creds")"
+route_pw="$(sed -n 's/^nats_cluster_password: *//p' "$creds")"
+[[ "$nats_pw" =~ ^[0-9a-f]{32}$ && "$route_pw" =~ ^[0-9a-f]{32}$ && "$nats_pw" != "$route_pw" ]] || die "the made-up passwords are not two 32-hex-digit ones"
+for h in "${HOSTS[@]}"; do
+  f="$root/$h/etc/nats-server.conf"
+  [ "$(stat -c '%a %U' "$f")" = "600 root" ] || die "$f is $(stat -c '%a %U' "$f"), not 600 root"
+  grep -q "password: \"$nats_pw\"" "$f" && grep -q "nats-route://amoc-route:$route_pw@" "$f" || die "$f lacks the credentials"
+  grep -q 'max_memory_store' "$f" && grep -q 'max_file_store' "$f" || die "$f sets no JetStream limits"
+  f="$root/$h/etc/amoc/amoc.env"
+  [ "$(stat -c '%a %U' "$f")" = "600 root" ] || die "$f is $(stat -c '%a %U' "$f"), not 600 root"
+  grep -qx "AMOC_NATS_PASSWORD=\"$nats_pw\"" "$f" && grep -qx 'AMOC_NATS_USER="amoc"' "$f" || die "$f lacks the NATS credentials"
+done
+# a plain TCP client from the master host: INFO must ask for auth; CONNECT without or with a wrong password is
+# refused, with the right one answered; a route without the cluster's credentials is refused too
+cat >"$TMP/nats-probe.js" <<'JS'
+const net = require("node:net");
+const [host, port, connect] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
+const s = net.connect(port, host);
+let buf = "", info = null;
+const done = (out) => { console.log(JSON.stringify({ auth_required: info?.auth_required ?? null, reply: out.trim() })); s.destroy(); process.exit(0); };
+setTimeout(() => done(buf || "(timeout)"), 5000);
+s.on("data", (d) => {
+  buf += d;
+  if (!info) {
+    const m = buf.match(/^INFO (.*)\r\n/);
+    if (!m) return;
+    info = JSON.parse(m[1]); buf = buf.slice(m[0].length);
+    s.write(`CONNECT ${connect}\r\nPING\r\n`);
+  }
+  if (/PONG|-ERR/.test(buf)) done(buf);
+});
+s.on("error", (e) => done(`error ${e.message}`));
+s.on("close", () => done(buf || "(closed)"));
+JS
+probe() { ip netns exec "$ID-h1" node "$TMP/nats-probe.js" "$@"; }
+for i in 1 2 3; do
+  a="$NET.1$i"
+  out="$(probe "$a" 4222 '{"verbose":false,"pedantic":false}')"
+  [[ "$out" == *'"auth_required":true'* && "$out" == *"Authorization Violation"* ]] || die "NATS $a:4222 without credentials: $out"
+  out="$(probe "$a" 4222 '{"verbose":false,"user":"amoc","pass":"wrong-password"}')"
+  [[ "$out" == *"Authorization Violation"* ]] || die "NATS $a:4222 with a wrong password: $out"
+  out="$(probe "$a" 4222 "{\"verbose\":false,\"user\":\"amoc\",\"pass\":\"$nats_pw\"}")"
+  [[ "$out" == *PONG* ]] || die "NATS $a:4222 with the credentials: $out"
+  out="$(probe "$a" 6222 '{"verbose":false,"name":"intruder"}')"
+  [[ "$out" == *'"auth_required":true'* && "$out" == *"Authorization Violation"* ]] || die "NATS route $a:6222 without credentials: $out"
+done
+t_auth=$((SECONDS - t))
+log "NATS: generated credentials in use; clients and routes without them refused on all 3 servers (${t_auth}s)"
+
 # ---- the run: from the master host, 4000 users dealt over the 4 worker processes ----
 t=$SECONDS
 ip netns exec "$ID-h1" "$root/h1/opt/amoc/bin/amoc" run dummy --dist --workers 4 --users 4000 --interarrival 0 --repeat 1 --json \
@@ -227,11 +290,36 @@ t=$SECONDS; play deploy2 deploy.yml; t_deploy2=$((SECONDS - t))
 [ "$CHANGED" = 0 ] || { grep -B3 '^changed:' "$TMP/deploy2.out" >&2; die "the second deploy reported changed=$CHANGED"; }
 
 # ---- a changed group_vars setting reaches the workers (deploy.yml's check waits for the new labels) ----
-pids_before="$(cat "$root"/h2/var/lib/amoc/h2-*/worker.pid)"
+pids_before="$(cat "$root"/h2/run/amoc/h2-*.pid)"
 sed -i 's/deploy: first/deploy: second/' "$TMP/inv/group_vars/amoc_workers.yml"
 t=$SECONDS; play deploy3 deploy.yml; t_deploy3=$((SECONDS - t))
-grep -q "AMOC_NODE_LABELS='deploy=second,zone=h2'" "$root/h2/etc/amoc/amoc.env" || die "amoc.env of h2 lacks the new labels"
-[ "$(cat "$root"/h2/var/lib/amoc/h2-*/worker.pid)" != "$pids_before" ] || die "the workers of h2 were not restarted"
+grep -q 'AMOC_NODE_LABELS="deploy=second,zone=h2"' "$root/h2/etc/amoc/amoc.env" || die "amoc.env of h2 lacks the new labels"
+[ "$(cat "$root"/h2/run/amoc/h2-*.pid)" != "$pids_before" ] || die "the workers of h2 were not restarted"
+
+# ---- the root-run worker script: a pid it did not start is never signalled, a log symlink is never followed ----
+t=$SECONDS
+ctl="$root/h2/etc/amoc/amoc-workers" d="$root/h2/var/lib/amoc/h2-1" pf="$root/h2/run/amoc/h2-1.pid"
+as_amoc() { setpriv --reuid="$ID" --regid="$ID" --init-groups -- "$@"; }
+[ "$(stat -c %U "$root/h2/var/lib/amoc")" = root ] || die "the data root is not root's"
+[ "$(stat -c %U "$d")" = "$ID" ] || die "the worker's data dir is not the amoc user's"
+worker="$(cat "$pf")"
+echo -1 >"$pf"   # a corrupt pid file: the worker is found by its owner and environment, nothing else is signalled
+[ "$(ip netns exec "$ID-h2" "$ctl" status 1)" = "running h2-1 $worker" ] || die "status with a corrupt pid file: $(ip netns exec "$ID-h2" "$ctl" status 1)"
+ip netns exec "$ID-h2" sleep 600 & bystander=$!
+echo "$bystander" >"$pf"   # a root process's pid: stop must stop the worker and spare it
+echo secret >"$TMP/victim"; chmod 0644 "$TMP/victim"
+as_amoc ln -sf "$TMP/victim" "$d/worker.log.1"
+as_amoc rm -f "$d/worker.log"; as_amoc ln -s "$TMP/victim" "$d/worker.log"
+ip netns exec "$ID-h2" "$ctl" restart 1 >/dev/null || die "amoc-workers restart 1 failed"
+kill -0 "$bystander" 2>/dev/null || die "amoc-workers stop signalled a pid it did not start"
+kill "$bystander"; wait "$bystander" 2>/dev/null || true
+[ "$(cat "$TMP/victim")" = secret ] || die "root followed the amoc user's symlink: $TMP/victim was written"
+[ -f "$d/worker.log" ] && [ ! -L "$d/worker.log" ] && [ "$(stat -c %U "$d/worker.log")" = "$ID" ] || die "the new worker.log is not the amoc user's own file"
+st="$(ps -o stat= -p "$worker" 2>/dev/null || true)"   # a zombie is gone (PID 1 here may never reap it)
+[ -z "$st" ] || [[ "$st" == Z* ]] || die "the old worker $worker still runs"
+t_guard=$((SECONDS - t))
+log "worker script: corrupt and foreign pids left alone, log symlink not followed (${t_guard}s)"
 log "PASS"
 printf 'test-deploy timings (s): lint %d, hosts %d, npm cache %d, prepare %d, first deploy %d, run %d, second deploy (no change) %d, deploy after a settings change %d, total %d\n' \
   "$t_lint" "$t_hosts" "$t_npm" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$t_deploy3" "$((SECONDS - t_all))"
+printf 'test-deploy timings (s): NATS auth checks %d, worker-script checks %d\n' "$t_auth" "$t_guard"
