@@ -2,6 +2,7 @@
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { coerceJson, parseStages } from "../config/shapes.js";
+import { MAX_TIMER_MS } from "../config/formats.js";
 import { UsageError } from "../errors.js";
 import { SummaryCollector } from "../metrics/summary.js";
 import type { AmocNode } from "../node/amoc-node.js";
@@ -121,6 +122,8 @@ export function parseRunArgs(argv: string[]): RunOptions {
   if (v.duration !== undefined) {
     durationS = Number(v.duration);
     if (!Number.isFinite(durationS) || durationS <= 0) throw new UsageError(`--duration must be seconds > 0, got '${v.duration}'`, RUN_USAGE);
+    // the same ceiling as every duration setting: past it Node's timers misfire, and no run is meant to last a month
+    if (durationS * 1000 > MAX_TIMER_MS) throw new UsageError(`--duration must be at most ${Math.floor(MAX_TIMER_MS / 1000)} s (about 24 days), got '${v.duration}': timers cannot wait longer`, RUN_USAGE);
   } else if (stageList.length > 0) durationS = parseStages(stageList).reduce((s, st) => s + st.durationMs, 0) / 1000; // a shaped run ends with its last stage
   return {
     scenario: positionals[0] as string,

@@ -10,6 +10,7 @@ import { ConfigError, errorMessage } from "../errors.js";
 import type { AmocNode } from "../node/amoc-node.js";
 import type { CommandResult, NodeApi, StartRequest } from "../node/node-api.js";
 import { recordRun, type LastInterval, type RunRecording } from "../results/recorder.js";
+import { describeStoreLoss } from "../results/store-loss.js";
 import { parseThresholds, type Threshold } from "../results/thresholds.js";
 import { runStorePath } from "./commands/runs.js";
 
@@ -62,6 +63,7 @@ export class NodeRunRecorder {
       settings: req.settings ?? {},
       users,
       thresholds,
+      log: n.log,
     });
     const unfollow = mode === "dist" ? resultsFeed(n.telemetry).follow(rec) : () => {};
     return { rec, unfollow, scenario: req.scenario, startedAt: Date.now() };
@@ -93,7 +95,7 @@ export class NodeRunRecorder {
     const summary = summaryOf(o.scenario, stopped, Date.now() - o.startedAt);
     try {
       const end = o.rec.end({ summary, exitCode: (summary.users as { crashed: number }).crashed > 0 ? 1 : 0, nodes: stopped && mode === "dist" ? Object.keys(stopped.nodes) : undefined });
-      this.node.log.info({ msg: "run_recorded", run: end.runId, verdict: end.verdict, thresholds: end.thresholds.filter((t) => !t.ok).map((t) => t.expr) });
+      this.node.log.info({ msg: "run_recorded", run: end.runId, verdict: end.verdict, thresholds: end.thresholds.filter((t) => !t.ok).map((t) => t.expr), ...(end.storeLoss ? { store_loss: describeStoreLoss(end.storeLoss) } : {}) });
     } catch (e) {
       this.node.log.warn({ msg: "run_record_failed", err: errorMessage(e), affects: "the run store lacks this run's end" });
     }

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { AmocNode } from "../node/amoc-node.js";
 import { recordRun, type LastInterval, type RecordedEnd, type RunRecording } from "../results/recorder.js";
+import { describeStoreLoss } from "../results/store-loss.js";
 import { resultsFeed } from "../cluster/results-feed.js";
 import { parseThresholds, type Threshold } from "../results/thresholds.js";
 import { UsageError } from "../errors.js";
@@ -75,6 +76,7 @@ export function startRunRecording(node: AmocNode, run: { scenario: string; users
     onAbort,
     reportPath: r.reportPath,
     junitPath: r.junitPath,
+    log: node.log,
   });
   const unfollow = run.dist ? resultsFeed(node.telemetry).follow(rec) : () => {};
   return Object.assign(rec, { unfollow });
@@ -105,6 +107,7 @@ export function describeLastInterval(last: LastInterval | undefined, messaging =
 export function describeRecordedEnd(end: RecordedEnd): string {
   const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
   lines.push(`run ${end.runId} recorded: ${end.verdict}${end.reportPath ? `; report ${end.reportPath}` : ""}${end.junitPath ? `; junit ${end.junitPath}` : ""}`);
+  if (end.storeLoss) lines.push(describeStoreLoss(end.storeLoss));
   return lines.join("\n") + "\n";
 }
 

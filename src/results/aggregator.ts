@@ -19,6 +19,11 @@ export interface AggregatorOptions {
   onInterval: (i: EncodedInterval) => void;
   /** Run events (telemetry `run.event`), stamped with the time and this node. */
   onEvent?: (e: RunEventRecord) => void;
+  /**
+   * `onInterval` or `onEvent` threw (e.g. the store failed): the interval is gone, the aggregator goes on. Without
+   * it such an error would escape from the timer and end the process, run and all.
+   */
+  onError?: (e: unknown) => void;
   /** Clock (tests). */
   now?: () => number;
   /** No timer: the owner calls `tick()` (tests, benchmarks). */
@@ -38,6 +43,7 @@ export class IntervalAggregator {
   private readonly offs: Array<() => void>;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private failures = 0;
 
   constructor(private readonly o: AggregatorOptions) {
     if (!(o.intervalMs > 0)) throw new Error(`intervalMs must be > 0, got ${o.intervalMs}`);
@@ -71,7 +77,7 @@ export class IntervalAggregator {
         if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
       }, label),
       t.on("scenario.terminate", (e) => this.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
-      t.on("run.event", (e) => o.onEvent?.({ t: this.now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data }), label),
+      t.on("run.event", (e) => this.deliver(() => o.onEvent?.({ t: this.now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data })), label),
     ];
     this.gauges.set(names.USERS_RUNNING, 0);
     if (!o.manual) this.schedule();
@@ -126,7 +132,22 @@ export class IntervalAggregator {
     this.counters = new Map();
     this.timings = new Map();
     this.start = nextStart;
-    this.o.onInterval(i);
+    this.deliver(() => this.o.onInterval(i));
+  }
+
+  /** Hands something to the owner; what it throws goes to `onError`, never up into the timer. */
+  private deliver(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.failures++;
+      this.o.onError?.(e);
+    }
+  }
+
+  /** How many intervals or events the owner failed to take (they threw). */
+  get failed(): number {
+    return this.failures;
   }
 
   /** Emits the elapsed intervals and the current partial one, then stops listening. Idempotent. */

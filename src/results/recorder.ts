@@ -4,6 +4,7 @@
  * the merged results, stores the verdict and writes the HTML report and JUnit file when asked.
  */
 import { writeFileSync } from "node:fs";
+import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
 import { IntervalAggregator } from "./aggregator.js";
 import type { EncodedInterval, RunEventRecord } from "./interval.js";
@@ -15,6 +16,7 @@ import { RunStore, type Verdict } from "./store.js";
 import { evaluateThresholds, THRESHOLD_BREACH_EXIT, type Threshold, type ThresholdResult } from "./thresholds.js";
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
+import { StoreLossCounter, type StoreLoss } from "./store-loss.js";
 
 /** How many of the last merged times a late part may still join. */
 const LATE_SLOTS = 30;
@@ -40,9 +42,13 @@ export interface RecordOptions {
   onAbort?: (breached: ThresholdResult[]) => void;
   reportPath?: string;
   junitPath?: string;
+  /** Where a failing store write is warned about (rate-limited); without it failures are only counted. */
+  log?: Logger;
   /** Clock and manual ticking (tests). */
   now?: () => number;
   manualTicks?: boolean;
+  /** Opens the store (tests: to reach its connection and make it fail mid-run). */
+  openStore?: (path: string) => RunStore;
 }
 
 /** What the end of a recorded run produced. */
@@ -53,6 +59,8 @@ export interface RecordedEnd {
   thresholds: ThresholdResult[];
   reportPath?: string;
   junitPath?: string;
+  /** What failed to be written to the store (the run went on without it); absent when nothing was lost. */
+  storeLoss?: StoreLoss;
 }
 
 /** The last interval, as the progress line and status show it. */
@@ -83,6 +91,8 @@ export interface RunRecording {
   fail(message: string, exitCode: number): void;
   /** The run never took place (its start was refused): removed from the store. */
   discard(): void;
+  /** What failed to be written to the store so far (undefined: nothing). */
+  storeLoss(): StoreLoss | undefined;
 }
 
 /**
@@ -112,10 +122,13 @@ export function verdictOf(exitCode: number, results: readonly ThresholdResult[])
 
 /** Starts recording a run; see the file comment. */
 export function recordRun(o: RecordOptions): RunRecording {
-  const store = RunStore.open(o.storePath);
+  const store = (o.openStore ?? RunStore.open)(o.storePath);
   const now = o.now ?? Date.now;
+  // creating the run stays fatal: a run whose store cannot even be written to at its start is refused before it runs
   const runId = store.createRun({ scenario: o.scenario, sourceHash: o.sourceHash, settings: o.settings, nodes: o.nodes ?? [o.node], users: o.users, intervalMs: o.intervalMs, startedAt: now() });
   const live = new RunTotals();
+  // every write from here on is guarded: the store failing mid-run must not end the run (it runs in timers)
+  const loss = new StoreLossCounter(o.log, runId, now);
   const thresholds = o.thresholds ?? [];
   // a cluster master (no local intervals) learns its workers from setNodes and the intervals that arrive
   const expected = new Set(o.nodes ?? (o.localIntervals === false ? [] : [o.node]));
@@ -135,7 +148,7 @@ export function recordRun(o: RecordOptions): RunRecording {
     const breached = results.filter((r) => !r.ok && r.actual !== null);
     if (!breached.length) return;
     aborted = true;
-    store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } });
+    loss.write("events", () => store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } }));
     o.onAbort?.(breached);
   };
   /**
@@ -148,7 +161,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       if (!force && !complete && t > latestT - 2 * o.intervalMs) continue;
       pending.delete(t);
       const m = mergeIntervals(parts);
-      store.addMerged(runId, toMergedRow(m));
+      loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
@@ -157,12 +170,12 @@ export function recordRun(o: RecordOptions): RunRecording {
     checkLive();
   };
   const onInterval = (i: EncodedInterval) => {
-    store.addInterval(runId, i);
+    loss.write("intervals", () => store.addInterval(runId, i));
     const merged = mergedParts.get(i.t);
     if (merged) {
       if (merged.some((p) => p.node === i.node)) return;
       merged.push(i);
-      store.addMerged(runId, toMergedRow(mergeIntervals(merged)));
+      loss.write("merged", () => store.addMerged(runId, toMergedRow(mergeIntervals(merged))));
       // the totals gain its counts and timings; gauges are the cluster's per time, not one node's
       live.add({ ...mergeIntervals([i]), gauges: {} });
       return;
@@ -176,7 +189,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   };
   const gone = new Set<string>();
   const onEvent = (e: RunEventRecord) => {
-    store.addEvent(runId, e);
+    loss.write("events", () => store.addEvent(runId, e));
     // a node down or gone: its part of later intervals will not come
     const node = typeof e.data.node === "string" ? e.data.node : undefined;
     if (node && e.kind === "node_up") gone.delete(node);
@@ -193,13 +206,14 @@ export function recordRun(o: RecordOptions): RunRecording {
   };
   const local = o.localIntervals !== false;
   const offEvents = o.telemetry && !local ? o.telemetry.on("run.event", (e) => onEvent({ t: now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data }), "results-recorder") : undefined;
-  const agg = o.telemetry && local ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, now, manual: o.manualTicks }) : undefined;
+  const agg = o.telemetry && local ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, onError: (e) => loss.failed("intervals", e), now, manual: o.manualTicks }) : undefined;
   return {
     runId,
     addInterval: onInterval,
     addEvent: onEvent,
     setNodes,
     lastInterval: () => last,
+    storeLoss: () => loss.get(),
     tick: () => agg?.tick(),
     discard() {
       try {
@@ -215,7 +229,7 @@ export function recordRun(o: RecordOptions): RunRecording {
         agg?.close();
         offEvents?.();
         flush(true);
-        store.finishRun(runId, { endedAt: now(), summary: { error: message }, verdict: "failed", exitCode, totals: live.encode() });
+        loss.write("end", () => store.finishRun(runId, { endedAt: now(), summary: { error: message }, verdict: "failed", exitCode, totals: live.encode() }));
       } finally {
         store.close();
       }
@@ -234,19 +248,27 @@ export function recordRun(o: RecordOptions): RunRecording {
               const h = live.histogram(metric);
               return h ? percentileMs(h, p) : undefined;
             });
-        for (const r of evaluated.filter((x) => !x.ok)) store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { threshold: r.expr, message: r.message } });
+        for (const r of evaluated.filter((x) => !x.ok)) loss.write("events", () => store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { threshold: r.expr, message: r.message } }));
         const v = verdictOf(exitCode, evaluated);
         const settings = summary.settings && typeof summary.settings === "object" ? (summary.settings as Record<string, unknown>) : undefined;
-        store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes, settings, totals: live.encode() }, evaluated);
+        // the verdict comes from the live totals, so it stands (and is printed) even when the store cannot keep it
+        loss.write("end", () => store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes, settings, totals: live.encode() }, evaluated));
         const out: RecordedEnd = { runId, verdict: v.verdict, exitCode: v.exitCode, thresholds: evaluated };
         if (o.reportPath) {
-          writeFileSync(o.reportPath, renderReport(readRunResults(store, runId)));
-          out.reportPath = o.reportPath;
+          // the report is read back from the store; a store that cannot be read leaves no report, not a lost run
+          let results: ReturnType<typeof readRunResults> | undefined;
+          loss.write("end", () => (results = readRunResults(store, runId)));
+          if (results) {
+            writeFileSync(o.reportPath, renderReport(results));
+            out.reportPath = o.reportPath;
+          }
         }
         if (o.junitPath) {
           writeFileSync(o.junitPath, junitXml({ scenario: o.scenario, runId, durationS: live.durationS, results: evaluated }));
           out.junitPath = o.junitPath;
         }
+        const lost = loss.get();
+        if (lost) out.storeLoss = lost;
         return out;
       } finally {
         store.close();

@@ -1,17 +1,18 @@
 /**
  * Checks uploaded scenario source before it is stored: compiles it with esbuild (the transpiler tsx uses), allows
- * imports of `amoc-ts`, `amoc-ts/xmpp` and Node built-ins only, then loads it and checks its exports and the
- * defaults of its variables. Every problem comes back with file, line, column and message.
+ * imports of `amoc-ts`, `amoc-ts/xmpp`, `amoc-ts/xmppjs` and Node built-ins only, then loads it in a child process
+ * with a time limit and checks its exports and the defaults of its variables there. Every problem comes back with
+ * file, line, column and message. None of this is a sandbox: an uploaded scenario runs with the node's rights (the
+ * check itself runs its top-level code, in the child), and the import rule only keeps scenarios self-contained.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { isBuiltin } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fork } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createRequire, isBuiltin } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Message, type Plugin } from "esbuild";
-import { checkDeclarations, verifyVariable, type VariableDecl } from "../config/variables.js";
 import { AmocError, errorMessage } from "../errors.js";
-import { isScenarioObject } from "./define.js";
+import type { CheckRequest } from "./upload-check-child.js";
 
 /** Names of uploaded scenarios: letters, digits and `_` (no paths, no dots). */
 export const UPLOAD_NAME_RE = /^(?!__proto__$)[A-Za-z0-9_]{1,64}$/;
@@ -54,6 +55,9 @@ export function checkUploadName(name: unknown): asserts name is string {
   }
 }
 
+/** Why the import rule exists, in every message about it: hygiene, not protection. */
+const IMPORT_RULE = "uploads import only 'amoc-ts', 'amoc-ts/xmpp', 'amoc-ts/xmppjs' and Node built-ins (this keeps scenarios self-contained; it is not a sandbox: an uploaded scenario runs with the node's rights)";
+
 /** Refuses relative, absolute and unknown imports with a message naming the import (esbuild adds its place). */
 const importGuard: Plugin = {
   name: "amoc-upload-imports",
@@ -62,9 +66,9 @@ const importGuard: Plugin = {
       const spec = args.path;
       if (ALLOWED_IMPORTS.has(spec) || spec.startsWith("node:") || isBuiltin(spec)) return { path: spec, external: true };
       if (spec.startsWith(".") || spec.startsWith("/")) {
-        return { errors: [{ text: `import '${spec}' is not allowed: an uploaded scenario is one file and may import only 'amoc-ts', 'amoc-ts/xmpp' and Node built-ins` }] };
+        return { errors: [{ text: `import '${spec}' is not allowed: an uploaded scenario is one file; ${IMPORT_RULE}` }] };
       }
-      return { errors: [{ text: `import '${spec}' does not resolve: an uploaded scenario may import only 'amoc-ts', 'amoc-ts/xmpp' and Node built-ins` }] };
+      return { errors: [{ text: `import '${spec}' does not resolve: ${IMPORT_RULE}` }] };
     });
   },
 };
@@ -86,61 +90,73 @@ export async function compileProblems(name: string, source: string): Promise<Upl
   }
 }
 
-/** Where a load error points into the checked file (from its stack), else nowhere. */
-function placeInStack(e: unknown, path: string): { line: number; column: number } {
-  const stack = e instanceof Error ? (e.stack ?? "") : "";
-  const base = path.split("/").pop() as string;
-  const m = new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`).exec(stack);
-  return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: 0, column: 0 };
+/** How long loading an upload may take in its child process before it is killed and the upload refused. */
+export const UPLOAD_LOAD_TIMEOUT_MS = 10_000;
+
+const CHILD = fileURLToPath(new URL("./upload-check-child.ts", import.meta.url));
+/** The child resolves `amoc-ts` as `bin/amoc` does: tsx first, then this checkout's resolve hook. */
+const CHILD_EXEC_ARGV = ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href, "--import", new URL("./register-hooks.ts", import.meta.url).href];
+/** How much of the child's stderr a problem quotes when the child dies without answering. */
+const STDERR_TAIL = 2000;
+
+/** The end of the child's stderr (where a crash says why), at most STDERR_TAIL characters. */
+function tail(text: string): string {
+  const t = text.trim();
+  return t.length > STDERR_TAIL ? `...${t.slice(-STDERR_TAIL)}` : t;
 }
 
-/** Loads the source from a scratch file under `workDir` and checks `start`, `init`, `terminate` and the variables. */
-export async function loadProblems(name: string, source: string, workDir: string): Promise<UploadProblem[]> {
+/**
+ * Loads the source in a child process (upload-check-child.ts) and checks its exports and variables there: loading
+ * runs the upload's top-level code, which must not run in the node (a top-level `while (true) {}` would freeze its
+ * REST API, heartbeats and running users). The child is killed after `timeoutMs`. The child has the node's rights:
+ * this keeps the node responsive, it does not contain what the code does.
+ */
+export async function loadProblems(name: string, source: string, workDir: string, o: { timeoutMs?: number } = {}): Promise<UploadProblem[]> {
   const file = `${name}.ts`;
-  const dir = join(workDir, `check-${randomUUID().slice(0, 8)}`);
-  const path = join(dir, file);
-  mkdirSync(dir, { recursive: true });
-  try {
-    writeFileSync(path, source);
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-    } catch (e) {
-      return [{ file, ...placeInStack(e, path), message: `loading failed: ${errorMessage(e)}` }];
-    }
-    if (typeof mod.start !== "function" && isScenarioObject(mod.default)) mod = mod.default as unknown as Record<string, unknown>; // defineScenario
-    const problems: UploadProblem[] = [];
-    const at = (message: string) => problems.push({ file, line: 0, column: 0, message });
-    if (typeof mod.start !== "function") at("no `start` export: add `export async function start(id, state, ctx) { ... }`");
-    for (const cb of ["init", "terminate"] as const) if (mod[cb] !== undefined && typeof mod[cb] !== "function") at(`export '${cb}' is not a function`);
-    // every default that fails its verify is named (checkDeclarations stops at the first problem)
-    if (typeof mod.variables === "object" && mod.variables !== null) {
-      for (const [vname, decl] of Object.entries(mod.variables as Record<string, VariableDecl>)) {
-        const bad = typeof decl === "object" && decl !== null && "default" in decl ? verifyVariable(decl, decl.default) : undefined;
-        if (bad) at(`variable '${vname}': its default ${JSON.stringify(decl.default)} fails verify: ${bad}`);
-      }
-    }
-    if (problems.length === 0) {
-      try {
-        checkDeclarations(mod.variables, file);
-      } catch (e) {
-        at(errorMessage(e));
-      }
-    }
-    return problems;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const timeoutMs = o.timeoutMs ?? UPLOAD_LOAD_TIMEOUT_MS;
+  const one = (message: string): UploadProblem[] => [{ file, line: 0, column: 0, message }];
+  mkdirSync(workDir, { recursive: true });
+  const child = fork(CHILD, ["--amoc-upload-check"], { execArgv: CHILD_EXEC_ARGV, stdio: ["ignore", "ignore", "pipe", "ipc"] });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4 * STDERR_TAIL)));
+  return new Promise<UploadProblem[]>((resolveP) => {
+    let done = false;
+    const finish = (problems: UploadProblem[]) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      resolveP(problems);
+    };
+    const timer = setTimeout(() => finish(one(`the scenario did not finish loading within ${timeoutMs / 1000} s: a top-level loop or a wait?`)), timeoutMs);
+    child.on("message", (m: unknown) => {
+      const problems = (m as { problems?: unknown } | null)?.problems;
+      finish(Array.isArray(problems) ? (problems as UploadProblem[]) : one("the check's process answered nonsense"));
+    });
+    child.on("error", (e) => finish(one(`the check's process failed: ${errorMessage(e)}`)));
+    child.on("exit", (code, signal) => {
+      // stderr may still hold the last words: read them once the stream ends
+      const report = () => finish(one(`loading ended the check's process (${signal ? `signal ${signal}` : `exit code ${code}`}) before it finished${stderr.trim() ? `: ${tail(stderr)}` : ""}`));
+      if (child.stderr && !child.stderr.readableEnded) child.stderr.once("end", report);
+      else report();
+    });
+    child.send({ name, source, workDir } satisfies CheckRequest, (e) => {
+      if (e) finish(one(`the check's process could not be reached: ${errorMessage(e)}`));
+    });
+  });
 }
 
-/** Checks a named upload end to end; returns its version, or throws UploadError listing every problem. */
-export async function checkUpload(name: unknown, source: string, workDir: string): Promise<string> {
+/**
+ * Checks a named upload end to end; returns its version, or throws UploadError listing every problem. Only a
+ * version this accepts is ever imported by the node itself.
+ */
+export async function checkUpload(name: unknown, source: string, workDir: string, o: { timeoutMs?: number } = {}): Promise<string> {
   checkUploadName(name);
   if (Buffer.byteLength(source) > UPLOAD_MAX_BYTES) throw new UploadError(`the source is larger than ${UPLOAD_MAX_BYTES} bytes`, [], "split the scenario or trim it");
   if (source.trim() === "") throw new UploadError("the source is empty", [], "send the scenario's TypeScript source as the request body (curl -T my_scenario.ts ...)");
   const compiled = await compileProblems(name, source);
   if (compiled.length) throw new UploadError(`scenario ${name} does not compile`, compiled);
-  const loaded = await loadProblems(name, source, workDir);
+  const loaded = await loadProblems(name, source, workDir, o);
   if (loaded.length) throw new UploadError(`scenario ${name} does not load`, loaded);
   return sourceVersion(source);
 }

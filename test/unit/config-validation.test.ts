@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseRunArgs } from "../../src/api/run-command.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { SCHEMA, envName, type SettingKey } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
@@ -138,5 +139,28 @@ describe("settings validation", () => {
     expect(controller.state).toBe("error");
     expect(controller.status().users.started).toBe(0);
     expect(seen).toHaveLength(initsBefore);
+  });
+});
+
+describe("durations longer than a timer can hold", () => {
+  it("xmpp_connect_timeout of 25 days is refused, saying timers cannot wait longer (Node would fire it after 1 ms)", () => {
+    const err = configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "600h" } }));
+    expect(err.message).toMatch(/AMOC_XMPP_CONNECT_TIMEOUT: must be at most 2147483647 ms \(about 24 days\): timers cannot wait longer/);
+    expect(loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "576h" } }).xmpp_connect_timeout).toBe(24 * 86_400_000);
+    // `d` is no unit of the duration format: 25d is refused too, as not a duration, with the forms it takes
+    expect(configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "25d" } })).message).toMatch(/AMOC_XMPP_CONNECT_TIMEOUT: must be a duration above 0 ms \(e\.g\. 500, 5s\)/);
+  });
+
+  it("the run settings given as flags (interarrival, repeat_interval) are bounded the same way", () => {
+    for (const [k, env] of [["interarrival", "AMOC_INTERARRIVAL"], ["repeat_interval", "AMOC_REPEAT_INTERVAL"]] as const) {
+      const { settings } = parseRunArgs(["s", "--users", "1", `--${k.replace("_", "-")}`, "600h"]);
+      expect(settings[k]).toBe("600h"); // flags become settings, checked with the rest
+      expect(configError(() => loadNodeSettings({ env: { [env]: "600h" } })).message).toMatch(/timers cannot wait longer/);
+    }
+  });
+
+  it("amoc run --duration above the timer ceiling is a usage error that says why", () => {
+    expect(() => parseRunArgs(["s", "--users", "1", "--duration", String(25 * 86_400)])).toThrow(/--duration must be at most 2147483 s \(about 24 days\).*timers cannot wait longer/);
+    expect(parseRunArgs(["s", "--users", "1", "--duration", "2147483"]).durationS).toBe(2147483);
   });
 });
