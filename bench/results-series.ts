@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { IntervalAggregator } from "../src/results/aggregator.js";
-import { encodeHistogram, newHistogram, recordMs } from "../src/results/histogram.js";
+import { Histogram } from "../src/results/histogram.js";
 import { decodeInterval, encodeInterval, type EncodedInterval } from "../src/results/interval.js";
 import { recordRun } from "../src/results/recorder.js";
 import { renderReport } from "../src/results/report.js";
@@ -65,12 +65,11 @@ function workerCost(): { nsPerStanza: number; encodeMsPerInterval: number; coreP
 /** One node's interval with realistic histograms: 625 stanzas/s per node (10,000 over 16), 5 timings. */
 function sampleInterval(node: string, t: number, seed: number): EncodedInterval {
   const h: Record<string, string> = {};
-  const hist = newHistogram();
   for (const name of ["xmpp.message_ttd", "xmpp.connection", "users.start_lag", "xmpp.login", "xmpp.roster"]) {
-    hist.reset();
+    const hist = new Histogram();
     const n = name === "xmpp.message_ttd" ? 625 : 20;
-    for (let i = 0; i < n; i++) recordMs(hist, 0.3 + ((i * 7919 + seed) % 1000) / 25);
-    h[name] = encodeHistogram(hist);
+    for (let i = 0; i < n; i++) hist.recordMs(0.3 + ((i * 7919 + seed) % 1000) / 25);
+    h[name] = hist.encode();
   }
   return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": 625, "xmpp.messages_received": 625, "users.started": 1 }, g: { "users.running": 500 + (seed % 50) }, h };
 }

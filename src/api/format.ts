@@ -1,6 +1,6 @@
 /** Human-readable rendering of statuses and run summaries. */
 import type { ErrorSummary, StatusReport, UserCounts } from "../controller/controller.js";
-import type { CounterSummary, TimingSummary } from "../metrics/summary.js";
+import type { CounterSummary, TimingSummary } from "../results/summary.js";
 
 /** The `amoc run --json` object. */
 export interface RunSummary {

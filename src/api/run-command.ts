@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { coerceJson, parseStages } from "../config/shapes.js";
 import { MAX_TIMER_MS } from "../config/formats.js";
 import { UsageError } from "../errors.js";
-import { SummaryCollector } from "../metrics/summary.js";
+import { SummaryCollector } from "../results/summary.js";
 import type { AmocNode } from "../node/amoc-node.js";
 import { nodeApis } from "../node/apis.js";
 import { formatSummary } from "./format.js";

@@ -8,7 +8,7 @@ import { RemovalDriver, shapeView, type Controller, type LoadShape } from "../co
 import { AmocError, ClusterError, UsageError, errorMessage, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
-import { SummaryCollector, checkEncodedSummary, type CounterSummary, type EncodedSummary, type TimingSummary } from "../metrics/summary.js";
+import { SummaryCollector, checkEncodedSummary, type CounterSummary, type EncodedSummary, type TimingSummary } from "../results/summary.js";
 import type { ClusterBus, KvStore } from "./bus.js";
 import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";

@@ -8,7 +8,7 @@ import type { Controller } from "../controller/controller.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
-import { SummaryCollector } from "../metrics/summary.js";
+import { SummaryCollector } from "../results/summary.js";
 import type { ClusterBus, KvStore } from "./bus.js";
 import { EndedSet, expand, toProgressions, totalSize, type Progression } from "./id-sets.js";
 import { Problems, type Problem } from "./problems.js";

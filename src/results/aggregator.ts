@@ -5,7 +5,7 @@
  */
 import * as names from "../metrics/names.js";
 import type { Telemetry } from "../telemetry.js";
-import { encodeHistogram, newHistogram, recordMs, type Histogram } from "./histogram.js";
+import { Histogram } from "./histogram.js";
 import type { EncodedInterval, RunEventRecord } from "./interval.js";
 
 /** Crashed users by phase: `users.crashed.<phase>` (the total stays `users.crashed`). */
@@ -34,8 +34,6 @@ export interface AggregatorOptions {
 export class IntervalAggregator {
   private counters = new Map<string, number>();
   private timings = new Map<string, Histogram>();
-  /** Histograms of finished intervals, reset and reused (a histogram costs ~ tens of KB to build). */
-  private spare: Histogram[] = [];
   private readonly gauges = new Map<string, number>();
   private running = 0;
   private start: number;
@@ -108,10 +106,10 @@ export class IntervalAggregator {
   private timing(name: string, ms: number): void {
     let h = this.timings.get(name);
     if (!h) {
-      h = this.spare.pop() ?? newHistogram();
+      h = new Histogram();
       this.timings.set(name, h);
     }
-    recordMs(h, ms);
+    h.recordMs(ms);
   }
 
   /** Ends every interval whose end has passed (one per elapsed slot, empty ones too, so series have no holes). */
@@ -123,11 +121,7 @@ export class IntervalAggregator {
   /** Emits the current interval (possibly partial) and starts the next at `nextStart`. */
   private emit(nextStart: number): void {
     const h: Record<string, string> = {};
-    for (const [k, hist] of this.timings) {
-      h[k] = encodeHistogram(hist);
-      hist.reset();
-      this.spare.push(hist);
-    }
+    for (const [k, hist] of this.timings) h[k] = hist.encode();
     const i: EncodedInterval = { v: 1, node: this.o.node, t: this.start, ms: this.o.intervalMs, c: Object.fromEntries(this.counters), g: Object.fromEntries(this.gauges), h };
     this.counters = new Map();
     this.timings = new Map();

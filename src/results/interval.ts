@@ -1,6 +1,6 @@
 /**
  * One node's measurements over one interval of a run, in the form that travels and is stored: counters (sums over
- * the interval), gauges (the value at its end) and timings (HDR histograms, compressed base64). One message per node
+ * the interval), gauges (the value at its end) and timings (histograms, results/histogram.ts). One message per node
  * per interval; a cluster worker would send exactly this to its master.
  */
 
@@ -17,7 +17,7 @@ export interface EncodedInterval {
   c: Record<string, number>;
   /** Gauge values at the end of the interval. */
   g: Record<string, number>;
-  /** Timing histograms (µs) of the interval, hdr-histogram-js compressed base64. */
+  /** Timing histograms (µs) of the interval, in results/histogram.ts's encoding (exact min, max, sum and buckets). */
   h: Record<string, string>;
 }
 

@@ -2,8 +2,7 @@
  * Merging intervals across nodes and over a run. Counters add up, gauges add up over nodes (each node's last value),
  * histograms merge; percentiles always come from merged histograms, never from averaged per-node percentiles.
  */
-import { timingStats, type TimingStats } from "./histogram.js";
-import { SparseHistogram } from "./sparse-histogram.js";
+import { Histogram, timingStats, type TimingStats } from "./histogram.js";
 import type { EncodedInterval } from "./interval.js";
 
 /** One metric over a whole run (merged over nodes and intervals). */
@@ -24,7 +23,7 @@ export interface MergedInterval {
   /** Each node's counters. */
   nodeCounters: Record<string, Record<string, number>>;
   /** The merged histograms (empty when read back from a merged row without them: see `stats`). */
-  timings: Record<string, SparseHistogram>;
+  timings: Record<string, Histogram>;
   /** Each timing's statistics in this interval (ms), computed once when merged. */
   stats: Record<string, IntervalStats>;
 }
@@ -39,7 +38,7 @@ export interface IntervalStats {
 }
 
 /** count, p50, p95, p99, max (ms) of each histogram. */
-export function intervalStats(timings: Record<string, SparseHistogram>): Record<string, IntervalStats> {
+export function intervalStats(timings: Record<string, Histogram>): Record<string, IntervalStats> {
   const out: Record<string, IntervalStats> = {};
   for (const [k, h] of Object.entries(timings)) {
     const s = timingStats(h);
@@ -60,7 +59,7 @@ export function mergeIntervals(parts: EncodedInterval[]): MergedInterval {
     for (const [k, v] of Object.entries(p.g)) m.gauges[k] = (m.gauges[k] ?? 0) + v;
     m.nodeGauges[p.node] = { ...p.g };
     m.nodeCounters[p.node] = { ...p.c };
-    for (const [k, b64] of Object.entries(p.h)) (m.timings[k] ??= new SparseHistogram()).addEncoded(b64);
+    for (const [k, b64] of Object.entries(p.h)) (m.timings[k] ??= new Histogram()).addEncoded(b64);
   }
   m.stats = intervalStats(m.timings);
   return m;
@@ -89,7 +88,7 @@ export interface EncodedTotals {
 /** A run's totals, fed interval by interval (merged or per node), read as a table of every metric. */
 export class RunTotals {
   private readonly counters = new Map<string, number>();
-  private readonly timings = new Map<string, SparseHistogram>();
+  private readonly timings = new Map<string, Histogram>();
   private readonly gauges = new Map<string, { last: number; min: number; max: number }>();
   private firstT = Infinity;
   private endT = -Infinity;
@@ -101,7 +100,7 @@ export class RunTotals {
     for (const [k, v] of Object.entries(m.counters)) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
     for (const [k, h] of Object.entries(m.timings)) {
       let mine = this.timings.get(k);
-      if (!mine) this.timings.set(k, (mine = new SparseHistogram()));
+      if (!mine) this.timings.set(k, (mine = new Histogram()));
       mine.add(h);
     }
     for (const [k, v] of Object.entries(m.gauges)) {
@@ -131,7 +130,7 @@ export class RunTotals {
     }
     for (const [k, v] of Object.entries(e.c)) t.counters.set(k, v);
     for (const [k, v] of Object.entries(e.g)) t.gauges.set(k, { ...v });
-    for (const [k, b64] of Object.entries(e.h)) t.timings.set(k, SparseHistogram.decode(b64));
+    for (const [k, b64] of Object.entries(e.h)) t.timings.set(k, Histogram.decode(b64));
     return t;
   }
 
@@ -141,7 +140,7 @@ export class RunTotals {
   }
 
   /** A timing's merged histogram (undefined when never recorded). */
-  histogram(name: string): SparseHistogram | undefined {
+  histogram(name: string): Histogram | undefined {
     return this.timings.get(name);
   }
 

@@ -3,7 +3,7 @@
  * part arrived): sums, gauges, per-node counters and gauges, each timing's statistics and its merged histogram. The
  * report reads these rows and never re-merges the nodes' histograms; the per-node rows stay for a crash's leftovers.
  */
-import { SparseHistogram } from "./sparse-histogram.js";
+import { Histogram } from "./histogram.js";
 import type { IntervalStats, MergedInterval } from "./merge.js";
 
 /** See the file comment. */
@@ -29,7 +29,7 @@ export function toMergedRow(m: MergedInterval): MergedRow {
 
 /** A merged interval from its row; its histograms are decoded only when `withHistograms` (the totals need them). */
 export function fromMergedRow(r: MergedRow, withHistograms: boolean): MergedInterval {
-  const timings: Record<string, SparseHistogram> = {};
-  if (withHistograms) for (const [k, b64] of Object.entries(r.h)) timings[k] = SparseHistogram.decode(b64);
+  const timings: Record<string, Histogram> = {};
+  if (withHistograms) for (const [k, b64] of Object.entries(r.h)) timings[k] = Histogram.decode(b64);
   return { t: r.t, ms: r.ms, nodes: r.nodes, counters: r.c, gauges: r.g, nodeCounters: r.nc, nodeGauges: r.ng, stats: r.s, timings };
 }

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseRunArgs, runLocal } from "../../src/api/run-command.js";
 import { createNode } from "../../src/main.js";
-import type { CounterSummary } from "../../src/metrics/summary.js";
+import type { CounterSummary } from "../../src/results/summary.js";
 import { graphiteWeb, prosodyUrl, statsd, whisperStatsDir } from "../helpers/endpoints.js";
 import { events, poll, render, values } from "../helpers/graphite.js";
 

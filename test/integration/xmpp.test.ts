@@ -1,7 +1,7 @@
 /** The XMPP capability against the real Prosody and ejabberd started by scripts/servers.sh. */
 import { describe, expect, it } from "vitest";
 import { createNode } from "../../src/main.js";
-import { SummaryCollector } from "../../src/metrics/summary.js";
+import { SummaryCollector } from "../../src/results/summary.js";
 import { amoc } from "../helpers/proc.js";
 import { until } from "../helpers/node.js";
 import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";

@@ -1,7 +1,7 @@
 /** The dashboard's live feed over a scripted Node API: one frame per tick, rates, run events, down nodes, window. */
 import { describe, expect, it } from "vitest";
 import type { EncodedInterval } from "../../src/results/interval.js";
-import { encodeHistogram, newHistogram, recordMs } from "../../src/results/histogram.js";
+import { Histogram } from "../../src/results/histogram.js";
 import { IntervalWindow } from "../../src/api/web/interval-window.js";
 import { LiveFeed, type Frame } from "../../src/api/web/live-feed.js";
 import type { ApiStatus, NodeInfo } from "../../src/node/node-api.js";
@@ -38,9 +38,9 @@ class Script {
 
 /** One node's interval at `t` with `ttd` timings (ms) and `sent` messages. */
 function interval(node: string, t: number, ttd: number[], sent: number): EncodedInterval {
-  const h = newHistogram();
-  for (const v of ttd) recordMs(h, v);
-  return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": sent }, g: {}, h: { "xmpp.message_ttd": encodeHistogram(h) } };
+  const h = new Histogram();
+  for (const v of ttd) h.recordMs(v);
+  return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": sent }, g: {}, h: { "xmpp.message_ttd": h.encode() } };
 }
 
 function setup(windowMs = 60_000, sink?: { push?: (i: EncodedInterval) => void; starts: number; stops: number }) {

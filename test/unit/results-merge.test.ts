@@ -90,7 +90,7 @@ describe("results: merged intervals tell the truth", () => {
       const h = m.timings["xmpp.message_ttd"];
       expect(h?.totalCount ?? 0).toBe(vals.length);
       if (!h || !vals.length) continue;
-      near(h.getValueAtPercentile(99) / 1000, exactPercentile(vals, 99));
+      near(h.valueAtPercentile(99) / 1000, exactPercentile(vals, 99));
     }
     // every node sent every interval, intervals line up across nodes
     expect(new Set(merged.map((m) => m.nodes.length))).toEqual(new Set([3]));
@@ -122,7 +122,7 @@ describe("results: merged intervals tell the truth", () => {
     clock.now += 1000;
     for (const n of nodes) n.agg.close();
     const m = mergeIntervals(wire.filter((i) => i.t === 1_700_000_000_000));
-    const p99 = (m.timings.t?.getValueAtPercentile(99) ?? 0) / 1000;
+    const p99 = (m.timings.t?.valueAtPercentile(99) ?? 0) / 1000;
     expect(p99).toBeGreaterThan(100);
     expect(m.timings.t?.totalCount).toBe(3000);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SummaryCollector, checkEncodedSummary, type TimingSummary } from "../../src/metrics/summary.js";
+import { SummaryCollector, checkEncodedSummary, type TimingSummary } from "../../src/results/summary.js";
 import { Telemetry } from "../../src/telemetry.js";
 
 /** A collector fed with the given timings (ms) and counters, as one node's run would feed it. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "../../src/cluster/protocol.js";
-import type { EncodedSummary } from "../../src/metrics/summary.js";
+import type { EncodedSummary } from "../../src/results/summary.js";
 import { FakeNet } from "../helpers/fake-bus.js";
 import { fakeNode, subjects, type FakeNode } from "../helpers/fake-cluster.js";
 import { until } from "../helpers/wait.js";

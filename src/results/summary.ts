@@ -1,25 +1,20 @@
-/** Collects every measurement of a run for its end-of-run summary: counters, gauges and HDR histograms of timings. */
-import * as hdr from "hdr-histogram-js";
+/**
+ * Collects every measurement of a run for its end-of-run summary: counters, gauges and histograms of timings, the
+ * same histograms (results/histogram.ts) and statistics rules as the run store, thresholds and report.
+ */
 import type { Telemetry } from "../telemetry.js";
+import { Histogram, timingStats, type TimingStats } from "./histogram.js";
 
 /** A counter's total. */
 export interface CounterSummary {
   count: number;
 }
 /** A timing's distribution, in ms. */
-export interface TimingSummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
+export type TimingSummary = TimingStats;
 
 /**
  * A collector's state in a form that travels (a cluster worker sends it with its `stop` and `status` replies) and
- * merges: counter totals, gauge values, and each timing's HDR histogram (µs) as hdr-histogram-js compressed base64.
+ * merges: counter totals, gauge values, and each timing's histogram in results/histogram.ts's encoding.
  */
 export interface EncodedSummary {
   counters: Record<string, number>;
@@ -32,13 +27,6 @@ export interface EncodedSummary {
  * dropped (then both say how full the buffers got).
  */
 const QUIET_UNLESS: Record<string, string> = { "xmpp.stanzas_buffered": "xmpp.stanzas_dropped" };
-
-/** Timings are recorded in microseconds so sub-millisecond values keep their precision. */
-const US = 1000;
-
-function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000 * US, numberOfSignificantValueDigits: 3, autoResize: true });
-}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -57,7 +45,7 @@ export function checkEncodedSummary(v: unknown): string | undefined {
 export class SummaryCollector {
   private readonly counters = new Map<string, number>();
   private readonly gauges = new Map<string, number>();
-  private readonly timings = new Map<string, hdr.Histogram>();
+  private readonly timings = new Map<string, Histogram>();
   private readonly off: () => void;
   /** Counts changes, so an export is encoded again only when something was recorded since. */
   private changes = 0;
@@ -80,17 +68,17 @@ export class SummaryCollector {
     return c;
   }
 
-  private histogram(name: string): hdr.Histogram {
+  private histogram(name: string): Histogram {
     let h = this.timings.get(name);
     if (!h) {
-      h = newHistogram();
+      h = new Histogram();
       this.timings.set(name, h);
     }
     return h;
   }
 
   private record(name: string, ms: number): void {
-    this.histogram(name).recordValue(Math.max(1, Math.round(ms * US)));
+    this.histogram(name).recordMs(ms);
   }
 
   /**
@@ -103,7 +91,7 @@ export class SummaryCollector {
     const now = Date.now();
     if (c && (c.changes === this.changes || now - c.at < maxAgeMs)) return c.e;
     const timings: Record<string, string> = {};
-    for (const [k, h] of this.timings) timings[k] = hdr.encodeIntoCompressedBase64(h);
+    for (const [k, h] of this.timings) timings[k] = h.encode();
     const e = { counters: Object.fromEntries(this.counters), gauges: Object.fromEntries(this.gauges), timings };
     this.cached = { at: now, changes: this.changes, e };
     return e;
@@ -120,10 +108,7 @@ export class SummaryCollector {
     this.changes++;
     for (const [k, v] of Object.entries(e.counters)) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
     for (const [k, v] of Object.entries(e.gauges)) this.gauges.set(k, (this.gauges.get(k) ?? 0) + v);
-    for (const [k, b64] of Object.entries(e.timings)) {
-      const h = hdr.decodeFromCompressedBase64(b64);
-      this.histogram(k).add(h);
-    }
+    for (const [k, enc] of Object.entries(e.timings)) this.histogram(k).addEncoded(enc);
   }
 
   /**
@@ -137,13 +122,7 @@ export class SummaryCollector {
       if (unless !== undefined && !((this.counters.get(unless) ?? 0) > 0)) continue;
       out[k] = { count: v };
     }
-    for (const [k, h] of [...this.timings].sort((a, b) => a[0].localeCompare(b[0]))) {
-      const ms = (v: number) => Math.round((v / US) * 100) / 100;
-      // HDR reports a percentile as the top of its bucket, which can lie above the largest value recorded: a p99 above
-      // the max reads as a bug, so percentiles are capped at the max
-      const pct = (q: number) => ms(Math.min(h.getValueAtPercentile(q), h.maxValue));
-      out[k] = { count: h.totalCount, min: ms(h.minNonZeroValue), mean: ms(h.mean), p50: pct(50), p95: pct(95), p99: pct(99), max: ms(h.maxValue) };
-    }
+    for (const [k, h] of [...this.timings].sort((a, b) => a[0].localeCompare(b[0]))) out[k] = timingStats(h);
     return out;
   }
 
