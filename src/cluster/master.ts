@@ -13,8 +13,10 @@ import type { ClusterBus, KvStore } from "./bus.js";
 import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";
 import { Problems, type Problem } from "./problems.js";
-import { checkEndedRecord, checkFinalRecord, checks, decode, encode, type Command, type EndedRecord, type FinalRecord, type Reply } from "./protocol.js";
+import { address, checkEndedRecord, checkFinalRecord, checks, decode, encode, type Command, type EndedRecord, type FinalRecord, type Reply } from "./protocol.js";
 import { RunStore, type RunState } from "./run-state.js";
+import { pruneOtherRuns } from "./run-keys.js";
+import { commandScenario, type SourceStore } from "./scenario-ref.js";
 import type { Subjects } from "./subjects.js";
 
 /** How long before the common start instant the master sends the plans: every worker must have them in time. */
@@ -68,6 +70,8 @@ export interface MasterDeps {
   log: Logger;
   nodeName: string;
   timeoutMs: number;
+  /** Where a scenario given by path is stored by content for the workers (cluster/scenario-ref.ts). */
+  sources?: SourceStore;
 }
 
 /** Drives distributed runs from this node. */
@@ -92,9 +96,15 @@ export class Master {
       this.d.telemetry.emit("run.event", { kind: "node_left", data: { node: name } });
       this.serially(() => this.markLeft(name)).catch((e: unknown) => this.problems.note(`mark_left_failed:${name}`, errorMessage(e), `${name} may be listed as down although it left normally`));
     });
+    d.membership.onDuplicate((name, boot, other) => this.problems.note(`duplicate_node_name:${name}`, `another process (boot ${other}) beats under the name of live node ${name} (boot ${boot})`, `it gets no commands while ${name} (boot ${boot}) lives; give each node its own name`));
     d.membership.onUp((name, m) => {
       if (m.role === "worker") this.d.telemetry.emit("run.event", { kind: "node_up", data: { node: name, labels: m.labels } });
     });
+  }
+
+  /** The run this master last read or wrote in the bucket, and whether it was running (the results feed binds to it). */
+  get lastRun(): { runId: string; running: boolean } | null {
+    return this.store.lastSeen;
   }
 
   /** Runs `fn` after every change queued before it (errors reach the caller, not the queue). */
@@ -151,6 +161,8 @@ export class Master {
     // a load shape (stages / arrival_rate) fixes how many users start and when: every plan carries its segments
     const shape = this.d.controller.shapeOf(resolved.settings);
     if (shape) to = from + Math.max(1, shape.users) - 1;
+    // workers are told a name and a version, never a path
+    const ref = await commandScenario(name, opts.version, resolved.scenario.file, this.d.sources);
     const run: RunState = {
       v: 1,
       runId: randomUUID().slice(0, 8),
@@ -165,12 +177,13 @@ export class Master {
       workers: {},
       removed: [],
       comment: opts.comment,
-      version: opts.version,
+      version: ref.version,
       startedAt: new Date().toISOString(),
     };
     // claim the cluster first: of two masters starting at once, exactly one creates or updates the record
     let revision = await this.store.write(run, prev ? prev.revision : null);
-    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: name, settings, version: run.version }));
+    await pruneOtherRuns(this.d.kv, run.runId, this.d.log);
+    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: ref.scenario, settings, version: run.version }));
     const ready = workers.filter((w) => prepared[w.from]?.ok);
     if (ready.length === 0) {
       run.state = "finished";
@@ -603,8 +616,14 @@ export class Master {
     const out: Record<string, NodeResult> = {};
     await Promise.all(
       nodes.map(async (node) => {
+        // addressed to the process this master knows under the name: a namesake that joined later does not act on it
+        const boot = this.d.membership.get(node)?.boot;
+        if (boot === undefined) {
+          out[node] = { ok: false, error: `${node} is not live` };
+          return;
+        }
         try {
-          const raw = await this.d.bus.request(this.d.subjects.command(node), encode(make(node)), timeoutMs);
+          const raw = await this.d.bus.request(this.d.subjects.command(node), encode(address(make(node), this.d.subjects.cluster, boot)), timeoutMs);
           const r = decode<Reply>(raw, ["reply"]);
           if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
           else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };

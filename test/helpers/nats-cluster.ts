@@ -17,6 +17,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** An authorization block for one user (the `extraConf` of NatsCluster.start): clients must present these credentials. */
+export function userAuth(user: string, password: string): string {
+  return `authorization { users = [ { user: ${JSON.stringify(user)}, password: ${JSON.stringify(password)} } ] }`;
+}
+
 interface Member {
   name: string;
   conf: string;
