@@ -13,7 +13,8 @@ import type { ClusterBus, KvStore } from "./bus.js";
 import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";
 import { Problems, type Problem } from "./problems.js";
-import { address, checkEndedRecord, checkFinalRecord, checks, decode, encode, type Command, type EndedRecord, type FinalRecord, type Reply } from "./protocol.js";
+import { broadcast, refusalOf, type NodeResult } from "./broadcast.js";
+import { checkEndedRecord, checkFinalRecord, checks, type Command, type EndedRecord, type FinalRecord } from "./protocol.js";
 import { RunStore, type RunState } from "./run-state.js";
 import { pruneOtherRuns } from "./run-keys.js";
 import { commandScenario, type SourceStore } from "./scenario-ref.js";
@@ -42,8 +43,7 @@ export interface DistOptions extends NodeSelector {
   version?: string;
 }
 
-/** One node's answer: its result, or why it failed (a node that does not answer is named, never dropped). */
-export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string; /** The node's error code, when it answered with one. */ code?: string };
+export type { NodeResult } from "./broadcast.js";
 
 /** The run's merged metrics: the same shape as a local run's summary (percentiles from merged histograms). */
 export type MergedMetrics = Record<string, CounterSummary | TimingSummary>;
@@ -333,7 +333,7 @@ export class Master {
     if (failed.length === Object.keys(results).length && failed.length > 0) {
       // every worker refused for the client's reason (read-only, undeclared, invalid): that error, not a node failure
       const code = failed[0]!.code;
-      const first = REFUSALS.get(failed[0]!);
+      const first = refusalOf(failed[0]!);
       if (code && first && CLIENT_CODES.has(code) && failed.every((f) => f.code === code)) throw new AmocError(code as ErrorCode, first.message, first.hint);
       throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted the settings: ${describeFailures(results)}`, "only updatable variables can change during a run");
     }
@@ -611,39 +611,13 @@ export class Master {
     throw new ClusterError("CLUSTER_UNAVAILABLE", `the bucket did not answer ${ENDED_READ_ATTEMPTS} reads: ${errorMessage(last)}`, "check the NATS cluster (JetStream) health", { cause: last });
   }
 
-  /** Sends one command to each node in parallel; every node gets an entry, answered or not. */
-  private async broadcast(nodes: string[], make: (node: string) => Command, timeoutMs = this.d.timeoutMs): Promise<Record<string, NodeResult>> {
-    const out: Record<string, NodeResult> = {};
-    await Promise.all(
-      nodes.map(async (node) => {
-        // addressed to the process this master knows under the name: a namesake that joined later does not act on it
-        const boot = this.d.membership.get(node)?.boot;
-        if (boot === undefined) {
-          out[node] = { ok: false, error: `${node} is not live` };
-          return;
-        }
-        try {
-          const raw = await this.d.bus.request(this.d.subjects.command(node), encode(address(make(node), this.d.subjects.cluster, boot)), timeoutMs);
-          const r = decode<Reply>(raw, ["reply"]);
-          if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
-          else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
-          else {
-            const f: NodeResult = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`, code: r.msg.error.code };
-            REFUSALS.set(f, r.msg.error);
-            out[node] = f;
-          }
-        } catch (e) {
-          out[node] = { ok: false, error: errorMessage(e) };
-        }
-      }),
-    );
-    return out;
+  /** Sends one command to each node in parallel (cluster/broadcast.ts); every node gets an entry, answered or not. */
+  private broadcast(nodes: string[], make: (node: string) => Command, timeoutMs = this.d.timeoutMs): Promise<Record<string, NodeResult>> {
+    return broadcast(this.d, nodes, make, timeoutMs);
   }
 }
 
 const RANGES = checks.arrayOf(checks.progression, 100_000);
-/** The error a node answered a command with (message and hint apart), by its failed result. */
-const REFUSALS = new WeakMap<NodeResult, { code: string; message: string; hint: string }>();
 /** Codes a worker refuses settings with when the client asked for something wrong (passed through when all agree). */
 const CLIENT_CODES = new Set<string>(["VARIABLE_READ_ONLY", "VARIABLE_UNDECLARED", "VARIABLE_INVALID", "USAGE"]);
 const PROBLEM = checks.shape({ kind: checks.str, message: (v) => (typeof v === "string" ? undefined : "must be a string"), affects: (v) => (typeof v === "string" ? undefined : "must be a string"), count: checks.int });

@@ -51,10 +51,10 @@ function isAuthFailure(e: unknown): boolean {
 
 /**
  * Limits of the bucket this code creates (an existing bucket keeps its own): one value at most NATS's default
- * 1 MB payload, the bucket at most 256 MB (run records, ended IDs, final records and upload chunks), one
- * revision per key.
+ * 1 MB payload, the bucket at most 128 MB (run records, ended IDs and final records of the current run, upload
+ * chunks), one revision per key. JetStream reserves max_bytes per bucket against the server's max_file_store.
  */
-const BUCKET_LIMITS = { history: 1, maxValueSize: 1024 * 1024, max_bytes: 256 * 1024 * 1024 };
+const BUCKET_LIMITS = { history: 1, maxValueSize: 1024 * 1024, max_bytes: 128 * 1024 * 1024 };
 /** Replicas wanted: the run state survives the loss of a NATS server when JetStream is clustered. */
 const REPLICAS = 3;
 

@@ -60,7 +60,7 @@ export class NatsCluster {
           `server_name: n${i + 1}`,
           `listen: 127.0.0.1:${client}`,
           `http: 127.0.0.1:${http}`,
-          `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 64MB, max_file_store: 256MB }`,
+          `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 64MB, max_file_store: 4GB }`,
           size > 1 ? `cluster { name: amoc_test, listen: 127.0.0.1:${route}, routes: [ ${routes} ] }` : "",
           extraConf,
         ].join("\n"),
