@@ -15,6 +15,10 @@ export interface KvStore {
   create(key: string, value: string): Promise<number>;
   update(key: string, value: string, revision: number): Promise<number>;
   put(key: string, value: string): Promise<number>;
+  /** Keys matching a NATS subject filter (e.g. `ended.>`). */
+  keys(filter: string): Promise<string[]>;
+  /** Removes a key and its history. */
+  delete(key: string): Promise<void>;
 }
 
 /** A problem the bus met outside any call (a subscription error): what it affects, and how often it happened. */

@@ -69,12 +69,12 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   let results: ResultsPublisher | undefined;
   if (role === "worker") {
     results = new ResultsPublisher({ bus, subjects, telemetry: node.telemetry, nodeName: s.node_name, intervalMs: s.results_interval, currentRunId: () => agent?.currentRunId ?? null, log: node.log });
-    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, onChange: () => {
+    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, boot, onChange: () => {
         results?.sync();
         membership.beat();
       }, scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
   }
-  const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout }) : undefined;
+  const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout, sources: new KvScenarioStore(kv, uploadsDir(s)) }) : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first
   membership.start();
   await membership.warmedUp();
@@ -97,6 +97,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
         membership.onDown(fn);
         membership.onLeft(fn);
       },
+      currentRun: () => master.lastRun,
       log: node.log });
   }
   membership.startBeating();

@@ -13,8 +13,11 @@ import type { ClusterBus, KvStore } from "./bus.js";
 import { IdBitmap, ProgressionBuilder, dealProgressions, highest, planIds, totalSize, type Progression } from "./id-sets.js";
 import type { Member, Membership } from "./membership.js";
 import { Problems, type Problem } from "./problems.js";
-import { checkEndedRecord, checkFinalRecord, checks, decode, encode, type Command, type EndedRecord, type FinalRecord, type Reply } from "./protocol.js";
+import { broadcast, refusalOf, type NodeResult } from "./broadcast.js";
+import { checkEndedRecord, checkFinalRecord, checks, type Command, type EndedRecord, type FinalRecord } from "./protocol.js";
 import { RunStore, type RunState } from "./run-state.js";
+import { pruneOtherRuns } from "./run-keys.js";
+import { commandScenario, type SourceStore } from "./scenario-ref.js";
 import type { Subjects } from "./subjects.js";
 
 /** How long before the common start instant the master sends the plans: every worker must have them in time. */
@@ -40,8 +43,7 @@ export interface DistOptions extends NodeSelector {
   version?: string;
 }
 
-/** One node's answer: its result, or why it failed (a node that does not answer is named, never dropped). */
-export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string; /** The node's error code, when it answered with one. */ code?: string };
+export type { NodeResult } from "./broadcast.js";
 
 /** The run's merged metrics: the same shape as a local run's summary (percentiles from merged histograms). */
 export type MergedMetrics = Record<string, CounterSummary | TimingSummary>;
@@ -68,6 +70,8 @@ export interface MasterDeps {
   log: Logger;
   nodeName: string;
   timeoutMs: number;
+  /** Where a scenario given by path is stored by content for the workers (cluster/scenario-ref.ts). */
+  sources?: SourceStore;
 }
 
 /** Drives distributed runs from this node. */
@@ -92,9 +96,15 @@ export class Master {
       this.d.telemetry.emit("run.event", { kind: "node_left", data: { node: name } });
       this.serially(() => this.markLeft(name)).catch((e: unknown) => this.problems.note(`mark_left_failed:${name}`, errorMessage(e), `${name} may be listed as down although it left normally`));
     });
+    d.membership.onDuplicate((name, boot, other) => this.problems.note(`duplicate_node_name:${name}`, `another process (boot ${other}) beats under the name of live node ${name} (boot ${boot})`, `it gets no commands while ${name} (boot ${boot}) lives; give each node its own name`));
     d.membership.onUp((name, m) => {
       if (m.role === "worker") this.d.telemetry.emit("run.event", { kind: "node_up", data: { node: name, labels: m.labels } });
     });
+  }
+
+  /** The run this master last read or wrote in the bucket, and whether it was running (the results feed binds to it). */
+  get lastRun(): { runId: string; running: boolean } | null {
+    return this.store.lastSeen;
   }
 
   /** Runs `fn` after every change queued before it (errors reach the caller, not the queue). */
@@ -151,6 +161,8 @@ export class Master {
     // a load shape (stages / arrival_rate) fixes how many users start and when: every plan carries its segments
     const shape = this.d.controller.shapeOf(resolved.settings);
     if (shape) to = from + Math.max(1, shape.users) - 1;
+    // workers are told a name and a version, never a path
+    const ref = await commandScenario(name, opts.version, resolved.scenario.file, this.d.sources);
     const run: RunState = {
       v: 1,
       runId: randomUUID().slice(0, 8),
@@ -165,12 +177,13 @@ export class Master {
       workers: {},
       removed: [],
       comment: opts.comment,
-      version: opts.version,
+      version: ref.version,
       startedAt: new Date().toISOString(),
     };
     // claim the cluster first: of two masters starting at once, exactly one creates or updates the record
     let revision = await this.store.write(run, prev ? prev.revision : null);
-    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: name, settings, version: run.version }));
+    await pruneOtherRuns(this.d.kv, run.runId, this.d.log);
+    const prepared = await this.broadcast(workers.map((w) => w.from), () => ({ v: 1, type: "prepare", from: this.d.nodeName, runId: run.runId, scenario: ref.scenario, settings, version: run.version }));
     const ready = workers.filter((w) => prepared[w.from]?.ok);
     if (ready.length === 0) {
       run.state = "finished";
@@ -320,7 +333,7 @@ export class Master {
     if (failed.length === Object.keys(results).length && failed.length > 0) {
       // every worker refused for the client's reason (read-only, undeclared, invalid): that error, not a node failure
       const code = failed[0]!.code;
-      const first = REFUSALS.get(failed[0]!);
+      const first = refusalOf(failed[0]!);
       if (code && first && CLIENT_CODES.has(code) && failed.every((f) => f.code === code)) throw new AmocError(code as ErrorCode, first.message, first.hint);
       throw new ClusterError("CLUSTER_NODE_FAILED", `no worker accepted the settings: ${describeFailures(results)}`, "only updatable variables can change during a run");
     }
@@ -598,33 +611,13 @@ export class Master {
     throw new ClusterError("CLUSTER_UNAVAILABLE", `the bucket did not answer ${ENDED_READ_ATTEMPTS} reads: ${errorMessage(last)}`, "check the NATS cluster (JetStream) health", { cause: last });
   }
 
-  /** Sends one command to each node in parallel; every node gets an entry, answered or not. */
-  private async broadcast(nodes: string[], make: (node: string) => Command, timeoutMs = this.d.timeoutMs): Promise<Record<string, NodeResult>> {
-    const out: Record<string, NodeResult> = {};
-    await Promise.all(
-      nodes.map(async (node) => {
-        try {
-          const raw = await this.d.bus.request(this.d.subjects.command(node), encode(make(node)), timeoutMs);
-          const r = decode<Reply>(raw, ["reply"]);
-          if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
-          else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
-          else {
-            const f: NodeResult = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`, code: r.msg.error.code };
-            REFUSALS.set(f, r.msg.error);
-            out[node] = f;
-          }
-        } catch (e) {
-          out[node] = { ok: false, error: errorMessage(e) };
-        }
-      }),
-    );
-    return out;
+  /** Sends one command to each node in parallel (cluster/broadcast.ts); every node gets an entry, answered or not. */
+  private broadcast(nodes: string[], make: (node: string) => Command, timeoutMs = this.d.timeoutMs): Promise<Record<string, NodeResult>> {
+    return broadcast(this.d, nodes, make, timeoutMs);
   }
 }
 
 const RANGES = checks.arrayOf(checks.progression, 100_000);
-/** The error a node answered a command with (message and hint apart), by its failed result. */
-const REFUSALS = new WeakMap<NodeResult, { code: string; message: string; hint: string }>();
 /** Codes a worker refuses settings with when the client asked for something wrong (passed through when all agree). */
 const CLIENT_CODES = new Set<string>(["VARIABLE_READ_ONLY", "VARIABLE_UNDECLARED", "VARIABLE_INVALID", "USAGE"]);
 const PROBLEM = checks.shape({ kind: checks.str, message: (v) => (typeof v === "string" ? undefined : "must be a string"), affects: (v) => (typeof v === "string" ? undefined : "must be a string"), count: checks.int });

@@ -1,6 +1,7 @@
 /** Cluster membership: publishes this node's heartbeat every second, tracks the others, and reports nodes up and down. */
 import type { Logger } from "../log.js";
 import type { ClusterBus } from "./bus.js";
+import { RateLimitedLog, type Clock } from "./command-gate.js";
 import { decode, encode, type Heartbeat } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
 
@@ -15,7 +16,11 @@ type Listener = (name: string, m: Member) => void;
 export interface MembershipOptions {
   intervalMs?: number;
   missedBeats?: number;
+  clock?: Clock;
 }
+
+/** A beat under a live node's name from another process: `boot` is the one believed, `other` the newcomer's. */
+type DuplicateListener = (name: string, boot: string, other: string) => void;
 
 /** Tracks the live nodes of the cluster from their heartbeats. */
 export class Membership {
@@ -23,10 +28,14 @@ export class Membership {
   private readonly upListeners: Listener[] = [];
   private readonly downListeners: Listener[] = [];
   private readonly leftListeners: Listener[] = [];
+  private readonly duplicateListeners: DuplicateListener[] = [];
+  private readonly rareLog: RateLimitedLog;
+  private readonly now: Clock;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private rejectedLogged = 0;
   private startedAtMs = 0;
+  private beating = false;
   private lastSweepMs = 0;
   /** Set when another live process beats under this node's name: this node must not join. */
   nameClash: string | undefined;
@@ -42,6 +51,13 @@ export class Membership {
   ) {
     this.intervalMs = o.intervalMs ?? 1000;
     this.deadAfterMs = this.intervalMs * (o.missedBeats ?? 3);
+    this.now = o.clock ?? Date.now;
+    this.rareLog = new RateLimitedLog(log, this.now);
+  }
+
+  /** Another process beats under a live node's name (it is ignored until the first has been silent a down-window). */
+  onDuplicate(fn: DuplicateListener): void {
+    this.duplicateListeners.push(fn);
   }
 
   onUp(fn: Listener): void {
@@ -57,13 +73,14 @@ export class Membership {
 
   /** Starts listening to the others' heartbeats (this node is not announced yet). */
   start(): void {
-    this.startedAtMs = Date.now();
+    this.startedAtMs = this.now();
     this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
     this.every(this.sweepMs, () => this.sweep());
   }
 
   /** Announces this node: a beat now, then one every interval. Call once the node serves its commands. */
   startBeating(): void {
+    this.beating = true;
     this.beat();
     this.every(this.intervalMs, () => this.beat());
   }
@@ -104,21 +121,33 @@ export class Membership {
     if (hb.from === me.from && hb.boot !== me.boot) {
       // two processes under one name would look like one node restarting every second
       this.nameClash ??= `another node already runs as '${hb.from}' (role ${hb.role}, state ${hb.state})`;
+      // after joining, it is a namesake that joined before hearing this one: commands name this process's boot
+      if (this.beating) this.rareLog.warn(`self:${hb.boot}`, { msg: "duplicate_node_name", node: hb.from, boot: me.boot, other_boot: hb.boot, affects: "the other process serves no command addressed to this one; give each node its own name" });
       return;
     }
+    const now = this.now();
     const prev = this.members.get(hb.from);
+    if (prev && prev.boot !== hb.boot && now - prev.lastSeenMs <= this.deadAfterMs) {
+      // one beat with another boot ID is a namesake or a forgery, not a restart: a restart is believed only once the
+      // old process has been silent for the down window (so a live worker's users are never re-dealt on one beat)
+      if (!hb.leaving) {
+        this.rareLog.warn(`dup:${hb.from}:${hb.boot}`, { msg: "duplicate_node_name", node: hb.from, boot: prev.boot, other_boot: hb.boot, affects: `beats of ${hb.from} with boot ${hb.boot} are ignored while ${prev.boot} beats; commands go to ${prev.boot}` });
+        for (const f of this.duplicateListeners) f(hb.from, prev.boot, hb.boot);
+      }
+      return;
+    }
     if (hb.leaving) {
       if (prev && prev.boot !== hb.boot) return; // a stale goodbye from an earlier process under this name
       if (this.members.delete(hb.from)) {
         this.log.info({ msg: "node_left", node: hb.from, role: hb.role });
-        for (const f of this.leftListeners) f(hb.from, { ...hb, lastSeenMs: Date.now() });
+        for (const f of this.leftListeners) f(hb.from, { ...hb, lastSeenMs: now });
       }
       return;
     }
-    const m: Member = { ...hb, lastSeenMs: Date.now() };
+    const m: Member = { ...hb, lastSeenMs: now };
     this.members.set(hb.from, m);
     if (prev && prev.boot !== hb.boot) {
-      // restarted under the same name faster than the down timeout: its old users are gone all the same
+      // restarted under the same name after the old process went silent (before the sweep saw it): its old users are gone
       for (const f of this.downListeners) f(hb.from, prev);
       for (const f of this.upListeners) f(hb.from, m);
     } else if (!prev) for (const f of this.upListeners) f(hb.from, m);
@@ -129,7 +158,7 @@ export class Membership {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = this.now();
     // this node's own event loop stalled: the others' beats are still queued unread, so nobody is judged on them
     const stalled = this.lastSweepMs > 0 && now - this.lastSweepMs > this.sweepMs + this.intervalMs;
     this.lastSweepMs = now;
@@ -150,7 +179,7 @@ export class Membership {
 
   /** Resolves once this node has listened for one heartbeat interval: every live node has been heard once. */
   async warmedUp(): Promise<void> {
-    const wait = this.startedAtMs + this.intervalMs + 150 - Date.now();
+    const wait = this.startedAtMs + this.intervalMs + 150 - this.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
@@ -159,7 +188,7 @@ export class Membership {
    * well be alive, so nobody may be judged dead (a fresh console must not take over a live master's run).
    */
   async settled(): Promise<void> {
-    const wait = this.startedAtMs + this.deadAfterMs + 100 - Date.now();
+    const wait = this.startedAtMs + this.deadAfterMs + 100 - this.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 

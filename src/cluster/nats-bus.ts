@@ -27,6 +27,10 @@ export async function connectBus(s: NodeSettings, bucket: string, log: Logger): 
   try {
     nc = await connect(opts);
   } catch (e) {
+    if (isAuthFailure(e)) {
+      const how = s.nats_token ? "a token (AMOC_NATS_TOKEN)" : s.nats_user ? `user '${s.nats_user}' (AMOC_NATS_USER/AMOC_NATS_PASSWORD)` : "no credentials";
+      throw new ClusterError("CLUSTER_UNAVAILABLE", `NATS at ${s.nats_url.join(", ")} refused this node's credentials (it connected with ${how}): ${errorMessage(e)}`, "set AMOC_NATS_USER and AMOC_NATS_PASSWORD (or AMOC_NATS_TOKEN) to the credentials of the cluster's nats-server", { cause: e });
+    }
     throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot reach NATS at ${s.nats_url.join(", ")}: ${errorMessage(e)}`, "start it (make servers-up SERVERS=nats) or set AMOC_NATS_URL", { cause: e });
   }
   void (async () => {
@@ -36,6 +40,23 @@ export async function connectBus(s: NodeSettings, bucket: string, log: Logger): 
   })().catch(() => undefined);
   return new NatsBus(nc, bucket, log);
 }
+
+/** Whether a connect failure is the server refusing the credentials (not an unreachable server). */
+function isAuthFailure(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    if (/authoriz|authenticat|auth(entication)? (violation|expired|required)|permissions? violation/i.test(`${c.name} ${c.message}`)) return true;
+  }
+  return false;
+}
+
+/**
+ * Limits of the bucket this code creates (an existing bucket keeps its own): one value at most NATS's default
+ * 1 MB payload, the bucket at most 128 MB (run records, ended IDs and final records of the current run, upload
+ * chunks), one revision per key. JetStream reserves max_bytes per bucket against the server's max_file_store.
+ */
+const BUCKET_LIMITS = { history: 1, maxValueSize: 1024 * 1024, max_bytes: 128 * 1024 * 1024 };
+/** Replicas wanted: the run state survives the loss of a NATS server when JetStream is clustered. */
+const REPLICAS = 3;
 
 class NatsBus implements ClusterBus {
   private kvStore: Promise<KvStore> | undefined;
@@ -104,14 +125,15 @@ class NatsBus implements ClusterBus {
     const kvm = new Kvm(this.nc);
     let kv: KV;
     try {
-      // three replicas when JetStream is clustered, so the run state survives a NATS node; one on a single server
-      kv = await kvm.create(this.bucket, { history: 1, replicas: 3 });
-    } catch {
+      kv = await kvm.create(this.bucket, { ...BUCKET_LIMITS, replicas: REPLICAS });
+    } catch (first) {
       try {
-        kv = await kvm.create(this.bucket, { history: 1 });
+        kv = await kvm.create(this.bucket, BUCKET_LIMITS);
       } catch (e) {
         throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot open the JetStream bucket ${this.bucket}: ${errorMessage(e)}`, "run nats-server with JetStream on (-js)", { cause: e });
       }
+      // not silent: on a NATS cluster this means the run state dies with one server
+      this.log.warn({ msg: "nats_bucket_single_replica", bucket: this.bucket, err: errorMessage(first), affects: `the cluster has fewer JetStream servers than the ${REPLICAS} replicas wanted (or refused them): the bucket has 1 replica, and the run state is lost if its NATS server is` });
     }
     return {
       async get(key) {
@@ -121,6 +143,12 @@ class NatsBus implements ClusterBus {
       create: (key, value) => kv.create(key, value),
       update: (key, value, revision) => kv.update(key, value, revision),
       put: (key, value) => kv.put(key, value),
+      async keys(filter) {
+        const out: string[] = [];
+        for await (const k of await kv.keys(filter)) out.push(k);
+        return out;
+      },
+      delete: (key) => kv.purge(key),
     };
   }
 

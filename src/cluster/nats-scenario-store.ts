@@ -2,15 +2,21 @@
  * Uploaded sources in the cluster's JetStream key-value bucket, by content hash, so every node (one joining later
  * too) loads the version a run names. Sources are stored in chunks (a NATS message is at most 1 MB) next to an
  * index of the newest version of each name; a node writes the version it needs under its data directory once.
+ * The bucket is no more trusted than the network: a version is 16 hex digits (it names a cache directory), a name
+ * follows the scenario-name rule, and what is read is hashed again and refused unless it is the version asked for.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ClusterError, ScenarioError, errorMessage } from "../errors.js";
 import type { KvStore } from "./bus.js";
+import { SCENARIO_NAME_RE, VERSION_RE, sourceVersion } from "./protocol.js";
 import { uploadedFile, type ScenarioStore, type StoredScenario } from "./scenario-store.js";
 
-/** Characters per chunk: at most 768 KB of UTF-8, under NATS's default 1 MB payload. */
-const CHUNK_CHARS = 256 * 1024;
+/**
+ * Bytes of UTF-8 per chunk, stored as base64 (~683 KB, under NATS's default 1 MB payload). Split by bytes, not
+ * UTF-16 units: a cut through a character is joined again byte by byte before decoding.
+ */
+const CHUNK_BYTES = 512 * 1024;
 const INDEX_KEY = "uploads.index";
 const srcKey = (version: string, i: number) => `uploads.src.${version}.${i}`;
 const metaKey = (version: string) => `uploads.src.${version}`;
@@ -27,13 +33,20 @@ export class KvScenarioStore implements ScenarioStore {
     return e ? { entries: JSON.parse(e.value) as Record<string, StoredScenario>, revision: e.revision } : { entries: {}, revision: null };
   }
 
+  /** Stores the source of a version (no name: a master's scenario given by path); its version is checked. */
+  async putSource(version: string, source: string): Promise<void> {
+    checkVersion(version, source);
+    if (await this.kv.get(metaKey(version))) return;
+    const bytes = Buffer.from(source, "utf8");
+    const n = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
+    for (let i = 0; i < n; i++) await this.kv.put(srcKey(version, i), bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString("base64"));
+    // the meta key last: a reader that sees it finds every chunk
+    await this.kv.put(metaKey(version), JSON.stringify({ chunks: n, bytes: bytes.length, encoding: "base64" }));
+  }
+
   async put(name: string, version: string, source: string): Promise<{ unchanged: boolean }> {
-    if (!(await this.kv.get(metaKey(version)))) {
-      const n = Math.max(1, Math.ceil(source.length / CHUNK_CHARS));
-      for (let i = 0; i < n; i++) await this.kv.put(srcKey(version, i), source.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
-      // the meta key last: a reader that sees it finds every chunk
-      await this.kv.put(metaKey(version), JSON.stringify({ chunks: n, chars: source.length }));
-    }
+    checkName(name);
+    await this.putSource(version, source);
     // compare-and-set on the index: two nodes uploading at once both land
     for (let attempt = 0; ; attempt++) {
       const { entries, revision } = await this.index();
@@ -59,21 +72,49 @@ export class KvScenarioStore implements ScenarioStore {
   }
 
   async file(name: string, version: string): Promise<string> {
+    checkName(name);
+    checkVersion(version);
     const file = uploadedFile(this.cacheDir, name, version);
-    if (existsSync(file)) return file;
-    const meta = await this.kv.get(metaKey(version));
-    if (!meta) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} is not in the cluster's bucket`, "upload it again (PUT /scenarios/upload)");
-    const { chunks } = JSON.parse(meta.value) as { chunks: number };
-    let source = "";
-    for (let i = 0; i < chunks; i++) {
-      const c = await this.kv.get(srcKey(version, i));
-      if (!c) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} misses part ${i} in the bucket`, "upload it again");
-      source += c.value;
-    }
+    // the cache is read again too: what is imported is what the run names
+    if (existsSync(file) && sourceVersion(readFileSync(file, "utf8")) === version) return file;
+    const source = await this.read(name, version);
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, source);
     renameSync(tmp, file);
     return file;
   }
+
+  /** The source of a version from the bucket, refused unless it hashes to that version. */
+  private async read(name: string, version: string): Promise<string> {
+    const meta = await this.kv.get(metaKey(version));
+    if (!meta) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} is not in the cluster's bucket`, "upload it again (PUT /scenarios/upload)");
+    let m: { chunks?: unknown; encoding?: unknown };
+    try {
+      m = JSON.parse(meta.value) as typeof m;
+    } catch {
+      m = {};
+    }
+    if (typeof m.chunks !== "number" || !Number.isSafeInteger(m.chunks) || m.chunks < 1 || m.chunks > 64) throw new ScenarioError("SCENARIO_INVALID", `uploaded scenario ${name} version ${version} has a malformed record in the bucket`, "upload it again");
+    const parts: string[] = [];
+    for (let i = 0; i < m.chunks; i++) {
+      const c = await this.kv.get(srcKey(version, i));
+      if (!c) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} misses part ${i} in the bucket`, "upload it again");
+      parts.push(c.value);
+    }
+    // base64 chunks are bytes, joined before decoding; older uploads stored text chunks
+    const source = m.encoding === "base64" ? Buffer.concat(parts.map((p) => Buffer.from(p, "base64"))).toString("utf8") : parts.join("");
+    if (sourceVersion(source) !== version) throw new ScenarioError("SCENARIO_INVALID", `uploaded scenario ${name} version ${version} in the bucket does not hash to ${version}: it was changed or corrupted`, "upload it again; check who can write to the cluster's NATS");
+    return source;
+  }
+}
+
+function checkName(name: string): void {
+  if (!SCENARIO_NAME_RE.test(name)) throw new ScenarioError("SCENARIO_NOT_FOUND", `${JSON.stringify(name.slice(0, 80))} is not a scenario name`, "use letters, digits, '_' and '-' only");
+}
+
+/** A version names a cache directory: 16 hex digits, and (when the source is at hand) its hash. */
+function checkVersion(version: string, source?: string): void {
+  if (!VERSION_RE.test(version)) throw new ScenarioError("SCENARIO_NOT_FOUND", `${JSON.stringify(version.slice(0, 80))} is not a scenario version`, "a version is 16 hex digits (the content hash of the source)");
+  if (source !== undefined && sourceVersion(source) !== version) throw new ScenarioError("SCENARIO_INVALID", `the source does not hash to version ${version}`, "compute the version with sourceVersion(source)");
 }

@@ -2,8 +2,10 @@
  * The messages between nodes: a versioned, discriminated union, validated on arrival. Anything malformed or
  * unknown is rejected with a reason (and logged with its sender by the receiver), never acted upon.
  */
+import { createHash } from "node:crypto";
 import type { RangePlan } from "../controller/controller.js";
 import type { EncodedIds, Progression } from "./id-sets.js";
+import { NODE_NAME_RE } from "./subjects.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -46,6 +48,30 @@ export interface CoordinateMsg { v: 1; type: "coordinate"; from: string; body: R
 /** Every command a worker serves. */
 export type Command = PrepareCmd | StartCmd | TopIdsCmd | RemoveIdsCmd | UpdateSettingsCmd | StopCmd | StatusCmd;
 
+/**
+ * A command as sent: with the cluster it is meant for and the boot ID of the process it addresses, so a worker
+ * of another cluster (or a second process under the same node name) does not act on it.
+ */
+export type Addressed<C extends Command = Command> = C & { cluster: string; to: string };
+
+/** Adds the envelope fields of a command for the process `boot` of a node in `cluster`. */
+export function address<C extends Command>(cmd: C, cluster: string, boot: string): Addressed<C> {
+  return { ...cmd, cluster, to: boot };
+}
+
+/**
+ * How a command names its scenario: a name, never a path (a built-in name of the worker's scenarios_dir, or an
+ * uploaded name loaded by `version`). No `/` or `.`, so it cannot reach outside a directory.
+ */
+export const SCENARIO_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** An uploaded scenario's version: the first 16 hex digits of its source's SHA-256 (scenario/upload-check.ts). */
+export const VERSION_RE = /^[0-9a-f]{16}$/;
+
+/** The version of a source, by the rule of scenario/upload-check.ts sourceVersion (which cluster/ may not import). */
+export function sourceVersion(source: string): string {
+  return createHash("sha256").update(source).digest("hex").slice(0, 16);
+}
+
 /** The reply to any command. */
 export type Reply = { v: 1; type: "reply"; from: string; ok: true; result: unknown } | { v: 1; type: "reply"; from: string; ok: false; error: { code: string; message: string; hint: string } };
 
@@ -57,6 +83,11 @@ export type Check = (v: unknown) => string | undefined;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str: Check = (v) => (typeof v === "string" && v.length > 0 && v.length <= 256 ? undefined : "must be a non-empty string");
+const matching = (re: RegExp, what: string): Check => (v) => (typeof v === "string" && re.test(v) ? undefined : `must be ${what}`);
+/** Every sender is a node: its name follows the node-name rule (it goes into subjects and bucket keys). */
+const nodeName = matching(NODE_NAME_RE, "a node name (letters, digits, '_' and '-')");
+const scenarioName = matching(SCENARIO_NAME_RE, "a scenario name, not a path (letters, digits, '_' and '-')");
+const version = matching(VERSION_RE, "16 hex digits");
 const int: Check = (v) => (typeof v === "number" && Number.isSafeInteger(v) ? undefined : "must be an integer");
 const num: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? undefined : "must be a number");
 const bool: Check = (v) => (typeof v === "boolean" ? undefined : "must be a boolean");
@@ -89,7 +120,7 @@ const plan = shape({ from: int, to: int, step: (v) => int(v) ?? ((v as number) >
 
 const SCHEMAS: Record<string, Record<string, Check>> = {
   heartbeat: { from: str, role: (v) => (v === "worker" || v === "master" ? undefined : "must be worker or master"), boot: str, labels: obj, runId: nullable(str), state: str, running: int, leaving: optional(bool) },
-  prepare: { from: str, runId: str, scenario: str, settings: obj, version: (v) => (v === undefined ? undefined : str(v)) },
+  prepare: { from: str, runId: str, scenario: scenarioName, settings: obj, version: optional(version) },
   start: { from: str, runId: str, plans: arrayOf(plan, 10_000), dealId: optional(str) },
   top_ids: { from: str, runId: str, n: int, force: bool },
   remove_ids: { from: str, runId: str, ranges: arrayOf(progression, 100_000), force: bool },
@@ -114,17 +145,19 @@ export function decode<T extends { type: string }>(raw: string, allowed: Readonl
   const from = typeof v.from === "string" ? v.from : undefined;
   if (v.v !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${JSON.stringify(v.v)} (this node speaks ${PROTOCOL_VERSION})`, from };
   if (typeof v.type !== "string" || !(allowed as readonly string[]).includes(v.type) || !SCHEMAS[v.type]) return { ok: false, reason: `unknown message type ${JSON.stringify(v.type)}`, from };
-  const err = shape(SCHEMAS[v.type] as Record<string, Check>)(v);
+  const err = shape({ ...(SCHEMAS[v.type] as Record<string, Check>), from: nodeName, ...((COMMAND_TYPES as readonly string[]).includes(v.type) ? ENVELOPE : {}) })(v);
   if (err) return { ok: false, reason: `${v.type}: ${err}`, from };
-  return { ok: true, msg: v as T };
+  return { ok: true, msg: v as unknown as T };
 }
 
 /** Serializes a message. */
-export function encode(msg: Command | Reply | Heartbeat | ThrottleCmd | ThrottleSplitMsg | CoordinateMsg): string {
+export function encode(msg: Addressed | Reply | Heartbeat | ThrottleCmd | ThrottleSplitMsg | CoordinateMsg): string {
   return JSON.stringify(msg);
 }
 
 export const COMMAND_TYPES = ["prepare", "start", "top_ids", "remove_ids", "update_settings", "stop", "status"] as const;
+/** The fields every command carries besides its own (see Addressed). */
+const ENVELOPE: Record<string, Check> = { cluster: str, to: str };
 
 /** The checks the cluster applies to what it reads from the bucket and from replies (same rules as messages). */
 export const checks = { str, int, num, bool, obj, nullable, optional, arrayOf, shape, progression, plan };

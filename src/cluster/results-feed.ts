@@ -25,6 +25,11 @@ export interface FeedSource {
   workers(): Array<{ name: string; runId: string | null }>;
   /** Calls `fn` whenever a node comes up, goes down or leaves. */
   onMembershipChange(fn: () => void): void;
+  /**
+   * The cluster's run as this master last knew it: a sink binds only to that run while it is running, never to a
+   * late interval of a run that ended (absent: the first run heard).
+   */
+  currentRun?(): { runId: string; running: boolean } | null;
   log?: Logger;
 }
 
@@ -54,8 +59,9 @@ export class ResultsFeed {
   }
 
   /**
-   * Sends `sink` every interval of one run from now on: the run of the first interval that arrives (a sink follows
-   * one run; intervals of other runs are ignored). Returns the unfollow function.
+   * Sends `sink` every interval of one run from now on: the cluster's running run, bound when its first interval
+   * arrives (a sink follows one run; intervals of other runs, a stale one of the previous run too, are ignored).
+   * Returns the unfollow function.
    */
   follow(sink: ResultsSink): () => void {
     const entry = { sink, runId: null as string | null };
@@ -88,8 +94,10 @@ export class ResultsFeed {
       if (this.malformed++ < 10) this.source?.log?.warn({ msg: "results_interval_rejected", err: (e as Error).message });
       return;
     }
+    const cur = this.source?.currentRun ? this.source.currentRun() : { runId, running: true };
+    const bindable = cur !== null && cur.running && cur.runId === runId;
     for (const e of this.sinks) {
-      if (e.runId === null) {
+      if (e.runId === null && bindable) {
         e.runId = runId;
         this.announce(e);
       }

@@ -39,6 +39,9 @@ export interface RunState {
 
 /** Reads and writes the run record. */
 export class RunStore {
+  /** The run this store last read or wrote, and whether it was running then (null: none yet). */
+  lastSeen: { runId: string; running: boolean } | null = null;
+
   constructor(
     private readonly kv: KvStore,
     private readonly key: string,
@@ -56,16 +59,23 @@ export class RunStore {
     }
     const bad = checkRunState(v);
     if (bad) throw new ClusterError("CLUSTER_PROTOCOL", `the run record in the bucket is malformed: ${bad}`, "a node of another amoc version may share this cluster_name; stop every node and delete the bucket's 'run' key");
+    this.seen(v as RunState);
     return { run: v as RunState, revision: e.revision };
   }
 
   /** Writes the record if nobody else changed it since `revision` (null: only if there is none); returns the new revision. */
   async write(run: RunState, revision: number | null): Promise<number> {
     try {
-      return revision === null ? await this.kv.create(this.key, JSON.stringify(run)) : await this.kv.update(this.key, JSON.stringify(run), revision);
+      const r = revision === null ? await this.kv.create(this.key, JSON.stringify(run)) : await this.kv.update(this.key, JSON.stringify(run), revision);
+      this.seen(run);
+      return r;
     } catch (e) {
       throw new ClusterError("CLUSTER_BUSY", `another node changed the cluster's run at the same time (${errorMessage(e)})`, "check status() and retry", { cause: e });
     }
+  }
+
+  private seen(run: RunState): void {
+    this.lastSeen = { runId: run.runId, running: run.state === "running" };
   }
 }
 

@@ -3,7 +3,6 @@
  * controller, records which IDs ended (so a master can re-deal only the unfinished users of a lost node), and
  * joins a run already in progress with zero users.
  */
-import { basename } from "node:path";
 import type { Controller } from "../controller/controller.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -12,7 +11,9 @@ import { SummaryCollector } from "../results/summary.js";
 import type { ClusterBus, KvStore } from "./bus.js";
 import { EndedSet, expand, toProgressions, totalSize, type Progression } from "./id-sets.js";
 import { Problems, type Problem } from "./problems.js";
-import { COMMAND_TYPES, decode, encode, type Command, type FinalRecord, type Reply } from "./protocol.js";
+import { RateLimitedLog, screenCommand, type Clock } from "./command-gate.js";
+import { encode, type Command, type FinalRecord, type Reply } from "./protocol.js";
+import { scenarioToLoad } from "./scenario-ref.js";
 import { RunStore } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
 import { processHealth } from "../metrics/process-health.js";
@@ -45,7 +46,7 @@ export class WorkerAgent {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private offTelemetry: Array<() => void> = [];
-  private rejected = 0;
+  private readonly notOurs: RateLimitedLog;
   /** The deals (start commands) of the current run this node took, by deal ID, with its answer. */
   private readonly deals = new Map<string, { scheduled: unknown }>();
   private summary: SummaryCollector | undefined;
@@ -54,9 +55,24 @@ export class WorkerAgent {
   private readonly problems: Problems;
 
   constructor(
-    private readonly d: { bus: ClusterBus; kv: KvStore; subjects: Subjects; controller: Controller; telemetry: Telemetry; log: Logger; nodeName: string; onChange: () => void; /** A local file of an uploaded scenario version (fetched by hash). */ scenarioFile?: (name: string, version: string) => Promise<string> },
+    private readonly d: {
+      bus: ClusterBus;
+      kv: KvStore;
+      subjects: Subjects;
+      controller: Controller;
+      telemetry: Telemetry;
+      log: Logger;
+      nodeName: string;
+      /** This process's boot ID: commands addressed to another process under this name are not served. */
+      boot: string;
+      onChange: () => void;
+      /** A local file of an uploaded scenario version (fetched by hash, its content checked against it). */
+      scenarioFile?: (name: string, version: string) => Promise<string>;
+      clock?: Clock;
+    },
   ) {
     this.problems = new Problems(d.log);
+    this.notOurs = new RateLimitedLog(d.log, d.clock);
   }
 
   get currentRunId(): string | null {
@@ -108,18 +124,24 @@ export class WorkerAgent {
   }
 
   private async onCommand(data: string, respond: ((d: string) => void) | undefined): Promise<void> {
-    const r = decode<Command>(data, COMMAND_TYPES);
-    if (!r.ok) {
-      if (this.rejected++ < 100) this.d.log.warn({ msg: "command_rejected", from: r.from ?? "unknown", reason: r.reason });
+    const r = screenCommand(data, { cluster: this.d.subjects.cluster, boot: this.d.boot });
+    if (r.act === "ignore") {
+      // not for this process: no reply (a stranger or a namesake must not drive it), logged rate-limited
+      this.notOurs.warn(`ignored:${r.kind}`, { msg: "command_ignored", from: r.from, reason: r.why });
+      return;
+    }
+    if (r.act === "refuse") {
+      this.notOurs.warn("rejected", { msg: "command_rejected", from: r.from, reason: r.reason });
       respond?.(this.reply({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: `rejected: ${r.reason}`, hint: "send a valid, versioned command" } }));
       return;
     }
+    const cmd = r.cmd as Command;
     try {
-      const result = await this.handle(r.msg);
+      const result = await this.handle(cmd);
       respond?.(this.reply({ ok: true, result }));
     } catch (e) {
       const err = e instanceof AmocError ? e.toJSON() : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" };
-      this.d.log.warn({ msg: "command_failed", type: r.msg.type, from: r.msg.from, err: err.message });
+      this.d.log.warn({ msg: "command_failed", type: cmd.type, from: cmd.from, err: err.message });
       respond?.(this.reply({ ok: false, error: err }));
     }
   }
@@ -198,8 +220,8 @@ export class WorkerAgent {
   }
 
   private async prepare(runId: string, scenario: string, settings: Record<string, unknown>, version?: string): Promise<void> {
-    // an uploaded scenario: this node's own copy of the version the run names (the master may send its path)
-    if (version && this.d.scenarioFile) scenario = await this.d.scenarioFile(basename(scenario).replace(/\.[cm]?[jt]s$/, ""), version);
+    // a name and version only, never a path: an uploaded version is this node's own copy, checked by its hash
+    scenario = await scenarioToLoad(scenario, version, this.d.scenarioFile);
     // a run this node still holds from an earlier master is over: the bucket allows one run at a time
     if (this.d.controller.state === "running") await this.d.controller.stop();
     this.runId = null;

@@ -40,6 +40,16 @@ export class FakeKv implements KvStore {
     return this.set(key, value);
   }
 
+  async keys(filter: string): Promise<string[]> {
+    // NATS subject filters: `*` one token, `>` the rest
+    const re = new RegExp(`^${filter.split(".").map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[^A-Za-z0-9_-]/g, "\\$&"))).join("\\.")}$`);
+    return [...this.entries.keys()].filter((k) => re.test(k));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
   /** The raw value of a key (for assertions). */
   peek(key: string): string | undefined {
     return this.entries.get(key)?.value;

@@ -42,16 +42,17 @@ export interface FakeNode {
 export const subjects = new Subjects("fake");
 
 /** Joins a node to `net` with the given role, as cluster-node.ts does with NATS. */
-export async function fakeNode(net: FakeNet, name: string, role: NodeRole, o: { labels?: Record<string, string>; beatMs?: number } = {}): Promise<FakeNode> {
+export async function fakeNode(net: FakeNet, name: string, role: NodeRole, o: { labels?: Record<string, string>; beatMs?: number; /** The process's boot ID (default b1). */ boot?: string } = {}): Promise<FakeNode> {
   const labels = o.labels ?? {};
+  const boot = o.boot ?? "b1";
   const { controller, telemetry } = testController({ AMOC_NODE_NAME: name });
   const { log, lines } = memoryLogger();
   const bus = net.bus();
   const kv = await bus.kv();
   let agent: WorkerAgent | undefined;
-  const self = (): Heartbeat => ({ v: 1, type: "heartbeat", from: name, role, boot: "b1", labels, runId: agent?.currentRunId ?? null, state: controller.state, running: controller.status().users.running });
+  const self = (): Heartbeat => ({ v: 1, type: "heartbeat", from: name, role, boot, labels, runId: agent?.currentRunId ?? null, state: controller.state, running: controller.status().users.running });
   const membership = new Membership(bus, subjects, self, log, { intervalMs: o.beatMs ?? BEAT_MS });
-  if (role === "worker") agent = new WorkerAgent({ bus, kv, subjects, controller, telemetry, log, nodeName: name, onChange: () => membership.beat() });
+  if (role === "worker") agent = new WorkerAgent({ bus, kv, subjects, controller, telemetry, log, nodeName: name, boot, onChange: () => membership.beat() });
   const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller, telemetry, log, nodeName: name, timeoutMs: 2000 }) : undefined;
   membership.start();
   await membership.warmedUp();

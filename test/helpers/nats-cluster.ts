@@ -17,6 +17,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** An authorization block for one user (the `extraConf` of NatsCluster.start): clients must present these credentials. */
+export function userAuth(user: string, password: string): string {
+  return `authorization { users = [ { user: ${JSON.stringify(user)}, password: ${JSON.stringify(password)} } ] }`;
+}
+
 interface Member {
   name: string;
   conf: string;
@@ -55,7 +60,7 @@ export class NatsCluster {
           `server_name: n${i + 1}`,
           `listen: 127.0.0.1:${client}`,
           `http: 127.0.0.1:${http}`,
-          `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 64MB, max_file_store: 256MB }`,
+          `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 64MB, max_file_store: 4GB }`,
           size > 1 ? `cluster { name: amoc_test, listen: 127.0.0.1:${route}, routes: [ ${routes} ] }` : "",
           extraConf,
         ].join("\n"),

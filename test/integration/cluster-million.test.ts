@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinCluster, type ClusterHandle } from "../../src/cluster/cluster-node.js";
-import { encode, type Reply } from "../../src/cluster/protocol.js";
+import { address, encode, type Reply } from "../../src/cluster/protocol.js";
 import { Subjects } from "../../src/cluster/subjects.js";
 import { createNode, type AmocNode } from "../../src/main.js";
 import { NatsCluster } from "../helpers/nats-cluster.js";
@@ -79,7 +79,7 @@ describe("a million users on the cluster", () => {
     await until(async () => (await running()) === 700_000, 60_000, "700,000 running");
     // the highest ID still running on each worker is at most 700,000
     for (const w of WORKERS) {
-      const raw = await handle.bus.request(new Subjects(CLUSTER).command(w), encode({ v: 1, type: "top_ids", from: "test", runId: run.run_id as string, n: 1, force: true }), 10_000);
+      const raw = await handle.bus.request(new Subjects(CLUSTER).command(w), encode(address({ v: 1, type: "top_ids", from: "test", runId: run.run_id as string, n: 1, force: true }, CLUSTER, handle.membership.get(w)!.boot)), 10_000);
       const reply = JSON.parse(raw) as Reply;
       expect(reply.ok).toBe(true);
       const top = (reply as { result: { ranges: Array<{ last: number }> } }).result.ranges;

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinCluster, type ClusterHandle } from "../../src/cluster/cluster-node.js";
-import { encode } from "../../src/cluster/protocol.js";
+import { address, encode } from "../../src/cluster/protocol.js";
 import { Subjects } from "../../src/cluster/subjects.js";
 import { AmocError } from "../../src/errors.js";
 import { createNode, type AmocNode } from "../../src/main.js";
@@ -82,7 +82,7 @@ class TestCluster {
 
   /** The IDs a worker runs, asked directly over its command subject. */
   async idsOf(worker: string): Promise<number[]> {
-    const raw = await this.handle.bus.request(new Subjects(this.name).command(worker), encode({ v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true }), 5000);
+    const raw = await this.handle.bus.request(new Subjects(this.name).command(worker), encode(address({ v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true }, this.name, this.handle.membership.get(worker)!.boot)), 5000);
     const ranges = (JSON.parse(raw) as { result: { ranges: Array<{ first: number; last: number; step: number }> } }).result.ranges;
     const ids: number[] = [];
     for (const p of ranges) for (let id = p.first; id <= p.last; id += p.step) ids.push(id);
@@ -257,10 +257,15 @@ describe("protocol hygiene", () => {
 
   it("malformed messages on a command subject are rejected with a reason and the node goes on", async () => {
     const subject = new Subjects(c.name).command("w1");
-    for (const bad of ["garbage", JSON.stringify({ v: 9, type: "stop", from: "evil" }), JSON.stringify({ v: 1, type: "start", from: "evil", runId: c.runId, plans: [{ from: "x" }] })]) {
+    const boot = c.handle.membership.get("w1")!.boot;
+    for (const bad of ["garbage", JSON.stringify({ v: 1, type: "start", from: "evil", cluster: c.name, to: boot, runId: c.runId, plans: [{ from: "x" }] })]) {
       const reply = JSON.parse(await c.handle.bus.request(subject, bad, 5000)) as { ok: boolean; error: { message: string } };
       expect(reply.ok).toBe(false);
       expect(reply.error.message).toMatch(/^rejected: /);
+    }
+    // not for this worker (another protocol version, another cluster, another process of its name): no answer at all
+    for (const other of [{ v: 9, cluster: c.name, to: boot }, { v: 1, cluster: "other", to: boot }, { v: 1, cluster: c.name, to: "another" }]) {
+      await expect(c.handle.bus.request(subject, JSON.stringify({ type: "stop", from: "evil", runId: c.runId, ...other }), 500)).rejects.toThrow(/no reply/);
     }
     expect((await c.status()).nodes.w1?.result?.users.running).toBe(10);
   });

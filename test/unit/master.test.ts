@@ -253,4 +253,38 @@ describe("Master on an in-memory bus", () => {
     expect(c.workers[1]!.controller.status().users.started).toBe(10);
     expect(Object.keys(runRecord(c).workers).sort()).toEqual(["w1", "w2", "w3"]);
   });
+
+  it("a second process under a live worker's name runs none of the run's users, and a forged heartbeat re-deals nothing", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    // joined before hearing the first w1 (it skipped its listen window): the master knows w1 by its first boot ID
+    const twin = await fakeNode(c.net, "w1", "worker", { boot: "b2" });
+    try {
+      await c.master.master!.do("lifecycle", 1, 20, { settings: HOLD });
+      await until(() => running(c) === 20, 5000, "20 running");
+      expect(twin.controller.status().users.running).toBe(0);
+      const forged = { v: 1, type: "heartbeat", from: "w2", role: "worker", boot: "forged", labels: {}, runId: null, state: "idle", running: 0 };
+      c.net.bus().publish(subjects.heartbeat(), JSON.stringify(forged));
+      await until(() => c.master.lines.some((l) => l.msg === "duplicate_node_name:w2"), 2000, "the forged beat reported");
+      expect(runRecord(c).workers.w2?.lost).toBeUndefined();
+      expect(running(c)).toBe(20);
+      expect(c.master.lines.filter((l) => l.msg === "node_down")).toEqual([]);
+    } finally {
+      await twin.crash();
+      if (twin.controller.state === "running") await twin.controller.stop();
+    }
+  });
+
+  it("a new run removes the ended and final records of earlier runs from the bucket", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    const first = (await c.master.master!.do("lifecycle", 1, 4, { settings: ENDS })).run_id as string;
+    await until(() => c.net.kv.peek(`ended.${first}.w1`) !== undefined, 5000, "w1's ended IDs recorded");
+    await c.master.master!.stop();
+    await c.net.kv.put(`final.${first}.w9`, "{}");
+    const second = (await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD })).run_id as string;
+    const keys = await c.net.kv.keys(">");
+    expect(keys.filter((k) => k.includes(first))).toEqual([]);
+    expect(second).not.toBe(first);
+  });
 });

@@ -67,6 +67,52 @@ describe("Membership on an in-memory bus", () => {
   });
 });
 
+describe("Membership with two processes under one name", () => {
+  const beat = (boot: string): Heartbeat => ({ v: 1, type: "heartbeat", from: "b", role: "worker", boot, labels: {}, runId: null, state: "idle", running: 0 });
+
+  it("one beat with another boot ID does not make a live node down and up again: it is reported as a duplicate name", async () => {
+    const net = new FakeNet();
+    const a = member(net, "a");
+    const b = member(net, "b", "boot1");
+    const dups: string[] = [];
+    a.m.onDuplicate((name, boot, other) => dups.push(`${name}:${boot}:${other}`));
+    for (const x of [a, b]) x.m.start();
+    for (const x of [a, b]) x.m.startBeating();
+    await until(() => a.m.isAlive("b"), 2000, "a sees b");
+    net.bus().publish(subjects.heartbeat(), JSON.stringify(beat("forged")));
+    await until(() => dups.length > 0, 2000, "the forged beat reported");
+    expect(dups[0]).toBe("b:boot1:forged");
+    expect(a.m.get("b")?.boot).toBe("boot1");
+    expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b"]);
+    expect(a.lines).toContainEqual(expect.objectContaining({ msg: "duplicate_node_name", node: "b", boot: "boot1", other_boot: "forged" }));
+  });
+
+  it("a restart under the same name is believed once the old process has been silent for the down window", async () => {
+    const net = new FakeNet();
+    const a = member(net, "a");
+    const b1 = member(net, "b", "boot1");
+    for (const x of [a, b1]) x.m.start();
+    for (const x of [a, b1]) x.m.startBeating();
+    await until(() => a.m.isAlive("b"), 2000, "a sees b");
+    b1.m.stop();
+    const b2 = member(net, "b", "boot2");
+    b2.m.start();
+    b2.m.startBeating();
+    await until(() => a.m.get("b")?.boot === "boot2", 3000, "a believes the new process");
+    expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b", "down:b", "up:b"]);
+  });
+
+  it("a node that hears its own name with another boot ID after joining logs the duplicate", async () => {
+    const net = new FakeNet();
+    const b = member(net, "b", "boot1");
+    b.m.start();
+    b.m.startBeating();
+    net.bus().publish(subjects.heartbeat(), JSON.stringify(beat("boot2")));
+    await until(() => b.lines.some((l) => l.msg === "duplicate_node_name"), 2000, "the duplicate logged");
+    expect(b.m.nameClash).toMatch(/another node already runs as 'b'/);
+  });
+});
+
 describe("Membership when this node's own event loop stalls", () => {
   it("beats queued while this node was blocked are read before anyone is judged down", async () => {
     const net = new FakeNet();

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { COMMAND_TYPES, decode, type Command } from "../../src/cluster/protocol.js";
+import { RateLimitedLog, screenCommand } from "../../src/cluster/command-gate.js";
+import { COMMAND_TYPES, decode, sourceVersion, type Command } from "../../src/cluster/protocol.js";
+import { sourceVersion as uploadVersion } from "../../src/scenario/upload-check.js";
+import { memoryLogger } from "../helpers/fake-cluster.js";
 
-const ok = (m: object) => decode<Command>(JSON.stringify(m), COMMAND_TYPES);
+/** Decodes a command with the envelope a master adds (cluster and the addressed boot ID). */
+const ok = (m: object) => decode<Command>(JSON.stringify({ cluster: "c", to: "b1", ...m }), COMMAND_TYPES);
 
 describe("cluster protocol", () => {
   it("accepts a well-formed command", () => {
@@ -30,5 +34,59 @@ describe("cluster protocol", () => {
     expect(ok({ v: 1, type: "remove_ids", from: "x", runId: "r", ranges: [{ first: 1, last: 9, step: 1 }, { first: 3, last: 1, step: 1 }], force: true })).toMatchObject({ ok: false, reason: "remove_ids: ranges [1] must have step >= 1 and first <= last" });
     expect(ok({ v: 1, type: "remove_ids", from: "x", runId: "r", ids: [1, 2], force: true })).toMatchObject({ ok: false, reason: "remove_ids: ranges must be an array" });
     expect(ok({ v: 1, type: "heartbeat", from: "x" })).toMatchObject({ ok: false, reason: /unknown message type "heartbeat"/ });
+  });
+
+  it("a prepare names its scenario by name and version only, never by path", () => {
+    const prep = { v: 1, type: "prepare", from: "m", runId: "r", settings: {} };
+    expect(ok({ ...prep, scenario: "dummy" }).ok).toBe(true);
+    expect(ok({ ...prep, scenario: "up_hold", version: "0123456789abcdef" }).ok).toBe(true);
+    expect(ok({ ...prep, scenario: "/tmp/evil.ts" })).toMatchObject({ ok: false, reason: /scenario must be a scenario name, not a path/ });
+    expect(ok({ ...prep, scenario: "../evil" })).toMatchObject({ ok: false, reason: /scenario must be a scenario name/ });
+    expect(ok({ ...prep, scenario: "up_hold", version: "../../etc" })).toMatchObject({ ok: false, reason: /version must be 16 hex digits/ });
+  });
+
+  it("the cluster computes a source's version by the same rule as the upload check", () => {
+    const src = "export async function start() {} // ünïcödé 🎉";
+    expect(sourceVersion(src)).toBe(uploadVersion(src));
+  });
+
+  it("a sender must be named by the node-name rule, and a command must say its cluster and addressee", () => {
+    expect(ok({ v: 1, type: "status", from: "../x" })).toMatchObject({ ok: false, reason: /from must be a node name/ });
+    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m" }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: /cluster must be a non-empty string/ });
+    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m", cluster: "c" }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: /to must be a non-empty string/ });
+  });
+});
+
+describe("what a worker does with a raw command", () => {
+  const me = { cluster: "c", boot: "b1" };
+  const raw = (m: object) => JSON.stringify({ v: 1, type: "status", from: "m", cluster: "c", to: "b1", ...m });
+
+  it("serves a command of its cluster and protocol addressed to this process", () => {
+    expect(screenCommand(raw({}), me)).toMatchObject({ act: "serve", cmd: { type: "status" } });
+  });
+
+  it("ignores a command of another cluster, another protocol version or another process of its name", () => {
+    expect(screenCommand(raw({ cluster: "other" }), me)).toMatchObject({ act: "ignore", kind: "cluster", why: /cluster "other"/ });
+    expect(screenCommand(raw({ v: 2 }), me)).toMatchObject({ act: "ignore", kind: "protocol", why: /protocol version 2/ });
+    expect(screenCommand(raw({ to: "b2" }), me)).toMatchObject({ act: "ignore", kind: "boot", why: /another process may run under the same name/ });
+  });
+
+  it("refuses a malformed command of its own cluster with the reason", () => {
+    expect(screenCommand("garbage", me)).toMatchObject({ act: "refuse", reason: "not JSON" });
+    expect(screenCommand(raw({ type: "stop" }), me)).toMatchObject({ act: "refuse", reason: /stop: runId/ });
+  });
+});
+
+describe("a rate-limited log", () => {
+  it("logs the first event of a kind at once, then at most once per interval with the count held back", () => {
+    const { log, lines } = memoryLogger();
+    let now = 0;
+    const l = new RateLimitedLog(log, () => now, 1000);
+    for (let i = 0; i < 5; i++) l.warn("k", { msg: "command_ignored" });
+    expect(lines).toHaveLength(1);
+    now = 1000;
+    l.warn("k", { msg: "command_ignored" });
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed_since_last: 4 });
   });
 });

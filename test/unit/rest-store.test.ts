@@ -36,16 +36,17 @@ describe("the bucket store", () => {
   it("a re-upload moves the newest version while the old one stays loadable; the same source is unchanged", async () => {
     const kv = new FakeKv();
     const s = new KvScenarioStore(kv, tmp());
-    await s.put("x", "v1", "export async function start() {}");
-    expect(await s.put("x", "v2", "export async function start() { }")).toEqual({ unchanged: false });
-    expect(await s.put("x", "v2", "export async function start() { }")).toEqual({ unchanged: true });
-    expect((await s.latest("x"))?.version).toBe("v2");
-    expect(readFileSync(await s.file("x", "v1"), "utf8")).toBe("export async function start() {}");
+    const [a, b] = ["export async function start() {}", "export async function start() { }"];
+    await s.put("x", sourceVersion(a), a);
+    expect(await s.put("x", sourceVersion(b), b)).toEqual({ unchanged: false });
+    expect(await s.put("x", sourceVersion(b), b)).toEqual({ unchanged: true });
+    expect((await s.latest("x"))?.version).toBe(sourceVersion(b));
+    expect(readFileSync(await s.file("x", sourceVersion(a)), "utf8")).toBe(a);
   });
   it("two nodes uploading different names at once both land in the index", async () => {
     const kv = new FakeKv();
     const [a, b] = [new KvScenarioStore(kv, tmp()), new KvScenarioStore(kv, tmp())];
-    await Promise.all([a.put("one", "v1", "a"), b.put("two", "v2", "b"), a.put("three", "v3", "c")]);
+    await Promise.all([a.put("one", sourceVersion("a"), "a"), b.put("two", sourceVersion("b"), "b"), a.put("three", sourceVersion("c"), "c")]);
     expect((await b.list()).map((e) => e.name)).toEqual(["one", "three", "two"]);
   });
   it("an unknown version or name is SCENARIO_NOT_FOUND / null, and prototype names are not entries", async () => {
@@ -76,7 +77,7 @@ describe("the data-directory store", () => {
 describe("the prepare command", () => {
   it("carries an optional scenario version, checked on arrival", async () => {
     const { decode, COMMAND_TYPES } = await import("../../src/cluster/protocol.js");
-    const base = { v: 1, type: "prepare", from: "m", runId: "r1", scenario: "up_x", settings: {} };
+    const base = { v: 1, type: "prepare", from: "m", runId: "r1", scenario: "up_x", settings: {}, cluster: "amoc", to: "boot1" };
     expect(decode(JSON.stringify({ ...base, version: "0123456789abcdef" }), COMMAND_TYPES)).toMatchObject({ ok: true, msg: { version: "0123456789abcdef" } });
     expect(decode(JSON.stringify(base), COMMAND_TYPES).ok).toBe(true);
     expect(decode(JSON.stringify({ ...base, version: 7 }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: expect.stringContaining("version") });

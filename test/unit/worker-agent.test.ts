@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMAND_TYPES, decode, encode, type Command, type Reply } from "../../src/cluster/protocol.js";
+import { COMMAND_TYPES, address, decode, encode, type Command, type Reply } from "../../src/cluster/protocol.js";
 import type { EncodedSummary } from "../../src/results/summary.js";
 import { FakeNet } from "../helpers/fake-bus.js";
 import { fakeNode, subjects, type FakeNode } from "../helpers/fake-cluster.js";
@@ -21,7 +21,7 @@ async function worker(net: FakeNet, name = "w1"): Promise<FakeNode> {
 
 /** Sends a command to `node` as a master would and returns the decoded reply. */
 async function send(net: FakeNet, node: string, cmd: Omit<Command, "v" | "from">): Promise<Reply> {
-  const raw = await net.bus().request(subjects.command(node), encode({ v: 1, from: "m1", ...cmd } as Command), 2000);
+  const raw = await net.bus().request(subjects.command(node), encode(address({ v: 1, from: "m1", ...cmd } as Command, subjects.cluster, "b1")), 2000);
   const r = decode<Reply>(raw, ["reply"]);
   if (!r.ok) throw new Error(r.reason);
   return r.msg;
@@ -85,5 +85,31 @@ describe("WorkerAgent on an in-memory bus", () => {
     expect(w.controller.state).toBe("finished");
     expect(net.kv.peek(subjects.endedKey("r1", "w1"))).toMatch(/"count":10/);
     expect(COMMAND_TYPES).toContain("stop");
+  });
+
+  it("a prepare that names a path, or a mix that does, is refused and loads nothing", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    const byPath = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "/tmp/evil.ts", settings: {} } as never);
+    expect(byPath).toMatchObject({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: expect.stringMatching(/scenario must be a scenario name, not a path/) as unknown } });
+    const byMix = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { mix: { "/tmp/evil": 1 } } } as never);
+    expect(byMix).toMatchObject({ ok: false, error: { message: expect.stringMatching(/'\/tmp\/evil' is not a scenario name/) as unknown } });
+    const byVersion = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: {}, version: "0123456789abcdef" } as never);
+    expect(byVersion).toMatchObject({ ok: false, error: { code: "SCENARIO_NOT_FOUND" } });
+    expect(w.controller.state).toBe("idle");
+  });
+
+  it("a command of another cluster or for another process of this name gets no reply, and is logged once", async () => {
+    const net = new FakeNet();
+    const w = await worker(net);
+    const stop = (m: object) => encode({ ...address({ v: 1, type: "status", from: "m1" }, subjects.cluster, "b1"), ...m });
+    for (let i = 0; i < 3; i++) {
+      await expect(net.bus().request(subjects.command("w1"), stop({ cluster: "other" }), 100)).rejects.toThrow(/no reply/);
+      await expect(net.bus().request(subjects.command("w1"), stop({ to: "b2" }), 100)).rejects.toThrow(/no reply/);
+    }
+    const ignored = w.lines.filter((l) => l.msg === "command_ignored");
+    expect(ignored).toHaveLength(2);
+    expect(ignored.map((l) => l.reason)).toEqual([expect.stringMatching(/cluster "other"/), expect.stringMatching(/addressed to process "b2"/)]);
+    expect((await send(net, "w1", { type: "status" } as never)).ok).toBe(true);
   });
 });
