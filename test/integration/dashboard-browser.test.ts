@@ -16,7 +16,7 @@ import { AMOC } from "../helpers/proc.js";
 import { syntheticRun } from "../helpers/results-synthetic.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const TOKEN = "dash-test-token";
+const TOKEN = "dash-test-token-0123456789";
 const CLUSTER = `dash${process.pid}`;
 // inside the project: uploaded scenarios resolve `amoc-ts` from their data directories
 const RUN_DIR = resolve(`.run/test/dash-int-${process.pid}`);
