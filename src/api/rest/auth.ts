@@ -38,7 +38,7 @@ export function checkAuthSettings(s: AuthSettings): void {
 /** Paths served without a token: liveness, the API's own description, the dashboard page and its assets (whole path segments). */
 export function isOpenPath(url: string): boolean {
   const path = url.split("?")[0] as string;
-  return path === "/" || path.startsWith("/web/") || path === "/health" || path === "/openapi.json" || path === "/api-docs" || path.startsWith("/api-docs/");
+  return path === "/" || path === "/favicon.ico" || path.startsWith("/web/") || path === "/health" || path === "/openapi.json" || path === "/api-docs" || path.startsWith("/api-docs/");
 }
 
 /** The result of checking a request's credentials. */

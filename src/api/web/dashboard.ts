@@ -72,6 +72,8 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   for (const [path, s] of Object.entries(STATIC)) {
     app.get(path, hide, async (_req, reply) => reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())));
   }
+  // browsers ask for it unasked: an empty answer, not a 401 in the console
+  app.get("/favicon.ico", hide, async (_req, reply) => reply.code(204).send());
   app.get("/web/app.js", hide, async (_req, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(await bundleWeb()));
 
   app.get("/dashboard/stream", hide, (req, reply) => {
