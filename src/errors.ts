@@ -28,7 +28,11 @@ export type ErrorCode =
   | "UPLOAD_INVALID"
   | "THROTTLE_UNKNOWN"
   | "THROTTLE_RECONFIGURED"
-  | "COORDINATOR_TIMEOUT";
+  | "COORDINATOR_TIMEOUT"
+  | "API_HOST_REFUSED"
+  | "API_ORIGIN_REFUSED"
+  | "API_UPLOADS_OFF"
+  | "API_RATE_LIMITED";
 
 /** Base class: a message for humans, a `code` for programs, a `hint` a user can act on. */
 export class AmocError extends Error {
@@ -139,6 +143,11 @@ export const ERROR_STATUS: Record<ErrorCode, { exit: number; http: number }> = {
   NODE_NOT_RUNNING: { exit: 3, http: 503 },
   NODE_UNRESPONSIVE: { exit: 1, http: 504 },
   UPLOAD_INVALID: { exit: 2, http: 400 },
+  // a request not meant for this node (DNS rebinding shape): 421 Misdirected Request
+  API_HOST_REFUSED: { exit: 2, http: 421 },
+  API_ORIGIN_REFUSED: { exit: 2, http: 403 },
+  API_UPLOADS_OFF: { exit: 2, http: 403 },
+  API_RATE_LIMITED: { exit: 1, http: 429 },
 };
 
 /** The message of anything thrown, for logs and summaries. */

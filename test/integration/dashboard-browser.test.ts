@@ -16,7 +16,7 @@ import { AMOC } from "../helpers/proc.js";
 import { syntheticRun } from "../helpers/results-synthetic.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const TOKEN = "dash-test-token";
+const TOKEN = "dash-test-token-0123456789";
 const CLUSTER = `dash${process.pid}`;
 // inside the project: uploaded scenarios resolve `amoc-ts` from their data directories
 const RUN_DIR = resolve(`.run/test/dash-int-${process.pid}`);
@@ -51,11 +51,13 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
 
 /** The users chart's last total (what the page drew). */
 const chartTotal = () => page.evaluate<number | null>('window.amoc.charts.last("users", "total")');
-const waitChart = (n: number, timeoutMs = 60_000) => page.waitForFunction(`window.amoc.charts.last("users", "total") === ${n}`, null, { timeout: timeoutMs, polling: 200 });
+// predicates are functions (run in the page: no closures), not strings: the dashboard's CSP forbids the eval a
+// string predicate needs
+const waitChart = (n: number, timeoutMs = 60_000) => page.waitForFunction((n) => (globalThis as any).amoc.charts.last("users", "total") === n, n, { timeout: timeoutMs, polling: 200 });
 /** Replaces the editor's text (typing into CodeMirror line by line would auto-indent). */
 const setText = (t: string) => page.evaluate(`window.amoc.editor().text = ${JSON.stringify(t)}`);
 /** Waits until an element's text matches (the page's DOM is not typed here: tests run with Node's types). */
-const waitText = (sel: string, re: RegExp) => page.waitForFunction(`${re}.test(document.querySelector(${JSON.stringify(sel)})?.textContent ?? "")`);
+const waitText = (sel: string, re: RegExp) => page.waitForFunction(([s, src, flags]) => new RegExp(src, flags).test((globalThis as any).document.querySelector(s)?.textContent ?? ""), [sel, re.source, re.flags] as const);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
@@ -99,7 +101,7 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect(await page.evaluate('sessionStorage.getItem("amoc_token")')).toBeNull();
     await page.fill("#login-token", TOKEN);
     await page.click("#login-form button");
-    await page.waitForFunction("window.amoc?.ready === true");
+    await page.waitForFunction(() => (globalThis as any).amoc?.ready === true);
     expect(await page.isVisible("#login")).toBe(false);
     // no request ever carries the token in its URL
     expect(page.url()).not.toContain(TOKEN);
@@ -133,7 +135,7 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await waitChart(200);
     await page.waitForSelector('tr[data-node="w1"][data-state="running"]');
     // the workers' per-interval results reach the page through the master
-    await page.waitForFunction('window.amoc.lastFrame()?.series === "intervals"', null, { timeout: 15_000 });
+    await page.waitForFunction(() => (globalThis as any).amoc.lastFrame()?.series === "intervals", null, { timeout: 15_000 });
     await page.screenshot({ path: shot("cluster"), fullPage: true });
   });
 
@@ -180,7 +182,7 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.fill("#users", "10");
     await page.click('#tabs button[data-tab="scenarios"]');
     await page.click('#scenario-list div[data-scenario="dummy"]');
-    await page.waitForFunction('window.amoc.editor().text.includes("defineScenario")');
+    await page.waitForFunction(() => (globalThis as any).amoc.editor().text.includes("defineScenario"));
     // TypeScript highlighting: keywords are styled tokens
     expect(await page.locator("#editor .cm-content span").count()).toBeGreaterThan(10);
     const good = 'import { defineScenario } from "amoc-ts";\n\nexport default defineScenario({\n  variables: {},\n  async start(_id, _state, ctx) {\n    await ctx.stopped();\n  },\n});\n';

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
+import { nodeToken } from "../helpers/api-token.js";
 import { amoc, AMOC } from "../helpers/proc.js";
 
 const CLUSTER = `rest${process.pid}`;
@@ -50,8 +51,10 @@ export async function start(_id: number, _state: unknown, ctx: UserContext): Pro
 }
 `;
 
+let token = "";
+
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, any> }> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const init: RequestInit = { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
     if (typeof body !== "string") (init.headers as Record<string, string>)["content-type"] = "application/json";
@@ -81,6 +84,7 @@ beforeAll(async () => {
   startWorker("w2");
   startWorker("w3", { AMOC_API_PORT: String(port) });
   await until(async () => (await call("GET", "/health")).status === 200, 60_000, "the REST API of w3");
+  token = nodeToken(RUN_DIR, port);
   await until(async () => ((await call("GET", "/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 3, 30_000, "3 workers");
 }, 120_000);
 
@@ -97,7 +101,7 @@ describe("REST on a 3-worker NATS cluster", () => {
   it("bin/amoc upload sends a scenario to one node's REST API and prints its version", async () => {
     const file = join(RUN_DIR, "up_hold.ts");
     writeFileSync(file, scenario("v1"));
-    const r = await amoc(["upload", file, "--url", url]);
+    const r = await amoc(["upload", file, "--url", url], { env: { AMOC_RUN_DIR: RUN_DIR } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     v1 = /version ([0-9a-f]{16})/.exec(r.stdout)![1]!;
@@ -110,7 +114,7 @@ describe("REST on a 3-worker NATS cluster", () => {
   it("bin/amoc upload of a broken file prints its problems against the file and exits 2", async () => {
     const file = join(RUN_DIR, "broken.ts");
     writeFileSync(file, "export async function start() {\n  let x = ;\n}\n");
-    const r = await amoc(["upload", file, "--url", url]);
+    const r = await amoc(["upload", file, "--url", url], { env: { AMOC_RUN_DIR: RUN_DIR } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:2:11:`);
   });
@@ -186,30 +190,36 @@ describe("REST on a 3-worker NATS cluster", () => {
 });
 
 describe("REST auth on real servers", () => {
-  it("a worker refuses to serve REST off loopback without a token", async () => {
-    const p = startWorker("wx", { AMOC_API_PORT: String(await freePort()), AMOC_API_HOST: "0.0.0.0" });
+  it("a worker refuses to serve REST off loopback with auth turned off", async () => {
+    const p = startWorker("wx", { AMOC_API_PORT: String(await freePort()), AMOC_API_HOST: "0.0.0.0", AMOC_API_AUTH: "off" });
     let stderr = "";
     p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/AMOC_API_TOKEN/);
+    expect(stderr).toMatch(/AMOC_API_AUTH/);
   });
 
-  it("with a token, requests need it (401 without, 403 wrong) and bin/amoc upload --token passes", async () => {
+  it("with a token, requests need it (401 without, 403 wrong); bin/amoc upload finds it on this machine, and --token-file passes from elsewhere", async () => {
     const p2 = await freePort();
-    startWorker("wt", { AMOC_API_PORT: String(p2), AMOC_API_TOKEN: "s3cret-token" });
+    startWorker("wt", { AMOC_API_PORT: String(p2), AMOC_API_TOKEN: "s3cret-token-0123456" });
     const u = `http://127.0.0.1:${p2}`;
     await until(async () => (await fetch(`${u}/health`)).ok, 60_000, "the REST API of wt");
     expect((await fetch(`${u}/status`)).status).toBe(401);
     expect((await fetch(`${u}/status`, { headers: { authorization: "Bearer nope" } })).status).toBe(403);
-    expect((await fetch(`${u}/nodes`, { headers: { authorization: "Bearer s3cret-token" } })).status).toBe(200);
+    expect((await fetch(`${u}/nodes`, { headers: { authorization: "Bearer s3cret-token-0123456" } })).status).toBe(200);
     const file = join(RUN_DIR, "tok_up.ts");
     writeFileSync(file, scenario("t"));
-    const denied = await amoc(["upload", file, "--url", u]);
+    // another run dir: a user who cannot read the node's runtime files
+    const elsewhere = { AMOC_RUN_DIR: join(RUN_DIR, "elsewhere") };
+    const denied = await amoc(["upload", file, "--url", u], { env: elsewhere });
     expect(denied.code, denied.stderr).toBe(2);
-    expect(denied.stderr).toMatch(/401.*\n.*--token/);
-    const ok = await amoc(["upload", file, "--url", u, "--token", "s3cret-token"]);
-    expect(ok.code).toBe(0);
+    expect(denied.stderr).toMatch(/401.*\n.*--token-file/);
+    const tokenFile = join(RUN_DIR, "token");
+    writeFileSync(tokenFile, "s3cret-token-0123456\n", { mode: 0o600 });
+    const ok = await amoc(["upload", file, "--url", u, "--token-file", tokenFile], { env: elsewhere });
+    expect(ok.code, ok.stderr).toBe(0);
+    const local = await amoc(["upload", file, "--url", u], { env: { AMOC_RUN_DIR: RUN_DIR } });
+    expect(local.code, local.stderr).toBe(0);
     procs.get("wt")!.kill("SIGTERM");
   });
 });

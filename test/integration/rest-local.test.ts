@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/nats-cluster.js";
+import { authedFetch, nodeToken } from "../helpers/api-token.js";
 import { AMOC } from "../helpers/proc.js";
 
 const RUN_DIR = resolve(`.run/test/rest-local-${process.pid}`);
@@ -18,6 +19,9 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
   }
 }
 
+let token = "";
+const api = authedFetch(() => token);
+
 beforeAll(async () => {
   mkdirSync(RUN_DIR, { recursive: true });
   const port = await freePort();
@@ -28,6 +32,8 @@ beforeAll(async () => {
   proc = spawn(AMOC, ["console"], { env, stdio: ["pipe", "ignore", "pipe"] });
   proc.stderr?.on("data", (d: Buffer) => process.stderr.write(`[console] ${d.toString()}`));
   await until(async () => (await fetch(`${url}/health`)).ok, 60_000, "the console's REST API");
+  // as the user would: the token the node generated and wrote to its runtime file
+  token = nodeToken(RUN_DIR, port);
 }, 90_000);
 
 afterAll(async () => {
@@ -39,18 +45,18 @@ afterAll(async () => {
 describe("REST on a local console node", () => {
   it("curl -T uploads scenarios/dummy.ts, a JSON start runs 300 users and status shows them started", async () => {
     // what `curl -T scenarios/dummy.ts` sends: the raw file, no content type
-    const up = await fetch(`${url}/scenarios/upload?name=up_dummy`, { method: "PUT", body: readFileSync("scenarios/dummy.ts") });
+    const up = await api(`${url}/scenarios/upload?name=up_dummy`, { method: "PUT", body: readFileSync("scenarios/dummy.ts") });
     const upBody = (await up.json()) as { version: string };
     expect(up.status, JSON.stringify(upBody)).toBe(200);
     expect(upBody.version).toMatch(/^[0-9a-f]{16}$/);
-    const start = await fetch(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 300, settings: { interarrival: 0, repeat_num: 1 } }) });
+    const start = await api(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 300, settings: { interarrival: 0, repeat_num: 1 } }) });
     expect(start.status).toBe(200);
-    await until(async () => ((await (await fetch(`${url}/status`)).json()) as { users: { started: number } }).users.started === 300, 20_000, "300 started");
-    const st = (await (await fetch(`${url}/status`)).json()) as { mode: string; run: { scenario: string; version: string } };
+    await until(async () => ((await (await api(`${url}/status`)).json()) as { users: { started: number } }).users.started === 300, 20_000, "300 started");
+    const st = (await (await api(`${url}/status`)).json()) as { mode: string; run: { scenario: string; version: string } };
     expect(st).toMatchObject({ mode: "local", run: { scenario: "up_dummy", version: upBody.version } });
-    expect(((await (await fetch(`${url}/nodes`)).json()) as { nodes: object }).nodes).toEqual({ local1: "up" });
-    const again = await fetch(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 1 }) });
+    expect(((await (await api(`${url}/nodes`)).json()) as { nodes: object }).nodes).toEqual({ local1: "up" });
+    const again = await api(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 1 }) });
     expect(again.status).toBe(409);
-    expect((await fetch(`${url}/execution/stop`, { method: "PATCH" })).status).toBe(200);
+    expect((await api(`${url}/execution/stop`, { method: "PATCH" })).status).toBe(200);
   });
 });

@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/nats-cluster.js";
 import { AMOC, amoc } from "../helpers/proc.js";
 
+/** The REST token given to the console (a user who sets AMOC_API_TOKEN sends it as a bearer header). */
+const API_TOKEN = "results-test-token-0123456789";
+const BEARER = { authorization: `Bearer ${API_TOKEN}` };
+
 let dir: string;
 let url: string;
 let proc: ChildProcess;
@@ -23,7 +27,7 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
   }
 }
 
-const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json", ...BEARER }, body: JSON.stringify(body) });
 
 interface ListedRun {
   id: string;
@@ -39,7 +43,7 @@ beforeAll(async () => {
   env = { ...process.env, AMOC_LOG_LEVEL: "warn", AMOC_DATA_DIR: join(dir, "data"), AMOC_CONFIG_FILE: join(dir, "config.json"), AMOC_NODE_NAME: "rc1" };
   delete env.AMOC_NATS_URL;
   // stdin stays open: the console lives until it ends
-  proc = spawn(AMOC, ["console"], { env: { ...env, AMOC_API_PORT: String(port) }, stdio: ["pipe", "ignore", "pipe"] });
+  proc = spawn(AMOC, ["console"], { env: { ...env, AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN }, stdio: ["pipe", "ignore", "pipe"] });
   proc.stderr?.on("data", (d: Buffer) => process.stderr.write(`[console] ${d.toString()}`));
   await until(async () => (await fetch(`${url}/health`)).ok, 60_000, "the console's REST API");
 }, 90_000);
@@ -59,7 +63,7 @@ describe("recorded console runs", () => {
     let last: { rates: Record<string, number> } | null = null;
     await until(
       async () => {
-        last = ((await (await fetch(`${url}/status`)).json()) as { last_interval: typeof last }).last_interval;
+        last = ((await (await fetch(`${url}/status`, { headers: BEARER })).json()) as { last_interval: typeof last }).last_interval;
         return (last?.rates["dummy.runs"] ?? 0) > 0;
       },
       20_000,

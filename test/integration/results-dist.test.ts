@@ -12,6 +12,10 @@ import { RunStore, RUN_STORE_FILE } from "../../src/results/store.js";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
 import { AMOC, amoc } from "../helpers/proc.js";
 
+/** The REST token given to the console (a user who sets AMOC_API_TOKEN sends it as a bearer header). */
+const API_TOKEN = "results-test-token-0123456789";
+const BEARER = { authorization: `Bearer ${API_TOKEN}` };
+
 let nats: NatsCluster;
 let dir: string;
 const procs: ChildProcess[] = [];
@@ -147,7 +151,7 @@ describe("the time series of a distributed run", () => {
     await startWorkers(cluster);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const con = spawn(AMOC, ["console"], { env: { ...env(cluster, "m"), AMOC_API_PORT: String(port) }, stdio: ["pipe", "ignore", "pipe"] });
+    const con = spawn(AMOC, ["console"], { env: { ...env(cluster, "m"), AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN }, stdio: ["pipe", "ignore", "pipe"] });
     procs.push(con);
     let cerr = "";
     con.stderr!.on("data", (d: Buffer) => (cerr += d.toString()));
@@ -159,11 +163,11 @@ describe("the time series of a distributed run", () => {
       }
     };
     await poll(async () => (await fetch(`${url}/health`)).ok, "the console's REST API");
-    const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json", ...BEARER }, body: JSON.stringify(body) });
     const start = await patch("/execution/start", { scenario: "dummy", users: 6, settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 }, thresholds: ["dummy.runs.count>0"] });
     expect(start.status, `${await start.clone().text()}\n${cerr}`).toBe(200);
     await poll(async () => {
-      const st = (await (await fetch(`${url}/status`)).json()) as { last_interval: { rates: Record<string, number> } | null };
+      const st = (await (await fetch(`${url}/status`, { headers: BEARER })).json()) as { last_interval: { rates: Record<string, number> } | null };
       return (st.last_interval?.rates["dummy.runs"] ?? 0) > 0;
     }, "a last interval with runs in GET /status");
     expect((await patch("/execution/stop", {})).status).toBe(200);

@@ -1,4 +1,4 @@
-/** The REST server over TLS (api_tls_cert/api_tls_key) and its refusal of half a TLS setting or a token-less public address. */
+/** The REST server over TLS (api_tls_cert/api_tls_key) and its refusal of half a TLS setting or of auth off on a public address. */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
@@ -38,9 +38,9 @@ describe("REST over TLS", () => {
       await server.close();
     }
   });
-  it("refuses a certificate without a key, and a public address without a token", async () => {
+  it("refuses a certificate without a key, and a public address with auth off", async () => {
     const start = (env: Record<string, string>) => (async () => startRestServer(api, settings(env), log))();
     await expect(start({ AMOC_API_TLS_CERT: join(dir, "cert.pem") })).rejects.toMatchObject({ code: "CONFIG_INVALID" });
-    await expect(start({ AMOC_API_HOST: "0.0.0.0" })).rejects.toThrow(/AMOC_API_TOKEN/);
+    await expect(start({ AMOC_API_HOST: "0.0.0.0", AMOC_API_AUTH: "off" })).rejects.toThrow(/AMOC_API_AUTH/);
   });
 });

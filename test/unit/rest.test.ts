@@ -240,18 +240,31 @@ describe("execution routes", () => {
     expect((await patch("remove_users", { users: 0 })).statusCode).toBe(400);
     expect((await app.inject({ method: "PATCH", url: "/execution/start", payload: "{nope", headers: { "content-type": "application/json" } })).statusCode).toBe(400);
   });
-  it("a JSON body sent with curl -d's form content type is read as JSON", async () => {
+  it("a JSON body sent as a form or as text/plain is 415 naming application/json, and nothing starts", async () => {
     fake.state = "idle";
-    const r = await app.inject({ method: "PATCH", url: "/execution/start", payload: JSON.stringify({ scenario: "dummy", users: 1 }), headers: { "content-type": "application/x-www-form-urlencoded" } });
-    expect(r.statusCode).toBe(200);
+    const before = fake.calls.length;
+    for (const type of ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]) {
+      const r = await app.inject({ method: "PATCH", url: "/execution/start", payload: JSON.stringify({ scenario: "dummy", users: 1 }), headers: { "content-type": type } });
+      expect(r.statusCode).toBe(415);
+      expect(r.json().hint).toMatch(/application\/json/);
+    }
+    expect(fake.calls.length).toBe(before);
+  });
+  it("a start range of more users than one start may ask for, or a user ID above 10^12, is 400", async () => {
+    fake.state = "idle";
+    expect((await patch("start", { scenario: "dummy", from: 1, to: 200_000_000 })).statusCode).toBe(400);
+    expect((await patch("start", { scenario: "dummy", from: 1, to: 2e12 })).statusCode).toBe(400);
+    expect((await patch("start", { scenario: "dummy", users: 1, from: 2e12 })).statusCode).toBe(400);
   });
 });
 
 describe("auth", () => {
-  it("refuses to start off loopback without a token, and stays open on loopback", () => {
-    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "" })).toThrow(/AMOC_API_TOKEN/);
-    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "t" })).not.toThrow();
-    expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "" })).not.toThrow();
+  it("auth may be turned off on loopback only, and never together with a token", () => {
+    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "", api_auth: "off" })).toThrow(/AMOC_API_AUTH/);
+    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "", api_auth: "token" })).not.toThrow();
+    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "t".repeat(16), api_auth: "token" })).not.toThrow();
+    expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "", api_auth: "off" })).not.toThrow();
+    expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "t".repeat(16), api_auth: "off" })).toThrow(/AMOC_API_TOKEN/);
     expect(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"].every(isLoopback)).toBe(true);
     expect(["0.0.0.0", "10.0.0.1", "::", "example.com"].some(isLoopback)).toBe(false);
   });

@@ -57,7 +57,7 @@ export function buildControl(): void {
     h("input", { id: "labels", placeholder: "zone=a,rack=2 (all must match)" }),
     h("div", { class: "vars", id: "vars" }),
   );
-  const n = (id: string) => h("input", { id, type: "number", min: 1, value: 10, style: "width:90px" });
+  const n = (id: string) => h("input", { id, type: "number", min: 1, value: 10, class: "narrow" });
   root.append(
     form,
     h(

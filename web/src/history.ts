@@ -1,5 +1,5 @@
 /** History: past runs from the run store, each opening its HTML report; two picked are compared metric by metric. */
-import { call, text } from "./http.js";
+import { call } from "./http.js";
 import { $, fill, h } from "./dom.js";
 
 interface RunRow {
@@ -63,12 +63,27 @@ export async function loadHistory(): Promise<void> {
   );
 }
 
-/** Shows a run's HTML report in a frame (fetched with the token, shown from a blob URL: no token in any URL). */
+/**
+ * Shows a run's HTML report in a sandboxed frame. A frame cannot send the bearer header, so the page asks for a
+ * single-use ticket (with its token) and the frame's URL carries the ticket, never the token; the report is served
+ * with its own sandboxing CSP (opaque origin: its script cannot call the API), and the frame is sandboxed too.
+ */
 async function report(id: string): Promise<void> {
-  const r = await text(`/dashboard/runs/${encodeURIComponent(id)}/report`);
-  if (r.status !== 200) return fill($("#history-detail"), h("p", { class: "err" }, `report failed: ${r.status}`));
-  const url = URL.createObjectURL(new Blob([r.text], { type: "text/html" }));
-  fill($("#history-detail"), h("p", {}, h("a", { href: url, target: "_blank" }, `open the report of ${id} in a new tab`)), h("iframe", { class: "report", id: "report-frame", src: url }));
+  const t = await ticket(id);
+  if (!t) return fill($("#history-detail"), h("p", { class: "err" }, "report failed: no ticket"));
+  const newTab = h("a", { href: "#", onclick: (e: Event) => void openInTab(e, id) }, `open the report of ${id} in a new tab`);
+  fill($("#history-detail"), h("p", {}, newTab), h("iframe", { class: "report", id: "report-frame", sandbox: "allow-scripts", src: t }));
+}
+
+async function ticket(id: string): Promise<string | null> {
+  const r = await call<{ url?: string }>("POST", `/dashboard/runs/${encodeURIComponent(id)}/ticket`);
+  return r.ok && r.body.url ? r.body.url : null;
+}
+
+async function openInTab(e: Event, id: string): Promise<void> {
+  e.preventDefault();
+  const t = await ticket(id);
+  if (t) window.open(t, "_blank", "noopener");
 }
 
 async function compare(): Promise<void> {

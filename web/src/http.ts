@@ -1,6 +1,20 @@
-/** The dashboard's HTTP client: the token lives in sessionStorage and goes in a bearer header, never in a URL. */
+/**
+ * The dashboard's HTTP client: the token lives in sessionStorage and goes in a bearer header, never in a URL. The
+ * one exception is the URL the node prints at start (`/?token=...`): the page moves that token into sessionStorage
+ * and takes it out of the address bar (and so out of the history) before anything else runs.
+ */
 
 const KEY = "amoc_token";
+
+/** Moves `?token=` of the address bar into sessionStorage; the URL keeps its other parts. */
+export function adoptTokenFromUrl(): void {
+  const u = new URL(window.location.href);
+  const t = u.searchParams.get("token");
+  if (t === null) return;
+  if (t) sessionStorage.setItem(KEY, t);
+  u.searchParams.delete("token");
+  window.history.replaceState(window.history.state, "", u.pathname + u.search + u.hash);
+}
 
 /** The token of this tab ('' when none was asked for). */
 export const token = {
@@ -44,12 +58,6 @@ export async function call<T = Record<string, unknown>>(method: string, path: st
   }
   if (r.status === 401 || r.status === 403) onAuthFailure(r.status, (parsed as { message?: string }).message ?? r.statusText);
   return { status: r.status, ok: r.ok, body: parsed as T };
-}
-
-/** Fetches text (an HTML report) with the token. */
-export async function text(path: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(path, { headers: headers() });
-  return { status: r.status, text: await r.text() };
 }
 
 /**

@@ -5,10 +5,11 @@ import { renderCluster } from "./cluster.js";
 import { $, fill, h } from "./dom.js";
 import type { Frame } from "./frame.js";
 import { buildHistory, loadHistory } from "./history.js";
-import { call, setAuthFailureHandler, stream, token } from "./http.js";
+import { adoptTokenFromUrl, call, setAuthFailureHandler, stream, token } from "./http.js";
 import type { ScenarioEditor } from "./editor.js";
 import { buildScenarios, loadScenarioList, scenarioEditor } from "./scenarios.js";
 
+adoptTokenFromUrl();
 const charts = new LiveCharts($("#charts"));
 let stopStream: (() => void) | undefined;
 let frames = 0;

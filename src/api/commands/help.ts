@@ -16,7 +16,7 @@ export const USAGE = `usage: amoc <command>
   list                    the nodes started on this machine
   scenarios               list the scenarios
   new NAME                write NAME.ts here: a commented starter scenario that runs as is
-  upload FILE [--url U]   upload a scenario to a node's REST API (--name N, --token T); every node of its cluster gets it
+  upload FILE [--url U]   upload a scenario to a node's REST API (--name N, --token-file F); every node of its cluster gets it
   runs [show ID | compare A B]  the recorded runs; one run's metrics; two runs side by side with regressions
   report ID [-o FILE]     the HTML report of a recorded run (one self-contained file)
   help                    this text and every setting (env AMOC_<NAME>)`;

@@ -3,6 +3,7 @@ import { envValue } from "../../config/load.js";
 import { StateError } from "../../errors.js";
 import { spawnDaemon } from "../../node/daemon-spawn.js";
 import { cleanStale, probeNode } from "../../node/daemon-pid.js";
+import { apiFile, readApiRuntime } from "../../node/api-token.js";
 import { request } from "../attach/client.js";
 import type { PingReply } from "../attach/protocol.js";
 import { parseArgs, resolveTarget, timeoutMs } from "../attach/target.js";
@@ -63,5 +64,16 @@ export async function startCommand(args: string[]): Promise<number> {
       `  attach: bin/amoc attach${t.nameFlag}   (Ctrl+D detaches, the node keeps running)\n` +
       `  stop:   bin/amoc stop${t.nameFlag}\n`,
   );
+  if (envValue(process.env, "api_port") !== undefined) process.stdout.write(restLines(t.dir.dir, r.pid));
   return 0;
+}
+
+/**
+ * The REST lines of a detached node: its log has them without the token, so the dashboard URL with the token is
+ * printed here, to the terminal of the person who started it, from the node's api.json (0600).
+ */
+function restLines(dir: string, pid: number): string {
+  const api = readApiRuntime(apiFile(dir));
+  if (!api || api.pid !== pid) return `  REST:   see the log (auth off, or the API did not start)\n`;
+  return `  REST:   ${api.url} (Swagger UI: ${api.url}/api-docs; token in ${apiFile(dir)})\n  dashboard: ${api.url}/?token=${api.token}\n`;
 }

@@ -1,5 +1,4 @@
 /** `amoc status [--name N] [--json]`: exit 0 when the node is up (state, users, scenario), 3 when it is not running. */
-import { envValue } from "../../config/load.js";
 import type { StatusReport } from "../../controller/controller.js";
 import { AmocError } from "../../errors.js";
 import type { ApiStatus } from "../../node/node-api.js";
@@ -9,21 +8,23 @@ import type { StatusReply } from "../attach/protocol.js";
 import { parseArgs, requireRunning, resolveTarget, timeoutMs } from "../attach/target.js";
 import { formatStatus } from "../format.js";
 import { remoteStatus, RemoteError } from "../rest/client.js";
+import { clientToken } from "../rest/client-token.js";
 
 export const STATUS_USAGE = `usage: amoc status [--name N] [--json] [--timeout S]
-       amoc status --url URL [--token T] [--json]
+       amoc status --url URL [--token-file FILE] [--json]
   the state, scenario and users of the running node N; exit 0 when it is up, 3 when it is not running, 1 when it
   does not answer within S seconds (default 10): usable as a health check. --url asks a node's REST API instead
-  (token: --token or AMOC_API_TOKEN)`;
+  (token: --token-file FILE, else AMOC_API_TOKEN, else the one a node on this machine wrote for URL's port;
+  --token T still works but shows in ps)`;
 
 /** Asks the node over its socket and prints its status. */
 export async function statusCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, ["name", "timeout", "url", "token"], ["json", "help"], STATUS_USAGE);
+  const a = parseArgs(args, ["name", "timeout", "url", "token", "token-file"], ["json", "help"], STATUS_USAGE);
   if (a.flags.has("help")) {
     process.stdout.write(STATUS_USAGE + "\n");
     return 0;
   }
-  if (a.values.url) return remoteStatusCommand(a.values.url, a.values.token ?? envValue(process.env, "api_token")?.value, a.flags.has("json"));
+  if (a.values.url) return remoteStatusCommand(a.values.url, clientToken({ url: a.values.url, token: a.values.token, tokenFile: a.values["token-file"] }), a.flags.has("json"));
   const wait = timeoutMs(a.values.timeout, 10, STATUS_USAGE);
   const t = resolveTarget(a.values.name);
   const pid = requireRunning(t);

@@ -1,18 +1,20 @@
-/** `amoc upload FILE [--name N] [--url URL] [--token T] [--json]`: uploads a scenario to a node's REST API. */
+/** `amoc upload FILE [--name N] [--url URL] [--token-file FILE] [--json]`: uploads a scenario to a node's REST API. */
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { UsageError, errorMessage } from "../../errors.js";
 import { parseArgs } from "../attach/target.js";
 import { RemoteError, defaultUrl, remoteUpload } from "../rest/client.js";
+import { clientToken } from "../rest/client-token.js";
 
-export const UPLOAD_USAGE = `usage: amoc upload FILE [--name N] [--url http://host:4000] [--token T] [--json]
+export const UPLOAD_USAGE = `usage: amoc upload FILE [--name N] [--url http://host:4000] [--token-file F] [--json]
   uploads the scenario FILE (TypeScript) to a node's REST API: checked there (compiles, loads, exports start,
   variable defaults pass verify) and stored on every node of its cluster. N defaults to FILE's name; --url to
-  http://127.0.0.1:$AMOC_API_PORT (4000); --token to $AMOC_API_TOKEN. Exit 0 uploaded, 2 refused, 1 unreachable`;
+  http://127.0.0.1:$AMOC_API_PORT (4000). The token: --token-file F, else $AMOC_API_TOKEN, else the one a node on this
+  machine wrote for the URL's port (--token T still works but shows in ps). Exit 0 uploaded, 2 refused, 1 unreachable`;
 
 /** Reads FILE, uploads it and prints the version (or every problem with FILE's line and column). */
 export async function uploadCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const a = parseArgs(args, ["name", "url", "token"], ["json", "help"], UPLOAD_USAGE);
+  const a = parseArgs(args, ["name", "url", "token", "token-file"], ["json", "help"], UPLOAD_USAGE);
   if (a.flags.has("help")) {
     process.stdout.write(UPLOAD_USAGE + "\n");
     return 0;
@@ -28,7 +30,7 @@ export async function uploadCommand(args: string[], env: NodeJS.ProcessEnv = pro
   const name = a.values.name ?? basename(file, extname(file));
   const url = a.values.url ?? defaultUrl(env);
   try {
-    const r = await remoteUpload(url, name, source, a.values.token ?? env.AMOC_API_TOKEN);
+    const r = await remoteUpload(url, name, source, clientToken({ url, token: a.values.token, tokenFile: a.values["token-file"], env }));
     if (a.flags.has("json")) process.stdout.write(JSON.stringify(r) + "\n");
     else process.stdout.write(`uploaded ${r.name} version ${r.version}${r.unchanged ? " (unchanged: the same source was already there)" : ""} to ${url}\n`);
     return 0;

@@ -6,6 +6,7 @@ import { envValue } from "../../config/load.js";
 import type { AmocNode } from "../../node/amoc-node.js";
 import { DistNodeApi } from "../../node/dist-api.js";
 import type { NodeApi } from "../../node/node-api.js";
+import { DAEMON_COMMAND } from "../../node/daemon-spawn.js";
 import { startRestServer, type RestServer } from "./start.js";
 
 /** Whether the node should serve REST: `AMOC_API_PORT` is set. */
@@ -18,8 +19,17 @@ export async function startNodeRest(node: AmocNode, api: NodeApi, env: NodeJS.Pr
   if (!restRequested(env)) return undefined;
   const server = await startRestServer(api, node.settings, node.log, { telemetry: node.telemetry });
   node.onClose(() => server.close());
-  process.stderr.write(`amoc: REST API at ${server.url} (Swagger UI: ${server.url}/api-docs)\n`);
+  // a detached node's stderr is its log file: `bin/amoc start` prints the URL with the token from api.json instead
+  process.stderr.write(startLine(server, !process.argv.includes(DAEMON_COMMAND)));
   return server;
+}
+
+/** What a node prints about its REST API: the dashboard URL with the token (on a terminal only), auth, uploads. */
+export function startLine(s: Pick<RestServer, "url" | "token" | "tokenFile" | "uploads">, withToken: boolean): string {
+  const auth = s.token ? `auth token (in ${s.tokenFile})` : "auth off (AMOC_API_AUTH=off: anyone on this machine can drive this node)";
+  const uploads = s.uploads ? "uploads on (an uploaded scenario runs code with this node's rights; AMOC_API_UPLOADS=off refuses them)" : "uploads off";
+  const dashboard = s.token && withToken ? `${s.url}/?token=${s.token}` : `${s.url}/`;
+  return `amoc: REST API at ${s.url} (Swagger UI: ${s.url}/api-docs); ${auth}; ${uploads}\namoc: dashboard: ${dashboard}\n`;
 }
 
 /**

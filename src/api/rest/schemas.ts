@@ -21,6 +21,8 @@ const settings = {
 } as const;
 
 const users = { type: "integer", minimum: 1, maximum: 100_000_000, description: "number of users" } as const;
+/** User IDs: the highest must stay an exact integer (and a username a sane length). */
+const userId = { type: "integer", minimum: 1, maximum: 1_000_000_000_000, description: "a user ID (at most 10^12)" } as const;
 
 /** Any JSON object answer (its fields are described in the route's description). */
 const anyObject = { type: "object", additionalProperties: true } as const;
@@ -108,7 +110,7 @@ export const routeSchemas = {
     summary: "start a run: users from..from+users-1 (or from..to) of a scenario, dealt over the nodes",
     body: {
       type: "object",
-      properties: { scenario: scenarioName, users, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 }, settings, thresholds: { type: "array", items: { type: "string", minLength: 1, maxLength: 200 }, maxItems: 100, description: "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)" }, ...selector },
+      properties: { scenario: scenarioName, users, from: userId, to: userId, settings, thresholds: { type: "array", items: { type: "string", minLength: 1, maxLength: 200 }, maxItems: 100, description: "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)" }, ...selector },
       required: ["scenario"],
       additionalProperties: false,
     },

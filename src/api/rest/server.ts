@@ -1,7 +1,10 @@
 /**
  * The REST server (fastify 5): amoc 2.x paths over the Node API, request validation and the OpenAPI 3 document from
- * the same schemas (schemas.ts), Swagger UI at /api-docs, bearer-token auth, optional TLS, and one error mapping:
- * AmocError codes through ERROR_STATUS, bad input 400 naming every problem, 413 above 1 MB, never 500 for input.
+ * the same schemas (schemas.ts), Swagger UI at /api-docs, optional TLS, and one error mapping: AmocError codes
+ * through ERROR_STATUS, bad input 400 naming every problem, 413 above 1 MB, never 500 for input.
+ * Every request first proves it is meant for this node (guard.ts: Host, Origin, Sec-Fetch-Site), then carries the
+ * bearer token (auth.ts; wrong tokens rate-limited per address); JSON routes parse only `application/json` (a
+ * cross-site form or "simple" fetch sends text/plain or form encoding: 415), the upload takes raw TypeScript.
  */
 import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
@@ -12,6 +15,10 @@ import type { Logger } from "../../log.js";
 import type { CommandOptions, StartRequest, ThrottleRequest } from "../../node/node-api.js";
 import { UPLOAD_MAX_BYTES } from "../../scenario/upload-check.js";
 import { checkBearer, isOpenPath } from "./auth.js";
+import { requestGuard } from "./guard.js";
+import { FailureLimiter } from "./rate-limit.js";
+import { setSecurityHeaders } from "./security-headers.js";
+import { Tickets } from "./tickets.js";
 import { routeSchemas as S } from "./schemas.js";
 import type { RestNodeApi } from "./uploading-api.js";
 import { registerDashboard, type DashboardOptions } from "../web/dashboard.js";
@@ -19,8 +26,18 @@ import { registerDashboard, type DashboardOptions } from "../web/dashboard.js";
 /** How to build the server. */
 export interface RestAppOptions {
   api: RestNodeApi;
-  /** Bearer token every request but the open paths needs ('' = none). */
+  /** Bearer token every request but the open paths needs ('' = none: api_auth=off). */
   token: string;
+  /** Who the node is (the Host and Origin checks): listen address and api_allowed_hosts; default loopback only. */
+  names?: { listenHost: string; allowedHosts: readonly string[] };
+  /** The listen port when the server is not listening itself (fastify.inject in tests); else the socket's. */
+  port?: number;
+  /** Accept PUT /scenarios/upload (api_uploads); default true. */
+  uploads?: boolean;
+  /** Wrong-token counting (tests inject a clock). */
+  limiter?: FailureLimiter;
+  /** Report tickets (tests inject a clock). */
+  tickets?: Tickets;
   log: Logger;
   /** PEM files: serve HTTPS. */
   tls?: { cert: string; key: string };
@@ -46,31 +63,46 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply, o.log));
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}`, hint: "GET /openapi.json lists every route; Swagger UI is at /api-docs" }));
 
+  const guard = requestGuard({
+    listenHost: o.names?.listenHost ?? "127.0.0.1",
+    allowedHosts: o.names?.allowedHosts ?? [],
+    tls: Boolean(https),
+    port: () => {
+      const a = app.server.address();
+      return typeof a === "object" && a ? a.port : o.port;
+    },
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    setSecurityHeaders(reply.raw, req.url.split("?")[0] as string);
+    guard(req);
+  });
+  const tickets = o.tickets ?? new Tickets();
   if (o.token) {
+    const limiter = o.limiter ?? new FailureLimiter();
     app.addHook("onRequest", async (req, reply) => {
       if (isOpenPath(req.url)) return;
+      if (reportTicket(req, tickets)) return;
+      const wait = limiter.retryAfter(req.ip);
+      if (wait > 0) {
+        void reply.header("retry-after", String(wait));
+        return reply.code(429).send({ error: "API_RATE_LIMITED", message: `too many wrong tokens from ${req.ip}: try again in ${wait} s`, hint: "the token is in the node's data directory (api.json); bin/amoc on the same machine finds it" });
+      }
       const r = checkBearer(req.headers.authorization, o.token);
       if (!r.ok) {
+        if (r.status === 403) limiter.fail(req.ip);
         if (r.status === 401) void reply.header("www-authenticate", 'Bearer realm="amoc"');
-        return reply.code(r.status).send({ error: r.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", message: r.message, hint: "set AMOC_API_TOKEN on the client (bin/amoc ... --token T) to the server's api_token" });
+        return reply.code(r.status).send({ error: r.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", message: r.message, hint: "bin/amoc on the node's machine reads the token from its data directory; elsewhere set AMOC_API_TOKEN or --token-file FILE (the node printed the token at start, and keeps it in <data dir>/api.json)" });
       }
     });
   }
-  // bodies without a JSON content type (curl -d sends form encoding): parsed as JSON when they are JSON
-  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
-    const text = body as string;
-    if (text.trim() === "") return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(null, text);
-    }
-  });
+  // only application/json is parsed as JSON: fastify's own text/plain parser would hand a string to the JSON
+  // routes, and a text/plain body is what a cross-site page can send without a preflight
+  app.removeContentTypeParser("text/plain");
 
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
-      info: { title: "amoc-ts REST API", version: o.version ?? "0.1.0", description: "Drive an amoc-ts node or cluster: amoc 2.x paths, JSON settings, uploaded TypeScript scenarios. Off loopback every route but /health, /openapi.json and /api-docs needs `Authorization: Bearer <token>`." },
+      info: { title: "amoc-ts REST API", version: o.version ?? "0.1.0", description: API_DESCRIPTION },
       components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } },
       tags: [{ name: "node" }, { name: "scenarios" }, { name: "execution" }],
     },
@@ -100,11 +132,19 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
   await app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
-    child.put<{ Querystring: { name: string }; Body: string }>("/scenarios/upload", { schema: S.upload, preValidation: emptyBody("") }, async (req) => ({ compile: "ok", ...(await api.upload(req.query.name, req.body)) }));
+    child.put<{ Querystring: { name: string }; Body: string }>("/scenarios/upload", { schema: S.upload, preValidation: emptyBody("") }, async (req) => {
+      if (o.uploads === false) throw new AmocError("API_UPLOADS_OFF", "this node refuses scenario uploads (an uploaded scenario is code that runs with the node's rights)", "upload where AMOC_API_UPLOADS is on (the default), or put the scenario in the node's scenarios directory");
+      return { compile: "ok", ...(await api.upload(req.query.name, req.body)) };
+    });
   });
 
   const patch = { preValidation: emptyBody({}) };
-  app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => api.start(req.body));
+  app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => {
+    // a from..to range is a count too: bounded as `users` is
+    const { from = 1, to } = req.body;
+    if (to !== undefined && to - from + 1 > MAX_USERS) throw new UsageError(`from ${from} to ${to} is ${to - from + 1} users, more than ${MAX_USERS}`, "start at most 100 000 000 users at once (add_users adds more)");
+    return api.start(req.body);
+  });
   app.patch<{ Body: Selector & ThrottleRequest }>("/execution/throttle", { schema: S.throttle, ...patch }, async (req) => {
     const { nodes, labels, ...op } = req.body;
     if (!api.throttle) throw new UsageError("this node's API has no throttles", "use a local or dist node");
@@ -123,8 +163,27 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
     const { settings, ...opts } = req.body;
     return api.updateSettings(settings, opts);
   });
-  if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api });
+  if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api, tickets });
   return app;
+}
+
+/** The most users one start may ask for (schemas.ts bounds `users` the same). */
+const MAX_USERS = 100_000_000;
+
+const API_DESCRIPTION = [
+  "Drive an amoc-ts node or cluster: amoc 2.x paths, JSON settings, uploaded TypeScript scenarios.",
+  "**An uploaded scenario is code that runs with the node's rights** (it may import node:child_process): whoever can upload can run programs as the node's user. The import allow-list of the upload check is hygiene, not a sandbox. A node started with `AMOC_API_UPLOADS=off` answers 403 to uploads.",
+  "Every route but /health, /openapi.json, /api-docs and the dashboard page needs `Authorization: Bearer <token>`; with no AMOC_API_TOKEN the node generates one and keeps it in its data directory (`api.json`, mode 0600), where bin/amoc on the same machine finds it. After 10 wrong tokens a minute an address gets 429.",
+  "Every request must name the node in its Host header (localhost, 127.0.0.1, [::1], the listen address, AMOC_API_ALLOWED_HOSTS): else 421. PUT/PATCH/POST/DELETE from another origin (Origin, Sec-Fetch-Site) are 403. JSON bodies need `content-type: application/json` (else 415).",
+].join("\n\n");
+
+/** The report route opened by a ticket (tickets.ts): a frame or a new tab cannot send the bearer header. */
+function reportTicket(req: FastifyRequest, tickets: Tickets): boolean {
+  if (req.method !== "GET") return false;
+  const [path, query = ""] = req.url.split("?") as [string, string?];
+  if (!/^\/dashboard\/runs\/[^/]+\/report$/.test(path)) return false;
+  const t = new URLSearchParams(query).get("ticket");
+  return t !== null && tickets.redeem(path, t);
 }
 
 /** A missing body validates as `value` (PATCH /execution/stop with no body is `{}`). */
@@ -154,15 +213,15 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply, 
   }
   if (err instanceof AmocError) {
     const status = ERROR_STATUS[err.code]?.http ?? 500;
-    if (status >= 500) log.warn({ msg: "rest_command_failed", method: req.method, url: req.url, code: err.code, err: err.message });
+    if (status >= 500) log.warn({ msg: "rest_command_failed", method: req.method, url: req.url.split("?")[0], code: err.code, err: err.message });
     const problems = "problems" in err ? { problems: (err as { problems: unknown }).problems } : {};
     return reply.code(status).send({ error: err.code, message: err.message, hint: err.hint, ...problems });
   }
   const status = typeof err.statusCode === "number" ? err.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const hint = status === 413 ? `bodies are limited to ${UPLOAD_MAX_BYTES} bytes` : status === 415 ? "send JSON (content-type: application/json)" : "check the request";
+    const hint = status === 413 ? `bodies are limited to ${UPLOAD_MAX_BYTES} bytes` : status === 415 ? "send JSON with content-type: application/json (other bodies are refused: a cross-site page can send text/plain or form data); PUT /scenarios/upload takes raw TypeScript" : "check the request";
     return reply.code(status).send({ error: err.code ?? "BAD_REQUEST", message: err.message, hint });
   }
-  log.error({ msg: "rest_internal_error", method: req.method, url: req.url, err: errorMessage(err), stack: err.stack });
+  log.error({ msg: "rest_internal_error", method: req.method, url: req.url.split("?")[0], err: errorMessage(err), stack: err.stack });
   return reply.code(500).send({ error: "INTERNAL", message: errorMessage(err), hint: "see the node's log" });
 }

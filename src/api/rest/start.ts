@@ -1,6 +1,8 @@
 /**
  * Starting the REST server of a node (`bin/amoc console`, `worker`, `start` when `api_port` is set): auth and TLS
- * settings checked first, uploads stored in the node's data directory (local) or the cluster's bucket (dist).
+ * settings checked first, uploads stored in the node's data directory (local) or the cluster's bucket (dist). With
+ * no api_token (and api_auth=token, the default) the node generates one and writes it to its runtime files
+ * (src/node/api-token.ts), removed again at close.
  */
 import { resolve, join } from "node:path";
 import { nodeDataDir, type ScenarioStore } from "../../cluster/scenario-store.js";
@@ -13,11 +15,19 @@ import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
 import { UploadingApi, servesUploads } from "./uploading-api.js";
 import { uploadStore } from "../../node/uploads.js";
+import { apiFile, discoveryFile, generateToken, removeApiRuntime, writeApiRuntime } from "../../node/api-token.js";
 import { dashboardOptions } from "../web/options.js";
 
 /** A listening REST server. */
 export interface RestServer {
   url: string;
+  /** The bearer token ('' with api_auth=off); never logged. */
+  token: string;
+  /** Whether the token was generated at start (then it is in `tokenFile`). */
+  generated: boolean;
+  tokenFile: string;
+  /** api_uploads. */
+  uploads: boolean;
   close(): Promise<void>;
 }
 
@@ -44,10 +54,15 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
   const given = opts.store;
   const storeFactory = (): Promise<ScenarioStore> => (given ? Promise.resolve(given) : uploads.get());
   const workDir = resolve(join(nodeDataDir(settings), "upload-check"));
+  const auth = settings.api_auth ?? "token";
+  const generated = auth === "token" && settings.api_token === "";
+  const token = auth === "off" ? "" : settings.api_token || generateToken();
   const app = await buildRestApp({
     // the node's APIs (nodeApis) serve uploads already, with the store every other front end uses
     api: servesUploads(api) && !opts.store ? api : new UploadingApi(api, storeFactory, workDir, settings.scenarios_dir),
-    token: settings.api_token,
+    token,
+    names: { listenHost: settings.api_host, allowedHosts: settings.api_allowed_hosts ?? [] },
+    uploads: settings.api_uploads ?? true,
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
     dashboard: dashboardOptions(settings, storeFactory, opts.telemetry ? { telemetry: opts.telemetry, mode: api.mode } : undefined),
@@ -57,10 +72,24 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
   const port = typeof addr === "object" && addr ? addr.port : settings.api_port;
   const host = settings.api_host.includes(":") ? `[${settings.api_host}]` : settings.api_host;
   const url = `${settings.api_tls_cert ? "https" : "http"}://${host}:${port}`;
-  log.info({ msg: "rest_listening", url, auth: settings.api_token ? "bearer" : "none", docs: `${url}/api-docs` });
+  // the token goes to the runtime files (0600) so bin/amoc on this machine finds it; the log says only where
+  const tokenFile = apiFile(nodeDataDir(settings));
+  const files = token ? [tokenFile, discoveryFile(port)] : [];
+  try {
+    writeApiRuntime({ url, token, pid: process.pid, node: settings.node_name }, files);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  log.info({ msg: "rest_listening", url, auth: token ? "bearer" : "off", token_file: token ? tokenFile : undefined, uploads: settings.api_uploads ?? true, docs: `${url}/api-docs` });
   return {
     url,
+    token,
+    generated,
+    tokenFile,
+    uploads: settings.api_uploads ?? true,
     async close() {
+      removeApiRuntime(files);
       await app.close();
       await uploads.close();
     },

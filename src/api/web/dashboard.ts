@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { UsageError } from "../../errors.js";
+import { ScenarioError, UsageError } from "../../errors.js";
 import type { ProcessHealth } from "../../metrics/process-health.js";
 import { compareTables } from "../../results/compare.js";
 import { renderReport } from "../../results/report.js";
@@ -23,6 +23,8 @@ import type { RestNodeApi } from "../rest/uploading-api.js";
 import { bundleWeb } from "./bundle.js";
 import type { IntervalSource } from "./interval-window.js";
 import { LiveFeed } from "./live-feed.js";
+import { CSP_REPORT } from "../rest/security-headers.js";
+import type { Tickets } from "../rest/tickets.js";
 
 /** Where the browser code lives (top-level web/). */
 export const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "web");
@@ -42,7 +44,13 @@ export interface DashboardOptions {
   periodMs?: number;
   /** Per-interval results for the charts (else the status is sampled). */
   intervals?: IntervalSource;
+  /** Report tickets (the REST server's: its auth hook redeems them). */
+  tickets?: Tickets;
 }
+
+/** Scenario names as the loader and the upload store name them: never a path. */
+const NAME = { type: "string", pattern: "^[A-Za-z0-9_-]{1,100}$" } as const;
+const byName = { schema: { hide: true, params: { type: "object", properties: { name: NAME }, required: ["name"] } } };
 
 const STATIC: Record<string, { file: () => string; type: string }> = {
   "/": { file: () => join(WEB_DIR, "index.html"), type: "text/html; charset=utf-8" },
@@ -64,6 +72,8 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   for (const [path, s] of Object.entries(STATIC)) {
     app.get(path, hide, async (_req, reply) => reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())));
   }
+  // browsers ask for it unasked: an empty answer, not a 401 in the console
+  app.get("/favicon.ico", hide, async (_req, reply) => reply.code(204).send());
   app.get("/web/app.js", hide, async (_req, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(await bundleWeb()));
 
   app.get("/dashboard/stream", hide, (req, reply) => {
@@ -79,7 +89,7 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
     });
   });
 
-  app.get<{ Params: { name: string } }>("/dashboard/scenarios/:name/source", hide, async (req) => {
+  app.get<{ Params: { name: string } }>("/dashboard/scenarios/:name/source", byName, async (req) => {
     const name = req.params.name;
     const builtin = (await o.api.scenarios()).find((s) => s.name === name && s.source === "builtin");
     if (!builtin) {
@@ -90,10 +100,13 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
     return { name, source: "builtin", text: await readFile(resolveScenarioFile(name, o.scenariosDir), "utf8") };
   });
 
-  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>("/dashboard/scenarios/:name/check", hide, async (req) => {
+  // loads a built-in scenario by its name or the uploaded file of that name, nothing else (never a path)
+  const checkSchema = { hide: true, params: byName.schema.params, body: { type: "object", properties: { settings: { type: "object" } }, additionalProperties: false } };
+  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>("/dashboard/scenarios/:name/check", { schema: checkSchema }, async (req) => {
     const name = req.params.name;
     const builtin = (await o.api.scenarios()).some((s) => s.name === name && s.source === "builtin");
-    const ref = builtin ? name : ((await o.uploaded(name))?.file ?? name);
+    const ref = builtin ? name : (await o.uploaded(name))?.file;
+    if (!ref) throw new ScenarioError("SCENARIO_NOT_FOUND", `no scenario '${name}'`, "GET /scenarios lists them");
     const s = await loadScenario(ref, o.scenariosDir);
     return { problems: checkVariables(s.variables, req.body?.settings ?? {}) };
   });
@@ -115,7 +128,14 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   app.get<{ Params: { id: string } }>("/dashboard/runs/:id/report", hide, async (req, reply: FastifyReply) => {
     const html = withStore((s) => renderReport(readRunResults(s, req.params.id)));
     if (html === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
-    return reply.type("text/html; charset=utf-8").send(html);
+    // its own policy: inline script allowed but sandboxed (opaque origin), framed only by the dashboard
+    return reply.type("text/html; charset=utf-8").header("content-security-policy", CSP_REPORT).header("x-frame-options", "SAMEORIGIN").send(html);
+  });
+  // a ticket for one load of a report in a frame or a new tab (a URL cannot carry the bearer header)
+  app.post<{ Params: { id: string } }>("/dashboard/runs/:id/ticket", hide, async (req) => {
+    if (!o.tickets) throw new UsageError("this server issues no tickets", "fetch the report with the bearer header");
+    const path = `/dashboard/runs/${encodeURIComponent(req.params.id)}/report`;
+    return { url: `${path}?ticket=${o.tickets.issue(path)}` };
   });
   app.get<{ Querystring: { a: string; b: string } }>("/dashboard/compare", hide, async (req) => {
     const out = withStore((s) => {
