@@ -4,11 +4,11 @@
  * Waiters are released at evenly spaced instants computed from absolute time, so the long-run rate is exact and a
  * late timer catches up rather than losing slots; idle time earns no burst. No network message per call.
  */
+import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import { AmocError, UsageError } from "../errors.js";
 import type { GradualChange, ThrottleApi, ThrottleConfig } from "../scenario/throttle-api.js";
 
 export type { GradualChange, ThrottleApi, ThrottleConfig } from "../scenario/throttle-api.js";
-
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
@@ -40,8 +40,8 @@ export class LocalThrottle {
   private queue: Waiter[] = [];
   private head = 0;
   private nextAtMs = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private gradual: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
+  private gradual: TimerHandle | undefined;
   paused = false;
   /** Actions released so far on this node. */
   released = 0;
@@ -52,6 +52,7 @@ export class LocalThrottle {
     public clusterPerMs: number,
     public intervalMs: number,
     private fraction: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** This node's rate (actions per ms). */
@@ -75,25 +76,28 @@ export class LocalThrottle {
 
   /** Steps the rate from `from` to `to` per interval, locally: no message per step. */
   gradually(g: GradualChange): void {
-    if (this.gradual) clearInterval(this.gradual);
+    this.clock.clearInterval(this.gradual);
     const steps = Math.max(1, Math.round(g.steps ?? Math.max(1, g.overMs / 100)));
     const iv = g.interval ?? this.intervalMs;
     let i = 0;
     this.setRate(g.from / iv, iv);
-    this.gradual = setInterval(() => {
-      i++;
-      this.setRate((g.from + ((g.to - g.from) * i) / steps) / iv, iv);
-      if (i >= steps && this.gradual) {
-        clearInterval(this.gradual);
-        this.gradual = undefined;
-      }
-    }, g.overMs / steps);
-    this.gradual.unref();
+    this.gradual = this.clock.setInterval(
+      () => {
+        i++;
+        this.setRate((g.from + ((g.to - g.from) * i) / steps) / iv, iv);
+        if (i >= steps) {
+          this.clock.clearInterval(this.gradual);
+          this.gradual = undefined;
+        }
+      },
+      g.overMs / steps,
+      { unref: true },
+    );
   }
 
   wait(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-    const now = Date.now();
+    const now = this.clock.now();
     const per = this.localPerMs;
     if (this.head === this.queue.length && per > 0) {
       if (per === Infinity) {
@@ -130,11 +134,11 @@ export class LocalThrottle {
    * up every slot it missed; any other call (a rate change, resume, a first waiter) starts from now: no burst.
    */
   private pump(fromTimer = false): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     const per = this.localPerMs;
     if (this.head === this.queue.length || per <= 0) return this.compact();
-    const now = Date.now();
+    const now = this.clock.now();
     if (per === Infinity) {
       while (this.head < this.queue.length) this.release();
       return this.compact();
@@ -147,7 +151,7 @@ export class LocalThrottle {
     }
     this.compact();
     if (this.head < this.queue.length) {
-      this.timer = setTimeout(() => this.pump(true), Math.max(1, Math.ceil(this.nextAtMs - now)));
+      this.timer = this.clock.setTimeout(() => this.pump(true), Math.max(1, Math.ceil(this.nextAtMs - now)));
     }
   }
 
@@ -172,8 +176,8 @@ export class LocalThrottle {
 
   /** Stops: every waiter is rejected with `why`. */
   stop(why: Error): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.gradual) clearInterval(this.gradual);
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearInterval(this.gradual);
     this.timer = this.gradual = undefined;
     const q = this.queue.slice(this.head);
     this.queue = [];
@@ -189,7 +193,10 @@ export class LocalThrottle {
 export class ThrottleRegistry implements ThrottleApi {
   private readonly throttles = new Map<string, LocalThrottle>();
 
-  constructor(private fraction = 1) {}
+  constructor(
+    private fraction = 1,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Per throttle, this node's share of its group's rate (throttles whose rate was given to a group of nodes). */
   private groupShares: Record<string, number> = {};
@@ -224,7 +231,7 @@ export class ThrottleRegistry implements ThrottleApi {
       if (Math.abs(cur.clusterPerMs - r.perMs) > 1e-12 && !(cur.clusterPerMs === Infinity && r.perMs === Infinity)) throw new AmocError("THROTTLE_RECONFIGURED", `throttle '${name}' runs at another rate`, "use changeRate to change a running throttle");
       return "already_started";
     }
-    this.throttles.set(name, new LocalThrottle(name, r.perMs, r.intervalMs, this.shareOf(name)));
+    this.throttles.set(name, new LocalThrottle(name, r.perMs, r.intervalMs, this.shareOf(name), this.clock));
     return "started";
   }
 
