@@ -61,6 +61,20 @@ export class FakeClock implements Clock {
     return this.next()?.at;
   }
 
+  /** Time passes inside synchronous work (a busy CPU): no timer runs until the code under test yields. */
+  spend(ms: number): void {
+    this.t += ms;
+  }
+
+  /** Runs the next timer only (time moves to its instant); false when none is set. */
+  async step(): Promise<boolean> {
+    await settle();
+    const t = this.next();
+    if (!t) return false;
+    await this.fire(t);
+    return true;
+  }
+
   /** Moves time forward by `ms`, running every timer due by then at its own instant; promises settle after each. */
   async advance(ms: number): Promise<void> {
     const end = this.t + ms;
