@@ -5,7 +5,17 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     projects: [
+      // unit tests run on fake time (test/helpers/fake-clock.ts) and assert exact outcomes
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          // checks that need the wall clock (rates, start accuracy, event-loop yielding) with tolerance bands; no
+          // servers. One file at a time, so they do not load the CPU against each other.
+          name: "timing",
+          include: ["test/timing/**/*.test.ts"],
+          fileParallelism: false,
+        },
+      },
       {
         test: {
           name: "integration",

@@ -4,6 +4,7 @@
  * The hub holds the groups (on a local node, or on the master for the cluster); a client resolves its users'
  * waits. A user removed while waiting leaves its group: the others never receive it.
  */
+import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import { AmocError, UsageError } from "../errors.js";
 import type { CoordinateOptions, GroupMember } from "../scenario/throttle-api.js";
 
@@ -34,14 +35,17 @@ export function groupSpec(o: CoordinateOptions = {}): GroupSpec {
 interface Group {
   spec: GroupSpec;
   members: HubMember[];
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
 }
 
 /** Holds the forming groups; calls `release` with each group (full, or partial on timeout). */
 export class CoordinatorHub {
   private readonly groups = new Map<string, Group>();
 
-  constructor(private readonly release: (name: string, members: HubMember[], reason: "full" | "timeout") => void) {}
+  constructor(
+    private readonly release: (name: string, members: HubMember[], reason: "full" | "timeout") => void,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Adds a member; the first join of a name fixes its group options. */
   join(name: string, spec: GroupSpec, m: HubMember): void {
@@ -50,9 +54,8 @@ export class CoordinatorHub {
     g.members.push(m);
     if (g.spec.groupSize !== "all" && g.members.length >= g.spec.groupSize) return this.fire(name, g, "full");
     // as amoc: the timeout restarts on every join
-    if (g.timer) clearTimeout(g.timer);
-    g.timer = setTimeout(() => this.fire(name, g, "timeout"), g.spec.timeoutMs);
-    g.timer.unref();
+    this.clock.clearTimeout(g.timer);
+    g.timer = this.clock.setTimeout(() => this.fire(name, g, "timeout"), g.spec.timeoutMs, { unref: true });
   }
 
   /** Takes a member out of its forming group (a removed user); true when it was waiting. */
@@ -63,7 +66,7 @@ export class CoordinatorHub {
     if (i < 0) return false;
     g.members.splice(i, 1);
     if (g.members.length === 0 && g.timer) {
-      clearTimeout(g.timer);
+      this.clock.clearTimeout(g.timer);
       g.timer = undefined;
     }
     return true;
@@ -81,7 +84,7 @@ export class CoordinatorHub {
   }
 
   private fire(name: string, g: Group, reason: "full" | "timeout"): void {
-    if (g.timer) clearTimeout(g.timer);
+    this.clock.clearTimeout(g.timer);
     g.timer = undefined;
     const members = g.members;
     g.members = [];
@@ -90,7 +93,7 @@ export class CoordinatorHub {
 
   /** Drops every forming group (end of run). */
   clear(): void {
-    for (const g of this.groups.values()) if (g.timer) clearTimeout(g.timer);
+    for (const g of this.groups.values()) this.clock.clearTimeout(g.timer);
     this.groups.clear();
   }
 }
@@ -106,7 +109,7 @@ export interface CoordinatorClient {
 interface Waiter {
   resolve: (m: GroupMember[]) => void;
   reject: (e: Error) => void;
-  guard?: NodeJS.Timeout;
+  guard?: TimerHandle;
 }
 
 /**
@@ -119,6 +122,7 @@ export class CoordinatorWaits implements CoordinatorClient {
   constructor(
     private readonly node: string,
     private readonly send: { join(name: string, spec: GroupSpec, m: HubMember): void; leave(name: string, id: number): void },
+    private readonly clock: Clock = systemClock,
   ) {}
 
   join(name: string, opts: CoordinateOptions, id: number, leave: Promise<unknown>): Promise<GroupMember[]> {
@@ -133,12 +137,15 @@ export class CoordinatorWaits implements CoordinatorClient {
     if (this.waiting.has(key)) return Promise.reject(new UsageError(`user ${id} already waits on coordinator '${name}'`, "await one coordinate() at a time per name"));
     return new Promise<GroupMember[]>((resolve, reject) => {
       const w: Waiter = { resolve, reject };
-      w.guard = setTimeout(() => {
-        this.waiting.delete(key);
-        this.send.leave(name, id);
-        reject(new AmocError("COORDINATOR_TIMEOUT", `coordinator '${name}' did not answer within ${2 * spec.timeoutMs + 5000} ms`, "check that the master is alive (cluster) and the group can fill"));
-      }, 2 * spec.timeoutMs + 5000);
-      w.guard.unref();
+      w.guard = this.clock.setTimeout(
+        () => {
+          this.waiting.delete(key);
+          this.send.leave(name, id);
+          reject(new AmocError("COORDINATOR_TIMEOUT", `coordinator '${name}' did not answer within ${2 * spec.timeoutMs + 5000} ms`, "check that the master is alive (cluster) and the group can fill"));
+        },
+        2 * spec.timeoutMs + 5000,
+        { unref: true },
+      );
       this.waiting.set(key, w);
       leave.then(
         () => this.drop(name, id, key),
@@ -153,7 +160,7 @@ export class CoordinatorWaits implements CoordinatorClient {
     const w = this.waiting.get(key);
     if (!w) return;
     this.waiting.delete(key);
-    if (w.guard) clearTimeout(w.guard);
+    this.clock.clearTimeout(w.guard);
     this.send.leave(name, id);
     w.reject(new AmocError("USER_ABORTED", `user ${id} was removed while waiting on coordinator '${name}'`, "nothing to do: removal ends the wait"));
   }
@@ -166,14 +173,14 @@ export class CoordinatorWaits implements CoordinatorClient {
       const w = this.waiting.get(key);
       if (!w) continue;
       this.waiting.delete(key);
-      if (w.guard) clearTimeout(w.guard);
+      this.clock.clearTimeout(w.guard);
       w.resolve(group);
     }
   }
 
   clear(): void {
     for (const [key, w] of this.waiting) {
-      if (w.guard) clearTimeout(w.guard);
+      this.clock.clearTimeout(w.guard);
       w.reject(new AmocError("USER_ABORTED", `coordinator wait ${key.replace("\u0000", " of user ")} ended with the run`, "nothing to do"));
     }
     this.waiting.clear();
@@ -181,10 +188,10 @@ export class CoordinatorWaits implements CoordinatorClient {
 }
 
 /** A local node's coordinator: hub and waits in one process. */
-export function localCoordinator(node: string): CoordinatorClient & { hub: CoordinatorHub } {
+export function localCoordinator(node: string, clock: Clock = systemClock): CoordinatorClient & { hub: CoordinatorHub } {
   let waits: CoordinatorWaits | undefined = undefined;
-  const hub = new CoordinatorHub((name, members) => waits!.released(name, members));
-  waits = new CoordinatorWaits(node, { join: (n, s, m) => hub.join(n, s, m), leave: (n, id) => void hub.leave(n, id) });
+  const hub = new CoordinatorHub((name, members) => waits!.released(name, members), clock);
+  waits = new CoordinatorWaits(node, { join: (n, s, m) => hub.join(n, s, m), leave: (n, id) => void hub.leave(n, id) }, clock);
   const w = waits;
   return {
     hub,

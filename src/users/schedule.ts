@@ -1,4 +1,5 @@
 /** Start plans: which user IDs start when, computed from absolute time so no drift accumulates. */
+import { systemClock } from "../clock.js";
 import type { ShapeSegment } from "./stages.js";
 
 /** A compact set of IDs dealt to this node: `from + offset, from + offset + step, ... <= to`. */
@@ -95,7 +96,7 @@ export class ListCursor implements StartCursor {
   }
 }
 
-/** Epoch milliseconds with sub-millisecond resolution, monotonic within the process. */
+/** Epoch milliseconds with sub-millisecond resolution, monotonic within the process (the system clock's now). */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return systemClock.now();
 }

@@ -3,6 +3,7 @@
  * second) into a compact start plan of rate segments, walks it for one node's share of the IDs, and paces the
  * removals of a ramp-down. Every node computes the same instants from the same segments: no per-user messages.
  */
+import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import { parseStages, type ArrivalProcess, type Stage } from "../config/shapes.js";
 import type { RangePlan, StartCursor } from "./schedule.js";
 
@@ -244,7 +245,7 @@ export function plannedOffsetMs(shape: Pick<LoadShape, "segments">, k: number): 
  * so a fall from 1000 to 0 over 30 s removes about 33 a second; a few calls a second, never one per user.
  */
 export class RemovalDriver {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private done = 0;
   private busy = false;
   private readonly total: number;
@@ -255,14 +256,14 @@ export class RemovalDriver {
     private readonly remove: (n: number) => Promise<unknown> | unknown,
     private readonly onError: (e: unknown) => void,
     private readonly tickMs = 100,
+    private readonly clock: Clock = systemClock,
   ) {
     this.total = removals.reduce((s, r) => s + r.n, 0);
   }
 
   start(): this {
     if (this.total > 0) {
-      this.timer = setInterval(() => void this.tick(), this.tickMs);
-      this.timer.unref();
+      this.timer = this.clock.setInterval(() => void this.tick(), this.tickMs, { unref: true });
     }
     return this;
   }
@@ -276,7 +277,7 @@ export class RemovalDriver {
 
   private async tick(): Promise<void> {
     if (this.busy) return;
-    const want = this.due(Date.now()) - this.done;
+    const want = this.due(this.clock.now()) - this.done;
     if (want <= 0) return;
     this.busy = true;
     try {
@@ -292,7 +293,7 @@ export class RemovalDriver {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clearInterval(this.timer);
     this.timer = undefined;
   }
 }

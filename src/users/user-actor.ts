@@ -1,4 +1,5 @@
 /** One virtual user: runs the scenario's `start` `repeat_num` times and answers removal. Built to cost little memory. */
+import type { Clock, TimerHandle } from "../clock.js";
 import type { NodeSettings } from "../config/schema.js";
 import { AmocError, UserAbortedError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -19,6 +20,8 @@ export interface ActorHost {
   readonly throttles?: ThrottleApi;
   /** The node's coordinator client (absent: coordinate rejects). */
   readonly coordinator?: CoordinatorClient;
+  /** Time for `ctx.sleep` and the pause between repeats. */
+  readonly clock: Clock;
   repeatNum(): number;
   repeatIntervalMs(): number;
   ended(actor: UserActor, reason: UserEndReason, error?: unknown): void;
@@ -30,7 +33,7 @@ const FORCED = 2;
 export const GONE = 4;
 
 interface Sleeper {
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
   reject: (e: Error) => void;
 }
 
@@ -104,7 +107,7 @@ export class UserActor implements UserContext {
     const x = this.extras;
     return new Promise<void>((resolve, reject) => {
       const s: Sleeper = {
-        timer: setTimeout(() => {
+        timer: this.host.clock.setTimeout(() => {
           x.sleepers?.delete(s);
           resolve();
         }, ms),
@@ -140,7 +143,7 @@ export class UserActor implements UserContext {
       x.ac?.abort(err);
       if (x.sleepers) {
         for (const s of x.sleepers) {
-          clearTimeout(s.timer);
+          this.host.clock.clearTimeout(s.timer);
           s.reject(err);
         }
         x.sleepers = undefined;
@@ -182,12 +185,12 @@ export class UserActor implements UserContext {
     if (done >= host.repeatNum()) return host.ended(this, "finished");
     const x = this.extras;
     x.done = done;
-    const timer = setTimeout(() => {
+    const timer = host.clock.setTimeout(() => {
       x.wakeRepeat = undefined;
       this.run();
     }, host.repeatIntervalMs());
     x.wakeRepeat = () => {
-      clearTimeout(timer);
+      host.clock.clearTimeout(timer);
       host.ended(this, "removed");
     };
   }

@@ -1,4 +1,5 @@
 /** UserPool: starts users on their planned instants, counts them, removes the highest IDs, and reports crashes. */
+import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import type { NodeSettings } from "../config/schema.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -7,27 +8,14 @@ import type { ScenarioModule, ThrottleApi } from "../scenario/api.js";
 import type { Telemetry, UserEndReason } from "../telemetry.js";
 import { IdTable } from "./id-table.js";
 import type { CoordinatorClient } from "./coordinator.js";
-import { nowMs, type StartCursor } from "./schedule.js";
+import type { StartCursor } from "./schedule.js";
+import { StartScheduler } from "./start-scheduler.js";
 import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 
 /** Forced removal drops a user this long after aborting it, whether or not `start` returned. */
 export const FORCE_GRACE_MS = 2000;
 /** Distinct error kinds kept for the summary; the rest are counted under one "other errors" entry. */
 const MAX_ERROR_KINDS = 50;
-/**
- * One event-loop turn of starting users (a scheduler pass plus the work the users it started queued: their promise
- * continuations, I/O, timers, garbage collection) should take about this long. The pass cannot know what a start
- * queues until it ran, so it starts as many users as the last turns' cost per user allows (FIRST_PASS_USERS before
- * any is known), and never runs longer than MAX_PASS_MS itself. So a node starting users at interarrival 0 keeps
- * answering (heartbeats, commands) however much each start costs.
- */
-const TURN_TARGET_MS = 40;
-const MAX_PASS_MS = 20;
-const FIRST_PASS_USERS = 256;
-const MIN_PASS_USERS = 16;
-/** Users started between two looks at the clock. */
-const CLOCK_EVERY = 16;
-
 /** User counts of a pool. `started = running + finished + crashed + removed`. */
 export interface UserCounts {
   running: number;
@@ -62,6 +50,8 @@ export interface PoolOptions {
   throttles?: ThrottleApi;
   /** The node's coordinator client, for `ctx.coordinate`. */
   coordinator?: CoordinatorClient;
+  /** Time for start instants, repeat intervals, `ctx.sleep` and the forced-removal grace (tests pass a fake one). */
+  clock?: Clock;
 }
 
 /** The users of one run on one node. */
@@ -74,17 +64,12 @@ export class UserPool implements ActorHost {
   readonly log: Logger;
   readonly throttles: ThrottleApi | undefined;
   readonly coordinator: CoordinatorClient | undefined;
+  readonly clock: Clock;
   private readonly telemetry: Telemetry;
   private readonly forceGraceMs: number;
 
   private readonly running = new IdTable<UserActor>();
-  private readonly cursors: StartCursor[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  /** The last pass that yielded for its budget: when it began and how many it started (0: none measured yet). */
-  private lastPass = { startMs: 0, users: 0 };
-  /** Estimated cost of one start, pass and queued work together (ms); undefined until a turn was measured. */
-  private perUserMs: number | undefined;
+  private readonly starts: StartScheduler;
   private started = 0;
   private finished = 0;
   private crashed = 0;
@@ -94,7 +79,7 @@ export class UserPool implements ActorHost {
   private crashesNotLogged = 0;
   private readonly errors = new Map<string, ErrorSummary>();
   private idleWaiters: Array<() => void> = [];
-  private readonly graceTimers = new Set<NodeJS.Timeout>();
+  private readonly graceTimers = new Set<TimerHandle>();
 
   constructor(o: PoolOptions) {
     this.start = o.scenario.start as ActorHost["start"];
@@ -107,6 +92,8 @@ export class UserPool implements ActorHost {
     this.forceGraceMs = o.forceGraceMs ?? FORCE_GRACE_MS;
     this.throttles = o.throttles;
     this.coordinator = o.coordinator;
+    this.clock = o.clock ?? systemClock;
+    this.starts = new StartScheduler((id, atMs) => this.startUser(id, atMs), () => this.checkIdle(), this.clock);
   }
 
   repeatNum(): number {
@@ -118,78 +105,12 @@ export class UserPool implements ActorHost {
 
   /** Adds a start plan; its users start on their instants, in ID order. */
   schedule(cursor: StartCursor): void {
-    if (cursor.remaining === 0) return;
-    this.cursors.push(cursor);
-    this.arm(0);
+    this.starts.add(cursor);
   }
 
   /** Instant the last planned user starts at, or undefined when nothing is pending. */
   lastPlannedAtMs(): number | undefined {
-    let last: number | undefined;
-    for (const c of this.cursors) if (c.remaining > 0) last = Math.max(last ?? -Infinity, c.lastAtMs);
-    return last;
-  }
-
-  private arm(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (delayMs <= 0) {
-      this.immediate ??= setImmediate(() => {
-        this.immediate = undefined;
-        this.tick();
-      });
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.tick();
-      }, delayMs);
-    }
-  }
-
-  /**
-   * Starts every due user, yielding when the pass exceeds its budget (what the work queued since the last pass
-   * left of the turn's target), then sleeps until the next is due.
-   */
-  private tick(): void {
-    const passStart = nowMs();
-    const last = this.lastPass;
-    if (last.users > 0) {
-      // the whole turn since the last pass began: its starts, and what they queued until now
-      const cost = (passStart - last.startMs) / last.users;
-      this.perUserMs = this.perUserMs === undefined ? cost : 0.5 * this.perUserMs + 0.5 * cost;
-      last.users = 0;
-    }
-    const maxUsers = this.perUserMs === undefined ? FIRST_PASS_USERS : Math.max(MIN_PASS_USERS, Math.floor(TURN_TARGET_MS / this.perUserMs));
-    let now = passStart;
-    let n = 0;
-    for (;;) {
-      let best: StartCursor | undefined;
-      for (const c of this.cursors) if (c.id !== undefined && (!best || c.atMs < best.atMs)) best = c;
-      if (!best) {
-        this.cursors.length = 0;
-        this.checkIdle();
-        return;
-      }
-      if (best.atMs > now) {
-        now = nowMs();
-        if (best.atMs > now) {
-          this.arm(Math.max(1, Math.floor(best.atMs - now)));
-          return;
-        }
-      }
-      const id = best.id as number;
-      const at = best.atMs;
-      best.advance();
-      this.startUser(id, at);
-      if (++n >= maxUsers || n % CLOCK_EVERY === 0) {
-        now = nowMs();
-        if (n >= maxUsers || now - passStart > MAX_PASS_MS) {
-          this.lastPass = { startMs: passStart, users: n };
-          this.arm(0);
-          return;
-        }
-      }
-    }
+    return this.starts.lastPlannedAtMs();
   }
 
   private startUser(id: number, atMs: number): void {
@@ -200,7 +121,7 @@ export class UserPool implements ActorHost {
     const actor = new UserActor(id, this);
     this.running.set(id, actor);
     this.started++;
-    if (this.telemetry.has("user.started")) this.telemetry.emit("user.started", { id, lagMs: nowMs() - atMs });
+    if (this.telemetry.has("user.started")) this.telemetry.emit("user.started", { id, lagMs: this.clock.now() - atMs });
     actor.run();
   }
 
@@ -291,7 +212,7 @@ export class UserPool implements ActorHost {
     }
     if (forced.length) {
       // one timer per call, not per user
-      const t = setTimeout(() => {
+      const t = this.clock.setTimeout(() => {
         this.graceTimers.delete(t);
         for (const a of forced) this.ended(a, "removed");
       }, this.forceGraceMs);
@@ -302,12 +223,7 @@ export class UserPool implements ActorHost {
 
   /** Cancels every pending start; returns how many were cancelled. */
   cancelPending(): number {
-    let n = 0;
-    for (const c of this.cursors) n += c.cancel();
-    this.cursors.length = 0;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = this.immediate = undefined;
+    const n = this.starts.cancel();
     this.checkIdle();
     return n;
   }
@@ -337,9 +253,7 @@ export class UserPool implements ActorHost {
   }
 
   pendingCount(): number {
-    let n = 0;
-    for (const c of this.cursors) n += c.remaining;
-    return n;
+    return this.starts.pendingCount();
   }
 
   /** The running IDs, ascending. */
@@ -371,7 +285,7 @@ export class UserPool implements ActorHost {
   /** Releases timers; used when a pool is discarded. */
   dispose(): void {
     this.cancelPending();
-    for (const t of this.graceTimers) clearTimeout(t);
+    for (const t of this.graceTimers) this.clock.clearTimeout(t);
     this.graceTimers.clear();
   }
 }

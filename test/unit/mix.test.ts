@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { mixOf, mixRound, scenarioOf } from "../../src/users/mix.js";
 import { AmocError } from "../../src/errors.js";
-import { testController, until } from "../helpers/node.js";
+import { testController } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 
 const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;
 

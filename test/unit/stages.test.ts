@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { nowMs } from "../../src/users/schedule.js";
-import { ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/users/stages.js";
+import { RemovalDriver, ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/users/stages.js";
 import { parseStages } from "../../src/config/shapes.js";
-import { testController, until } from "../helpers/node.js";
+import { loadNodeSettings } from "../../src/config/load.js";
+import { silentLogger } from "../../src/log.js";
+import { TelemetryMetrics } from "../../src/metrics/metrics.js";
+import { Telemetry } from "../../src/telemetry.js";
+import { UserPool } from "../../src/users/user-pool.js";
+import { testController } from "../helpers/node.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 import { parseRunArgs } from "../../src/api/run-command.js";
 import { UsageError } from "../../src/errors.js";
 
@@ -23,6 +28,16 @@ function perSecond(ms: number[], seconds: number): number[] {
     if (s >= 0 && s < seconds) out[s]!++;
   }
   return out;
+}
+
+/** A pool of users that hold until removed, on a fake clock. */
+function holdingPool() {
+  const clock = new FakeClock(1_000_000);
+  const telemetry = new Telemetry();
+  const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1" } });
+  const start = async (_id: number, _s: unknown, ctx: { stopped(): Promise<void> }) => ctx.stopped();
+  const pool = new UserPool({ scenario: { start }, state: undefined, vars: {}, settings, telemetry, metrics: new TelemetryMetrics(telemetry), log: silentLogger(), clock });
+  return { pool, clock, telemetry };
 }
 
 describe("load shapes", () => {
@@ -81,23 +96,47 @@ describe("load shapes", () => {
     expect(sd / mean).toBeGreaterThan(0.7);
   });
 
-  it("a ramp stage's starts follow the planned curve: each second's count within 5 %", async () => {
-    const { controller: c, telemetry } = testController({}, { scenariosDir: SHAPES });
-    const starts: number[] = [];
-    telemetry.on("user.started", () => starts.push(nowMs()));
-    const t0 = nowMs();
-    const r = await c.do("hold", 1, 1, { stages: [{ duration: "3s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }] });
-    expect(r.users).toBe(600);
-    await until(() => starts.length === 600, 10_000, "600 starts");
-    const first = Math.min(...starts);
-    expect(first - t0).toBeLessThan(1000);
-    const counts = perSecond(starts.map((t) => t - first), 3);
-    for (const n of counts) expect(Math.abs(n - 200)).toBeLessThanOrEqual(10);
-    // the ramp-down removes them all over its second
-    await until(() => c.status().users.running === 0, 10_000, "ramp-down to 0");
-    expect(c.status().users.removed).toBe(600);
-    await c.stop();
-  }, 20_000);
+  it("the stage driver starts each user of a ramp on the first millisecond at or after its planned instant", async () => {
+    const shape = closedShape(parseStages([{ duration: "3s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }]));
+    const { pool, clock, telemetry } = holdingPool();
+    const t0 = clock.now();
+    const startedAt: number[] = [];
+    telemetry.on("user.started", () => startedAt.push(clock.now()));
+    const cursor = new ShapeCursor({ from: 1, to: shape.users, step: 1, offset: 0, t0Ms: t0, baseId: 1, interarrivalMs: 0, segments: shape.segments });
+    const planned = Array.from({ length: shape.users }, (_, k) => t0 + plannedOffsetMs(shape, k)!);
+    pool.schedule(cursor);
+    await clock.advance(3000);
+    expect(startedAt).toEqual(planned.map(Math.ceil));
+    // 200 a second, exactly
+    expect(perSecond(startedAt.map((t) => t - t0), 3)).toEqual([200, 200, 200]);
+    pool.dispose();
+  });
+
+  it("a ramp-down removes the highest users evenly, asking every 100 ms for exactly those due, then stops", async () => {
+    const shape = closedShape(parseStages([{ duration: "1s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }]));
+    const { pool, clock } = holdingPool();
+    const t0 = clock.now();
+    pool.schedule(new ShapeCursor({ from: 1, to: shape.users, step: 1, offset: 0, t0Ms: t0, baseId: 1, interarrivalMs: 0, segments: shape.segments }));
+    const asked: Array<[number, number]> = [];
+    const failures: unknown[] = [];
+    const driver = new RemovalDriver(t0, shape.removals, (n) => (asked.push([clock.now() - t0, n]), pool.remove(n, false)), (e) => void failures.push(e), 100, clock).start();
+    await clock.advance(2000);
+    expect(pool.counts().running).toBe(600);
+    expect(asked).toEqual([]);
+    // [running, highest running ID] after each tick
+    const running: Array<[number, number | undefined]> = [];
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(100);
+      running.push([pool.counts().running, pool.runningIds().at(-1)]);
+    }
+    expect(asked).toEqual(Array.from({ length: 10 }, (_, i) => [2100 + i * 100, 60]));
+    expect(running).toEqual([...[540, 480, 420, 360, 300, 240, 180, 120, 60].map((n) => [n, n]), [0, undefined]]);
+    expect(pool.counts()).toMatchObject({ removed: 600, running: 0 });
+    expect(failures).toEqual([]);
+    // done: the driver's interval is gone
+    expect(clock.pending).toBe(0);
+    driver.stop();
+  });
 
   it("an open model runs start() once per arrival unless repeat_num is given", async () => {
     const { controller: c } = testController({}, { scenariosDir: SHAPES });

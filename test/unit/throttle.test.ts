@@ -1,27 +1,31 @@
 import { describe, expect, it } from "vitest";
 import { AmocError } from "../../src/errors.js";
-import { LocalThrottle, ThrottleRegistry, applyThrottleOp, ratePerMs } from "../../src/users/throttle.js";
-import { testController, until } from "../helpers/node.js";
+import { LocalThrottle, ratePerMs } from "../../src/users/local-throttle.js";
+import { ThrottleRegistry, applyThrottleOp } from "../../src/users/throttle.js";
+import { testController } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
+import { FakeClock, settle } from "../helpers/fake-clock.js";
 
 const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;
 
-/** Keeps `n` callers waiting on `t` for `ms`; returns how many were released. */
-async function drive(t: LocalThrottle, callers: number, ms: number): Promise<{ released: number; elapsedMs: number }> {
-  let released = 0;
-  const t0 = performance.now();
+/** `callers` loops waiting on `t` over and over: the fake instant of every release, until `stop()`. */
+function drive(t: LocalThrottle, clock: FakeClock, callers: number) {
+  const at: number[] = [];
   let open = true;
   const loops = Array.from({ length: callers }, async () => {
     while (open) {
       await t.wait();
-      if (open) released++;
+      if (open) at.push(clock.now());
     }
   });
-  await new Promise((r) => setTimeout(r, ms));
-  open = false;
-  const elapsedMs = performance.now() - t0;
-  t.setRate(Infinity, 1000); // let the loops see `open` and end
-  await Promise.all(loops);
-  return { released, elapsedMs };
+  return {
+    at,
+    async stop() {
+      open = false;
+      t.setRate(Infinity, 1000); // let the loops see `open` and end
+      await Promise.all(loops);
+    },
+  };
 }
 
 describe("throttle", () => {
@@ -33,37 +37,57 @@ describe("throttle", () => {
     expect(() => ratePerMs({ rate: -1 })).toThrow(AmocError);
   });
 
-  it("paces this node's share of the cluster-wide rate", async () => {
-    const t = new LocalThrottle("t", 400 / 1000, 1000, 0.5); // 200/s here
-    const { released, elapsedMs } = await drive(t, 20, 1000);
-    // the first action goes at once, then one every 5 ms: never above the rate, at most a slot or two below
-    const slots = 1 + Math.floor(elapsedMs / 5);
-    expect(released).toBeLessThanOrEqual(slots);
-    expect(released).toBeGreaterThanOrEqual(slots * 0.97);
+  it("paces this node's share of the cluster-wide rate: one release every 5 ms at 200/s, the first at once", async () => {
+    const clock = new FakeClock(1_000);
+    const t = new LocalThrottle("t", 400 / 1000, 1000, 0.5, clock); // 200/s here
+    const d = drive(t, clock, 20);
+    await clock.advance(1000);
+    expect(d.at).toEqual(Array.from({ length: 201 }, (_, i) => 1_000 + i * 5));
+    expect(t.released).toBe(201);
+    expect(t.waiting).toBe(20);
+    await d.stop();
+  });
+
+  it("idle time earns no burst: after a pause in demand the next slot starts from now", async () => {
+    const clock = new FakeClock();
+    const t = new LocalThrottle("t", 0.1, 1000, 1, clock); // one per 10 ms
+    await t.wait();
+    await clock.advance(1000);
+    const at: number[] = [];
+    const ps = Array.from({ length: 3 }, () => t.wait().then(() => at.push(clock.now())));
+    await clock.advance(30);
+    await Promise.all(ps);
+    expect(at).toEqual([1000, 1010, 1020]);
   });
 
   it("pause holds every waiter, resume releases them at the rate, stop rejects the rest", async () => {
-    const reg = new ThrottleRegistry(1);
+    const clock = new FakeClock();
+    const reg = new ThrottleRegistry(1, clock);
     expect(reg.start("t", { rate: 1000, interval: 1000 })).toBe("started");
     expect(reg.start("t", { rate: 1000, interval: 1000 })).toBe("already_started");
     expect(() => reg.start("t", { rate: 5, interval: 1000 })).toThrow(/another rate/);
     reg.pause("t");
-    let done = 0;
-    const ps = Array.from({ length: 5 }, () => reg.wait("t").then(() => done++));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(done).toBe(0);
+    const at: number[] = [];
+    const ps = Array.from({ length: 5 }, () => reg.wait("t").then(() => at.push(clock.now())));
+    await clock.advance(10_000);
+    expect(at).toEqual([]);
+    // a paused throttle sets no timer at all
+    expect(clock.pending).toBe(0);
     reg.resume("t");
+    await clock.advance(10);
     await Promise.all(ps);
-    expect(done).toBe(5);
+    // one per ms from the resume on
+    expect(at).toEqual([10_000, 10_001, 10_002, 10_003, 10_004]);
     reg.pause("t");
     const stuck = reg.wait("t");
     reg.stop("t");
     await expect(stuck).rejects.toMatchObject({ code: "THROTTLE_UNKNOWN" });
     await expect(reg.wait("t")).rejects.toMatchObject({ code: "THROTTLE_UNKNOWN" });
+    expect(clock.pending).toBe(0);
   });
 
   it("a waiter whose signal aborts leaves the queue and rejects", async () => {
-    const reg = new ThrottleRegistry(1);
+    const reg = new ThrottleRegistry(1, new FakeClock());
     reg.start("t", 0);
     const ac = new AbortController();
     const p = reg.wait("t", ac.signal);
@@ -73,23 +97,34 @@ describe("throttle", () => {
   });
 
   it("a node with no share yet paces nothing until the master's split arrives", async () => {
-    const reg = new ThrottleRegistry(0);
+    const clock = new FakeClock();
+    const reg = new ThrottleRegistry(0, clock);
     reg.start("t", { rate: 1000, interval: 1000 });
-    let done = false;
-    const p = reg.wait("t").then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 30));
-    expect(done).toBe(false);
+    let doneAt: number | undefined;
+    const p = reg.wait("t").then(() => (doneAt = clock.now()));
+    await clock.advance(60_000);
+    expect(doneAt).toBeUndefined();
+    expect(clock.pending).toBe(0);
     reg.setFraction(0.25);
     await p;
+    expect(doneAt).toBe(60_000);
     expect(reg.list()[0]).toMatchObject({ share: 0.25, local_rate: 250 });
   });
 
-  it("changes the rate gradually in local steps", async () => {
-    const reg = new ThrottleRegistry(1);
+  it("changes the rate gradually in local steps, one every overMs / steps", async () => {
+    const clock = new FakeClock();
+    const reg = new ThrottleRegistry(1, clock);
     reg.start("t", { rate: 10, interval: 1000 });
     applyThrottleOp(reg, { op: "change_rate_gradually", name: "t", gradual: { from: 100, to: 500, overMs: 200, steps: 4 } });
-    expect(reg.list()[0]!.rate).toBeCloseTo(100);
-    await until(() => Math.abs(reg.list()[0]!.rate - 500) < 1e-6, 3000, "rate 500");
+    const rates: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      rates.push(Math.round(reg.list()[0]!.rate));
+      await clock.advance(50);
+    }
+    expect(rates).toEqual([100, 200, 300, 400, 500]);
+    // the last step ends the stepping
+    expect(clock.pending).toBe(0);
+    await settle();
   });
 
   it("a scenario waits on ctx.throttle; throttles start from the run's settings and end with the run", async () => {
