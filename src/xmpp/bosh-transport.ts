@@ -16,8 +16,7 @@
  * per scheme (its pool holds one socket per held request, plus a few for sends), not an Agent per user: a
  * per-user Agent costs its maps and keeps two sockets per user even when idle. The 2-per-user bound is kept here.
  */
-import http from "node:http";
-import https from "node:https";
+import { BOSH_WAIT_S, HEADERS_TYPE, META, attr, copy, postBody, watchWritten, type BoshRequest, type Meta, type RequestOwner } from "./bosh-http.js";
 import type { TransportOptions, TransportSink, XmppTransport } from "./transport.js";
 import { StreamClosedError, StreamError } from "./xmpp-error.js";
 
@@ -25,47 +24,12 @@ const NS_BOSH = "http://jabber.org/protocol/httpbind";
 const NS_XBOSH = "urn:xmpp:xbosh";
 /** What the parser gets before the content of a session creation or restart response. */
 const STREAM_HEADER = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-/** Seconds the server may hold an empty request before answering it empty (Prosody's bosh_max_wait is 120). */
-export const BOSH_WAIT_S = 60;
-/** A request unanswered this long after the server's wait is lost. */
-const REQUEST_GRACE_MS = 30_000;
-const HEADERS_TYPE = "text/xml; charset=utf-8";
 /** See flush(). */
 const SETTLE_MS = 20;
 const UNAVAILABLE = "<presence type='unavailable' xmlns='jabber:client'/>";
 
-/** Shared by every BOSH user (see the file comment); sockets are not limited per Agent but per user. */
-const agents = {
-  "http:": new http.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 4096 }),
-  "https:": new https.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 4096 }),
-};
-
-const META = Symbol("amoc.xmpp.bosh");
-interface Meta {
-  t: BoshTransport | null;
-  rid: number;
-  body: string;
-  text: string;
-  /** Sent again once after a reset of a reused keep-alive socket (the server closed it meanwhile). */
-  retried: boolean;
-}
-type BoshRequest = http.ClientRequest & { [META]?: Meta };
-type BoshResponse = http.IncomingMessage & { [META]?: Meta };
-
-const attrRe = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:'([^']*)'|"([^"]*)")`);
-const ATTR = { type: attrRe("type"), sid: attrRe("sid"), requests: attrRe("requests"), condition: attrRe("condition") };
-
-/** The value of attribute `name` in a start tag, or undefined. */
-function attr(tag: string, name: keyof typeof ATTR): string | undefined {
-  const m = ATTR[name].exec(tag);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-/** A copy of a string sliced from a response: a slice would keep the whole response alive. */
-const copy = (s: string) => Buffer.from(s).toString();
-
 /** One BOSH session: the byte pipe of one connection over http:// or https://. */
-export class BoshTransport implements XmppTransport {
+export class BoshTransport implements XmppTransport, RequestOwner {
   readonly framed = false;
   readonly stanzaNs = true;
   readonly canUpgrade = false;
@@ -225,7 +189,7 @@ export class BoshTransport implements XmppTransport {
     (req[META] as Meta).t = this;
     this.reqs.push(req);
     this.writing = true;
-    req.once("finish", onReqWritten);
+    watchWritten(req);
   }
 
   /** @internal the last request is on the wire (in the kernel's buffer): the next may go. */
@@ -236,23 +200,7 @@ export class BoshTransport implements XmppTransport {
   }
 
   private post(body: string, meta?: Meta): BoshRequest {
-    const u = this.service;
-    const req: BoshRequest = (u.protocol === "https:" ? https : http).request({
-      agent: agents[u.protocol as "http:" | "https:"],
-      host: u.hostname.replace(/^\[|\]$/g, ""),
-      port: u.port || undefined,
-      path: u.pathname + u.search,
-      method: "POST",
-      rejectUnauthorized: this.o.tlsVerify,
-      headers: { "Content-Type": HEADERS_TYPE, "Content-Length": Buffer.byteLength(body) },
-    });
-    const rid = Number(/rid='(\d+)'/.exec(body)?.[1]);
-    req[META] = meta ?? { t: null, rid, body, text: "", retried: false };
-    req.setTimeout(BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS, onReqTimeout);
-    req.on("response", onResponse);
-    req.on("error", onReqError);
-    req.end(body);
-    return req;
+    return postBody(this.service, this.o.tlsVerify, body, meta);
   }
 
   /** @internal a request failed; a reset keep-alive socket gets one more try with the same RID. */
@@ -266,7 +214,7 @@ export class BoshTransport implements XmppTransport {
       const again = this.post(m.body, m);
       this.reqs.push(again);
       this.writing = true;
-      again.once("finish", onReqWritten);
+      watchWritten(again);
       return;
     }
     this.fail(e);
@@ -328,32 +276,7 @@ export class BoshTransport implements XmppTransport {
   }
 }
 
-// Module-level handlers: `this` is the request (or response), whose META points at its transport.
+// at module level: a flush allocates no closure
 function flushTransport(t: BoshTransport): void {
   t.flush();
-}
-function onResponse(this: BoshRequest, res: BoshResponse): void {
-  res[META] = this[META];
-  (res as { req?: BoshRequest }).req ??= this;
-  res.setEncoding("utf8");
-  res.on("data", onResData);
-  res.on("end", onResEnd);
-}
-function onResData(this: BoshResponse, chunk: string): void {
-  const m = this[META];
-  if (m?.t) m.text += chunk;
-}
-function onResEnd(this: BoshResponse): void {
-  const m = this[META];
-  const req = (this as { req?: BoshRequest }).req;
-  if (m?.t && req) m.t.responded(req, this.statusCode ?? 0);
-}
-function onReqError(this: BoshRequest, e: Error): void {
-  this[META]?.t?.requestFailed(this, e);
-}
-function onReqWritten(this: BoshRequest): void {
-  this[META]?.t?.written();
-}
-function onReqTimeout(this: BoshRequest): void {
-  this.destroy(Object.assign(new Error(`BOSH request unanswered after ${BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS} ms`), { code: "ETIMEDOUT" }));
 }

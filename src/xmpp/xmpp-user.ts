@@ -3,16 +3,15 @@ import type { NodeSettings } from "../config/schema.js";
 import { TimeoutError, UserAbortedError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { StanzaHandler, XmppConnection } from "./connection.js";
+import type { StanzaHandler } from "./connection-options.js";
+import type { XmppConnection } from "./connection.js";
 import { removedWithForce, unwatchForcedRemoval, watchForcedRemoval, type ForcedRemovalTarget, type StoppableContext } from "./forced-removal.js";
 import { requestIq } from "./iq-request.js";
-import { escapeAttr, escapeText } from "./serialize.js";
 import { userJid } from "./templates.js";
+import { countMessage, messageText } from "./ttd.js";
 import { xml, type Element } from "./xml.js";
 import { XmppError, classifyFailure, connectionLost, hintFor } from "./xmpp-error.js";
 
-/** The namespace of the send-time element chat messages carry, so the receiver measures time to delivery. */
-export const NS_TTD = "urn:amoc-ts:ttd";
 /** Stanzas nobody waited for are kept (for a later `waitFor`) up to this many per user; older ones are dropped. */
 const INBOX_LIMIT = 1000;
 const CLOSE_TIMEOUT_MS = 5000;
@@ -86,20 +85,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   /** @internal every stanza of the connection. */
   onStanza(el: Element): void {
     const m = this.ctx.metrics;
-    if (el.name === "message") {
-      const ttd = el.getChild("ttd", NS_TTD);
-      const type = el.attrs.type as string | undefined;
-      if (type === "error") m.count("xmpp.message_errors");
-      else if (ttd) {
-        const own = type === "groupchat" && ttd.attrs.from === this.jid;
-        if (own) m.count("xmpp.groupchat_echoes");
-        else {
-          m.count("xmpp.messages_received");
-          const sent = Number(ttd.attrs.sent);
-          if (Number.isFinite(sent)) m.timing("xmpp.message_ttd", Math.max(0, epochMs() - sent));
-        }
-      }
-    }
+    if (el.name === "message") countMessage(el, this.jid, m);
     const ws = this.waiters;
     if (ws) {
       for (let i = 0; i < ws.length; i++) {
@@ -184,23 +170,14 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   /** Sends a chat message carrying its send time; `to` is a JID or a user ID. */
   async sendChat(to: string | number, body = "hello"): Promise<void> {
     const dest = typeof to === "number" ? userJid(to, this.ctx.settings) : to;
-    await this.sendText(this.messageText(dest, "chat", body));
+    await this.sendText(messageText(dest, "chat", body, this.jid, this.conn.framed));
     this.ctx.metrics.count("xmpp.messages_sent");
   }
 
   /** Sends a groupchat message to a room, carrying its send time. */
   async sendGroupchat(room: string, body = "hello"): Promise<void> {
-    await this.sendText(this.messageText(room, "groupchat", body));
+    await this.sendText(messageText(room, "groupchat", body, this.jid, this.conn.framed));
     this.ctx.metrics.count("xmpp.messages_sent");
-  }
-
-  /**
-   * `<message>` with its body and the send-time element, written as text: what `xml(...)` and serializing would
-   * produce, without the three elements per chat (the hot path of every chat scenario).
-   */
-  private messageText(to: string, type: string, body: string): string {
-    const ns = this.conn.framed ? ' xmlns="jabber:client"' : "";
-    return `<message to="${escapeAttr(to)}" type="${type}"${ns}><body>${escapeText(body)}</body><ttd xmlns="${NS_TTD}" sent="${epochMs().toFixed(3)}" from="${escapeAttr(this.jid)}"/></message>`;
   }
 
   /** Sends presence (available by default; `to` for directed presence, `type` e.g. "unavailable"). */
@@ -303,9 +280,4 @@ function checkElement(el: unknown, phase: string): void {
   if (e && typeof e === "object" && typeof e.name === "string" && Array.isArray(e.children) && typeof e.attrs === "object") return;
   const got = typeof el === "string" ? `a string (${JSON.stringify(el.length > 40 ? el.slice(0, 40) + "..." : el)})` : el === null ? "null" : typeof el;
   throw new XmppError("USAGE", phase, "other", `user.${phase}() takes an element, got ${got}`, 'build the stanza with xml(...), e.g. xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))');
-}
-
-/** Epoch ms with sub-ms precision: the send time chats carry (receivers on other hosts need synced clocks). */
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }

@@ -1,6 +1,7 @@
 /** The XMPP client's STARTTLS and stream management against the real Prosody and ejabberd (scripts/servers.sh). */
 import { describe, expect, it } from "vitest";
-import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
+import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
+import { XmppConnection } from "../../src/xmpp/connection.js";
 import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";
 
 const SERVERS = [

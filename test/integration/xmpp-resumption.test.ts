@@ -4,7 +4,8 @@
  */
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
+import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
+import { XmppConnection } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
 import { endpoints } from "../helpers/endpoints.js";
 

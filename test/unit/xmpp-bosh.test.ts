@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { xmppServerProblem } from "../../src/config/formats.js";
 import { BoshTransport } from "../../src/xmpp/bosh-transport.js";
-import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
+import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
+import { XmppConnection } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
 import { StreamError, lostReason } from "../../src/xmpp/xmpp-error.js";
 

@@ -1,7 +1,8 @@
 /** XmppConnection against a scripted fake XMPP server on a random loopback port. */
 import { afterEach, describe, expect, it } from "vitest";
 import { TimeoutError } from "../../src/errors.js";
-import { XmppConnection, type ConnectionOptions } from "../../src/xmpp/connection.js";
+import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
+import { XmppConnection } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
 import { HEADER, MECHS, serve as startServer, xmppServer, type FakeServer, type Script } from "../helpers/fake-xmpp-server.js";
 
