@@ -44,7 +44,8 @@ integration: setup browser
 	npx vitest run --project integration
 
 test: setup browser typecheck lint
-	npx vitest run
+	npx vitest run --project unit --project integration
+	npx vitest run --project timing
 	$(MAKE) test-deploy
 
 # Ansible (ansible/README.md): INVENTORY=ansible/inventory.ini, extra flags in ANSIBLE_ARGS (e.g. --check --diff)
