@@ -8,7 +8,7 @@ export type UserEndReason = "finished" | "removed" | "crashed";
 export interface TelemetryEvents {
   "user.started": { id: number; lagMs: number };
   "user.stopped": { id: number; reason: UserEndReason };
-  "user.crashed": { id: number; phase: string; message: string };
+  "user.crashed": { id: number; phase: string; reason: string; message: string };
   "scenario.init": { scenario: string; durationMs: number; ok: boolean; message?: string };
   "scenario.terminate": { scenario: string; durationMs: number; ok: boolean; message?: string };
   "controller.state": { state: string; scenario: string | null };

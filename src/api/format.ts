@@ -46,8 +46,8 @@ export function formatSummary(s: RunSummary): string {
     }
   }
   if (s.errors.length) {
-    lines.push("errors");
-    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(7)} x [${e.phase}] ${e.message}`);
+    lines.push("errors by reason");
+    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}`);
   } else lines.push("errors    none");
   if (s.problems?.length) {
     lines.push("problems");
@@ -65,7 +65,12 @@ export function formatStatus(s: StatusReport): string {
   ];
   if (s.last_id !== null) lines.push(`  ids: ${s.first_id}..${s.last_id}`);
   if (Object.keys(s.settings).length) lines.push(`  settings: ${kv(s.settings)}`);
-  for (const e of s.errors) lines.push(`  error x${e.count} [${e.phase}] ${e.message}`);
+  for (const e of s.errors) lines.push(`  error x${e.count} ${e.reason}: e.g. ${e.message}`);
   if (s.error) lines.push(`  error: ${s.error.message}\n  hint: ${s.error.hint}`);
   return lines.join("\n");
+}
+
+/** HH:MM:SS (UTC) of an epoch ms: when a reason was first and last seen. */
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }

@@ -163,7 +163,7 @@ function buildSummary(o: RunOptions, stopped: CommandResult, hooks: RunHooks, du
   let scenario: string | undefined;
   for (const [name, r] of Object.entries(stopped.nodes)) {
     if (!r.ok) {
-      errors.push({ phase: "cluster", message: `${name}: ${r.error}`, count: 1 });
+      errors.push({ reason: "cluster:node-failed", phase: "cluster", message: `${name}: ${r.error}`, count: 1, first_seen: Date.now(), last_seen: Date.now() });
       nodes[name] = { started: 0, finished: 0, crashed: 0, running: 0 };
       continue;
     }
@@ -188,16 +188,19 @@ function buildSummary(o: RunOptions, stopped: CommandResult, hooks: RunHooks, du
   return summary;
 }
 
-/** Same phase and message from several nodes: one entry with the summed count. */
+/** The same reason from several nodes: one entry with the summed count, the first example, the widest time span. */
 function mergeErrors(errors: RunSummary["errors"]): RunSummary["errors"] {
-  const byKey = new Map<string, RunSummary["errors"][number]>();
+  const byReason = new Map<string, RunSummary["errors"][number]>();
   for (const e of errors) {
-    const k = `${e.phase}\u0000${e.message}`;
-    const seen = byKey.get(k);
-    if (seen) seen.count += e.count;
-    else byKey.set(k, { ...e });
+    const seen = byReason.get(e.reason);
+    if (!seen) byReason.set(e.reason, { ...e });
+    else {
+      seen.count += e.count;
+      seen.first_seen = Math.min(seen.first_seen, e.first_seen);
+      seen.last_seen = Math.max(seen.last_seen, e.last_seen);
+    }
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count);
+  return [...byReason.values()].sort((a, b) => b.count - a.count);
 }
 
 function exitCode(o: RunOptions, signal: string | undefined, problems: string[], stopped: CommandResult): number {

@@ -11,6 +11,9 @@ import type { EncodedInterval, RunEventRecord } from "./interval.js";
 /** Crashed users by phase: `users.crashed.<phase>` (the total stays `users.crashed`). */
 export const CRASHED_BY_PHASE_PREFIX = `${names.USERS_CRASHED}.`;
 
+/** Crashed users by reason (users/crash-reason.ts): `crash_reasons.<reason>`, so the store and report keep the table. */
+export const CRASH_REASON_PREFIX = "crash_reasons.";
+
 /** What the aggregator listens to and where intervals go. */
 export interface AggregatorOptions {
   telemetry: Telemetry;
@@ -68,6 +71,7 @@ export class IntervalAggregator {
       t.on("user.crashed", (e) => {
         this.count(names.USERS_CRASHED, 1);
         this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
+        this.count(CRASH_REASON_PREFIX + e.reason, 1);
       }, label),
       t.on("controller.users", (e) => this.setRunning(e.running), label),
       t.on("scenario.init", (e) => {

@@ -1,7 +1,8 @@
 /** UserPool: starts users on their planned instants, counts them, removes the highest IDs, and reports crashes. */
 import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import type { NodeSettings } from "../config/schema.js";
-import { AmocError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { crashPhase, crashReason } from "./crash-reason.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ScenarioModule, ThrottleApi } from "../scenario/api.js";
@@ -14,7 +15,7 @@ import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 
 /** Forced removal drops a user this long after aborting it, whether or not `start` returned. */
 export const FORCE_GRACE_MS = 2000;
-/** Distinct error kinds kept for the summary; the rest are counted under one "other errors" entry. */
+/** Distinct crash reasons kept for the summary; the rest are counted under one "other" reason. */
 const MAX_ERROR_KINDS = 50;
 /** User counts of a pool. `started = running + finished + crashed + removed`. */
 export interface UserCounts {
@@ -31,9 +32,15 @@ export interface UserCounts {
 
 /** One kind of crash, with how often it happened. */
 export interface ErrorSummary {
+  /** The stable reason (users/crash-reason.ts): phase and failure code, never a user name, ID, address or port. */
+  reason: string;
   phase: string;
-  message: string;
   count: number;
+  /** One message of this reason, as it was thrown (the first seen). */
+  message: string;
+  /** Epoch ms of the first and the last crash of this reason. */
+  first_seen: number;
+  last_seen: number;
 }
 
 /** What a pool runs and how. */
@@ -140,26 +147,28 @@ export class UserPool implements ActorHost {
 
   private recordCrash(actor: UserActor, error: unknown): void {
     this.crashed++;
-    const phase = error instanceof AmocError && "phase" in error && typeof error.phase === "string" ? error.phase : actor.phase;
+    const phase = crashPhase(error, actor.phase);
+    const reason = crashReason(error, phase);
     const message = errorMessage(error);
-    const key = `${phase}\u0000${message}`;
-    let e = this.errors.get(key);
+    const now = this.clock.now();
+    let e = this.errors.get(reason);
     if (!e) {
       if (this.errors.size >= MAX_ERROR_KINDS) {
-        e = this.errors.get("other") ?? { phase: "*", message: "other errors", count: 0 };
+        e = this.errors.get("other") ?? { reason: "other", phase: "*", message: `more than ${MAX_ERROR_KINDS} reasons; e.g. ${message}`, count: 0, first_seen: now, last_seen: now };
         this.errors.set("other", e);
       } else {
-        e = { phase, message, count: 0 };
-        this.errors.set(key, e);
-        // the first of each kind at warn, the rest at debug: nothing per user above debug
-        this.log.warn({ msg: "user_crashed", user: actor.id, phase, err: message });
+        e = { reason, phase, message, count: 0, first_seen: now, last_seen: now };
+        this.errors.set(reason, e);
+        // the first of each reason at warn, the rest at debug: nothing per user above debug
+        this.log.warn({ msg: "user_crashed", user: actor.id, phase, reason, err: message });
       }
     } else {
       this.crashesNotLogged++;
-      this.log.debug({ msg: "user_crashed", user: actor.id, phase, err: message });
+      this.log.debug({ msg: "user_crashed", user: actor.id, phase, reason, err: message });
     }
     e.count++;
-    this.telemetry.emit("user.crashed", { id: actor.id, phase, message });
+    e.last_seen = now;
+    this.telemetry.emit("user.crashed", { id: actor.id, phase, reason, message });
   }
 
   /**

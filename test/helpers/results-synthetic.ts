@@ -57,7 +57,7 @@ export function syntheticRun(o: SyntheticOptions): RecordedEnd {
           n.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_received", value: 1 });
           n.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 0.3 + rand() ** 6 * 40 + (s > o.seconds / 2 ? 2 : 0) });
         }
-        if (rand() < 0.01) n.telemetry.emit("user.crashed", { id: 1, phase: rand() < 0.5 ? "connect" : "start", message: "synthetic failure" });
+        if (rand() < 0.01) n.telemetry.emit("user.crashed", { id: 1, phase: rand() < 0.5 ? "connect" : "start", reason: "start:error: synthetic failure", message: "synthetic failure" });
       });
     }
   }

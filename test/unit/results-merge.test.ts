@@ -134,7 +134,7 @@ describe("results: merged intervals tell the truth", () => {
     nodes.forEach((n, k) => {
       for (let id = 1; id <= k + 1; id++) n.telemetry.emit("user.started", { id, lagMs: 1 });
     });
-    nodes[0]?.telemetry.emit("user.crashed", { id: 1, phase: "connect", message: "refused" });
+    nodes[0]?.telemetry.emit("user.crashed", { id: 1, phase: "connect", reason: "connect:refused", message: "refused" });
     clock.now += 1000;
     for (const n of nodes) n.agg.tick();
     const m = mergeIntervals(wire);

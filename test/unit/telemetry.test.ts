@@ -24,7 +24,7 @@ describe("Telemetry", () => {
     t.on("user.crashed", function summaryCollector() {
       throw new TypeError("cannot read phase");
     });
-    for (let i = 0; i < 5; i++) t.emit("user.crashed", { id: i, phase: "login", message: "x" });
+    for (let i = 0; i < 5; i++) t.emit("user.crashed", { id: i, phase: "login", reason: "login:error: x", message: "x" });
     const warned = lines.filter((l) => l.msg === "telemetry_subscriber_failed");
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatchObject({ event: "user.crashed", subscriber: "summaryCollector", err: "cannot read phase" });
