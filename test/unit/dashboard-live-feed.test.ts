@@ -22,7 +22,7 @@ class Script {
   readonly nodeName = "m";
   async status(): Promise<ApiStatus & { metrics: Record<string, unknown> }> {
     this.statusCalls++;
-    const per = (n: NodeInfo) => ({ ok: true as const, result: { node: n.name, state: n.state, users: { ...this.users, running: this.users.running / 2 }, errors: [{ phase: "start", message: "boom", count: this.users.crashed }], health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 } } });
+    const per = (n: NodeInfo) => ({ ok: true as const, result: { node: n.name, state: n.state, users: { ...this.users, running: this.users.running / 2 }, errors: [{ reason: "start:error: boom", phase: "start", message: "boom", count: this.users.crashed }], health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 } } });
     return {
       mode: "dist",
       run: this.run,
@@ -74,7 +74,7 @@ describe("LiveFeed", () => {
     expect(f.rates).toEqual({ arrivals: 20, crashes: 1, messages: 50 });
     expect(f.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
     expect(f.timings.connection).toBeNull();
-    expect(f.crash_reasons).toEqual({ "start: boom": 4 });
+    expect(f.crash_reasons).toEqual({ "start:error: boom": 4 });
     expect(f.nodes.find((n) => n.name === "w1")).toMatchObject({ running: 20, labels: { zone: "a" }, health: { rss_mb: 4 } });
     expect(f.nodes.find((n) => n.name === "m")).toMatchObject({ role: "master", health: { rss_mb: 1 } });
   });

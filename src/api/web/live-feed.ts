@@ -4,6 +4,7 @@
  * and hands each frame to every listener. The last N minutes of frames are kept so a page that opens mid-run draws
  * its charts at once. One message per second whatever the number of users.
  */
+import type { ErrorSummary } from "../../controller/controller.js";
 import type { NodeApi, PerNode } from "../../node/node-api.js";
 import type { ProcessHealth } from "../../metrics/process-health.js";
 import { IntervalWindow, type IntervalSource } from "./interval-window.js";
@@ -44,7 +45,7 @@ export interface Frame {
    */
   series: "intervals" | "status";
   timings: Record<"connection" | "ttd", { p50: number; p95: number; p99: number } | null>;
-  /** Crashes by reason (phase: message), run totals. */
+  /** Crashes by reason (users/crash-reason.ts), run totals. */
   crash_reasons: Record<string, number>;
   events: FeedEvent[];
   error?: string;
@@ -173,10 +174,7 @@ export class LiveFeed {
         row.crashed = num(u.crashed);
         row.health = (r.result.health as ProcessHealth | undefined) ?? null;
         lastId = Math.max(lastId, num(r.result.last_id));
-        for (const e of (r.result.errors ?? []) as Array<{ phase: string; message: string; count: number }>) {
-          const key = `${e.phase}: ${e.message}`.slice(0, 120);
-          reasons[key] = (reasons[key] ?? 0) + num(e.count);
-        }
+        for (const e of (r.result.errors ?? []) as ErrorSummary[]) reasons[e.reason] = (reasons[e.reason] ?? 0) + num(e.count);
       } else {
         row.state = /down|no heartbeat/.test(r.error) ? "down" : "error";
         row.error = r.error;
