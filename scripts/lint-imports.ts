@@ -28,7 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   results: ["metrics", "config"],
 };
 /** Root files importable from anywhere below: they import nothing above. */
-const BASE = ["clock.ts", "errors.ts", "log.ts", "telemetry.ts"];
+const BASE = ["clock.ts", "errors.ts", "log.ts", "source-version.ts", "telemetry.ts"];
 /** Outside packages and the only place allowed to import them. */
 const ADAPTERS: Array<[RegExp, RegExp, string]> = [
   [/^@xmpp\//, /^src\/xmpp(js)?\//, "only src/xmpp/ and src/xmppjs/ import @xmpp/*"],

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname } from "node:path";
 import { ClusterError, ScenarioError, errorMessage } from "../errors.js";
 import type { KvStore } from "./bus.js";
-import { SCENARIO_NAME_RE, VERSION_RE, sourceVersion } from "./protocol.js";
+import { sourceVersion } from "../source-version.js";
+import { SCENARIO_NAME_RE, VERSION_RE } from "./protocol.js";
 import { uploadedFile, type ScenarioStore, type StoredScenario } from "./scenario-store.js";
 
 /**

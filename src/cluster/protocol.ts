@@ -2,7 +2,6 @@
  * The messages between nodes: a versioned, discriminated union, validated on arrival. Anything malformed or
  * unknown is rejected with a reason (and logged with its sender by the receiver), never acted upon.
  */
-import { createHash } from "node:crypto";
 import type { RangePlan } from "../controller/controller.js";
 import type { EncodedIds, Progression } from "./id-sets.js";
 import { NODE_NAME_RE } from "./subjects.js";
@@ -67,10 +66,6 @@ export const SCENARIO_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 /** An uploaded scenario's version: the first 16 hex digits of its source's SHA-256 (scenario/upload-check.ts). */
 export const VERSION_RE = /^[0-9a-f]{16}$/;
 
-/** The version of a source, by the rule of scenario/upload-check.ts sourceVersion (which cluster/ may not import). */
-export function sourceVersion(source: string): string {
-  return createHash("sha256").update(source).digest("hex").slice(0, 16);
-}
 
 /** The reply to any command. */
 export type Reply = { v: 1; type: "reply"; from: string; ok: true; result: unknown } | { v: 1; type: "reply"; from: string; ok: false; error: { code: string; message: string; hint: string } };

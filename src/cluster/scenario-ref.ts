@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ClusterError, ScenarioError } from "../errors.js";
-import { SCENARIO_NAME_RE, VERSION_RE, sourceVersion } from "./protocol.js";
+import { sourceVersion } from "../source-version.js";
+import { SCENARIO_NAME_RE, VERSION_RE } from "./protocol.js";
 
 /** What a worker loads: a built-in name, or an uploaded version fetched (and re-hashed) by `file`. */
 export async function scenarioToLoad(

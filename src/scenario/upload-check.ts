@@ -6,12 +6,12 @@
  * check itself runs its top-level code, in the child), and the import rule only keeps scenarios self-contained.
  */
 import { fork } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createRequire, isBuiltin } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Message, type Plugin } from "esbuild";
 import { AmocError, errorMessage } from "../errors.js";
+import { sourceVersion } from "../source-version.js";
 import type { CheckRequest } from "./upload-check-child.js";
 
 /** Names of uploaded scenarios: letters, digits and `_` (no paths, no dots). */
@@ -43,10 +43,6 @@ export class UploadError extends AmocError {
   }
 }
 
-/** The version of a source: the first 16 hex digits of its SHA-256. */
-export function sourceVersion(source: string): string {
-  return createHash("sha256").update(source).digest("hex").slice(0, 16);
-}
 
 /** Throws UploadError unless `name` can name an uploaded scenario. */
 export function checkUploadName(name: unknown): asserts name is string {

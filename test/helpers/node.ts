@@ -22,12 +22,3 @@ export function testController(env: NodeJS.ProcessEnv = {}, opts: { forceGraceMs
   });
   return { controller, telemetry, settings };
 }
-
-/** Polls `cond` until true or the timeout (ms) passes; every wait has a timeout. */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClusterBus } from "../../src/cluster/bus.js";
 import { connectBus } from "../../src/cluster/nats-bus.js";
 import { KvScenarioStore } from "../../src/cluster/nats-scenario-store.js";
-import { sourceVersion } from "../../src/cluster/protocol.js";
+import { sourceVersion } from "../../src/source-version.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { AmocError } from "../../src/errors.js";
 import { memoryLogger } from "../helpers/fake-cluster.js";

@@ -20,7 +20,10 @@ const TOKEN = "dash-test-token-0123456789";
 const CLUSTER = `dash${process.pid}`;
 // inside the project: uploaded scenarios resolve `amoc-ts` from their data directories
 const RUN_DIR = resolve(`.run/test/dash-int-${process.pid}`);
-const shot = (name: string) => new URL(`../../docs/dashboard-${name}.png`, import.meta.url).pathname;
+/** Screenshots go under .run/ (git-ignored): a test run leaves the checkout clean. */
+const SHOTS = new URL("../../.run/screenshots/", import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
+const shot = (name: string) => `${SHOTS}dashboard-${name}.png`;
 
 let nats: NatsCluster;
 let url: string;

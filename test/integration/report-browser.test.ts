@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticRun } from "../helpers/results-synthetic.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOT = new URL("../../docs/report-screenshot.png", import.meta.url).pathname;
+/** Under .run/ (git-ignored): a test run leaves the checkout clean. */
+const SCREENSHOT = new URL("../../.run/screenshots/report-screenshot.png", import.meta.url).pathname;
+mkdirSync(new URL("../../.run/screenshots/", import.meta.url).pathname, { recursive: true });
 
 describe("HTML report in a real browser (Debian chromium + playwright-core)", () => {
   let dir: string;

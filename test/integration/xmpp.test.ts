@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createNode } from "../../src/main.js";
 import { SummaryCollector } from "../../src/results/summary.js";
 import { amoc } from "../helpers/proc.js";
-import { until } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";
 
 const SERVERS = [

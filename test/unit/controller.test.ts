@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AmocError } from "../../src/errors.js";
-import { testController, until } from "../helpers/node.js";
+import { testController } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 import { seen } from "../fixtures/scenarios/lifecycle.js";
 
 async function rejects(p: Promise<unknown> | (() => unknown), code: string): Promise<AmocError> {

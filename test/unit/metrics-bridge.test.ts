@@ -5,7 +5,8 @@ import { CORE_METRIC_NAMES, nodePrefix } from "../../src/metrics/names.js";
 import { ProcessSampler } from "../../src/metrics/process-sampler.js";
 import { Telemetry } from "../../src/telemetry.js";
 import { MemorySink } from "../helpers/metrics.js";
-import { testController, until } from "../helpers/node.js";
+import { testController } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 
 function bridged(sampler?: ProcessSampler) {
   const telemetry = new Telemetry();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedLog, screenCommand } from "../../src/cluster/command-gate.js";
-import { COMMAND_TYPES, decode, sourceVersion, type Command } from "../../src/cluster/protocol.js";
-import { sourceVersion as uploadVersion } from "../../src/scenario/upload-check.js";
+import { createHash } from "node:crypto";
+import { COMMAND_TYPES, decode, type Command } from "../../src/cluster/protocol.js";
+import { sourceVersion } from "../../src/source-version.js";
 import { memoryLogger } from "../helpers/fake-cluster.js";
 
 /** Decodes a command with the envelope a master adds (cluster and the addressed boot ID). */
@@ -45,9 +46,9 @@ describe("cluster protocol", () => {
     expect(ok({ ...prep, scenario: "up_hold", version: "../../etc" })).toMatchObject({ ok: false, reason: /version must be 16 hex digits/ });
   });
 
-  it("the cluster computes a source's version by the same rule as the upload check", () => {
+  it("a source's version is the first 16 hex digits of the SHA-256 of its UTF-8 bytes", () => {
     const src = "export async function start() {} // ünïcödé 🎉";
-    expect(sourceVersion(src)).toBe(uploadVersion(src));
+    expect(sourceVersion(src)).toBe(createHash("sha256").update(Buffer.from(src, "utf8")).digest("hex").slice(0, 16));
   });
 
   it("a sender must be named by the node-name rule, and a command must say its cluster and addressee", () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { KvScenarioStore } from "../../src/cluster/nats-scenario-store.js";
 import { nodeDataDir } from "../../src/cluster/scenario-store.js";
 import { DirScenarioStore } from "../../src/scenario/upload-dir-store.js";
-import { sourceVersion } from "../../src/scenario/upload-check.js";
+import { sourceVersion } from "../../src/source-version.js";
 import { FakeKv } from "../helpers/fake-bus.js";
 
 const dirs: string[] = [];

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runConsole } from "../../src/api/console.js";
 import { createNode, type AmocNode } from "../../src/node/amoc-node.js";
 import { nodeApis } from "../../src/node/apis.js";
-import { FIXTURES, until } from "../helpers/node.js";
+import { FIXTURES } from "../helpers/node.js";
+import { until } from "../helpers/wait.js";
 
 const SOURCE = `import { defineVariables, type UserContext } from "amoc-ts";
 export const variables = defineVariables({ rounds: { default: 2, doc: "rounds per user" } });
