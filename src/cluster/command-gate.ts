@@ -3,6 +3,7 @@
  * version, or addressed to another process under this node's name is not for this process and is ignored (no
  * reply: answering would let a stranger or a namesake drive it); a malformed one of ours is refused with a reason.
  */
+import { systemClock, type Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import { COMMAND_TYPES, PROTOCOL_VERSION, decode, type Addressed, type Command } from "./protocol.js";
 
@@ -34,8 +35,6 @@ export function screenCommand(raw: string, me: Self): Screened {
   return { act: "serve", cmd };
 }
 
-/** Milliseconds since the epoch (tests pass their own). */
-export type Clock = () => number;
 
 /**
  * Logs each kind of event at most once per `everyMs` (the first at once), with the count of those it held back:
@@ -46,12 +45,12 @@ export class RateLimitedLog {
 
   constructor(
     private readonly log: Logger,
-    private readonly clock: Clock = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly everyMs = 60_000,
   ) {}
 
   warn(kind: string, fields: Record<string, unknown>): void {
-    const now = this.clock();
+    const now = this.clock.now();
     const l = this.last.get(kind);
     if (l && now - l.atMs < this.everyMs) {
       l.held++;

@@ -1,7 +1,8 @@
 /** Cluster membership: publishes this node's heartbeat every second, tracks the others, and reports nodes up and down. */
 import type { Logger } from "../log.js";
 import type { ClusterBus } from "./bus.js";
-import { RateLimitedLog, type Clock } from "./command-gate.js";
+import { systemClock, type Clock, type TimerHandle } from "../clock.js";
+import { RateLimitedLog } from "./command-gate.js";
 import { decode, encode, type Heartbeat } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
 
@@ -30,8 +31,8 @@ export class Membership {
   private readonly leftListeners: Listener[] = [];
   private readonly duplicateListeners: DuplicateListener[] = [];
   private readonly rareLog: RateLimitedLog;
-  private readonly now: Clock;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly clock: Clock;
+  private timers: TimerHandle[] = [];
   private unsubscribe: (() => void) | undefined;
   private rejectedLogged = 0;
   private startedAtMs = 0;
@@ -51,8 +52,8 @@ export class Membership {
   ) {
     this.intervalMs = o.intervalMs ?? 1000;
     this.deadAfterMs = this.intervalMs * (o.missedBeats ?? 3);
-    this.now = o.clock ?? Date.now;
-    this.rareLog = new RateLimitedLog(log, this.now);
+    this.clock = o.clock ?? systemClock;
+    this.rareLog = new RateLimitedLog(log, this.clock);
   }
 
   /** Another process beats under a live node's name (it is ignored until the first has been silent a down-window). */
@@ -73,7 +74,7 @@ export class Membership {
 
   /** Starts listening to the others' heartbeats (this node is not announced yet). */
   start(): void {
-    this.startedAtMs = this.now();
+    this.startedAtMs = this.clock.now();
     this.unsubscribe = this.bus.subscribe(this.subjects.heartbeat(), (data) => this.onBeat(data));
     this.every(this.sweepMs, () => this.sweep());
   }
@@ -86,9 +87,7 @@ export class Membership {
   }
 
   private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    t.unref();
-    this.timers.push(t);
+    this.timers.push(this.clock.setInterval(fn, ms, { unref: true }));
   }
 
   /** Publishes this node's heartbeat now (also used to announce a state change without waiting). */
@@ -125,7 +124,7 @@ export class Membership {
       if (this.beating) this.rareLog.warn(`self:${hb.boot}`, { msg: "duplicate_node_name", node: hb.from, boot: me.boot, other_boot: hb.boot, affects: "the other process serves no command addressed to this one; give each node its own name" });
       return;
     }
-    const now = this.now();
+    const now = this.clock.now();
     const prev = this.members.get(hb.from);
     if (prev && prev.boot !== hb.boot && now - prev.lastSeenMs <= this.deadAfterMs) {
       // one beat with another boot ID is a namesake or a forgery, not a restart: a restart is believed only once the
@@ -158,7 +157,7 @@ export class Membership {
   }
 
   private sweep(): void {
-    const now = this.now();
+    const now = this.clock.now();
     // this node's own event loop stalled: the others' beats are still queued unread, so nobody is judged on them
     const stalled = this.lastSweepMs > 0 && now - this.lastSweepMs > this.sweepMs + this.intervalMs;
     this.lastSweepMs = now;
@@ -179,8 +178,8 @@ export class Membership {
 
   /** Resolves once this node has listened for one heartbeat interval: every live node has been heard once. */
   async warmedUp(): Promise<void> {
-    const wait = this.startedAtMs + this.intervalMs + 150 - this.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const wait = this.startedAtMs + this.intervalMs + 150 - this.clock.now();
+    if (wait > 0) await new Promise<void>((r) => this.clock.setTimeout(r, wait));
   }
 
   /**
@@ -188,8 +187,8 @@ export class Membership {
    * well be alive, so nobody may be judged dead (a fresh console must not take over a live master's run).
    */
   async settled(): Promise<void> {
-    const wait = this.startedAtMs + this.deadAfterMs + 100 - this.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const wait = this.startedAtMs + this.deadAfterMs + 100 - this.clock.now();
+    if (wait > 0) await new Promise<void>((r) => this.clock.setTimeout(r, wait));
   }
 
   /** Live nodes, sorted by name. */
@@ -206,7 +205,7 @@ export class Membership {
   }
 
   stop(): void {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) this.clock.clearInterval(t);
     this.timers = [];
     this.unsubscribe?.();
   }

@@ -3,6 +3,7 @@ import { Membership } from "../../src/cluster/membership.js";
 import type { Heartbeat } from "../../src/cluster/protocol.js";
 import { FakeNet } from "../helpers/fake-bus.js";
 import { memoryLogger, subjects } from "../helpers/fake-cluster.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 import { until } from "../helpers/wait.js";
 
 const started: Membership[] = [];
@@ -10,10 +11,10 @@ afterEach(() => {
   for (const m of started.splice(0)) m.stop();
 });
 
-function member(net: FakeNet, name: string, boot = "b1") {
+function member(net: FakeNet, name: string, boot = "b1", clock?: FakeClock) {
   const { log, lines } = memoryLogger();
   const hb = (): Heartbeat => ({ v: 1, type: "heartbeat", from: name, role: "worker", boot, labels: {}, runId: null, state: "idle", running: 0 });
-  const m = new Membership(net.bus(), subjects, hb, log, { intervalMs: 50 });
+  const m = new Membership(net.bus(), subjects, hb, log, clock ? { intervalMs: 1000, clock } : { intervalMs: 50 });
   started.push(m);
   const events: string[] = [];
   m.onUp((n) => events.push(`up:${n}`));
@@ -23,6 +24,25 @@ function member(net: FakeNet, name: string, boot = "b1") {
 }
 
 describe("Membership on an in-memory bus", () => {
+  it("on fake time, a node whose last beat was at 1 s is alive at 4 s and down at the first sweep after 3 missed beats (4.25 s)", async () => {
+    const net = new FakeNet();
+    const clock = new FakeClock(0);
+    const a = member(net, "a", "b1", clock);
+    const b = member(net, "b", "b1", clock);
+    for (const x of [a, b]) x.m.start();
+    for (const x of [a, b]) x.m.startBeating();
+    await clock.advance(1000);
+    expect(a.m.isAlive("b")).toBe(true);
+    b.m.stop(); // no goodbye after its beat at 1 s: like kill -9
+    await clock.advance(3000);
+    expect(a.m.isAlive("b")).toBe(true);
+    expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b"]);
+    await clock.advance(250);
+    expect(a.m.isAlive("b")).toBe(false);
+    expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b", "down:b"]);
+    expect(a.lines).toContainEqual(expect.objectContaining({ level: 40, msg: "node_down", node: "b", last_seen_ms_ago: 3250 }));
+  });
+
   it("a node that leaves normally is logged as left, never as node_down", async () => {
     const net = new FakeNet();
     const a = member(net, "a");

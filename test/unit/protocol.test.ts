@@ -1,3 +1,4 @@
+import { FakeClock } from "../helpers/fake-clock.js";
 import { describe, expect, it } from "vitest";
 import { RateLimitedLog, screenCommand } from "../../src/cluster/command-gate.js";
 import { createHash } from "node:crypto";
@@ -81,11 +82,11 @@ describe("what a worker does with a raw command", () => {
 describe("a rate-limited log", () => {
   it("logs the first event of a kind at once, then at most once per interval with the count held back", () => {
     const { log, lines } = memoryLogger();
-    let now = 0;
-    const l = new RateLimitedLog(log, () => now, 1000);
+    const clock = new FakeClock(0);
+    const l = new RateLimitedLog(log, clock, 1000);
     for (let i = 0; i < 5; i++) l.warn("k", { msg: "command_ignored" });
     expect(lines).toHaveLength(1);
-    now = 1000;
+    clock.spend(1000);
     l.warn("k", { msg: "command_ignored" });
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed_since_last: 4 });
