@@ -1,5 +1,5 @@
 /**
- * Enforces DESIGN.md section 5: dependencies point one way, and each outside system has one adapter.
+ * Enforces docs/architecture.md section 4: dependencies point one way, and each outside system has one adapter.
  * Fails with the offending file, import and rule.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -18,10 +18,9 @@ const ALLOWED: Record<string, string[]> = {
   xmpp: ["metrics", "config"],
   // amoc-ts/xmppjs: an xmpp.js client set up like the lean one (its templates, errors and metric names)
   xmppjs: ["xmpp", "metrics", "config"],
-  // DESIGN.md: cluster may import results (workers aggregate and publish intervals, the master merges them)
+  // workers aggregate and publish intervals, the master merges them
   cluster: ["controller", "config", "metrics", "results"],
-  // DESIGN.md lists cluster and controller; api also reads the run summary (metrics/summary.ts) and the scenario list
-  // DESIGN.md: node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
+  // node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
   node: ["cluster", "controller", "results", "scenario", "config", "metrics"],
   // api also reads the run store and renders reports (results/): `amoc runs`, `amoc report`, `amoc run --report`
   api: ["node", "cluster", "controller", "config", "metrics", "scenario", "results"],
@@ -68,7 +67,7 @@ for (const file of files) {
     }
     const toDir = to[1] as string;
     if (rel.split("/").length === 2 || toDir === from) continue; // root files (cli, main) import everything
-    if (!(ALLOWED[from] ?? []).includes(toDir)) problems.push(`${rel}: imports ${target}: ${from}/ may not import ${toDir}/ (DESIGN.md section 5)`);
+    if (!(ALLOWED[from] ?? []).includes(toDir)) problems.push(`${rel}: imports ${target}: ${from}/ may not import ${toDir}/ (docs/architecture.md section 4)`);
   }
 }
 if (problems.length) {

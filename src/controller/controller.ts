@@ -16,7 +16,7 @@ import { runInit, runTerminate } from "./scenario-hooks.js";
 
 /** Where a node's run is: idle → running → terminating → finished, or error after a failed start. */
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
-/** Re-exported so the layers above (cluster, api) depend on the controller only, as DESIGN.md section 5 says. */
+/** Re-exported so the layers above (cluster, api) depend on the controller only, as docs/architecture.md section 4 says. */
 export { type RangePlan } from "../users/schedule.js";
 export { RemovalDriver, shapeView, type LoadShape } from "../users/stages.js";
 export { CoordinatorHub, CoordinatorWaits, groupSpec, type HubMember } from "../users/coordinator.js";

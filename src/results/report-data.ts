@@ -21,7 +21,7 @@ export interface ReportChartsData {
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** The charts DESIGN.md asks for: users per node, arrivals/s, crashes/s by phase, messages/s, connection and TTD percentiles. */
+/** The report's charts: users per node, arrivals/s, crashes/s by phase, messages/s, connection and TTD percentiles. */
 export function chartsData(res: RunResults): ReportChartsData {
   const iv = res.intervals;
   // each value is plotted at the end of its interval (a rate over the second that just passed), so events up to the end show

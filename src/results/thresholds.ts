@@ -8,7 +8,7 @@ import type { MetricStats } from "./merge.js";
 export const THRESHOLD_OPS = ["<=", ">=", "==", "!=", "<", ">"] as const;
 export type ThresholdOp = (typeof THRESHOLD_OPS)[number];
 
-/** The exit code of a run whose thresholds were breached (DESIGN.md section 6). */
+/** The exit code of a run whose thresholds were breached (docs/architecture.md). */
 export const THRESHOLD_BREACH_EXIT = 3;
 
 /** A parsed threshold. `stat` is `value` when the expression names none (counter: count, gauge: last). */
