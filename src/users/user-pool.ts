@@ -150,7 +150,7 @@ export class UserPool implements ActorHost {
     const phase = crashPhase(error, actor.phase);
     const reason = crashReason(error, phase);
     const message = errorMessage(error);
-    const now = this.clock.now();
+    const now = Math.round(this.clock.now());
     let e = this.errors.get(reason);
     if (!e) {
       if (this.errors.size >= MAX_ERROR_KINDS) {

@@ -15,6 +15,11 @@ import { XmppError, classifyFailure, connectionLost, hintFor } from "./xmpp-erro
 /** Stanzas nobody waited for are kept (for a later `waitFor`) up to this many per user; older ones are dropped. */
 const INBOX_LIMIT = 1000;
 const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * A forced removal takes the user offline at once: the server's closing tag is waited for only this long (a busy
+ * server may take seconds to answer `</stream:stream>` while it delivers a backlog), then the socket is destroyed.
+ */
+const FORCED_CLOSE_TIMEOUT_MS = 500;
 
 /** What the XMPP helpers need from a user's context (a scenario's `UserContext` has it all). */
 export interface XmppContext extends StoppableContext {
@@ -64,7 +69,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
    */
   onForcedRemoval(): void {
     if (this.conn.status === "connecting") this.conn.abort(new UserAbortedError(this.ctx.id));
-    else void this.close();
+    else void this.close(FORCED_CLOSE_TIMEOUT_MS);
   }
 
   /** @internal a login attempt failed: this user object is dropped. */
@@ -253,7 +258,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   }
 
   /** Closes the stream and socket (bounded); pending waits reject. Safe to call twice. */
-  async close(): Promise<void> {
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     unwatchForcedRemoval(this.ctx, this);
@@ -265,7 +270,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
         w.reject(removedWithForce(this.ctx) ? new UserAbortedError(this.ctx.id) : this.closedError("stanza"));
       }
     }
-    await this.conn.close(CLOSE_TIMEOUT_MS);
+    await this.conn.close(timeoutMs);
     this.ctx.metrics.count("xmpp.disconnections");
   }
 

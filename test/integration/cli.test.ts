@@ -49,12 +49,14 @@ describe("bin/amoc run", () => {
     expect(r.stderr).toMatch(/'dumy_sleep_ms' is not declared/);
   });
 
-  it("exits 1 when users crashed and reports the errors with their phase", async () => {
+  it("exits 1 when users crashed and reports the errors by reason, with their phase, an example and when they were seen", async () => {
     const r = await amoc(["run", `${FIXTURES}/start_throws.ts`, "--users", "10", "--interarrival", "0", "--repeat", "1", "--json"]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
     expect(s.users).toMatchObject({ started: 10, crashed: 5, finished: 5 });
-    expect(s.errors).toEqual([{ phase: "login", message: "bad credentials", count: 5 }]);
+    expect(s.errors).toEqual([{ reason: "login:error: bad credentials", phase: "login", message: "bad credentials", count: 5, first_seen: expect.any(Number), last_seen: expect.any(Number) }]);
+    const [e] = s.errors as Array<{ first_seen: number; last_seen: number }>;
+    expect(Number.isInteger(e?.first_seen) && (e?.first_seen ?? 0) <= (e?.last_seen ?? 0)).toBe(true);
     // one crash line per kind on stderr, and how many were left out
     expect(r.stderr.match(/"msg":"user_crashed"/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/"msg":"user_crashed_lines_left_out","left_out":4/);
