@@ -7,7 +7,7 @@
  */
 import { NatsCluster } from "../test/helpers/nats-cluster.js";
 import { Receiver, ThrottleCluster, untilAsync } from "../test/helpers/throttle-cluster.js";
-import { openShape } from "../src/users/stages.js";
+import { openShape } from "../src/shapes/stages.js";
 import { parseStages } from "../src/config/shapes.js";
 
 const SECONDS = Number(process.argv[2] ?? 20);

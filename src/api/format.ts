@@ -1,5 +1,6 @@
 /** Human-readable rendering of statuses and run summaries. */
-import type { ErrorSummary, StatusReport, UserCounts } from "../controller/controller.js";
+import type { StatusReport } from "../controller/controller.js";
+import type { ErrorSummary, UserCounts } from "../users/user-pool.js";
 import type { CounterSummary, TimingSummary } from "../results/summary.js";
 
 /** The `amoc run --json` object. */

@@ -3,7 +3,7 @@
  * join and per leave on the coordinator subject; a released group goes to each node holding members of it, once.
  * Members of a node that dies or leaves are taken out of the forming groups.
  */
-import { CoordinatorHub, groupSpec, type HubMember } from "../controller/controller.js";
+import { CoordinatorHub, groupSpec, type HubMember } from "../coordinator/coordinator.js";
 import type { Logger } from "../log.js";
 import type { ClusterBus } from "./bus.js";
 import type { Membership } from "./membership.js";

@@ -1,5 +1,5 @@
 /** The worker side of the cluster-wide coordinator: its users' joins and leaves go to the master's hub over NATS. */
-import { CoordinatorWaits, type HubMember } from "../controller/controller.js";
+import { CoordinatorWaits, type HubMember } from "../coordinator/coordinator.js";
 import type { ClusterBus } from "./bus.js";
 import { decode, encode, type CoordinateMsg } from "./protocol.js";
 import type { Subjects } from "./subjects.js";

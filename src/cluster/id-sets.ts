@@ -3,7 +3,7 @@
  * progressions), never a list of IDs, so dealing, removing and re-dealing a million users stays a few bytes.
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import type { RangePlan } from "../controller/controller.js";
+import type { RangePlan } from "../users/schedule.js";
 
 /** An arithmetic progression of IDs: first, first + step, ... <= last. */
 export interface Progression {

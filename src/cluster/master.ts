@@ -4,7 +4,8 @@
  * the key-value bucket, and re-deals the unfinished users of a worker that died. The master runs no users.
  */
 import { randomUUID } from "node:crypto";
-import { RemovalDriver, shapeView, type Controller, type LoadShape } from "../controller/controller.js";
+import type { Controller } from "../controller/controller.js";
+import { RemovalDriver, shapeView, type LoadShape } from "../shapes/stages.js";
 import { AmocError, ClusterError, UsageError, errorMessage, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";

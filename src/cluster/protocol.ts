@@ -2,7 +2,7 @@
  * The messages between nodes: a versioned, discriminated union, validated on arrival. Anything malformed or
  * unknown is rejected with a reason (and logged with its sender by the receiver), never acted upon.
  */
-import type { RangePlan } from "../controller/controller.js";
+import type { RangePlan } from "../users/schedule.js";
 import type { EncodedIds, Progression } from "./id-sets.js";
 import { NODE_NAME_RE } from "./subjects.js";
 

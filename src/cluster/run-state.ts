@@ -1,6 +1,6 @@
 /** The cluster's run as stored in the JetStream key-value bucket: what must outlive any one process. */
 import { ClusterError, errorMessage } from "../errors.js";
-import type { RangePlan } from "../controller/controller.js";
+import type { RangePlan } from "../users/schedule.js";
 import type { KvStore } from "./bus.js";
 import type { Progression } from "./id-sets.js";
 import { checks, type Check } from "./protocol.js";

@@ -3,8 +3,7 @@
  * serves throttle ops (change_rate, pause, ...) on its own subject. Until the first split a worker paces nothing,
  * so a cluster never runs above the asked rate while it learns its share.
  */
-import type { ThrottleRegistry } from "../controller/controller.js";
-import { applyThrottleOp, type ThrottleOp } from "../controller/controller.js";
+import { applyThrottleOp, type ThrottleOp, type ThrottleRegistry } from "../throttle/throttle.js";
 import { AmocError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ClusterBus } from "./bus.js";

@@ -3,12 +3,12 @@ import { isSettingKey, type NodeSettings } from "../config/schema.js";
 import { AmocError, ScenarioError, StateError, errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { loadRunScenario, mixOf } from "../users/mix.js";
+import { loadRunScenario, mixOf } from "../shapes/mix.js";
 import type { Telemetry } from "../telemetry.js";
 import { nowMs, type RangePlan } from "../users/schedule.js";
-import { ThrottleRegistry } from "../users/throttle.js";
-import { localCoordinator, type CoordinatorClient } from "../users/coordinator.js";
-import { RemovalDriver, shapeView, type LoadShape } from "../users/stages.js";
+import { ThrottleRegistry, applyThrottleOp, type ThrottleOp } from "../throttle/throttle.js";
+import { localCoordinator, type CoordinatorClient } from "../coordinator/coordinator.js";
+import { RemovalDriver, shapeView, type LoadShape } from "../shapes/stages.js";
 import { Run, noRunStatus, type RunStatus } from "./run.js";
 import { checkCount, checkScenarioName, checkSettingsObject, checkUserRange } from "./arguments.js";
 import { compileRunShape, resolveRunSettings, type ResolvedRun } from "./run-settings.js";
@@ -16,12 +16,6 @@ import { runInit, runTerminate } from "./scenario-hooks.js";
 
 /** Where a node's run is: idle → running → terminating → finished, or error after a failed start. */
 export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
-/** Re-exported so the layers above (cluster, api) depend on the controller only, as docs/architecture.md section 4 says. */
-export { type RangePlan } from "../users/schedule.js";
-export { RemovalDriver, shapeView, type LoadShape } from "../users/stages.js";
-export { CoordinatorHub, CoordinatorWaits, groupSpec, type HubMember } from "../users/coordinator.js";
-export { applyThrottleOp, type ThrottleOp, type ThrottleRegistry } from "../users/throttle.js";
-export type { ErrorSummary, UserCounts } from "../users/user-pool.js";
 
 /** What a controller is built from. */
 export interface ControllerDeps {
@@ -54,6 +48,11 @@ export class Controller {
   private busy = false;
   /** This node's throttles; its share of each cluster-wide rate is 1 alone, the master's split in a cluster. */
   readonly throttles = new ThrottleRegistry(1);
+
+  /** One amoc_throttle operation on this node's throttles (the console's, REST's or a script's). */
+  throttle(op: ThrottleOp): unknown {
+    return applyThrottleOp(this.throttles, op);
+  }
   /** This node's coordinator: hub and waits here alone; a cluster worker's goes through the master. */
   private coord: CoordinatorClient | undefined;
 

@@ -4,7 +4,7 @@ import { isRunKey, isSettingKey, type NodeSettings } from "../config/schema.js";
 import { resolveVariables } from "../config/variables.js";
 import { UsageError, errorMessage } from "../errors.js";
 import type { LoadedScenario } from "../scenario/loader.js";
-import { compileShape, type LoadShape } from "../users/stages.js";
+import { compileShape, type LoadShape } from "../shapes/stages.js";
 
 /** A scenario and settings checked and resolved, before any `init`. */
 export interface ResolvedRun {

@@ -4,7 +4,7 @@ import { checkUpdate } from "../config/variables.js";
 import type { LoadedScenario } from "../scenario/loader.js";
 import type { Telemetry } from "../telemetry.js";
 import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
-import { ShapeCursor, isShaped, type RemovalDriver } from "../users/stages.js";
+import { ShapeCursor, isShaped, type RemovalDriver } from "../shapes/stages.js";
 import { UserPool, type ErrorSummary, type PoolOptions, type UserCounts } from "../users/user-pool.js";
 import { runSettingsView } from "./run-settings.js";
 

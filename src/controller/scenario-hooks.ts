@@ -7,7 +7,7 @@ import type { LoadedScenario } from "../scenario/loader.js";
 import { sleepMs } from "../scenario/sleep.js";
 import type { Telemetry } from "../telemetry.js";
 import { nowMs } from "../users/schedule.js";
-import type { ThrottleRegistry } from "../users/throttle.js";
+import type { ThrottleRegistry } from "../throttle/throttle.js";
 
 /** What the hooks are given and report to. */
 export interface HookDeps {

@@ -1,7 +1,7 @@
 /** The Node API over this node's Controller: one node, keyed by its name, in every per-node result. */
 import type { Controller, StatusReport } from "../controller/controller.js";
 import { NodeNotFoundError } from "../errors.js";
-import { applyThrottleOp, type ThrottleOp } from "../controller/controller.js";
+import type { ThrottleOp } from "../throttle/throttle.js";
 import type { ThrottleRequest } from "./node-api.js";
 import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
@@ -102,6 +102,6 @@ export class LocalNodeApi implements NodeApi {
 
   async throttle(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult> {
     this.checkSelected(opts);
-    return this.one(applyThrottleOp(this.d.controller.throttles, req as ThrottleOp) as Record<string, unknown>);
+    return this.one(this.d.controller.throttle(req as ThrottleOp) as Record<string, unknown>);
   }
 }

@@ -4,7 +4,8 @@
  * per node (one node in local mode), totals are summed over the nodes. Errors are AmocErrors (their `code` maps to
  * an exit code and an HTTP status in `ERROR_STATUS`); nothing here prints.
  */
-import type { StatusReport, UserCounts } from "../controller/controller.js";
+import type { StatusReport } from "../controller/controller.js";
+import type { UserCounts } from "../users/user-pool.js";
 
 /** Which implementation answers: this node's controller, or the cluster through this node as master. */
 export type NodeApiMode = "local" | "dist";

@@ -1,6 +1,20 @@
 /** Start plans: which user IDs start when, computed from absolute time so no drift accumulates. */
 import { systemClock } from "../clock.js";
-import type { ShapeSegment } from "./stages.js";
+
+/**
+ * Users `k .. k+n-1` (0-based, counted from the plan's `baseId`) start within `[t, t+d)` ms after the plan's `t0Ms`,
+ * the rate moving linearly from `r0` to `r1` users per ms; with `seed` the instants are Poisson arrivals (exactly
+ * `n` of them in the segment, drawn from a PRNG every node seeds the same).
+ */
+export interface ShapeSegment {
+  k: number;
+  n: number;
+  t: number;
+  d: number;
+  r0: number;
+  r1: number;
+  seed?: number;
+}
 
 /** A compact set of IDs dealt to this node: `from + offset, from + offset + step, ... <= to`. */
 export interface IdRange {
@@ -62,36 +76,6 @@ export class RangeCursor implements StartCursor {
   cancel(): number {
     const n = this.remaining;
     this.next = this.p.to + 1;
-    return n;
-  }
-}
-
-/** Walks an explicit ID list (users re-dealt after a node loss), one every `interarrivalMs` from `t0Ms`. */
-export class ListCursor implements StartCursor {
-  private i = 0;
-  constructor(
-    private readonly ids: readonly number[],
-    private readonly t0Ms: number,
-    private readonly interarrivalMs: number,
-  ) {}
-  get id(): number | undefined {
-    return this.ids[this.i];
-  }
-  get atMs(): number {
-    return this.t0Ms + this.i * this.interarrivalMs;
-  }
-  get remaining(): number {
-    return this.ids.length - this.i;
-  }
-  get lastAtMs(): number {
-    return this.t0Ms + (this.ids.length - 1) * this.interarrivalMs;
-  }
-  advance(): void {
-    this.i++;
-  }
-  cancel(): number {
-    const n = this.remaining;
-    this.i = this.ids.length;
     return n;
   }
 }

@@ -5,7 +5,7 @@ import { AmocError, UserAbortedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { CoordinateOptions, GroupMember, ThrottleApi, UserContext, UserThrottle } from "../scenario/api.js";
-import type { CoordinatorClient } from "./coordinator.js";
+import type { CoordinatorClient } from "../coordinator/coordinator.js";
 import type { UserEndReason } from "../telemetry.js";
 
 /** What an actor needs from its pool; one shared object, so an actor holds a single reference. */

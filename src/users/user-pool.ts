@@ -8,7 +8,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { ScenarioModule, ThrottleApi } from "../scenario/api.js";
 import type { Telemetry, UserEndReason } from "../telemetry.js";
 import { IdTable } from "./id-table.js";
-import type { CoordinatorClient } from "./coordinator.js";
+import type { CoordinatorClient } from "../coordinator/coordinator.js";
 import type { StartCursor } from "./schedule.js";
 import { StartScheduler } from "./start-scheduler.js";
 import { GONE, UserActor, type ActorHost } from "./user-actor.js";

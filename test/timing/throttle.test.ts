@@ -3,7 +3,7 @@
  * release instant exactly on fake time; this checks that late timers catch up, so the long-run rate holds.
  */
 import { describe, expect, it } from "vitest";
-import { LocalThrottle } from "../../src/users/local-throttle.js";
+import { LocalThrottle } from "../../src/throttle/local-throttle.js";
 
 /** Keeps `callers` waiting on `t` for `ms`; returns how many were released. */
 async function drive(t: LocalThrottle, callers: number, ms: number): Promise<{ released: number; elapsedMs: number }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CoordinatorHub, CoordinatorWaits, groupSpec, localCoordinator, type HubMember } from "../../src/users/coordinator.js";
+import { CoordinatorHub, CoordinatorWaits, groupSpec, localCoordinator, type HubMember } from "../../src/coordinator/coordinator.js";
 import { testController } from "../helpers/node.js";
 import { until } from "../helpers/wait.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mixOf, mixRound, scenarioOf } from "../../src/users/mix.js";
+import { mixOf, mixRound, scenarioOf } from "../../src/shapes/mix.js";
 import { AmocError } from "../../src/errors.js";
 import { testController } from "../helpers/node.js";
 import { until } from "../helpers/wait.js";

@@ -3,7 +3,8 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { RunOptions } from "../../src/api/run-command.js";
 import { runWithApi } from "../../src/api/run-loop.js";
-import type { StatusReport, UserCounts } from "../../src/controller/controller.js";
+import type { StatusReport } from "../../src/controller/controller.js";
+import type { UserCounts } from "../../src/users/user-pool.js";
 import type { ApiStatus, CommandResult, NodeApi, PerNode } from "../../src/node/node-api.js";
 
 const OPTS: RunOptions = { scenario: "dummy", users: 4, from: 1, durationS: undefined, json: true, allowCrashes: false, settings: {}, dist: true, workers: 2 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RemovalDriver, ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/users/stages.js";
+import { RemovalDriver, ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/shapes/stages.js";
 import { parseStages } from "../../src/config/shapes.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AmocError } from "../../src/errors.js";
-import { LocalThrottle, ratePerMs } from "../../src/users/local-throttle.js";
-import { ThrottleRegistry, applyThrottleOp } from "../../src/users/throttle.js";
+import { LocalThrottle, ratePerMs } from "../../src/throttle/local-throttle.js";
+import { ThrottleRegistry, applyThrottleOp } from "../../src/throttle/throttle.js";
 import { testController } from "../helpers/node.js";
 import { until } from "../helpers/wait.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";

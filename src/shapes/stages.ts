@@ -5,22 +5,7 @@
  */
 import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import { parseStages, type ArrivalProcess, type Stage } from "../config/shapes.js";
-import type { RangePlan, StartCursor } from "./schedule.js";
-
-/**
- * Users `k .. k+n-1` (0-based, counted from the plan's `baseId`) start within `[t, t+d)` ms after the plan's `t0Ms`,
- * the rate moving linearly from `r0` to `r1` users per ms; with `seed` the instants are Poisson arrivals (exactly
- * `n` of them in the segment, drawn from a PRNG every node seeds the same).
- */
-export interface ShapeSegment {
-  k: number;
-  n: number;
-  t: number;
-  d: number;
-  r0: number;
-  r1: number;
-  seed?: number;
-}
+import type { RangePlan, ShapeSegment, StartCursor } from "../users/schedule.js";
 
 /** `n` of the highest running users are removed evenly over `[t, t+d)` ms after t0 (a closed-model ramp-down). */
 export interface ShapeRemoval {
