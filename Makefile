@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 SERVERS ?= all
 
-.PHONY: help setup deps apt browser demo test typecheck lint unit integration bench bench-xmpp servers-up servers-down servers-status clean prepare deploy test-deploy
+.PHONY: help setup deps apt browser demo test typecheck lint format unit integration bench bench-xmpp servers-up servers-down servers-status clean prepare deploy test-deploy
 
 help:
 	@echo "make demo          install everything, start Prosody, run a scenario, print the summary"
@@ -34,8 +34,13 @@ typecheck: deps
 	npx tsc --noEmit
 	npx tsc -p web --noEmit
 
+# eslint, prettier --check (printWidth 120) and the import rules of docs/architecture.md section 4
 lint: deps
 	npm run --silent lint
+
+# rewrites every .ts/.js file in prettier's style (what `make lint` checks)
+format: deps
+	npm run --silent format
 
 unit: deps
 	npx vitest run --project unit

@@ -13,14 +13,26 @@ import { createNode } from "../src/main.js";
 const USERS = Number(process.argv[2] ?? 1_000_000);
 const CLUSTER = `bench${process.pid}`;
 const AMOC = new URL("../bin/amoc", import.meta.url).pathname;
-const env = (name: string): NodeJS.ProcessEnv => ({ ...process.env, AMOC_NODE_NAME: name, AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "error" });
+const env = (name: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  AMOC_NODE_NAME: name,
+  AMOC_CLUSTER_NAME: CLUSTER,
+  AMOC_LOG_LEVEL: "error",
+});
 const workers = new Map<string, ChildProcess>();
 for (const w of ["w1", "w2", "w3", "w4"]) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
 const node = createNode({ env: env("bench-master") });
 const h = await joinCluster(node, "master");
 const m = h.master!;
 type Users = { running: number; pending: number };
-const status = async () => (await m.status()) as { users: Users; nodes: Record<string, { ok: boolean; result?: { start_lag_ms: { count: number; mean: number; p99: number; max: number } } }> };
+const status = async () =>
+  (await m.status()) as {
+    users: Users;
+    nodes: Record<
+      string,
+      { ok: boolean; result?: { start_lag_ms: { count: number; mean: number; p99: number; max: number } } }
+    >;
+  };
 async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {

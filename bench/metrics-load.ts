@@ -86,7 +86,14 @@ const pct = (x: number) => Math.round(x * 10_000) / 100;
 const baseline = await drive(new Telemetry());
 
 // the real wiring of createNode: settings -> startReporting -> StatsD sink + bridge
-const settings = loadNodeSettings({ env: { AMOC_STATSD_HOST: statsdHost, AMOC_STATSD_PORT: statsdPort, AMOC_METRICS_PREFIX: prefix, AMOC_NODE_NAME: nodeName } });
+const settings = loadNodeSettings({
+  env: {
+    AMOC_STATSD_HOST: statsdHost,
+    AMOC_STATSD_PORT: statsdPort,
+    AMOC_METRICS_PREFIX: prefix,
+    AMOC_NODE_NAME: nodeName,
+  },
+});
 const telemetry = new Telemetry();
 const reporting = startReporting(settings, telemetry, silentLogger());
 const withStatsd = await drive(telemetry);
@@ -106,8 +113,18 @@ console.log(
     duration_s: durationS,
     statsd: `${statsdHost}:${statsdPort}`,
     prefix: base,
-    baseline: { stanzas: baseline.stanzas, rate_per_s: Math.round((baseline.stanzas * 1000) / baseline.wallMs), cpu_ms: Math.round(baseline.cpuMs), cpu_pct_of_core: pct(baseline.cpuMs / baseline.wallMs) },
-    with_statsd: { stanzas: withStatsd.stanzas, rate_per_s: Math.round((withStatsd.stanzas * 1000) / withStatsd.wallMs), cpu_ms: Math.round(withStatsd.cpuMs), cpu_pct_of_core: pct(withStatsd.cpuMs / withStatsd.wallMs) },
+    baseline: {
+      stanzas: baseline.stanzas,
+      rate_per_s: Math.round((baseline.stanzas * 1000) / baseline.wallMs),
+      cpu_ms: Math.round(baseline.cpuMs),
+      cpu_pct_of_core: pct(baseline.cpuMs / baseline.wallMs),
+    },
+    with_statsd: {
+      stanzas: withStatsd.stanzas,
+      rate_per_s: Math.round((withStatsd.stanzas * 1000) / withStatsd.wallMs),
+      cpu_ms: Math.round(withStatsd.cpuMs),
+      cpu_pct_of_core: pct(withStatsd.cpuMs / withStatsd.wallMs),
+    },
     metrics_cpu_pct_of_core: pct(extraCpuMs / withStatsd.wallMs),
     metrics_cpu_us_per_stanza: Math.round((extraCpuMs * 1000 * 100) / withStatsd.stanzas) / 100,
     // a counter increment or a timing value each; what landed is what StatsD flushed to carbon

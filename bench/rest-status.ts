@@ -24,7 +24,14 @@ const AMOC = new URL("../bin/amoc", import.meta.url).pathname;
 
 const nats = await NatsCluster.start(1);
 mkdirSync(RUN_DIR, { recursive: true });
-const env = (name: string): NodeJS.ProcessEnv => ({ ...process.env, AMOC_NODE_NAME: name, AMOC_CLUSTER_NAME: CLUSTER, AMOC_NATS_URL: nats.urls.join(","), AMOC_LOG_LEVEL: "error", AMOC_RUN_DIR: RUN_DIR });
+const env = (name: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  AMOC_NODE_NAME: name,
+  AMOC_CLUSTER_NAME: CLUSTER,
+  AMOC_NATS_URL: nats.urls.join(","),
+  AMOC_LOG_LEVEL: "error",
+  AMOC_RUN_DIR: RUN_DIR,
+});
 const workers = new Map<string, ChildProcess>();
 for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
 
@@ -36,7 +43,8 @@ const url = server.url;
 async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
   const init: RequestInit = { method };
   if (typeof body === "string") init.body = body;
-  else if (body !== undefined) Object.assign(init, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  else if (body !== undefined)
+    Object.assign(init, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   const r = await fetch(url + path, init);
   const j = (await r.json()) as Record<string, any>;
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
@@ -60,19 +68,36 @@ export function start(_id: number, _state: unknown, ctx: UserContext): Promise<v
 
 const out: Record<string, unknown> = { bench: "rest-status", workers: WORKERS.length, users_per_worker: PER_WORKER };
 try {
-  await until(async () => ((await call("GET", "/nodes")).details as Array<{ role: string }>).filter((n) => n.role === "worker").length === WORKERS.length, 60_000, "4 workers");
+  await until(
+    async () =>
+      ((await call("GET", "/nodes")).details as Array<{ role: string }>).filter((n) => n.role === "worker").length ===
+      WORKERS.length,
+    60_000,
+    "4 workers",
+  );
 
   // 1. upload -> every node runs the new version (three uploads: first, unchanged cache, re-upload)
   for (const tag of ["a", "b", "c"]) {
     const t0 = performance.now();
     const up = await call("PUT", "/scenarios/upload?name=bench_hold", HOLD(`version ${tag} ${Date.now()}`));
     const accepted = performance.now();
-    await call("PATCH", "/execution/start", { scenario: "bench_hold", users: WORKERS.length, settings: { interarrival: 0 } });
-    await until(async () => {
-      const s = await call("GET", "/status");
-      return s.run?.version === up.version && WORKERS.every((w) => s.nodes[w]?.result?.users?.running === 1);
-    }, 30_000, "every worker running the upload");
-    out[`upload_${tag}_ms`] = { upload: +(accepted - t0).toFixed(1), accepted_to_all_running: +(performance.now() - accepted).toFixed(1) };
+    await call("PATCH", "/execution/start", {
+      scenario: "bench_hold",
+      users: WORKERS.length,
+      settings: { interarrival: 0 },
+    });
+    await until(
+      async () => {
+        const s = await call("GET", "/status");
+        return s.run?.version === up.version && WORKERS.every((w) => s.nodes[w]?.result?.users?.running === 1);
+      },
+      30_000,
+      "every worker running the upload",
+    );
+    out[`upload_${tag}_ms`] = {
+      upload: +(accepted - t0).toFixed(1),
+      accepted_to_all_running: +(performance.now() - accepted).toFixed(1),
+    };
     await call("PATCH", "/execution/stop", {});
   }
 

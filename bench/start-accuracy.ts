@@ -14,6 +14,16 @@ while (lags.length < n) await new Promise((r) => setTimeout(r, 20));
 lags.sort((a, b) => a - b);
 const q = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))] as number;
 const mean = lags.reduce((a, b) => a + b, 0) / lags.length;
-console.log(JSON.stringify({ bench: "start-accuracy", users: n, interarrival_ms: ia, mean_ms: +mean.toFixed(3), p50_ms: +q(50).toFixed(3), p99_ms: +q(99).toFixed(3), max_ms: +(lags.at(-1) as number).toFixed(3) }));
+console.log(
+  JSON.stringify({
+    bench: "start-accuracy",
+    users: n,
+    interarrival_ms: ia,
+    mean_ms: +mean.toFixed(3),
+    p50_ms: +q(50).toFixed(3),
+    p99_ms: +q(99).toFixed(3),
+    max_ms: +(lags.at(-1) as number).toFixed(3),
+  }),
+);
 await node.close();
 process.exit(0);

@@ -17,7 +17,9 @@ const nats = await NatsCluster.start(1);
 const rx = await new Receiver().start();
 const c = await new ThrottleCluster(nats).start(names);
 try {
-  await c.handle.master!.do("throttled", 1, WORKERS * 20, { settings: { interarrival: 0, sink_port: rx.port, throttles: { t: { rate: RATE, interval: 1000 } } } });
+  await c.handle.master!.do("throttled", 1, WORKERS * 20, {
+    settings: { interarrival: 0, sink_port: rx.port, throttles: { t: { rate: RATE, interval: 1000 } } },
+  });
   await untilAsync(() => names.every((w) => rx.count(0, Date.now(), w) > 0), 30_000, "every worker acting");
   await new Promise((r) => setTimeout(r, 2000)); // warm-up: the split is out, every queue is full
   const from = Date.now();

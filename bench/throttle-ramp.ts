@@ -17,7 +17,10 @@ const WORKERS = Number(process.argv[5] ?? 4);
 const names = Array.from({ length: WORKERS }, (_, i) => `w${i + 1}`);
 
 /** Starts per second from the first one, against the planned counts. */
-function follow(rx: Receiver, planned: number[]): { per_second: number[]; planned: number[]; worst_pct: number; worst_abs: number } {
+function follow(
+  rx: Receiver,
+  planned: number[],
+): { per_second: number[]; planned: number[]; worst_pct: number; worst_abs: number } {
   const t0 = Math.min(...rx.arrivals.map((a) => a.atMs));
   const per = planned.map((_, s) => rx.count(t0 + s * 1000, t0 + (s + 1) * 1000));
   let worst = 0;
@@ -37,14 +40,26 @@ for (const model of ["closed", "open"] as const) {
   const c = await new ThrottleCluster(nats).start(names);
   try {
     if (model === "closed") {
-      await c.handle.master!.do("hold_report", 1, 1, { settings: { sink_port: rx.port, stages: [{ duration: `${SECONDS}s`, target: USERS }] } });
+      await c.handle.master!.do("hold_report", 1, 1, {
+        settings: { sink_port: rx.port, stages: [{ duration: `${SECONDS}s`, target: USERS }] },
+      });
       await untilAsync(() => rx.arrivals.length >= USERS, (SECONDS + 30) * 1000, "every start");
-      out.closed = { stages: `0 -> ${USERS} users over ${SECONDS} s`, ...follow(rx, Array.from({ length: SECONDS }, () => USERS / SECONDS)) };
+      out.closed = {
+        stages: `0 -> ${USERS} users over ${SECONDS} s`,
+        ...follow(
+          rx,
+          Array.from({ length: SECONDS }, () => USERS / SECONDS),
+        ),
+      };
     } else {
       const stages = [{ duration: `${SECONDS}s`, target: RATE }];
       const shape = openShape(parseStages(stages));
-      const planned = Array.from({ length: SECONDS }, (_, s) => Math.round(((RATE / SECONDS) * ((s + 1) ** 2 - s ** 2)) / 2));
-      await c.handle.master!.do("hold_report", 1, 1, { settings: { sink_port: rx.port, arrival_rate: stages, repeat_num: 1 } });
+      const planned = Array.from({ length: SECONDS }, (_, s) =>
+        Math.round(((RATE / SECONDS) * ((s + 1) ** 2 - s ** 2)) / 2),
+      );
+      await c.handle.master!.do("hold_report", 1, 1, {
+        settings: { sink_port: rx.port, arrival_rate: stages, repeat_num: 1 },
+      });
       await untilAsync(() => rx.arrivals.length >= shape.users, (SECONDS + 30) * 1000, "every arrival");
       out.open = { stages: `0 -> ${RATE} arrivals/s over ${SECONDS} s (${shape.users} users)`, ...follow(rx, planned) };
     }

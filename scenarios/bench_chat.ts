@@ -18,9 +18,17 @@ const unread = (el: Element) => el.name === "message" || el.name === "presence";
 export default defineScenario({
   variables: {
     chat_count: { default: 3, doc: "chats each user sends to its neighbour", verify: nonNegative },
-    chat_interval: { default: 2000, doc: "ms of think time after presence and after each chat (tsung thinktime 2)", verify: nonNegative },
+    chat_interval: {
+      default: 2000,
+      doc: "ms of think time after presence and after each chat (tsung thinktime 2)",
+      verify: nonNegative,
+    },
     hold_ms: { default: 60_000, doc: "ms to stay online after the chats (tsung thinktime 60)", verify: nonNegative },
-    warmup_ms: { default: 0, doc: "ms the node idles before the first user starts (a sampler's base)", verify: nonNegative },
+    warmup_ms: {
+      default: 0,
+      doc: "ms the node idles before the first user starts (a sampler's base)",
+      verify: nonNegative,
+    },
   },
   async init(ctx) {
     if (ctx.vars.warmup_ms > 0) await ctx.sleep(ctx.vars.warmup_ms);

@@ -17,7 +17,11 @@ import { NS, connectUser, iq, jidMatches, meetPeer, neighbourOf, userJid, xml, t
 
 export default defineScenario({
   variables: {
-    message_count: { default: 10, doc: "chats each user sends to its neighbour before looking up the archive", verify: nonNegative },
+    message_count: {
+      default: 10,
+      doc: "chats each user sends to its neighbour before looking up the archive",
+      verify: nonNegative,
+    },
     message_interval: { default: 50, doc: "ms between two chats", verify: duration, updatable: true },
     page_size: { default: 5, doc: "messages per page of the archive query (RSM max)", verify: positiveInt },
     neighbour_timeout: { default: 30_000, doc: "ms to wait for the neighbour to come online", verify: duration },
@@ -48,10 +52,17 @@ export default defineScenario({
       let found = 0;
       for (let page = 1; ; page++) {
         const queryid = `${token}-${page}`;
-        const res = await user.request(iq.set(undefined, query(queryid, peer, since, v.page_size, after)), v.lookup_timeout);
+        const res = await user.request(
+          iq.set(undefined, query(queryid, peer, since, v.page_size, after)),
+          v.lookup_timeout,
+        );
         ctx.metrics.count("mam.pages");
         // the page's messages arrive before the IQ result that ends it
-        for (let m = user.poll((el) => resultOf(el, queryid) !== undefined); m; m = user.poll((el) => resultOf(el, queryid) !== undefined)) {
+        for (
+          let m = user.poll((el) => resultOf(el, queryid) !== undefined);
+          m;
+          m = user.poll((el) => resultOf(el, queryid) !== undefined)
+        ) {
           ctx.metrics.count("mam.results");
           const fwd = resultOf(m, queryid)?.getChild("forwarded", NS.FORWARD)?.getChild("message");
           if (fwd?.getChildText("body")?.startsWith(token) && jidMatches(fwd.attrs.from, user.jid)) found++;
@@ -71,13 +82,20 @@ export default defineScenario({
 
 /** The MAM query of this user's archive: the conversation `with`, from `start`, one RSM page after `after`. */
 function query(queryid: string, withJid: string, start: string, max: number, after: string | undefined): Element {
-  const field = (name: string, value: string, type?: string) => xml("field", type ? { var: name, type } : { var: name }, xml("value", {}, value));
+  const field = (name: string, value: string, type?: string) =>
+    xml("field", type ? { var: name, type } : { var: name }, xml("value", {}, value));
   const set = xml("set", { xmlns: NS.RSM }, xml("max", {}, String(max)));
   if (after) set.append(xml("after", {}, after));
   return xml(
     "query",
     { xmlns: NS.MAM, queryid },
-    xml("x", { xmlns: NS.DATA, type: "submit" }, field("FORM_TYPE", NS.MAM, "hidden"), field("with", withJid), field("start", start)),
+    xml(
+      "x",
+      { xmlns: NS.DATA, type: "submit" },
+      field("FORM_TYPE", NS.MAM, "hidden"),
+      field("with", withJid),
+      field("start", start),
+    ),
     set,
   );
 }

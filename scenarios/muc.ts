@@ -18,7 +18,8 @@ export function roomOf(id: number, v: { room_size: number; muc_service: string }
   return `room_${Math.floor((id - 1) / v.room_size) + 1}@${v.muc_service}`;
 }
 
-const statusCodes = (el: Element): string[] => (el.getChild("x", NS_MUC_USER)?.getChildren("status") ?? []).map((s) => String(s.attrs.code));
+const statusCodes = (el: Element): string[] =>
+  (el.getChild("x", NS_MUC_USER)?.getChildren("status") ?? []).map((s) => String(s.attrs.code));
 
 export default defineScenario({
   variables: {
@@ -29,7 +30,11 @@ export default defineScenario({
     join_timeout: { default: 30_000, doc: "ms to wait for the room to fill", verify: nonNegative },
     receive_timeout: { default: 30_000, doc: "ms to wait for the others' messages", verify: nonNegative },
     linger_ms: { default: 0, doc: "ms to stay in the room afterwards", verify: nonNegative },
-    meet_by: { default: "id", doc: "how rooms are formed: id (consecutive IDs) or coordinator (users as they come online, cluster-wide)", verify: oneOf("id", "coordinator") },
+    meet_by: {
+      default: "id",
+      doc: "how rooms are formed: id (consecutive IDs) or coordinator (users as they come online, cluster-wide)",
+      verify: oneOf("id", "coordinator"),
+    },
   },
   async start(id, _state, ctx) {
     const v = ctx.vars;
@@ -48,7 +53,9 @@ export default defineScenario({
       const occupants = await join(user, ctx, room, nick, v.join_timeout);
       const deadline = Date.now() + v.join_timeout;
       while (occupants.size < size && Date.now() < deadline) {
-        const el = await user.waitFor((e) => isRoomPresence(e, room), Math.max(1, deadline - Date.now()), `occupants of ${room}`).catch(() => undefined);
+        const el = await user
+          .waitFor((e) => isRoomPresence(e, room), Math.max(1, deadline - Date.now()), `occupants of ${room}`)
+          .catch(() => undefined);
         if (el) track(occupants, el);
       }
       if (occupants.size < size) ctx.metrics.count("muc.room_incomplete");
@@ -59,7 +66,12 @@ export default defineScenario({
         await user.sendGroupchat(room, `message ${i + 1} from ${nick}`);
       }
       ctx.phase = "receive";
-      const fromOthers = (el: Element) => el.name === "message" && el.attrs.type === "groupchat" && String(el.attrs.from).startsWith(`${room}/`) && el.attrs.from !== `${room}/${nick}` && el.getChild("ttd", NS_TTD) !== undefined;
+      const fromOthers = (el: Element) =>
+        el.name === "message" &&
+        el.attrs.type === "groupchat" &&
+        String(el.attrs.from).startsWith(`${room}/`) &&
+        el.attrs.from !== `${room}/${nick}` &&
+        el.getChild("ttd", NS_TTD) !== undefined;
       for (let i = 0; i < expected; i++) await user.waitFor(fromOthers, v.receive_timeout, `groupchat in ${room}`);
       if (v.linger_ms > 0) await ctx.sleep(v.linger_ms);
       await user.sendPresence({ to: `${room}/${nick}`, type: "unavailable" });
@@ -82,23 +94,46 @@ function track(occupants: Set<string>, el: Element): void {
  * Joins (creating the room as an instant room if we are first); a room another user is still creating is locked
  * for a moment, so a refused join is retried. Returns the occupants seen so far, us included.
  */
-async function join(user: XmppUser, ctx: UserContext, room: string, nick: string, joinTimeoutMs: number): Promise<Set<string>> {
+async function join(
+  user: XmppUser,
+  ctx: UserContext,
+  room: string,
+  nick: string,
+  joinTimeoutMs: number,
+): Promise<Set<string>> {
   const me = `${room}/${nick}`;
   const occupants = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     await user.sendPresence({ to: me }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" })));
-    const self = await user.waitFor((el) => el.name === "presence" && el.attrs.from === me, joinTimeoutMs, `join of ${room}`);
+    const self = await user.waitFor(
+      (el) => el.name === "presence" && el.attrs.from === me,
+      joinTimeoutMs,
+      `join of ${room}`,
+    );
     if (self.attrs.type !== "error") {
       if (statusCodes(self).includes("201")) {
-        await user.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));
+        await user.iq(
+          xml(
+            "iq",
+            { type: "set", to: room },
+            xml("query", { xmlns: NS_MUC_OWNER }, xml("x", { xmlns: "jabber:x:data", type: "submit" })),
+          ),
+        );
         ctx.metrics.count("muc.rooms_created");
       }
       occupants.add(me);
       // presences of occupants already in the room arrive before our own; they wait in the session's inbox
-      for (let el = user.poll((e) => isRoomPresence(e, room)); el; el = user.poll((e) => isRoomPresence(e, room))) track(occupants, el);
+      for (let el = user.poll((e) => isRoomPresence(e, room)); el; el = user.poll((e) => isRoomPresence(e, room)))
+        track(occupants, el);
       return occupants;
     }
-    if (attempt >= 20) throw new Error(`cannot join ${room}: ${self.getChild("error")?.children.map((c) => (c as Element).name).join(",")}`);
+    if (attempt >= 20)
+      throw new Error(
+        `cannot join ${room}: ${self
+          .getChild("error")
+          ?.children.map((c) => (c as Element).name)
+          .join(",")}`,
+      );
     ctx.metrics.count("muc.join_retries");
     await ctx.sleep(100 * attempt);
   }

@@ -19,16 +19,27 @@ import { defineScenario, duration, nonNegative } from "amoc-ts";
 import { XmppError, connectUser, meetPeer, neighbourOf, userJid } from "amoc-ts/xmpp";
 
 const KNOWN = ["tcp", "tls", "starttls", "ws", "bosh"];
-const SCHEMES: Record<string, string[]> = { tcp: ["xmpp:"], starttls: ["xmpp:"], tls: ["xmpps:"], ws: ["ws:", "wss:"], bosh: ["http:", "https:"] };
+const SCHEMES: Record<string, string[]> = {
+  tcp: ["xmpp:"],
+  starttls: ["xmpp:"],
+  tls: ["xmpps:"],
+  ws: ["ws:", "wss:"],
+  bosh: ["http:", "https:"],
+};
 
-const list = (s: string) => s.split(",").map((t) => t.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 export default defineScenario({
   variables: {
     transports: {
       default: "tcp,tls,starttls,ws",
       doc: "transports dealt to users by ID, comma-separated: tcp, tls (direct TLS), starttls, ws (WebSocket), bosh",
-      verify: (v: string) => (list(v).length > 0 && list(v).every((t) => KNOWN.includes(t))) || `must list some of ${KNOWN.join(", ")}`,
+      verify: (v: string) =>
+        (list(v).length > 0 && list(v).every((t) => KNOWN.includes(t))) || `must list some of ${KNOWN.join(", ")}`,
     },
     message_count: { default: 3, doc: "chats each user sends to its neighbour", verify: nonNegative },
     message_interval: { default: 100, doc: "ms between two chats", verify: duration, updatable: true },
@@ -40,7 +51,14 @@ export default defineScenario({
     const servers: Record<string, string> = {};
     for (const t of new Set(list(ctx.vars.transports))) {
       const url = ctx.settings.xmpp_servers.find((s) => SCHEMES[t]?.some((scheme) => s.startsWith(`${scheme}//`)));
-      if (!url) throw new XmppError("CONFIG_INVALID", "init", "other", `transport ${t} has no ${SCHEMES[t]?.join(" or ")}// endpoint in xmpp_servers`, "add one to AMOC_XMPP_SERVERS, or drop the transport from `transports`");
+      if (!url)
+        throw new XmppError(
+          "CONFIG_INVALID",
+          "init",
+          "other",
+          `transport ${t} has no ${SCHEMES[t]?.join(" or ")}// endpoint in xmpp_servers`,
+          "add one to AMOC_XMPP_SERVERS, or drop the transport from `transports`",
+        );
       servers[t] = url;
     }
     return { servers, transports: list(ctx.vars.transports) };

@@ -17,9 +17,17 @@ export default defineScenario({
     message_count: { default: 5, doc: "chats each user sends to its neighbour", verify: nonNegative },
     message_interval: { default: 100, doc: "ms between two chats", verify: nonNegative, updatable: true },
     neighbour_timeout: { default: 30_000, doc: "ms to wait for the neighbour to come online", verify: nonNegative },
-    receive_timeout: { default: 30_000, doc: "ms to wait for the neighbour's chats after sending ours", verify: nonNegative },
+    receive_timeout: {
+      default: 30_000,
+      doc: "ms to wait for the neighbour's chats after sending ours",
+      verify: nonNegative,
+    },
     linger_ms: { default: 0, doc: "ms to stay online after the exchange", verify: nonNegative },
-    meet_by: { default: "presence", doc: "how partners meet: presence (neighbour IDs) or coordinator (pairs as users come online, cluster-wide)", verify: oneOf("presence", "coordinator") },
+    meet_by: {
+      default: "presence",
+      doc: "how partners meet: presence (neighbour IDs) or coordinator (pairs as users come online, cluster-wide)",
+      verify: oneOf("presence", "coordinator"),
+    },
   },
   async start(id, _state, ctx) {
     const v = ctx.vars;
@@ -31,7 +39,11 @@ export default defineScenario({
       if (v.meet_by === "coordinator") {
         // a round trip first: once the server answers, it has processed our presence (stanzas run in order)
         await user.request(iq.get(ctx.settings.xmpp_domain, xml("ping", { xmlns: NS.PING })), v.neighbour_timeout);
-        const pair = await ctx.coordinate("one_to_one", { groupSize: 2, timeoutMs: v.neighbour_timeout, value: userJid(id, ctx.settings) });
+        const pair = await ctx.coordinate("one_to_one", {
+          groupSize: 2,
+          timeoutMs: v.neighbour_timeout,
+          value: userJid(id, ctx.settings),
+        });
         const peer = pair.find((m) => m.id !== id);
         if (!peer) throw new Error(`no partner came online within ${v.neighbour_timeout} ms`);
         peerJid = String(peer.value);
@@ -42,7 +54,8 @@ export default defineScenario({
         await user.sendChat(peerJid, `message ${i + 1} from ${id}`);
       }
       ctx.phase = "receive";
-      for (let i = 0; i < v.message_count; i++) await user.waitFor(is.chat({ from: peerJid }), v.receive_timeout, `chat from ${peerJid}`);
+      for (let i = 0; i < v.message_count; i++)
+        await user.waitFor(is.chat({ from: peerJid }), v.receive_timeout, `chat from ${peerJid}`);
       if (v.linger_ms > 0) await ctx.sleep(v.linger_ms);
     } finally {
       await user.close();

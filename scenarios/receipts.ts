@@ -16,10 +16,18 @@ import { NS, NS_TTD, connectUser, is, meetPeer, neighbourOf, userJid, xml, type 
 
 export default defineScenario({
   variables: {
-    message_count: { default: 5, doc: "chats each user sends to its neighbour, each requesting a receipt", verify: nonNegative },
+    message_count: {
+      default: 5,
+      doc: "chats each user sends to its neighbour, each requesting a receipt",
+      verify: nonNegative,
+    },
     message_interval: { default: 100, doc: "ms between two chats", verify: duration, updatable: true },
     neighbour_timeout: { default: 30_000, doc: "ms to wait for the neighbour to come online", verify: duration },
-    receipt_timeout: { default: 30_000, doc: "ms to wait for outstanding receipts and the neighbour's chats", verify: duration },
+    receipt_timeout: {
+      default: 30_000,
+      doc: "ms to wait for outstanding receipts and the neighbour's chats",
+      verify: duration,
+    },
   },
   async start(id, _state, ctx) {
     const v = ctx.vars;
@@ -32,11 +40,15 @@ export default defineScenario({
       ctx.phase = "exchange";
       const sentAt = new Map<string, number>();
       // three loops at once: sending, answering the neighbour's chats, collecting receipts as they arrive
-      const answering = answer(user, peer, v.message_count, v.receipt_timeout, () => ctx.metrics.count("receipts.sent"));
+      const answering = answer(user, peer, v.message_count, v.receipt_timeout, () =>
+        ctx.metrics.count("receipts.sent"),
+      );
       const collecting = (async () => {
         let received = 0;
         for (; received < v.message_count; received++) {
-          const r = await user.waitFor(is.receipt({ from: peer }), v.receipt_timeout, `receipt from ${peer}`).catch(() => undefined);
+          const r = await user
+            .waitFor(is.receipt({ from: peer }), v.receipt_timeout, `receipt from ${peer}`)
+            .catch(() => undefined);
           if (!r) break;
           const t0 = sentAt.get(String(r.getChild("received", NS.RECEIPTS)?.attrs.id));
           if (t0 !== undefined) ctx.metrics.timing("receipts.time", performance.now() - t0);
@@ -55,7 +67,11 @@ export default defineScenario({
               { to: peer, type: "chat", id: msgId },
               xml("body", {}, `message ${i + 1} from ${id}`),
               xml("request", { xmlns: NS.RECEIPTS }),
-              xml("ttd", { xmlns: NS_TTD, sent: (performance.timeOrigin + performance.now()).toFixed(3), from: user.jid }),
+              xml("ttd", {
+                xmlns: NS_TTD,
+                sent: (performance.timeOrigin + performance.now()).toFixed(3),
+                from: user.jid,
+              }),
             ),
           );
           ctx.metrics.count("receipts.requested");
@@ -69,11 +85,23 @@ export default defineScenario({
 });
 
 /** Answers `count` chats of `peer` with a receipt each, as they arrive. */
-async function answer(user: XmppUser, peer: string, count: number, timeoutMs: number, onSent: () => void): Promise<void> {
+async function answer(
+  user: XmppUser,
+  peer: string,
+  count: number,
+  timeoutMs: number,
+  onSent: () => void,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     const m = await user.waitFor(is.chat({ from: peer }), timeoutMs, `chat from ${peer}`);
     if (!m.getChild("request", NS.RECEIPTS) || !m.attrs.id) continue;
-    await user.send(xml("message", { to: String(m.attrs.from), id: `ack-${String(m.attrs.id)}` }, xml("received", { xmlns: NS.RECEIPTS, id: String(m.attrs.id) })));
+    await user.send(
+      xml(
+        "message",
+        { to: String(m.attrs.from), id: `ack-${String(m.attrs.id)}` },
+        xml("received", { xmlns: NS.RECEIPTS, id: String(m.attrs.id) }),
+      ),
+    );
     onSent();
   }
 }

@@ -8,12 +8,20 @@ import { connectUser, fromTemplate } from "amoc-ts/xmpp";
 
 export default defineScenario({
   variables: {
-    user_template: { default: "reg_<id>", doc: "account name to register; <id> is the user ID", verify: (v: string) => v.includes("<id>") || "must contain <id>" },
+    user_template: {
+      default: "reg_<id>",
+      doc: "account name to register; <id> is the user ID",
+      verify: (v: string) => v.includes("<id>") || "must contain <id>",
+    },
     password_template: { default: "password_<id>", doc: "password of the registered account" },
   },
   async start(id, _state, ctx) {
     ctx.phase = "register";
-    const user = await connectUser(ctx, { register: true, username: fromTemplate(ctx.vars.user_template, id), password: fromTemplate(ctx.vars.password_template, id) });
+    const user = await connectUser(ctx, {
+      register: true,
+      username: fromTemplate(ctx.vars.user_template, id),
+      password: fromTemplate(ctx.vars.password_template, id),
+    });
     try {
       await user.sendPresence();
     } finally {

@@ -12,12 +12,27 @@
  * request and answer), linger_ms (ms to stay online after the handshake).
  */
 import { defineScenario, duration } from "amoc-ts";
-import { NS, connectUser, is, iq, meetPeer, neighbourOf, userJid, xml, type Element, type XmppUser } from "amoc-ts/xmpp";
+import {
+  NS,
+  connectUser,
+  is,
+  iq,
+  meetPeer,
+  neighbourOf,
+  userJid,
+  xml,
+  type Element,
+  type XmppUser,
+} from "amoc-ts/xmpp";
 
 export default defineScenario({
   variables: {
     neighbour_timeout: { default: 30_000, doc: "ms to wait for the neighbour to come online", verify: duration },
-    step_timeout: { default: 10_000, doc: "ms to wait for each roster push, subscription request and answer", verify: duration },
+    step_timeout: {
+      default: 10_000,
+      doc: "ms to wait for each roster push, subscription request and answer",
+      verify: duration,
+    },
     linger_ms: { default: 0, doc: "ms to stay online after the handshake", verify: duration },
   },
   async start(id, _state, ctx) {
@@ -36,7 +51,13 @@ export default defineScenario({
       if (asker) {
         ctx.phase = "add";
         const t0 = performance.now();
-        await user.request(iq.set(undefined, xml("query", { xmlns: NS.ROSTER }, xml("item", { jid: peer, name: `user ${neighbourOf(id)}` }))), v.step_timeout);
+        await user.request(
+          iq.set(
+            undefined,
+            xml("query", { xmlns: NS.ROSTER }, xml("item", { jid: peer, name: `user ${neighbourOf(id)}` })),
+          ),
+          v.step_timeout,
+        );
         await user.waitFor(is.rosterPush({ jid: peer }), v.step_timeout, `roster push of ${peer}`);
         ctx.metrics.timing("roster.push", performance.now() - t0);
         ctx.metrics.count("roster.contacts_added");
@@ -45,7 +66,14 @@ export default defineScenario({
         await user.send(xml("presence", { to: peer, type: "subscribe" }));
         await user.waitFor(is.presence({ from: peer, type: "subscribed" }), v.step_timeout, `subscribed from ${peer}`);
         ctx.metrics.timing("roster.subscription", performance.now() - t1);
-        await user.waitFor(is.all(is.rosterPush({ jid: peer }), (el) => itemOf(el, peer)?.attrs.subscription === "to" || itemOf(el, peer)?.attrs.subscription === "both"), v.step_timeout, `roster push of ${peer} with subscription to`);
+        await user.waitFor(
+          is.all(
+            is.rosterPush({ jid: peer }),
+            (el) => itemOf(el, peer)?.attrs.subscription === "to" || itemOf(el, peer)?.attrs.subscription === "both",
+          ),
+          v.step_timeout,
+          `roster push of ${peer} with subscription to`,
+        );
         ctx.metrics.count("roster.subscriptions");
       } else {
         ctx.phase = "approve";
@@ -65,10 +93,16 @@ export default defineScenario({
 
 /** The roster item of `jid` in a roster result or push. */
 function itemOf(el: Element, jid: string): Element | undefined {
-  return el.getChild("query", NS.ROSTER)?.getChildren("item").find((i) => i.attrs.jid === jid);
+  return el
+    .getChild("query", NS.ROSTER)
+    ?.getChildren("item")
+    .find((i) => i.attrs.jid === jid);
 }
 
 /** Removes `jid` from the roster (the server also cancels both subscriptions). */
 async function remove(user: XmppUser, jid: string, timeoutMs: number): Promise<void> {
-  await user.request(iq.set(undefined, xml("query", { xmlns: NS.ROSTER }, xml("item", { jid, subscription: "remove" }))), timeoutMs);
+  await user.request(
+    iq.set(undefined, xml("query", { xmlns: NS.ROSTER }, xml("item", { jid, subscription: "remove" }))),
+    timeoutMs,
+  );
 }

@@ -42,7 +42,8 @@ export default defineScenario({
           received++;
           ctx.metrics.count("chat.messages_received");
           const sent = Number(el.getChild("ttd", NS_SENT)?.attrs.sent);
-          if (Number.isFinite(sent)) ctx.metrics.timing("chat.ttd", Math.max(0, performance.timeOrigin + performance.now() - sent));
+          if (Number.isFinite(sent))
+            ctx.metrics.timing("chat.ttd", Math.max(0, performance.timeOrigin + performance.now() - sent));
         }
         wake?.();
       });
@@ -66,7 +67,14 @@ export default defineScenario({
       for (let i = 0; i < v.message_count; i++) {
         if (i > 0 && v.message_interval > 0) await ctx.sleep(v.message_interval);
         const sent = (performance.timeOrigin + performance.now()).toFixed(3);
-        await x.send(xml("message", { to: peer, type: "chat" }, xml("body", {}, `message ${i + 1} from ${id}`), xml("ttd", { xmlns: NS_SENT, sent })));
+        await x.send(
+          xml(
+            "message",
+            { to: peer, type: "chat" },
+            xml("body", {}, `message ${i + 1} from ${id}`),
+            xml("ttd", { xmlns: NS_SENT, sent }),
+          ),
+        );
         ctx.metrics.count("chat.messages_sent");
       }
       ctx.phase = "receive";

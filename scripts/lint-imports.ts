@@ -64,11 +64,16 @@ for (const file of files) {
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s)?[^'"]*?from\s+["']([^"']+)["']/gm)) {
     const typeOnly = m[1] === "import" && m[2] !== undefined;
     const spec = m[3] as string;
-    for (const [pkg, where, rule] of ADAPTERS) if (pkg.test(spec) && !where.test(rel)) problems.push(`${rel}: imports ${spec}: ${rule}`);
+    for (const [pkg, where, rule] of ADAPTERS)
+      if (pkg.test(spec) && !where.test(rel)) problems.push(`${rel}: imports ${spec}: ${rule}`);
     if (!spec.startsWith(".")) continue;
     const target = relative(ROOT, join(file, "..", spec)).replace(/\.js$/, ".ts");
     if (rel.startsWith("scenarios/")) {
-      if (target.startsWith("src/") && !["src/scenario/api.ts", "src/xmpp/index.ts", "src/xmppjs/index.ts"].includes(target)) problems.push(`${rel}: imports ${target}: scenarios import only src/scenario/api.ts and src/xmpp/index.ts`);
+      if (
+        target.startsWith("src/") &&
+        !["src/scenario/api.ts", "src/xmpp/index.ts", "src/xmppjs/index.ts"].includes(target)
+      )
+        problems.push(`${rel}: imports ${target}: scenarios import only src/scenario/api.ts and src/xmpp/index.ts`);
       continue;
     }
     const from = rel.split("/")[1] as string;
@@ -76,12 +81,19 @@ for (const file of files) {
     if (to[0] !== "src") continue;
     if (to.length === 2) {
       // a root file of src: the base files are free; cli.ts and main.ts are the composition root, imported by nobody below
-      if (!BASE.includes(to[1] as string) && !rel.startsWith("src/cli.ts") && !rel.startsWith("src/main.ts") && from !== "api") problems.push(`${rel}: imports ${target}: only the composition root and api/ may import it`);
+      if (
+        !BASE.includes(to[1] as string) &&
+        !rel.startsWith("src/cli.ts") &&
+        !rel.startsWith("src/main.ts") &&
+        from !== "api"
+      )
+        problems.push(`${rel}: imports ${target}: only the composition root and api/ may import it`);
       continue;
     }
     const toDir = to[1] as string;
     if (rel.split("/").length === 2 || toDir === from) continue; // root files (cli, main) import everything
-    if (!(ALLOWED[from] ?? []).includes(toDir) && !(typeOnly && below(from).has(toDir))) problems.push(`${rel}: imports ${target}: ${from}/ may not import ${toDir}/ (docs/architecture.md section 4)`);
+    if (!(ALLOWED[from] ?? []).includes(toDir) && !(typeOnly && below(from).has(toDir)))
+      problems.push(`${rel}: imports ${target}: ${from}/ may not import ${toDir}/ (docs/architecture.md section 4)`);
   }
 }
 if (problems.length) {

@@ -15,7 +15,9 @@ async function main(argv: string[]): Promise<number> {
     case "worker": {
       const { parseProcs, workerProcsCommand } = await import("./api/commands/worker-procs.js");
       const procs = parseProcs(rest);
-      return procs === undefined ? (await import("./api/commands/worker.js")).workerCommand() : workerProcsCommand(procs);
+      return procs === undefined
+        ? (await import("./api/commands/worker.js")).workerCommand()
+        : workerProcsCommand(procs);
     }
     case "scenarios":
       return (await import("./api/commands/scenarios.js")).scenariosCommand();

@@ -14,7 +14,10 @@ export interface TelemetryEvents {
   "controller.state": { state: string; scenario: string | null };
   "controller.users": { running: number; started: number; finished: number; crashed: number; removed: number };
   /** A run event: do, add, remove, stop, settings; the annotations source. */
-  "run.event": { kind: "do" | "add" | "remove" | "stop" | "settings" | "node_up" | "node_down" | "node_left"; data: Record<string, unknown> };
+  "run.event": {
+    kind: "do" | "add" | "remove" | "stop" | "settings" | "node_up" | "node_down" | "node_left";
+    data: Record<string, unknown>;
+  };
   /** A measurement from the core, the XMPP helpers or a scenario's `ctx.metrics`. */
   metric: { kind: "count" | "timing" | "gauge"; name: string; value: number };
 }
@@ -67,12 +70,21 @@ export class Telemetry {
   /** Subscribes; `subscriber` names it in the failure log (default: the function's name). Returns the function that unsubscribes. */
   on<K extends TelemetryName>(name: K, fn: Handler<K>, subscriber?: string): () => void {
     const list = this.handlers.get(name) ?? [];
-    const sub: Subscription = { fn: fn as Handler<never>, event: name, subscriber: subscriber ?? (fn.name || "anonymous"), failures: 0 };
+    const sub: Subscription = {
+      fn: fn as Handler<never>,
+      event: name,
+      subscriber: subscriber ?? (fn.name || "anonymous"),
+      failures: 0,
+    };
     // a new array: an emit in progress keeps iterating the list it started with
     this.handlers.set(name, [...list, sub]);
     return () => {
       const cur = this.handlers.get(name);
-      if (cur) this.handlers.set(name, cur.filter((s) => s !== sub));
+      if (cur)
+        this.handlers.set(
+          name,
+          cur.filter((s) => s !== sub),
+        );
     };
   }
 
@@ -114,7 +126,13 @@ export class Telemetry {
     else this.failed.push({ event: sub.event, subscriber: sub.subscriber, count: 1, message });
     if (sub.failures === 1) {
       this.log ??= createLogger({ level: "warn", file: "", nodeName: "amoc" });
-      this.log.warn({ msg: "telemetry_subscriber_failed", event: sub.event, subscriber: sub.subscriber, err: message, hint: "a bug in this subscriber: it missed this event; its later failures are counted (status telemetry_failures, metric telemetry.subscriber_failures), not logged" });
+      this.log.warn({
+        msg: "telemetry_subscriber_failed",
+        event: sub.event,
+        subscriber: sub.subscriber,
+        err: message,
+        hint: "a bug in this subscriber: it missed this event; its later failures are counted (status telemetry_failures, metric telemetry.subscriber_failures), not logged",
+      });
     }
     // counted as a metric too; a failing metric subscriber must not recurse through its own failure report
     if (this.reporting) return;

@@ -211,7 +211,9 @@ function figures(name: string, samples: Sample[], r: Report, server: Sample[]): 
     login_stat: r.loginStat,
     peak_cpu_cores: round(peakCores(samples), 2),
     server_peak_cpu_cores: server.length > 1 ? round(peakCores(server, base.t, last.t), 2) : null,
-    server_cpu_ms_per_user: ((v) => (v === null ? null : round(v / Math.max(1, r.launched), 3)))(serverCpuMs(server, base.t, last.t)),
+    server_cpu_ms_per_user: ((v) => (v === null ? null : round(v / Math.max(1, r.launched), 3)))(
+      serverCpuMs(server, base.t, last.t),
+    ),
   };
 }
 
@@ -237,8 +239,15 @@ function table(rows: Figures[]): string {
   ];
   const w0 = Math.max(...cols.map(([h]) => h.length));
   const w = rows.map((f) => Math.max(f.name.length, ...cols.map(([, g]) => g(f).length)));
-  const line = (h: string, cells: string[]) => `| ${h.padEnd(w0)} | ${cells.map((c, i) => c.padStart(w[i]!)).join(" | ")} |`;
-  const out = [line("", rows.map((f) => f.name)), `|${"-".repeat(w0 + 2)}|${w.map((n) => "-".repeat(n + 2)).join("|")}|`];
+  const line = (h: string, cells: string[]) =>
+    `| ${h.padEnd(w0)} | ${cells.map((c, i) => c.padStart(w[i]!)).join(" | ")} |`;
+  const out = [
+    line(
+      "",
+      rows.map((f) => f.name),
+    ),
+    `|${"-".repeat(w0 + 2)}|${w.map((n) => "-".repeat(n + 2)).join("|")}|`,
+  ];
   for (const [h, g] of cols) out.push(line(h, rows.map(g)));
   for (const f of rows) for (const [k, n] of Object.entries(f.error_kinds)) out.push(`  ${f.name} error: ${n} x ${k}`);
   return out.join("\n");
@@ -248,8 +257,22 @@ const rows: Figures[] = [];
 for (const arg of process.argv.slice(2)) {
   const m = /^([^=]+)=(tsung|amoc):([^:]+):([^:]+)(?::(.+))?$/.exec(arg);
   if (!m) throw new Error(`expected NAME=tsung|amoc:SAMPLES:REPORT[:SERVER_SAMPLES], got ${arg}`);
-  const [, name, kind, samples, report, server] = m as unknown as [string, string, string, string, string, string | undefined];
-  rows.push(figures(name, readSamples(samples), kind === "tsung" ? tsungReport(report) : amocReport(report), server ? readSamples(server) : []));
+  const [, name, kind, samples, report, server] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
+  rows.push(
+    figures(
+      name,
+      readSamples(samples),
+      kind === "tsung" ? tsungReport(report) : amocReport(report),
+      server ? readSamples(server) : [],
+    ),
+  );
 }
 console.log(table(rows));
 const ratios: Record<string, number> = {};
@@ -257,6 +280,8 @@ if (rows.length === 2) {
   const [a, b] = rows as [Figures, Figures];
   ratios.rss_per_user = Math.round((b.rss_kb_per_user / a.rss_kb_per_user) * 100) / 100;
   ratios.cpu_per_user = Math.round((b.cpu_ms_per_user / a.cpu_ms_per_user) * 100) / 100;
-  console.log(`ratios ${b.name}/${a.name}: RSS per user ${ratios.rss_per_user}x, CPU per user ${ratios.cpu_per_user}x (target <= 0.5x each)`);
+  console.log(
+    `ratios ${b.name}/${a.name}: RSS per user ${ratios.rss_per_user}x, CPU per user ${ratios.cpu_per_user}x (target <= 0.5x each)`,
+  );
 }
 console.log(JSON.stringify({ generators: rows, ratios }));

@@ -56,12 +56,17 @@ function isNode(t: AmocNode | ConsoleApis): t is AmocNode {
 }
 
 /** Opens the console on the given streams; resolves when the input ends (after stopping the run, for "stop-run"). */
-export async function runConsole(target: AmocNode | ConsoleApis, io: ConsoleIo, opts: ConsoleOptions = { onExit: "stop-run" }): Promise<void> {
+export async function runConsole(
+  target: AmocNode | ConsoleApis,
+  io: ConsoleIo,
+  opts: ConsoleOptions = { onExit: "stop-run" },
+): Promise<void> {
   const apis: ConsoleApis = isNode(target) ? nodeApis(target) : target;
   const local = apis.local;
   let queue: Promise<void> = Promise.resolve();
   const useColors = io.terminal;
-  const show = (v: unknown): string => (typeof v === "string" ? v : inspect(v, { depth: 6, colors: useColors, breakLength: 100 }));
+  const show = (v: unknown): string =>
+    typeof v === "string" ? v : inspect(v, { depth: 6, colors: useColors, breakLength: 100 });
 
   const evaluate: repl.REPLEval = (cmd, context, _file, cb) => {
     // serialize: a piped script's next line runs only after the previous result (awaited) was printed
@@ -74,7 +79,8 @@ export async function runConsole(target: AmocNode | ConsoleApis, io: ConsoleIo, 
         return cb(null, new Printed(describeError(e)));
       }
       try {
-        if (result && typeof (result as Promise<unknown>).then === "function") result = await (result as Promise<unknown>);
+        if (result && typeof (result as Promise<unknown>).then === "function")
+          result = await (result as Promise<unknown>);
         cb(null, result);
       } catch (e) {
         cb(null, new Printed(describeError(e)));
@@ -97,7 +103,15 @@ export async function runConsole(target: AmocNode | ConsoleApis, io: ConsoleIo, 
     amoc_local: amocLocal,
     status: amocLocal.status,
     stop: amocLocal.stop,
-    help: () => new Printed(opts.onExit === "detach" ? HELP.replace(/Ctrl\+D or \.exit .*$/, "Ctrl+D or .exit detaches: the node and its run keep going (bin/amoc stop stops the node).") : HELP),
+    help: () =>
+      new Printed(
+        opts.onExit === "detach"
+          ? HELP.replace(
+              /Ctrl\+D or \.exit .*$/,
+              "Ctrl+D or .exit detaches: the node and its run keep going (bin/amoc stop stops the node).",
+            )
+          : HELP,
+      ),
     sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
     ...(apis.dist ? { amoc_dist: distApi(apis.dist), nodes: nodesApi(apis.dist) } : {}),
     ...opts.extras,
@@ -114,7 +128,9 @@ export async function runConsole(target: AmocNode | ConsoleApis, io: ConsoleIo, 
     // the users this stop took down, not every removal of the run
     const u = before.users;
     const cancelled = u.pending ? `, ${u.pending} planned starts cancelled` : "";
-    io.output.write(`stopped: ${u.running - u.removing} running users removed${u.removing ? ` (and ${u.removing} already being removed)` : ""}${cancelled}, terminate called\n`);
+    io.output.write(
+      `stopped: ${u.running - u.removing} running users removed${u.removing ? ` (and ${u.removing} already being removed)` : ""}${cancelled}, terminate called\n`,
+    );
   }
 }
 
@@ -136,6 +152,7 @@ function installScenarioCompletion(server: repl.REPLServer, api: NodeApi): void 
 function describeError(e: unknown): string {
   if (e instanceof AmocError) return `error: ${e.describe()}`;
   // errors thrown by console code come from the REPL context's realm: not `instanceof Error` here
-  if (e instanceof Error || (typeof e === "object" && e !== null && typeof (e as Error).message === "string")) return `error: ${(e as Error).message}`;
+  if (e instanceof Error || (typeof e === "object" && e !== null && typeof (e as Error).message === "string"))
+    return `error: ${(e as Error).message}`;
   return `error: ${String(e)}`;
 }

@@ -10,7 +10,8 @@ export interface DistDoOptions extends CommandOptions {
 /** The `amoc_dist` object of the console; results are per node, as the API returns them. */
 export function distApi(api: NodeApi): Record<string, unknown> {
   return {
-    do: async (name: string, from: number, to: number, opts: DistDoOptions = {}) => api.start({ ...opts, scenario: name, from, to }),
+    do: async (name: string, from: number, to: number, opts: DistDoOptions = {}) =>
+      api.start({ ...opts, scenario: name, from, to }),
     add: async (n: number, opts?: CommandOptions) => api.add(n, opts),
     remove: async (n: number, opts?: CommandOptions) => {
       // `removed` already says how many were newly selected; the API's `users` repeats it
@@ -26,12 +27,21 @@ export function distApi(api: NodeApi): Record<string, unknown> {
       const { user_counts, users, ...r } = await api.stop(opts);
       return { ...r, users: user_counts ?? users };
     },
-    update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) => api.updateSettings(settings, opts),
+    update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) =>
+      api.updateSettings(settings, opts),
     throttle: throttleApi(api),
   };
 }
 
 /** `nodes()`: live nodes with role, labels, state and running users. */
 export function nodesApi(api: NodeApi): () => Promise<unknown> {
-  return async () => (await api.nodes()).map((m) => ({ name: m.name, role: m.role, labels: m.labels, state: m.state, run: m.run_id ?? null, running: m.running }));
+  return async () =>
+    (await api.nodes()).map((m) => ({
+      name: m.name,
+      role: m.role,
+      labels: m.labels,
+      state: m.state,
+      run: m.run_id ?? null,
+      running: m.running,
+    }));
 }

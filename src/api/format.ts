@@ -26,7 +26,9 @@ export interface RunProblem {
 }
 
 function kv(o: Record<string, unknown>): string {
-  return Object.entries(o).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+  return Object.entries(o)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
 }
 
 /** The end-of-run summary, one block of aligned lines. */
@@ -37,22 +39,35 @@ export function formatSummary(s: RunSummary): string {
     `users     started ${u.started}  finished ${u.finished}  crashed ${u.crashed}  removed ${u.removed}  running ${u.running}`,
     `settings  ${kv(s.settings)}`,
   ];
-  if (s.nodes) for (const [n, c] of Object.entries(s.nodes)) lines.push(`node      ${n}: started ${c.started}  finished ${c.finished}  crashed ${c.crashed}  running ${c.running}`);
+  if (s.nodes)
+    for (const [n, c] of Object.entries(s.nodes))
+      lines.push(
+        `node      ${n}: started ${c.started}  finished ${c.finished}  crashed ${c.crashed}  running ${c.running}`,
+      );
   const metrics = Object.entries(s.metrics);
   if (metrics.length) {
     lines.push("metrics");
     for (const [name, m] of metrics) {
-      if ("p50" in m) lines.push(`  ${name.padEnd(28)} count ${m.count}  min ${m.min}  p50 ${m.p50}  p95 ${m.p95}  p99 ${m.p99}  max ${m.max} ms`);
+      if ("p50" in m)
+        lines.push(
+          `  ${name.padEnd(28)} count ${m.count}  min ${m.min}  p50 ${m.p50}  p95 ${m.p95}  p99 ${m.p99}  max ${m.max} ms`,
+        );
       else lines.push(`  ${name.padEnd(28)} ${m.count}`);
     }
   }
   if (s.errors.length) {
     lines.push("errors by reason");
-    for (const e of s.errors) lines.push(`  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}`);
+    for (const e of s.errors)
+      lines.push(
+        `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}`,
+      );
   } else lines.push("errors    none");
   if (s.problems?.length) {
     lines.push("problems");
-    for (const p of s.problems) lines.push(`  ${p.node ? `${p.node}: ` : ""}[${p.kind}] ${p.message}${p.affects ? ` (${p.affects})` : ""}${p.count && p.count > 1 ? ` x${p.count}` : ""}`);
+    for (const p of s.problems)
+      lines.push(
+        `  ${p.node ? `${p.node}: ` : ""}[${p.kind}] ${p.message}${p.affects ? ` (${p.affects})` : ""}${p.count && p.count > 1 ? ` x${p.count}` : ""}`,
+      );
   }
   return lines.join("\n");
 }

@@ -32,11 +32,17 @@ export function localApi(api: NodeApi): Record<string, unknown> {
     return Object.assign(new Printed(formatStatus(s) + (last ? `\n${last}` : "")), { raw: s });
   };
   return {
-    do: async (name: string, from: number, to: number, settings?: Record<string, unknown>) => own(api, await api.start({ scenario: name, from, to, settings })),
+    do: async (name: string, from: number, to: number, settings?: Record<string, unknown>) =>
+      own(api, await api.start({ scenario: name, from, to, settings })),
     add: async (n: number) => own(api, await api.add(n)),
     remove: async (n: number, opts?: { force?: boolean }) => {
-      const r = own(api, await api.remove(n, { force: opts?.force === true })) as { requested: number; removed: number };
-      return r.removed < r.requested ? { ...r, note: `only ${r.removed} running users not already being removed could be selected` } : r;
+      const r = own(api, await api.remove(n, { force: opts?.force === true })) as {
+        requested: number;
+        removed: number;
+      };
+      return r.removed < r.requested
+        ? { ...r, note: `only ${r.removed} running users not already being removed could be selected` }
+        : r;
     },
     status,
     status_raw: () => api.nodeStatus(api.nodeName),

@@ -33,12 +33,22 @@ export const RUN_USAGE = `usage: amoc run SCENARIO --users N [--from ID] [--inte
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`, RUN_USAGE);
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`, RUN_USAGE);
   return Number(v);
 }
 
 /** Options that take a value: a negative number after them is their value, not an unknown flag. */
-const VALUE_FLAGS = new Set(["--users", "-n", "--from", "--interarrival", "--repeat", "--repeat-interval", "--duration", "--workers"]);
+const VALUE_FLAGS = new Set([
+  "--users",
+  "-n",
+  "--from",
+  "--interarrival",
+  "--repeat",
+  "--repeat-interval",
+  "--duration",
+  "--workers",
+]);
 
 /** `--users -5` as `--users=-5`, so the value is checked by our rules instead of being refused as ambiguous. */
 function joinNegativeValues(argv: string[]): string[] {
@@ -89,7 +99,11 @@ export function parseRunArgs(argv: string[]): RunOptions {
     throw new UsageError((e as Error).message, RUN_USAGE);
   }
   const { values: v, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one scenario expected, got ${positionals.join(" ")}` : "missing SCENARIO", RUN_USAGE);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length ? `one scenario expected, got ${positionals.join(" ")}` : "missing SCENARIO",
+      RUN_USAGE,
+    );
   const shaped = v.stages !== undefined || v["arrival-rate"] !== undefined;
   // with a load shape the stages say how many users start: --users is not needed
   const users = positiveInt("users", v.users) ?? (shaped ? 1 : undefined);
@@ -101,9 +115,11 @@ export function parseRunArgs(argv: string[]): RunOptions {
     settings[pair.slice(0, i)] = pair.slice(i + 1);
   }
   // flags win over --set of the same key
-  if (v.interarrival !== undefined) settings.interarrival = notNegative("interarrival", v.interarrival, "a duration >= 0 (e.g. 50, 250ms, 2s)");
+  if (v.interarrival !== undefined)
+    settings.interarrival = notNegative("interarrival", v.interarrival, "a duration >= 0 (e.g. 50, 250ms, 2s)");
   if (v.repeat !== undefined) settings.repeat_num = notNegative("repeat", v.repeat, "a count >= 1 or 'infinity'");
-  if (v["repeat-interval"] !== undefined) settings.repeat_interval = notNegative("repeat-interval", v["repeat-interval"], "a duration >= 0 (e.g. 1000, 2s)");
+  if (v["repeat-interval"] !== undefined)
+    settings.repeat_interval = notNegative("repeat-interval", v["repeat-interval"], "a duration >= 0 (e.g. 1000, 2s)");
   const shapeFlag = (name: string, raw: string | undefined, key: string): unknown[] => {
     if (raw === undefined) return [];
     const val = coerceJson(raw);
@@ -115,15 +131,23 @@ export function parseRunArgs(argv: string[]): RunOptions {
     settings[key] = val;
     return val as unknown[];
   };
-  const stageList = [...shapeFlag("stages", v.stages, "stages"), ...shapeFlag("arrival-rate", v["arrival-rate"], "arrival_rate")];
+  const stageList = [
+    ...shapeFlag("stages", v.stages, "stages"),
+    ...shapeFlag("arrival-rate", v["arrival-rate"], "arrival_rate"),
+  ];
   if (v.poisson === true) settings.arrival_process = "poisson";
   if (v.mix !== undefined) settings.mix = coerceJson(v.mix);
   let durationS: number | undefined;
   if (v.duration !== undefined) {
     durationS = Number(v.duration);
-    if (!Number.isFinite(durationS) || durationS <= 0) throw new UsageError(`--duration must be seconds > 0, got '${v.duration}'`, RUN_USAGE);
+    if (!Number.isFinite(durationS) || durationS <= 0)
+      throw new UsageError(`--duration must be seconds > 0, got '${v.duration}'`, RUN_USAGE);
     // the same ceiling as every duration setting: past it Node's timers misfire, and no run is meant to last a month
-    if (durationS * 1000 > MAX_TIMER_MS) throw new UsageError(`--duration must be at most ${Math.floor(MAX_TIMER_MS / 1000)} s (about 24 days), got '${v.duration}': timers cannot wait longer`, RUN_USAGE);
+    if (durationS * 1000 > MAX_TIMER_MS)
+      throw new UsageError(
+        `--duration must be at most ${Math.floor(MAX_TIMER_MS / 1000)} s (about 24 days), got '${v.duration}': timers cannot wait longer`,
+        RUN_USAGE,
+      );
   } else if (stageList.length > 0) durationS = parseStages(stageList).reduce((s, st) => s + st.durationMs, 0) / 1000; // a shaped run ends with its last stage
   return {
     scenario: positionals[0] as string,
@@ -146,7 +170,12 @@ export async function runLocal(node: AmocNode, o: RunOptions, io: RunIo | undefi
   const collector = new SummaryCollector(node.telemetry);
   try {
     const api = nodeApis(node).local;
-    return await runWithApi(api, o, { whenNoUsers: () => node.controller.whenNoUsers(), metrics: () => collector.snapshot() }, io ?? QUIET);
+    return await runWithApi(
+      api,
+      o,
+      { whenNoUsers: () => node.controller.whenNoUsers(), metrics: () => collector.snapshot() },
+      io ?? QUIET,
+    );
   } finally {
     collector.close();
   }

@@ -11,7 +11,9 @@ const WORKERS_TIMEOUT_MS = 30_000;
 export async function runDist(node: AmocNode, o: RunOptions, io: RunIo): Promise<RunOutcome> {
   const api = nodeApis(node).dist;
   await api.waitForWorkers(o.workers, WORKERS_TIMEOUT_MS, (live) => {
-    io.err.write(`waiting for ${o.workers} workers: ${live.length} up${live.length ? ` (${live.join(", ")})` : ""}, ${o.workers - live.length} more to join\n`);
+    io.err.write(
+      `waiting for ${o.workers} workers: ${live.length} up${live.length ? ` (${live.join(", ")})` : ""}, ${o.workers - live.length} more to join\n`,
+    );
   });
   return runWithApi(api, o, { perNode: true, metrics: (stop) => (stop.metrics ?? {}) as RunSummary["metrics"] }, io);
 }

@@ -57,8 +57,10 @@ export async function runWithApi(api: NodeApi, o: RunOptions, hooks: RunHooks, i
   };
   const t0 = Date.now();
   const started = await api.start({ scenario: o.scenario, from: o.from, users: o.users, settings: o.settings });
-  for (const [name, r] of Object.entries(started.nodes)) if (!r.ok) problem("node_start_failed", `node ${name} failed to start its share of the users: ${r.error}`, name);
-  if (typeof started.undealt === "number" && started.undealt > 0) problem("users_undealt", `${started.undealt} users were dealt to no node: no worker accepted them`);
+  for (const [name, r] of Object.entries(started.nodes))
+    if (!r.ok) problem("node_start_failed", `node ${name} failed to start its share of the users: ${r.error}`, name);
+  if (typeof started.undealt === "number" && started.undealt > 0)
+    problem("users_undealt", `${started.undealt} users were dealt to no node: no worker accepted them`);
 
   let signal: string | undefined;
   let wake: () => void = () => {};
@@ -102,11 +104,17 @@ export async function runWithApi(api: NodeApi, o: RunOptions, hooks: RunHooks, i
       }
       if (u.running === 0 && u.pending === 0) {
         if (u.started > 0 || idle) break;
-        problem("no_users", `no user will start: no node holds users to start${describeFailed(st.nodes) ? ` (${describeFailed(st.nodes)})` : ""}`);
+        problem(
+          "no_users",
+          `no user will start: no node holds users to start${describeFailed(st.nodes) ? ` (${describeFailed(st.nodes)})` : ""}`,
+        );
         break;
       }
       if (u.started === 0 && now - t0 > noStartMs) {
-        problem("no_start", `no user started within ${noStartMs >= 1000 ? `${Math.round(noStartMs / 1000)} s` : `${noStartMs} ms`} of the start`);
+        problem(
+          "no_start",
+          `no user started within ${noStartMs >= 1000 ? `${Math.round(noStartMs / 1000)} s` : `${noStartMs} ms`} of the start`,
+        );
         break;
       }
       await new Promise<void>((r) => {
@@ -131,7 +139,8 @@ export async function runWithApi(api: NodeApi, o: RunOptions, hooks: RunHooks, i
 /** A load shape in words (stages or arrival_rate as given), or undefined without one. */
 function shapeWords(o: RunOptions): string | undefined {
   if (o.settings.stages !== undefined) return `stages ${JSON.stringify(o.settings.stages)}`;
-  if (o.settings.arrival_rate !== undefined) return `arrival_rate ${JSON.stringify(o.settings.arrival_rate)} (users/s${o.settings.arrival_process === "poisson" ? ", poisson" : ""})`;
+  if (o.settings.arrival_rate !== undefined)
+    return `arrival_rate ${JSON.stringify(o.settings.arrival_rate)} (users/s${o.settings.arrival_process === "poisson" ? ", poisson" : ""})`;
   return undefined;
 }
 
@@ -144,7 +153,9 @@ function startLine(o: RunOptions, st: ApiStatus): string {
   return (
     `amoc run ${o.scenario}: ${shapeWords(o) ?? `${o.users} users, interarrival ${String(s.interarrival ?? "?")} ms`}, repeat ${String(repeat)}` +
     `${repeat === 1 ? "" : `, repeat interval ${String(s.repeat_interval ?? "?")} ms`}${o.durationS !== undefined ? `, duration ${o.durationS} s` : ""}` +
-    (forever ? "\n  users repeat until stopped: Ctrl+C (or SIGTERM) stops and prints the summary; --repeat N or --duration S end it" : "")
+    (forever
+      ? "\n  users repeat until stopped: Ctrl+C (or SIGTERM) stops and prints the summary; --repeat N or --duration S end it"
+      : "")
   );
 }
 
@@ -163,14 +174,26 @@ function buildSummary(o: RunOptions, stopped: CommandResult, hooks: RunHooks, du
   let scenario: string | undefined;
   for (const [name, r] of Object.entries(stopped.nodes)) {
     if (!r.ok) {
-      errors.push({ reason: "cluster:node-failed", phase: "cluster", message: `${name}: ${r.error}`, count: 1, first_seen: Date.now(), last_seen: Date.now() });
+      errors.push({
+        reason: "cluster:node-failed",
+        phase: "cluster",
+        message: `${name}: ${r.error}`,
+        count: 1,
+        first_seen: Date.now(),
+        last_seen: Date.now(),
+      });
       nodes[name] = { started: 0, finished: 0, crashed: 0, running: 0 };
       continue;
     }
     const s = r.result as Partial<StatusReport>;
     const u = s.users ?? { running: 0, started: 0, finished: 0, crashed: 0, removed: 0 };
     for (const k of Object.keys(users) as Array<keyof typeof users>) users[k] += u[k] ?? 0;
-    nodes[name] = { started: u.started ?? 0, finished: u.finished ?? 0, crashed: u.crashed ?? 0, running: u.running ?? 0 };
+    nodes[name] = {
+      started: u.started ?? 0,
+      finished: u.finished ?? 0,
+      crashed: u.crashed ?? 0,
+      running: u.running ?? 0,
+    };
     errors.push(...(s.errors ?? []));
     // the nodes' view of the settings: parsed and complete (defaults included), unlike the raw flags
     settings ??= s.settings;
@@ -209,6 +232,7 @@ function exitCode(o: RunOptions, signal: string | undefined, problems: string[],
   const failed = Object.values(stopped.nodes).some((r) => !r.ok);
   if (failed) return 1;
   let crashed = 0;
-  for (const r of Object.values(stopped.nodes)) if (r.ok) crashed += (r.result as Partial<StatusReport>).users?.crashed ?? 0;
+  for (const r of Object.values(stopped.nodes))
+    if (r.ok) crashed += (r.result as Partial<StatusReport>).users?.crashed ?? 0;
   return crashed > 0 && !o.allowCrashes ? 1 : 0;
 }

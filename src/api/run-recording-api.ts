@@ -23,7 +23,14 @@ export function configThresholds(env: NodeJS.ProcessEnv): Threshold[] {
   if (!file) return [];
   const raw = readConfigFile(file).thresholds;
   if (raw === undefined) return [];
-  if (!Array.isArray(raw) || raw.some((x) => typeof x !== "string")) throw new ConfigError([{ key: "thresholds", source: `${file}: thresholds`, message: "must be an array of strings like 'xmpp.message_ttd.p99<50'" }]);
+  if (!Array.isArray(raw) || raw.some((x) => typeof x !== "string"))
+    throw new ConfigError([
+      {
+        key: "thresholds",
+        source: `${file}: thresholds`,
+        message: "must be an array of strings like 'xmpp.message_ttd.p99<50'",
+      },
+    ]);
   return parseThresholds(raw as string[]);
 }
 
@@ -82,7 +89,11 @@ export class NodeRunRecorder {
       o.rec.discard();
       this.node.log.info({ msg: "run_start_refused", scenario: o.scenario, err: errorMessage(e) });
     } catch (err) {
-      this.node.log.warn({ msg: "run_record_failed", err: errorMessage(err), affects: "the run store may keep an empty run for this refused start" });
+      this.node.log.warn({
+        msg: "run_record_failed",
+        err: errorMessage(err),
+        affects: "the run store may keep an empty run for this refused start",
+      });
     }
   }
 
@@ -94,10 +105,24 @@ export class NodeRunRecorder {
     o.unfollow();
     const summary = summaryOf(o.scenario, stopped, Date.now() - o.startedAt);
     try {
-      const end = o.rec.end({ summary, exitCode: (summary.users as { crashed: number }).crashed > 0 ? 1 : 0, nodes: stopped && mode === "dist" ? Object.keys(stopped.nodes) : undefined });
-      this.node.log.info({ msg: "run_recorded", run: end.runId, verdict: end.verdict, thresholds: end.thresholds.filter((t) => !t.ok).map((t) => t.expr), ...(end.storeLoss ? { store_loss: describeStoreLoss(end.storeLoss) } : {}) });
+      const end = o.rec.end({
+        summary,
+        exitCode: (summary.users as { crashed: number }).crashed > 0 ? 1 : 0,
+        nodes: stopped && mode === "dist" ? Object.keys(stopped.nodes) : undefined,
+      });
+      this.node.log.info({
+        msg: "run_recorded",
+        run: end.runId,
+        verdict: end.verdict,
+        thresholds: end.thresholds.filter((t) => !t.ok).map((t) => t.expr),
+        ...(end.storeLoss ? { store_loss: describeStoreLoss(end.storeLoss) } : {}),
+      });
     } catch (e) {
-      this.node.log.warn({ msg: "run_record_failed", err: errorMessage(e), affects: "the run store lacks this run's end" });
+      this.node.log.warn({
+        msg: "run_record_failed",
+        err: errorMessage(e),
+        affects: "the run store lacks this run's end",
+      });
     }
   }
 
@@ -120,7 +145,12 @@ function summaryOf(scenario: string, stopped: CommandResult | undefined, duratio
     if (!r.ok) continue;
     const u = (r.result.users ?? {}) as Partial<typeof users>;
     for (const k of Object.keys(users) as Array<keyof typeof users>) users[k] += u[k] ?? 0;
-    nodes[name] = { started: u.started ?? 0, finished: u.finished ?? 0, crashed: u.crashed ?? 0, running: u.running ?? 0 };
+    nodes[name] = {
+      started: u.started ?? 0,
+      finished: u.finished ?? 0,
+      crashed: u.crashed ?? 0,
+      running: u.running ?? 0,
+    };
     settings ??= r.result.settings;
   }
   const out: Record<string, unknown> = { scenario, users, duration_ms: Math.round(durationMs), nodes };

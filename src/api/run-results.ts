@@ -54,12 +54,18 @@ export function splitResultsArgs(argv: string[]): { rest: string[]; results: Res
     else results.junitPath = v;
   }
   results.thresholds = parseThresholds(exprs);
-  if (results.abortOnFail && !results.thresholds.length) throw new UsageError("--abort-on-fail needs at least one --threshold", RESULTS_USAGE);
+  if (results.abortOnFail && !results.thresholds.length)
+    throw new UsageError("--abort-on-fail needs at least one --threshold", RESULTS_USAGE);
   return { rest, results };
 }
 
 /** Starts recording a run of `node` into its run store; `onAbort` stops the run at a live breach (--abort-on-fail). */
-export function startRunRecording(node: AmocNode, run: { scenario: string; users: number; settings: Record<string, unknown>; nodes?: string[]; dist?: boolean }, r: ResultsOptions, onAbort?: () => void): RunRecording & { unfollow(): void } {
+export function startRunRecording(
+  node: AmocNode,
+  run: { scenario: string; users: number; settings: Record<string, unknown>; nodes?: string[]; dist?: boolean },
+  r: ResultsOptions,
+  onAbort?: () => void,
+): RunRecording & { unfollow(): void } {
   const rec = recordRun({
     telemetry: node.telemetry,
     // --dist: this node masters; its workers publish the intervals (src/cluster/results-publisher.ts)
@@ -85,8 +91,15 @@ export function startRunRecording(node: AmocNode, run: { scenario: string; users
 /** One line on the last interval for a printed status ('' before the first): message rates, TTD and connection p99. */
 export function formatLastInterval(last: LastInterval | null | undefined): string {
   if (!last) return "";
-  const parts = [["xmpp.messages_sent", "sent"], ["xmpp.messages_received", "received"]].flatMap(([k, label]) => (last.rates[k!] === undefined ? [] : [`${label} ${last.rates[k!]}/s`]));
-  for (const [k, label] of [["xmpp.message_ttd", "TTD"], ["xmpp.connection", "connect"]] as const) if (last.p99[k] !== undefined) parts.push(`${label} p99 ${last.p99[k]} ms`);
+  const parts = [
+    ["xmpp.messages_sent", "sent"],
+    ["xmpp.messages_received", "received"],
+  ].flatMap(([k, label]) => (last.rates[k!] === undefined ? [] : [`${label} ${last.rates[k!]}/s`]));
+  for (const [k, label] of [
+    ["xmpp.message_ttd", "TTD"],
+    ["xmpp.connection", "connect"],
+  ] as const)
+    if (last.p99[k] !== undefined) parts.push(`${label} p99 ${last.p99[k]} ms`);
   if (last.rates["users.started"] !== undefined) parts.push(`users started ${last.rates["users.started"]}/s`);
   return `last interval (${new Date(last.t).toISOString().slice(11, 19)}, ${last.ms / 1000} s): ${parts.join(", ") || "no messages"}`;
 }
@@ -106,13 +119,20 @@ export function describeLastInterval(last: LastInterval | undefined, messaging =
 /** The lines `amoc run` prints after the summary: thresholds, the run id, the report (stderr). */
 export function describeRecordedEnd(end: RecordedEnd): string {
   const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
-  lines.push(`run ${end.runId} recorded: ${end.verdict}${end.reportPath ? `; report ${end.reportPath}` : ""}${end.junitPath ? `; junit ${end.junitPath}` : ""}`);
+  lines.push(
+    `run ${end.runId} recorded: ${end.verdict}${end.reportPath ? `; report ${end.reportPath}` : ""}${end.junitPath ? `; junit ${end.junitPath}` : ""}`,
+  );
   if (end.storeLoss) lines.push(describeStoreLoss(end.storeLoss));
   return lines.join("\n") + "\n";
 }
 
 /** Signals for the run loop: the process's SIGINT/SIGTERM, plus `abort()` (a live threshold breach) as SIGTERM. */
-export function runSignals(): { emitter: NodeJS.EventEmitter; abort(): void; readonly aborted: boolean; dispose(): void } {
+export function runSignals(): {
+  emitter: NodeJS.EventEmitter;
+  abort(): void;
+  readonly aborted: boolean;
+  dispose(): void;
+} {
   const emitter = new EventEmitter();
   let aborted = false;
   const fwd = (s: NodeJS.Signals) => () => emitter.emit(s);
@@ -142,7 +162,11 @@ export function runSignals(): { emitter: NodeJS.EventEmitter; abort(): void; rea
 }
 
 /** Ends the recording after the run loop: the runner's exit code (an abort on a breach counts as crashed, so it becomes 3). */
-export function endRunRecording(rec: RunRecording, outcome: { summary: object; exitCode: number }, aborted: boolean): RecordedEnd {
+export function endRunRecording(
+  rec: RunRecording,
+  outcome: { summary: object; exitCode: number },
+  aborted: boolean,
+): RecordedEnd {
   const summary = outcome.summary as Record<string, unknown>;
   const nodes = summary.nodes && typeof summary.nodes === "object" ? Object.keys(summary.nodes) : undefined;
   return rec.end({ summary, exitCode: aborted ? 1 : outcome.exitCode, nodes: nodes?.length ? nodes : undefined });

@@ -42,7 +42,13 @@ export function wrapAwait(code: string): string {
     const decl = /^(?:const|let|var)\s+([\s\S]*)$/.exec(s);
     if (decl) {
       const rest = (decl[1] as string).trim();
-      if (/^[\w$]+(?:\s*,\s*[\w$]+)*$/.test(rest)) out.push(`void (${rest.split(/\s*,\s*/).map((n) => `${n} = undefined`).join(", ")})`);
+      if (/^[\w$]+(?:\s*,\s*[\w$]+)*$/.test(rest))
+        out.push(
+          `void (${rest
+            .split(/\s*,\s*/)
+            .map((n) => `${n} = undefined`)
+            .join(", ")})`,
+        );
       else out.push(`void (${rest}\n)`);
       return;
     }
@@ -97,7 +103,8 @@ function scan(code: string): { statements: string[]; open: boolean } {
       // template text up to the closing backtick or the next `${`
       if (c === "}") stack.pop();
       let j = i + 1;
-      while (j < code.length && code[j] !== "`" && !(code[j] === "$" && code[j + 1] === "{")) j += code[j] === "\\" ? 2 : 1;
+      while (j < code.length && code[j] !== "`" && !(code[j] === "$" && code[j + 1] === "{"))
+        j += code[j] === "\\" ? 2 : 1;
       if (j >= code.length) unterminated = true;
       if (code[j] === "$") {
         stack.push("${");

@@ -9,7 +9,9 @@ import { address, decode, encode, type Command, type Reply } from "./protocol.js
 import type { Subjects } from "./subjects.js";
 
 /** One node's answer: its result, or why it failed (a node that does not answer is named, never dropped). */
-export type NodeResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string; /** The node's error code, when it answered with one. */ code?: string };
+export type NodeResult =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; error: string; /** The node's error code, when it answered with one. */ code?: string };
 
 /** The error a node answered a command with (message and hint apart), by its failed result. */
 const REFUSALS = new WeakMap<NodeResult, { code: string; message: string; hint: string }>();
@@ -20,7 +22,12 @@ export function refusalOf(r: NodeResult): { code: string; message: string; hint:
 }
 
 /** Sends `make(node)` to every node in parallel and collects the answers. */
-export async function broadcast(d: { bus: ClusterBus; subjects: Subjects; membership: Membership }, nodes: string[], make: (node: string) => Command, timeoutMs: number): Promise<Record<string, NodeResult>> {
+export async function broadcast(
+  d: { bus: ClusterBus; subjects: Subjects; membership: Membership },
+  nodes: string[],
+  make: (node: string) => Command,
+  timeoutMs: number,
+): Promise<Record<string, NodeResult>> {
   const out: Record<string, NodeResult> = {};
   await Promise.all(
     nodes.map(async (node) => {
@@ -31,12 +38,20 @@ export async function broadcast(d: { bus: ClusterBus; subjects: Subjects; member
         return;
       }
       try {
-        const raw = await d.bus.request(d.subjects.command(node), encode(address(make(node), d.subjects.cluster, boot)), timeoutMs);
+        const raw = await d.bus.request(
+          d.subjects.command(node),
+          encode(address(make(node), d.subjects.cluster, boot)),
+          timeoutMs,
+        );
         const r = decode<Reply>(raw, ["reply"]);
         if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
         else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
         else {
-          const f: NodeResult = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`, code: r.msg.error.code };
+          const f: NodeResult = {
+            ok: false,
+            error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`,
+            code: r.msg.error.code,
+          };
           REFUSALS.set(f, r.msg.error);
           out[node] = f;
         }

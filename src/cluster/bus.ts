@@ -32,7 +32,10 @@ export interface BusProblem {
 export interface ClusterBus {
   publish(subject: string, data: string): void;
   /** Subscribes; `respond` is set for requests. Returns the unsubscribe function. */
-  subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void;
+  subscribe(
+    subject: string,
+    handler: (data: string, respond: ((data: string) => void) | undefined) => void,
+  ): () => void;
   /** Request/reply; rejects with ClusterError (CLUSTER_NODE_FAILED) on timeout or when nobody listens. */
   request(subject: string, data: string, timeoutMs: number): Promise<string>;
   kv(): Promise<KvStore>;

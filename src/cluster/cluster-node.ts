@@ -46,7 +46,13 @@ export interface JoinDeps {
 export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<ClusterHandle> {
   const s = node.settings;
   if (!NODE_NAME_RE.test(s.node_name)) {
-    throw new ConfigError([{ key: "node_name", source: "AMOC_NODE_NAME", message: `'${s.node_name}' cannot name a cluster node: use letters, digits, '_' and '-' only` }]);
+    throw new ConfigError([
+      {
+        key: "node_name",
+        source: "AMOC_NODE_NAME",
+        message: `'${s.node_name}' cannot name a cluster node: use letters, digits, '_' and '-' only`,
+      },
+    ]);
   }
   const subjects = new Subjects(s.cluster_name);
   const bus = await connectBus(s, subjects.bucket(), node.log);
@@ -68,37 +74,90 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
   // a worker publishes its run's intervals to the master (src/cluster/results-publisher.ts); synced on each run change
   let results: ResultsPublisher | undefined;
   if (role === "worker") {
-    results = new ResultsPublisher({ bus, subjects, telemetry: node.telemetry, nodeName: s.node_name, intervalMs: s.results_interval, currentRunId: () => agent?.currentRunId ?? null, log: node.log });
-    agent = new WorkerAgent({ bus, kv, subjects, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, boot, onChange: () => {
+    results = new ResultsPublisher({
+      bus,
+      subjects,
+      telemetry: node.telemetry,
+      nodeName: s.node_name,
+      intervalMs: s.results_interval,
+      currentRunId: () => agent?.currentRunId ?? null,
+      log: node.log,
+    });
+    agent = new WorkerAgent({
+      bus,
+      kv,
+      subjects,
+      controller: node.controller,
+      telemetry: node.telemetry,
+      log: node.log,
+      nodeName: s.node_name,
+      boot,
+      onChange: () => {
         results?.sync();
         membership.beat();
-      }, scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version) });
+      },
+      scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version),
+    });
   }
-  const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller: node.controller, telemetry: node.telemetry, log: node.log, nodeName: s.node_name, timeoutMs: s.nats_timeout, sources: new KvScenarioStore(kv, uploadsDir(s)) }) : undefined;
+  const master =
+    role === "master"
+      ? new Master({
+          bus,
+          kv,
+          subjects,
+          membership,
+          controller: node.controller,
+          telemetry: node.telemetry,
+          log: node.log,
+          nodeName: s.node_name,
+          timeoutMs: s.nats_timeout,
+          sources: new KvScenarioStore(kv, uploadsDir(s)),
+        })
+      : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first
   membership.start();
   await membership.warmedUp();
   if (membership.nameClash) {
     membership.stop();
     await bus.close();
-    throw new ConfigError([{ key: "node_name", source: "AMOC_NODE_NAME", message: `${membership.nameClash}; give each node its own name` }]);
+    throw new ConfigError([
+      { key: "node_name", source: "AMOC_NODE_NAME", message: `${membership.nameClash}; give each node its own name` },
+    ]);
   }
   // commands are served before the first heartbeat: a master that sees this node can use it at once
   await agent?.start();
-  const offThrottles = agent ? followThrottles({ bus, subjects, nodeName: s.node_name, throttles: node.controller.throttles, log: node.log }) : undefined;
+  const offThrottles = agent
+    ? followThrottles({ bus, subjects, nodeName: s.node_name, throttles: node.controller.throttles, log: node.log })
+    : undefined;
   const coordination = agent ? remoteCoordinator({ bus, subjects, nodeName: s.node_name }) : undefined;
   if (coordination) node.controller.useCoordinator(coordination.client);
-  const coordinator = master ? new CoordinatorMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log }).start() : undefined;
-  const throttles = master ? new ThrottleMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log, timeoutMs: s.nats_timeout }).start() : undefined;
+  const coordinator = master
+    ? new CoordinatorMaster({ bus, subjects, membership, nodeName: s.node_name, log: node.log }).start()
+    : undefined;
+  const throttles = master
+    ? new ThrottleMaster({
+        bus,
+        subjects,
+        membership,
+        nodeName: s.node_name,
+        log: node.log,
+        timeoutMs: s.nats_timeout,
+      }).start()
+    : undefined;
   if (master) {
     const workers = () => master.workers().map((w) => ({ name: w.from, runId: w.runId }));
-    resultsFeed(node.telemetry).connect({ bus, subjects, workers, onMembershipChange: (fn) => {
+    resultsFeed(node.telemetry).connect({
+      bus,
+      subjects,
+      workers,
+      onMembershipChange: (fn) => {
         membership.onUp(fn);
         membership.onDown(fn);
         membership.onLeft(fn);
       },
       currentRun: () => master.lastRun,
-      log: node.log });
+      log: node.log,
+    });
   }
   membership.startBeating();
   node.log.info({ msg: "cluster_joined", role, cluster: s.cluster_name, nats: s.nats_url });

@@ -8,7 +8,10 @@ import type { Logger } from "../log.js";
 import { COMMAND_TYPES, PROTOCOL_VERSION, decode, type Addressed, type Command } from "./protocol.js";
 
 /** The verdict on one raw command. */
-export type Screened = { act: "serve"; cmd: Addressed } | { act: "ignore"; kind: string; why: string; from: string } | { act: "refuse"; reason: string; from: string };
+export type Screened =
+  | { act: "serve"; cmd: Addressed }
+  | { act: "ignore"; kind: string; why: string; from: string }
+  | { act: "refuse"; reason: string; from: string };
 
 /** Who this process is: its cluster and its boot ID. */
 export interface Self {
@@ -26,15 +29,32 @@ export function screenCommand(raw: string, me: Self): Screened {
   }
   const o = typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   const from = typeof o.from === "string" ? o.from.slice(0, 64) : "unknown";
-  if (o.v !== PROTOCOL_VERSION) return { act: "ignore", kind: "protocol", why: `protocol version ${JSON.stringify(o.v)} (this node speaks ${PROTOCOL_VERSION})`, from };
-  if (typeof o.cluster === "string" && o.cluster !== me.cluster) return { act: "ignore", kind: "cluster", why: `cluster ${JSON.stringify(o.cluster.slice(0, 64))} (this node is in ${JSON.stringify(me.cluster)})`, from };
+  if (o.v !== PROTOCOL_VERSION)
+    return {
+      act: "ignore",
+      kind: "protocol",
+      why: `protocol version ${JSON.stringify(o.v)} (this node speaks ${PROTOCOL_VERSION})`,
+      from,
+    };
+  if (typeof o.cluster === "string" && o.cluster !== me.cluster)
+    return {
+      act: "ignore",
+      kind: "cluster",
+      why: `cluster ${JSON.stringify(o.cluster.slice(0, 64))} (this node is in ${JSON.stringify(me.cluster)})`,
+      from,
+    };
   const r = decode<Command>(raw, COMMAND_TYPES);
   if (!r.ok) return { act: "refuse", reason: r.reason, from: r.from ?? from };
   const cmd = r.msg as Addressed;
-  if (cmd.to !== me.boot) return { act: "ignore", kind: "boot", why: `addressed to process ${JSON.stringify(cmd.to.slice(0, 64))} of this node's name, not to this one (${me.boot}): another process may run under the same name`, from };
+  if (cmd.to !== me.boot)
+    return {
+      act: "ignore",
+      kind: "boot",
+      why: `addressed to process ${JSON.stringify(cmd.to.slice(0, 64))} of this node's name, not to this one (${me.boot}): another process may run under the same name`,
+      from,
+    };
   return { act: "serve", cmd };
 }
-
 
 /**
  * Logs each kind of event at most once per `everyMs` (the first at once), with the count of those it held back:
@@ -56,7 +76,9 @@ export class RateLimitedLog {
       l.held++;
       return;
     }
-    this.log.warn({ ...fields, ...(l?.held ? { suppressed_since_last: l.held } : {}) } as Parameters<Logger["warn"]>[0]);
+    this.log.warn({ ...fields, ...(l?.held ? { suppressed_since_last: l.held } : {}) } as Parameters<
+      Logger["warn"]
+    >[0]);
     // bounded: at most a few kinds per cause; a flood of distinct kinds forgets the oldest
     if (this.last.size > 1000) this.last.clear();
     this.last.set(kind, { atMs: now, held: 0 });

@@ -16,7 +16,9 @@ export class CoordinatorMaster {
   private off: (() => void) | undefined;
   private rejected = 0;
 
-  constructor(private readonly d: { bus: ClusterBus; subjects: Subjects; membership: Membership; nodeName: string; log: Logger }) {
+  constructor(
+    private readonly d: { bus: ClusterBus; subjects: Subjects; membership: Membership; nodeName: string; log: Logger },
+  ) {
     this.hub = new CoordinatorHub((name, members) => this.release(name, members));
   }
 
@@ -38,7 +40,8 @@ export class CoordinatorMaster {
       if (!b || typeof b.name !== "string") throw new Error(r.ok ? "no group name" : r.reason);
       if (b.op === "join") {
         const m = b.member as HubMember | undefined;
-        if (!m || !Number.isSafeInteger(m.id) || typeof m.node !== "string") throw new Error("join without a valid member");
+        if (!m || !Number.isSafeInteger(m.id) || typeof m.node !== "string")
+          throw new Error("join without a valid member");
         this.hub.join(b.name, groupSpec(b.spec as never), { id: m.id, value: m.value ?? null, node: m.node });
       } else if (b.op === "leave") {
         if (!Number.isSafeInteger(b.id)) throw new Error("leave without an id");

@@ -138,7 +138,8 @@ export function clipBelow(p: Progression, min: number): Progression | undefined 
  */
 export function highest<K extends string>(sets: Record<K, Progression[]>, n: number): Record<K, Progression[]> {
   const all = Object.values<Progression[]>(sets).flat();
-  const atLeast = (x: number) => all.reduce((c, p) => c + (p.last < x ? 0 : progressionSize(clipBelow(p, x) ?? { first: 1, last: 0, step: 1 })), 0);
+  const atLeast = (x: number) =>
+    all.reduce((c, p) => c + (p.last < x ? 0 : progressionSize(clipBelow(p, x) ?? { first: 1, last: 0, step: 1 })), 0);
   const want = Math.min(n, totalSize(all));
   const out = {} as Record<K, Progression[]>;
   if (want <= 0) {
@@ -153,7 +154,8 @@ export function highest<K extends string>(sets: Record<K, Progression[]>, n: num
     if (atLeast(mid) >= want) lo = mid;
     else hi = mid - 1;
   }
-  for (const [k, ps] of Object.entries<Progression[]>(sets)) out[k as K] = ps.map((p) => clipBelow(p, lo)).filter((p): p is Progression => p !== undefined);
+  for (const [k, ps] of Object.entries<Progression[]>(sets))
+    out[k as K] = ps.map((p) => clipBelow(p, lo)).filter((p): p is Progression => p !== undefined);
   return out;
 }
 

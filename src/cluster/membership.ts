@@ -112,7 +112,8 @@ export class Membership {
     const r = decode<Heartbeat>(data, ["heartbeat"]);
     if (!r.ok) {
       // a flood of bad beats must not flood the log
-      if (this.rejectedLogged++ < 20) this.log.warn({ msg: "heartbeat_rejected", from: r.from ?? "unknown", reason: r.reason });
+      if (this.rejectedLogged++ < 20)
+        this.log.warn({ msg: "heartbeat_rejected", from: r.from ?? "unknown", reason: r.reason });
       return;
     }
     const { v: _v, type: _t, ...hb } = r.msg;
@@ -121,7 +122,14 @@ export class Membership {
       // two processes under one name would look like one node restarting every second
       this.nameClash ??= `another node already runs as '${hb.from}' (role ${hb.role}, state ${hb.state})`;
       // after joining, it is a namesake that joined before hearing this one: commands name this process's boot
-      if (this.beating) this.rareLog.warn(`self:${hb.boot}`, { msg: "duplicate_node_name", node: hb.from, boot: me.boot, other_boot: hb.boot, affects: "the other process serves no command addressed to this one; give each node its own name" });
+      if (this.beating)
+        this.rareLog.warn(`self:${hb.boot}`, {
+          msg: "duplicate_node_name",
+          node: hb.from,
+          boot: me.boot,
+          other_boot: hb.boot,
+          affects: "the other process serves no command addressed to this one; give each node its own name",
+        });
       return;
     }
     const now = this.clock.now();
@@ -130,7 +138,13 @@ export class Membership {
       // one beat with another boot ID is a namesake or a forgery, not a restart: a restart is believed only once the
       // old process has been silent for the down window (so a live worker's users are never re-dealt on one beat)
       if (!hb.leaving) {
-        this.rareLog.warn(`dup:${hb.from}:${hb.boot}`, { msg: "duplicate_node_name", node: hb.from, boot: prev.boot, other_boot: hb.boot, affects: `beats of ${hb.from} with boot ${hb.boot} are ignored while ${prev.boot} beats; commands go to ${prev.boot}` });
+        this.rareLog.warn(`dup:${hb.from}:${hb.boot}`, {
+          msg: "duplicate_node_name",
+          node: hb.from,
+          boot: prev.boot,
+          other_boot: hb.boot,
+          affects: `beats of ${hb.from} with boot ${hb.boot} are ignored while ${prev.boot} beats; commands go to ${prev.boot}`,
+        });
         for (const f of this.duplicateListeners) f(hb.from, prev.boot, hb.boot);
       }
       return;

@@ -28,14 +28,29 @@ export async function connectBus(s: NodeSettings, bucket: string, log: Logger): 
     nc = await connect(opts);
   } catch (e) {
     if (isAuthFailure(e)) {
-      const how = s.nats_token ? "a token (AMOC_NATS_TOKEN)" : s.nats_user ? `user '${s.nats_user}' (AMOC_NATS_USER/AMOC_NATS_PASSWORD)` : "no credentials";
-      throw new ClusterError("CLUSTER_UNAVAILABLE", `NATS at ${s.nats_url.join(", ")} refused this node's credentials (it connected with ${how}): ${errorMessage(e)}`, "set AMOC_NATS_USER and AMOC_NATS_PASSWORD (or AMOC_NATS_TOKEN) to the credentials of the cluster's nats-server", { cause: e });
+      const how = s.nats_token
+        ? "a token (AMOC_NATS_TOKEN)"
+        : s.nats_user
+          ? `user '${s.nats_user}' (AMOC_NATS_USER/AMOC_NATS_PASSWORD)`
+          : "no credentials";
+      throw new ClusterError(
+        "CLUSTER_UNAVAILABLE",
+        `NATS at ${s.nats_url.join(", ")} refused this node's credentials (it connected with ${how}): ${errorMessage(e)}`,
+        "set AMOC_NATS_USER and AMOC_NATS_PASSWORD (or AMOC_NATS_TOKEN) to the credentials of the cluster's nats-server",
+        { cause: e },
+      );
     }
-    throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot reach NATS at ${s.nats_url.join(", ")}: ${errorMessage(e)}`, "start it (make servers-up SERVERS=nats) or set AMOC_NATS_URL", { cause: e });
+    throw new ClusterError(
+      "CLUSTER_UNAVAILABLE",
+      `cannot reach NATS at ${s.nats_url.join(", ")}: ${errorMessage(e)}`,
+      "start it (make servers-up SERVERS=nats) or set AMOC_NATS_URL",
+      { cause: e },
+    );
   }
   void (async () => {
     for await (const st of nc.status()) {
-      if (st.type === "disconnect" || st.type === "reconnect") log.warn({ msg: `nats_${st.type}`, server: (st as { server?: string }).server });
+      if (st.type === "disconnect" || st.type === "reconnect")
+        log.warn({ msg: `nats_${st.type}`, server: (st as { server?: string }).server });
     }
   })().catch(() => undefined);
   return new NatsBus(nc, bucket, log);
@@ -44,7 +59,12 @@ export async function connectBus(s: NodeSettings, bucket: string, log: Logger): 
 /** Whether a connect failure is the server refusing the credentials (not an unreachable server). */
 function isAuthFailure(e: unknown): boolean {
   for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
-    if (/authoriz|authenticat|auth(entication)? (violation|expired|required)|permissions? violation/i.test(`${c.name} ${c.message}`)) return true;
+    if (
+      /authoriz|authenticat|auth(entication)? (violation|expired|required)|permissions? violation/i.test(
+        `${c.name} ${c.message}`,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -79,7 +99,10 @@ class NatsBus implements ClusterBus {
     }
   }
 
-  subscribe(subject: string, handler: (data: string, respond: ((data: string) => void) | undefined) => void): () => void {
+  subscribe(
+    subject: string,
+    handler: (data: string, respond: ((data: string) => void) | undefined) => void,
+  ): () => void {
     const sub = this.nc.subscribe(subject, {
       callback: (err, m) => {
         if (err) {
@@ -100,7 +123,12 @@ class NatsBus implements ClusterBus {
       return;
     }
     this.subErrors.set(subject, { subject, error: errorMessage(err), count: 1 });
-    this.log.error({ msg: "nats_subscription_error", subject, err: errorMessage(err), affects: "messages on this subject are not received (heartbeats or commands)" });
+    this.log.error({
+      msg: "nats_subscription_error",
+      subject,
+      err: errorMessage(err),
+      affects: "messages on this subject are not received (heartbeats or commands)",
+    });
   }
 
   problems(): BusProblem[] {
@@ -112,8 +140,16 @@ class NatsBus implements ClusterBus {
       const r = await this.nc.request(subject, data, { timeout: timeoutMs });
       return r.string();
     } catch (e) {
-      const what = /no responders/i.test(errorMessage(e)) || (e as { cause?: Error }).cause?.name === "NoRespondersError" ? "nobody listens" : `no reply within ${timeoutMs} ms`;
-      throw new ClusterError("CLUSTER_NODE_FAILED", `${subject}: ${what}`, "the node may be down or overloaded: check status() and its log", { cause: e });
+      const what =
+        /no responders/i.test(errorMessage(e)) || (e as { cause?: Error }).cause?.name === "NoRespondersError"
+          ? "nobody listens"
+          : `no reply within ${timeoutMs} ms`;
+      throw new ClusterError(
+        "CLUSTER_NODE_FAILED",
+        `${subject}: ${what}`,
+        "the node may be down or overloaded: check status() and its log",
+        { cause: e },
+      );
     }
   }
 
@@ -130,10 +166,20 @@ class NatsBus implements ClusterBus {
       try {
         kv = await kvm.create(this.bucket, BUCKET_LIMITS);
       } catch (e) {
-        throw new ClusterError("CLUSTER_UNAVAILABLE", `cannot open the JetStream bucket ${this.bucket}: ${errorMessage(e)}`, "run nats-server with JetStream on (-js)", { cause: e });
+        throw new ClusterError(
+          "CLUSTER_UNAVAILABLE",
+          `cannot open the JetStream bucket ${this.bucket}: ${errorMessage(e)}`,
+          "run nats-server with JetStream on (-js)",
+          { cause: e },
+        );
       }
       // not silent: on a NATS cluster this means the run state dies with one server
-      this.log.warn({ msg: "nats_bucket_single_replica", bucket: this.bucket, err: errorMessage(first), affects: `the cluster has fewer JetStream servers than the ${REPLICAS} replicas wanted (or refused them): the bucket has 1 replica, and the run state is lost if its NATS server is` });
+      this.log.warn({
+        msg: "nats_bucket_single_replica",
+        bucket: this.bucket,
+        err: errorMessage(first),
+        affects: `the cluster has fewer JetStream servers than the ${REPLICAS} replicas wanted (or refused them): the bucket has 1 replica, and the run state is lost if its NATS server is`,
+      });
     }
     return {
       async get(key) {

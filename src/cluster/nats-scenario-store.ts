@@ -31,7 +31,9 @@ export class KvScenarioStore implements ScenarioStore {
 
   private async index(): Promise<{ entries: Record<string, StoredScenario>; revision: number | null }> {
     const e = await this.kv.get(INDEX_KEY);
-    return e ? { entries: JSON.parse(e.value) as Record<string, StoredScenario>, revision: e.revision } : { entries: {}, revision: null };
+    return e
+      ? { entries: JSON.parse(e.value) as Record<string, StoredScenario>, revision: e.revision }
+      : { entries: {}, revision: null };
   }
 
   /** Stores the source of a version (no name: a master's scenario given by path); its version is checked. */
@@ -40,7 +42,8 @@ export class KvScenarioStore implements ScenarioStore {
     if (await this.kv.get(metaKey(version))) return;
     const bytes = Buffer.from(source, "utf8");
     const n = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
-    for (let i = 0; i < n; i++) await this.kv.put(srcKey(version, i), bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString("base64"));
+    for (let i = 0; i < n; i++)
+      await this.kv.put(srcKey(version, i), bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString("base64"));
     // the meta key last: a reader that sees it finds every chunk
     await this.kv.put(metaKey(version), JSON.stringify({ chunks: n, bytes: bytes.length, encoding: "base64" }));
   }
@@ -58,7 +61,12 @@ export class KvScenarioStore implements ScenarioStore {
         else await this.kv.update(INDEX_KEY, JSON.stringify(entries), revision);
         return { unchanged: false };
       } catch (e) {
-        if (attempt >= 20) throw new ClusterError("CLUSTER_BUSY", `cannot record the upload of ${name}: ${errorMessage(e)}`, "retry the upload");
+        if (attempt >= 20)
+          throw new ClusterError(
+            "CLUSTER_BUSY",
+            `cannot record the upload of ${name}: ${errorMessage(e)}`,
+            "retry the upload",
+          );
       }
     }
   }
@@ -89,33 +97,71 @@ export class KvScenarioStore implements ScenarioStore {
   /** The source of a version from the bucket, refused unless it hashes to that version. */
   private async read(name: string, version: string): Promise<string> {
     const meta = await this.kv.get(metaKey(version));
-    if (!meta) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} is not in the cluster's bucket`, "upload it again (PUT /scenarios/upload)");
+    if (!meta)
+      throw new ScenarioError(
+        "SCENARIO_NOT_FOUND",
+        `uploaded scenario ${name} version ${version} is not in the cluster's bucket`,
+        "upload it again (PUT /scenarios/upload)",
+      );
     let m: { chunks?: unknown; encoding?: unknown };
     try {
       m = JSON.parse(meta.value) as typeof m;
     } catch {
       m = {};
     }
-    if (typeof m.chunks !== "number" || !Number.isSafeInteger(m.chunks) || m.chunks < 1 || m.chunks > 64) throw new ScenarioError("SCENARIO_INVALID", `uploaded scenario ${name} version ${version} has a malformed record in the bucket`, "upload it again");
+    if (typeof m.chunks !== "number" || !Number.isSafeInteger(m.chunks) || m.chunks < 1 || m.chunks > 64)
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `uploaded scenario ${name} version ${version} has a malformed record in the bucket`,
+        "upload it again",
+      );
     const parts: string[] = [];
     for (let i = 0; i < m.chunks; i++) {
       const c = await this.kv.get(srcKey(version, i));
-      if (!c) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} misses part ${i} in the bucket`, "upload it again");
+      if (!c)
+        throw new ScenarioError(
+          "SCENARIO_NOT_FOUND",
+          `uploaded scenario ${name} version ${version} misses part ${i} in the bucket`,
+          "upload it again",
+        );
       parts.push(c.value);
     }
     // base64 chunks are bytes, joined before decoding; older uploads stored text chunks
-    const source = m.encoding === "base64" ? Buffer.concat(parts.map((p) => Buffer.from(p, "base64"))).toString("utf8") : parts.join("");
-    if (sourceVersion(source) !== version) throw new ScenarioError("SCENARIO_INVALID", `uploaded scenario ${name} version ${version} in the bucket does not hash to ${version}: it was changed or corrupted`, "upload it again; check who can write to the cluster's NATS");
+    const source =
+      m.encoding === "base64"
+        ? Buffer.concat(parts.map((p) => Buffer.from(p, "base64"))).toString("utf8")
+        : parts.join("");
+    if (sourceVersion(source) !== version)
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `uploaded scenario ${name} version ${version} in the bucket does not hash to ${version}: it was changed or corrupted`,
+        "upload it again; check who can write to the cluster's NATS",
+      );
     return source;
   }
 }
 
 function checkName(name: string): void {
-  if (!SCENARIO_NAME_RE.test(name)) throw new ScenarioError("SCENARIO_NOT_FOUND", `${JSON.stringify(name.slice(0, 80))} is not a scenario name`, "use letters, digits, '_' and '-' only");
+  if (!SCENARIO_NAME_RE.test(name))
+    throw new ScenarioError(
+      "SCENARIO_NOT_FOUND",
+      `${JSON.stringify(name.slice(0, 80))} is not a scenario name`,
+      "use letters, digits, '_' and '-' only",
+    );
 }
 
 /** A version names a cache directory: 16 hex digits, and (when the source is at hand) its hash. */
 function checkVersion(version: string, source?: string): void {
-  if (!VERSION_RE.test(version)) throw new ScenarioError("SCENARIO_NOT_FOUND", `${JSON.stringify(version.slice(0, 80))} is not a scenario version`, "a version is 16 hex digits (the content hash of the source)");
-  if (source !== undefined && sourceVersion(source) !== version) throw new ScenarioError("SCENARIO_INVALID", `the source does not hash to version ${version}`, "compute the version with sourceVersion(source)");
+  if (!VERSION_RE.test(version))
+    throw new ScenarioError(
+      "SCENARIO_NOT_FOUND",
+      `${JSON.stringify(version.slice(0, 80))} is not a scenario version`,
+      "a version is 16 hex digits (the content hash of the source)",
+    );
+  if (source !== undefined && sourceVersion(source) !== version)
+    throw new ScenarioError(
+      "SCENARIO_INVALID",
+      `the source does not hash to version ${version}`,
+      "compute the version with sourceVersion(source)",
+    );
 }

@@ -91,7 +91,8 @@ export class ResultsFeed {
       if (bad) throw new Error(`malformed interval: ${bad}`);
       i = v.interval as EncodedInterval;
     } catch (e) {
-      if (this.malformed++ < 10) this.source?.log?.warn({ msg: "results_interval_rejected", err: (e as Error).message });
+      if (this.malformed++ < 10)
+        this.source?.log?.warn({ msg: "results_interval_rejected", err: (e as Error).message });
       return;
     }
     const cur = this.source?.currentRun ? this.source.currentRun() : { runId, running: true };

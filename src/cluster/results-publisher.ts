@@ -40,7 +40,12 @@ export class ResultsPublisher {
     if (now === null) return;
     this.runId = now;
     const subject = this.d.subjects.results(now);
-    this.agg = new IntervalAggregator({ telemetry: this.d.telemetry, node: this.d.nodeName, intervalMs: this.d.intervalMs, onInterval: (i) => this.publish(subject, encodeResultsMessage(now, encodeInterval(i))) });
+    this.agg = new IntervalAggregator({
+      telemetry: this.d.telemetry,
+      node: this.d.nodeName,
+      intervalMs: this.d.intervalMs,
+      onInterval: (i) => this.publish(subject, encodeResultsMessage(now, encodeInterval(i))),
+    });
   }
 
   private publish(subject: string, data: string): void {
@@ -48,7 +53,13 @@ export class ResultsPublisher {
       this.d.bus.publish(subject, data);
     } catch (e) {
       // a closed connection: the master keeps the intervals it has; logged once per run
-      if (this.failures++ === 0) this.d.log?.warn({ msg: "results_publish_failed", run: this.runId, err: errorMessage(e), affects: "the run's time series lacks this node's later intervals" });
+      if (this.failures++ === 0)
+        this.d.log?.warn({
+          msg: "results_publish_failed",
+          run: this.runId,
+          err: errorMessage(e),
+          affects: "the run's time series lacks this node's later intervals",
+        });
     }
   }
 

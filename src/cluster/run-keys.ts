@@ -20,7 +20,11 @@ export async function pruneOtherRuns(kv: KvStore, keepRunId: string, log: Logger
     }
   } catch (e) {
     // only housekeeping: the new run does not depend on it
-    log.warn({ msg: "run_keys_prune_failed", err: errorMessage(e), affects: "records of earlier runs stay in the bucket until the next run starts" });
+    log.warn({
+      msg: "run_keys_prune_failed",
+      err: errorMessage(e),
+      affects: "records of earlier runs stay in the bucket until the next run starts",
+    });
   }
   return removed;
 }

@@ -55,10 +55,19 @@ export class RunStore {
     try {
       v = JSON.parse(e.value);
     } catch (err) {
-      throw new ClusterError("CLUSTER_PROTOCOL", `the run record in the bucket is not JSON: ${errorMessage(err)}`, "stop every node and delete the bucket's 'run' key");
+      throw new ClusterError(
+        "CLUSTER_PROTOCOL",
+        `the run record in the bucket is not JSON: ${errorMessage(err)}`,
+        "stop every node and delete the bucket's 'run' key",
+      );
     }
     const bad = checkRunState(v);
-    if (bad) throw new ClusterError("CLUSTER_PROTOCOL", `the run record in the bucket is malformed: ${bad}`, "a node of another amoc version may share this cluster_name; stop every node and delete the bucket's 'run' key");
+    if (bad)
+      throw new ClusterError(
+        "CLUSTER_PROTOCOL",
+        `the run record in the bucket is malformed: ${bad}`,
+        "a node of another amoc version may share this cluster_name; stop every node and delete the bucket's 'run' key",
+      );
     this.seen(v as RunState);
     return { run: v as RunState, revision: e.revision };
   }
@@ -66,11 +75,19 @@ export class RunStore {
   /** Writes the record if nobody else changed it since `revision` (null: only if there is none); returns the new revision. */
   async write(run: RunState, revision: number | null): Promise<number> {
     try {
-      const r = revision === null ? await this.kv.create(this.key, JSON.stringify(run)) : await this.kv.update(this.key, JSON.stringify(run), revision);
+      const r =
+        revision === null
+          ? await this.kv.create(this.key, JSON.stringify(run))
+          : await this.kv.update(this.key, JSON.stringify(run), revision);
       this.seen(run);
       return r;
     } catch (e) {
-      throw new ClusterError("CLUSTER_BUSY", `another node changed the cluster's run at the same time (${errorMessage(e)})`, "check status() and retry", { cause: e });
+      throw new ClusterError(
+        "CLUSTER_BUSY",
+        `another node changed the cluster's run at the same time (${errorMessage(e)})`,
+        "check status() and retry",
+        { cause: e },
+      );
     }
   }
 
@@ -92,7 +109,11 @@ const SHAPE = shape({
   lastId: int,
   interarrivalMs: num,
   nextAtMs: num,
-  workers: (x) => obj(x) ?? Object.entries(x as Record<string, unknown>).map(([k, w]) => (share(w) ? `${k} ${share(w)}` : undefined)).find(Boolean),
+  workers: (x) =>
+    obj(x) ??
+    Object.entries(x as Record<string, unknown>)
+      .map(([k, w]) => (share(w) ? `${k} ${share(w)}` : undefined))
+      .find(Boolean),
   removed: arrayOf(progression, 1_000_000),
   comment: optional((x) => (typeof x === "string" ? undefined : "must be a string")),
   startedAt: str,

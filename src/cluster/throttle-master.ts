@@ -38,7 +38,16 @@ export class ThrottleMaster {
   /** Membership callbacks cannot be removed: after stop() they must not publish on a bus that is closing. */
   private stopped = false;
 
-  constructor(private readonly d: { bus: ClusterBus; subjects: Subjects; membership: Membership; nodeName: string; log: Logger; timeoutMs: number }) {}
+  constructor(
+    private readonly d: {
+      bus: ClusterBus;
+      subjects: Subjects;
+      membership: Membership;
+      nodeName: string;
+      log: Logger;
+      timeoutMs: number;
+    },
+  ) {}
 
   start(): this {
     this.timer = setInterval(() => this.tick(false), TICK_MS);
@@ -89,7 +98,13 @@ export class ThrottleMaster {
     const next = this.split();
     const nextGroups = this.groupSplit();
     const names = new Set([...Object.keys(next), ...Object.keys(this.last)]);
-    const moved = JSON.stringify(nextGroups) !== JSON.stringify(this.lastGroups) || [...names].some((n) => Math.abs((next[n] ?? 0) - (this.last[n] ?? 0)) > DRIFT || (next[n] === undefined) !== (this.last[n] === undefined));
+    const moved =
+      JSON.stringify(nextGroups) !== JSON.stringify(this.lastGroups) ||
+      [...names].some(
+        (n) =>
+          Math.abs((next[n] ?? 0) - (this.last[n] ?? 0)) > DRIFT ||
+          (next[n] === undefined) !== (this.last[n] === undefined),
+      );
     if (!force && !moved && Date.now() - this.lastAt < REPUBLISH_MS) return;
     // small drifts are left out so shares do not flap as users start; a node's arrival or loss always goes out
     if (moved || force) {
@@ -97,7 +112,17 @@ export class ThrottleMaster {
       this.lastGroups = nextGroups;
     }
     this.lastAt = Date.now();
-    this.d.bus.publish(this.d.subjects.throttleSplit(), encode({ v: 1, type: "throttle_split", from: this.d.nodeName, seq: ++this.seq, fractions: this.last, groups: this.lastGroups }));
+    this.d.bus.publish(
+      this.d.subjects.throttleSplit(),
+      encode({
+        v: 1,
+        type: "throttle_split",
+        from: this.d.nodeName,
+        seq: ++this.seq,
+        fractions: this.last,
+        groups: this.lastGroups,
+      }),
+    );
     if (moved) this.d.log.info({ msg: "throttle_split", fractions: this.last });
   }
 
@@ -118,11 +143,19 @@ export class ThrottleMaster {
     await Promise.all(
       targets.map(async (node) => {
         try {
-          const raw = await this.d.bus.request(this.d.subjects.throttleCommand(node), encode({ v: 1, type: "throttle", from: this.d.nodeName, op }), this.d.timeoutMs);
+          const raw = await this.d.bus.request(
+            this.d.subjects.throttleCommand(node),
+            encode({ v: 1, type: "throttle", from: this.d.nodeName, op }),
+            this.d.timeoutMs,
+          );
           const r = decode<Reply>(raw, ["reply"]);
           if (!r.ok) out[node] = { ok: false, error: `malformed reply: ${r.reason}` };
           else if (r.msg.ok) out[node] = { ok: true, result: (r.msg.result ?? {}) as Record<string, unknown> };
-          else out[node] = { ok: false, error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}` };
+          else
+            out[node] = {
+              ok: false,
+              error: `${r.msg.error.message}${r.msg.error.hint ? ` (hint: ${r.msg.error.hint})` : ""}`,
+            };
         } catch (e) {
           out[node] = { ok: false, error: errorMessage(e) };
         }

@@ -11,7 +11,13 @@ import { decode, encode, type Reply, type ThrottleCmd, type ThrottleSplitMsg } f
 import type { Subjects } from "./subjects.js";
 
 /** Follows splits and serves ops until the returned function is called. */
-export function followThrottles(d: { bus: ClusterBus; subjects: Subjects; nodeName: string; throttles: ThrottleRegistry; log: Logger }): () => void {
+export function followThrottles(d: {
+  bus: ClusterBus;
+  subjects: Subjects;
+  nodeName: string;
+  throttles: ThrottleRegistry;
+  log: Logger;
+}): () => void {
   d.throttles.setFraction(0);
   let seq = -1;
   let master = "";
@@ -33,12 +39,24 @@ export function followThrottles(d: { bus: ClusterBus; subjects: Subjects; nodeNa
   });
   const offCmd = d.bus.subscribe(d.subjects.throttleCommand(d.nodeName), (data, respond) => {
     const r = decode<ThrottleCmd>(data, ["throttle"]);
-    const reply = (body: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint: string } }) => respond?.(encode({ v: 1, type: "reply", from: d.nodeName, ...body } as Reply));
-    if (!r.ok) return reply({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: `rejected: ${r.reason}`, hint: "send a valid throttle op" } });
+    const reply = (
+      body: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint: string } },
+    ) => respond?.(encode({ v: 1, type: "reply", from: d.nodeName, ...body } as Reply));
+    if (!r.ok)
+      return reply({
+        ok: false,
+        error: { code: "CLUSTER_PROTOCOL", message: `rejected: ${r.reason}`, hint: "send a valid throttle op" },
+      });
     try {
       reply({ ok: true, result: applyThrottleOp(d.throttles, r.msg.op as unknown as ThrottleOp) });
     } catch (e) {
-      reply({ ok: false, error: e instanceof AmocError ? e.toJSON() : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" } });
+      reply({
+        ok: false,
+        error:
+          e instanceof AmocError
+            ? e.toJSON()
+            : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" },
+      });
     }
   });
   return () => {

@@ -82,7 +82,10 @@ export class WorkerAgent {
 
   /** Starts serving; joins a run in progress if the bucket holds one. */
   async start(): Promise<void> {
-    this.unsubscribe = this.d.bus.subscribe(this.d.subjects.command(this.d.nodeName), (data, respond) => void this.onCommand(data, respond));
+    this.unsubscribe = this.d.bus.subscribe(
+      this.d.subjects.command(this.d.nodeName),
+      (data, respond) => void this.onCommand(data, respond),
+    );
     this.offTelemetry.push(this.d.telemetry.on("user.stopped", (e) => this.ended.add(e.id)));
     this.offTelemetry.push(this.d.telemetry.on("user.started", (e) => this.recordLag(e.lagMs)));
     const flush = setInterval(() => void this.flushEnded(), 1000);
@@ -97,7 +100,11 @@ export class WorkerAgent {
     try {
       cur = await new RunStore(this.d.kv, this.d.subjects.runKey()).read();
     } catch (e) {
-      this.problems.note("join_run_read_failed", errorMessage(e), "this node cannot tell whether a run is in progress: it joins none now, and a master prepares it on its next add");
+      this.problems.note(
+        "join_run_read_failed",
+        errorMessage(e),
+        "this node cannot tell whether a run is in progress: it joins none now, and a master prepares it on its next add",
+      );
       return;
     }
     if (!cur || cur.run.state !== "running") return;
@@ -106,7 +113,11 @@ export class WorkerAgent {
       this.d.controller.noteIssued(cur.run.lastId);
       this.d.log.info({ msg: "joined_run_in_progress", run: cur.run.runId, scenario: cur.run.scenario });
     } catch (e) {
-      this.problems.note("join_run_failed", `run ${cur.run.runId}: ${errorMessage(e)}`, "this node runs none of the run's users; a master prepares it again on its next add");
+      this.problems.note(
+        "join_run_failed",
+        `run ${cur.run.runId}: ${errorMessage(e)}`,
+        "this node runs none of the run's users; a master prepares it again on its next add",
+      );
     }
   }
 
@@ -133,7 +144,16 @@ export class WorkerAgent {
     }
     if (r.act === "refuse") {
       this.notOurs.warn("rejected", { msg: "command_rejected", from: r.from, reason: r.reason });
-      respond?.(this.reply({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: `rejected: ${r.reason}`, hint: "send a valid, versioned command" } }));
+      respond?.(
+        this.reply({
+          ok: false,
+          error: {
+            code: "CLUSTER_PROTOCOL",
+            message: `rejected: ${r.reason}`,
+            hint: "send a valid, versioned command",
+          },
+        }),
+      );
       return;
     }
     const cmd = r.cmd as Command;
@@ -141,18 +161,28 @@ export class WorkerAgent {
       const result = await this.handle(cmd);
       respond?.(this.reply({ ok: true, result }));
     } catch (e) {
-      const err = e instanceof AmocError ? e.toJSON() : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" };
+      const err =
+        e instanceof AmocError
+          ? e.toJSON()
+          : { code: "CLUSTER_NODE_FAILED", message: errorMessage(e), hint: "see the node's log" };
       this.d.log.warn({ msg: "command_failed", type: cmd.type, from: cmd.from, err: err.message });
       respond?.(this.reply({ ok: false, error: err }));
     }
   }
 
-  private reply(body: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint: string } }): string {
+  private reply(
+    body: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint: string } },
+  ): string {
     return encode({ v: 1, type: "reply", from: this.d.nodeName, ...body } as Reply);
   }
 
   private requireRun(runId: string): void {
-    if (this.currentRunId !== runId) throw new AmocError("STATE_INVALID", `${this.d.nodeName} is not in run ${runId} (it is in ${this.currentRunId ?? "none"})`, "prepare the node for the run first");
+    if (this.currentRunId !== runId)
+      throw new AmocError(
+        "STATE_INVALID",
+        `${this.d.nodeName} is not in run ${runId} (it is in ${this.currentRunId ?? "none"})`,
+        "prepare the node for the run first",
+      );
   }
 
   private async handle(cmd: Command): Promise<unknown> {
@@ -182,7 +212,12 @@ export class WorkerAgent {
       case "remove_ids": {
         this.requireRun(cmd.runId);
         const n = totalSize(cmd.ranges);
-        if (n > MAX_REMOVE_IDS) throw new AmocError("CLUSTER_PROTOCOL", `remove_ids names ${n} IDs, more than the ${MAX_REMOVE_IDS} one command may`, "remove in several steps");
+        if (n > MAX_REMOVE_IDS)
+          throw new AmocError(
+            "CLUSTER_PROTOCOL",
+            `remove_ids names ${n} IDs, more than the ${MAX_REMOVE_IDS} one command may`,
+            "remove in several steps",
+          );
         return { removed: await this.removeInBatches(cmd.ranges, cmd.force) };
       }
       case "update_settings":
@@ -220,7 +255,12 @@ export class WorkerAgent {
     return removed + (batch.length ? c.removeIds(batch, force) : 0);
   }
 
-  private async prepare(runId: string, scenario: string, settings: Record<string, unknown>, version?: string): Promise<void> {
+  private async prepare(
+    runId: string,
+    scenario: string,
+    settings: Record<string, unknown>,
+    version?: string,
+  ): Promise<void> {
     // a name and version only, never a path: an uploaded version is this node's own copy, checked by its hash
     scenario = await scenarioToLoad(scenario, version, this.d.scenarioFile);
     // a run this node still holds from an earlier master is over: the bucket allows one run at a time
@@ -263,7 +303,8 @@ export class WorkerAgent {
     const l = this.lags;
     if (l.dirty) {
       const sorted = Float64Array.from(l.sample).sort();
-      const q = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0);
+      const q = (p: number) =>
+        sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : 0;
       l.q = { p50: round(q(0.5)), p99: round(q(0.99)) };
       l.dirty = false;
     }
@@ -272,7 +313,12 @@ export class WorkerAgent {
 
   /** This node's problems, its bus's subscription errors included. */
   problemList(): Problem[] {
-    const bus = this.d.bus.problems().map((p) => ({ kind: "nats_subscription_error", message: `${p.subject}: ${p.error}`, affects: "messages on this subject are lost", count: p.count }));
+    const bus = this.d.bus.problems().map((p) => ({
+      kind: "nats_subscription_error",
+      message: `${p.subject}: ${p.error}`,
+      affects: "messages on this subject are lost",
+      count: p.count,
+    }));
     return [...this.problems.list(), ...bus];
   }
 
@@ -284,7 +330,11 @@ export class WorkerAgent {
       await this.d.kv.put(this.d.subjects.endedKey(runId, this.d.nodeName), JSON.stringify(this.ended.toJSON()));
     } catch (e) {
       this.ended.changed = true;
-      this.problems.note("ended_flush_failed", errorMessage(e), "if this node dies now, a master may re-deal users that already ended here");
+      this.problems.note(
+        "ended_flush_failed",
+        errorMessage(e),
+        "if this node dies now, a master may re-deal users that already ended here",
+      );
     }
   }
 
@@ -307,11 +357,21 @@ export class WorkerAgent {
   }
 
   private async recordFinal(runId: string): Promise<void> {
-    const rec: FinalRecord = { v: 1, runId, users: { ...this.d.controller.status().users }, summary: this.summaryRun === runId ? this.summary?.exportEncoded() : undefined };
+    const rec: FinalRecord = {
+      v: 1,
+      runId,
+      users: { ...this.d.controller.status().users },
+      summary: this.summaryRun === runId ? this.summary?.exportEncoded() : undefined,
+    };
     try {
       await this.d.kv.put(this.d.subjects.finalKey(runId, this.d.nodeName), JSON.stringify(rec));
     } catch (e) {
-      this.d.log.warn({ msg: "final_record_failed", run: runId, err: errorMessage(e), affects: "the run's totals and metrics leave out this node's users" });
+      this.d.log.warn({
+        msg: "final_record_failed",
+        run: runId,
+        err: errorMessage(e),
+        affects: "the run's totals and metrics leave out this node's users",
+      });
     }
   }
 

@@ -46,7 +46,12 @@ export function parseList(v: string | string[]): string[] {
       // fall through to the comma form
     }
   }
-  return s === "" ? [] : s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  return s === ""
+    ? []
+    : s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
 }
 
 /** Parses "zone=a,rack=1" into {zone: "a", rack: "1"}; undefined when a pair has no `=`. */
@@ -92,7 +97,9 @@ const trimmed = (raw: string) => raw.trim();
 export function isHost(s: string): boolean {
   const bare = s.startsWith("[") && s.endsWith("]") ? s.slice(1, -1) : s;
   if (isIP(bare)) return true;
-  return /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(bare);
+  return /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(
+    bare,
+  );
 }
 
 /**
@@ -100,16 +107,19 @@ export function isHost(s: string): boolean {
  * BOSH endpoint: any http:// or https:// URL is taken as one (its path names it: /http-bind, /bosh), so it needs one.
  */
 export function xmppServerProblem(entry: string): string | undefined {
-  const use = "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind";
+  const use =
+    "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind";
   let u: URL;
   try {
     u = new URL(entry);
   } catch {
     return `entry '${entry}' is not a URL (${use})`;
   }
-  if (!(XMPP_SCHEMES as readonly string[]).includes(u.protocol)) return `entry '${entry}' has the unknown scheme ${u.protocol} (${use})`;
+  if (!(XMPP_SCHEMES as readonly string[]).includes(u.protocol))
+    return `entry '${entry}' has the unknown scheme ${u.protocol} (${use})`;
   if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (${use})`;
-  if ((u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/") return `BOSH entry '${entry}' has no path (${use})`;
+  if ((u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/")
+    return `BOSH entry '${entry}' has no path (${use})`;
   return undefined;
 }
 
@@ -121,7 +131,8 @@ function natsServerProblem(entry: string): string | undefined {
   } catch {
     return `entry '${entry}' is not a NATS URL (use nats://host:4222 or host:4222)`;
   }
-  if (u.protocol !== "nats:" && u.protocol !== "tls:") return `entry '${entry}' has the unknown scheme ${u.protocol} (use nats:// or tls://)`;
+  if (u.protocol !== "nats:" && u.protocol !== "tls:")
+    return `entry '${entry}' has the unknown scheme ${u.protocol} (use nats:// or tls://)`;
   if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (use nats://host:4222)`;
   return undefined;
 }
@@ -141,7 +152,8 @@ function listOf(problem: (entry: string) => string | undefined, what: string): F
 function integerIn(min: number, max: number, expected: string): Format<number> {
   return {
     coerce: (raw) => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : raw),
-    check: (x) => (typeof x === "number" && Number.isInteger(x) && x >= min && x <= max ? undefined : `must be ${expected}`),
+    check: (x) =>
+      typeof x === "number" && Number.isInteger(x) && x >= min && x <= max ? undefined : `must be ${expected}`,
   };
 }
 
@@ -153,7 +165,9 @@ function durationMs(min: number, expected: string): Format<number> {
     coerce: (raw) => parseDurationMs(raw) ?? raw,
     check: (x) => {
       if (!(typeof x === "number" && Number.isFinite(x) && x >= min)) return `must be ${expected}`;
-      return x > MAX_TIMER_MS ? `must be at most ${MAX_TIMER_MS} ms (about 24 days): timers cannot wait longer` : undefined;
+      return x > MAX_TIMER_MS
+        ? `must be at most ${MAX_TIMER_MS} ms (about 24 days): timers cannot wait longer`
+        : undefined;
     },
   };
 }
@@ -190,13 +204,19 @@ export const FORMATS = {
   /** Load-shape stages as JSON ([] = off); checked here, compiled in users/stages.ts. */
   stages: format<unknown[]>({ coerce: coerceJson, check: problemOf(parseStages) }),
   mix: format<MixWeights>({ coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)), check: problemOf(parseMix) }),
-  throttles: format<Record<string, { rate?: number; interval?: number; interarrival?: number }>>({ coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)), check: problemOf(parseThrottles) }),
+  throttles: format<Record<string, { rate?: number; interval?: number; interarrival?: number }>>({
+    coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)),
+    check: problemOf(parseThrottles),
+  }),
   "arrival-process": oneOf(["constant", "poisson"] as const, (raw) => raw.trim().toLowerCase()),
   "duration-ms": durationMs(0, "a duration in ms (e.g. 50, 250ms, 2s, 1m)"),
   "timeout-ms": durationMs(1, "a duration above 0 ms (e.g. 500, 5s)"),
   count: format<number>({
     coerce: (raw) => parseCount(raw) ?? raw,
-    check: (x) => (typeof x === "number" && ((Number.isInteger(x) && x > 0) || x === Infinity) ? undefined : "must be a positive integer or 'infinity'"),
+    check: (x) =>
+      typeof x === "number" && ((Number.isInteger(x) && x > 0) || x === Infinity)
+        ? undefined
+        : "must be a positive integer or 'infinity'",
   }),
   "non-negative-int": integerIn(0, Number.MAX_SAFE_INTEGER, "a whole number, 0 or more"),
   "tcp-port": integerIn(1, 65535, "a port number 1..65535"),
@@ -210,19 +230,25 @@ export const FORMATS = {
     check: (x) => {
       const expected = "must be labels as key=value pairs separated by commas (zone=a,rack=1)";
       if (typeof x !== "object" || x === null || Array.isArray(x)) return expected;
-      for (const [k, v] of Object.entries(x)) if (!NAME.test(k) || typeof v !== "string") return `${expected}; '${k}' is not a valid label`;
+      for (const [k, v] of Object.entries(x))
+        if (!NAME.test(k) || typeof v !== "string") return `${expected}; '${k}' is not a valid label`;
       return undefined;
     },
   }),
   "log-level": oneOf(LOG_LEVELS, (raw) => raw.trim().toLowerCase()),
-  "sasl-mechanism": oneOf(SASL_MECHANISMS, (raw) => (raw.trim().toLowerCase() === "auto" ? "auto" : raw.trim().toUpperCase())),
+  "sasl-mechanism": oneOf(SASL_MECHANISMS, (raw) =>
+    raw.trim().toLowerCase() === "auto" ? "auto" : raw.trim().toUpperCase(),
+  ),
   name: format<string>({
     coerce: trimmed,
     check: (x) => (isStr(x) && NAME.test(x) ? undefined : "must be a name of letters, digits, '_' and '-'"),
   }),
   "metric-prefix": format<string>({
     coerce: trimmed,
-    check: (x) => (isStr(x) && /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(x) ? undefined : "must be dot-separated names of letters, digits, '_' and '-' (e.g. amoc or load.amoc)"),
+    check: (x) =>
+      isStr(x) && /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(x)
+        ? undefined
+        : "must be dot-separated names of letters, digits, '_' and '-' (e.g. amoc or load.amoc)",
   }),
   host: format<string>({
     coerce: trimmed,
@@ -234,23 +260,34 @@ export const FORMATS = {
   }),
   "xmpp-domain": format<string>({
     coerce: trimmed,
-    check: (x) => (isStr(x) && !/[\s@/:"'<>&]/.test(x) ? undefined : "must be an XMPP domain (e.g. localhost) or '' (the server's host name)"),
+    check: (x) =>
+      isStr(x) && !/[\s@/:"'<>&]/.test(x)
+        ? undefined
+        : "must be an XMPP domain (e.g. localhost) or '' (the server's host name)",
   }),
   "user-template": format<string>({
     check: (x) =>
-      isStr(x) && x !== "" && !/[\s@/:"'<>&]/.test(x.replaceAll("<id>", "")) ? undefined : "must be a non-empty user name template without spaces, @, /, : (e.g. user_<id>)",
+      isStr(x) && x !== "" && !/[\s@/:"'<>&]/.test(x.replaceAll("<id>", ""))
+        ? undefined
+        : "must be a non-empty user name template without spaces, @, /, : (e.g. user_<id>)",
   }),
   "non-empty": format<string>({
     check: (x) => (isStr(x) && x.trim() !== "" ? undefined : "must be a non-empty string"),
   }),
   token: format<string>({
-    check: (x) => (isStr(x) && !/[\s\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no spaces, line breaks or control characters (a trailing newline from a file?)"),
+    check: (x) =>
+      isStr(x) && !/[\s\x00-\x1f\x7f]/.test(x)
+        ? undefined
+        : "must hold no spaces, line breaks or control characters (a trailing newline from a file?)",
   }),
   /** The REST API token: '' (a node generates one, or auth is off) or at least 16 characters. */
   "api-token": format<string>({
     check: (x) => {
-      if (!isStr(x) || /[\s\x00-\x1f\x7f]/.test(x)) return "must hold no spaces, line breaks or control characters (a trailing newline from a file?)";
-      return x !== "" && x.length < API_TOKEN_MIN ? `must be at least ${API_TOKEN_MIN} characters (e.g. $(openssl rand -hex 24)), or '' to let the node generate one` : undefined;
+      if (!isStr(x) || /[\s\x00-\x1f\x7f]/.test(x))
+        return "must hold no spaces, line breaks or control characters (a trailing newline from a file?)";
+      return x !== "" && x.length < API_TOKEN_MIN
+        ? `must be at least ${API_TOKEN_MIN} characters (e.g. $(openssl rand -hex 24)), or '' to let the node generate one`
+        : undefined;
     },
   }),
   "api-auth": oneOf(["token", "off"] as const, (raw) => raw.trim().toLowerCase()),
@@ -258,13 +295,19 @@ export const FORMATS = {
   "host-list": format<string[]>({
     coerce: (raw) => parseList(raw),
     check: (x) => {
-      if (!Array.isArray(x) || x.some((e) => !isStr(e))) return "must be a comma-separated list of host names or addresses";
+      if (!Array.isArray(x) || x.some((e) => !isStr(e)))
+        return "must be a comma-separated list of host names or addresses";
       const bad = (x as string[]).filter((h) => !isHost(h.replace(/^\[|\]$/g, "")));
-      return bad.length ? `'${bad.join("', '")}' ${bad.length === 1 ? "is not a host name or address" : "are not host names or addresses"}` : undefined;
+      return bad.length
+        ? `'${bad.join("', '")}' ${bad.length === 1 ? "is not a host name or address" : "are not host names or addresses"}`
+        : undefined;
     },
   }),
   password: format<string>({
-    check: (x) => (isStr(x) && !/[\x00-\x1f\x7f]/.test(x) ? undefined : "must hold no line breaks or control characters (a trailing newline from a file?)"),
+    check: (x) =>
+      isStr(x) && !/[\x00-\x1f\x7f]/.test(x)
+        ? undefined
+        : "must hold no line breaks or control characters (a trailing newline from a file?)",
   }),
   text: format<string>({
     check: (x) => (isStr(x) ? undefined : "must be a string"),
@@ -289,11 +332,17 @@ export const FORMATS = {
   directory: file("directory", false),
   "directory-or-empty": format<string>({
     coerce: trimmed,
-    check: (x) => (isStr(x) && (x === "" || !existsSync(x) || statSync(x).isDirectory()) ? undefined : `'${String(x)}' exists and is not a directory`),
+    check: (x) =>
+      isStr(x) && (x === "" || !existsSync(x) || statSync(x).isDirectory())
+        ? undefined
+        : `'${String(x)}' exists and is not a directory`,
   }),
   "file-path-or-empty": format<string>({
     coerce: trimmed,
-    check: (x) => (isStr(x) && (x === "" || !existsSync(x) || !statSync(x).isDirectory()) ? undefined : `'${String(x)}' is a directory, not a file`),
+    check: (x) =>
+      isStr(x) && (x === "" || !existsSync(x) || !statSync(x).isDirectory())
+        ? undefined
+        : `'${String(x)}' is a directory, not a file`,
   }),
 } satisfies Record<string, Format<unknown>>;
 

@@ -3,7 +3,15 @@ import { existsSync, readFileSync } from "node:fs";
 import convict from "convict";
 import { ConfigError, type ConfigProblem } from "../errors.js";
 import { registerFormats } from "./formats.js";
-import { SCHEMA, crossKeyProblems, envName, isSettingKey, type NodeSettings, type SettingKey, type SettingSpec } from "./schema.js";
+import {
+  SCHEMA,
+  crossKeyProblems,
+  envName,
+  isSettingKey,
+  type NodeSettings,
+  type SettingKey,
+  type SettingSpec,
+} from "./schema.js";
 
 /** Where the settings come from. */
 export interface LoadSources {
@@ -35,12 +43,18 @@ export function configFilePath(env: NodeJS.ProcessEnv, explicit?: string): strin
 }
 
 /** Reads the JSON config file; its `variables` section holds scenario variables. */
-export function readConfigFile(path: string): { settings: Record<string, unknown>; variables: Record<string, unknown>; thresholds?: unknown } {
+export function readConfigFile(path: string): {
+  settings: Record<string, unknown>;
+  variables: Record<string, unknown>;
+  thresholds?: unknown;
+} {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new ConfigError([{ key: "AMOC_CONFIG_FILE", source: path, message: `cannot read JSON: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      { key: "AMOC_CONFIG_FILE", source: path, message: `cannot read JSON: ${(e as Error).message}` },
+    ]);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError([{ key: "AMOC_CONFIG_FILE", source: path, message: "must hold a JSON object" }]);
@@ -59,7 +73,8 @@ export function loadNodeSettings(src: LoadSources = {}): NodeSettings {
 
   const conf = convict(SCHEMA as unknown as convict.Schema<NodeSettings>, { env: {}, args: [] });
 
-  for (const [k, v] of Object.entries(src.defaults ?? {})) if (isSettingKey(k)) setChecked(conf, k, v, `default of ${k}`, origin, problems);
+  for (const [k, v] of Object.entries(src.defaults ?? {}))
+    if (isSettingKey(k)) setChecked(conf, k, v, `default of ${k}`, origin, problems);
   const file = configFilePath(env, src.file);
   if (file) {
     if (!existsSync(file)) {
@@ -100,7 +115,8 @@ export function loadNodeSettings(src: LoadSources = {}): NodeSettings {
   }
   if (problems.length) throw new ConfigError(problems);
   const settings = conf.getProperties();
-  for (const p of crossKeyProblems(settings)) problems.push({ key: p.key, source: origin.get(p.key) ?? `default of ${p.key}`, message: p.message });
+  for (const p of crossKeyProblems(settings))
+    problems.push({ key: p.key, source: origin.get(p.key) ?? `default of ${p.key}`, message: p.message });
   if (problems.length) throw new ConfigError(problems);
   return settings;
 }
@@ -124,6 +140,9 @@ function setChecked(
 /** The docs of every setting, for `bin/amoc help`. */
 export function describeSettings(): string {
   return Object.entries(SCHEMA as Record<string, SettingSpec>)
-    .map(([k, s]) => `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.sensitive ? "''" : s.default === Infinity ? "infinity" : JSON.stringify(s.default)})`)
+    .map(
+      ([k, s]) =>
+        `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.sensitive ? "''" : s.default === Infinity ? "infinity" : JSON.stringify(s.default)})`,
+    )
     .join("\n");
 }

@@ -23,11 +23,16 @@ export function defineVariables<const D extends VariableDecls>(decls: D): D {
 }
 
 /** Parses a string (env, `--set`, REST) into the type of the variable's default. */
-export function parseVariable(decl: VariableDecl, raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function parseVariable(
+  decl: VariableDecl,
+  raw: unknown,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   const d = decl.default;
   if (typeof raw !== "string") {
     if (typeof d === "number" && raw === "infinity") return { ok: true, value: Infinity };
-    return typeof d === typeof raw || d === null || d === undefined ? { ok: true, value: raw } : { ok: false, reason: `must be a ${typeof d}` };
+    return typeof d === typeof raw || d === null || d === undefined
+      ? { ok: true, value: raw }
+      : { ok: false, reason: `must be a ${typeof d}` };
   }
   if (typeof d === "number") {
     const s = raw.trim().toLowerCase();
@@ -73,9 +78,17 @@ export interface VariableSources {
 export function resolveVariables(decls: VariableDecls, src: VariableSources): Record<string, unknown> {
   const problems: string[] = [];
   for (const k of Object.keys(src.settings)) {
-    if (!Object.hasOwn(decls, k)) problems.push(`'${k}' is not declared by ${src.scenarioFile} (declared: ${Object.keys(decls).join(", ") || "none"})`);
+    if (!Object.hasOwn(decls, k))
+      problems.push(
+        `'${k}' is not declared by ${src.scenarioFile} (declared: ${Object.keys(decls).join(", ") || "none"})`,
+      );
   }
-  if (problems.length) throw new ScenarioError("VARIABLE_UNDECLARED", `unknown setting: ${problems.join("; ")}`, "remove it, or declare it in the scenario's `variables`");
+  if (problems.length)
+    throw new ScenarioError(
+      "VARIABLE_UNDECLARED",
+      `unknown setting: ${problems.join("; ")}`,
+      "remove it, or declare it in the scenario's `variables`",
+    );
   const values: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(decls)) {
     let raw: unknown = decl.default;
@@ -103,7 +116,11 @@ export function resolveVariables(decls: VariableDecls, src: VariableSources): Re
     values[name] = parsed.value;
   }
   if (problems.length) {
-    throw new ScenarioError("VARIABLE_INVALID", `invalid variables of ${src.scenarioFile}:\n  - ${problems.join("\n  - ")}`, "fix the values named above (each variable's doc says what it expects)");
+    throw new ScenarioError(
+      "VARIABLE_INVALID",
+      `invalid variables of ${src.scenarioFile}:\n  - ${problems.join("\n  - ")}`,
+      "fix the values named above (each variable's doc says what it expects)",
+    );
   }
   return values;
 }
@@ -111,20 +128,43 @@ export function resolveVariables(decls: VariableDecls, src: VariableSources): Re
 /** Checks a declaration set itself: shape, and no clash with node settings. */
 export function checkDeclarations(decls: unknown, file: string): VariableDecls {
   if (decls === undefined) return {};
-  if (typeof decls !== "object" || decls === null) throw new ScenarioError("SCENARIO_INVALID", `${file}: 'variables' must be an object`, "export const variables = defineVariables({...})");
+  if (typeof decls !== "object" || decls === null)
+    throw new ScenarioError(
+      "SCENARIO_INVALID",
+      `${file}: 'variables' must be an object`,
+      "export const variables = defineVariables({...})",
+    );
   for (const [name, d] of Object.entries(decls as Record<string, unknown>)) {
     if (typeof d !== "object" || d === null || !("default" in d) || typeof (d as VariableDecl).doc !== "string") {
-      throw new ScenarioError("SCENARIO_INVALID", `${file}: variable '${name}' needs a 'default' and a 'doc'`, "declare it as { default: ..., doc: \"...\" }");
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `${file}: variable '${name}' needs a 'default' and a 'doc'`,
+        'declare it as { default: ..., doc: "..." }',
+      );
     }
-    if (isSettingKey(name)) throw new ScenarioError("SCENARIO_INVALID", `${file}: variable '${name}' clashes with the node setting of the same name`, "rename the variable");
+    if (isSettingKey(name))
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `${file}: variable '${name}' clashes with the node setting of the same name`,
+        "rename the variable",
+      );
     const bad = verifyVariable(d as VariableDecl, (d as VariableDecl).default);
-    if (bad) throw new ScenarioError("SCENARIO_INVALID", `${file}: the default of variable '${name}' ${bad}`, "fix the default or the verify function");
+    if (bad)
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `${file}: the default of variable '${name}' ${bad}`,
+        "fix the default or the verify function",
+      );
   }
   return decls as VariableDecls;
 }
 
 /** Validates an update: only declared, updatable variables; returns the parsed values. */
-export function checkUpdate(decls: VariableDecls, update: Record<string, unknown>, scenarioFile: string): Record<string, unknown> {
+export function checkUpdate(
+  decls: VariableDecls,
+  update: Record<string, unknown>,
+  scenarioFile: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [k, raw] of Object.entries(update)) {
@@ -148,7 +188,11 @@ export function checkUpdate(decls: VariableDecls, update: Record<string, unknown
   }
   if (problems.length) {
     const readOnly = problems.every((p) => p.endsWith("read-only during a run"));
-    throw new AmocError(readOnly ? "VARIABLE_READ_ONLY" : "VARIABLE_INVALID", `cannot update settings: ${problems.join("; ")}`, "only variables declared with `updatable: true` can change during a run");
+    throw new AmocError(
+      readOnly ? "VARIABLE_READ_ONLY" : "VARIABLE_INVALID",
+      `cannot update settings: ${problems.join("; ")}`,
+      "only variables declared with `updatable: true` can change during a run",
+    );
   }
   return out;
 }

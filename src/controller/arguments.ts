@@ -5,12 +5,14 @@ import { UsageError } from "../errors.js";
 export function checkUserRange(from: unknown, to: unknown): void {
   checkUserId(from, "from");
   checkUserId(to, "to");
-  if ((to as number) < (from as number)) throw new UsageError(`'to' (${to}) is below 'from' (${from})`, "give a range like do('dummy', 1, 10)");
+  if ((to as number) < (from as number))
+    throw new UsageError(`'to' (${to}) is below 'from' (${from})`, "give a range like do('dummy', 1, 10)");
 }
 
 /** Throws unless `n`, the argument of command `what` (add, remove), is a positive integer. */
 export function checkCount(n: number, what: string, example: string): void {
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} needs a positive integer, got ${JSON.stringify(n)}`, example);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${what} needs a positive integer, got ${JSON.stringify(n)}`, example);
 }
 
 /** Throws unless a scenario name is a string. */
@@ -20,11 +22,15 @@ export function checkScenarioName(name: unknown): void {
 
 /** Throws unless `settings` is a plain object (`hint` shows one). */
 export function checkSettingsObject(settings: unknown, hint: string): asserts settings is Record<string, unknown> {
-  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new UsageError("settings must be an object", hint);
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings))
+    throw new UsageError("settings must be an object", hint);
 }
 
 function checkUserId(v: unknown, what: string): void {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(v)}`, "user IDs are integers from 1");
+    throw new UsageError(
+      `${what} must be a positive integer, got ${JSON.stringify(v)}`,
+      "user IDs are integers from 1",
+    );
   }
 }

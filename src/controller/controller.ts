@@ -80,15 +80,35 @@ export class Controller {
   }
 
   /** Starts scenario `name` with users `from..to`, one every `interarrival` ms. */
-  async do(name: string, from: number, to: number, settings: Record<string, unknown> = {}): Promise<{ scenario: string; from: number; to: number; users: number }> {
+  async do(
+    name: string,
+    from: number,
+    to: number,
+    settings: Record<string, unknown> = {},
+  ): Promise<{ scenario: string; from: number; to: number; users: number }> {
     checkUserRange(from, to);
     const run = await this.prepare(name, settings);
     const shape = this.shapeOf(run.settings);
     // a load shape (stages / arrival_rate) says how many users start, and when: `to` follows from it
     if (shape) to = from + Math.max(1, shape.users) - 1;
     const t0Ms = nowMs();
-    this.startRange({ from, to, step: 1, offset: 0, t0Ms, baseId: from, interarrivalMs: run.settings.interarrival, ...(shape ? { segments: shape.segments } : {}) });
-    if (shape?.removals.length) run.removals = new RemovalDriver(t0Ms, shape.removals, (n) => this.remove(n), (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) })).start();
+    this.startRange({
+      from,
+      to,
+      step: 1,
+      offset: 0,
+      t0Ms,
+      baseId: from,
+      interarrivalMs: run.settings.interarrival,
+      ...(shape ? { segments: shape.segments } : {}),
+    });
+    if (shape?.removals.length)
+      run.removals = new RemovalDriver(
+        t0Ms,
+        shape.removals,
+        (n) => this.remove(n),
+        (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) }),
+      ).start();
     this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1, ...shapeView(run.settings) });
     return { scenario: run.scenario.name, from, to, users: to - from + 1 };
   }
@@ -100,14 +120,21 @@ export class Controller {
   async prepare(name: string, settings: Record<string, unknown> = {}): Promise<Run> {
     if (this.busy) throw new StateError("another command is still being processed", "wait for it to finish and retry");
     if (this.st === "running" || this.st === "terminating") {
-      throw new StateError(`a run of '${this.run?.scenario.name}' is ${this.st}`, "stop it first (amoc_local.stop(), or stop() in the console), then start a new one");
+      throw new StateError(
+        `a run of '${this.run?.scenario.name}' is ${this.st}`,
+        "stop it first (amoc_local.stop(), or stop() in the console), then start a new one",
+      );
     }
     checkScenarioName(name);
     checkSettingsObject(settings, "e.g. {interarrival: 0, dummy_sleep_ms: 100}");
     this.busy = true;
     try {
       // an unknown scenario is a typo: report it and keep the current state
-      const scenario = await loadRunScenario(name, mixOf(settings, this.deps.settings.mix), this.deps.settings.scenarios_dir);
+      const scenario = await loadRunScenario(
+        name,
+        mixOf(settings, this.deps.settings.mix),
+        this.deps.settings.scenarios_dir,
+      );
       try {
         const { settings: nodeSettings, vars } = this.resolveSettings(scenario, settings);
         // a new run starts with no throttles: init and the throttles setting start them
@@ -117,12 +144,20 @@ export class Controller {
         for (const [name, cfg] of Object.entries(nodeSettings.throttles)) this.throttles.start(name, cfg);
         this.run?.dispose();
         const { telemetry, metrics, log, forceGraceMs } = this.deps;
-        this.run = new Run(scenario, nodeSettings, { ...settings }, vars, state, { telemetry, metrics, log, forceGraceMs, throttles: this.throttles, coordinator: this.coordinator });
+        this.run = new Run(scenario, nodeSettings, { ...settings }, vars, state, {
+          telemetry,
+          metrics,
+          log,
+          forceGraceMs,
+          throttles: this.throttles,
+          coordinator: this.coordinator,
+        });
         this.lastError = undefined;
         this.setState("running");
         return this.run;
       } catch (e) {
-        this.lastError = e instanceof AmocError ? e : new ScenarioError("SCENARIO_INIT_FAILED", errorMessage(e), "see the log");
+        this.lastError =
+          e instanceof AmocError ? e : new ScenarioError("SCENARIO_INIT_FAILED", errorMessage(e), "see the log");
         // the previous run is over: its counts must not pass for this failed one
         this.run?.dispose();
         this.run = undefined;
@@ -138,12 +173,23 @@ export class Controller {
   async resolveRun(name: string, settings: Record<string, unknown> = {}): Promise<ResolvedRun> {
     checkScenarioName(name);
     checkSettingsObject(settings, "e.g. {interarrival: 0}");
-    const scenario = await loadRunScenario(name, mixOf(settings, this.deps.settings.mix), this.deps.settings.scenarios_dir);
+    const scenario = await loadRunScenario(
+      name,
+      mixOf(settings, this.deps.settings.mix),
+      this.deps.settings.scenarios_dir,
+    );
     return { scenario, ...this.resolveSettings(scenario, settings) };
   }
 
-  private resolveSettings(scenario: ResolvedRun["scenario"], settings: Record<string, unknown>): Omit<ResolvedRun, "scenario"> {
-    return resolveRunSettings({ env: this.deps.env, fileVariables: this.deps.fileVariables, nodeName: this.deps.settings.node_name }, scenario, settings);
+  private resolveSettings(
+    scenario: ResolvedRun["scenario"],
+    settings: Record<string, unknown>,
+  ): Omit<ResolvedRun, "scenario"> {
+    return resolveRunSettings(
+      { env: this.deps.env, fileVariables: this.deps.fileVariables, nodeName: this.deps.settings.node_name },
+      scenario,
+      settings,
+    );
   }
 
   /** Starts this node's share of a range on the plan's instants (locally: all of it). */
@@ -200,7 +246,12 @@ export class Controller {
     const run = this.requireRunning("update settings");
     checkSettingsObject(update, "e.g. update_settings({message_interval: 500})");
     for (const k of Object.keys(update)) {
-      if (isSettingKey(k)) throw new AmocError("VARIABLE_READ_ONLY", `'${k}' is a node setting and cannot change during a run`, "stop the run and start a new one with the new value");
+      if (isSettingKey(k))
+        throw new AmocError(
+          "VARIABLE_READ_ONLY",
+          `'${k}' is a node setting and cannot change during a run`,
+          "stop the run and start a new one with the new value",
+        );
     }
     const changed = run.updateVariables(update);
     this.announce("settings", { scenario: run.scenario.name, ...changed });
@@ -210,14 +261,20 @@ export class Controller {
   /** Force-removes every user, calls `terminate`, and ends the run (`finished`). */
   async stop(): Promise<StatusReport> {
     const run = this.run;
-    if (!run || this.st !== "running") throw new StateError(`nothing to stop: the node is ${this.st}`, "start a run with do(...) first");
+    if (!run || this.st !== "running")
+      throw new StateError(`nothing to stop: the node is ${this.st}`, "start a run with do(...) first");
     this.setState("terminating");
     run.removals?.stop();
     this.announce("stop", { scenario: run.scenario.name, ...run.pool.counts() });
     await run.pool.stopAll();
     const leftOut = run.pool.crashLinesLeftOut();
     // only the first crash of each kind is logged at warn: say how many lines were left out, once
-    if (leftOut > 0) this.deps.log.warn({ msg: "user_crashed_lines_left_out", left_out: leftOut, hint: "every crash is counted in the summary's errors; AMOC_LOG_LEVEL=debug logs each" });
+    if (leftOut > 0)
+      this.deps.log.warn({
+        msg: "user_crashed_lines_left_out",
+        left_out: leftOut,
+        hint: "every crash is counted in the summary's errors; AMOC_LOG_LEVEL=debug logs each",
+      });
     await runTerminate(this.deps, run.scenario, run.state);
     this.throttles.clear();
     this.coordinator.clear();
@@ -245,7 +302,12 @@ export class Controller {
   /** This node's status: its state and its run's (the last run's, once finished). */
   status(): StatusReport {
     const run = this.run;
-    const report: StatusReport = { node: this.deps.settings.node_name, state: this.st, ...(run ? run.status() : noRunStatus()), telemetry_failures: this.deps.telemetry.subscriberFailures };
+    const report: StatusReport = {
+      node: this.deps.settings.node_name,
+      state: this.st,
+      ...(run ? run.status() : noRunStatus()),
+      telemetry_failures: this.deps.telemetry.subscriberFailures,
+    };
     if (this.st === "error" && this.lastError) report.error = this.lastError.toJSON();
     return report;
   }
@@ -258,7 +320,12 @@ export class Controller {
 
   private requireRunning(what: string): Run {
     if (this.st !== "running" || !this.run) {
-      const hint = this.st === "idle" || this.st === "finished" ? "start a run first: amoc_local.do('dummy', 1, 10)" : this.st === "error" ? "fix the error shown by status(), then do(...) again" : "wait until the run has stopped";
+      const hint =
+        this.st === "idle" || this.st === "finished"
+          ? "start a run first: amoc_local.do('dummy', 1, 10)"
+          : this.st === "error"
+            ? "fix the error shown by status(), then do(...) again"
+            : "wait until the run has stopped";
       throw new StateError(`cannot ${what}: the node is ${this.st}`, hint);
     }
     return this.run;

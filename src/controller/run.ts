@@ -24,7 +24,15 @@ export type PoolDeps = Omit<PoolOptions, "scenario" | "state" | "vars" | "settin
 
 /** The run part of the status of a node that has no run. */
 export function noRunStatus(): RunStatus {
-  return { scenario: null, users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 }, first_id: null, last_id: null, settings: {}, errors: [], uptime_ms: null };
+  return {
+    scenario: null,
+    users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 },
+    first_id: null,
+    last_id: null,
+    settings: {},
+    errors: [],
+    uptime_ms: null,
+  };
 }
 
 // at module level: the per-second timer allocates no closure
@@ -108,7 +116,13 @@ export class Run {
   /** @internal emits the user counts (every second while the run runs). */
   reportUsers(): void {
     const c = this.pool.counts();
-    this.telemetry.emit("controller.users", { running: c.running, started: c.started, finished: c.finished, crashed: c.crashed, removed: c.removed });
+    this.telemetry.emit("controller.users", {
+      running: c.running,
+      started: c.started,
+      finished: c.finished,
+      crashed: c.crashed,
+      removed: c.removed,
+    });
   }
 
   /** The users have stopped: the per-second counts end with these. */

@@ -27,8 +27,13 @@ export interface GroupSpec {
 export function groupSpec(o: CoordinateOptions = {}): GroupSpec {
   const groupSize = o.groupSize ?? 2;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (groupSize !== "all" && !(Number.isInteger(groupSize) && groupSize >= 1)) throw new UsageError(`groupSize must be an integer >= 1 or "all", got ${JSON.stringify(groupSize)}`, "e.g. ctx.coordinate('pairs', {groupSize: 2, timeoutMs: 10000})");
-  if (!(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new UsageError(`timeoutMs must be ms > 0, got ${JSON.stringify(timeoutMs)}`, "e.g. {timeoutMs: 30000}");
+  if (groupSize !== "all" && !(Number.isInteger(groupSize) && groupSize >= 1))
+    throw new UsageError(
+      `groupSize must be an integer >= 1 or "all", got ${JSON.stringify(groupSize)}`,
+      "e.g. ctx.coordinate('pairs', {groupSize: 2, timeoutMs: 10000})",
+    );
+  if (!(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs)))
+    throw new UsageError(`timeoutMs must be ms > 0, got ${JSON.stringify(timeoutMs)}`, "e.g. {timeoutMs: 30000}");
   return { groupSize, timeoutMs };
 }
 
@@ -121,12 +126,18 @@ export class CoordinatorWaits implements CoordinatorClient {
 
   constructor(
     private readonly node: string,
-    private readonly send: { join(name: string, spec: GroupSpec, m: HubMember): void; leave(name: string, id: number): void },
+    private readonly send: {
+      join(name: string, spec: GroupSpec, m: HubMember): void;
+      leave(name: string, id: number): void;
+    },
     private readonly clock: Clock = systemClock,
   ) {}
 
   join(name: string, opts: CoordinateOptions, id: number, leave: Promise<unknown>): Promise<GroupMember[]> {
-    if (typeof name !== "string" || name === "") return Promise.reject(new UsageError("a coordinator needs a name", "e.g. ctx.coordinate('pairs', {groupSize: 2})"));
+    if (typeof name !== "string" || name === "")
+      return Promise.reject(
+        new UsageError("a coordinator needs a name", "e.g. ctx.coordinate('pairs', {groupSize: 2})"),
+      );
     let spec: GroupSpec;
     try {
       spec = groupSpec(opts);
@@ -134,14 +145,26 @@ export class CoordinatorWaits implements CoordinatorClient {
       return Promise.reject(e as Error);
     }
     const key = `${name}\u0000${id}`;
-    if (this.waiting.has(key)) return Promise.reject(new UsageError(`user ${id} already waits on coordinator '${name}'`, "await one coordinate() at a time per name"));
+    if (this.waiting.has(key))
+      return Promise.reject(
+        new UsageError(
+          `user ${id} already waits on coordinator '${name}'`,
+          "await one coordinate() at a time per name",
+        ),
+      );
     return new Promise<GroupMember[]>((resolve, reject) => {
       const w: Waiter = { resolve, reject };
       w.guard = this.clock.setTimeout(
         () => {
           this.waiting.delete(key);
           this.send.leave(name, id);
-          reject(new AmocError("COORDINATOR_TIMEOUT", `coordinator '${name}' did not answer within ${2 * spec.timeoutMs + 5000} ms`, "check that the master is alive (cluster) and the group can fill"));
+          reject(
+            new AmocError(
+              "COORDINATOR_TIMEOUT",
+              `coordinator '${name}' did not answer within ${2 * spec.timeoutMs + 5000} ms`,
+              "check that the master is alive (cluster) and the group can fill",
+            ),
+          );
         },
         2 * spec.timeoutMs + 5000,
         { unref: true },
@@ -162,7 +185,13 @@ export class CoordinatorWaits implements CoordinatorClient {
     this.waiting.delete(key);
     this.clock.clearTimeout(w.guard);
     this.send.leave(name, id);
-    w.reject(new AmocError("USER_ABORTED", `user ${id} was removed while waiting on coordinator '${name}'`, "nothing to do: removal ends the wait"));
+    w.reject(
+      new AmocError(
+        "USER_ABORTED",
+        `user ${id} was removed while waiting on coordinator '${name}'`,
+        "nothing to do: removal ends the wait",
+      ),
+    );
   }
 
   released(name: string, members: HubMember[]): void {
@@ -181,17 +210,30 @@ export class CoordinatorWaits implements CoordinatorClient {
   clear(): void {
     for (const [key, w] of this.waiting) {
       this.clock.clearTimeout(w.guard);
-      w.reject(new AmocError("USER_ABORTED", `coordinator wait ${key.replace("\u0000", " of user ")} ended with the run`, "nothing to do"));
+      w.reject(
+        new AmocError(
+          "USER_ABORTED",
+          `coordinator wait ${key.replace("\u0000", " of user ")} ended with the run`,
+          "nothing to do",
+        ),
+      );
     }
     this.waiting.clear();
   }
 }
 
 /** A local node's coordinator: hub and waits in one process. */
-export function localCoordinator(node: string, clock: Clock = systemClock): CoordinatorClient & { hub: CoordinatorHub } {
+export function localCoordinator(
+  node: string,
+  clock: Clock = systemClock,
+): CoordinatorClient & { hub: CoordinatorHub } {
   let waits: CoordinatorWaits | undefined = undefined;
   const hub = new CoordinatorHub((name, members) => waits!.released(name, members), clock);
-  waits = new CoordinatorWaits(node, { join: (n, s, m) => hub.join(n, s, m), leave: (n, id) => void hub.leave(n, id) }, clock);
+  waits = new CoordinatorWaits(
+    node,
+    { join: (n, s, m) => hub.join(n, s, m), leave: (n, id) => void hub.leave(n, id) },
+    clock,
+  );
   const w = waits;
   return {
     hub,

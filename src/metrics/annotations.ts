@@ -67,7 +67,12 @@ export function describeRunEvent(e: RunEvent, nodeName: string): string {
 
 /** The body posted for a run event: tags `["amoc", kind]`, the event's data (and the reporting node) as JSON. */
 export function annotationBody(e: RunEvent, nodeName: string, nowMs = Date.now()): AnnotationBody {
-  return { what: describeRunEvent(e, nodeName), tags: ["amoc", e.kind], when: nowMs / 1000, data: JSON.stringify({ kind: e.kind, reported_by: nodeName, ...e.data }) };
+  return {
+    what: describeRunEvent(e, nodeName),
+    tags: ["amoc", e.kind],
+    when: nowMs / 1000,
+    data: JSON.stringify({ kind: e.kind, reported_by: nodeName, ...e.data }),
+  };
 }
 
 /** Posts annotations as run events happen; a failed or slow POST is logged (rate-limited), never thrown. */
@@ -100,13 +105,22 @@ export class GraphiteAnnotations {
   private async send(body: AnnotationBody): Promise<void> {
     try {
       const signal = AbortSignal.timeout(this.timeoutMs);
-      const res = await this.fetchFn(this.o.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+      const res = await this.fetchFn(this.o.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal,
+      });
       // read the body so the keep-alive connection is free again; the signal bounds this read too
       const text = await res.text();
       if (res.ok) this.sent++;
-      else this.errors.warn(new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`), { url: this.o.url, what: body.what });
+      else
+        this.errors.warn(new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`), { url: this.o.url, what: body.what });
     } catch (e) {
-      const err = e instanceof Error && e.name === "TimeoutError" ? new TimeoutError(`POST ${this.o.url}`, this.timeoutMs, "check graphite_events_url and graphite-web") : e;
+      const err =
+        e instanceof Error && e.name === "TimeoutError"
+          ? new TimeoutError(`POST ${this.o.url}`, this.timeoutMs, "check graphite_events_url and graphite-web")
+          : e;
       this.errors.warn(err, { url: this.o.url, what: body.what, cause: errorMessage(e) });
     }
   }

@@ -42,34 +42,54 @@ export class MetricsBridge {
     this.minGapMs = o.runningMinGapMs ?? RUNNING_MIN_GAP_MS;
     const label = "metrics-bridge";
     this.offs = [
-      t.on("metric", (m) => {
-        if (m.kind === "count") sink.count(m.name, m.value);
-        else if (m.kind === "timing") sink.timing(m.name, m.value);
-        else sink.gauge(m.name, m.value);
-      }, label),
-      t.on("user.started", (e) => {
-        this.running++;
-        sink.count(names.USERS_STARTED, 1);
-        sink.timing(names.USERS_START_LAG, e.lagMs);
-        this.runningChanged();
-      }, label),
-      t.on("user.stopped", (e) => {
-        this.running = Math.max(0, this.running - 1);
-        // crashed users are counted from user.crashed, which carries the phase
-        if (e.reason === "finished") sink.count(names.USERS_FINISHED, 1);
-        else if (e.reason === "removed") sink.count(names.USERS_REMOVED, 1);
-        this.runningChanged();
-      }, label),
+      t.on(
+        "metric",
+        (m) => {
+          if (m.kind === "count") sink.count(m.name, m.value);
+          else if (m.kind === "timing") sink.timing(m.name, m.value);
+          else sink.gauge(m.name, m.value);
+        },
+        label,
+      ),
+      t.on(
+        "user.started",
+        (e) => {
+          this.running++;
+          sink.count(names.USERS_STARTED, 1);
+          sink.timing(names.USERS_START_LAG, e.lagMs);
+          this.runningChanged();
+        },
+        label,
+      ),
+      t.on(
+        "user.stopped",
+        (e) => {
+          this.running = Math.max(0, this.running - 1);
+          // crashed users are counted from user.crashed, which carries the phase
+          if (e.reason === "finished") sink.count(names.USERS_FINISHED, 1);
+          else if (e.reason === "removed") sink.count(names.USERS_REMOVED, 1);
+          this.runningChanged();
+        },
+        label,
+      ),
       t.on("user.crashed", () => sink.count(names.USERS_CRASHED, 1), label),
       // the controller's count is authoritative: it corrects any drift of the event-based one
-      t.on("controller.users", (e) => {
-        this.running = e.running;
-        this.runningChanged();
-      }, label),
-      t.on("scenario.init", (e) => {
-        sink.timing(names.SCENARIO_INIT, e.durationMs);
-        if (!e.ok) sink.count(names.SCENARIO_INIT_FAILURES, 1);
-      }, label),
+      t.on(
+        "controller.users",
+        (e) => {
+          this.running = e.running;
+          this.runningChanged();
+        },
+        label,
+      ),
+      t.on(
+        "scenario.init",
+        (e) => {
+          sink.timing(names.SCENARIO_INIT, e.durationMs);
+          if (!e.ok) sink.count(names.SCENARIO_INIT_FAILURES, 1);
+        },
+        label,
+      ),
       t.on("scenario.terminate", (e) => sink.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
     ];
     this.timer = setInterval(() => this.sendGauges(), o.gaugeIntervalMs ?? GAUGE_INTERVAL_MS);

@@ -25,7 +25,13 @@ function eventsUrl(raw: string): string {
     u = undefined;
   }
   if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) {
-    throw new ConfigError([{ key: "graphite_events_url", source: "AMOC_GRAPHITE_EVENTS_URL", message: `must be an http(s) URL such as http://127.0.0.1:8080/events/, got '${raw}'` }]);
+    throw new ConfigError([
+      {
+        key: "graphite_events_url",
+        source: "AMOC_GRAPHITE_EVENTS_URL",
+        message: `must be an http(s) URL such as http://127.0.0.1:8080/events/, got '${raw}'`,
+      },
+    ]);
   }
   return u.href;
 }

@@ -41,7 +41,8 @@ function cachingLookup(): (host: string, opts: unknown, cb?: LookupCallback) => 
     if (family) return done(null, host, family);
     const hit = cache.get(host);
     const now = Date.now();
-    if (hit && now - hit.atMs < (hit.err ? FAILED_LOOKUP_TTL_MS : LOOKUP_TTL_MS)) return done(hit.err, hit.address, hit.family);
+    if (hit && now - hit.atMs < (hit.err ? FAILED_LOOKUP_TTL_MS : LOOKUP_TTL_MS))
+      return done(hit.err, hit.address, hit.family);
     dnsLookup(host, { family: 4 }, (err, address, fam) => {
       cache.set(host, { atMs: Date.now(), err, address, family: fam });
       done(err, address, fam);
@@ -114,7 +115,8 @@ export class StatsdSink implements MetricSink {
     this.gauges = new Map();
     try {
       for (const [name, n] of counters) this.client.increment(name, n);
-      for (const [name, values] of timings) for (const line of this.timingLines(name, values)) this.client.timing(name, line as unknown as number);
+      for (const [name, values] of timings)
+        for (const line of this.timingLines(name, values)) this.client.timing(name, line as unknown as number);
       for (const [name, v] of gauges) {
         // StatsD reads "-5|g" as "subtract 5": a negative absolute value needs a reset to 0 first
         if (v < 0) this.client.gauge(name, 0);

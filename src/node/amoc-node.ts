@@ -35,7 +35,12 @@ export interface NodeOptions {
 /** Loads settings (throws ConfigError naming every bad variable) and builds the node. */
 export function createNode(opts: NodeOptions = {}): AmocNode {
   const env = opts.env ?? process.env;
-  const settings = loadNodeSettings({ env, defaults: opts.defaults, overrides: opts.overrides, overridesLabel: "option" });
+  const settings = loadNodeSettings({
+    env,
+    defaults: opts.defaults,
+    overrides: opts.overrides,
+    overridesLabel: "option",
+  });
   const file = configFilePath(env);
   const fileVariables = file ? readConfigFile(file).variables : {};
   const log = createLogger({ level: settings.log_level, file: settings.log_file, nodeName: settings.node_name });

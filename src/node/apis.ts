@@ -28,7 +28,12 @@ export function nodeApis(node: AmocNode): NodeApis {
   node.onClose(() => store.close());
   const workDir = resolve(join(nodeDataDir(s, node.env), "upload-check"));
   const apis: NodeApis = {
-    local: new UploadingApi(new LocalNodeApi({ controller: node.controller, scenariosDir: s.scenarios_dir, labels: s.node_labels }), () => store.get(), workDir, s.scenarios_dir),
+    local: new UploadingApi(
+      new LocalNodeApi({ controller: node.controller, scenariosDir: s.scenarios_dir, labels: s.node_labels }),
+      () => store.get(),
+      workDir,
+      s.scenarios_dir,
+    ),
     dist: new UploadingDistApi(new DistNodeApi(node), () => store.get(), workDir, s.scenarios_dir),
   };
   built.set(node, apis);

@@ -16,7 +16,8 @@ export interface PidRecord {
 }
 
 /** Where a node stands, judged from its data directory. */
-export type NodeProcessState = { state: "running"; pid: number } | { state: "stale"; pid?: number } | { state: "absent" };
+export type NodeProcessState =
+  { state: "running"; pid: number } | { state: "stale"; pid?: number } | { state: "absent" };
 
 /** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat, or undefined when the process is gone or there is no /proc. */
 function statField(pid: number, n: number): string | undefined {
@@ -137,7 +138,12 @@ function takeLock(d: DataDir, recordFile: string): { ok: true } | { ok: false; p
  * Runs `fn` under the takeover lock when the pid file is (still) stale or absent; returns the live node's pid
  * instead when there is one, or a concurrent takeover's.
  */
-function whileStale<T>(d: DataDir, recordFile: string, fn: () => T, hooks: ClaimHooks): { ok: true; value: T } | { ok: false; pid: number } {
+function whileStale<T>(
+  d: DataDir,
+  recordFile: string,
+  fn: () => T,
+  hooks: ClaimHooks,
+): { ok: true; value: T } | { ok: false; pid: number } {
   const lock = takeLock(d, recordFile);
   if (!lock.ok) return lock;
   try {
@@ -171,9 +177,14 @@ export function cleanStale(d: DataDir, pid = process.pid): void {
     throw e;
   }
   try {
-    whileStale(d, recordFile, () => {
-      for (const f of [d.pidFile, d.socketPath, d.metaFile]) rmSync(f, { force: true });
-    }, {});
+    whileStale(
+      d,
+      recordFile,
+      () => {
+        for (const f of [d.pidFile, d.socketPath, d.metaFile]) rmSync(f, { force: true });
+      },
+      {},
+    );
   } finally {
     rmSync(recordFile, { force: true });
   }
@@ -185,7 +196,11 @@ export function cleanStale(d: DataDir, pid = process.pid): void {
  * half-written); a stale one is replaced under the takeover lock (rename over it), so two starts that both saw it
  * stale cannot both replace it.
  */
-export function claimPidFile(d: DataDir, pid = process.pid, hooks: ClaimHooks = {}): { ok: true } | { ok: false; pid: number } {
+export function claimPidFile(
+  d: DataDir,
+  pid = process.pid,
+  hooks: ClaimHooks = {},
+): { ok: true } | { ok: false; pid: number } {
   const recordFile = writeRecordFile(d, pid);
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -193,10 +208,15 @@ export function claimPidFile(d: DataDir, pid = process.pid, hooks: ClaimHooks = 
       const rec = readPidFile(d.pidFile);
       if (rec && isRecordAlive(rec)) return { ok: false, pid: rec.pid };
       hooks.sawStale?.();
-      const took = whileStale(d, recordFile, () => {
-        for (const f of [d.socketPath, d.metaFile]) rmSync(f, { force: true });
-        renameSync(recordFile, d.pidFile);
-      }, hooks);
+      const took = whileStale(
+        d,
+        recordFile,
+        () => {
+          for (const f of [d.socketPath, d.metaFile]) rmSync(f, { force: true });
+          renameSync(recordFile, d.pidFile);
+        },
+        hooks,
+      );
       if (took.ok) return { ok: true };
       if (took.pid) return took;
       // a dead lock holder that could not be broken in 3 tries: start over

@@ -26,7 +26,9 @@ export interface SpawnDaemonOptions {
 }
 
 /** Started and answering, or why not (the log lines written since the spawn). */
-export type SpawnResult = { ok: true; pid: number } | { ok: false; pid: number | undefined; exitCode: number | null; reason: string; logTail: string };
+export type SpawnResult =
+  | { ok: true; pid: number }
+  | { ok: false; pid: number | undefined; exitCode: number | null; reason: string; logTail: string };
 
 /** Reads what was appended to `file` after `offset`, its last `maxLines` lines. */
 function tailSince(file: string, offset: number, maxLines = 30): string {
@@ -53,7 +55,12 @@ export async function spawnDaemon(o: SpawnDaemonOptions): Promise<SpawnResult> {
   ensureDataDir(o.dir);
   const fd = openSync(o.logFile, "a", 0o600);
   const offset = fstatSync(fd).size;
-  const child = spawn(join(PROJECT_ROOT, "bin", "amoc"), [DAEMON_COMMAND, ...o.args], { detached: true, stdio: ["ignore", fd, fd], env: o.env, cwd: process.cwd() });
+  const child = spawn(join(PROJECT_ROOT, "bin", "amoc"), [DAEMON_COMMAND, ...o.args], {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: o.env,
+    cwd: process.cwd(),
+  });
   closeSync(fd);
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
@@ -61,11 +68,18 @@ export async function spawnDaemon(o: SpawnDaemonOptions): Promise<SpawnResult> {
   child.on("error", (e) => (spawnError = e));
   const pid = child.pid;
   const end = Date.now() + o.readyTimeoutMs;
-  const fail = (reason: string, exitCode: number | null): SpawnResult => ({ ok: false, pid, exitCode, reason, logTail: tailSince(o.logFile, offset) });
+  const fail = (reason: string, exitCode: number | null): SpawnResult => ({
+    ok: false,
+    pid,
+    exitCode,
+    reason,
+    logTail: tailSince(o.logFile, offset),
+  });
   try {
     for (;;) {
       if (spawnError) return fail(`cannot run bin/amoc: ${spawnError.message}`, 1);
-      if (exit) return fail(exit.signal ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}`, exit.code);
+      if (exit)
+        return fail(exit.signal ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}`, exit.code);
       if (pid !== undefined && (await o.isReady(pid))) return { ok: true, pid };
       if (Date.now() >= end) {
         if (pid !== undefined) process.kill(pid, "SIGKILL");

@@ -42,7 +42,8 @@ export interface NodeMeta {
 
 /** Node names as the cluster accepts them. */
 export function checkNodeName(name: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UsageError(`invalid node name '${name}'`, "node names use letters, digits, '_' and '-' only");
+  if (!/^[A-Za-z0-9_-]+$/.test(name))
+    throw new UsageError(`invalid node name '${name}'`, "node names use letters, digits, '_' and '-' only");
   return name;
 }
 
@@ -65,7 +66,10 @@ export function dataDirFor(name: string, dataDir = "", env: NodeJS.ProcessEnv = 
     metaFile: join(dir, "node.json"),
   };
   if (Buffer.byteLength(d.socketPath) > MAX_SOCKET_PATH) {
-    throw new UsageError(`the attach socket path ${d.socketPath} is longer than ${MAX_SOCKET_PATH} bytes`, "use a shorter AMOC_DATA_DIR (or AMOC_RUN_DIR)");
+    throw new UsageError(
+      `the attach socket path ${d.socketPath} is longer than ${MAX_SOCKET_PATH} bytes`,
+      "use a shorter AMOC_DATA_DIR (or AMOC_RUN_DIR)",
+    );
   }
   return d;
 }

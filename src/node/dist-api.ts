@@ -7,13 +7,27 @@ import type { Master, NodeResult } from "../cluster/master.js";
 import type { StatusReport } from "../controller/controller.js";
 import { ClusterError } from "../errors.js";
 import type { ThrottleRequest } from "./node-api.js";
-import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, RunInfo, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
+import type {
+  ApiStatus,
+  CommandOptions,
+  CommandResult,
+  NodeApi,
+  NodeInfo,
+  NodeSelector,
+  PerNode,
+  RunInfo,
+  ScenarioDetails,
+  ScenarioSummary,
+  StartRequest,
+} from "./node-api.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 import { selectNodes } from "./selector.js";
 import { startRange } from "./start-range.js";
 
 /** The part of a cluster handle the API uses. */
-export type MasterHandle = Pick<ClusterHandle, "master" | "close" | "throttles"> & { membership: Pick<ClusterHandle["membership"], "warmedUp"> };
+export type MasterHandle = Pick<ClusterHandle, "master" | "close" | "throttles"> & {
+  membership: Pick<ClusterHandle["membership"], "warmedUp">;
+};
 
 /** What the dist API needs from the node: joining, and a place to register leaving. */
 export interface DistApiDeps extends JoinDeps {
@@ -65,7 +79,11 @@ export class DistNodeApi implements NodeApi {
       const live = m.workers().map((w) => w.from);
       if (live.length >= n) return live;
       if (Date.now() > end) {
-        throw new ClusterError("CLUSTER_NO_WORKERS", `only ${live.length} of ${n} workers joined within ${timeoutMs} ms (${live.join(", ") || "none"})`, "start workers with bin/amoc worker (same AMOC_NATS_URL and AMOC_CLUSTER_NAME)");
+        throw new ClusterError(
+          "CLUSTER_NO_WORKERS",
+          `only ${live.length} of ${n} workers joined within ${timeoutMs} ms (${live.join(", ") || "none"})`,
+          "start workers with bin/amoc worker (same AMOC_NATS_URL and AMOC_CLUSTER_NAME)",
+        );
       }
       if (onWait && Date.now() >= nextReport) {
         onWait(live);
@@ -78,27 +96,59 @@ export class DistNodeApi implements NodeApi {
   /** Throws NODE_NOT_FOUND for a name no live worker has (the Master would call it a usage error). */
   private async checked(sel: NodeSelector | undefined): Promise<Master> {
     const m = await this.master();
-    if (sel?.nodes !== undefined || sel?.labels !== undefined) selectNodes(m.workers().map((w) => ({ name: w.from, labels: w.labels })), sel);
+    if (sel?.nodes !== undefined || sel?.labels !== undefined)
+      selectNodes(
+        m.workers().map((w) => ({ name: w.from, labels: w.labels })),
+        sel,
+      );
     return m;
   }
 
   async nodes(): Promise<NodeInfo[]> {
     const m = await this.master();
-    return m.nodes().map((x) => ({ name: x.from, role: x.role === "worker" ? "worker" : "master", labels: x.labels, state: x.state, running: x.running, run_id: x.runId }));
+    return m.nodes().map((x) => ({
+      name: x.from,
+      role: x.role === "worker" ? "worker" : "master",
+      labels: x.labels,
+      state: x.state,
+      running: x.running,
+      run_id: x.runId,
+    }));
   }
 
   async status(): Promise<ApiStatus> {
     const s = await (await this.master()).status();
-    const r = s.run as (Record<string, unknown> & { run_id: string; state: string; scenario: string; settings: Record<string, unknown>; master: string }) | null;
-    const run: RunInfo | null = r ? { ...r, run_id: r.run_id, state: r.state, scenario: r.scenario, settings: r.settings, master: r.master } : null;
-    return { ...s, mode: "dist", run, users: s.users as ApiStatus["users"], nodes: s.nodes as Record<string, PerNode<StatusReport>> };
+    const r = s.run as
+      | (Record<string, unknown> & {
+          run_id: string;
+          state: string;
+          scenario: string;
+          settings: Record<string, unknown>;
+          master: string;
+        })
+      | null;
+    const run: RunInfo | null = r
+      ? { ...r, run_id: r.run_id, state: r.state, scenario: r.scenario, settings: r.settings, master: r.master }
+      : null;
+    return {
+      ...s,
+      mode: "dist",
+      run,
+      users: s.users as ApiStatus["users"],
+      nodes: s.nodes as Record<string, PerNode<StatusReport>>,
+    };
   }
 
   async nodeStatus(node: string): Promise<StatusReport> {
     const s = await this.status();
     const r = s.nodes[node];
-    if (!r) selectNodes(Object.keys(s.nodes).map((name) => ({ name, labels: {} })), { nodes: [node] });
-    if (!r!.ok) throw new ClusterError("CLUSTER_NODE_FAILED", `node ${node}: ${r!.error}`, "see status() and the node's log");
+    if (!r)
+      selectNodes(
+        Object.keys(s.nodes).map((name) => ({ name, labels: {} })),
+        { nodes: [node] },
+      );
+    if (!r!.ok)
+      throw new ClusterError("CLUSTER_NODE_FAILED", `node ${node}: ${r!.error}`, "see status() and the node's log");
     return r!.result;
   }
 
@@ -113,7 +163,16 @@ export class DistNodeApi implements NodeApi {
   async start(req: StartRequest): Promise<CommandResult> {
     const { from, to } = startRange(req);
     const m = await this.checked(req);
-    return result(await m.do(req.scenario, from, to, { settings: req.settings, nodes: req.nodes, labels: req.labels, comment: req.comment, version: req.version }), "users");
+    return result(
+      await m.do(req.scenario, from, to, {
+        settings: req.settings,
+        nodes: req.nodes,
+        labels: req.labels,
+        comment: req.comment,
+        version: req.version,
+      }),
+      "users",
+    );
   }
 
   async add(n: number, opts: CommandOptions = {}): Promise<CommandResult> {
@@ -141,10 +200,16 @@ export class DistNodeApi implements NodeApi {
 }
 
 /** Throttle ops on the run's workers (or the selected ones), through the master's throttle splitter. */
-export async function distThrottle(api: DistNodeApi, handle: Promise<MasterHandle> | undefined, req: ThrottleRequest, opts: NodeSelector = {}): Promise<CommandResult> {
+export async function distThrottle(
+  api: DistNodeApi,
+  handle: Promise<MasterHandle> | undefined,
+  req: ThrottleRequest,
+  opts: NodeSelector = {},
+): Promise<CommandResult> {
   const m = await api.master();
   const h = await handle;
-  if (!h?.throttles) throw new ClusterError("CLUSTER_UNAVAILABLE", "this node has no throttle splitter", "join the cluster as master");
+  if (!h?.throttles)
+    throw new ClusterError("CLUSTER_UNAVAILABLE", "this node has no throttle splitter", "join the cluster as master");
   const names = opts.nodes !== undefined || opts.labels !== undefined ? m.workers(opts).map((w) => w.from) : undefined;
   return { nodes: await h.throttles.op(req as unknown as Record<string, unknown>, names) };
 }

@@ -3,7 +3,18 @@ import type { Controller, StatusReport } from "../controller/controller.js";
 import { NodeNotFoundError } from "../errors.js";
 import type { ThrottleOp } from "../throttle/throttle.js";
 import type { ThrottleRequest } from "./node-api.js";
-import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeInfo, NodeSelector, PerNode, ScenarioDetails, ScenarioSummary, StartRequest } from "./node-api.js";
+import type {
+  ApiStatus,
+  CommandOptions,
+  CommandResult,
+  NodeApi,
+  NodeInfo,
+  NodeSelector,
+  PerNode,
+  ScenarioDetails,
+  ScenarioSummary,
+  StartRequest,
+} from "./node-api.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 import { requireNode, selectNodes } from "./selector.js";
 import { startRange } from "./start-range.js";
@@ -27,12 +38,22 @@ export class LocalNodeApi implements NodeApi {
 
   private self(): NodeInfo {
     const c = this.d.controller;
-    return { name: this.nodeName, role: "local", labels: this.d.labels, state: c.state, running: c.status().users.running };
+    return {
+      name: this.nodeName,
+      role: "local",
+      labels: this.d.labels,
+      state: c.state,
+      running: c.status().users.running,
+    };
   }
 
   /** Throws NODE_NOT_FOUND unless the selector picks this node. */
   private checkSelected(sel: NodeSelector | undefined): void {
-    if (selectNodes([this.self()], sel ?? {}).length === 0) throw new NodeNotFoundError(`no node matches labels ${JSON.stringify(sel?.labels)}`, `this node's labels: ${JSON.stringify(this.d.labels)}`);
+    if (selectNodes([this.self()], sel ?? {}).length === 0)
+      throw new NodeNotFoundError(
+        `no node matches labels ${JSON.stringify(sel?.labels)}`,
+        `this node's labels: ${JSON.stringify(this.d.labels)}`,
+      );
   }
 
   private one<T extends object>(result: T, users?: number): CommandResult {
@@ -50,7 +71,9 @@ export class LocalNodeApi implements NodeApi {
     const run = this.d.controller.runInfo();
     return {
       mode: "local",
-      run: s.scenario ? { run_id: null, state: s.state, scenario: s.scenario, settings: run?.settings ?? s.settings } : null,
+      run: s.scenario
+        ? { run_id: null, state: s.state, scenario: s.scenario, settings: run?.settings ?? s.settings }
+        : null,
       users: s.users,
       nodes: { [this.nodeName]: { ok: true, result: s } as PerNode<StatusReport> },
     };

@@ -10,6 +10,11 @@ export function builtinScenarios(dir: string): ScenarioSummary[] {
 /** One scenario's declared variables (loads the module; SCENARIO_NOT_FOUND / SCENARIO_INVALID otherwise). */
 export async function scenarioDetails(name: string, dir: string): Promise<ScenarioDetails> {
   const s = await loadScenario(name, dir);
-  const variables = Object.entries(s.variables).map(([vname, d]) => ({ name: vname, doc: d.doc, default: d.default as unknown, updatable: d.updatable === true }));
+  const variables = Object.entries(s.variables).map(([vname, d]) => ({
+    name: vname,
+    doc: d.doc,
+    default: d.default as unknown,
+    updatable: d.updatable === true,
+  }));
   return { name: s.name, source: "builtin", variables };
 }

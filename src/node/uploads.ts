@@ -17,7 +17,18 @@ import { loadScenario, type LoadedScenario } from "../scenario/loader.js";
 import { DirScenarioStore } from "../scenario/upload-dir-store.js";
 import { checkUpload, checkUploadName, UPLOAD_NAME_RE } from "../scenario/upload-check.js";
 import type { DistNodeApi } from "./dist-api.js";
-import type { ApiStatus, CommandOptions, CommandResult, NodeApi, NodeSelector, ScenarioDetails, ScenarioSummary, StartRequest, ThrottleRequest, UploadResult } from "./node-api.js";
+import type {
+  ApiStatus,
+  CommandOptions,
+  CommandResult,
+  NodeApi,
+  NodeSelector,
+  ScenarioDetails,
+  ScenarioSummary,
+  StartRequest,
+  ThrottleRequest,
+  UploadResult,
+} from "./node-api.js";
 import { scenarioDetails } from "./scenario-info.js";
 
 /** What the REST server calls: the Node API, uploads, and the defaults of a scenario's variables. */
@@ -28,7 +39,10 @@ export interface RestNodeApi extends NodeApi {
 
 /** Whether `api` already serves uploads (an UploadingApi, or a test double of one). */
 export function servesUploads(api: NodeApi): api is RestNodeApi {
-  return typeof (api as Partial<RestNodeApi>).upload === "function" && typeof (api as Partial<RestNodeApi>).scenarioDefaults === "function";
+  return (
+    typeof (api as Partial<RestNodeApi>).upload === "function" &&
+    typeof (api as Partial<RestNodeApi>).scenarioDefaults === "function"
+  );
 }
 
 /** A lazily opened scenario store, and how to release what it opened. */
@@ -93,7 +107,11 @@ export class UploadingApi implements RestNodeApi {
 
   async scenarios(): Promise<ScenarioSummary[]> {
     const builtin = await this.api.scenarios();
-    const uploaded = (await (await this.store()).list()).map((u) => ({ name: u.name, source: "uploaded" as const, version: u.version }));
+    const uploaded = (await (await this.store()).list()).map((u) => ({
+      name: u.name,
+      source: "uploaded" as const,
+      version: u.version,
+    }));
     return [...builtin, ...uploaded.filter((u) => !builtin.some((b) => b.name === u.name))];
   }
 
@@ -139,7 +157,8 @@ export class UploadingApi implements RestNodeApi {
   async status(): Promise<ApiStatus> {
     const s = await this.api.status();
     const last = this.lastStart;
-    if (s.run && !s.run.version && last && s.run.scenario === last.scenario) s.run = { ...s.run, version: last.version };
+    if (s.run && !s.run.version && last && s.run.scenario === last.scenario)
+      s.run = { ...s.run, version: last.version };
     return s;
   }
 
@@ -156,7 +175,12 @@ export class UploadingApi implements RestNodeApi {
     const run = (await this.api.status()).run;
     if (!run || run.state !== "running") return; // the Node API says why
     const key = Object.keys(settings).find((k) => isSettingKey(k));
-    if (key) throw new AmocError("VARIABLE_READ_ONLY", `'${key}' is a node setting and cannot change during a run`, "stop the run and start a new one with the new value");
+    if (key)
+      throw new AmocError(
+        "VARIABLE_READ_ONLY",
+        `'${key}' is a node setting and cannot change during a run`,
+        "stop the run and start a new one with the new value",
+      );
     let scenario: LoadedScenario;
     try {
       const file = run.version ? await (await this.store()).file(run.scenario, run.version) : run.scenario;
@@ -172,7 +196,10 @@ export class UploadingApi implements RestNodeApi {
   add = (n: number, opts?: CommandOptions) => this.api.add(n, opts);
   remove = (n: number, opts?: CommandOptions) => this.api.remove(n, opts);
   stop = (opts?: CommandOptions) => this.api.stop(opts);
-  throttle = (req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult> => (this.api.throttle ? this.api.throttle(req, opts) : Promise.reject(new UsageError("this API has no throttles", "use a local or dist node API")));
+  throttle = (req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult> =>
+    this.api.throttle
+      ? this.api.throttle(req, opts)
+      : Promise.reject(new UsageError("this API has no throttles", "use a local or dist node API"));
 }
 
 /** The cluster's API with uploads, keeping what only the dist API has (joining, waiting for workers). */

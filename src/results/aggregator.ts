@@ -53,33 +53,65 @@ export class IntervalAggregator {
     const t = o.telemetry;
     const label = "results-aggregator";
     this.offs = [
-      t.on("metric", (m) => {
-        if (m.kind === "count") this.count(m.name, m.value);
-        else if (m.kind === "timing") this.timing(m.name, m.value);
-        else this.gauges.set(m.name, m.value);
-      }, label),
-      t.on("user.started", (e) => {
-        this.count(names.USERS_STARTED, 1);
-        this.timing(names.USERS_START_LAG, e.lagMs);
-        this.setRunning(this.running + 1);
-      }, label),
-      t.on("user.stopped", (e) => {
-        if (e.reason === "finished") this.count(names.USERS_FINISHED, 1);
-        else if (e.reason === "removed") this.count(names.USERS_REMOVED, 1);
-        this.setRunning(Math.max(0, this.running - 1));
-      }, label),
-      t.on("user.crashed", (e) => {
-        this.count(names.USERS_CRASHED, 1);
-        this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
-        this.count(CRASH_REASON_PREFIX + e.reason, 1);
-      }, label),
+      t.on(
+        "metric",
+        (m) => {
+          if (m.kind === "count") this.count(m.name, m.value);
+          else if (m.kind === "timing") this.timing(m.name, m.value);
+          else this.gauges.set(m.name, m.value);
+        },
+        label,
+      ),
+      t.on(
+        "user.started",
+        (e) => {
+          this.count(names.USERS_STARTED, 1);
+          this.timing(names.USERS_START_LAG, e.lagMs);
+          this.setRunning(this.running + 1);
+        },
+        label,
+      ),
+      t.on(
+        "user.stopped",
+        (e) => {
+          if (e.reason === "finished") this.count(names.USERS_FINISHED, 1);
+          else if (e.reason === "removed") this.count(names.USERS_REMOVED, 1);
+          this.setRunning(Math.max(0, this.running - 1));
+        },
+        label,
+      ),
+      t.on(
+        "user.crashed",
+        (e) => {
+          this.count(names.USERS_CRASHED, 1);
+          this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
+          this.count(CRASH_REASON_PREFIX + e.reason, 1);
+        },
+        label,
+      ),
       t.on("controller.users", (e) => this.setRunning(e.running), label),
-      t.on("scenario.init", (e) => {
-        this.timing(names.SCENARIO_INIT, e.durationMs);
-        if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
-      }, label),
+      t.on(
+        "scenario.init",
+        (e) => {
+          this.timing(names.SCENARIO_INIT, e.durationMs);
+          if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
+        },
+        label,
+      ),
       t.on("scenario.terminate", (e) => this.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
-      t.on("run.event", (e) => this.deliver(() => o.onEvent?.({ t: this.now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data })), label),
+      t.on(
+        "run.event",
+        (e) =>
+          this.deliver(() =>
+            o.onEvent?.({
+              t: this.now(),
+              kind: e.kind,
+              node: typeof e.data.node === "string" ? e.data.node : o.node,
+              data: e.data,
+            }),
+          ),
+        label,
+      ),
     ];
     this.gauges.set(names.USERS_RUNNING, 0);
     if (!o.manual) this.schedule();
@@ -91,10 +123,13 @@ export class IntervalAggregator {
 
   private schedule(): void {
     const next = this.start + this.o.intervalMs;
-    this.timer = setTimeout(() => {
-      this.tick();
-      if (!this.closed) this.schedule();
-    }, Math.max(1, next - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.tick();
+        if (!this.closed) this.schedule();
+      },
+      Math.max(1, next - this.now()),
+    );
     this.timer.unref();
   }
 
@@ -126,7 +161,15 @@ export class IntervalAggregator {
   private emit(nextStart: number): void {
     const h: Record<string, string> = {};
     for (const [k, hist] of this.timings) h[k] = hist.encode();
-    const i: EncodedInterval = { v: 1, node: this.o.node, t: this.start, ms: this.o.intervalMs, c: Object.fromEntries(this.counters), g: Object.fromEntries(this.gauges), h };
+    const i: EncodedInterval = {
+      v: 1,
+      node: this.o.node,
+      t: this.start,
+      ms: this.o.intervalMs,
+      c: Object.fromEntries(this.counters),
+      g: Object.fromEntries(this.gauges),
+      h,
+    };
     this.counters = new Map();
     this.timings = new Map();
     this.start = nextStart;

@@ -50,8 +50,10 @@ export function compareTables(a: Record<string, MetricStats>, b: Record<string, 
       const changePct = va !== null && vb !== null && va !== 0 ? Math.round(((vb - va) / va) * 1000) / 10 : null;
       let regression = false;
       if (va !== null && vb !== null) {
-        if (kind === "timing" && stat.startsWith("p")) regression = vb > va * (1 + REGRESSION_PCT / 100) && vb - va >= MIN_LATENCY_MS;
-        if (kind === "counter" && stat === "rate" && BAD_COUNTER.test(metric)) regression = va === 0 ? vb > 0 : vb > va * (1 + REGRESSION_PCT / 100);
+        if (kind === "timing" && stat.startsWith("p"))
+          regression = vb > va * (1 + REGRESSION_PCT / 100) && vb - va >= MIN_LATENCY_MS;
+        if (kind === "counter" && stat === "rate" && BAD_COUNTER.test(metric))
+          regression = va === 0 ? vb > 0 : vb > va * (1 + REGRESSION_PCT / 100);
       }
       stats[stat] = { a: va, b: vb, changePct, regression };
     }

@@ -105,7 +105,8 @@ export class Histogram {
     const colon = s.indexOf(":");
     const b64 = colon < 0 ? s : s.slice(colon + 1);
     const exact = colon < 0 ? undefined : s.slice(0, colon).split(",").map(Number);
-    if (exact && !(exact.length === 3 && exact.every(Number.isFinite))) throw new Error("malformed histogram: bad exact header");
+    if (exact && !(exact.length === 3 && exact.every(Number.isFinite)))
+      throw new Error("malformed histogram: bad exact header");
     const before = this.total;
     forEachEncodedBucket(b64, (i, c) => this.addAtIndex(i, c));
     if (this.total === before) return;
@@ -226,7 +227,16 @@ const ms = (us: number): number => Math.round((us / US_PER_MS) * 100) / 100;
 export function timingStats(h: Histogram): TimingStats {
   if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
   const p = (q: number) => ms(h.valueAtPercentile(q));
-  return { count: h.totalCount, min: ms(h.minValue), mean: ms(h.mean), p50: p(50), p90: p(90), p95: p(95), p99: p(99), max: ms(h.maxValue) };
+  return {
+    count: h.totalCount,
+    min: ms(h.minValue),
+    mean: ms(h.mean),
+    p50: p(50),
+    p90: p(90),
+    p95: p(95),
+    p99: p(99),
+    max: ms(h.maxValue),
+  };
 }
 
 /** The value at any percentile (0..100), in ms. */

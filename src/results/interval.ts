@@ -40,10 +40,15 @@ export function checkEncodedInterval(v: unknown): string | undefined {
   if (typeof v.node !== "string" || v.node === "") return "node must be a non-empty string";
   if (typeof v.t !== "number" || !Number.isSafeInteger(v.t)) return "t must be an integer (epoch ms)";
   if (typeof v.ms !== "number" || !(v.ms > 0)) return "ms must be > 0";
-  for (const [part, want] of [["c", "number"], ["g", "number"], ["h", "string"]] as const) {
+  for (const [part, want] of [
+    ["c", "number"],
+    ["g", "number"],
+    ["h", "string"],
+  ] as const) {
     const o = v[part];
     if (!isRecord(o)) return `${part} must be an object`;
-    for (const [k, x] of Object.entries(o)) if (typeof x !== want || (want === "number" && !Number.isFinite(x))) return `${part}.${k} must be a ${want}`;
+    for (const [k, x] of Object.entries(o))
+      if (typeof x !== want || (want === "number" && !Number.isFinite(x))) return `${part}.${k} must be a ${want}`;
   }
   return undefined;
 }

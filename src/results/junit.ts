@@ -1,10 +1,16 @@
 /** JUnit XML of a run's thresholds: one test case per threshold, for CI systems. */
 import type { ThresholdResult } from "./thresholds.js";
 
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The XML document: a suite named after the scenario, one `<testcase>` per threshold, `<failure>` on a breach. */
-export function junitXml(o: { scenario: string; runId: string; durationS: number; results: readonly ThresholdResult[] }): string {
+export function junitXml(o: {
+  scenario: string;
+  runId: string;
+  durationS: number;
+  results: readonly ThresholdResult[];
+}): string {
   const failures = o.results.filter((r) => !r.ok).length;
   const cases = o.results.map((r) => {
     const head = `    <testcase classname="amoc.thresholds.${esc(o.scenario)}" name="${esc(r.expr)}" time="0">`;

@@ -51,7 +51,17 @@ export function intervalStats(timings: Record<string, Histogram>): Record<string
 export function mergeIntervals(parts: EncodedInterval[]): MergedInterval {
   const first = parts[0];
   if (!first) throw new Error("mergeIntervals needs at least one interval");
-  const m: MergedInterval = { t: first.t, ms: first.ms, nodes: [], counters: {}, gauges: {}, nodeGauges: {}, nodeCounters: {}, timings: {}, stats: {} };
+  const m: MergedInterval = {
+    t: first.t,
+    ms: first.ms,
+    nodes: [],
+    counters: {},
+    gauges: {},
+    nodeGauges: {},
+    nodeCounters: {},
+    timings: {},
+    stats: {},
+  };
   for (const p of parts) {
     if (p.t !== m.t) throw new Error(`cannot merge intervals of different times (${m.t} and ${p.t})`);
     m.nodes.push(p.node);
@@ -118,7 +128,13 @@ export class RunTotals {
   encode(): EncodedTotals {
     const h: Record<string, string> = {};
     for (const [k, x] of this.timings) h[k] = x.encode();
-    return { firstT: Number.isFinite(this.firstT) ? this.firstT : 0, endT: Number.isFinite(this.endT) ? this.endT : 0, c: Object.fromEntries(this.counters), g: Object.fromEntries(this.gauges), h };
+    return {
+      firstT: Number.isFinite(this.firstT) ? this.firstT : 0,
+      endT: Number.isFinite(this.endT) ? this.endT : 0,
+      c: Object.fromEntries(this.counters),
+      g: Object.fromEntries(this.gauges),
+      h,
+    };
   }
 
   /** Totals stored by `encode`. */

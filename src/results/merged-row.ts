@@ -24,12 +24,33 @@ export interface MergedRow {
 export function toMergedRow(m: MergedInterval): MergedRow {
   const h: Record<string, string> = {};
   for (const [k, x] of Object.entries(m.timings)) h[k] = x.encode();
-  return { v: 1, t: m.t, ms: m.ms, nodes: m.nodes, c: m.counters, g: m.gauges, nc: m.nodeCounters, ng: m.nodeGauges, s: m.stats, h };
+  return {
+    v: 1,
+    t: m.t,
+    ms: m.ms,
+    nodes: m.nodes,
+    c: m.counters,
+    g: m.gauges,
+    nc: m.nodeCounters,
+    ng: m.nodeGauges,
+    s: m.stats,
+    h,
+  };
 }
 
 /** A merged interval from its row; its histograms are decoded only when `withHistograms` (the totals need them). */
 export function fromMergedRow(r: MergedRow, withHistograms: boolean): MergedInterval {
   const timings: Record<string, Histogram> = {};
   if (withHistograms) for (const [k, b64] of Object.entries(r.h)) timings[k] = Histogram.decode(b64);
-  return { t: r.t, ms: r.ms, nodes: r.nodes, counters: r.c, gauges: r.g, nodeCounters: r.nc, nodeGauges: r.ng, stats: r.s, timings };
+  return {
+    t: r.t,
+    ms: r.ms,
+    nodes: r.nodes,
+    counters: r.c,
+    gauges: r.g,
+    nodeCounters: r.nc,
+    nodeGauges: r.ng,
+    stats: r.s,
+    timings,
+  };
 }

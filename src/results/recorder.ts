@@ -107,13 +107,28 @@ export function tableFromSummary(summary: Record<string, unknown>): Record<strin
     const count = m.count ?? 0;
     const rate = Math.round((count / s) * 100) / 100;
     if (m.p50 === undefined) out[k] = { kind: "counter", count, rate };
-    else out[k] = { kind: "timing", count, rate, min: m.min ?? 0, mean: m.mean ?? 0, p50: m.p50, p90: m.p90 ?? m.p95 ?? 0, p95: m.p95 ?? 0, p99: m.p99 ?? 0, max: m.max ?? 0 };
+    else
+      out[k] = {
+        kind: "timing",
+        count,
+        rate,
+        min: m.min ?? 0,
+        mean: m.mean ?? 0,
+        p50: m.p50,
+        p90: m.p90 ?? m.p95 ?? 0,
+        p95: m.p95 ?? 0,
+        p99: m.p99 ?? 0,
+        max: m.max ?? 0,
+      };
   }
   return out;
 }
 
 /** The verdict and exit code of a run from the runner's exit code and the thresholds. */
-export function verdictOf(exitCode: number, results: readonly ThresholdResult[]): { verdict: Verdict; exitCode: number } {
+export function verdictOf(
+  exitCode: number,
+  results: readonly ThresholdResult[],
+): { verdict: Verdict; exitCode: number } {
   const breached = results.some((r) => !r.ok);
   // a breach outranks crashed users (1); usage errors (2) and signals (128+) keep their own code
   if (breached) return { verdict: "breached", exitCode: exitCode <= 1 ? THRESHOLD_BREACH_EXIT : exitCode };
@@ -125,7 +140,15 @@ export function recordRun(o: RecordOptions): RunRecording {
   const store = (o.openStore ?? RunStore.open)(o.storePath);
   const now = o.now ?? Date.now;
   // creating the run stays fatal: a run whose store cannot even be written to at its start is refused before it runs
-  const runId = store.createRun({ scenario: o.scenario, sourceHash: o.sourceHash, settings: o.settings, nodes: o.nodes ?? [o.node], users: o.users, intervalMs: o.intervalMs, startedAt: now() });
+  const runId = store.createRun({
+    scenario: o.scenario,
+    sourceHash: o.sourceHash,
+    settings: o.settings,
+    nodes: o.nodes ?? [o.node],
+    users: o.users,
+    intervalMs: o.intervalMs,
+    startedAt: now(),
+  });
   const live = new RunTotals();
   // every write from here on is guarded: the store failing mid-run must not end the run (it runs in timers)
   const loss = new StoreLossCounter(o.log, runId, now);
@@ -148,7 +171,18 @@ export function recordRun(o: RecordOptions): RunRecording {
     const breached = results.filter((r) => !r.ok && r.actual !== null);
     if (!breached.length) return;
     aborted = true;
-    loss.write("events", () => store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { thresholds: breached.map((b) => b.expr), message: breached.map((b) => b.message).join("; "), abort: true } }));
+    loss.write("events", () =>
+      store.addEvent(runId, {
+        t: now(),
+        kind: "threshold_breach",
+        node: o.node,
+        data: {
+          thresholds: breached.map((b) => b.expr),
+          message: breached.map((b) => b.message).join("; "),
+          abort: true,
+        },
+      }),
+    );
     o.onAbort?.(breached);
   };
   /**
@@ -165,7 +199,14 @@ export function recordRun(o: RecordOptions): RunRecording {
       live.add(m);
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
-      last = { t: m.t, ms: m.ms, rates: Object.fromEntries(Object.entries(m.counters).map(([k, v]) => [k, Math.round((v / (m.ms / 1000)) * 100) / 100])), p99: Object.fromEntries(Object.entries(m.stats).map(([k, x]) => [k, x.p99])) };
+      last = {
+        t: m.t,
+        ms: m.ms,
+        rates: Object.fromEntries(
+          Object.entries(m.counters).map(([k, v]) => [k, Math.round((v / (m.ms / 1000)) * 100) / 100]),
+        ),
+        p99: Object.fromEntries(Object.entries(m.stats).map(([k, x]) => [k, x.p99])),
+      };
     }
     checkLive();
   };
@@ -205,8 +246,33 @@ export function recordRun(o: RecordOptions): RunRecording {
     flush(false);
   };
   const local = o.localIntervals !== false;
-  const offEvents = o.telemetry && !local ? o.telemetry.on("run.event", (e) => onEvent({ t: now(), kind: e.kind, node: typeof e.data.node === "string" ? e.data.node : o.node, data: e.data }), "results-recorder") : undefined;
-  const agg = o.telemetry && local ? new IntervalAggregator({ telemetry: o.telemetry, node: o.node, intervalMs: o.intervalMs, onInterval, onEvent, onError: (e) => loss.failed("intervals", e), now, manual: o.manualTicks }) : undefined;
+  const offEvents =
+    o.telemetry && !local
+      ? o.telemetry.on(
+          "run.event",
+          (e) =>
+            onEvent({
+              t: now(),
+              kind: e.kind,
+              node: typeof e.data.node === "string" ? e.data.node : o.node,
+              data: e.data,
+            }),
+          "results-recorder",
+        )
+      : undefined;
+  const agg =
+    o.telemetry && local
+      ? new IntervalAggregator({
+          telemetry: o.telemetry,
+          node: o.node,
+          intervalMs: o.intervalMs,
+          onInterval,
+          onEvent,
+          onError: (e) => loss.failed("intervals", e),
+          now,
+          manual: o.manualTicks,
+        })
+      : undefined;
   return {
     runId,
     addInterval: onInterval,
@@ -229,7 +295,15 @@ export function recordRun(o: RecordOptions): RunRecording {
         agg?.close();
         offEvents?.();
         flush(true);
-        loss.write("end", () => store.finishRun(runId, { endedAt: now(), summary: { error: message }, verdict: "failed", exitCode, totals: live.encode() }));
+        loss.write("end", () =>
+          store.finishRun(runId, {
+            endedAt: now(),
+            summary: { error: message },
+            verdict: "failed",
+            exitCode,
+            totals: live.encode(),
+          }),
+        );
       } finally {
         store.close();
       }
@@ -248,11 +322,36 @@ export function recordRun(o: RecordOptions): RunRecording {
               const h = live.histogram(metric);
               return h ? percentileMs(h, p) : undefined;
             });
-        for (const r of evaluated.filter((x) => !x.ok)) loss.write("events", () => store.addEvent(runId, { t: now(), kind: "threshold_breach", node: o.node, data: { threshold: r.expr, message: r.message } }));
+        for (const r of evaluated.filter((x) => !x.ok))
+          loss.write("events", () =>
+            store.addEvent(runId, {
+              t: now(),
+              kind: "threshold_breach",
+              node: o.node,
+              data: { threshold: r.expr, message: r.message },
+            }),
+          );
         const v = verdictOf(exitCode, evaluated);
-        const settings = summary.settings && typeof summary.settings === "object" ? (summary.settings as Record<string, unknown>) : undefined;
+        const settings =
+          summary.settings && typeof summary.settings === "object"
+            ? (summary.settings as Record<string, unknown>)
+            : undefined;
         // the verdict comes from the live totals, so it stands (and is printed) even when the store cannot keep it
-        loss.write("end", () => store.finishRun(runId, { endedAt: now(), summary, verdict: v.verdict, exitCode: v.exitCode, nodes, settings, totals: live.encode() }, evaluated));
+        loss.write("end", () =>
+          store.finishRun(
+            runId,
+            {
+              endedAt: now(),
+              summary,
+              verdict: v.verdict,
+              exitCode: v.exitCode,
+              nodes,
+              settings,
+              totals: live.encode(),
+            },
+            evaluated,
+          ),
+        );
         const out: RecordedEnd = { runId, verdict: v.verdict, exitCode: v.exitCode, thresholds: evaluated };
         if (o.reportPath) {
           // the report is read back from the store; a store that cannot be read leaves no report, not a lost run
@@ -264,7 +363,10 @@ export function recordRun(o: RecordOptions): RunRecording {
           }
         }
         if (o.junitPath) {
-          writeFileSync(o.junitPath, junitXml({ scenario: o.scenario, runId, durationS: live.durationS, results: evaluated }));
+          writeFileSync(
+            o.junitPath,
+            junitXml({ scenario: o.scenario, runId, durationS: live.durationS, results: evaluated }),
+          );
           out.junitPath = o.junitPath;
         }
         const lost = loss.get();

@@ -38,28 +38,56 @@ export function chartsData(res: RunResults): ReportChartsData {
     ],
   };
   const phases = new Set<string>();
-  for (const m of iv) for (const k of Object.keys(m.counters)) if (k.startsWith(CRASHED_BY_PHASE_PREFIX)) phases.add(k.slice(CRASHED_BY_PHASE_PREFIX.length));
+  for (const m of iv)
+    for (const k of Object.keys(m.counters))
+      if (k.startsWith(CRASHED_BY_PHASE_PREFIX)) phases.add(k.slice(CRASHED_BY_PHASE_PREFIX.length));
   const crashes: ChartData = {
     id: "crashes",
     title: "Crashes per second, by phase",
     unit: "/s",
-    series: phases.size ? [...phases].sort().map((p) => ({ label: p, values: rate(CRASHED_BY_PHASE_PREFIX + p) })) : [{ label: "crashed", values: rate("users.crashed") }],
+    series: phases.size
+      ? [...phases].sort().map((p) => ({ label: p, values: rate(CRASHED_BY_PHASE_PREFIX + p) }))
+      : [{ label: "crashed", values: rate("users.crashed") }],
   };
   const pct = (name: string, title: string, id: string): ChartData => ({
     id,
     title,
     unit: "ms",
-    series: (["p50", "p95", "p99"] as const).map((p) => ({ label: p, values: iv.map((m) => (m.stats[name] && m.stats[name].count > 0 ? m.stats[name][p] : null)) })),
+    series: (["p50", "p95", "p99"] as const).map((p) => ({
+      label: p,
+      values: iv.map((m) => (m.stats[name] && m.stats[name].count > 0 ? m.stats[name][p] : null)),
+    })),
   });
   const charts: ChartData[] = [
     running,
-    { id: "arrivals", title: "Arrivals per second", unit: "/s", series: [{ label: "users started", values: rate("users.started") }, { label: "users finished", values: rate("users.finished") }] },
+    {
+      id: "arrivals",
+      title: "Arrivals per second",
+      unit: "/s",
+      series: [
+        { label: "users started", values: rate("users.started") },
+        { label: "users finished", values: rate("users.finished") },
+      ],
+    },
     crashes,
-    { id: "messages", title: "Messages per second", unit: "/s", series: [{ label: "sent", values: rate("xmpp.messages_sent") }, { label: "received", values: rate("xmpp.messages_received") }] },
+    {
+      id: "messages",
+      title: "Messages per second",
+      unit: "/s",
+      series: [
+        { label: "sent", values: rate("xmpp.messages_sent") },
+        { label: "received", values: rate("xmpp.messages_received") },
+      ],
+    },
     pct("xmpp.connection", "Connection time (p50/p95/p99 per interval)", "connection"),
     pct("xmpp.message_ttd", "Time to delivery (p50/p95/p99 per interval)", "ttd"),
   ];
-  const events = res.events.map((e) => ({ t: e.t / 1000, kind: e.kind, node: e.node, text: describeEvent(e.kind, e.data) }));
+  const events = res.events.map((e) => ({
+    t: e.t / 1000,
+    kind: e.kind,
+    node: e.node,
+    text: describeEvent(e.kind, e.data),
+  }));
   const starts = [...(iv[0] ? [iv[0].t / 1000] : []), ...events.map((e) => e.t)];
   const ends = [...t, ...events.map((e) => e.t)];
   const range: [number, number] = starts.length ? [Math.min(...starts), Math.max(...ends)] : [0, 1];

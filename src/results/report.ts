@@ -18,7 +18,10 @@ let uplot: { js: string; css: string } | undefined;
 function uplotAssets(): { js: string; css: string } {
   if (!uplot) {
     const dist = join(dirname(createRequire(import.meta.url).resolve("uplot")), ".");
-    uplot = { js: readFileSync(join(dist, "uPlot.iife.min.js"), "utf8"), css: readFileSync(join(dist, "uPlot.min.css"), "utf8") };
+    uplot = {
+      js: readFileSync(join(dist, "uPlot.iife.min.js"), "utf8"),
+      css: readFileSync(join(dist, "uPlot.min.css"), "utf8"),
+    };
   }
   return uplot;
 }
@@ -30,10 +33,14 @@ export function esc(v: unknown): string {
 
 /** JSON safe inside a `<script>` element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(v)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
-const fmt = (x: number | undefined | null): string => (x === undefined || x === null ? "" : Number.isInteger(x) ? String(x) : x.toFixed(2));
+const fmt = (x: number | undefined | null): string =>
+  x === undefined || x === null ? "" : Number.isInteger(x) ? String(x) : x.toFixed(2);
 
 function when(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
@@ -64,17 +71,25 @@ function table(head: string[], rows: string[], empty: string): string {
 export function renderReport(res: RunResults): string {
   const r = res.run;
   const ended = r.endedAt !== null;
-  const durationS = ((r.endedAt ?? (res.intervals.at(-1) ? (res.intervals.at(-1)!.t + r.intervalMs) : r.startedAt)) - r.startedAt) / 1000;
+  const durationS =
+    ((r.endedAt ?? (res.intervals.at(-1) ? res.intervals.at(-1)!.t + r.intervalMs : r.startedAt)) - r.startedAt) / 1000;
   const verdict = ended ? r.verdict : "incomplete";
   const verdictText = {
     passed: "passed",
     failed: `failed (exit ${r.exitCode})`,
     breached: `thresholds breached (exit ${r.exitCode})`,
-    incomplete: "incomplete: no end was recorded (the run is still going, or the node recording it died); intervals up to its last are shown",
+    incomplete:
+      "incomplete: no end was recorded (the run is still going, or the node recording it died); intervals up to its last are shown",
     running: "running",
   }[verdict];
-  const summary = (r.summary ?? {}) as { users?: Record<string, number>; errors?: Array<{ phase: string; message: string; count: number }>; problems?: Array<{ node?: string; kind: string; message: string }> };
-  const settings = Object.entries(r.settings).map(([k, v]) => `<span class="kv"><b>${esc(k)}</b>=${esc(typeof v === "string" ? v : JSON.stringify(v))}</span>`).join(" ");
+  const summary = (r.summary ?? {}) as {
+    users?: Record<string, number>;
+    errors?: Array<{ phase: string; message: string; count: number }>;
+    problems?: Array<{ node?: string; kind: string; message: string }>;
+  };
+  const settings = Object.entries(r.settings)
+    .map(([k, v]) => `<span class="kv"><b>${esc(k)}</b>=${esc(typeof v === "string" ? v : JSON.stringify(v))}</span>`)
+    .join(" ");
   const u = summary.users;
   const header = `
 <h1>${esc(r.scenario)} <span class="verdict ${esc(verdict)}">${esc(verdict)}</span></h1>
@@ -91,21 +106,37 @@ export function renderReport(res: RunResults): string {
 </dl>`;
   const thresholds = table(
     ["threshold", "measured", "outcome", ""],
-    res.thresholds.map((t) => `<tr class="${t.ok ? "ok" : "breach"}"><td class="name">${esc(t.expr)}</td><td class="num">${esc(t.actual === null ? "no data" : fmt(t.actual))}</td><td class="outcome">${t.ok ? "passed" : "BREACHED"}</td><td>${esc(t.message)}</td></tr>`),
+    res.thresholds.map(
+      (t) =>
+        `<tr class="${t.ok ? "ok" : "breach"}"><td class="name">${esc(t.expr)}</td><td class="num">${esc(t.actual === null ? "no data" : fmt(t.actual))}</td><td class="outcome">${t.ok ? "passed" : "BREACHED"}</td><td>${esc(t.message)}</td></tr>`,
+    ),
     "no thresholds were set (--threshold 'xmpp.message_ttd.p99<50')",
   );
-  const metrics = table(["metric", "kind", "count", "rate /s", "min", "p50", "p95", "p99", "max"], Object.entries(res.table).map(([k, s]) => metricRow(k, s)), "no metrics were recorded");
+  const metrics = table(
+    ["metric", "kind", "count", "rate /s", "min", "p50", "p95", "p99", "max"],
+    Object.entries(res.table).map(([k, s]) => metricRow(k, s)),
+    "no metrics were recorded",
+  );
   const errors = table(
     ["phase", "reason", "count"],
     [
-      ...(summary.errors ?? []).map((e) => `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}</td><td class="num">${esc(e.count)}</td></tr>`),
-      ...(summary.problems ?? []).map((p) => `<tr><td>${esc(p.kind)}</td><td>${esc((p.node ? p.node + ": " : "") + p.message)}</td><td class="num"></td></tr>`),
+      ...(summary.errors ?? []).map(
+        (e) => `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}</td><td class="num">${esc(e.count)}</td></tr>`,
+      ),
+      ...(summary.problems ?? []).map(
+        (p) =>
+          `<tr><td>${esc(p.kind)}</td><td>${esc((p.node ? p.node + ": " : "") + p.message)}</td><td class="num"></td></tr>`,
+      ),
     ],
     "no errors",
   );
   const lastEnd = Math.max(0, ...Object.values(res.perNode).map((n) => n.lastT));
   // a node the master saw die (or leave) mid-run: when, next to its last interval
-  const lost = new Map(res.events.filter((e) => (e.kind === "node_down" || e.kind === "node_left") && typeof e.data.node === "string").map((e) => [e.data.node as string, e]));
+  const lost = new Map(
+    res.events
+      .filter((e) => (e.kind === "node_down" || e.kind === "node_left") && typeof e.data.node === "string")
+      .map((e) => [e.data.node as string, e]),
+  );
   const nodes = table(
     ["node", "intervals", "users running (last)", "started", "finished", "crashed", "last interval", ""],
     Object.entries(res.perNode)
@@ -113,14 +144,22 @@ export function renderReport(res: RunResults): string {
       .map(([n, s]) => {
         const l = lost.get(n);
         const gone = s.lastT < lastEnd - r.intervalMs || l?.kind === "node_down";
-        const why = [gone ? "stopped reporting before the end" : "", l ? `${l.kind === "node_down" ? "down" : "left"} at ${when(l.t)}` : ""].filter(Boolean).join("; ");
+        const why = [
+          gone ? "stopped reporting before the end" : "",
+          l ? `${l.kind === "node_down" ? "down" : "left"} at ${when(l.t)}` : "",
+        ]
+          .filter(Boolean)
+          .join("; ");
         return `<tr class="${gone ? "breach" : ""}"><td class="name">${esc(n)}</td><td class="num">${s.intervals}</td><td class="num">${fmt(s.gauges["users.running"] ?? 0)}</td><td class="num">${fmt(s.counters["users.started"] ?? 0)}</td><td class="num">${fmt(s.counters["users.finished"] ?? 0)}</td><td class="num">${fmt(s.counters["users.crashed"] ?? 0)}</td><td>${esc(when(s.lastT))}</td><td>${esc(why)}</td></tr>`;
       }),
     "no node reported an interval",
   );
   const events = table(
     ["time", "node", "event"],
-    res.events.map((e) => `<tr class="${e.kind === "threshold_breach" || e.kind === "node_down" ? "breach" : ""}"><td>${esc(when(e.t))}</td><td>${esc(e.node)}</td><td>${esc(describeEvent(e.kind, e.data))}</td></tr>`),
+    res.events.map(
+      (e) =>
+        `<tr class="${e.kind === "threshold_breach" || e.kind === "node_down" ? "breach" : ""}"><td>${esc(when(e.t))}</td><td>${esc(e.node)}</td><td>${esc(describeEvent(e.kind, e.data))}</td></tr>`,
+    ),
     "no run events",
   );
   const body = `${header}
@@ -141,5 +180,8 @@ export function renderReport(res: RunResults): string {
     CLIENT_JS: readFileSync(join(TEMPLATES, "report-client.js"), "utf8"),
   };
   // one pass, no `$` patterns: the inlined code may hold anything
-  return readFileSync(join(TEMPLATES, "report.html"), "utf8").replace(/\/\*@(\w+)@\*\//g, (m, k: string) => parts[k] ?? m);
+  return readFileSync(join(TEMPLATES, "report.html"), "utf8").replace(
+    /\/\*@(\w+)@\*\//g,
+    (m, k: string) => parts[k] ?? m,
+  );
 }

@@ -38,7 +38,10 @@ export function readRunResults(store: RunStore, ref: string): RunResults {
   const run = store.getRun(ref);
   const stored = store.totals(run.id);
   const leftovers = mergeByTime(store.unmergedIntervals(run.id));
-  const intervals = [...store.mergedRows(run.id, stored === undefined).map((r) => fromMergedRow(r, stored === undefined)), ...leftovers].sort((a, b) => a.t - b.t);
+  const intervals = [
+    ...store.mergedRows(run.id, stored === undefined).map((r) => fromMergedRow(r, stored === undefined)),
+    ...leftovers,
+  ].sort((a, b) => a.t - b.t);
   let totals: RunTotals;
   if (stored) totals = RunTotals.decode(stored);
   else {

@@ -54,7 +54,11 @@ export class StoreLossCounter {
   failed(kind: StoreWrite, e: unknown): void {
     this.loss[kind]++;
     if (!this.loss.firstError) this.loss.firstError = describeError(e);
-    this.warn?.warn(describeError(e), { run: this.runId, write: kind, affects: "the run goes on; this part of its results is not stored" });
+    this.warn?.warn(describeError(e), {
+      run: this.runId,
+      write: kind,
+      affects: "the run goes on; this part of its results is not stored",
+    });
   }
 
   /** The loss so far, or undefined when nothing was lost. */

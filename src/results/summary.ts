@@ -33,10 +33,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Why a value is not an EncodedSummary (undefined: it is one). Checks shapes only; histograms are checked on merge. */
 export function checkEncodedSummary(v: unknown): string | undefined {
   if (!isRecord(v)) return "must be an object";
-  for (const [part, want] of [["counters", "number"], ["gauges", "number"], ["timings", "string"]] as const) {
+  for (const [part, want] of [
+    ["counters", "number"],
+    ["gauges", "number"],
+    ["timings", "string"],
+  ] as const) {
     const o = v[part];
     if (!isRecord(o)) return `${part} must be an object`;
-    for (const [k, x] of Object.entries(o)) if (typeof x !== want || (want === "number" && !Number.isFinite(x))) return `${part}.${k} must be a ${want}`;
+    for (const [k, x] of Object.entries(o))
+      if (typeof x !== want || (want === "number" && !Number.isFinite(x))) return `${part}.${k} must be a ${want}`;
   }
   return undefined;
 }
@@ -53,12 +58,14 @@ export class SummaryCollector {
 
   /** Listens to `telemetry`'s metric events (none: only merged summaries are collected). */
   constructor(telemetry: Telemetry | undefined) {
-    this.off = !telemetry ? () => {} : telemetry.on("metric", (m) => {
-      this.changes++;
-      if (m.kind === "count") this.counters.set(m.name, (this.counters.get(m.name) ?? 0) + m.value);
-      else if (m.kind === "gauge") this.gauges.set(m.name, m.value);
-      else this.record(m.name, m.value);
-    });
+    this.off = !telemetry
+      ? () => {}
+      : telemetry.on("metric", (m) => {
+          this.changes++;
+          if (m.kind === "count") this.counters.set(m.name, (this.counters.get(m.name) ?? 0) + m.value);
+          else if (m.kind === "gauge") this.gauges.set(m.name, m.value);
+          else this.record(m.name, m.value);
+        });
   }
 
   /** A collector of other nodes' summaries only (a cluster master): it listens to nothing. */

@@ -11,7 +11,14 @@ export type { Logger } from "../log.js";
 export type { NodeSettings } from "../config/schema.js";
 export { defineScenario, type DefinedScenario, type ScenarioDefinition, type VarsOf } from "./define.js";
 export { duration, nonNegative, oneOf, positiveInt } from "./verifiers.js";
-export type { CoordinateOptions, GradualChange, GroupMember, ThrottleApi, ThrottleConfig, UserThrottle } from "./throttle-api.js";
+export type {
+  CoordinateOptions,
+  GradualChange,
+  GroupMember,
+  ThrottleApi,
+  ThrottleConfig,
+  UserThrottle,
+} from "./throttle-api.js";
 import type { CoordinateOptions, GroupMember, ThrottleApi, UserThrottle } from "./throttle-api.js";
 
 /** What `init` receives: once per node, before any user starts. */

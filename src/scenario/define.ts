@@ -7,7 +7,15 @@ import type { VariableDecls } from "../config/variables.js";
 import type { InitContext, ScenarioModule, UserContext } from "./api.js";
 
 /** A default's type as a variable's value: literals widened (`5` -> number, `"a"` -> string), arrays made mutable. */
-export type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T extends readonly (infer E)[] ? Widen<E>[] : T;
+export type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? Widen<E>[]
+        : T;
 
 /** The typed values of declared variables, as `ctx.vars` holds them. */
 export type VarsOf<V extends VariableDecls> = { readonly [K in keyof V]: Widen<V[K]["default"]> };
@@ -31,7 +39,9 @@ export type DefinedScenario<V extends VariableDecls, S> = ScenarioModule<S, V> &
  * Declares a scenario: `export default defineScenario({ variables, init, start, terminate })`. Write `init` before
  * `start` so TypeScript infers the state from it.
  */
-export function defineScenario<const V extends VariableDecls = Record<never, never>, S = undefined>(def: ScenarioDefinition<V, S>): DefinedScenario<V, S> {
+export function defineScenario<const V extends VariableDecls = Record<never, never>, S = undefined>(
+  def: ScenarioDefinition<V, S>,
+): DefinedScenario<V, S> {
   return { ...def, defined: true } as unknown as DefinedScenario<V, S>;
 }
 

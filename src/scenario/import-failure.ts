@@ -17,7 +17,10 @@ export function describeImportFailure(e: unknown, file: string): ImportFailure {
   const importer = /imported from '?([^'\n]+?)'?$/m.exec(raw)?.[1]?.trim() ?? file;
   const pkg = /Cannot find package '([^']+)'/.exec(raw)?.[1];
   const mod = /Cannot find module '([^']+)'/.exec(raw)?.[1] ?? /Failed to load url (\S+)/.exec(raw)?.[1];
-  if (pkg !== undefined || ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && mod !== undefined && !isPath(mod))) {
+  if (
+    pkg !== undefined ||
+    ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && mod !== undefined && !isPath(mod))
+  ) {
     const name = pkg ?? (mod as string);
     const ours = name === "amoc-ts" || name.startsWith("amoc-ts/");
     return {
@@ -34,12 +37,18 @@ export function describeImportFailure(e: unknown, file: string): ImportFailure {
     };
   }
   if (/does not provide an export named/.test(raw)) {
-    return { message: `cannot load scenario ${file}: ${raw}`, hint: "import only names the module exports (check the spelling, or use import type for types)" };
+    return {
+      message: `cannot load scenario ${file}: ${raw}`,
+      hint: "import only names the module exports (check the spelling, or use import type for types)",
+    };
   }
-  if (/Transform failed|SyntaxError|Unexpected|Expected/.test(raw) || (e instanceof SyntaxError)) {
+  if (/Transform failed|SyntaxError|Unexpected|Expected/.test(raw) || e instanceof SyntaxError) {
     return { message: `cannot load scenario ${file}: ${raw}`, hint: "fix the syntax error at the position shown" };
   }
-  return { message: `cannot load scenario ${file}: its top-level code threw: ${raw}`, hint: "fix the scenario's top-level code (it runs once, when the scenario is loaded)" };
+  return {
+    message: `cannot load scenario ${file}: its top-level code threw: ${raw}`,
+    hint: "fix the scenario's top-level code (it runs once, when the scenario is loaded)",
+  };
 }
 
 function isPath(spec: string): boolean {

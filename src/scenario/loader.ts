@@ -40,7 +40,11 @@ export function resolveScenarioFile(ref: string, dir: string): string {
     throw new ScenarioError("SCENARIO_NOT_FOUND", `scenario file ${ref} does not exist`, "check the path");
   }
   if (!/^[A-Za-z0-9_-]+$/.test(ref)) {
-    throw new ScenarioError("SCENARIO_NOT_FOUND", `'${ref}' is not a scenario name`, `available: ${listScenarios(dir).join(", ") || "none"}`);
+    throw new ScenarioError(
+      "SCENARIO_NOT_FOUND",
+      `'${ref}' is not a scenario name`,
+      `available: ${listScenarios(dir).join(", ") || "none"}`,
+    );
   }
   for (const ext of EXTENSIONS) {
     const p = resolve(dir, ref + ext);
@@ -88,13 +92,22 @@ export async function loadScenario(ref: string, dir: string): Promise<LoadedScen
     throw new ScenarioError("SCENARIO_INVALID", message, hint, { cause: e });
   }
   // `export default defineScenario({...})`: the default export is the module
-  if (typeof mod.start !== "function" && isScenarioObject(mod.default)) mod = mod.default as unknown as Record<string, unknown>;
+  if (typeof mod.start !== "function" && isScenarioObject(mod.default))
+    mod = mod.default as unknown as Record<string, unknown>;
   if (typeof mod.start !== "function") {
-    throw new ScenarioError("SCENARIO_INVALID", `scenario ${file} does not export a start function`, "add `export async function start(id, state, ctx) { ... }`");
+    throw new ScenarioError(
+      "SCENARIO_INVALID",
+      `scenario ${file} does not export a start function`,
+      "add `export async function start(id, state, ctx) { ... }`",
+    );
   }
   for (const cb of ["init", "terminate"] as const) {
     if (mod[cb] !== undefined && typeof mod[cb] !== "function") {
-      throw new ScenarioError("SCENARIO_INVALID", `scenario ${file}: export '${cb}' is not a function`, `export it as a function or remove it`);
+      throw new ScenarioError(
+        "SCENARIO_INVALID",
+        `scenario ${file}: export '${cb}' is not a function`,
+        `export it as a function or remove it`,
+      );
     }
   }
   const variables = checkDeclarations(mod.variables, file);

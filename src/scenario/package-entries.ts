@@ -20,5 +20,7 @@ export function resolvePackageEntry(specifier: string): string | undefined {
   if (url) return url;
   const reserved = RESERVED_ENTRIES[specifier];
   const why = reserved ?? `is not an entry of ${PACKAGE_NAME} (entries: ${Object.keys(PACKAGE_ENTRIES).join(", ")})`;
-  throw Object.assign(new Error(`Cannot find package '${specifier}': ${specifier} ${why}`), { code: "ERR_MODULE_NOT_FOUND" });
+  throw Object.assign(new Error(`Cannot find package '${specifier}': ${specifier} ${why}`), {
+    code: "ERR_MODULE_NOT_FOUND",
+  });
 }

@@ -22,7 +22,11 @@ interface ResolveResult {
 type NextResolve = (specifier: string, context: ResolveContext) => ResolveResult | Promise<ResolveResult>;
 
 /** The resolve hook: our entries first, then scope-less TypeScript files, the rest unchanged. */
-export async function resolve(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<ResolveResult> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: NextResolve,
+): Promise<ResolveResult> {
   const entry = resolvePackageEntry(specifier);
   if (entry) return { url: entry, format: "module", shortCircuit: true };
   const own = scopelessTypeScript(specifier, context.parentURL);
@@ -35,7 +39,8 @@ export function scopelessTypeScript(specifier: string, parentURL: string | undef
   let target: URL;
   if (specifier.startsWith("file:")) target = new URL(specifier);
   else if (specifier.startsWith("/")) target = pathToFileURL(specifier);
-  else if ((specifier.startsWith("./") || specifier.startsWith("../")) && parentURL?.startsWith("file:")) target = new URL(specifier, parentURL);
+  else if ((specifier.startsWith("./") || specifier.startsWith("../")) && parentURL?.startsWith("file:"))
+    target = new URL(specifier, parentURL);
   else return undefined;
   const suffix = target.search + target.hash;
   target.search = "";
@@ -43,7 +48,9 @@ export function scopelessTypeScript(specifier: string, parentURL: string | undef
   const path = fileURLToPath(target);
   if (path.includes("/node_modules/")) return undefined;
   // tsx's convention: `./x.js` may name `./x.ts`; an extensionless import may too
-  const file = [path, path.replace(/\.js$/, ".ts"), `${path}.ts`].find((p) => p.endsWith(".ts") && !p.endsWith(".d.ts") && isFile(p));
+  const file = [path, path.replace(/\.js$/, ".ts"), `${path}.ts`].find(
+    (p) => p.endsWith(".ts") && !p.endsWith(".d.ts") && isFile(p),
+  );
   if (!file || packageType(dirname(file)) !== undefined) return undefined;
   return pathToFileURL(file).href + suffix;
 }

@@ -35,7 +35,11 @@ function placeInStack(e: unknown, path: string): { line: number; column: number 
 }
 
 /** Loads the source from a scratch file under `workDir` and checks `start`, `init`, `terminate` and the variables. */
-export async function loadProblemsInThisProcess(name: string, source: string, workDir: string): Promise<UploadProblem[]> {
+export async function loadProblemsInThisProcess(
+  name: string,
+  source: string,
+  workDir: string,
+): Promise<UploadProblem[]> {
   const file = `${name}.ts`;
   const dir = join(workDir, `check-${randomUUID().slice(0, 8)}`);
   const path = join(dir, file);
@@ -48,15 +52,21 @@ export async function loadProblemsInThisProcess(name: string, source: string, wo
     } catch (e) {
       return [{ file, ...placeInStack(e, path), message: `loading failed: ${errorMessage(e)}` }];
     }
-    if (typeof mod.start !== "function" && isScenarioObject(mod.default)) mod = mod.default as unknown as Record<string, unknown>; // defineScenario
+    if (typeof mod.start !== "function" && isScenarioObject(mod.default))
+      mod = mod.default as unknown as Record<string, unknown>; // defineScenario
     const problems: UploadProblem[] = [];
     const at = (message: string) => problems.push({ file, line: 0, column: 0, message });
-    if (typeof mod.start !== "function") at("no `start` export: add `export async function start(id, state, ctx) { ... }`");
-    for (const cb of ["init", "terminate"] as const) if (mod[cb] !== undefined && typeof mod[cb] !== "function") at(`export '${cb}' is not a function`);
+    if (typeof mod.start !== "function")
+      at("no `start` export: add `export async function start(id, state, ctx) { ... }`");
+    for (const cb of ["init", "terminate"] as const)
+      if (mod[cb] !== undefined && typeof mod[cb] !== "function") at(`export '${cb}' is not a function`);
     // every default that fails its verify is named (checkDeclarations stops at the first problem)
     if (typeof mod.variables === "object" && mod.variables !== null) {
       for (const [vname, decl] of Object.entries(mod.variables as Record<string, VariableDecl>)) {
-        const bad = typeof decl === "object" && decl !== null && "default" in decl ? verifyVariable(decl, decl.default) : undefined;
+        const bad =
+          typeof decl === "object" && decl !== null && "default" in decl
+            ? verifyVariable(decl, decl.default)
+            : undefined;
         if (bad) at(`variable '${vname}': its default ${JSON.stringify(decl.default)} fails verify: ${bad}`);
       }
     }
@@ -75,7 +85,13 @@ export async function loadProblemsInThisProcess(name: string, source: string, wo
 
 function isRequest(m: unknown): m is CheckRequest {
   const r = m as Partial<CheckRequest> | null;
-  return typeof r === "object" && r !== null && typeof r.name === "string" && typeof r.source === "string" && typeof r.workDir === "string";
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    typeof r.name === "string" &&
+    typeof r.source === "string" &&
+    typeof r.workDir === "string"
+  );
 }
 
 // only when forked by the parent (an IPC channel); importing this module elsewhere (tests) does nothing
@@ -83,7 +99,9 @@ if (process.send && process.argv.includes("--amoc-upload-check")) {
   process.once("message", (m: unknown) => {
     if (!isRequest(m)) process.exit(70);
     void loadProblemsInThisProcess(m.name, m.source, m.workDir)
-      .catch((e: unknown): UploadProblem[] => [{ file: `${m.name}.ts`, line: 0, column: 0, message: `the check failed: ${errorMessage(e)}` }])
+      .catch((e: unknown): UploadProblem[] => [
+        { file: `${m.name}.ts`, line: 0, column: 0, message: `the check failed: ${errorMessage(e)}` },
+      ])
       // exit even when the upload left timers or sockets open at its top level
       .then((problems) => process.send?.({ problems } satisfies CheckReply, () => process.exit(0)));
   });

@@ -5,7 +5,18 @@
  * unreadable anyway (a crash of an older version, a disk error, a hand edit) is rebuilt from the sources present —
  * the newest file of each name wins — with a warning, instead of making every listing fail.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ScenarioError } from "../errors.js";
 
@@ -31,10 +42,13 @@ export class DirScenarioStore {
     if (!existsSync(this.indexFile)) return {};
     try {
       const x = JSON.parse(readFileSync(this.indexFile, "utf8")) as unknown;
-      if (x && typeof x === "object" && !Array.isArray(x) && Object.values(x).every(isEntry)) return x as Record<string, Entry>;
+      if (x && typeof x === "object" && !Array.isArray(x) && Object.values(x).every(isEntry))
+        return x as Record<string, Entry>;
       throw new Error("not an index of uploads");
     } catch (e) {
-      this.warn(`the upload index ${this.indexFile} is unreadable (${(e as Error).message}): rebuilt from the uploaded files`);
+      this.warn(
+        `the upload index ${this.indexFile} is unreadable (${(e as Error).message}): rebuilt from the uploaded files`,
+      );
       const index = this.rebuild();
       this.writeIndex(index);
       return index;
@@ -107,14 +121,25 @@ export class DirScenarioStore {
 
   async file(name: string, version: string): Promise<string> {
     const file = this.path(name, version);
-    if (!existsSync(file)) throw new ScenarioError("SCENARIO_NOT_FOUND", `uploaded scenario ${name} version ${version} is not in ${this.dir}`, "upload it again (PUT /scenarios/upload)");
+    if (!existsSync(file))
+      throw new ScenarioError(
+        "SCENARIO_NOT_FOUND",
+        `uploaded scenario ${name} version ${version} is not in ${this.dir}`,
+        "upload it again (PUT /scenarios/upload)",
+      );
     return file;
   }
 }
 
 function isEntry(e: unknown): e is Entry {
   const x = e as Partial<Entry> | null;
-  return typeof x === "object" && x !== null && typeof x.name === "string" && typeof x.version === "string" && typeof x.uploadedAt === "string";
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof x.name === "string" &&
+    typeof x.version === "string" &&
+    typeof x.uploadedAt === "string"
+  );
 }
 
 /** A source written before the index names it: a crash must not leave an index pointing at a half-written file. */

@@ -51,7 +51,11 @@ export function mixOf(runSettings: Record<string, unknown>, nodeMix: MixWeights 
 /** Loads the run's scenario: a mix of the named scenarios when a mix is set (the run is then called `name`), else `name`. */
 export async function loadRunScenario(name: string, mix: MixWeights | undefined, dir: string): Promise<LoadedScenario> {
   if (!mix) return loadScenario(name, dir);
-  const parts = await Promise.all(Object.keys(mix).sort().map((n) => loadScenario(n, dir)));
+  const parts = await Promise.all(
+    Object.keys(mix)
+      .sort()
+      .map((n) => loadScenario(n, dir)),
+  );
   return mixedScenario(name, mix, parts);
 }
 
@@ -99,7 +103,14 @@ export function mixedScenario(name: string, mix: MixWeights, parts: LoadedScenar
       const states: Record<string, unknown> = {};
       for (const p of parts) {
         metricsFor.set(p.name, taggedMetrics(ctx.metrics, p.name));
-        if (p.module.init) states[p.name] = await p.module.init({ ...ctx, scenario: p.name, log: ctx.log.child({ scenario: p.name }), metrics: metricsFor.get(p.name)!, sleep: ctx.sleep });
+        if (p.module.init)
+          states[p.name] = await p.module.init({
+            ...ctx,
+            scenario: p.name,
+            log: ctx.log.child({ scenario: p.name }),
+            metrics: metricsFor.get(p.name)!,
+            sleep: ctx.sleep,
+          });
       }
       return states;
     },

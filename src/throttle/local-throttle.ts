@@ -11,16 +11,33 @@ const DEFAULT_INTERVAL_MS = 60_000;
 /** Normalizes a config to a rate per ms (0 = paused) with its interval for display. */
 export function ratePerMs(cfg: ThrottleConfig | number): { rate: number; intervalMs: number; perMs: number } {
   const c: ThrottleConfig = typeof cfg === "number" ? { rate: cfg } : cfg;
-  if (typeof c !== "object" || c === null) throw new UsageError("a throttle needs {rate, interval} or {interarrival}", "e.g. {rate: 1000, interval: 1000}");
+  if (typeof c !== "object" || c === null)
+    throw new UsageError("a throttle needs {rate, interval} or {interarrival}", "e.g. {rate: 1000, interval: 1000}");
   if (c.interarrival !== undefined) {
-    if (typeof c.interarrival !== "number" || !(c.interarrival >= 0)) throw new UsageError(`interarrival must be ms >= 0, got ${JSON.stringify(c.interarrival)}`, "e.g. {interarrival: 10}");
+    if (typeof c.interarrival !== "number" || !(c.interarrival >= 0))
+      throw new UsageError(
+        `interarrival must be ms >= 0, got ${JSON.stringify(c.interarrival)}`,
+        "e.g. {interarrival: 10}",
+      );
     if (c.interarrival === Infinity) return { rate: 0, intervalMs: DEFAULT_INTERVAL_MS, perMs: 0 };
-    return { rate: c.interarrival === 0 ? Infinity : DEFAULT_INTERVAL_MS / c.interarrival, intervalMs: DEFAULT_INTERVAL_MS, perMs: c.interarrival === 0 ? Infinity : 1 / c.interarrival };
+    return {
+      rate: c.interarrival === 0 ? Infinity : DEFAULT_INTERVAL_MS / c.interarrival,
+      intervalMs: DEFAULT_INTERVAL_MS,
+      perMs: c.interarrival === 0 ? Infinity : 1 / c.interarrival,
+    };
   }
   const rate = c.rate;
   const intervalMs = c.interval ?? DEFAULT_INTERVAL_MS;
-  if (typeof rate !== "number" || !(rate >= 0)) throw new UsageError(`rate must be a number >= 0, got ${JSON.stringify(rate)}`, "e.g. {rate: 1000, interval: 1000}");
-  if (typeof intervalMs !== "number" || !(intervalMs > 0)) throw new UsageError(`interval must be ms > 0, got ${JSON.stringify(c.interval)}`, "e.g. {rate: 1000, interval: 1000}");
+  if (typeof rate !== "number" || !(rate >= 0))
+    throw new UsageError(
+      `rate must be a number >= 0, got ${JSON.stringify(rate)}`,
+      "e.g. {rate: 1000, interval: 1000}",
+    );
+  if (typeof intervalMs !== "number" || !(intervalMs > 0))
+    throw new UsageError(
+      `interval must be ms > 0, got ${JSON.stringify(c.interval)}`,
+      "e.g. {rate: 1000, interval: 1000}",
+    );
   return { rate, intervalMs, perMs: rate / intervalMs };
 }
 

@@ -41,16 +41,30 @@ export class ThrottleRegistry implements ThrottleApi {
 
   private get(name: string): LocalThrottle {
     const t = this.throttles.get(name);
-    if (!t) throw new AmocError("THROTTLE_UNKNOWN", `no throttle named '${name}' is started on this node`, "start it in init (ctx.throttle.start(name, {rate, interval})) or with the throttles setting");
+    if (!t)
+      throw new AmocError(
+        "THROTTLE_UNKNOWN",
+        `no throttle named '${name}' is started on this node`,
+        "start it in init (ctx.throttle.start(name, {rate, interval})) or with the throttles setting",
+      );
     return t;
   }
 
   start(name: string, cfg: ThrottleConfig | number): "started" | "already_started" {
-    if (typeof name !== "string" || name === "") throw new UsageError("a throttle needs a name", "e.g. ctx.throttle.start('messages', {rate: 100, interval: 1000})");
+    if (typeof name !== "string" || name === "")
+      throw new UsageError(
+        "a throttle needs a name",
+        "e.g. ctx.throttle.start('messages', {rate: 100, interval: 1000})",
+      );
     const r = ratePerMs(cfg);
     const cur = this.throttles.get(name);
     if (cur) {
-      if (Math.abs(cur.clusterPerMs - r.perMs) > 1e-12 && !(cur.clusterPerMs === Infinity && r.perMs === Infinity)) throw new AmocError("THROTTLE_RECONFIGURED", `throttle '${name}' runs at another rate`, "use changeRate to change a running throttle");
+      if (Math.abs(cur.clusterPerMs - r.perMs) > 1e-12 && !(cur.clusterPerMs === Infinity && r.perMs === Infinity))
+        throw new AmocError(
+          "THROTTLE_RECONFIGURED",
+          `throttle '${name}' runs at another rate`,
+          "use changeRate to change a running throttle",
+        );
       return "already_started";
     }
     this.throttles.set(name, new LocalThrottle(name, r.perMs, r.intervalMs, this.shareOf(name), this.clock));
@@ -77,7 +91,11 @@ export class ThrottleRegistry implements ThrottleApi {
     this.get(name).setRate(r.perMs, r.intervalMs);
   }
   changeRateGradually(name: string, g: GradualChange): void {
-    if (![g.from, g.to, g.overMs].every((x) => typeof x === "number" && x >= 0)) throw new UsageError("changeRateGradually needs from, to and overMs >= 0", "e.g. {from: 100, to: 1000, overMs: 60000, steps: 60}");
+    if (![g.from, g.to, g.overMs].every((x) => typeof x === "number" && x >= 0))
+      throw new UsageError(
+        "changeRateGradually needs from, to and overMs >= 0",
+        "e.g. {from: 100, to: 1000, overMs: 60000, steps: 60}",
+      );
     this.get(name).gradually(g);
   }
   pause(name: string): void {
@@ -93,8 +111,26 @@ export class ThrottleRegistry implements ThrottleApi {
   }
 
   /** Every throttle: cluster-wide rate per interval, this node's share, waiting and released counts. */
-  list(): Array<{ name: string; rate: number; interval: number; paused: boolean; share: number; local_rate: number; waiting: number; released: number }> {
-    return [...this.throttles.values()].map((t) => ({ name: t.name, rate: t.clusterPerMs * t.intervalMs, interval: t.intervalMs, paused: t.paused, share: this.shareOf(t.name), local_rate: t.localPerMs * t.intervalMs, waiting: t.waiting, released: t.released }));
+  list(): Array<{
+    name: string;
+    rate: number;
+    interval: number;
+    paused: boolean;
+    share: number;
+    local_rate: number;
+    waiting: number;
+    released: number;
+  }> {
+    return [...this.throttles.values()].map((t) => ({
+      name: t.name,
+      rate: t.clusterPerMs * t.intervalMs,
+      interval: t.intervalMs,
+      paused: t.paused,
+      share: this.shareOf(t.name),
+      local_rate: t.localPerMs * t.intervalMs,
+      waiting: t.waiting,
+      released: t.released,
+    }));
   }
 
   /** Stops every throttle (end of run). */
@@ -134,7 +170,10 @@ export function applyThrottleOp(reg: ThrottleRegistry, o: ThrottleOp): unknown {
     case "list":
       break;
     default:
-      throw new UsageError(`unknown throttle op ${JSON.stringify((o as { op: unknown }).op)}`, "ops: start, change_rate, change_rate_gradually, pause, resume, stop, list");
+      throw new UsageError(
+        `unknown throttle op ${JSON.stringify((o as { op: unknown }).op)}`,
+        "ops: start, change_rate, change_rate_gradually, pause, resume, stop, list",
+      );
   }
   return { throttles: reg.list() };
 }

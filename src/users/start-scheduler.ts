@@ -98,7 +98,10 @@ export class StartScheduler {
       this.perUserMs = this.perUserMs === undefined ? cost : 0.5 * this.perUserMs + 0.5 * cost;
       last.users = 0;
     }
-    const maxUsers = this.perUserMs === undefined ? FIRST_PASS_USERS : Math.max(MIN_PASS_USERS, Math.floor(TURN_TARGET_MS / this.perUserMs));
+    const maxUsers =
+      this.perUserMs === undefined
+        ? FIRST_PASS_USERS
+        : Math.max(MIN_PASS_USERS, Math.floor(TURN_TARGET_MS / this.perUserMs));
     let now = passStart;
     let n = 0;
     for (;;) {

@@ -92,12 +92,26 @@ export class UserActor implements UserContext {
   }
 
   get throttle(): UserThrottle {
-    return { wait: (name: string) => (this.host.throttles ? this.host.throttles.wait(name, this.signal) : Promise.reject(new AmocError("THROTTLE_UNKNOWN", `no throttle named '${name}'`, "start it in init with ctx.throttle.start"))) };
+    return {
+      wait: (name: string) =>
+        this.host.throttles
+          ? this.host.throttles.wait(name, this.signal)
+          : Promise.reject(
+              new AmocError(
+                "THROTTLE_UNKNOWN",
+                `no throttle named '${name}'`,
+                "start it in init with ctx.throttle.start",
+              ),
+            ),
+    };
   }
 
   coordinate(name: string, opts: CoordinateOptions = {}): Promise<GroupMember[]> {
     const c = this.host.coordinator;
-    if (!c) return Promise.reject(new AmocError("STATE_INVALID", "this node has no coordinator", "run the scenario through a controller"));
+    if (!c)
+      return Promise.reject(
+        new AmocError("STATE_INVALID", "this node has no coordinator", "run the scenario through a controller"),
+      );
     // a removal (graceful or forced) ends the wait and takes the user out of its group
     return c.join(name, opts, this.id, this.stopped());
   }

@@ -100,7 +100,11 @@ export class UserPool implements ActorHost {
     this.throttles = o.throttles;
     this.coordinator = o.coordinator;
     this.clock = o.clock ?? systemClock;
-    this.starts = new StartScheduler((id, atMs) => this.startUser(id, atMs), () => this.checkIdle(), this.clock);
+    this.starts = new StartScheduler(
+      (id, atMs) => this.startUser(id, atMs),
+      () => this.checkIdle(),
+      this.clock,
+    );
   }
 
   repeatNum(): number {
@@ -154,7 +158,14 @@ export class UserPool implements ActorHost {
     let e = this.errors.get(reason);
     if (!e) {
       if (this.errors.size >= MAX_ERROR_KINDS) {
-        e = this.errors.get("other") ?? { reason: "other", phase: "*", message: `more than ${MAX_ERROR_KINDS} reasons; e.g. ${message}`, count: 0, first_seen: now, last_seen: now };
+        e = this.errors.get("other") ?? {
+          reason: "other",
+          phase: "*",
+          message: `more than ${MAX_ERROR_KINDS} reasons; e.g. ${message}`,
+          count: 0,
+          first_seen: now,
+          last_seen: now,
+        };
         this.errors.set("other", e);
       } else {
         e = { reason, phase, message, count: 0, first_seen: now, last_seen: now };

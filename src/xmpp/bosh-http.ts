@@ -90,7 +90,11 @@ function onReqWritten(this: BoshRequest): void {
   this[META]?.t?.written();
 }
 function onReqTimeout(this: BoshRequest): void {
-  this.destroy(Object.assign(new Error(`BOSH request unanswered after ${BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS} ms`), { code: "ETIMEDOUT" }));
+  this.destroy(
+    Object.assign(new Error(`BOSH request unanswered after ${BOSH_WAIT_S * 1000 + REQUEST_GRACE_MS} ms`), {
+      code: "ETIMEDOUT",
+    }),
+  );
 }
 
 const attrRe = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:'([^']*)'|"([^"]*)")`);

@@ -16,7 +16,18 @@
  * per scheme (its pool holds one socket per held request, plus a few for sends), not an Agent per user: a
  * per-user Agent costs its maps and keeps two sockets per user even when idle. The 2-per-user bound is kept here.
  */
-import { BOSH_WAIT_S, HEADERS_TYPE, META, attr, copy, postBody, watchWritten, type BoshRequest, type Meta, type RequestOwner } from "./bosh-http.js";
+import {
+  BOSH_WAIT_S,
+  HEADERS_TYPE,
+  META,
+  attr,
+  copy,
+  postBody,
+  watchWritten,
+  type BoshRequest,
+  type Meta,
+  type RequestOwner,
+} from "./bosh-http.js";
 import type { TransportOptions, TransportSink, XmppTransport } from "./transport.js";
 import { StreamClosedError, StreamError } from "./xmpp-error.js";
 
@@ -173,15 +184,20 @@ export class BoshTransport implements XmppTransport, RequestOwner {
         const type = this.terminatePending && !this.restartPending ? " type='terminate'" : "";
         if (type) this.terminateSent = true;
         // XEP-0124 12: a terminate carries the unavailable presence the stream's end implies
-        this.request(`<body rid='${this.rid++}' sid='${sid}'${type} xmlns='${NS_BOSH}'>${this.out}${type ? UNAVAILABLE : ""}</body>`);
+        this.request(
+          `<body rid='${this.rid++}' sid='${sid}'${type} xmlns='${NS_BOSH}'>${this.out}${type ? UNAVAILABLE : ""}</body>`,
+        );
         this.out = "";
       } else if (this.restartPending) {
         this.restartPending = false;
-        this.request(`<body rid='${this.rid++}' sid='${sid}' to='${this.o.domain}' xml:lang='en' xmpp:restart='true' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`);
+        this.request(
+          `<body rid='${this.rid++}' sid='${sid}' to='${this.o.domain}' xml:lang='en' xmpp:restart='true' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`,
+        );
       } else break;
     }
     // nothing to send and nothing held: give the server a request to answer when it has something
-    if (this.reqs.length === 0 && !this.terminateSent) this.request(`<body rid='${this.rid++}' sid='${sid}' xmlns='${NS_BOSH}'/>`);
+    if (this.reqs.length === 0 && !this.terminateSent)
+      this.request(`<body rid='${this.rid++}' sid='${sid}' xmlns='${NS_BOSH}'/>`);
   }
 
   private request(body: string): void {
@@ -225,7 +241,8 @@ export class BoshTransport implements XmppTransport, RequestOwner {
     const m = req[META] as Meta;
     this.forget(req);
     if (this.ended) return;
-    if (status !== 200) return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} answered HTTP ${status}`));
+    if (status !== 200)
+      return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} answered HTTP ${status}`));
     if (m.rid !== this.expected) {
       const parked = (this.parked ??= []);
       parked.push({ rid: m.rid, text: m.text });
@@ -247,25 +264,32 @@ export class BoshTransport implements XmppTransport, RequestOwner {
     this.expected = rid + 1;
     const start = text.indexOf("<body");
     const tagEnd = start < 0 ? -1 : text.indexOf(">", start);
-    if (tagEnd < 0) return this.fail(new StreamClosedError("invalid-xml", `BOSH: no <body/> in the answer of ${this.service.href}`));
+    if (tagEnd < 0)
+      return this.fail(new StreamClosedError("invalid-xml", `BOSH: no <body/> in the answer of ${this.service.href}`));
     const tag = text.slice(start, tagEnd + 1);
     const type = attr(tag, "type");
     if (rid === this.createRid) {
       const sid = attr(tag, "sid");
-      if (sid === undefined && type !== "terminate") return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} created no session`));
+      if (sid === undefined && type !== "terminate")
+        return this.fail(new StreamClosedError("closed", `BOSH: ${this.service.href} created no session`));
       if (sid !== undefined) this.sid = copy(sid);
       const requests = Number(attr(tag, "requests"));
       if (requests === 1) this.maxInFlight = 1;
     }
     if (this.ended) return;
     const close = text.lastIndexOf("</body>");
-    if (text.charCodeAt(tagEnd - 1) !== 47 /* / */ && close > tagEnd + 1) this.sink.onText(text.slice(tagEnd + 1, close));
+    if (text.charCodeAt(tagEnd - 1) !== 47 /* / */ && close > tagEnd + 1)
+      this.sink.onText(text.slice(tagEnd + 1, close));
     if (type !== "terminate" || this.ended) return;
     // the session is over: answered to our terminate (the stream ends as on TCP), or ended by the server
     this.sid = null;
     if (this.terminateSent) return this.sink.onText("</stream:stream>");
     const condition = attr(tag, "condition");
-    this.fail(condition ? new StreamError(condition, "BOSH session terminated by the server") : new StreamClosedError("closed", "the server terminated the BOSH session"));
+    this.fail(
+      condition
+        ? new StreamError(condition, "BOSH session terminated by the server")
+        : new StreamClosedError("closed", "the server terminated the BOSH session"),
+    );
   }
 
   /** The transport is gone: the connection learns it at once. */

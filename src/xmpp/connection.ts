@@ -26,7 +26,8 @@ interface Deferred<T> {
 }
 // timer callbacks at module level: a login or a close allocates no closure for them
 const destroyConnection = (c: XmppConnection) => c.destroy();
-const loginTimedOut = (c: XmppConnection, o: ConnectionOptions) => c.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs));
+const loginTimedOut = (c: XmppConnection, o: ConnectionOptions) =>
+  c.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs));
 
 /** One client connection; `start()` logs in, then stanzas go to `handler`. */
 export class XmppConnection implements TransportSink, ParserSink {

@@ -20,7 +20,8 @@ export const isStanza = (name: string) => name === "message" || name === "presen
  */
 export function streamEndOf(el: Element): Error | null {
   const name = el.name;
-  if (!(name === "stream:error" || (name.endsWith(":error") && el.getNS() === NS_STREAM) || name === "stream:stream")) return null;
+  if (!(name === "stream:error" || (name.endsWith(":error") && el.getNS() === NS_STREAM) || name === "stream:stream"))
+    return null;
   const error = name === "stream:stream" ? el.getChildElements().find((c) => c.name === "stream:error") : el;
   return error ? StreamError.fromElement(error) : new StreamClosedError("closed", "the server closed the stream");
 }

@@ -5,6 +5,16 @@ export { XmppUser, type XmppContext } from "./xmpp-user.js";
 export { NS_TTD } from "./ttd.js";
 export { XmppError, type FailureReason, type LostReason } from "./xmpp-error.js";
 export { xml, jid, type Element } from "./xml.js";
-export { NS, bareJid, iq, is, iqKind, jidMatches, nextIqId, type PresenceType, type StanzaPredicate } from "./stanzas.js";
+export {
+  NS,
+  bareJid,
+  iq,
+  is,
+  iqKind,
+  jidMatches,
+  nextIqId,
+  type PresenceType,
+  type StanzaPredicate,
+} from "./stanzas.js";
 export { IqError } from "./iq-request.js";
 export { meetPeer, neighbourOf } from "./meet.js";

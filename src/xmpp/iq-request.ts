@@ -14,13 +14,21 @@ export class IqError extends XmppError {
     /** The error reply. */
     readonly element: Element,
   ) {
-    super("XMPP_STANZA_ERROR", "iq", "other", `${kind} IQ failed: ${condition}${text ? ` - ${text}` : ""}`, hintForCondition(condition));
+    super(
+      "XMPP_STANZA_ERROR",
+      "iq",
+      "other",
+      `${kind} IQ failed: ${condition}${text ? ` - ${text}` : ""}`,
+      hintForCondition(condition),
+    );
   }
 }
 
 function hintForCondition(condition: string): string {
-  if (condition === "service-unavailable" || condition === "feature-not-implemented") return "the server does not offer this: enable its module (config/servers/)";
-  if (condition === "forbidden" || condition === "not-allowed" || condition === "not-authorized") return "the server refused it: check its access rules";
+  if (condition === "service-unavailable" || condition === "feature-not-implemented")
+    return "the server does not offer this: enable its module (config/servers/)";
+  if (condition === "forbidden" || condition === "not-allowed" || condition === "not-authorized")
+    return "the server refused it: check its access rules";
   if (condition === "item-not-found") return "the addressed item or node does not exist (yet)";
   return "see the server's log and the IQ's error element";
 }
@@ -35,7 +43,13 @@ export interface IqSender {
  * error replies (`xmpp.iq_errors.<kind>`, rejecting with IqError) and timeouts (`xmpp.iq_timeouts.<kind>`, rejecting
  * with the XmppError of `user.iq`).
  */
-export async function requestIq(user: IqSender, metrics: Metrics, el: Element, timeoutMs: number, kind = iqKind(el)): Promise<Element> {
+export async function requestIq(
+  user: IqSender,
+  metrics: Metrics,
+  el: Element,
+  timeoutMs: number,
+  kind = iqKind(el),
+): Promise<Element> {
   const t0 = performance.now();
   try {
     const res = await user.iq(el, timeoutMs);

@@ -22,13 +22,25 @@ const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
 
 // at module level: a resumption allocates no closure for its timer
-const resumeTimedOut = (c: XmppConnection, o: ConnectionOptions) => c.resumeFailed(new TimeoutError(`resuming ${o.username} on ${o.service.href}`, o.timeoutMs));
+const resumeTimedOut = (c: XmppConnection, o: ConnectionOptions) =>
+  c.resumeFailed(new TimeoutError(`resuming ${o.username} on ${o.service.href}`, o.timeoutMs));
 const starttlsNotOffered = (service: URL) =>
-  new XmppError("XMPP_CONNECT_FAILED", "connect", "tls", `STARTTLS was asked for (xmpp_starttls) but ${service.host} does not offer it`, "enable STARTTLS on the server, use xmpps:// (direct TLS), or set AMOC_XMPP_STARTTLS=false");
+  new XmppError(
+    "XMPP_CONNECT_FAILED",
+    "connect",
+    "tls",
+    `STARTTLS was asked for (xmpp_starttls) but ${service.host} does not offer it`,
+    "enable STARTTLS on the server, use xmpps:// (direct TLS), or set AMOC_XMPP_STARTTLS=false",
+  );
 
 /** Connect, TLS, stream, SASL; then bind and enable stream management, or (`resume`) resume the stream. */
 export async function login(c: XmppConnection, o: ConnectionOptions, resume: boolean): Promise<void> {
-  const topts: TransportOptions = { domain: o.domain, tlsVerify: o.tlsVerify, handshakeTimeoutMs: o.timeoutMs, mayUpgrade: o.starttls };
+  const topts: TransportOptions = {
+    domain: o.domain,
+    tlsVerify: o.tlsVerify,
+    handshakeTimeoutMs: o.timeoutMs,
+    mayUpgrade: o.starttls,
+  };
   // assigned before it connects, so a timeout or an abort can destroy a connect that hangs
   const bosh = o.service.protocol === "http:" || o.service.protocol === "https:";
   let t = (c.transport = bosh ? BoshTransport.open(o.service, topts, c) : Transport.open(o.service, topts, c));
@@ -88,7 +100,9 @@ async function openStream(c: XmppConnection, domain: string): Promise<Element> {
   c.parser?.reset();
   const ok = t.framed
     ? t.write(`<open xmlns='${NS_FRAMING}' to='${domain}' version='1.0'/>`)
-    : t.write(`<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`);
+    : t.write(
+        `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`,
+      );
   if (!ok) throw new StreamClosedError("closed", "connection closed");
   const features = await c.next();
   if (features.name !== "stream:features" && !(features.getName() === "features" && features.getNS() === NS_STREAM)) {
@@ -100,9 +114,13 @@ async function openStream(c: XmppConnection, domain: string): Promise<Element> {
 /** Resource binding: the answer is awaited like any login step (no IQ tracking, no timer: login is bounded). */
 async function bind(c: XmppConnection, resource: string): Promise<void> {
   const ns = c.framed ? " xmlns='jabber:client'" : "";
-  c.sendText(`<iq type='set' id='bind'${ns}><bind xmlns='${NS_BIND}'><resource>${escapeText(resource)}</resource></bind></iq>`, true);
+  c.sendText(
+    `<iq type='set' id='bind'${ns}><bind xmlns='${NS_BIND}'><resource>${escapeText(resource)}</resource></bind></iq>`,
+    true,
+  );
   const res = await c.next();
-  if (res.name !== "iq" || res.attrs.id !== "bind") throw new Error(`expected the answer to resource binding, got <${res.name}/>`);
+  if (res.name !== "iq" || res.attrs.id !== "bind")
+    throw new Error(`expected the answer to resource binding, got <${res.name}/>`);
   if (res.attrs.type !== "result") throw StanzaError.fromIq(res);
   // a copy: the parsed text is a slice that would keep the whole received chunk alive as long as the connection
   c.jid = Buffer.from(res.getChild("bind", NS_BIND)?.getChildText("jid") ?? "").toString();
@@ -114,7 +132,8 @@ async function enableStreamManagement(c: XmppConnection): Promise<void> {
   const answer = await c.next();
   if (answer.name !== "enabled") return;
   const resumable = answer.attrs.resume === "true" || answer.attrs.resume === "1";
-  const id = typeof answer.attrs.id === "string" && answer.attrs.id !== "" ? Buffer.from(answer.attrs.id).toString() : null;
+  const id =
+    typeof answer.attrs.id === "string" && answer.attrs.id !== "" ? Buffer.from(answer.attrs.id).toString() : null;
   // acks go out only on an online stream (not while resuming: the server expects <resume/> first)
   c.sm = new StreamManagement((s) => void (c.status === "online" && c.transport?.write(s)), resumable ? id : null);
 }
@@ -125,7 +144,8 @@ async function resumeStream(c: XmppConnection, features: Element): Promise<void>
   if (!features.getChild("sm", NS_SM)) throw new Error("the server no longer offers stream management");
   c.sendText(`<resume xmlns='${NS_SM}' previd='${escapeAttr(sm.resumeId ?? "")}' h='${sm.inbound}'/>`, false);
   const answer = await c.next();
-  if (answer.name !== "resumed" || answer.attrs.xmlns !== NS_SM) throw new Error(`resumption refused: <${answer.name}/>`);
+  if (answer.name !== "resumed" || answer.attrs.xmlns !== NS_SM)
+    throw new Error(`resumption refused: <${answer.name}/>`);
   const t = c.transport as XmppTransport;
   for (const text of sm.resumed(Number(answer.attrs.h) || 0)) t.write(text);
 }

@@ -26,8 +26,13 @@ export function offeredMechanisms(features: Element): string[] {
 /** The mechanism to use: `wanted` if offered, or for `auto` the strongest offered; throws SASLError if none. */
 export function chooseMechanism(wanted: string, offered: string[]): string {
   const want = wanted.toUpperCase();
-  const mech = want === "AUTO" ? AUTO_ORDER.find((m) => offered.includes(m)) : offered.includes(want) ? want : undefined;
-  if (!mech) throw new SASLError("mechanism-unavailable", `server does not offer SASL ${want} (usable mechanisms it offers: ${offered.join(", ")})`);
+  const mech =
+    want === "AUTO" ? AUTO_ORDER.find((m) => offered.includes(m)) : offered.includes(want) ? want : undefined;
+  if (!mech)
+    throw new SASLError(
+      "mechanism-unavailable",
+      `server does not offer SASL ${want} (usable mechanisms it offers: ${offered.join(", ")})`,
+    );
   return mech;
 }
 
@@ -42,14 +47,16 @@ export async function authenticate(io: LoginIo, mech: string, username: string, 
   io.sendText(`<auth xmlns='${NS_SASL}' mechanism='${mech}'>${b64(first)}</auth>`, false);
   for (;;) {
     const el = await io.next();
-    if (el.attrs.xmlns !== NS_SASL) throw new SASLError("malformed-request", `unexpected <${el.name}/> during authentication`);
+    if (el.attrs.xmlns !== NS_SASL)
+      throw new SASLError("malformed-request", `unexpected <${el.name}/> during authentication`);
     if (el.name === "success") {
       const text = el.text();
       if (scram && text && text !== "=") scram.challenge(unb64(text));
       return;
     }
     if (el.name === "failure") throw SASLError.fromElement(el);
-    if (el.name !== "challenge" || !scram) throw new SASLError("malformed-request", `unexpected <${el.name}/> during ${mech}`);
+    if (el.name !== "challenge" || !scram)
+      throw new SASLError("malformed-request", `unexpected <${el.name}/> during ${mech}`);
     scram.challenge(unb64(el.text()));
     io.sendText(`<response xmlns='${NS_SASL}'>${b64(await scram.response(cred))}</response>`, false);
   }

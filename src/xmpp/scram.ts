@@ -55,7 +55,11 @@ abstract class Scram {
   challenge(text: string): this {
     if (this.stage === "final" || this.expectedServerSignature) {
       const v = parse(text).v;
-      if (v && this.expectedServerSignature && !timingSafeEqual(Buffer.from(v, "base64"), this.expectedServerSignature)) {
+      if (
+        v &&
+        this.expectedServerSignature &&
+        !timingSafeEqual(Buffer.from(v, "base64"), this.expectedServerSignature)
+      ) {
         throw new Error(`${this.name}: the server's signature does not match`);
       }
       return this;
@@ -69,7 +73,9 @@ abstract class Scram {
     const { r: nonce, s: salt, i: iter } = this.server;
     if (!nonce?.startsWith(this.cnonce) || !salt || !iter) throw new Error(`${this.name}: malformed server challenge`);
     const salted = await new Promise<Buffer>((res, rej) =>
-      pbkdf2(cred.password ?? "", Buffer.from(salt, "base64"), Number(iter), this.keyLength, this.hash, (e, k) => (e ? rej(e) : res(k))),
+      pbkdf2(cred.password ?? "", Buffer.from(salt, "base64"), Number(iter), this.keyLength, this.hash, (e, k) =>
+        e ? rej(e) : res(k),
+      ),
     );
     const hmac = (key: Buffer, data: string) => createHmac(this.hash, key).update(data).digest();
     const clientKey = hmac(salted, "Client Key");

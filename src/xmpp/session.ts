@@ -34,10 +34,22 @@ function serviceUrl(service: string): URL {
   try {
     u = new URL(service);
   } catch {
-    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' is not a URL`, "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind");
+    throw new XmppError(
+      "XMPP_CONNECT_FAILED",
+      "connect",
+      "other",
+      `xmpp_servers entry '${service}' is not a URL`,
+      "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind",
+    );
   }
   if (!["xmpp:", "xmpps:", "ws:", "wss:", "http:", "https:"].includes(u.protocol)) {
-    throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", `xmpp_servers entry '${service}' has an unknown scheme ${u.protocol}`, "use xmpp://, xmpps://, ws://, wss://, or http(s):// for BOSH");
+    throw new XmppError(
+      "XMPP_CONNECT_FAILED",
+      "connect",
+      "other",
+      `xmpp_servers entry '${service}' has an unknown scheme ${u.protocol}`,
+      "use xmpp://, xmpps://, ws://, wss://, or http(s):// for BOSH",
+    );
   }
   if (serviceUrls.size < 1000) serviceUrls.set(service, u);
   return u;
@@ -94,7 +106,14 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
       // ours already says what to change (STARTTLS asked for but not offered): another attempt would fail the same way
       if (e instanceof XmppError) throw e;
       if (reason === "auth" || attempt >= attempts) {
-        throw new XmppError("XMPP_CONNECT_FAILED", reason === "auth" ? "auth" : "connect", reason, `${reason}: ${errorMessage(e)}`, hintFor(reason), e);
+        throw new XmppError(
+          "XMPP_CONNECT_FAILED",
+          reason === "auth" ? "auth" : "connect",
+          reason,
+          `${reason}: ${errorMessage(e)}`,
+          hintFor(reason),
+          e,
+        );
       }
       ctx.log.debug({ msg: "xmpp_connect_retry", attempt, reason, err: errorMessage(e) });
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** (attempt - 1))));
@@ -103,16 +122,32 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
 }
 
 /** XEP-0077 in-band registration inside the open, unauthenticated stream; "conflict" means the account exists. */
-async function register(c: XmppConnection, ctx: XmppContext, domain: string, username: string, password: string): Promise<void> {
+async function register(
+  c: XmppConnection,
+  ctx: XmppContext,
+  domain: string,
+  username: string,
+  password: string,
+): Promise<void> {
   const t0 = performance.now();
   try {
-    await c.request(xml("iq", { type: "set", to: domain }, xml("query", NS_REGISTER, xml("username", {}, username), xml("password", {}, password))), 10_000);
+    await c.request(
+      xml(
+        "iq",
+        { type: "set", to: domain },
+        xml("query", NS_REGISTER, xml("username", {}, username), xml("password", {}, password)),
+      ),
+      10_000,
+    );
     ctx.metrics.count("xmpp.registrations");
     ctx.metrics.timing("xmpp.registration", performance.now() - t0);
   } catch (e) {
     if ((e as { condition?: string }).condition !== "conflict") {
       ctx.metrics.count("xmpp.registration_failures");
-      throw Object.assign(new Error(`registration refused: ${(e as { condition?: string }).condition ?? errorMessage(e)}`), { name: "SASLError" });
+      throw Object.assign(
+        new Error(`registration refused: ${(e as { condition?: string }).condition ?? errorMessage(e)}`),
+        { name: "SASLError" },
+      );
     }
     ctx.metrics.count("xmpp.registration_conflicts");
   }

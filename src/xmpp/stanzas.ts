@@ -32,7 +32,12 @@ export type StanzaPredicate = (el: Element) => boolean;
 export function jidMatches(jid: unknown, want: string): boolean {
   if (typeof jid !== "string") return false;
   if (jid === want) return true;
-  return !want.includes("/") && jid.length > want.length && jid.charCodeAt(want.length) === 47 /* "/" */ && jid.startsWith(want);
+  return (
+    !want.includes("/") &&
+    jid.length > want.length &&
+    jid.charCodeAt(want.length) === 47 /* "/" */ &&
+    jid.startsWith(want)
+  );
 }
 
 /** The bare part of a JID (`user@host/res` -> `user@host`). */
@@ -42,33 +47,45 @@ export function bareJid(jid: string): string {
 }
 
 /** Presence types; "available" is the presence without a type attribute. */
-export type PresenceType = "available" | "unavailable" | "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe" | "error";
+export type PresenceType =
+  "available" | "unavailable" | "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe" | "error";
 
 /** Predicates for `user.waitFor` and `user.poll`. A `from` that is a bare JID matches any of its resources. */
 export const is = {
   /** A `<message>` (of `type`, from `from`, when given). */
   message(opts: { from?: string; type?: string } = {}): StanzaPredicate {
     const { from, type } = opts;
-    return (el) => el.name === "message" && (type === undefined || (el.attrs.type ?? "normal") === type) && (from === undefined || jidMatches(el.attrs.from, from));
+    return (el) =>
+      el.name === "message" &&
+      (type === undefined || (el.attrs.type ?? "normal") === type) &&
+      (from === undefined || jidMatches(el.attrs.from, from));
   },
 
   /** A chat message with a body (from `from`, when given); error bounces and receipts without a body do not match. */
   chat(opts: { from?: string } = {}): StanzaPredicate {
     const { from } = opts;
-    return (el) => el.name === "message" && el.attrs.type === "chat" && (from === undefined || jidMatches(el.attrs.from, from)) && el.getChild("body") !== undefined;
+    return (el) =>
+      el.name === "message" &&
+      el.attrs.type === "chat" &&
+      (from === undefined || jidMatches(el.attrs.from, from)) &&
+      el.getChild("body") !== undefined;
   },
 
   /** A `<presence>` (of `type`, "available" meaning no type attribute, from `from`, when given). */
   presence(opts: { from?: string; type?: PresenceType } = {}): StanzaPredicate {
     const { from, type } = opts;
     const want = type === "available" ? undefined : type;
-    return (el) => el.name === "presence" && (type === undefined || el.attrs.type === want) && (from === undefined || jidMatches(el.attrs.from, from));
+    return (el) =>
+      el.name === "presence" &&
+      (type === undefined || el.attrs.type === want) &&
+      (from === undefined || jidMatches(el.attrs.from, from));
   },
 
   /** An `<iq>` (of `type`, with `id`, when given). */
   iq(opts: { type?: "get" | "set" | "result" | "error"; id?: string } = {}): StanzaPredicate {
     const { type, id } = opts;
-    return (el) => el.name === "iq" && (type === undefined || el.attrs.type === type) && (id === undefined || el.attrs.id === id);
+    return (el) =>
+      el.name === "iq" && (type === undefined || el.attrs.type === type) && (id === undefined || el.attrs.id === id);
   },
 
   /** The result of the IQ with this id. */
@@ -95,7 +112,12 @@ export const is = {
   receipt(opts: { id?: string; from?: string } = {}): StanzaPredicate {
     const { id, from } = opts;
     return (el) => {
-      if (el.name !== "message" || el.attrs.type === "error" || (from !== undefined && !jidMatches(el.attrs.from, from))) return false;
+      if (
+        el.name !== "message" ||
+        el.attrs.type === "error" ||
+        (from !== undefined && !jidMatches(el.attrs.from, from))
+      )
+        return false;
       const r = el.getChild("received", NS.RECEIPTS);
       return r !== undefined && (id === undefined || r.attrs.id === id);
     };

@@ -32,7 +32,10 @@ const MAX_PENDING_CHARS = 1 << 20;
  * under a real stream root. One shared constant instead of each connection keeping its server's stream header
  * (whose attribute strings would pin the whole chunk they were sliced from).
  */
-export const STREAM_ROOT = new Element("stream:stream", { xmlns: "jabber:client", "xmlns:stream": "http://etherx.jabber.org/streams" });
+export const STREAM_ROOT = new Element("stream:stream", {
+  xmlns: "jabber:client",
+  "xmlns:stream": "http://etherx.jabber.org/streams",
+});
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 

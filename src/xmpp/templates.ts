@@ -14,6 +14,13 @@ export function userJid(id: number, settings: Readonly<NodeSettings>): string {
 
 /** The endpoint user `id` connects to: servers are dealt by ID, round-robin. */
 export function serverFor(id: number, servers: readonly string[]): string {
-  if (servers.length === 0) throw new XmppError("XMPP_CONNECT_FAILED", "connect", "other", "xmpp_servers is empty", "set AMOC_XMPP_SERVERS, e.g. xmpp://127.0.0.1:5222");
+  if (servers.length === 0)
+    throw new XmppError(
+      "XMPP_CONNECT_FAILED",
+      "connect",
+      "other",
+      "xmpp_servers is empty",
+      "set AMOC_XMPP_SERVERS, e.g. xmpp://127.0.0.1:5222",
+    );
   return servers[(id - 1) % servers.length] as string;
 }

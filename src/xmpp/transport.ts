@@ -86,7 +86,12 @@ export class Transport implements XmppTransport {
     const host = service.hostname.replace(/^\[|\]$/g, "");
     const proto = service.protocol;
     if (proto === "ws:" || proto === "wss:") {
-      const ws = new WebSocket(service.href, ["xmpp"], { perMessageDeflate: false, handshakeTimeout: o.handshakeTimeoutMs, rejectUnauthorized: o.tlsVerify, skipUTF8Validation: true }) as Owned<WebSocket>;
+      const ws = new WebSocket(service.href, ["xmpp"], {
+        perMessageDeflate: false,
+        handshakeTimeout: o.handshakeTimeoutMs,
+        rejectUnauthorized: o.tlsVerify,
+        skipUTF8Validation: true,
+      }) as Owned<WebSocket>;
       const t = new Transport(sink, null, ws, proto === "wss:");
       ws[OWNER] = t;
       ws.on("message", onWsMessage);
@@ -97,7 +102,12 @@ export class Transport implements XmppTransport {
     }
     let socket: Owned<net.Socket>;
     if (proto === "xmpps:") {
-      socket = tls.connect({ host, port: Number(service.port || 5223), servername: net.isIP(host) ? undefined : host, rejectUnauthorized: o.tlsVerify });
+      socket = tls.connect({
+        host,
+        port: Number(service.port || 5223),
+        servername: net.isIP(host) ? undefined : host,
+        rejectUnauthorized: o.tlsVerify,
+      });
       socket.once("secureConnect", onConnect);
       socket.on("data", onData);
     } else if (o.mayUpgrade) {
@@ -105,7 +115,11 @@ export class Transport implements XmppTransport {
       socket.once("connect", onConnect);
       socket.on("data", onData);
     } else {
-      socket = net.connect({ host, port: Number(service.port || 5222), onread: { buffer: READ_BUFFER, callback: onRead } });
+      socket = net.connect({
+        host,
+        port: Number(service.port || 5222),
+        onread: { buffer: READ_BUFFER, callback: onRead },
+      });
       socket.once("connect", onConnect);
     }
     const t = new Transport(sink, socket, null, proto === "xmpps:");
@@ -123,7 +137,12 @@ export class Transport implements XmppTransport {
     plain.removeListener("close", onClose);
     plain.removeListener("error", onError);
     plain[OWNER] = undefined;
-    const socket = tls.connect({ socket: plain, servername: net.isIP(o.domain) ? undefined : o.domain, host: o.domain, rejectUnauthorized: o.tlsVerify }) as Owned<tls.TLSSocket>;
+    const socket = tls.connect({
+      socket: plain,
+      servername: net.isIP(o.domain) ? undefined : o.domain,
+      host: o.domain,
+      rejectUnauthorized: o.tlsVerify,
+    }) as Owned<tls.TLSSocket>;
     const t = new Transport(this.sink, socket, null, true);
     this.socket = null;
     socket[OWNER] = t;
@@ -190,7 +209,10 @@ export class Transport implements XmppTransport {
     this.ended = true;
     const c = this.connecting;
     this.connecting = null;
-    if (c) c.reject(this.error ?? Object.assign(new Error("connection closed before it was established"), { code: "ECONNRESET" }));
+    if (c)
+      c.reject(
+        this.error ?? Object.assign(new Error("connection closed before it was established"), { code: "ECONNRESET" }),
+      );
     else this.sink.onTransportClose(this.error);
   }
 
@@ -210,7 +232,13 @@ export class Transport implements XmppTransport {
 
   /** @internal one WebSocket message (RFC 7395: exactly one element). */
   message(data: WebSocket.RawData): void {
-    this.sink.onText(Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8"));
+    this.sink.onText(
+      Array.isArray(data)
+        ? Buffer.concat(data).toString("utf8")
+        : Buffer.isBuffer(data)
+          ? data.toString("utf8")
+          : Buffer.from(data).toString("utf8"),
+    );
   }
 }
 

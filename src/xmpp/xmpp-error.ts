@@ -64,7 +64,12 @@ export function classifyFailure(e: unknown): FailureReason {
   const err = e as { code?: string; name?: string; condition?: string; message?: string } | undefined;
   const code = err?.code ?? "";
   const msg = String(err?.message ?? "");
-  if (err?.name === "SASLError" || /^SASL:|not-authorized|Mechanism .* not found|does not offer/.test(msg) || err?.condition === "not-authorized") return "auth";
+  if (
+    err?.name === "SASLError" ||
+    /^SASL:|not-authorized|Mechanism .* not found|does not offer/.test(msg) ||
+    err?.condition === "not-authorized"
+  )
+    return "auth";
   if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg)) return "refused";
   if (err?.name === "TimeoutError" || code === "ETIMEDOUT" || /timed? ?out/i.test(msg)) return "timeout";
   if (/CERT|SELF_SIGNED|certificate|ssl|tls|handshake/i.test(code + " " + msg)) return "tls";
@@ -93,7 +98,9 @@ export function hintFor(reason: FailureReason): string {
 /** The `<error/>` condition and text of a stanza, stream or SASL failure element. */
 function conditionOf(el: Element, ns: string): { condition: string; text: string } {
   // the defined condition comes first; it may inherit the namespace (SASL's <failure><not-authorized/></failure>)
-  const cond = el.getChildElements().find((c) => c.name !== "text" && (c.attrs.xmlns === undefined || c.attrs.xmlns === ns));
+  const cond = el
+    .getChildElements()
+    .find((c) => c.name !== "text" && (c.attrs.xmlns === undefined || c.attrs.xmlns === ns));
   return { condition: cond?.name ?? "undefined-condition", text: el.getChildText("text") ?? "" };
 }
 
@@ -111,7 +118,9 @@ export class StanzaError extends Error {
   /** From the `<iq type="error">` itself. */
   static fromIq(iq: Element): StanzaError {
     const err = iq.getChild("error");
-    const { condition, text } = err ? conditionOf(err, "urn:ietf:params:xml:ns:xmpp-stanzas") : { condition: "undefined-condition", text: "" };
+    const { condition, text } = err
+      ? conditionOf(err, "urn:ietf:params:xml:ns:xmpp-stanzas")
+      : { condition: "undefined-condition", text: "" };
     return new StanzaError(condition, text, iq);
   }
 }

@@ -5,7 +5,13 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { StanzaHandler } from "./connection-options.js";
 import type { XmppConnection } from "./connection.js";
-import { removedWithForce, unwatchForcedRemoval, watchForcedRemoval, type ForcedRemovalTarget, type StoppableContext } from "./forced-removal.js";
+import {
+  removedWithForce,
+  unwatchForcedRemoval,
+  watchForcedRemoval,
+  type ForcedRemovalTarget,
+  type StoppableContext,
+} from "./forced-removal.js";
 import { requestIq } from "./iq-request.js";
 import { userJid } from "./templates.js";
 import { countMessage, messageText } from "./ttd.js";
@@ -161,7 +167,14 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new XmppError("XMPP_CONNECT_FAILED", "send", "closed", `${this.jid} is not connected`, "connect before sending");
+    if (this.closed)
+      throw new XmppError(
+        "XMPP_CONNECT_FAILED",
+        "send",
+        "closed",
+        `${this.jid} is not connected`,
+        "connect before sending",
+      );
     const lost = this.conn.lostCause;
     if (lost) throw connectionLost("send", lost);
   }
@@ -169,7 +182,14 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   private sendError(e: unknown): XmppError {
     const lost = this.conn.lostCause;
     if (lost) return connectionLost("send", lost);
-    return new XmppError("XMPP_CONNECT_FAILED", "send", classifyFailure(e), `send failed: ${errorMessage(e)}`, hintFor(classifyFailure(e)), e);
+    return new XmppError(
+      "XMPP_CONNECT_FAILED",
+      "send",
+      classifyFailure(e),
+      `send failed: ${errorMessage(e)}`,
+      hintFor(classifyFailure(e)),
+      e,
+    );
   }
 
   /** Sends a chat message carrying its send time; `to` is a JID or a user ID. */
@@ -220,7 +240,15 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
           const k = waiters.indexOf(w);
           if (k >= 0) waiters.splice(k, 1);
           this.ctx.metrics.count("xmpp.timeouts");
-          reject(new XmppError("XMPP_STANZA_TIMEOUT", "wait", "stanza_timeout", `${this.jid}: no ${what} within ${timeoutMs} ms`, "the server did not deliver in time: raise the timeout or lower the load"));
+          reject(
+            new XmppError(
+              "XMPP_STANZA_TIMEOUT",
+              "wait",
+              "stanza_timeout",
+              `${this.jid}: no ${what} within ${timeoutMs} ms`,
+              "the server did not deliver in time: raise the timeout or lower the load",
+            ),
+          );
         }, timeoutMs),
       };
       waiters.push(w);
@@ -230,7 +258,12 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   /** Waits for a chat message (from `from`, a JID or user ID, when given). */
   waitForChat(timeoutMs: number, from?: string | number): Promise<Element> {
     const bare = from === undefined ? undefined : typeof from === "number" ? userJid(from, this.ctx.settings) : from;
-    return this.waitFor((el) => el.name === "message" && el.attrs.type === "chat" && (!bare || String(el.attrs.from).split("/")[0] === bare), timeoutMs, bare ? `chat from ${bare}` : "chat message");
+    return this.waitFor(
+      (el) =>
+        el.name === "message" && el.attrs.type === "chat" && (!bare || String(el.attrs.from).split("/")[0] === bare),
+      timeoutMs,
+      bare ? `chat from ${bare}` : "chat message",
+    );
   }
 
   /** Sends an IQ and resolves with the result (rejects with the stanza error or on timeout). */
@@ -243,7 +276,13 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
       if (lost) throw connectionLost("iq", lost);
       if (e instanceof TimeoutError) {
         this.ctx.metrics.count("xmpp.timeouts");
-        throw new XmppError("XMPP_STANZA_TIMEOUT", "iq", "stanza_timeout", `${this.jid}: no IQ reply within ${timeoutMs} ms`, "the server did not answer in time");
+        throw new XmppError(
+          "XMPP_STANZA_TIMEOUT",
+          "iq",
+          "stanza_timeout",
+          `${this.jid}: no IQ reply within ${timeoutMs} ms`,
+          "the server did not answer in time",
+        );
       }
       throw e;
     }
@@ -275,14 +314,38 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   }
 
   private closedError(what: string): XmppError {
-    return new XmppError("XMPP_CONNECT_FAILED", "wait", "closed", `${this.jid}: connection closed while waiting for ${what}`, hintFor("closed"));
+    return new XmppError(
+      "XMPP_CONNECT_FAILED",
+      "wait",
+      "closed",
+      `${this.jid}: connection closed while waiting for ${what}`,
+      hintFor("closed"),
+    );
   }
 }
 
 /** A scenario passed something other than an element (e.g. XML text): say what to pass instead. */
 function checkElement(el: unknown, phase: string): void {
   const e = el as Partial<Element> | null;
-  if (e && typeof e === "object" && typeof e.name === "string" && Array.isArray(e.children) && typeof e.attrs === "object") return;
-  const got = typeof el === "string" ? `a string (${JSON.stringify(el.length > 40 ? el.slice(0, 40) + "..." : el)})` : el === null ? "null" : typeof el;
-  throw new XmppError("USAGE", phase, "other", `user.${phase}() takes an element, got ${got}`, 'build the stanza with xml(...), e.g. xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))');
+  if (
+    e &&
+    typeof e === "object" &&
+    typeof e.name === "string" &&
+    Array.isArray(e.children) &&
+    typeof e.attrs === "object"
+  )
+    return;
+  const got =
+    typeof el === "string"
+      ? `a string (${JSON.stringify(el.length > 40 ? el.slice(0, 40) + "..." : el)})`
+      : el === null
+        ? "null"
+        : typeof el;
+  throw new XmppError(
+    "USAGE",
+    phase,
+    "other",
+    `user.${phase}() takes an element, got ${got}`,
+    'build the stanza with xml(...), e.g. xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))',
+  );
 }

@@ -57,7 +57,11 @@ export async function connectClient(ctx: XmppJsContext, opts: XmppJsOptions = {}
     // each step's timeout (stream open, STARTTLS, SASL, close); xmpp.js's default of 2 s fails logins under load
     timeout: s.xmpp_connect_timeout,
     // a function, so PLAIN is used on a plain socket too (xmpp.js refuses it otherwise)
-    credentials: (authenticate, mechanisms) => authenticate({ username, password }, mechanisms.includes(s.xmpp_sasl_mechanism) ? s.xmpp_sasl_mechanism : (mechanisms[0] ?? "PLAIN")),
+    credentials: (authenticate, mechanisms) =>
+      authenticate(
+        { username, password },
+        mechanisms.includes(s.xmpp_sasl_mechanism) ? s.xmpp_sasl_mechanism : (mechanisms[0] ?? "PLAIN"),
+      ),
   });
   x.reconnect.stop();
   x.on("error", (e: Error) => ctx.log.debug({ msg: "xmppjs_error", user: ctx.id, err: errorMessage(e) }));
@@ -70,7 +74,10 @@ export async function connectClient(ctx: XmppJsContext, opts: XmppJsOptions = {}
     await Promise.race([
       x.start(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError("xmpp.js login", s.xmpp_connect_timeout)), s.xmpp_connect_timeout);
+        timer = setTimeout(
+          () => reject(new TimeoutError("xmpp.js login", s.xmpp_connect_timeout)),
+          s.xmpp_connect_timeout,
+        );
       }),
     ]);
   } catch (e) {
@@ -80,7 +87,14 @@ export async function connectClient(ctx: XmppJsContext, opts: XmppJsOptions = {}
     const reason = e instanceof TimeoutError ? "timeout" : classifyFailure(e);
     ctx.metrics.count("xmpp.connection_failures");
     ctx.metrics.count(`xmpp.connection_failures.${reason}`);
-    throw new XmppError("XMPP_CONNECT_FAILED", reason === "auth" ? "auth" : "connect", reason, `${reason}: ${errorMessage(e)}`, hintFor(reason), e);
+    throw new XmppError(
+      "XMPP_CONNECT_FAILED",
+      reason === "auth" ? "auth" : "connect",
+      reason,
+      `${reason}: ${errorMessage(e)}`,
+      hintFor(reason),
+      e,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -5,7 +5,14 @@
  * such rejections (network errors and xmpp.js's own error classes) and rethrows every other one, so an unhandled
  * rejection elsewhere still ends the process as Node would.
  */
-const NETWORK_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_DESTROYED"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "ERR_STREAM_DESTROYED",
+]);
 const XMPPJS_ERRORS = new Set(["StreamError", "SASLError", "TimeoutError", "XMPPError", "ConnectionError"]);
 
 let installed = false;
@@ -20,7 +27,10 @@ export function swallowedRejections(): number {
 export function isXmppJsLoginNoise(reason: unknown): boolean {
   const e = reason as { code?: unknown; name?: unknown } | null;
   if (!e || typeof e !== "object") return false;
-  return (typeof e.code === "string" && NETWORK_CODES.has(e.code)) || (typeof e.name === "string" && XMPPJS_ERRORS.has(e.name));
+  return (
+    (typeof e.code === "string" && NETWORK_CODES.has(e.code)) ||
+    (typeof e.name === "string" && XMPPJS_ERRORS.has(e.name))
+  );
 }
 
 /** Installs the guard (once per process). */

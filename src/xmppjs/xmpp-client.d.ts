@@ -27,9 +27,19 @@ declare module "@xmpp/client" {
     send(...elements: Element[]): Promise<void>;
     sendReceive(element: Element, timeoutMs?: number): Promise<Element>;
     reconnect: { stop(): void };
-    iqCaller: { request(element: Element, timeoutMs?: number): Promise<Element>; get(child: Element, to?: string, timeoutMs?: number): Promise<Element>; set(child: Element, to?: string, timeoutMs?: number): Promise<Element> };
-    iqCallee: { get(ns: string, name: string, handler: (ctx: unknown) => unknown): void; set(ns: string, name: string, handler: (ctx: unknown) => unknown): void };
-    middleware: { use(fn: (ctx: { stanza: Element }, next: () => Promise<unknown>) => unknown): void; filter(fn: (ctx: { stanza: Element }, next: () => Promise<unknown>) => unknown): void };
+    iqCaller: {
+      request(element: Element, timeoutMs?: number): Promise<Element>;
+      get(child: Element, to?: string, timeoutMs?: number): Promise<Element>;
+      set(child: Element, to?: string, timeoutMs?: number): Promise<Element>;
+    };
+    iqCallee: {
+      get(ns: string, name: string, handler: (ctx: unknown) => unknown): void;
+      set(ns: string, name: string, handler: (ctx: unknown) => unknown): void;
+    };
+    middleware: {
+      use(fn: (ctx: { stanza: Element }, next: () => Promise<unknown>) => unknown): void;
+      filter(fn: (ctx: { stanza: Element }, next: () => Promise<unknown>) => unknown): void;
+    };
   }
 
   export function client(options: ClientOptions): Client;

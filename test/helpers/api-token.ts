@@ -10,5 +10,9 @@ export function nodeToken(runDir: string, port: number): string {
 
 /** fetch with the bearer token added. */
 export function authedFetch(token: () => string): (input: string, init?: RequestInit) => Promise<Response> {
-  return (input, init = {}) => fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token()}` } });
+  return (input, init = {}) =>
+    fetch(input, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token()}` },
+    });
 }

@@ -38,8 +38,16 @@ export function defaultEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoint
   const port = (name: string, dflt: number) => Number(env[name] ?? dflt);
   return {
     runDir: env.AMOC_RUN_DIR ?? `${REPO}/.run`,
-    prosody: { c2s: port("PROSODY_C2S_PORT", 5222), tls: port("PROSODY_TLS_PORT", 5223), http: port("PROSODY_HTTP_PORT", 5280) },
-    ejabberd: { c2s: port("EJABBERD_C2S_PORT", 5322), tls: port("EJABBERD_TLS_PORT", 5323), http: port("EJABBERD_HTTP_PORT", 5380) },
+    prosody: {
+      c2s: port("PROSODY_C2S_PORT", 5222),
+      tls: port("PROSODY_TLS_PORT", 5223),
+      http: port("PROSODY_HTTP_PORT", 5280),
+    },
+    ejabberd: {
+      c2s: port("EJABBERD_C2S_PORT", 5322),
+      tls: port("EJABBERD_TLS_PORT", 5323),
+      http: port("EJABBERD_HTTP_PORT", 5380),
+    },
     statsd: { host: "127.0.0.1", port: port("STATSD_PORT", 8125) },
     carbonPort: port("CARBON_PORT", 2003),
     graphiteWeb: env.AMOC_TEST_GRAPHITE_WEB ?? `http://127.0.0.1:${port("GRAPHITE_WEB_PORT", 8080)}`,

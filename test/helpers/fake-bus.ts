@@ -42,7 +42,12 @@ export class FakeKv implements KvStore {
 
   async keys(filter: string): Promise<string[]> {
     // NATS subject filters: `*` one token, `>` the rest
-    const re = new RegExp(`^${filter.split(".").map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[^A-Za-z0-9_-]/g, "\\$&"))).join("\\.")}$`);
+    const re = new RegExp(
+      `^${filter
+        .split(".")
+        .map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[^A-Za-z0-9_-]/g, "\\$&")))
+        .join("\\.")}$`,
+    );
     return [...this.entries.keys()].filter((k) => re.test(k));
   }
 
@@ -105,7 +110,10 @@ export class FakeBus implements ClusterBus {
 
   request(subject: string, data: string, timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ClusterError("CLUSTER_NODE_FAILED", `${subject}: no reply within ${timeoutMs} ms`, "fake")), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new ClusterError("CLUSTER_NODE_FAILED", `${subject}: no reply within ${timeoutMs} ms`, "fake")),
+        timeoutMs,
+      );
       const n = this.net.deliver(subject, data, (d) => {
         clearTimeout(timer);
         resolve(d);

@@ -19,7 +19,10 @@ export const BEAT_MS = 100;
 /** A logger that keeps every line (parsed) in `lines`. */
 export function memoryLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const log = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const log = pino(
+    { level: "debug" },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { log, lines };
 }
 
@@ -42,7 +45,16 @@ export interface FakeNode {
 export const subjects = new Subjects("fake");
 
 /** Joins a node to `net` with the given role, as cluster-node.ts does with NATS. */
-export async function fakeNode(net: FakeNet, name: string, role: NodeRole, o: { labels?: Record<string, string>; beatMs?: number; /** The process's boot ID (default b1). */ boot?: string } = {}): Promise<FakeNode> {
+export async function fakeNode(
+  net: FakeNet,
+  name: string,
+  role: NodeRole,
+  o: {
+    labels?: Record<string, string>;
+    beatMs?: number;
+    /** The process's boot ID (default b1). */ boot?: string;
+  } = {},
+): Promise<FakeNode> {
   const labels = o.labels ?? {};
   const boot = o.boot ?? "b1";
   const { controller, telemetry } = testController({ AMOC_NODE_NAME: name });
@@ -50,10 +62,34 @@ export async function fakeNode(net: FakeNet, name: string, role: NodeRole, o: { 
   const bus = net.bus();
   const kv = await bus.kv();
   let agent: WorkerAgent | undefined;
-  const self = (): Heartbeat => ({ v: 1, type: "heartbeat", from: name, role, boot, labels, runId: agent?.currentRunId ?? null, state: controller.state, running: controller.status().users.running });
+  const self = (): Heartbeat => ({
+    v: 1,
+    type: "heartbeat",
+    from: name,
+    role,
+    boot,
+    labels,
+    runId: agent?.currentRunId ?? null,
+    state: controller.state,
+    running: controller.status().users.running,
+  });
   const membership = new Membership(bus, subjects, self, log, { intervalMs: o.beatMs ?? BEAT_MS });
-  if (role === "worker") agent = new WorkerAgent({ bus, kv, subjects, controller, telemetry, log, nodeName: name, boot, onChange: () => membership.beat() });
-  const master = role === "master" ? new Master({ bus, kv, subjects, membership, controller, telemetry, log, nodeName: name, timeoutMs: 2000 }) : undefined;
+  if (role === "worker")
+    agent = new WorkerAgent({
+      bus,
+      kv,
+      subjects,
+      controller,
+      telemetry,
+      log,
+      nodeName: name,
+      boot,
+      onChange: () => membership.beat(),
+    });
+  const master =
+    role === "master"
+      ? new Master({ bus, kv, subjects, membership, controller, telemetry, log, nodeName: name, timeoutMs: 2000 })
+      : undefined;
   membership.start();
   await membership.warmedUp();
   await agent?.start();
@@ -85,7 +121,10 @@ export async function fakeNode(net: FakeNet, name: string, role: NodeRole, o: { 
  * A master and `n` workers w1..wn on a fresh FakeNet; the master has seen every worker. Tests that start many
  * users in-process give a longer beat: a busy event loop must not look like a dead node.
  */
-export async function fakeCluster(n: number, o: { beatMs?: number } = {}): Promise<{ net: FakeNet; master: FakeNode; workers: FakeNode[]; close: () => Promise<void> }> {
+export async function fakeCluster(
+  n: number,
+  o: { beatMs?: number } = {},
+): Promise<{ net: FakeNet; master: FakeNode; workers: FakeNode[]; close: () => Promise<void> }> {
   const net = new FakeNet();
   const workers = await Promise.all(Array.from({ length: n }, (_, i) => fakeNode(net, `w${i + 1}`, "worker", o)));
   const master = await fakeNode(net, "m1", "master", o);

@@ -19,9 +19,15 @@ export function xmppServer(extra: Script = () => {}): Script {
       sock.write(HEADER + (st.streams === 1 ? MECHS : BOUND));
     } else if (text.includes("<auth")) {
       const creds = Buffer.from(/>([^<]*)</.exec(text)?.[1] ?? "", "base64").toString();
-      sock.write(creds === "\0user\0pw" ? "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" : "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>bad</text></failure>");
+      sock.write(
+        creds === "\0user\0pw"
+          ? "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
+          : "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>bad</text></failure>",
+      );
     } else if (text.includes("<bind")) {
-      sock.write("<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>");
+      sock.write(
+        "<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>",
+      );
     } else if (text.includes("</stream:stream>")) {
       sock.end("</stream:stream>");
     } else extra(text, sock, st);

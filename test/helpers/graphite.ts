@@ -38,7 +38,12 @@ export function events(tags: string, from = "-10min"): Promise<GraphiteEvent[]> 
 }
 
 /** Calls `probe` every `everyMs` until it returns a value other than undefined; throws with the last value after `timeoutMs`. */
-export async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 500): Promise<T> {
+export async function poll<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 500,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -48,7 +53,8 @@ export async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs: nu
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > end)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

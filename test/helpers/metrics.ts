@@ -30,7 +30,12 @@ export class MemorySink implements MetricSink {
 }
 
 /** A UDP socket on 127.0.0.1 and a random port that keeps every datagram it receives. */
-export async function udpListener(): Promise<{ port: number; packets: string[]; lines(): string[]; close(): Promise<void> }> {
+export async function udpListener(): Promise<{
+  port: number;
+  packets: string[];
+  lines(): string[];
+  close(): Promise<void>;
+}> {
   const sock: Socket = createSocket("udp4");
   const packets: string[] = [];
   sock.on("message", (m) => packets.push(m.toString()));

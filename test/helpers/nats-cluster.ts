@@ -83,8 +83,12 @@ export class NatsCluster {
       const ok = await Promise.all(
         this.members.map(async (m) => {
           try {
-            const r = await fetch(`http://127.0.0.1:${m.http}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1000) });
-            const jsz = (await (await fetch(`http://127.0.0.1:${m.http}/jsz`, { signal: AbortSignal.timeout(1000) })).json()) as { meta_cluster?: { leader?: string } };
+            const r = await fetch(`http://127.0.0.1:${m.http}/healthz?js-enabled-only=true`, {
+              signal: AbortSignal.timeout(1000),
+            });
+            const jsz = (await (
+              await fetch(`http://127.0.0.1:${m.http}/jsz`, { signal: AbortSignal.timeout(1000) })
+            ).json()) as { meta_cluster?: { leader?: string } };
             return r.ok && (this.members.length === 1 || Boolean(jsz.meta_cluster?.leader));
           } catch {
             return false;

@@ -8,8 +8,13 @@ import { Telemetry } from "../../src/telemetry.js";
 export const FIXTURES = new URL("../fixtures/scenarios", import.meta.url).pathname;
 
 /** A controller on the fixture scenarios dir (or another), silent logs, a fresh telemetry bus. */
-export function testController(env: NodeJS.ProcessEnv = {}, opts: { forceGraceMs?: number; scenariosDir?: string } = {}) {
-  const settings = loadNodeSettings({ env: { AMOC_NODE_NAME: "test", AMOC_SCENARIOS_DIR: opts.scenariosDir ?? FIXTURES, ...env } });
+export function testController(
+  env: NodeJS.ProcessEnv = {},
+  opts: { forceGraceMs?: number; scenariosDir?: string } = {},
+) {
+  const settings = loadNodeSettings({
+    env: { AMOC_NODE_NAME: "test", AMOC_SCENARIOS_DIR: opts.scenariosDir ?? FIXTURES, ...env },
+  });
   const telemetry = new Telemetry();
   const controller = new Controller({
     settings,

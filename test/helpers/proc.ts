@@ -11,10 +11,18 @@ export interface ProcResult {
 }
 
 /** Runs `bin/amoc args...`, feeding `input` on stdin; kills it after `timeoutMs`. */
-export function amoc(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<ProcResult> {
+export function amoc(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
     // the test run's Prosody is the default server: with no shared servers up it listens on a free port, not 5222
-    const env = { ...process.env, AMOC_LOG_LEVEL: "warn", AMOC_XMPP_SERVERS: process.env.AMOC_XMPP_SERVERS ?? prosodyUrl("xmpp"), ...opts.env };
+    const env = {
+      ...process.env,
+      AMOC_LOG_LEVEL: "warn",
+      AMOC_XMPP_SERVERS: process.env.AMOC_XMPP_SERVERS ?? prosodyUrl("xmpp"),
+      ...opts.env,
+    };
     const child = spawn(AMOC, args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -22,7 +30,11 @@ export function amoc(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: st
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`bin/amoc ${args.join(" ")} did not exit within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `bin/amoc ${args.join(" ")} did not exit within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {

@@ -47,9 +47,24 @@ async function freeUdpPort(taken: number[]): Promise<number> {
 }
 
 /** Endpoints for servers started here: the shared ones where they run, free ports in a private run dir for the rest. */
-async function privateEndpoints(shared: Endpoints, start: string[], runDir: string): Promise<{ e: Endpoints; env: Record<string, string> }> {
+async function privateEndpoints(
+  shared: Endpoints,
+  start: string[],
+  runDir: string,
+): Promise<{ e: Endpoints; env: Record<string, string> }> {
   const tcp = await freeTcpPorts(11);
-  const [pc2s, ptls, phttp, ec2s, etls, ehttp, mgmt, carbon, carbonQuery, web] = tcp as [number, number, number, number, number, number, number, number, number, number];
+  const [pc2s, ptls, phttp, ec2s, etls, ehttp, mgmt, carbon, carbonQuery, web] = tcp as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const statsdPort = await freeUdpPort(tcp);
   const e: Endpoints = {
     // whisper files are read from the run dir of the graphite that runs
@@ -61,7 +76,13 @@ async function privateEndpoints(shared: Endpoints, start: string[], runDir: stri
     graphiteWeb: start.includes("graphite") ? `http://127.0.0.1:${web}` : shared.graphiteWeb,
   };
   // a private ejabberd needs its own Erlang node name: a shared ejabberd@localhost (make servers-up) would refuse it
-  const env = { ...serversEnv(e), AMOC_RUN_DIR: runDir, STATSD_MGMT_PORT: String(mgmt), CARBON_QUERY_PORT: String(carbonQuery), EJABBERD_NODE: `ejabberd_t${process.pid}@localhost` };
+  const env = {
+    ...serversEnv(e),
+    AMOC_RUN_DIR: runDir,
+    STATSD_MGMT_PORT: String(mgmt),
+    CARBON_QUERY_PORT: String(carbonQuery),
+    EJABBERD_NODE: `ejabberd_t${process.pid}@localhost`,
+  };
   return { e, env };
 }
 
@@ -75,19 +96,31 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const runDir = `${shared.runDir}/test-${process.pid}`;
   mkdirSync(runDir, { recursive: true });
   // statsd is npm-installed into <run dir>/tools by scripts/install-deps.sh: share the installed copy
-  if (existsSync(`${shared.runDir}/tools`) && !existsSync(`${runDir}/tools`)) symlinkSync(`${shared.runDir}/tools`, `${runDir}/tools`);
+  if (existsSync(`${shared.runDir}/tools`) && !existsSync(`${runDir}/tools`))
+    symlinkSync(`${shared.runDir}/tools`, `${runDir}/tools`);
   const { e, env } = await privateEndpoints(shared, start, runDir);
   const t0 = Date.now();
   // the tests use a few hundred accounts; provisioning 20,000 on a fresh ejabberd costs seconds
   const childEnv = { ...process.env, ...env, AMOC_PROVISION_USERS: process.env.AMOC_PROVISION_USERS ?? "2000" };
-  const down = () => execFileSync("bash", [SERVERS, "down", ...start], { stdio: ["ignore", "inherit", "inherit"], timeout: 120_000, env: childEnv });
+  const down = () =>
+    execFileSync("bash", [SERVERS, "down", ...start], {
+      stdio: ["ignore", "inherit", "inherit"],
+      timeout: 120_000,
+      env: childEnv,
+    });
   try {
-    execFileSync("bash", [SERVERS, "up", ...start], { stdio: ["ignore", "inherit", "inherit"], timeout: 240_000, env: childEnv });
+    execFileSync("bash", [SERVERS, "up", ...start], {
+      stdio: ["ignore", "inherit", "inherit"],
+      timeout: 240_000,
+      env: childEnv,
+    });
   } catch (err) {
     down();
     throw err;
   }
-  process.stderr.write(`[servers-setup] started ${start.join(" ")} on free ports in ${runDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `[servers-setup] started ${start.join(" ")} on free ports in ${runDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   project.provide("amocEndpoints", e);
   return () => {
     down();

@@ -43,7 +43,14 @@ export class ThrottleCluster {
   constructor(readonly nats: NatsCluster) {}
 
   env(name: string): NodeJS.ProcessEnv {
-    return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: this.nats.urls.join(","), AMOC_CLUSTER_NAME: this.name, AMOC_LOG_LEVEL: "warn", AMOC_SCENARIOS_DIR: SHAPES };
+    return {
+      ...process.env,
+      AMOC_NODE_NAME: name,
+      AMOC_NATS_URL: this.nats.urls.join(","),
+      AMOC_CLUSTER_NAME: this.name,
+      AMOC_LOG_LEVEL: "warn",
+      AMOC_SCENARIOS_DIR: SHAPES,
+    };
   }
 
   async start(workers: string[]): Promise<this> {
@@ -71,10 +78,19 @@ export class ThrottleCluster {
 }
 
 /** Polls an async condition until true or the timeout. */
-export async function untilAsync(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function untilAsync(
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(cond).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(cond)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -50,11 +50,30 @@ describe("bin/amoc run", () => {
   });
 
   it("exits 1 when users crashed and reports the errors by reason, with their phase, an example and when they were seen", async () => {
-    const r = await amoc(["run", `${FIXTURES}/start_throws.ts`, "--users", "10", "--interarrival", "0", "--repeat", "1", "--json"]);
+    const r = await amoc([
+      "run",
+      `${FIXTURES}/start_throws.ts`,
+      "--users",
+      "10",
+      "--interarrival",
+      "0",
+      "--repeat",
+      "1",
+      "--json",
+    ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
     expect(s.users).toMatchObject({ started: 10, crashed: 5, finished: 5 });
-    expect(s.errors).toEqual([{ reason: "login:error: bad credentials", phase: "login", message: "bad credentials", count: 5, first_seen: expect.any(Number), last_seen: expect.any(Number) }]);
+    expect(s.errors).toEqual([
+      {
+        reason: "login:error: bad credentials",
+        phase: "login",
+        message: "bad credentials",
+        count: 5,
+        first_seen: expect.any(Number),
+        last_seen: expect.any(Number),
+      },
+    ]);
     const [e] = s.errors as Array<{ first_seen: number; last_seen: number }>;
     expect(Number.isInteger(e?.first_seen) && (e?.first_seen ?? 0) <= (e?.last_seen ?? 0)).toBe(true);
     // one crash line per kind on stderr, and how many were left out
@@ -69,7 +88,18 @@ describe("bin/amoc run", () => {
   });
 
   it("prints a readable summary without --json", async () => {
-    const r = await amoc(["run", "dummy", "--users", "3", "--interarrival", "0", "--repeat", "2", "--repeat-interval", "10"]);
+    const r = await amoc([
+      "run",
+      "dummy",
+      "--users",
+      "3",
+      "--interarrival",
+      "0",
+      "--repeat",
+      "2",
+      "--repeat-interval",
+      "10",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/users +started 3 +finished 3 +crashed 0/);
     expect(r.stdout).toMatch(/dummy\.runs +6/);
@@ -101,7 +131,10 @@ describe("bin/amoc run says what it does", () => {
   });
 
   it("prints the summary on SIGTERM as on SIGINT, with the signal's exit code", async () => {
-    const child = spawn(AMOC, ["run", "idle", "--users", "5", "--interarrival", "0", "--json"], { env: { ...process.env, AMOC_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(AMOC, ["run", "idle", "--users", "5", "--interarrival", "0", "--json"], {
+      env: { ...process.env, AMOC_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -136,12 +169,20 @@ describe("bin/amoc console", () => {
     expect(r.stdout).toMatch(/requested: 5, removed: 5, force: false/);
     expect(r.stdout).toMatch(/requested: 5, removed: 5, force: true/);
     // 16..20 finish their current run (a minute of sleep) while 11..15 were forced out
-    expect(r.stdout).toMatch(/users: running 15 \(5 being removed\), pending 0, started 20, finished 0, crashed 0, removed 5/);
+    expect(r.stdout).toMatch(
+      /users: running 15 \(5 being removed\), pending 0, started 20, finished 0, crashed 0, removed 5/,
+    );
     expect(r.stdout).toMatch(/stopped: 10 running users removed \(and 5 already being removed\), terminate called/);
   });
 
   it("binds bare stop() and status(), and the hint names a function that exists", async () => {
-    const session = ["amoc_local.do('dummy', 1, 2, {dummy_sleep_ms: 60000, interarrival: 0})", "amoc_local.do('dummy', 1, 2)", "stop()", "status()", ""].join("\n");
+    const session = [
+      "amoc_local.do('dummy', 1, 2, {dummy_sleep_ms: 60000, interarrival: 0})",
+      "amoc_local.do('dummy', 1, 2)",
+      "stop()",
+      "status()",
+      "",
+    ].join("\n");
     const r = await amoc(["console"], { input: session, timeoutMs: 30_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/hint: stop it first \(amoc_local\.stop\(\), or stop\(\) in the console\)/);
@@ -150,7 +191,16 @@ describe("bin/amoc console", () => {
   });
 
   it("supports top-level await, keeping declarations for later lines", async () => {
-    const session = ["const r = await amoc_local.do('dummy', 1, 3, {interarrival: 0, repeat_num: 1})", "r.users", "let {scenario} = await amoc_local.status_raw()", "scenario + '!'", "await sleep(1); 6 * 7", "await Promise.reject(new Error('boom'))", "'after the error'", ""].join("\n");
+    const session = [
+      "const r = await amoc_local.do('dummy', 1, 3, {interarrival: 0, repeat_num: 1})",
+      "r.users",
+      "let {scenario} = await amoc_local.status_raw()",
+      "scenario + '!'",
+      "await sleep(1); 6 * 7",
+      "await Promise.reject(new Error('boom'))",
+      "'after the error'",
+      "",
+    ].join("\n");
     const r = await amoc(["console"], { input: session, timeoutMs: 30_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^3$/m);
@@ -184,7 +234,10 @@ describe("bin/amoc console", () => {
   });
 
   it("prints errors for calls in the wrong state, never a stack trace", async () => {
-    const r = await amoc(["console"], { input: "amoc_local.add(10)\namoc_local.do('nope', 1, 2)\nhelp()\n", timeoutMs: 30_000 });
+    const r = await amoc(["console"], {
+      input: "amoc_local.add(10)\namoc_local.do('nope', 1, 2)\nhelp()\n",
+      timeoutMs: 30_000,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/error: cannot add users: the node is idle\n  hint: start a run first/);
     expect(r.stdout).toMatch(/error: unknown scenario 'nope'/);

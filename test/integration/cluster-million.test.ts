@@ -22,7 +22,13 @@ let largest = 0;
 const downs: string[] = [];
 
 function env(name: string): NodeJS.ProcessEnv {
-  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn" };
+  return {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: CLUSTER,
+    AMOC_LOG_LEVEL: "warn",
+  };
 }
 
 async function running(): Promise<number> {
@@ -40,7 +46,10 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
 beforeAll(async () => {
   nats = await NatsCluster.start(3);
   for (const w of WORKERS) {
-    const p = spawn(AMOC, ["worker"], { env: { ...env(w), NODE_OPTIONS: "--max-old-space-size=4096" }, stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn(AMOC, ["worker"], {
+      env: { ...env(w), NODE_OPTIONS: "--max-old-space-size=4096" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${w}] ${d.toString()}`));
     procs.push(p);
   }
@@ -49,7 +58,8 @@ beforeAll(async () => {
   await handle.master!.waitForWorkers(3, 60_000);
   handle.membership.onDown((n) => downs.push(n));
   // every command and every reply (replies go to inboxes) is measured
-  for (const subject of [new Subjects(CLUSTER).allCommands(), "_INBOX.>"]) handle.bus.subscribe(subject, (d) => (largest = Math.max(largest, d.length)));
+  for (const subject of [new Subjects(CLUSTER).allCommands(), "_INBOX.>"])
+    handle.bus.subscribe(subject, (d) => (largest = Math.max(largest, d.length)));
   await handle.bus.flush();
 }, 120_000);
 
@@ -65,7 +75,9 @@ describe("a million users on the cluster", () => {
     const t0 = Date.now();
     // four steps of 250,000 (each all at once): starting 333,000 users in one go starves a worker's event loop
     // for longer than the 3 s heartbeat window on a shared machine, and the cluster would judge it dead
-    const run = await handle.master!.do("dummy", 1, 250_000, { settings: { interarrival: 0, dummy_sleep_ms: 3_600_000, repeat_num: 1 } });
+    const run = await handle.master!.do("dummy", 1, 250_000, {
+      settings: { interarrival: 0, dummy_sleep_ms: 3_600_000, repeat_num: 1 },
+    });
     await until(async () => (await running()) === 250_000, 120_000, "250,000 running");
     for (const total of [500_000, 750_000, 1_000_000]) {
       expect(await handle.master!.add(250_000)).toMatchObject({ failed: [] });
@@ -79,7 +91,17 @@ describe("a million users on the cluster", () => {
     await until(async () => (await running()) === 700_000, 60_000, "700,000 running");
     // the highest ID still running on each worker is at most 700,000
     for (const w of WORKERS) {
-      const raw = await handle.bus.request(new Subjects(CLUSTER).command(w), encode(address({ v: 1, type: "top_ids", from: "test", runId: run.run_id as string, n: 1, force: true }, CLUSTER, handle.membership.get(w)!.boot)), 10_000);
+      const raw = await handle.bus.request(
+        new Subjects(CLUSTER).command(w),
+        encode(
+          address(
+            { v: 1, type: "top_ids", from: "test", runId: run.run_id as string, n: 1, force: true },
+            CLUSTER,
+            handle.membership.get(w)!.boot,
+          ),
+        ),
+        10_000,
+      );
       const reply = JSON.parse(raw) as Reply;
       expect(reply.ok).toBe(true);
       const top = (reply as { result: { ranges: Array<{ last: number }> } }).result.ranges;
@@ -87,6 +109,8 @@ describe("a million users on the cluster", () => {
       expect(top[0]!.last).toBeLessThanOrEqual(700_000);
     }
     expect(largest).toBeLessThan(64 * 1024);
-    process.stderr.write(`[cluster-million] 1,000,000 running after ${startedMs} ms; remove(300000) took ${removeMs} ms; largest message ${largest} bytes; judged down: ${downs.join(", ") || "none"}\n`);
+    process.stderr.write(
+      `[cluster-million] 1,000,000 running after ${startedMs} ms; remove(300000) took ${removeMs} ms; largest message ${largest} bytes; judged down: ${downs.join(", ") || "none"}\n`,
+    );
   }, 400_000);
 });

@@ -24,7 +24,8 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const settings = (env: Record<string, string>) => loadNodeSettings({ env: { AMOC_NATS_URL: nats.urls.join(","), AMOC_NODE_NAME: "w1", ...env } });
+const settings = (env: Record<string, string>) =>
+  loadNodeSettings({ env: { AMOC_NATS_URL: nats.urls.join(","), AMOC_NODE_NAME: "w1", ...env } });
 
 async function connected(env: Record<string, string>): Promise<ClusterBus> {
   const bus = await connectBus(settings(env), "auth_state", memoryLogger().log);
@@ -34,7 +35,10 @@ async function connected(env: Record<string, string>): Promise<ClusterBus> {
 
 /** The error connecting with `env` fails with. */
 async function refusal(env: Record<string, string>): Promise<AmocError> {
-  const e = await connected(env).then(() => new Error("connected"), (err: unknown) => err);
+  const e = await connected(env).then(
+    () => new Error("connected"),
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(AmocError);
   return e as AmocError;
 }
@@ -67,7 +71,11 @@ describe("uploads in the real bucket", () => {
     const kv = await bus.kv();
     // 512 KiB of UTF-8 per chunk: the 4-byte emoji starts 2 bytes before the first boundary
     const source = `${"/".repeat(512 * 1024 - 2)}🎉\n${"// é ü 🎉 😀\n".repeat(20_000)}export async function start() {}\n`;
-    expect(Buffer.from(source).subarray(512 * 1024 - 2, 512 * 1024 + 2).toString()).toBe("🎉");
+    expect(
+      Buffer.from(source)
+        .subarray(512 * 1024 - 2, 512 * 1024 + 2)
+        .toString(),
+    ).toBe("🎉");
     const version = sourceVersion(source);
     await new KvScenarioStore(kv, tmp()).put("big_emoji", version, source);
     const file = await new KvScenarioStore(kv, tmp()).file("big_emoji", version);

@@ -46,7 +46,13 @@ class TestCluster {
   constructor(readonly nats: NatsCluster) {}
 
   env(name: string): NodeJS.ProcessEnv {
-    return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: this.nats.urls.join(","), AMOC_CLUSTER_NAME: this.name, AMOC_LOG_LEVEL: "warn" };
+    return {
+      ...process.env,
+      AMOC_NODE_NAME: name,
+      AMOC_NATS_URL: this.nats.urls.join(","),
+      AMOC_CLUSTER_NAME: this.name,
+      AMOC_LOG_LEVEL: "warn",
+    };
   }
 
   startWorker(name: string): ChildProcess {
@@ -82,8 +88,19 @@ class TestCluster {
 
   /** The IDs a worker runs, asked directly over its command subject. */
   async idsOf(worker: string): Promise<number[]> {
-    const raw = await this.handle.bus.request(new Subjects(this.name).command(worker), encode(address({ v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true }, this.name, this.handle.membership.get(worker)!.boot)), 5000);
-    const ranges = (JSON.parse(raw) as { result: { ranges: Array<{ first: number; last: number; step: number }> } }).result.ranges;
+    const raw = await this.handle.bus.request(
+      new Subjects(this.name).command(worker),
+      encode(
+        address(
+          { v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true },
+          this.name,
+          this.handle.membership.get(worker)!.boot,
+        ),
+      ),
+      5000,
+    );
+    const ranges = (JSON.parse(raw) as { result: { ranges: Array<{ first: number; last: number; step: number }> } })
+      .result.ranges;
     const ids: number[] = [];
     for (const p of ranges) for (let id = p.first; id <= p.last; id += p.step) ids.push(id);
     return ids.sort((a, b) => a - b);
@@ -164,7 +181,11 @@ describe("a worker killed", () => {
     const before = new Set((await Promise.all(["w1", "w2", "w3"].map((w) => c.idsOf(w)))).flat());
     const t0 = Date.now();
     c.workers.get("w2")!.kill("SIGKILL");
-    await untilAsync(async () => (await c.status()).nodes.w2?.error?.startsWith("down") === true, 5000, "w2 reported down");
+    await untilAsync(
+      async () => (await c.status()).nodes.w2?.error?.startsWith("down") === true,
+      5000,
+      "w2 reported down",
+    );
     const downMs = Date.now() - t0;
     await untilAsync(async () => (await c.status()).users.running === 3270, 10_000, "running restored");
     const after = (await Promise.all(["w1", "w3"].map((w) => c.idsOf(w)))).flat();
@@ -185,7 +206,11 @@ describe("a worker that leaves normally", () => {
     const downs: string[] = [];
     c.handle.membership.onDown((n) => downs.push(n));
     c.workers.get("w2")!.kill("SIGTERM");
-    await untilAsync(async () => (await c.status()).run?.left_nodes.includes("w2") === true, 10_000, "w2 recorded as left");
+    await untilAsync(
+      async () => (await c.status()).run?.left_nodes.includes("w2") === true,
+      10_000,
+      "w2 recorded as left",
+    );
     const st = await c.status();
     expect(st.nodes.w2).toMatchObject({ ok: true, result: { state: "left" } });
     expect(st.run?.lost_nodes).toEqual([]);
@@ -239,9 +264,15 @@ describe("distributed metrics", () => {
   afterAll(() => c?.close());
 
   it("stop returns one metrics block whose counters are the sum over the workers", async () => {
-    await c.handle.master!.do("dummy", 1, 30, { settings: { interarrival: 0, dummy_sleep_ms: 0, repeat_num: 2, repeat_interval: 0 } });
+    await c.handle.master!.do("dummy", 1, 30, {
+      settings: { interarrival: 0, dummy_sleep_ms: 0, repeat_num: 2, repeat_interval: 0 },
+    });
     await untilAsync(async () => (await c.status()).users.finished === 30, 15_000, "30 finished");
-    const st = (await c.handle.master!.stop()) as { metrics: Record<string, { count: number }>; failed: string[]; nodes: Record<string, NodeStatus> };
+    const st = (await c.handle.master!.stop()) as {
+      metrics: Record<string, { count: number }>;
+      failed: string[];
+      nodes: Record<string, NodeStatus>;
+    };
     expect(st.failed).toEqual([]);
     expect(st.metrics["dummy.runs"]).toEqual({ count: 60 });
     expect(Object.keys(st.nodes).sort()).toEqual(["w1", "w2", "w3"]);
@@ -258,14 +289,34 @@ describe("protocol hygiene", () => {
   it("malformed messages on a command subject are rejected with a reason and the node goes on", async () => {
     const subject = new Subjects(c.name).command("w1");
     const boot = c.handle.membership.get("w1")!.boot;
-    for (const bad of ["garbage", JSON.stringify({ v: 1, type: "start", from: "evil", cluster: c.name, to: boot, runId: c.runId, plans: [{ from: "x" }] })]) {
-      const reply = JSON.parse(await c.handle.bus.request(subject, bad, 5000)) as { ok: boolean; error: { message: string } };
+    for (const bad of [
+      "garbage",
+      JSON.stringify({
+        v: 1,
+        type: "start",
+        from: "evil",
+        cluster: c.name,
+        to: boot,
+        runId: c.runId,
+        plans: [{ from: "x" }],
+      }),
+    ]) {
+      const reply = JSON.parse(await c.handle.bus.request(subject, bad, 5000)) as {
+        ok: boolean;
+        error: { message: string };
+      };
       expect(reply.ok).toBe(false);
       expect(reply.error.message).toMatch(/^rejected: /);
     }
     // not for this worker (another protocol version, another cluster, another process of its name): no answer at all
-    for (const other of [{ v: 9, cluster: c.name, to: boot }, { v: 1, cluster: "other", to: boot }, { v: 1, cluster: c.name, to: "another" }]) {
-      await expect(c.handle.bus.request(subject, JSON.stringify({ type: "stop", from: "evil", runId: c.runId, ...other }), 500)).rejects.toThrow(/no reply/);
+    for (const other of [
+      { v: 9, cluster: c.name, to: boot },
+      { v: 1, cluster: "other", to: boot },
+      { v: 1, cluster: c.name, to: "another" },
+    ]) {
+      await expect(
+        c.handle.bus.request(subject, JSON.stringify({ type: "stop", from: "evil", runId: c.runId, ...other }), 500),
+      ).rejects.toThrow(/no reply/);
     }
     expect((await c.status()).nodes.w1?.result?.users.running).toBe(10);
   });

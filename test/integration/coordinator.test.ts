@@ -27,7 +27,9 @@ interface Report {
 describe("cluster-wide coordinator", () => {
   it("pairs users that live on different workers, each getting both IDs and values", async () => {
     // IDs are dealt round-robin (odd on w1, even on w2) and join in ID order 100 ms apart: each pair spans both workers
-    await c.handle.master!.do("pairs", 1, 10, { settings: { interarrival: 100, repeat_num: 1, sink_port: rx.port, group_size: 2, group_timeout_ms: 20_000 } });
+    await c.handle.master!.do("pairs", 1, 10, {
+      settings: { interarrival: 100, repeat_num: 1, sink_port: rx.port, group_size: 2, group_timeout_ms: 20_000 },
+    });
     await untilAsync(() => rx.arrivals.length === 10, 30_000, "10 users report their pair");
     const reports = rx.arrivals.map((a) => JSON.parse(a.node) as Report);
     const byId = new Map(reports.map((r) => [r.id, r]));

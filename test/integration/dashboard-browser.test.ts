@@ -33,7 +33,15 @@ const procs = new Map<string, ChildProcess>();
 const pageErrors: string[] = [];
 
 function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): void {
-  const env = { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, ...extra };
+  const env = {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: CLUSTER,
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_RUN_DIR: RUN_DIR,
+    ...extra,
+  };
   const p = spawn(AMOC, ["worker"], { env, stdio: ["ignore", "ignore", "pipe"] });
   p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
   procs.set(name, p);
@@ -56,14 +64,23 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
 const chartTotal = () => page.evaluate<number | null>('window.amoc.charts.last("users", "total")');
 // predicates are functions (run in the page: no closures), not strings: the dashboard's CSP forbids the eval a
 // string predicate needs
-const waitChart = (n: number, timeoutMs = 60_000) => page.waitForFunction((n) => (globalThis as any).amoc.charts.last("users", "total") === n, n, { timeout: timeoutMs, polling: 200 });
+const waitChart = (n: number, timeoutMs = 60_000) =>
+  page.waitForFunction((n) => (globalThis as any).amoc.charts.last("users", "total") === n, n, {
+    timeout: timeoutMs,
+    polling: 200,
+  });
 /** Replaces the editor's text (typing into CodeMirror line by line would auto-indent). */
 const setText = (t: string) => page.evaluate(`window.amoc.editor().text = ${JSON.stringify(t)}`);
 /** Waits until an element's text matches (the page's DOM is not typed here: tests run with Node's types). */
-const waitText = (sel: string, re: RegExp) => page.waitForFunction(([s, src, flags]) => new RegExp(src, flags).test((globalThis as any).document.querySelector(s)?.textContent ?? ""), [sel, re.source, re.flags] as const);
+const waitText = (sel: string, re: RegExp) =>
+  page.waitForFunction(
+    ([s, src, flags]) => new RegExp(src, flags).test((globalThis as any).document.querySelector(s)?.textContent ?? ""),
+    [sel, re.source, re.flags] as const,
+  );
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
   mkdirSync(RUN_DIR, { recursive: true });
   // two stored runs for the history view (REST-started runs are not recorded by the master yet)
   const store = runStorePath("", { AMOC_RUN_DIR: RUN_DIR });
@@ -75,18 +92,35 @@ beforeAll(async () => {
   startWorker("w1", { AMOC_NODE_LABELS: "zone=a" });
   startWorker("w2", { AMOC_NODE_LABELS: "zone=b", AMOC_API_PORT: String(port), AMOC_API_TOKEN: TOKEN });
   await until(async () => (await fetch(`${url}/health`)).status === 200, 60_000, "the REST API of w2");
-  await until(async () => ((await api("/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 2, 30_000, "2 workers");
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  await until(
+    async () =>
+      ((await api("/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 2,
+    30_000,
+    "2 workers",
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => {
     // 401/403 (the wrong token) and 400 (the broken upload) are expected answers, logged by chromium as failed loads
-    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 40[013]/.test(m.text())) pageErrors.push(m.text());
+    if (
+      m.type() === "error" &&
+      !/Failed to load resource: the server responded with a status of 40[013]/.test(m.text())
+    )
+      pageErrors.push(m.text());
   });
 }, 180_000);
 
 afterAll(async () => {
-  await fetch(`${url}/execution/stop`, { method: "PATCH", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: "{}" }).catch(() => undefined);
+  await fetch(`${url}/execution/stop`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: "{}",
+  }).catch(() => undefined);
   await browser?.close();
   for (const p of procs.values()) p.kill("SIGKILL");
   await nats?.stop();
@@ -138,7 +172,9 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await waitChart(200);
     await page.waitForSelector('tr[data-node="w1"][data-state="running"]');
     // the workers' per-interval results reach the page through the master
-    await page.waitForFunction(() => (globalThis as any).amoc.lastFrame()?.series === "intervals", null, { timeout: 15_000 });
+    await page.waitForFunction(() => (globalThis as any).amoc.lastFrame()?.series === "intervals", null, {
+      timeout: 15_000,
+    });
     await page.screenshot({ path: shot("cluster"), fullPage: true });
   });
 
@@ -149,7 +185,9 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.waitForSelector("#result-status.ok");
     await page.screenshot({ path: shot("control"), fullPage: true });
     await waitChart(180).catch(async (e: Error) => {
-      throw new Error(`${e.message}; chart ${await chartTotal()}; status ${JSON.stringify((await api("/status")).json.users)}`);
+      throw new Error(
+        `${e.message}; chart ${await chartTotal()}; status ${JSON.stringify((await api("/status")).json.users)}`,
+      );
     });
     await page.fill('input[data-var="dummy_sleep_ms"]', "1");
     await page.click("#btn-update");
@@ -188,7 +226,8 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.waitForFunction(() => (globalThis as any).amoc.editor().text.includes("defineScenario"));
     // TypeScript highlighting: keywords are styled tokens
     expect(await page.locator("#editor .cm-content span").count()).toBeGreaterThan(10);
-    const good = 'import { defineScenario } from "amoc-ts";\n\nexport default defineScenario({\n  variables: {},\n  async start(_id, _state, ctx) {\n    await ctx.stopped();\n  },\n});\n';
+    const good =
+      'import { defineScenario } from "amoc-ts";\n\nexport default defineScenario({\n  variables: {},\n  async start(_id, _state, ctx) {\n    await ctx.stopped();\n  },\n});\n';
     const broken = good.replace("    await ctx.stopped();", "    let x = ;");
     await page.fill("#save-name", "dash_hold");
     await setText(broken);

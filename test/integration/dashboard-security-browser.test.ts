@@ -64,7 +64,12 @@ const tryIt = async (k, f) => { try { const r = await f(); window.results[k] = r
 </script></body></html>`;
 }
 
-function rawRequest(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {
     const req = request({ host: "127.0.0.1", port, method, path, headers }, (r) => {
       let t = "";
@@ -79,13 +84,34 @@ function rawRequest(method: string, path: string, headers: Record<string, string
 
 // predicates are functions (run in the page: no closures), not strings: the dashboard's CSP forbids the eval a
 // string predicate needs
-const launch = () => chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] }); // playwright gives each launch a new empty profile (it refuses --user-data-dir here)
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  }); // playwright gives each launch a new empty profile (it refuses --user-data-dir here)
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
   mkdirSync(RUN_DIR, { recursive: true });
   port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, AMOC_API_PORT: String(port), AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, AMOC_NODE_NAME: "sec1" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AMOC_API_PORT: String(port),
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_RUN_DIR: RUN_DIR,
+    AMOC_NODE_NAME: "sec1",
+  };
   delete env.AMOC_NATS_URL;
   delete env.AMOC_API_TOKEN;
   proc = spawn(AMOC, ["console"], { env, stdio: ["pipe", "ignore", "pipe"] });
@@ -94,7 +120,9 @@ beforeAll(async () => {
     printed ||= /dashboard: (http:\/\/\S+)/.exec(stderr)?.[1] ?? "";
   });
   await until(() => printed !== "", 60_000, "the console's dashboard URL on its terminal");
-  attacker = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(attackPage(`http://127.0.0.1:${port}`)));
+  attacker = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "text/html" }).end(attackPage(`http://127.0.0.1:${port}`)),
+  );
   const ap = await freePort();
   await new Promise<void>((r) => attacker.listen(ap, "127.0.0.1", r));
   attackerUrl = `http://127.0.0.1:${ap}/`;
@@ -122,7 +150,11 @@ describe("a page of another origin cannot drive the node", () => {
       await page.goto(attackerUrl);
       await page.waitForFunction("window.done === true", null, { timeout: 15_000 });
       // the form's answer (a 4xx) lands in the frame: wait for it before looking for traces
-      await page.waitForFunction('(() => { try { return document.getElementById("sink").contentDocument === null || document.getElementById("sink").contentWindow.location.href !== "about:blank"; } catch { return true; } })()', null, { timeout: 15_000 });
+      await page.waitForFunction(
+        '(() => { try { return document.getElementById("sink").contentDocument === null || document.getElementById("sink").contentWindow.location.href !== "about:blank"; } catch { return true; } })()',
+        null,
+        { timeout: 15_000 },
+      );
       const results = (await page.evaluate("window.results")) as Record<string, unknown>;
       // preflighted requests never leave the browser (the node sends no CORS headers); simple ones get an opaque 403
       expect(results.upload).toBe("blocked");
@@ -134,7 +166,12 @@ describe("a page of another origin cannot drive the node", () => {
     // the same requests as the browser sent them, replayed: the node refuses them (403 origin), so the opaque
     // answers above were refusals too
     const origin = attackerUrl.replace(/\/$/, "");
-    const check = await rawRequest("POST", "/dashboard/scenarios/dummy/check", { host: `127.0.0.1:${port}`, origin, "sec-fetch-site": "same-site", "content-type": "text/plain" }, "{}");
+    const check = await rawRequest(
+      "POST",
+      "/dashboard/scenarios/dummy/check",
+      { host: `127.0.0.1:${port}`, origin, "sec-fetch-site": "same-site", "content-type": "text/plain" },
+      "{}",
+    );
     expect(check.status).toBe(403);
     nothingHappened();
   });
@@ -144,7 +181,12 @@ describe("a page of another origin cannot drive the node", () => {
     const up = await rawRequest("PUT", "/scenarios/upload?name=evil", { ...evil, "content-type": "text/plain" }, EVIL);
     expect(up.status).toBe(421);
     expect(JSON.parse(up.body).message).toMatch(/AMOC_API_ALLOWED_HOSTS/);
-    const start = await rawRequest("PATCH", "/execution/start", { ...evil, "content-type": "application/json" }, JSON.stringify({ scenario: "evil", users: 1 }));
+    const start = await rawRequest(
+      "PATCH",
+      "/execution/start",
+      { ...evil, "content-type": "application/json" },
+      JSON.stringify({ scenario: "evil", users: 1 }),
+    );
     expect(start.status).toBe(421);
     nothingHappened();
   });
@@ -167,7 +209,11 @@ describe("the dashboard from the printed URL", () => {
       await page.waitForFunction(() => (globalThis as any).amoc?.ready === true, null, { timeout: 30_000 });
       expect(page.url()).not.toContain("token");
       expect(await page.isVisible("#login")).toBe(false);
-      await page.waitForFunction(() => (globalThis as any).document.querySelector("#conn")?.textContent === "live", null, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => (globalThis as any).document.querySelector("#conn")?.textContent === "live",
+        null,
+        { timeout: 15_000 },
+      );
       expect(errors, errors.join("\n")).toEqual([]);
     } finally {
       await page.close();

@@ -55,14 +55,20 @@ function pidOf(name: string): number {
   return Number(readFileSync(join(dirOf(name), "node.pid"), "utf8").split(" ")[0]);
 }
 
-async function statusJson(name: string): Promise<{ state: string; scenario: string | null; users: Record<string, number>; pid: number; role: string }> {
+async function statusJson(
+  name: string,
+): Promise<{ state: string; scenario: string | null; users: Record<string, number>; pid: number; role: string }> {
   const r = await cli(["status", "--name", name, "--json"]);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
 }
 
 /** Polls `status --json` until `cond` holds; every wait has a timeout. */
-async function waitStatus(name: string, cond: (s: Awaited<ReturnType<typeof statusJson>>) => boolean, timeoutMs = 20_000): Promise<Awaited<ReturnType<typeof statusJson>>> {
+async function waitStatus(
+  name: string,
+  cond: (s: Awaited<ReturnType<typeof statusJson>>) => boolean,
+  timeoutMs = 20_000,
+): Promise<Awaited<ReturnType<typeof statusJson>>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const s = await statusJson(name);
@@ -76,14 +82,18 @@ describe("detached nodes", () => {
   it("keeps a run started from a piped attach going after the attach exits, and a second attach sees it", async () => {
     const name = uniqueName();
     const pid = await start(name);
-    const first = await cli(["attach", "--name", name], { input: "amoc_local.do('dummy', 1, 100, {dummy_sleep_ms: 60000, interarrival: 0})\n" });
+    const first = await cli(["attach", "--name", name], {
+      input: "amoc_local.do('dummy', 1, 100, {dummy_sleep_ms: 60000, interarrival: 0})\n",
+    });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/scenario: 'dummy', from: 1, to: 100, users: 100/);
 
     const s = await waitStatus(name, (st) => st.users.running === 100);
     expect(s).toMatchObject({ state: "running", scenario: "dummy", pid, role: "console" });
 
-    const second = await cli(["attach", "--name", name], { input: "(await amoc_local.status_raw()).users.running\n(await amoc_local.status_raw()).last_id\n" });
+    const second = await cli(["attach", "--name", name], {
+      input: "(await amoc_local.status_raw()).users.running\n(await amoc_local.status_raw()).last_id\n",
+    });
     expect(second.code).toBe(0);
     expect(second.stdout.trim().split("\n")).toEqual(["100", "100"]);
     expect(isPidAlive(pid)).toBe(true);
@@ -92,7 +102,9 @@ describe("detached nodes", () => {
   it("evaluates amoc_local.add(10) with eval, exits 0, and the node runs 110 users", async () => {
     const name = uniqueName();
     await start(name);
-    await cli(["attach", "--name", name], { input: "amoc_local.do('dummy', 1, 100, {dummy_sleep_ms: 60000, interarrival: 0})\n" });
+    await cli(["attach", "--name", name], {
+      input: "amoc_local.do('dummy', 1, 100, {dummy_sleep_ms: 60000, interarrival: 0})\n",
+    });
     const r = await cli(["eval", "--name", name, "amoc_local.add(10)"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/from: 101, to: 110, users: 10/);
@@ -114,7 +126,11 @@ describe("detached nodes", () => {
     const name = uniqueName();
     const pid = await start(name);
     await cli(["attach", "--name", name], { input: "amoc_local.do('idle', 1, 20, {interarrival: 0})\n" });
-    const both = await Promise.all([1, 2].map(() => cli(["attach", "--name", name], { input: "sleep(500)\n(await amoc_local.status_raw()).state\n" })));
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        cli(["attach", "--name", name], { input: "sleep(500)\n(await amoc_local.status_raw()).state\n" }),
+      ),
+    );
     for (const r of both) expect(r.stdout).toBe("running\n");
     const stop = await cli(["attach", "--name", name], { input: "amoc_local.stop()\n" });
     expect(stop.stdout).toMatch(/node .*: finished \(idle\)/);
@@ -195,7 +211,12 @@ describe("detached nodes", () => {
     const r = await cli(["list", "--json"]);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ name: string; pid: number; state: string }>;
-    expect(rows).toEqual(expect.arrayContaining([expect.objectContaining({ name: a, pid: pa, state: "idle" }), expect.objectContaining({ name: b, pid: pb, state: "idle" })]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: a, pid: pa, state: "idle" }),
+        expect.objectContaining({ name: b, pid: pb, state: "idle" }),
+      ]),
+    );
   });
 });
 
@@ -213,7 +234,10 @@ describe("detached cluster worker", () => {
     const env = { AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: `c${process.pid}` };
     const pid = await start(name, ["--worker"], env);
     expect(await statusJson(name)).toMatchObject({ role: "worker", state: "idle", pid });
-    const master = await cli(["console"], { input: "sleep(1500)\nJSON.stringify((await nodes()).map((n) => n.name + ':' + n.role))\n", env });
+    const master = await cli(["console"], {
+      input: "sleep(1500)\nJSON.stringify((await nodes()).map((n) => n.name + ':' + n.role))\n",
+      env,
+    });
     expect(master.stdout).toContain(`${name}:worker`);
     expect((await cli(["stop", "--name", name])).code).toBe(0);
     expect(isPidAlive(pid)).toBe(false);

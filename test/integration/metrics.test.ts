@@ -13,7 +13,8 @@ const PREFIX = `amoctest${RUN_ID}`;
 
 // every run writes ~100 MB of whisper files under its unique prefix: remove them once the assertions are done
 afterAll(() => {
-  for (const kind of ["counters", "gauges", "timers"]) rmSync(`${whisperStatsDir()}/${kind}/${PREFIX}`, { recursive: true, force: true });
+  for (const kind of ["counters", "gauges", "timers"])
+    rmSync(`${whisperStatsDir()}/${kind}/${PREFIX}`, { recursive: true, force: true });
 });
 
 /** A node reporting to the test run's StatsD and graphite-web under `node`. */
@@ -37,18 +38,26 @@ const quietIo = () => ({ err: new Writable({ write: (_c, _e, cb) => cb() }), isT
 
 /** The highest value graphite holds for `target`, once it is at least `atLeast` (StatsD flushes every second). */
 function peakOf(target: string, atLeast: number): Promise<number> {
-  return poll(async () => {
-    const v = values(await render(target));
-    return v.length > 0 && Math.max(...v) >= atLeast ? Math.max(...v) : undefined;
-  }, 20_000, `${target} to reach ${atLeast}`);
+  return poll(
+    async () => {
+      const v = values(await render(target));
+      return v.length > 0 && Math.max(...v) >= atLeast ? Math.max(...v) : undefined;
+    },
+    20_000,
+    `${target} to reach ${atLeast}`,
+  );
 }
 
 /** The sum of a counter's points, once it is at least `atLeast`. */
 function sumOf(target: string, atLeast: number): Promise<number> {
-  return poll(async () => {
-    const total = values(await render(target)).reduce((a, b) => a + b, 0);
-    return total >= atLeast ? total : undefined;
-  }, 20_000, `${target} to sum to ${atLeast}`);
+  return poll(
+    async () => {
+      const total = values(await render(target)).reduce((a, b) => a + b, 0);
+      return total >= atLeast ? total : undefined;
+    },
+    20_000,
+    `${target} to sum to ${atLeast}`,
+  );
 }
 
 describe("metrics through StatsD to Graphite", () => {
@@ -58,7 +67,19 @@ describe("metrics through StatsD to Graphite", () => {
     const node = reportingNode(NODE);
     let sent: number;
     try {
-      const opts = parseRunArgs(["one_to_one", "--users", String(USERS), "--interarrival", "10", "--repeat", "1", "--set", "linger_ms=3000", "--set", "message_interval=50"]);
+      const opts = parseRunArgs([
+        "one_to_one",
+        "--users",
+        String(USERS),
+        "--interarrival",
+        "10",
+        "--repeat",
+        "1",
+        "--set",
+        "linger_ms=3000",
+        "--set",
+        "message_interval=50",
+      ]);
       const { summary, exitCode } = await runLocal(node, opts, quietIo());
       expect(exitCode).toBe(0);
       sent = (summary.metrics["xmpp.messages_sent"] as CounterSummary).count;
@@ -76,16 +97,26 @@ describe("metrics through StatsD to Graphite", () => {
 
     // graphite-web (Django's dev server) may answer a POST after the 5 s client timeout on a loaded machine and still
     // store it: wait for it rather than fail on a slow answer
-    const mine = await poll(async () => {
-      const evs = (await events("amoc")).filter((e) => (JSON.parse(e.data || "{}") as { reported_by?: string }).reported_by === NODE);
-      return evs.some((e) => e.tags.includes("stop")) && evs.some((e) => e.tags.includes("do")) ? evs : undefined;
-    }, 30_000, "the do and stop annotations");
+    const mine = await poll(
+      async () => {
+        const evs = (await events("amoc")).filter(
+          (e) => (JSON.parse(e.data || "{}") as { reported_by?: string }).reported_by === NODE,
+        );
+        return evs.some((e) => e.tags.includes("stop")) && evs.some((e) => e.tags.includes("do")) ? evs : undefined;
+      },
+      30_000,
+      "the do and stop annotations",
+    );
     const start = mine.find((e) => e.tags.includes("do"));
     const stop = mine.find((e) => e.tags.includes("stop"));
     expect(start?.tags).toEqual(["amoc", "do"]);
     expect(start?.what).toBe(`amoc do one_to_one: users 1..${USERS} (${USERS}) on ${NODE}`);
     expect(stop?.tags).toEqual(["amoc", "stop"]);
-    expect(stop?.what).toMatch(new RegExp(`^amoc stop one_to_one: stopped: ${USERS} started, ${USERS} finished, 0 crashed, 0 removed on ${NODE}$`));
+    expect(stop?.what).toMatch(
+      new RegExp(
+        `^amoc stop one_to_one: stopped: ${USERS} started, ${USERS} finished, 0 crashed, 0 removed on ${NODE}$`,
+      ),
+    );
     expect(stop!.when).toBeGreaterThanOrEqual(start!.when);
   });
 
@@ -95,7 +126,17 @@ describe("metrics through StatsD to Graphite", () => {
     const node = reportingNode(NODE);
     try {
       // every user up at once for 1.2 s: once-a-second sampling alone may see 0 throughout
-      const opts = parseRunArgs(["dummy", "--users", String(USERS), "--interarrival", "0", "--repeat", "1", "--set", "dummy_sleep_ms=1200"]);
+      const opts = parseRunArgs([
+        "dummy",
+        "--users",
+        String(USERS),
+        "--interarrival",
+        "0",
+        "--repeat",
+        "1",
+        "--set",
+        "dummy_sleep_ms=1200",
+      ]);
       const { exitCode } = await runLocal(node, opts, quietIo());
       expect(exitCode).toBe(0);
     } finally {

@@ -17,12 +17,25 @@ describe("HTML report in a real browser (Debian chromium + playwright-core)", ()
   let report: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
     dir = mkdtempSync(join(tmpdir(), "amoc-report-"));
     report = join(dir, "report.html");
     // a 3-node run of 90 s where worker3 dies at 60 s, with one threshold breached
-    syntheticRun({ storePath: join(dir, "runs.sqlite"), nodes: 3, seconds: 90, usersPerNode: 40, thresholds: ["xmpp.message_ttd.p99<0.001", "xmpp.connection.p95<=200"], reportPath: report, dieAtS: { node: 2, s: 60 } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+    syntheticRun({
+      storePath: join(dir, "runs.sqlite"),
+      nodes: 3,
+      seconds: 90,
+      usersPerNode: 40,
+      thresholds: ["xmpp.message_ttd.p99<0.001", "xmpp.connection.p95<=200"],
+      reportPath: report,
+      dieAtS: { node: 2, s: 60 },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
   });
 
   afterAll(async () => {
@@ -49,14 +62,20 @@ describe("HTML report in a real browser (Debian chromium + playwright-core)", ()
       if (!r.url().startsWith("file:")) requests.push(r.url());
     });
     await page.goto(pathToFileURL(report).href);
-    await page.waitForFunction(() => (globalThis as unknown as { reportReady?: boolean }).reportReady === true, null, { timeout: 15_000 });
-    const points = await page.evaluate(() => (globalThis as unknown as { reportCharts: Record<string, number> }).reportCharts);
+    await page.waitForFunction(() => (globalThis as unknown as { reportReady?: boolean }).reportReady === true, null, {
+      timeout: 15_000,
+    });
+    const points = await page.evaluate(
+      () => (globalThis as unknown as { reportCharts: Record<string, number> }).reportCharts,
+    );
     expect(Object.keys(points).sort()).toEqual(["arrivals", "connection", "crashes", "messages", "ttd", "users"]);
     for (const [chart, n] of Object.entries(points)) expect(n, `chart ${chart}`).toBeGreaterThan(0);
     expect(await page.locator("#charts canvas").count()).toBe(6);
     expect(await page.locator(".verdict").first().textContent()).toBe("breached");
     expect(await page.locator("tr.breach td.name", { hasText: "xmpp.message_ttd.p99<0.001" }).count()).toBe(1);
-    expect(await page.locator("tr", { hasText: "worker3" }).filter({ hasText: "stopped reporting before the end" }).count()).toBe(1);
+    expect(
+      await page.locator("tr", { hasText: "worker3" }).filter({ hasText: "stopped reporting before the end" }).count(),
+    ).toBe(1);
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });

@@ -10,16 +10,31 @@ describe("amoc run records every run; thresholds, --report, --junit, runs and ru
   // a data directory of its own: the run store is <data_dir>/runs.sqlite
   const env = { AMOC_DATA_DIR: dir, AMOC_XMPP_SERVERS: prosodyUrl("xmpp") };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (extra: string[]) => amoc(["run", "one_to_one", "--users", "20", "--interarrival", "10", "--repeat", "1", ...extra], { env, timeoutMs: 90_000 });
+  const run = (extra: string[]) =>
+    amoc(["run", "one_to_one", "--users", "20", "--interarrival", "10", "--repeat", "1", ...extra], {
+      env,
+      timeoutMs: 90_000,
+    });
 
   it("a breached threshold exits 3 and the report shows the breach; a met one exits 0; runs lists both; compare prints them side by side", async () => {
-    const breached = await run(["--report", join(dir, "r1.html"), "--threshold", "xmpp.message_ttd.p99<0.001", "--junit", join(dir, "j1.xml")]);
+    const breached = await run([
+      "--report",
+      join(dir, "r1.html"),
+      "--threshold",
+      "xmpp.message_ttd.p99<0.001",
+      "--junit",
+      join(dir, "j1.xml"),
+    ]);
     expect(breached.stderr).toMatch(/threshold BREACHED {2}xmpp\.message_ttd\.p99<0\.001/);
     expect(breached.code).toBe(3);
     const html = readFileSync(join(dir, "r1.html"), "utf8");
     expect(html).toContain('class="verdict breached"');
-    expect(html).toMatch(/xmpp\.message_ttd\.p99&lt;0\.001<\/td><td class="num">[\d.]+<\/td><td class="outcome">BREACHED/);
-    expect(readFileSync(join(dir, "j1.xml"), "utf8")).toMatch(/<failure message="xmpp\.message_ttd\.p99 was [\d.]+, wanted &lt; 0\.001"/);
+    expect(html).toMatch(
+      /xmpp\.message_ttd\.p99&lt;0\.001<\/td><td class="num">[\d.]+<\/td><td class="outcome">BREACHED/,
+    );
+    expect(readFileSync(join(dir, "j1.xml"), "utf8")).toMatch(
+      /<failure message="xmpp\.message_ttd\.p99 was [\d.]+, wanted &lt; 0\.001"/,
+    );
 
     const met = await run(["--threshold", "xmpp.message_ttd.p99<5000", "--threshold", "users.crashed==0"]);
     expect(met.code, met.stderr).toBe(0);

@@ -21,7 +21,15 @@ let url: string;
 const procs = new Map<string, ChildProcess>();
 
 function env(name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, ...extra };
+  return {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: CLUSTER,
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_RUN_DIR: RUN_DIR,
+    ...extra,
+  };
 }
 
 function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): ChildProcess {
@@ -53,7 +61,12 @@ export async function start(_id: number, _state: unknown, ctx: UserContext): Pro
 
 let token = "";
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, any> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, any> }> {
   const init: RequestInit = { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -72,7 +85,13 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
   }
 }
 
-const marks = (mark: string) => (existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith(`.${mark}`)).map((f) => f.split(".")[0]).sort() : []);
+const marks = (mark: string) =>
+  existsSync(OUT)
+    ? readdirSync(OUT)
+        .filter((f) => f.endsWith(`.${mark}`))
+        .map((f) => f.split(".")[0])
+        .sort()
+    : [];
 const running = async () => (await call("GET", "/status")).json.users?.running as number;
 
 beforeAll(async () => {
@@ -85,7 +104,13 @@ beforeAll(async () => {
   startWorker("w3", { AMOC_API_PORT: String(port) });
   await until(async () => (await call("GET", "/health")).status === 200, 60_000, "the REST API of w3");
   token = nodeToken(RUN_DIR, port);
-  await until(async () => ((await call("GET", "/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 3, 30_000, "3 workers");
+  await until(
+    async () =>
+      ((await call("GET", "/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker")
+        .length === 3,
+    30_000,
+    "3 workers",
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -107,7 +132,10 @@ describe("REST on a 3-worker NATS cluster", () => {
     v1 = /version ([0-9a-f]{16})/.exec(r.stdout)![1]!;
     const list = await call("GET", "/scenarios");
     expect(list.json.details).toContainEqual({ name: "up_hold", source: "uploaded", version: v1 });
-    expect((await call("GET", "/scenarios/info/up_hold")).json).toMatchObject({ version: v1, parameters: { out_dir: { default_value: "" } } });
+    expect((await call("GET", "/scenarios/info/up_hold")).json).toMatchObject({
+      version: v1,
+      parameters: { out_dir: { default_value: "" } },
+    });
     expect((await call("GET", "/scenarios/defaults/up_hold")).json).toEqual({ settings: { out_dir: "", note: "a" } });
   });
 
@@ -120,7 +148,12 @@ describe("REST on a 3-worker NATS cluster", () => {
   });
 
   it("PATCH /execution/start with the uploaded scenario runs it on all three workers", async () => {
-    const r = await call("PATCH", "/execution/start", { scenario: "up_hold", users: 30, settings: { interarrival: 0, out_dir: OUT }, comment: "rest test" });
+    const r = await call("PATCH", "/execution/start", {
+      scenario: "up_hold",
+      users: 30,
+      settings: { interarrival: 0, out_dir: OUT },
+      comment: "rest test",
+    });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ scenario: "up_hold", version: v1, users: 30 });
     await until(async () => (await running()) === 30, 20_000, "30 running");
@@ -145,7 +178,11 @@ describe("REST on a 3-worker NATS cluster", () => {
     expect(r.status).toBe(200);
     const v2 = r.json.version as string;
     expect(v2).not.toBe(v1);
-    expect((await call("GET", "/scenarios")).json.details).toContainEqual({ name: "up_hold", source: "uploaded", version: v2 });
+    expect((await call("GET", "/scenarios")).json.details).toContainEqual({
+      name: "up_hold",
+      source: "uploaded",
+      version: v2,
+    });
     startWorker("w4");
     await until(async () => marks("v1").includes("w4"), 30_000, "w4 loading the run's version");
     expect(marks("v2")).toEqual([]);
@@ -168,7 +205,11 @@ describe("REST on a 3-worker NATS cluster", () => {
     const stop = await call("PATCH", "/execution/stop");
     expect(stop.status).toBe(200);
     expect(Object.keys(stop.json.nodes).sort()).toEqual(["w1", "w2", "w3", "w4"]);
-    const again = await call("PATCH", "/execution/start", { scenario: "up_hold", users: 4, settings: { interarrival: 0, out_dir: OUT } });
+    const again = await call("PATCH", "/execution/start", {
+      scenario: "up_hold",
+      users: 4,
+      settings: { interarrival: 0, out_dir: OUT },
+    });
     expect(again.status).toBe(200);
     await until(async () => marks("v2").length === 4, 20_000, "four nodes on v2");
     expect(marks("v2")).toEqual(["w1", "w2", "w3", "w4"]);
@@ -191,7 +232,11 @@ describe("REST on a 3-worker NATS cluster", () => {
 
 describe("REST auth on real servers", () => {
   it("a worker refuses to serve REST off loopback with auth turned off", async () => {
-    const p = startWorker("wx", { AMOC_API_PORT: String(await freePort()), AMOC_API_HOST: "0.0.0.0", AMOC_API_AUTH: "off" });
+    const p = startWorker("wx", {
+      AMOC_API_PORT: String(await freePort()),
+      AMOC_API_HOST: "0.0.0.0",
+      AMOC_API_AUTH: "off",
+    });
     let stderr = "";
     p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => p.once("exit", (c) => r(c)));

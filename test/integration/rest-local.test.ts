@@ -26,7 +26,13 @@ beforeAll(async () => {
   mkdirSync(RUN_DIR, { recursive: true });
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, AMOC_API_PORT: String(port), AMOC_LOG_LEVEL: "warn", AMOC_RUN_DIR: RUN_DIR, AMOC_NODE_NAME: "local1" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AMOC_API_PORT: String(port),
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_RUN_DIR: RUN_DIR,
+    AMOC_NODE_NAME: "local1",
+  };
   delete env.AMOC_NATS_URL;
   // stdin stays open: the console lives until it ends
   proc = spawn(AMOC, ["console"], { env, stdio: ["pipe", "ignore", "pipe"] });
@@ -45,17 +51,35 @@ afterAll(async () => {
 describe("REST on a local console node", () => {
   it("curl -T uploads scenarios/dummy.ts, a JSON start runs 300 users and status shows them started", async () => {
     // what `curl -T scenarios/dummy.ts` sends: the raw file, no content type
-    const up = await api(`${url}/scenarios/upload?name=up_dummy`, { method: "PUT", body: readFileSync("scenarios/dummy.ts") });
+    const up = await api(`${url}/scenarios/upload?name=up_dummy`, {
+      method: "PUT",
+      body: readFileSync("scenarios/dummy.ts"),
+    });
     const upBody = (await up.json()) as { version: string };
     expect(up.status, JSON.stringify(upBody)).toBe(200);
     expect(upBody.version).toMatch(/^[0-9a-f]{16}$/);
-    const start = await api(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 300, settings: { interarrival: 0, repeat_num: 1 } }) });
+    const start = await api(`${url}/execution/start`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ scenario: "up_dummy", users: 300, settings: { interarrival: 0, repeat_num: 1 } }),
+    });
     expect(start.status).toBe(200);
-    await until(async () => ((await (await api(`${url}/status`)).json()) as { users: { started: number } }).users.started === 300, 20_000, "300 started");
-    const st = (await (await api(`${url}/status`)).json()) as { mode: string; run: { scenario: string; version: string } };
+    await until(
+      async () => ((await (await api(`${url}/status`)).json()) as { users: { started: number } }).users.started === 300,
+      20_000,
+      "300 started",
+    );
+    const st = (await (await api(`${url}/status`)).json()) as {
+      mode: string;
+      run: { scenario: string; version: string };
+    };
     expect(st).toMatchObject({ mode: "local", run: { scenario: "up_dummy", version: upBody.version } });
     expect(((await (await api(`${url}/nodes`)).json()) as { nodes: object }).nodes).toEqual({ local1: "up" });
-    const again = await api(`${url}/execution/start`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ scenario: "up_dummy", users: 1 }) });
+    const again = await api(`${url}/execution/start`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ scenario: "up_dummy", users: 1 }),
+    });
     expect(again.status).toBe(409);
     expect((await api(`${url}/execution/stop`, { method: "PATCH" })).status).toBe(200);
   });

@@ -27,7 +27,12 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
   }
 }
 
-const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json", ...BEARER }, body: JSON.stringify(body) });
+const patch = (path: string, body: unknown) =>
+  fetch(`${url}${path}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", ...BEARER },
+    body: JSON.stringify(body),
+  });
 
 interface ListedRun {
   id: string;
@@ -40,10 +45,19 @@ beforeAll(async () => {
   writeFileSync(join(dir, "config.json"), JSON.stringify({ thresholds: ["users.crashed==0"] }));
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  env = { ...process.env, AMOC_LOG_LEVEL: "warn", AMOC_DATA_DIR: join(dir, "data"), AMOC_CONFIG_FILE: join(dir, "config.json"), AMOC_NODE_NAME: "rc1" };
+  env = {
+    ...process.env,
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_DATA_DIR: join(dir, "data"),
+    AMOC_CONFIG_FILE: join(dir, "config.json"),
+    AMOC_NODE_NAME: "rc1",
+  };
   delete env.AMOC_NATS_URL;
   // stdin stays open: the console lives until it ends
-  proc = spawn(AMOC, ["console"], { env: { ...env, AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN }, stdio: ["pipe", "ignore", "pipe"] });
+  proc = spawn(AMOC, ["console"], {
+    env: { ...env, AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
   proc.stderr?.on("data", (d: Buffer) => process.stderr.write(`[console] ${d.toString()}`));
   await until(async () => (await fetch(`${url}/health`)).ok, 60_000, "the console's REST API");
 }, 90_000);
@@ -58,12 +72,18 @@ describe("recorded console runs", () => {
   it("a REST start with thresholds is recorded: status shows the last interval, the stop stores the verdict", async () => {
     const bad = await patch("/execution/start", { scenario: "dummy", users: 2, thresholds: ["dummy.runs p99"] });
     expect(bad.status).toBe(400);
-    const start = await patch("/execution/start", { scenario: "dummy", users: 3, settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 }, thresholds: ["dummy.runs.count>=1", "dummy.runs.count<0"] });
+    const start = await patch("/execution/start", {
+      scenario: "dummy",
+      users: 3,
+      settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 },
+      thresholds: ["dummy.runs.count>=1", "dummy.runs.count<0"],
+    });
     expect(start.status, await start.clone().text()).toBe(200);
     let last: { rates: Record<string, number> } | null = null;
     await until(
       async () => {
-        last = ((await (await fetch(`${url}/status`, { headers: BEARER })).json()) as { last_interval: typeof last }).last_interval;
+        last = ((await (await fetch(`${url}/status`, { headers: BEARER })).json()) as { last_interval: typeof last })
+          .last_interval;
         return (last?.rates["dummy.runs"] ?? 0) > 0;
       },
       20_000,
@@ -92,7 +112,11 @@ describe("recorded console runs", () => {
       `await amoc_local.status()`,
       `await amoc_local.stop()`,
     ].join("\n");
-    const r = await amoc(["console"], { env: { ...env, AMOC_NODE_NAME: "rc2" }, input: script + "\n", timeoutMs: 60_000 });
+    const r = await amoc(["console"], {
+      env: { ...env, AMOC_NODE_NAME: "rc2" },
+      input: script + "\n",
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/last interval \(\d\d:\d\d:\d\d, 1 s\)/);
     const runs = JSON.parse((await amoc(["runs", "--json"], { env })).stdout) as ListedRun[];

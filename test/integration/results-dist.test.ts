@@ -53,12 +53,23 @@ async function until(cond: () => boolean, timeoutMs: number, what: () => string)
 }
 
 function env(cluster: string, name: string): NodeJS.ProcessEnv {
-  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: cluster, AMOC_LOG_LEVEL: "warn", AMOC_DATA_DIR: join(dir, `${cluster}-${name}`) };
+  return {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: cluster,
+    AMOC_LOG_LEVEL: "warn",
+    AMOC_DATA_DIR: join(dir, `${cluster}-${name}`),
+  };
 }
 
 async function startWorkers(cluster: string): Promise<Proc[]> {
   const ws = ["w1", "w2", "w3"].map((n) => start(["worker"], env(cluster, n)));
-  await until(() => ws.every((w) => /joined cluster/.test(w.err())), 90_000, () => `three workers joined: ${ws.map((w) => w.err()).join("\n")}`);
+  await until(
+    () => ws.every((w) => /joined cluster/.test(w.err())),
+    90_000,
+    () => `three workers joined: ${ws.map((w) => w.err()).join("\n")}`,
+  );
   return ws;
 }
 
@@ -89,8 +100,35 @@ describe("the time series of a distributed run", () => {
     const cluster = `rs${process.pid}a`;
     const ws = await startWorkers(cluster);
     const report = join(dir, "dist.html");
-    const run = start(["run", "dummy", "--dist", "--workers", "3", "--users", "30", "--interarrival", "10", "--repeat", "8", "--repeat-interval", "100", "--set", "dummy_sleep_ms=100", "--json", "--report", report, "--threshold", "dummy.runs.count==240"], env(cluster, "m"));
-    const code = await Promise.race([run.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 150_000))]);
+    const run = start(
+      [
+        "run",
+        "dummy",
+        "--dist",
+        "--workers",
+        "3",
+        "--users",
+        "30",
+        "--interarrival",
+        "10",
+        "--repeat",
+        "8",
+        "--repeat-interval",
+        "100",
+        "--set",
+        "dummy_sleep_ms=100",
+        "--json",
+        "--report",
+        report,
+        "--threshold",
+        "dummy.runs.count==240",
+      ],
+      env(cluster, "m"),
+    );
+    const code = await Promise.race([
+      run.exit,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 150_000)),
+    ]);
     expect(code, `${run.err()}\n${ws.map((w) => w.err()).join("\n")}`).toBe(0);
     const s = JSON.parse(run.out()) as { run_id: string; verdict: string; metrics: Record<string, { count: number }> };
     expect(s.verdict).toBe("passed");
@@ -117,18 +155,55 @@ describe("the time series of a distributed run", () => {
     const cluster = `rs${process.pid}b`;
     const ws = await startWorkers(cluster);
     const report = join(dir, "killed.html");
-    const run = start(["run", "dummy", "--dist", "--workers", "3", "--users", "30", "--interarrival", "10", "--repeat", "infinity", "--repeat-interval", "100", "--set", "dummy_sleep_ms=50", "--json", "--report", report], env(cluster, "m"));
+    const run = start(
+      [
+        "run",
+        "dummy",
+        "--dist",
+        "--workers",
+        "3",
+        "--users",
+        "30",
+        "--interarrival",
+        "10",
+        "--repeat",
+        "infinity",
+        "--repeat-interval",
+        "100",
+        "--set",
+        "dummy_sleep_ms=50",
+        "--json",
+        "--report",
+        report,
+      ],
+      env(cluster, "m"),
+    );
     const runId = () => withStore(cluster, (st) => st.listRuns(1)[0]!.id);
     // w3 has published a few intervals: kill it without a goodbye
-    await until(() => withStore(cluster, (st) => st.intervals(runId()).filter((i) => i.node === "w3").length >= 3), 120_000, () => `w3's intervals in the store\n${run.err()}`);
+    await until(
+      () => withStore(cluster, (st) => st.intervals(runId()).filter((i) => i.node === "w3").length >= 3),
+      120_000,
+      () => `w3's intervals in the store\n${run.err()}`,
+    );
     ws[2]!.p.kill("SIGKILL");
     await ws[2]!.exit;
-    await until(() => withStore(cluster, (st) => st.events(runId()).some((e) => e.kind === "node_down" && e.data.node === "w3")), 60_000, () => `w3 down in the store\n${run.err()}`);
+    await until(
+      () => withStore(cluster, (st) => st.events(runId()).some((e) => e.kind === "node_down" && e.data.node === "w3")),
+      60_000,
+      () => `w3 down in the store\n${run.err()}`,
+    );
     // the others keep reporting after w3's death
     const downAt = withStore(cluster, (st) => st.events(runId()).find((e) => e.kind === "node_down")!.t);
-    await until(() => withStore(cluster, (st) => st.intervals(runId()).some((i) => i.node === "w1" && i.t > downAt)), 30_000, () => "w1's intervals after w3's death");
+    await until(
+      () => withStore(cluster, (st) => st.intervals(runId()).some((i) => i.node === "w1" && i.t > downAt)),
+      30_000,
+      () => "w1's intervals after w3's death",
+    );
     run.p.kill("SIGINT");
-    const code = await Promise.race([run.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 60_000))]);
+    const code = await Promise.race([
+      run.exit,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 60_000)),
+    ]);
     expect(code, run.err()).toBe(130);
     const s = JSON.parse(run.out()) as { run_id: string };
     withStore(cluster, (store) => {
@@ -140,7 +215,9 @@ describe("the time series of a distributed run", () => {
       const res = readRunResults(store, s.run_id);
       // w3's runs up to its death count in the merged series
       expect(res.perNode.w3!.counters["dummy.runs"]).toBe(sum(w3.map((i) => i.c["dummy.runs"] ?? 0)));
-      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(sum(raw.map((i) => i.c["dummy.runs"] ?? 0)));
+      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(
+        sum(raw.map((i) => i.c["dummy.runs"] ?? 0)),
+      );
     });
     const html = readFileSync(report, "utf8");
     expect(html).toMatch(/<td class="name">w3<\/td>.*stopped reporting before the end; down at/);
@@ -151,7 +228,10 @@ describe("the time series of a distributed run", () => {
     await startWorkers(cluster);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const con = spawn(AMOC, ["console"], { env: { ...env(cluster, "m"), AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN }, stdio: ["pipe", "ignore", "pipe"] });
+    const con = spawn(AMOC, ["console"], {
+      env: { ...env(cluster, "m"), AMOC_API_PORT: String(port), AMOC_API_TOKEN: API_TOKEN },
+      stdio: ["pipe", "ignore", "pipe"],
+    });
     procs.push(con);
     let cerr = "";
     con.stderr!.on("data", (d: Buffer) => (cerr += d.toString()));
@@ -163,23 +243,42 @@ describe("the time series of a distributed run", () => {
       }
     };
     await poll(async () => (await fetch(`${url}/health`)).ok, "the console's REST API");
-    const patch = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "PATCH", headers: { "content-type": "application/json", ...BEARER }, body: JSON.stringify(body) });
-    const start = await patch("/execution/start", { scenario: "dummy", users: 6, settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 }, thresholds: ["dummy.runs.count>0"] });
+    const patch = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...BEARER },
+        body: JSON.stringify(body),
+      });
+    const start = await patch("/execution/start", {
+      scenario: "dummy",
+      users: 6,
+      settings: { interarrival: 0, repeat_num: "infinity", repeat_interval: 50 },
+      thresholds: ["dummy.runs.count>0"],
+    });
     expect(start.status, `${await start.clone().text()}\n${cerr}`).toBe(200);
     await poll(async () => {
-      const st = (await (await fetch(`${url}/status`, { headers: BEARER })).json()) as { last_interval: { rates: Record<string, number> } | null };
+      const st = (await (await fetch(`${url}/status`, { headers: BEARER })).json()) as {
+        last_interval: { rates: Record<string, number> } | null;
+      };
       return (st.last_interval?.rates["dummy.runs"] ?? 0) > 0;
     }, "a last interval with runs in GET /status");
     expect((await patch("/execution/stop", {})).status).toBe(200);
     const e = env(cluster, "m");
-    const listed = JSON.parse((await amoc(["runs", "--json"], { env: e })).stdout) as Array<{ id: string; scenario: string; verdict: string; nodes: string[] }>;
+    const listed = JSON.parse((await amoc(["runs", "--json"], { env: e })).stdout) as Array<{
+      id: string;
+      scenario: string;
+      verdict: string;
+      nodes: string[];
+    }>;
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ scenario: "dummy", verdict: "passed" });
     withStore(cluster, (store) => {
       const raw = store.intervals(listed[0]!.id);
       expect(new Set(raw.map((i) => i.node))).toEqual(new Set(["w1", "w2", "w3"]));
       const res = readRunResults(store, listed[0]!.id);
-      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(sum(raw.map((i) => i.c["dummy.runs"] ?? 0)));
+      expect(sum(res.intervals.map((m) => m.counters["dummy.runs"] ?? 0))).toBe(
+        sum(raw.map((i) => i.c["dummy.runs"] ?? 0)),
+      );
       expect(res.thresholds).toMatchObject([{ expr: "dummy.runs.count>0", ok: true }]);
     });
     con.stdin!.end();

@@ -11,11 +11,21 @@ let nats: NatsCluster;
 const procs: ChildProcess[] = [];
 
 function env(name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, AMOC_NODE_NAME: name, AMOC_NATS_URL: nats.urls.join(","), AMOC_CLUSTER_NAME: CLUSTER, AMOC_LOG_LEVEL: "warn", ...extra };
+  return {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: CLUSTER,
+    AMOC_LOG_LEVEL: "warn",
+    ...extra,
+  };
 }
 
 /** Starts a process and collects its output. */
-function start(args: string[], e: NodeJS.ProcessEnv): { p: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
+function start(
+  args: string[],
+  e: NodeJS.ProcessEnv,
+): { p: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
   const p = spawn(AMOC, args, { env: e, stdio: ["ignore", "pipe", "pipe"] });
   procs.push(p);
   let out = "";
@@ -40,15 +50,29 @@ describe("bin/amoc run --dist", () => {
     const w1 = start(["worker"], env("w1"));
     // w2 has no 'dummy' scenario: it cannot prepare the run
     const w2 = start(["worker"], env("w2", { AMOC_SCENARIOS_DIR: FIXTURES }));
-    await until(() => /joined cluster/.test(w1.err()) && /joined cluster/.test(w2.err()), 60_000, "two workers joined").catch((e: Error) => {
+    await until(
+      () => /joined cluster/.test(w1.err()) && /joined cluster/.test(w2.err()),
+      60_000,
+      "two workers joined",
+    ).catch((e: Error) => {
       throw new Error(`${e.message}\nw1: ${w1.err()}\nw2: ${w2.err()}`);
     });
-    const run = start(["run", "dummy", "--dist", "--workers", "3", "--users", "12", "--interarrival", "0", "--repeat", "1", "--json"], env("m1"));
-    await until(() => /waiting for 3 workers: 2 up \(w1, w2\), 1 more to join/.test(run.err()), 60_000, "the waiting line").catch((e: Error) => {
+    const run = start(
+      ["run", "dummy", "--dist", "--workers", "3", "--users", "12", "--interarrival", "0", "--repeat", "1", "--json"],
+      env("m1"),
+    );
+    await until(
+      () => /waiting for 3 workers: 2 up \(w1, w2\), 1 more to join/.test(run.err()),
+      60_000,
+      "the waiting line",
+    ).catch((e: Error) => {
       throw new Error(`${e.message}\nrun: ${run.err()}`);
     });
     start(["worker"], env("w3"));
-    const code = await Promise.race([run.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 120_000))]);
+    const code = await Promise.race([
+      run.exit,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 120_000)),
+    ]);
     expect(run.err()).toMatch(/node w2 failed to start its share of the users: .*unknown scenario 'dummy'/);
     expect(code).toBe(1);
     const s = JSON.parse(run.out());

@@ -22,10 +22,13 @@ interface Summary {
 }
 
 async function runByPath(name: string, args: string[]): Promise<{ code: number | null; s: Summary; stderr: string }> {
-  const r = await amoc(["run", join(dir, name), "--users", "10", "--interarrival", "10", "--repeat", "1", ...args, "--json"], {
-    env: { AMOC_XMPP_SERVERS: prosodyUrl() },
-    timeoutMs: 120_000,
-  });
+  const r = await amoc(
+    ["run", join(dir, name), "--users", "10", "--interarrival", "10", "--repeat", "1", ...args, "--json"],
+    {
+      env: { AMOC_XMPP_SERVERS: prosodyUrl() },
+      timeoutMs: 120_000,
+    },
+  );
   if (!r.stdout.trim()) throw new Error(`no summary; exit ${r.code}; stderr: ${r.stderr}`);
   return { code: r.code, s: JSON.parse(r.stdout) as Summary, stderr: r.stderr };
 }

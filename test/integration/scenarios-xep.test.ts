@@ -23,7 +23,18 @@ const SERVERS: Array<{ name: string; url: (k: XmppKind) => string }> = [
 
 /** Runs a scenario (a name, or a path) with `users` users and returns its summary, failing with the errors when a user crashed. */
 async function run(scenario: string, users: number, server: string, sets: string[] = []): Promise<Summary> {
-  const args = ["run", scenario, "--users", String(users), "--interarrival", "5", "--repeat", "1", "--json", ...sets.flatMap((s) => ["--set", s])];
+  const args = [
+    "run",
+    scenario,
+    "--users",
+    String(users),
+    "--interarrival",
+    "5",
+    "--repeat",
+    "1",
+    "--json",
+    ...sets.flatMap((s) => ["--set", s]),
+  ];
   const r = await amoc(args, { env: { AMOC_XMPP_SERVERS: server, AMOC_XMPP_TLS_VERIFY: "0" }, timeoutMs: 120_000 });
   if (!r.stdout.trim()) throw new Error(`no summary; exit ${r.code}; stderr: ${r.stderr}`);
   const s = JSON.parse(r.stdout) as Summary;

@@ -14,12 +14,33 @@ describe.each([
   { name: "ejabberd", url: ejabberdUrl },
 ])("xmpp.js entry against $name", ({ url }) => {
   it("xmppjs_chat logs in with @xmpp/client, delivers every chat, and reports logins like the lean client", async () => {
-    const args = ["run", "xmppjs_chat", "--users", "20", "--interarrival", "5", "--repeat", "1", "--set", "message_count=3", "--set", "message_interval=10", "--json"];
+    const args = [
+      "run",
+      "xmppjs_chat",
+      "--users",
+      "20",
+      "--interarrival",
+      "5",
+      "--repeat",
+      "1",
+      "--set",
+      "message_count=3",
+      "--set",
+      "message_interval=10",
+      "--json",
+    ];
     // both servers offer STARTTLS with a self-signed certificate, and xmpp.js always upgrades
-    const r = await amoc(args, { env: { AMOC_XMPP_SERVERS: url("xmpp"), AMOC_XMPP_TLS_VERIFY: "0" }, timeoutMs: 120_000 });
+    const r = await amoc(args, {
+      env: { AMOC_XMPP_SERVERS: url("xmpp"), AMOC_XMPP_TLS_VERIFY: "0" },
+      timeoutMs: 120_000,
+    });
     if (!r.stdout.trim()) throw new Error(`no summary; exit ${r.code}; stderr: ${r.stderr}`);
     const s = JSON.parse(r.stdout) as Summary;
-    expect({ crashed: s.users.crashed, errors: s.errors, finished: s.users.finished }).toEqual({ crashed: 0, errors: [], finished: 20 });
+    expect({ crashed: s.users.crashed, errors: s.errors, finished: s.users.finished }).toEqual({
+      crashed: 0,
+      errors: [],
+      finished: 20,
+    });
     const count = (name: string) => s.metrics[name]?.count ?? 0;
     expect(count("xmpp.connections")).toBe(20);
     expect(count("xmpp.connection")).toBe(20);

@@ -19,7 +19,9 @@ afterAll(async () => {
   if (rx?.arrivals.length) {
     const t0 = rx.arrivals[0]!.atMs;
     const rows: Record<string, Record<string, number>> = {};
-    for (const a of rx.arrivals) ((rows[Math.floor((a.atMs - t0) / 1000)] ??= {})[a.node] = (rows[Math.floor((a.atMs - t0) / 1000)]?.[a.node] ?? 0) + 1);
+    for (const a of rx.arrivals)
+      (rows[Math.floor((a.atMs - t0) / 1000)] ??= {})[a.node] =
+        (rows[Math.floor((a.atMs - t0) / 1000)]?.[a.node] ?? 0) + 1;
     if (process.env.AMOC_TEST_DEBUG) console.log(JSON.stringify(rows));
   }
   await c?.close();
@@ -38,8 +40,14 @@ async function window(ms: number): Promise<{ total: number; per: Record<string, 
 
 describe("cluster-wide throttle", () => {
   it("holds the asked rate across 3 worker processes, each pacing its share, and changes it live", async () => {
-    await c.handle.master!.do("throttled", 1, 30, { settings: { interarrival: 0, sink_port: rx.port, throttles: { t: { rate: 300, interval: 1000 } } } });
-    await untilAsync(() => ["w1", "w2", "w3"].every((w) => rx.count(0, Date.now(), w) > 10), 15_000, "every worker acting");
+    await c.handle.master!.do("throttled", 1, 30, {
+      settings: { interarrival: 0, sink_port: rx.port, throttles: { t: { rate: 300, interval: 1000 } } },
+    });
+    await untilAsync(
+      () => ["w1", "w2", "w3"].every((w) => rx.count(0, Date.now(), w) > 10),
+      15_000,
+      "every worker acting",
+    );
     const a = await window(3000);
     expect(Math.abs(a.total - 900) / 900).toBeLessThan(0.05);
     for (const w of ["w1", "w2", "w3"]) expect(Math.abs(a.per[w]! - 300) / 300).toBeLessThan(0.1);
@@ -78,7 +86,9 @@ describe("cluster-wide throttle", () => {
       10_000,
       "the survivors at the full rate",
     );
-    console.log(`throttle re-split: w3 killed, judged down after ${downAt - killedAt} ms, full rate again ${recoveredAt - downAt} ms after that`);
+    console.log(
+      `throttle re-split: w3 killed, judged down after ${downAt - killedAt} ms, full rate again ${recoveredAt - downAt} ms after that`,
+    );
     expect(recoveredAt - downAt).toBeLessThanOrEqual(3000);
     const s = await window(2000);
     expect(Math.abs(s.total - 1200) / 1200).toBeLessThan(0.05);
@@ -87,7 +97,9 @@ describe("cluster-wide throttle", () => {
 
   it("rates given to groups of nodes apply per group and change independently, the rest keeping the cluster-wide rate", async () => {
     // w1 and w2 hold the cluster-wide 600/s; w1 alone is given 400/s: its group's rate, while w2 (the rest) keeps 600/s
-    const r = await c.handle.throttles!.op({ op: "change_rate", name: "t", config: { rate: 400, interval: 1000 } }, ["w1"]);
+    const r = await c.handle.throttles!.op({ op: "change_rate", name: "t", config: { rate: 400, interval: 1000 } }, [
+      "w1",
+    ]);
     expect(Object.keys(r)).toEqual(["w1"]);
     await new Promise((res) => setTimeout(res, 300));
     let s = await window(2000);

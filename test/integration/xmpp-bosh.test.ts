@@ -26,7 +26,9 @@ const count = (s: Summary, name: string) => s.metrics[name]?.count ?? 0;
 
 describe.each(SERVERS)("BOSH against $name", (srv) => {
   it("one_to_one over BOSH delivers every message sent, with no user crashed", async () => {
-    const { code, s } = await runJson(["one_to_one", "--users", "20", "--repeat", "1"], { AMOC_XMPP_SERVERS: srv.bosh });
+    const { code, s } = await runJson(["one_to_one", "--users", "20", "--repeat", "1"], {
+      AMOC_XMPP_SERVERS: srv.bosh,
+    });
     expect(s.errors).toEqual([]);
     expect(code).toBe(0);
     expect(s.users).toMatchObject({ started: 20, finished: 20, crashed: 0 });
@@ -36,11 +38,29 @@ describe.each(SERVERS)("BOSH against $name", (srv) => {
   });
 
   it("logs in over BOSH with SCRAM-SHA-1 too, and chats across BOSH and TCP in multi_transport", async () => {
-    const login = await runJson(["login_storm", "--users", "6", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: srv.bosh, AMOC_XMPP_SASL_MECHANISM: "SCRAM-SHA-1" });
-    expect({ users: login.s.users.finished, errors: login.s.errors }).toEqual({ users: 6, errors: [] });
-    const { code, s } = await runJson(["multi_transport", "--users", "8", "--repeat", "1", "--set", "transports=tcp,bosh", "--set", "message_count=2", "--set", "message_interval=10"], {
-      AMOC_XMPP_SERVERS: `${srv.plain},${srv.bosh}`,
+    const login = await runJson(["login_storm", "--users", "6", "--interarrival", "0", "--repeat", "1"], {
+      AMOC_XMPP_SERVERS: srv.bosh,
+      AMOC_XMPP_SASL_MECHANISM: "SCRAM-SHA-1",
     });
+    expect({ users: login.s.users.finished, errors: login.s.errors }).toEqual({ users: 6, errors: [] });
+    const { code, s } = await runJson(
+      [
+        "multi_transport",
+        "--users",
+        "8",
+        "--repeat",
+        "1",
+        "--set",
+        "transports=tcp,bosh",
+        "--set",
+        "message_count=2",
+        "--set",
+        "message_interval=10",
+      ],
+      {
+        AMOC_XMPP_SERVERS: `${srv.plain},${srv.bosh}`,
+      },
+    );
     expect(s.errors).toEqual([]);
     expect(code).toBe(0);
     expect(count(s, "transport.bosh.connections")).toBe(4);

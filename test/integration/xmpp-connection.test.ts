@@ -10,7 +10,19 @@ const SERVERS = [
 ];
 
 function options(service: string, over: Partial<ConnectionOptions> = {}): ConnectionOptions {
-  return { service: new URL(service), domain: "localhost", username: "user_1999", password: "password_1999", resource: "conn-test", mechanism: "PLAIN", timeoutMs: 10_000, starttls: false, streamManagement: false, tlsVerify: false, ...over };
+  return {
+    service: new URL(service),
+    domain: "localhost",
+    username: "user_1999",
+    password: "password_1999",
+    resource: "conn-test",
+    mechanism: "PLAIN",
+    timeoutMs: 10_000,
+    starttls: false,
+    streamManagement: false,
+    tlsVerify: false,
+    ...over,
+  };
 }
 
 describe.each(SERVERS)("XmppConnection against $name", (srv) => {
@@ -18,7 +30,11 @@ describe.each(SERVERS)("XmppConnection against $name", (srv) => {
     for (const mechanism of ["PLAIN", "SCRAM-SHA-1"]) {
       const c = new XmppConnection(options(srv.plain, { starttls: true, mechanism }));
       await c.start();
-      expect({ mechanism, secure: c.isSecure(), jid: c.jid }).toEqual({ mechanism, secure: true, jid: "user_1999@localhost/conn-test" });
+      expect({ mechanism, secure: c.isSecure(), jid: c.jid }).toEqual({
+        mechanism,
+        secure: true,
+        jid: "user_1999@localhost/conn-test",
+      });
       await c.close(5000);
       expect(c.status).toBe("closed");
     }
@@ -33,7 +49,9 @@ describe.each(SERVERS)("XmppConnection against $name", (srv) => {
   });
 
   it("refuses a certificate it cannot verify after STARTTLS", async () => {
-    const err = await new XmppConnection(options(srv.plain, { starttls: true, tlsVerify: true })).start().catch((e: unknown) => e);
+    const err = await new XmppConnection(options(srv.plain, { starttls: true, tlsVerify: true }))
+      .start()
+      .catch((e: unknown) => e);
     expect(String((err as Error).message)).toMatch(/certificate/i);
   });
 });

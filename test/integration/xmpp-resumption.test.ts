@@ -47,7 +47,18 @@ async function proxy(): Promise<{ url: string; cut(): void; connections: () => n
 }
 
 function options(service: string, user: number): ConnectionOptions {
-  return { service: new URL(service), domain: "localhost", username: `user_${user}`, password: `password_${user}`, resource: "resume-test", mechanism: "PLAIN", timeoutMs: 10_000, starttls: false, streamManagement: true, tlsVerify: false };
+  return {
+    service: new URL(service),
+    domain: "localhost",
+    username: `user_${user}`,
+    password: `password_${user}`,
+    resource: "resume-test",
+    mechanism: "PLAIN",
+    timeoutMs: 10_000,
+    starttls: false,
+    streamManagement: true,
+    tlsVerify: false,
+  };
 }
 
 /** A stanza handler whose `next(pred)` resolves with the first stanza (received or arriving) matching `pred`. */
@@ -90,7 +101,10 @@ describe("XEP-0198 resumption against ejabberd", () => {
     a.handler = aIn;
     b.handler = bIn;
     await Promise.all([a.start(), b.start()]);
-    cleanup.push(() => a.close(5000), () => b.close(5000));
+    cleanup.push(
+      () => a.close(5000),
+      () => b.close(5000),
+    );
     expect(a.resumable).toBe(true);
     const aJid = a.jid;
 

@@ -18,7 +18,14 @@ const USERS = 200;
 /** Free loopback TCP ports, found by binding port 0. */
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => resolve(s)); })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -28,7 +35,12 @@ async function freePorts(n: number): Promise<number[]> {
 /** Established TCP connections to 127.0.0.1:`port` (server side), from /proc/net/tcp. */
 function establishedTo(port: number): number {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  return readFileSync("/proc/net/tcp", "utf8").split("\n").filter((l) => { const f = l.trim().split(/\s+/); return f[1] === local && f[3] === "01"; }).length;
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1] === local && f[3] === "01";
+    }).length;
 }
 
 /** Resolves once `cond()` holds (checked every 50 ms); rejects after `boundMs` naming `what`. */
@@ -55,7 +67,14 @@ describe("a run whose XMPP server goes away", () => {
   beforeAll(async () => {
     const [c2s, tls, http] = await freePorts(3);
     c2sPort = c2s as number;
-    env = { ...process.env, AMOC_RUN_DIR: runDir, PROSODY_C2S_PORT: String(c2s), PROSODY_TLS_PORT: String(tls), PROSODY_HTTP_PORT: String(http), AMOC_PROVISION_USERS: "300" };
+    env = {
+      ...process.env,
+      AMOC_RUN_DIR: runDir,
+      PROSODY_C2S_PORT: String(c2s),
+      PROSODY_TLS_PORT: String(tls),
+      PROSODY_HTTP_PORT: String(http),
+      AMOC_PROVISION_USERS: "300",
+    };
     const up = spawnSync("bash", [SERVERS, "up", "prosody"], { env, encoding: "utf8", timeout: 120_000 });
     if (up.status !== 0) throw new Error(`private prosody did not start:\n${up.stdout}\n${up.stderr}`);
   });
@@ -67,8 +86,23 @@ describe("a run whose XMPP server goes away", () => {
   });
 
   it("crashes every running user at once with the reason, counts them by reason, and exits 1 soon after the stop", async () => {
-    const args = ["run", "one_to_one", "--users", String(USERS), "--interarrival", "20", "--set", "message_count=100", "--set", "message_interval=200", "--json"];
-    const proc = spawn(AMOC, args, { env: { ...process.env, AMOC_XMPP_SERVERS: `xmpp://127.0.0.1:${c2sPort}`, AMOC_LOG_LEVEL: "error" }, stdio: ["ignore", "pipe", "pipe"] });
+    const args = [
+      "run",
+      "one_to_one",
+      "--users",
+      String(USERS),
+      "--interarrival",
+      "20",
+      "--set",
+      "message_count=100",
+      "--set",
+      "message_interval=200",
+      "--json",
+    ];
+    const proc = spawn(AMOC, args, {
+      env: { ...process.env, AMOC_XMPP_SERVERS: `xmpp://127.0.0.1:${c2sPort}`, AMOC_LOG_LEVEL: "error" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child = proc;
     let stdout = "";
     let stderr = "";
@@ -85,7 +119,10 @@ describe("a run whose XMPP server goes away", () => {
     const down = spawn("bash", [SERVERS, "down", "prosody"], { env, stdio: "ignore" });
     expect(await new Promise((r) => down.on("close", r))).toBe(0);
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited, new Promise<"late">((r) => (timer = setTimeout(r, EXIT_WITHIN_MS, "late")))]);
+    const code = await Promise.race([
+      exited,
+      new Promise<"late">((r) => (timer = setTimeout(r, EXIT_WITHIN_MS, "late"))),
+    ]);
     clearTimeout(timer);
     expect(code, `bin/amoc did not exit within ${EXIT_WITHIN_MS} ms of the stop\nstderr: ${stderr}`).toBe(1);
 
@@ -95,7 +132,8 @@ describe("a run whose XMPP server goes away", () => {
     expect(summary.users.crashed).toBe(USERS);
     // counted by reason: connections lost online (the stream error Prosody sends on SIGTERM, or a bare close), logins
     // the stop cut short, and the users that started after the stop, refused
-    for (const e of summary.errors) expect(e.message).toMatch(/^(connection lost: (closed|reset|stream-error:[a-z-]+)|closed: |refused: )/);
+    for (const e of summary.errors)
+      expect(e.message).toMatch(/^(connection lost: (closed|reset|stream-error:[a-z-]+)|closed: |refused: )/);
     const lost = summary.errors.filter((e) => e.message.startsWith("connection lost:"));
     expect(lost.length).toBeGreaterThan(0);
     expect(summary.errors.reduce((n, e) => n + e.count, 0)).toBe(USERS);

@@ -17,7 +17,10 @@ interface Summary {
   errors: Array<{ phase: string; message: string; count: number }>;
 }
 
-async function runJson(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; s: Summary; stderr: string }> {
+async function runJson(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; s: Summary; stderr: string }> {
   const r = await amoc(["run", ...args, "--json"], { env, timeoutMs: 120_000 });
   if (!r.stdout.trim()) throw new Error(`no summary; exit ${r.code}; stderr: ${r.stderr}`);
   return { code: r.code, s: JSON.parse(r.stdout) as Summary, stderr: r.stderr };
@@ -26,7 +29,22 @@ const count = (s: Summary, name: string) => s.metrics[name]?.count ?? 0;
 
 describe.each(SERVERS)("XMPP against $name", (srv) => {
   it("one_to_one delivers every message sent, with time to delivery and connection time measured", async () => {
-    const { code, s } = await runJson(["one_to_one", "--users", "40", "--interarrival", "5", "--repeat", "1", "--set", "message_count=5", "--set", "message_interval=20"], { AMOC_XMPP_SERVERS: srv.plain });
+    const { code, s } = await runJson(
+      [
+        "one_to_one",
+        "--users",
+        "40",
+        "--interarrival",
+        "5",
+        "--repeat",
+        "1",
+        "--set",
+        "message_count=5",
+        "--set",
+        "message_interval=20",
+      ],
+      { AMOC_XMPP_SERVERS: srv.plain },
+    );
     expect(s.errors).toEqual([]);
     expect(code).toBe(0);
     expect(s.users).toMatchObject({ started: 40, finished: 40, crashed: 0 });
@@ -37,7 +55,24 @@ describe.each(SERVERS)("XMPP against $name", (srv) => {
   });
 
   it("muc delivers every groupchat message to every other occupant", async () => {
-    const { code, s } = await runJson(["muc", "--users", "15", "--interarrival", "5", "--repeat", "1", "--set", "room_size=5", "--set", "message_count=4", "--set", "message_interval=20"], { AMOC_XMPP_SERVERS: srv.plain });
+    const { code, s } = await runJson(
+      [
+        "muc",
+        "--users",
+        "15",
+        "--interarrival",
+        "5",
+        "--repeat",
+        "1",
+        "--set",
+        "room_size=5",
+        "--set",
+        "message_count=4",
+        "--set",
+        "message_interval=20",
+      ],
+      { AMOC_XMPP_SERVERS: srv.plain },
+    );
     expect(s.errors).toEqual([]);
     expect(code).toBe(0);
     expect(count(s, "xmpp.messages_sent")).toBe(60);
@@ -47,14 +82,30 @@ describe.each(SERVERS)("XMPP against $name", (srv) => {
   });
 
   it("logs in over direct TLS and WebSocket, with PLAIN and SCRAM-SHA-1", async () => {
-    for (const [server, mech] of [[srv.tls, "PLAIN"], [srv.ws, "SCRAM-SHA-1"], [srv.plain, "SCRAM-SHA-1"]] as const) {
-      const { s } = await runJson(["login_storm", "--users", "6", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: server, AMOC_XMPP_SASL_MECHANISM: mech, AMOC_XMPP_TLS_VERIFY: "0" });
-      expect({ server, mech, users: s.users.finished, errors: s.errors }).toEqual({ server, mech, users: 6, errors: [] });
+    for (const [server, mech] of [
+      [srv.tls, "PLAIN"],
+      [srv.ws, "SCRAM-SHA-1"],
+      [srv.plain, "SCRAM-SHA-1"],
+    ] as const) {
+      const { s } = await runJson(["login_storm", "--users", "6", "--interarrival", "0", "--repeat", "1"], {
+        AMOC_XMPP_SERVERS: server,
+        AMOC_XMPP_SASL_MECHANISM: mech,
+        AMOC_XMPP_TLS_VERIFY: "0",
+      });
+      expect({ server, mech, users: s.users.finished, errors: s.errors }).toEqual({
+        server,
+        mech,
+        users: 6,
+        errors: [],
+      });
     }
   });
 
   it("a wrong password is counted as an auth failure and the run exits 1", async () => {
-    const { code, s } = await runJson(["login_storm", "--users", "5", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: srv.plain, AMOC_XMPP_PASSWORD_TEMPLATE: "wrong_<id>" });
+    const { code, s } = await runJson(["login_storm", "--users", "5", "--interarrival", "0", "--repeat", "1"], {
+      AMOC_XMPP_SERVERS: srv.plain,
+      AMOC_XMPP_PASSWORD_TEMPLATE: "wrong_<id>",
+    });
     expect(code).toBe(1);
     expect(s.users).toMatchObject({ crashed: 5, finished: 0 });
     expect(count(s, "xmpp.connection_failures.auth")).toBe(5);
@@ -63,7 +114,10 @@ describe.each(SERVERS)("XMPP against $name", (srv) => {
 
   it("registers users in band (XEP-0077), then logs them in", async () => {
     const run = Date.now() % 1_000_000;
-    const { code, s } = await runJson(["register", "--users", "5", "--interarrival", "0", "--repeat", "1", "--set", `user_template=reg${run}_<id>`], { AMOC_XMPP_SERVERS: srv.plain });
+    const { code, s } = await runJson(
+      ["register", "--users", "5", "--interarrival", "0", "--repeat", "1", "--set", `user_template=reg${run}_<id>`],
+      { AMOC_XMPP_SERVERS: srv.plain },
+    );
     expect(s.errors).toEqual([]);
     expect(code).toBe(0);
     expect(count(s, "xmpp.registrations")).toBe(5);
@@ -113,13 +167,18 @@ describe("XMPP failures", () => {
   });
 
   it("a malformed xmpp_servers value is a config error at start (exit 2), naming the variable and the entry", async () => {
-    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], { env: { AMOC_XMPP_SERVERS: prosodyUrl().replace(/^xmpp:/, "ftp:") }, timeoutMs: 120_000 });
+    const r = await amoc(["run", "login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"], {
+      env: { AMOC_XMPP_SERVERS: prosodyUrl().replace(/^xmpp:/, "ftp:") },
+      timeoutMs: 120_000,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/AMOC_XMPP_SERVERS: entry 'ftp:\/\/127\.0\.0\.1:\d+' has the unknown scheme ftp:/);
   });
 
   it("a certificate the client cannot verify is a tls failure", async () => {
-    const { s } = await runJson(["login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1"], { AMOC_XMPP_SERVERS: prosodyUrl("xmpps") });
+    const { s } = await runJson(["login_storm", "--users", "2", "--interarrival", "0", "--repeat", "1"], {
+      AMOC_XMPP_SERVERS: prosodyUrl("xmpps"),
+    });
     expect(count(s, "xmpp.connection_failures.tls")).toBe(2);
     expect(s.errors[0]?.message).toMatch(/^tls: /);
   });

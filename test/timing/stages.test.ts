@@ -24,12 +24,21 @@ describe("load shapes on the wall clock", () => {
     const starts: number[] = [];
     telemetry.on("user.started", () => starts.push(nowMs()));
     const t0 = nowMs();
-    const r = await c.do("hold", 1, 1, { stages: [{ duration: "3s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }] });
+    const r = await c.do("hold", 1, 1, {
+      stages: [
+        { duration: "3s", target: 600 },
+        { duration: "1s", target: 600 },
+        { duration: "1s", target: 0 },
+      ],
+    });
     expect(r.users).toBe(600);
     await until(() => starts.length === 600, 10_000, "600 starts");
     const first = Math.min(...starts);
     expect(first - t0).toBeLessThan(1000);
-    const counts = perSecond(starts.map((t) => t - first), 3);
+    const counts = perSecond(
+      starts.map((t) => t - first),
+      3,
+    );
     for (const n of counts) expect(Math.abs(n - 200)).toBeLessThanOrEqual(10);
     // the ramp-down removes them all over its second
     await until(() => c.status().users.running === 0, 10_000, "ramp-down to 0");

@@ -24,7 +24,15 @@ describe("UserPool on the wall clock", () => {
       await null;
       busy(0.3);
     };
-    const p = new UserPool({ scenario: { start }, state: undefined, vars: {}, settings, telemetry, metrics: new TelemetryMetrics(telemetry), log: silentLogger() });
+    const p = new UserPool({
+      scenario: { start },
+      state: undefined,
+      vars: {},
+      settings,
+      telemetry,
+      metrics: new TelemetryMetrics(telemetry),
+      log: silentLogger(),
+    });
     // a probe that runs whenever the event loop gets a turn: how many users started between two of its turns
     let startedAtProbe = 0;
     let most = 0;

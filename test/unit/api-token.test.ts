@@ -6,7 +6,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { clientToken } from "../../src/api/rest/client-token.js";
-import { apiFile, discoveryFile, generateToken, localToken, removeApiRuntime, writeApiRuntime } from "../../src/node/api-token.js";
+import {
+  apiFile,
+  discoveryFile,
+  generateToken,
+  localToken,
+  removeApiRuntime,
+  writeApiRuntime,
+} from "../../src/node/api-token.js";
 import { DirScenarioStore } from "../../src/scenario/upload-dir-store.js";
 
 mkdirSync(resolve(".run/test"), { recursive: true });
@@ -29,7 +36,11 @@ describe("the generated token", () => {
       expect(statSync(f).mode & 0o777).toBe(0o600);
       expect(statSync(join(f, "..")).mode & 0o777).toBe(0o700);
     }
-    expect(JSON.parse(readFileSync(files[0] as string, "utf8"))).toMatchObject({ url: "http://127.0.0.1:4711", token, pid: process.pid });
+    expect(JSON.parse(readFileSync(files[0] as string, "utf8"))).toMatchObject({
+      url: "http://127.0.0.1:4711",
+      token,
+      pid: process.pid,
+    });
     expect(localToken("http://127.0.0.1:4711", env)).toBe(token);
     expect(localToken("http://localhost:4711/", env)).toBe(token);
     expect(clientToken({ url: "http://127.0.0.1:4711", env })).toBe(token);
@@ -54,7 +65,9 @@ describe("the generated token", () => {
     writeFileSync(f, "from-file-token-0123\n", { mode: 0o600 });
     expect(clientToken({ url: "http://127.0.0.1:1", tokenFile: f, env })).toBe("from-file-token-0123");
     const warned: string[] = [];
-    expect(clientToken({ url: "http://127.0.0.1:1", token: "argv-token", env, warn: (l) => warned.push(l) })).toBe("argv-token");
+    expect(clientToken({ url: "http://127.0.0.1:1", token: "argv-token", env, warn: (l) => warned.push(l) })).toBe(
+      "argv-token",
+    );
     expect(warned.join("")).toMatch(/ps.*--token-file/);
     expect(clientToken({ url: "http://127.0.0.1:1", env: { ...env, AMOC_API_TOKEN: "env-token" } })).toBe("env-token");
   });
@@ -68,7 +81,10 @@ describe("the upload index", () => {
     await store.put("one", "v1", "export async function start() {}\n");
     await store.put("two", "v2", "export async function start() {}\n");
     writeFileSync(join(up, "index.json"), '{"one": {"name": "one", "vers');
-    expect((await store.list()).map((e) => [e.name, e.version])).toEqual([["one", "v1"], ["two", "v2"]]);
+    expect((await store.list()).map((e) => [e.name, e.version])).toEqual([
+      ["one", "v1"],
+      ["two", "v2"],
+    ]);
     expect(warnings.join("")).toMatch(/index.json is unreadable.*rebuilt/);
     expect(JSON.parse(readFileSync(join(up, "index.json"), "utf8"))).toHaveProperty("two");
     expect(await store.latest("two")).toMatchObject({ version: "v2" });

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { attach, request, SocketUnreachable } from "../../src/api/attach/client.js";
-import { parseRequest, readFirstLine, type EvalReply, type PingReply, type StatusReply } from "../../src/api/attach/protocol.js";
+import {
+  parseRequest,
+  readFirstLine,
+  type EvalReply,
+  type PingReply,
+  type StatusReply,
+} from "../../src/api/attach/protocol.js";
 import { listenAttach, type AttachServer } from "../../src/api/attach/server.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECT_ROOT } from "../../src/node/data-dir.js";
@@ -23,7 +29,12 @@ beforeEach(async () => {
   sock = join(tmp, "attach.sock");
   controller = testController({}, { scenariosDir: SCENARIOS }).controller;
   const local = new LocalNodeApi({ controller, scenariosDir: SCENARIOS, labels: {} });
-  server = await listenAttach(sock, { local }, { name: "test", pid: process.pid, role: "console", log: "/dev/null", startedAtMs: Date.now() }, silentLogger());
+  server = await listenAttach(
+    sock,
+    { local },
+    { name: "test", pid: process.pid, role: "console", log: "/dev/null", startedAtMs: Date.now() },
+    silentLogger(),
+  );
 });
 
 afterEach(async () => {
@@ -49,7 +60,9 @@ describe("attach socket", () => {
   });
 
   it("runs a piped script line by line and detaching leaves the run going", async () => {
-    const out = await pipedAttach("amoc_local.do('idle', 1, 5, {interarrival: 0})\nsleep(50)\n(await amoc_local.status_raw()).users.running\n");
+    const out = await pipedAttach(
+      "amoc_local.do('idle', 1, 5, {interarrival: 0})\nsleep(50)\n(await amoc_local.status_raw()).users.running\n",
+    );
     expect(out).toBe("{ scenario: 'idle', from: 1, to: 5, users: 5 }\n5\n");
     expect(controller.state).toBe("running");
     expect(await pipedAttach("amoc_local.stop()\n")).toMatch(/finished \(idle\)/);
@@ -79,14 +92,23 @@ describe("attach socket", () => {
   });
 
   it("answers ping, status and eval with one JSON line", async () => {
-    expect(await request<PingReply>(sock, { op: "ping" })).toMatchObject({ ok: true, name: "test", pid: process.pid, role: "console" });
+    expect(await request<PingReply>(sock, { op: "ping" })).toMatchObject({
+      ok: true,
+      name: "test",
+      pid: process.pid,
+      role: "console",
+    });
     const ok = await request<EvalReply>(sock, { op: "eval", expr: "amoc_local.do('idle', 1, 3, {interarrival: 0})" });
     expect(ok).toMatchObject({ ok: true, exit: 0, value: { scenario: "idle", users: 3 } });
     const st = await request<StatusReply>(sock, { op: "status" });
     expect(st).toMatchObject({ ok: true, state: "running", scenario: "idle" });
     const bad = await request<EvalReply>(sock, { op: "eval", expr: "amoc_local.add(0)" });
     expect(bad).toMatchObject({ ok: false, exit: 2, value: { code: "USAGE" } });
-    expect(await request<EvalReply>(sock, { op: "eval", expr: "nope()" })).toMatchObject({ ok: false, exit: 1, text: "error: nope is not defined" });
+    expect(await request<EvalReply>(sock, { op: "eval", expr: "nope()" })).toMatchObject({
+      ok: false,
+      exit: 1,
+      text: "error: nope is not defined",
+    });
   });
 
   it("tells attached consoles the node is stopping and removes the socket on close", async () => {
@@ -107,22 +129,28 @@ describe("attach socket", () => {
 describe("attach protocol", () => {
   it("rejects unknown requests and keeps only known fields", () => {
     expect(() => parseRequest('{"op":"shutdown"}')).toThrow(/unknown request "shutdown"/);
-    expect(parseRequest('{"op":"attach","terminal":true,"columns":120,"x":1}')).toEqual({ op: "attach", terminal: true, columns: 120 });
+    expect(parseRequest('{"op":"attach","terminal":true,"columns":120,"x":1}')).toEqual({
+      op: "attach",
+      terminal: true,
+      columns: 120,
+    });
   });
 
   it("hands every byte after the first line, and the end, to the console even when they arrive in one chunk", async () => {
     const path = join(tmp, "p.sock");
     const got = new Promise<{ line: string; rest: string }>((resolve) => {
-      const srv = net.createServer({ allowHalfOpen: true }, async (s) => {
-        const { line, rest } = await readFirstLine(s);
-        let text = "";
-        rest.on("data", (d: Buffer) => (text += d.toString()));
-        rest.on("end", () => {
-          s.end();
-          srv.close();
-          resolve({ line, rest: text });
-        });
-      }).listen(path);
+      const srv = net
+        .createServer({ allowHalfOpen: true }, async (s) => {
+          const { line, rest } = await readFirstLine(s);
+          let text = "";
+          rest.on("data", (d: Buffer) => (text += d.toString()));
+          rest.on("end", () => {
+            s.end();
+            srv.close();
+            resolve({ line, rest: text });
+          });
+        })
+        .listen(path);
     });
     await new Promise<void>((r) => {
       const c = net.createConnection({ path }, () => c.end('{"op":"attach"}\n1+1\n2+2\n'));

@@ -82,31 +82,46 @@ describe("settings validation", () => {
   });
 
   it("xmpp_servers is parsed at load: the error names AMOC_XMPP_SERVERS and the bad entry", () => {
-    const err = configError(() => loadNodeSettings({ env: { AMOC_XMPP_SERVERS: "xmpp://127.0.0.1:5222, garbage, bogus://h:1, xmpp://" } }));
+    const err = configError(() =>
+      loadNodeSettings({ env: { AMOC_XMPP_SERVERS: "xmpp://127.0.0.1:5222, garbage, bogus://h:1, xmpp://" } }),
+    );
     expect(err.message).toMatch(/AMOC_XMPP_SERVERS: entry 'garbage' is not a URL/);
     expect(err.message).toMatch(/entry 'bogus:\/\/h:1' has the unknown scheme bogus:/);
     expect(err.message).not.toMatch(/entry 'xmpp:\/\/127\.0\.0\.1:5222'/);
   });
 
   it("accepts every endpoint scheme and host form the XMPP client speaks", () => {
-    const s = loadNodeSettings({ env: { AMOC_XMPP_SERVERS: "xmpp://127.0.0.1:5222,xmpps://localhost:5223,ws://[::1]:5280/xmpp-websocket,wss://xmpp.example.com/ws" } });
+    const s = loadNodeSettings({
+      env: {
+        AMOC_XMPP_SERVERS:
+          "xmpp://127.0.0.1:5222,xmpps://localhost:5223,ws://[::1]:5280/xmpp-websocket,wss://xmpp.example.com/ws",
+      },
+    });
     expect(s.xmpp_servers).toHaveLength(4);
   });
 
   it("reads SASL mechanisms case-insensitively, as the client does, and keeps auto", () => {
-    expect(loadNodeSettings({ env: { AMOC_XMPP_SASL_MECHANISM: "scram-sha-256" } }).xmpp_sasl_mechanism).toBe("SCRAM-SHA-256");
+    expect(loadNodeSettings({ env: { AMOC_XMPP_SASL_MECHANISM: "scram-sha-256" } }).xmpp_sasl_mechanism).toBe(
+      "SCRAM-SHA-256",
+    );
     expect(loadNodeSettings({ env: { AMOC_XMPP_SASL_MECHANISM: "AUTO" } }).xmpp_sasl_mechanism).toBe("auto");
-    expect(loadNodeSettings({ env: { AMOC_XMPP_SASL_MECHANISM: "SCRAM-SHA-1" } }).xmpp_sasl_mechanism).toBe("SCRAM-SHA-1");
+    expect(loadNodeSettings({ env: { AMOC_XMPP_SASL_MECHANISM: "SCRAM-SHA-1" } }).xmpp_sasl_mechanism).toBe(
+      "SCRAM-SHA-1",
+    );
   });
 
   it("xmpp_connect_retries is a count: 0 and 100000 are fine, a negative or fractional one is not", () => {
     expect(loadNodeSettings({ env: { AMOC_XMPP_CONNECT_RETRIES: "0" } }).xmpp_connect_retries).toBe(0);
     expect(loadNodeSettings({ env: { AMOC_XMPP_CONNECT_RETRIES: "100000" } }).xmpp_connect_retries).toBe(100000);
-    expect(configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_RETRIES: "-1" } })).message).toMatch(/AMOC_XMPP_CONNECT_RETRIES: must be a whole number/);
+    expect(configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_RETRIES: "-1" } })).message).toMatch(
+      /AMOC_XMPP_CONNECT_RETRIES: must be a whole number/,
+    );
   });
 
   it("reads STARTTLS as a boolean and NATS servers with or without a scheme", () => {
-    const s = loadNodeSettings({ env: { AMOC_XMPP_STARTTLS: "yes", AMOC_NATS_URL: "127.0.0.1:4222, tls://nats.example.com:4222" } });
+    const s = loadNodeSettings({
+      env: { AMOC_XMPP_STARTTLS: "yes", AMOC_NATS_URL: "127.0.0.1:4222, tls://nats.example.com:4222" },
+    });
     expect(s.xmpp_starttls).toBe(true);
     expect(s.nats_url).toEqual(["127.0.0.1:4222", "tls://nats.example.com:4222"]);
   });
@@ -115,19 +130,27 @@ describe("settings validation", () => {
     const dir = mkdtempSync(join(tmpdir(), "amoc-tls-"));
     writeFileSync(join(dir, "c.pem"), "cert");
     writeFileSync(join(dir, "k.pem"), "key");
-    const both = loadNodeSettings({ env: { AMOC_API_TLS_CERT: join(dir, "c.pem"), AMOC_API_TLS_KEY: join(dir, "k.pem") } });
+    const both = loadNodeSettings({
+      env: { AMOC_API_TLS_CERT: join(dir, "c.pem"), AMOC_API_TLS_KEY: join(dir, "k.pem") },
+    });
     expect(both.api_tls_cert).toBe(join(dir, "c.pem"));
     const err = configError(() => loadNodeSettings({ env: { AMOC_API_TLS_CERT: join(dir, "c.pem") } }));
     expect(err.message).toMatch(/api_tls_cert and api_tls_key go together.*AMOC_API_TLS_KEY is missing/);
-    expect(configError(() => loadNodeSettings({ env: { AMOC_API_TLS_KEY: join(dir, "k.pem") } })).message).toMatch(/AMOC_API_TLS_CERT is missing/);
+    expect(configError(() => loadNodeSettings({ env: { AMOC_API_TLS_KEY: join(dir, "k.pem") } })).message).toMatch(
+      /AMOC_API_TLS_CERT is missing/,
+    );
   });
 
   it("data_dir may name a directory that does not exist yet, but not a file", () => {
-    expect(loadNodeSettings({ env: { AMOC_DATA_DIR: "/nonexistent/amoc-data" } }).data_dir).toBe("/nonexistent/amoc-data");
+    expect(loadNodeSettings({ env: { AMOC_DATA_DIR: "/nonexistent/amoc-data" } }).data_dir).toBe(
+      "/nonexistent/amoc-data",
+    );
   });
 
   it("run settings go through the same checks, named after where they came from", () => {
-    const err = configError(() => loadNodeSettings({ overrides: { xmpp_servers: "garbage", xmpp_sasl_mechanism: "FOO" }, overridesLabel: "--set" }));
+    const err = configError(() =>
+      loadNodeSettings({ overrides: { xmpp_servers: "garbage", xmpp_sasl_mechanism: "FOO" }, overridesLabel: "--set" }),
+    );
     expect(err.message).toMatch(/--set\.xmpp_servers: entry 'garbage' is not a URL/);
     expect(err.message).toMatch(/--set\.xmpp_sasl_mechanism: must be one of PLAIN, SCRAM-SHA-1, SCRAM-SHA-256, auto/);
   });
@@ -135,7 +158,9 @@ describe("settings validation", () => {
   it("do() with a bad run setting fails before any user starts", async () => {
     const { controller } = testController();
     const initsBefore = seen.length;
-    await expect(controller.do("lifecycle", 1, 3, { interarrival: 0, repeat_num: 1, xmpp_servers: "garbage" })).rejects.toThrow(/settings\.xmpp_servers: entry 'garbage'/);
+    await expect(
+      controller.do("lifecycle", 1, 3, { interarrival: 0, repeat_num: 1, xmpp_servers: "garbage" }),
+    ).rejects.toThrow(/settings\.xmpp_servers: entry 'garbage'/);
     expect(controller.state).toBe("error");
     expect(controller.status().users.started).toBe(0);
     expect(seen).toHaveLength(initsBefore);
@@ -145,22 +170,33 @@ describe("settings validation", () => {
 describe("durations longer than a timer can hold", () => {
   it("xmpp_connect_timeout of 25 days is refused, saying timers cannot wait longer (Node would fire it after 1 ms)", () => {
     const err = configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "600h" } }));
-    expect(err.message).toMatch(/AMOC_XMPP_CONNECT_TIMEOUT: must be at most 2147483647 ms \(about 24 days\): timers cannot wait longer/);
+    expect(err.message).toMatch(
+      /AMOC_XMPP_CONNECT_TIMEOUT: must be at most 2147483647 ms \(about 24 days\): timers cannot wait longer/,
+    );
     expect(loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "576h" } }).xmpp_connect_timeout).toBe(24 * 86_400_000);
     // `d` is no unit of the duration format: 25d is refused too, as not a duration, with the forms it takes
-    expect(configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "25d" } })).message).toMatch(/AMOC_XMPP_CONNECT_TIMEOUT: must be a duration above 0 ms \(e\.g\. 500, 5s\)/);
+    expect(configError(() => loadNodeSettings({ env: { AMOC_XMPP_CONNECT_TIMEOUT: "25d" } })).message).toMatch(
+      /AMOC_XMPP_CONNECT_TIMEOUT: must be a duration above 0 ms \(e\.g\. 500, 5s\)/,
+    );
   });
 
   it("the run settings given as flags (interarrival, repeat_interval) are bounded the same way", () => {
-    for (const [k, env] of [["interarrival", "AMOC_INTERARRIVAL"], ["repeat_interval", "AMOC_REPEAT_INTERVAL"]] as const) {
+    for (const [k, env] of [
+      ["interarrival", "AMOC_INTERARRIVAL"],
+      ["repeat_interval", "AMOC_REPEAT_INTERVAL"],
+    ] as const) {
       const { settings } = parseRunArgs(["s", "--users", "1", `--${k.replace("_", "-")}`, "600h"]);
       expect(settings[k]).toBe("600h"); // flags become settings, checked with the rest
-      expect(configError(() => loadNodeSettings({ env: { [env]: "600h" } })).message).toMatch(/timers cannot wait longer/);
+      expect(configError(() => loadNodeSettings({ env: { [env]: "600h" } })).message).toMatch(
+        /timers cannot wait longer/,
+      );
     }
   });
 
   it("amoc run --duration above the timer ceiling is a usage error that says why", () => {
-    expect(() => parseRunArgs(["s", "--users", "1", "--duration", String(25 * 86_400)])).toThrow(/--duration must be at most 2147483 s \(about 24 days\).*timers cannot wait longer/);
+    expect(() => parseRunArgs(["s", "--users", "1", "--duration", String(25 * 86_400)])).toThrow(
+      /--duration must be at most 2147483 s \(about 24 days\).*timers cannot wait longer/,
+    );
     expect(parseRunArgs(["s", "--users", "1", "--duration", "2147483"]).durationS).toBe(2147483);
   });
 });

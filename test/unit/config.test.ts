@@ -54,6 +54,8 @@ describe("node settings", () => {
     expect(s.interarrival).toBe(3);
     expect(s.repeat_interval).toBe(9);
     writeFileSync(`${dir}/bad.json`, JSON.stringify({ bogus: 1 }));
-    expect(() => loadNodeSettings({ env: { AMOC_CONFIG_FILE: `${dir}/bad.json` } })).toThrow(/bad.json: bogus: is not a setting/);
+    expect(() => loadNodeSettings({ env: { AMOC_CONFIG_FILE: `${dir}/bad.json` } })).toThrow(
+      /bad.json: bogus: is not a setting/,
+    );
   });
 });

@@ -96,7 +96,12 @@ describe("Controller", () => {
 
   it("remove above the running count removes all running users and says how many", async () => {
     const { controller: c } = testController();
-    await c.do("lifecycle", 1, 4, { interarrival: 0, repeat_num: "infinity", repeat_interval: 60_000, delay_ms: 60_000 });
+    await c.do("lifecycle", 1, 4, {
+      interarrival: 0,
+      repeat_num: "infinity",
+      repeat_interval: 60_000,
+      delay_ms: 60_000,
+    });
     await until(() => c.status().users.running === 4);
     expect(c.remove(10, { force: true })).toEqual({ requested: 10, removed: 4, force: true });
     await until(() => c.status().users.running === 0);

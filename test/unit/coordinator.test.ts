@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CoordinatorHub, CoordinatorWaits, groupSpec, localCoordinator, type HubMember } from "../../src/coordinator/coordinator.js";
+import {
+  CoordinatorHub,
+  CoordinatorWaits,
+  groupSpec,
+  localCoordinator,
+  type HubMember,
+} from "../../src/coordinator/coordinator.js";
 import { testController } from "../helpers/node.js";
 import { until } from "../helpers/wait.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";
@@ -13,7 +19,10 @@ describe("coordinator", () => {
     const out: Array<[number[], string]> = [];
     const hub = new CoordinatorHub((_n, ms, why) => out.push([ms.map((x) => x.id), why]));
     for (let id = 1; id <= 7; id++) hub.join("g", groupSpec({ groupSize: 3 }), m(id));
-    expect(out).toEqual([[[1, 2, 3], "full"], [[4, 5, 6], "full"]]);
+    expect(out).toEqual([
+      [[1, 2, 3], "full"],
+      [[4, 5, 6], "full"],
+    ]);
     hub.clear();
   });
 
@@ -100,7 +109,10 @@ describe("coordinator", () => {
     await expect(p).rejects.toMatchObject({ code: "USER_ABORTED" });
     const a = c.join("g", { groupSize: 2, value: "a" }, 2, new Promise(() => undefined));
     const b = c.join("g", { groupSize: 2, value: "b" }, 3, new Promise(() => undefined));
-    expect(await a).toEqual([{ id: 2, value: "a" }, { id: 3, value: "b" }]);
+    expect(await a).toEqual([
+      { id: 2, value: "a" },
+      { id: 3, value: "b" },
+    ]);
     expect(await b).toEqual(await a);
     c.clear();
   });

@@ -22,13 +22,25 @@ class Script {
   readonly nodeName = "m";
   async status(): Promise<ApiStatus & { metrics: Record<string, unknown> }> {
     this.statusCalls++;
-    const per = (n: NodeInfo) => ({ ok: true as const, result: { node: n.name, state: n.state, users: { ...this.users, running: this.users.running / 2 }, errors: [{ reason: "start:error: boom", phase: "start", message: "boom", count: this.users.crashed }], health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 } } });
+    const per = (n: NodeInfo) => ({
+      ok: true as const,
+      result: {
+        node: n.name,
+        state: n.state,
+        users: { ...this.users, running: this.users.running / 2 },
+        errors: [{ reason: "start:error: boom", phase: "start", message: "boom", count: this.users.crashed }],
+        health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 },
+      },
+    });
     return {
       mode: "dist",
       run: this.run,
       users: { ...this.users, finished: 0, removing: 0 },
       nodes: Object.fromEntries(this.members.map((n) => [n.name, per(n)])) as unknown as ApiStatus["nodes"],
-      metrics: { "xmpp.messages_sent": { count: this.messages }, "xmpp.message_ttd": { count: 3, min: 1, p50: 2, p95: 3, p99: 4, max: 5 } },
+      metrics: {
+        "xmpp.messages_sent": { count: this.messages },
+        "xmpp.message_ttd": { count: 3, min: 1, p50: 2, p95: 3, p99: 4, max: 5 },
+      },
     };
   }
   async nodes(): Promise<NodeInfo[]> {
@@ -55,7 +67,13 @@ function setup(windowMs = 60_000, sink?: { push?: (i: EncodedInterval) => void; 
         },
       }
     : undefined;
-  const feed = new LiveFeed({ api: s, health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }), windowMs, now: () => t, intervals });
+  const feed = new LiveFeed({
+    api: s,
+    health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }),
+    windowMs,
+    now: () => t,
+    intervals,
+  });
   const tick = async (dtMs = 1000) => {
     t += dtMs;
     return (await feed.tick()) as Frame;
@@ -75,7 +93,11 @@ describe("LiveFeed", () => {
     expect(f.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
     expect(f.timings.connection).toBeNull();
     expect(f.crash_reasons).toEqual({ "start:error: boom": 4 });
-    expect(f.nodes.find((n) => n.name === "w1")).toMatchObject({ running: 20, labels: { zone: "a" }, health: { rss_mb: 4 } });
+    expect(f.nodes.find((n) => n.name === "w1")).toMatchObject({
+      running: 20,
+      labels: { zone: "a" },
+      health: { rss_mb: 4 },
+    });
     expect(f.nodes.find((n) => n.name === "m")).toMatchObject({ role: "master", health: { rss_mb: 1 } });
   });
 

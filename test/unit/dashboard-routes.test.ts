@@ -23,7 +23,13 @@ const fake: NodeApi = {
   mode: "local",
   nodeName: "n1",
   nodes: async () => [{ name: "n1", role: "local", labels: {}, state: "idle", running: 0 }],
-  status: async () => ({ mode: "local", run: null, users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 }, nodes: {} }) as ApiStatus,
+  status: async () =>
+    ({
+      mode: "local",
+      run: null,
+      users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 },
+      nodes: {},
+    }) as ApiStatus,
   nodeStatus: async () => {
     throw new Error("unused");
   },
@@ -79,7 +85,9 @@ describe("dashboard routes", () => {
 
   it("refuses the data routes without the token or with a wrong one", async () => {
     expect((await app.inject({ url: "/dashboard/runs" })).statusCode).toBe(401);
-    expect((await app.inject({ url: "/dashboard/runs", headers: { authorization: "Bearer nope" } })).statusCode).toBe(403);
+    expect((await app.inject({ url: "/dashboard/runs", headers: { authorization: "Bearer nope" } })).statusCode).toBe(
+      403,
+    );
     expect((await app.inject({ url: "/dashboard/scenarios/dummy/source" })).statusCode).toBe(401);
     expect((await app.inject({ url: "/dashboard/stream" })).statusCode).toBe(401);
   });
@@ -89,7 +97,12 @@ describe("dashboard routes", () => {
     expect(src.json()).toMatchObject({ name: "dummy", source: "builtin" });
     expect(src.json().text).toContain("dummy_sleep_ms");
     expect((await app.inject({ url: "/dashboard/scenarios/nope/source", headers: auth })).statusCode).toBe(400);
-    const check = await app.inject({ method: "POST", url: "/dashboard/scenarios/dummy/check", headers: auth, payload: { settings: { dummy_sleep_ms: -1, bogus: 1, interarrival: 5 } } });
+    const check = await app.inject({
+      method: "POST",
+      url: "/dashboard/scenarios/dummy/check",
+      headers: auth,
+      payload: { settings: { dummy_sleep_ms: -1, bogus: 1, interarrival: 5 } },
+    });
     expect(check.json().problems).toEqual([
       { key: "dummy_sleep_ms", message: expect.any(String) },
       { key: "bogus", message: "the scenario declares no such variable" },
@@ -114,7 +127,12 @@ describe("dashboard routes", () => {
 describe("the live stream", () => {
   it("sends the kept history, then a frame a second, and never holds the server open when it closes", async () => {
     const store = new DirScenarioStore(join(dir, "uploads2"));
-    const own = await buildRestApp({ api: new UploadingApi(fake, async () => store, join(dir, "check2"), resolve("scenarios")), token: TOKEN, log, dashboard: { scenariosDir: resolve("scenarios"), runStorePath, uploaded: async () => null, periodMs: 50 } });
+    const own = await buildRestApp({
+      api: new UploadingApi(fake, async () => store, join(dir, "check2"), resolve("scenarios")),
+      token: TOKEN,
+      log,
+      dashboard: { scenariosDir: resolve("scenarios"), runStorePath, uploaded: async () => null, periodMs: 50 },
+    });
     await own.listen({ host: "127.0.0.1", port: 0 });
     const port = (own.server.address() as { port: number }).port;
     const r = await fetch(`http://127.0.0.1:${port}/dashboard/stream`, { headers: auth });
@@ -133,7 +151,10 @@ describe("the live stream", () => {
 
 describe("checkVariables", () => {
   it("parses values with the type of the default and runs verify", () => {
-    const decls = { n: { default: 1, doc: "n", verify: (v: number) => v > 0 || "must be > 0" }, s: { default: "x", doc: "s" } };
+    const decls = {
+      n: { default: 1, doc: "n", verify: (v: number) => v > 0 || "must be > 0" },
+      s: { default: "x", doc: "s" },
+    };
     expect(checkVariables(decls, { n: "3", s: "y" })).toEqual([]);
     expect(checkVariables(decls, { n: "abc" })).toEqual([{ key: "n", message: "must be a number" }]);
     expect(checkVariables(decls, { n: 0 })).toEqual([{ key: "n", message: "must be > 0" }]);

@@ -4,7 +4,10 @@ import { CORE_METRIC_NAMES } from "../../src/metrics/names.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const docs = readFileSync(new URL("docs/metrics.md", ROOT), "utf8");
-const dashboard = JSON.parse(readFileSync(new URL("docs/grafana/amoc-dashboard.json", ROOT), "utf8")) as Record<string, unknown>;
+const dashboard = JSON.parse(readFileSync(new URL("docs/grafana/amoc-dashboard.json", ROOT), "utf8")) as Record<
+  string,
+  unknown
+>;
 
 interface Panel {
   id: number;
@@ -24,7 +27,9 @@ const variables = (dashboard.templating as { list: Variable[] }).list;
 
 /** The metric paths a Graphite target reads: `stats.<type>.$prefix.$node.<metric>[.<stat>]`. */
 function metricPaths(target: string): string[] {
-  return [...target.matchAll(/stats\.(counters|timers|gauges)\.\$prefix\.\$node\.([A-Za-z0-9_.]+)/g)].map((m) => `stats.${m[1]}.<prefix>.<node>.${m[2]}`);
+  return [...target.matchAll(/stats\.(counters|timers|gauges)\.\$prefix\.\$node\.([A-Za-z0-9_.]+)/g)].map(
+    (m) => `stats.${m[1]}.<prefix>.<node>.${m[2]}`,
+  );
 }
 
 describe("the Grafana dashboard", () => {
@@ -41,7 +46,10 @@ describe("the Grafana dashboard", () => {
   it("places every panel on the 24-column grid and gives every target a refId and a Graphite target", () => {
     for (const p of panels) {
       const g = p.gridPos;
-      expect([g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n) && n >= 0), p.title).toBe(true);
+      expect(
+        [g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n) && n >= 0),
+        p.title,
+      ).toBe(true);
       expect(g.w).toBeGreaterThan(0);
       expect(g.x + g.w).toBeLessThanOrEqual(24);
       expect(p.targets.length, p.title).toBeGreaterThan(0);
@@ -51,23 +59,45 @@ describe("the Grafana dashboard", () => {
         expect(t.refId).toMatch(/^[A-Z]+$/);
         expect(typeof t.target).toBe("string");
         // parentheses balance: a typo here only shows up as an empty panel
-        expect([...t.target].reduce((d, c) => d + (c === "(" ? 1 : c === ")" ? -1 : 0), 0), t.target).toBe(0);
+        expect(
+          [...t.target].reduce((d, c) => d + (c === "(" ? 1 : c === ")" ? -1 : 0), 0),
+          t.target,
+        ).toBe(0);
       }
     }
   });
 
   it("has the panels the issue asks for", () => {
     const titles = panels.map((p) => p.title.toLowerCase()).join("\n");
-    for (const want of ["users running per node", "arrivals/s", "crashes", "connection time p95 / p99", "time to delivery p50 / p99", "messages/s", "event-loop lag"]) expect(titles).toContain(want);
+    for (const want of [
+      "users running per node",
+      "arrivals/s",
+      "crashes",
+      "connection time p95 / p99",
+      "time to delivery p50 / p99",
+      "messages/s",
+      "event-loop lag",
+    ])
+      expect(titles).toContain(want);
     const all = panels.flatMap((p) => p.targets.map((t) => t.target)).join("\n");
-    for (const want of ["xmpp.connection.upper_95", "xmpp.connection.upper_99", "xmpp.message_ttd.upper_50", "xmpp.message_ttd.upper_99", "users.running", "users.started.rate", "users.crashed"]) expect(all).toContain(want);
+    for (const want of [
+      "xmpp.connection.upper_95",
+      "xmpp.connection.upper_99",
+      "xmpp.message_ttd.upper_50",
+      "xmpp.message_ttd.upper_99",
+      "users.running",
+      "users.started.rate",
+      "users.crashed",
+    ])
+      expect(all).toContain(want);
   });
 
   it("has template variables for the data source, the prefix and the node, and every target uses them", () => {
     expect(variables.map((v) => v.name)).toEqual(expect.arrayContaining(["datasource", "prefix", "node"]));
     expect(variables.find((v) => v.name === "datasource")).toMatchObject({ type: "datasource", query: "graphite" });
     expect(variables.find((v) => v.name === "node")).toMatchObject({ type: "query", query: "stats.gauges.$prefix.*" });
-    for (const p of panels) for (const t of p.targets) expect(metricPaths(t.target).length, t.target).toBeGreaterThan(0);
+    for (const p of panels)
+      for (const t of p.targets) expect(metricPaths(t.target).length, t.target).toBeGreaterThan(0);
   });
 
   it("shows the Graphite events tagged amoc as annotations", () => {
@@ -104,7 +134,8 @@ describe("docs/metrics.md", () => {
     const names = new Set<string>();
     for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
       const src = readFileSync(new URL(f, dir), "utf8");
-      for (const m of src.matchAll(/\.(?:count|timing|gauge)\(\s*["'`](xmpp\.[a-z_.]+?)(\.\$\{[^}]+\})?["'`]/g)) names.add(m[2] ? `${m[1]}.<*>` : (m[1] as string));
+      for (const m of src.matchAll(/\.(?:count|timing|gauge)\(\s*["'`](xmpp\.[a-z_.]+?)(\.\$\{[^}]+\})?["'`]/g))
+        names.add(m[2] ? `${m[1]}.<*>` : (m[1] as string));
     }
     expect(names.size).toBeGreaterThan(10);
     for (const name of names) {

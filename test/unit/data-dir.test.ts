@@ -3,8 +3,22 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dataDirFor, dataRoot, DEFAULT_NODE_NAME, ensureDataDir, listDataDirs, PROJECT_ROOT } from "../../src/node/data-dir.js";
-import { claimPidFile, cleanStale, isPidAlive, probeNode, readPidFile, releasePidFile } from "../../src/node/daemon-pid.js";
+import {
+  dataDirFor,
+  dataRoot,
+  DEFAULT_NODE_NAME,
+  ensureDataDir,
+  listDataDirs,
+  PROJECT_ROOT,
+} from "../../src/node/data-dir.js";
+import {
+  claimPidFile,
+  cleanStale,
+  isPidAlive,
+  probeNode,
+  readPidFile,
+  releasePidFile,
+} from "../../src/node/daemon-pid.js";
 
 let tmp: string;
 beforeEach(() => {

@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { defineScenario, duration, nonNegative, oneOf, positiveInt, type InitContext, type UserContext } from "../../src/scenario/api.js";
+import {
+  defineScenario,
+  duration,
+  nonNegative,
+  oneOf,
+  positiveInt,
+  type InitContext,
+  type UserContext,
+} from "../../src/scenario/api.js";
 import { listScenarios, loadScenario } from "../../src/scenario/loader.js";
 import { loadProblems } from "../../src/scenario/upload-check.js";
 
@@ -55,14 +63,25 @@ describe("defineScenario", () => {
 
   it("every built-in scenario loads and keeps its variable names", async () => {
     const names = listScenarios(SCENARIOS);
-    expect(names).toEqual(expect.arrayContaining(["bench_chat", "dummy", "idle", "login_storm", "muc", "one_to_one", "register"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["bench_chat", "dummy", "idle", "login_storm", "muc", "one_to_one", "register"]),
+    );
     const vars: Record<string, string[]> = {};
     for (const n of names) vars[n] = Object.keys((await loadScenario(n, SCENARIOS)).variables);
     expect(vars).toMatchObject({
       bench_chat: ["chat_count", "chat_interval", "hold_ms", "warmup_ms"],
       idle: [],
       login_storm: ["hold_ms"],
-      muc: ["room_size", "muc_service", "message_count", "message_interval", "join_timeout", "receive_timeout", "linger_ms", "meet_by"],
+      muc: [
+        "room_size",
+        "muc_service",
+        "message_count",
+        "message_interval",
+        "join_timeout",
+        "receive_timeout",
+        "linger_ms",
+        "meet_by",
+      ],
       one_to_one: ["message_count", "message_interval", "neighbour_timeout", "receive_timeout", "linger_ms", "meet_by"],
       register: ["user_template", "password_template"],
     });

@@ -13,7 +13,9 @@ afterEach(async () => {
 });
 
 /** The dist API of the fake cluster's master, joined through the in-memory bus. */
-async function distApi(n: number): Promise<{ api: DistNodeApi; master: FakeNode; workers: FakeNode[]; joins: () => number }> {
+async function distApi(
+  n: number,
+): Promise<{ api: DistNodeApi; master: FakeNode; workers: FakeNode[]; joins: () => number }> {
   const c = await fakeCluster(n);
   close = c.close;
   let joins = 0;
@@ -55,7 +57,11 @@ describe("the dist Node API", () => {
     expect(Object.keys(s.nodes).sort()).toEqual(["w1", "w2"]);
     expect((await api.nodeStatus("w1")).node).toBe("w1");
     const nodes = await api.nodes();
-    expect(nodes.map((x) => [x.name, x.role]).sort()).toEqual([["m1", "master"], ["w1", "worker"], ["w2", "worker"]]);
+    expect(nodes.map((x) => [x.name, x.role]).sort()).toEqual([
+      ["m1", "master"],
+      ["w1", "worker"],
+      ["w2", "worker"],
+    ]);
     const stopped = await api.stop();
     expect(Object.keys(stopped.nodes).sort()).toEqual(["w1", "w2"]);
     expect(joins()).toBe(1);
@@ -70,7 +76,9 @@ describe("the dist Node API", () => {
   it("reports who it waits for while fewer workers than asked are up", async () => {
     const { api } = await distApi(1);
     const seen: string[][] = [];
-    await expect(api.waitForWorkers(2, 2500, (live) => seen.push(live))).rejects.toThrow(/only 1 of 2 workers joined within 2500 ms \(w1\)/);
+    await expect(api.waitForWorkers(2, 2500, (live) => seen.push(live))).rejects.toThrow(
+      /only 1 of 2 workers joined within 2500 ms \(w1\)/,
+    );
     expect(seen[0]).toEqual(["w1"]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { removedWithForce, unwatchForcedRemoval, watchForcedRemoval, type StoppableContext } from "../../src/xmpp/forced-removal.js";
+import {
+  removedWithForce,
+  unwatchForcedRemoval,
+  watchForcedRemoval,
+  type StoppableContext,
+} from "../../src/xmpp/forced-removal.js";
 
 /** A user context as the pool drives it: a graceful stop resolves stopped(); a forced one also aborts the signal. */
 function fakeUser() {

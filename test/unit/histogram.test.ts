@@ -4,7 +4,14 @@ import { Histogram, indexOfValue, percentileMs, timingStats } from "../../src/re
 describe("Histogram", () => {
   it("puts values in HDR's buckets for 1 µs and 3 significant digits", () => {
     // the indexes hdr-histogram-js gives for the same values (the layout stored runs were written in)
-    const known: Array<[number, number]> = [[1, 1], [999, 999], [2047, 2047], [2048, 2048], [987_654, 11_145], [5e9, 23_720]];
+    const known: Array<[number, number]> = [
+      [1, 1],
+      [999, 999],
+      [2047, 2047],
+      [2048, 2048],
+      [987_654, 11_145],
+      [5e9, 23_720],
+    ];
     for (const [us, index] of known) expect(indexOfValue(us)).toBe(index);
   });
 

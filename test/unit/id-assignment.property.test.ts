@@ -7,7 +7,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IdBitmap, ProgressionBuilder, dealProgressions, planIds, toProgressions, expand, type Progression } from "../../src/cluster/id-sets.js";
+import {
+  IdBitmap,
+  ProgressionBuilder,
+  dealProgressions,
+  planIds,
+  toProgressions,
+  expand,
+  type Progression,
+} from "../../src/cluster/id-sets.js";
 import { RangeCursor, type RangePlan } from "../../src/users/schedule.js";
 
 /** Every (id, atMs) a worker's plans start, in start order per plan. */
@@ -71,7 +79,9 @@ describe("ID assignment (property)", () => {
   it("the workers' shares differ by at most one ID (one step of the round robin)", () => {
     fc.assert(
       fc.property(run, ({ from, n, k, t0, ia }) => {
-        const sizes = dealProgressions([{ first: from, last: from + n - 1, step: 1 }], k, t0, ia).map((p) => idsOf(p).length);
+        const sizes = dealProgressions([{ first: from, last: from + n - 1, step: 1 }], k, t0, ia).map(
+          (p) => idsOf(p).length,
+        );
         expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
         // and the earlier workers get the extra ones: worker w holds the IDs whose index is w mod k
         sizes.forEach((s, w) => expect(s).toBe(Math.floor(n / k) + (w < n % k ? 1 : 0)));
@@ -108,7 +118,9 @@ describe("ID assignment (property)", () => {
         expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
         // after the re-deal every unfinished ID of the run lives on exactly one live worker
         const live = [...plans.filter((_, w) => w !== lostWorker).flatMap(idsOf), ...given];
-        expect(sorted(live.filter((id) => !gone.has(id)))).toEqual(range(from, from + n - 1).filter((id) => !gone.has(id)));
+        expect(sorted(live.filter((id) => !gone.has(id)))).toEqual(
+          range(from, from + n - 1).filter((id) => !gone.has(id)),
+        );
       }),
     );
   });

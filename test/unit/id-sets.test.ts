@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { EndedSet, IdBitmap, addToIntervals, highest, toProgressions, dealProgressions, planIds, progressionSize, subtractIntervals, type Progression } from "../../src/cluster/id-sets.js";
+import {
+  EndedSet,
+  IdBitmap,
+  addToIntervals,
+  highest,
+  toProgressions,
+  dealProgressions,
+  planIds,
+  progressionSize,
+  subtractIntervals,
+  type Progression,
+} from "../../src/cluster/id-sets.js";
 import { RangeCursor } from "../../src/users/schedule.js";
 import type { RangePlan } from "../../src/users/schedule.js";
 
@@ -16,28 +27,59 @@ describe("cluster ID sets", () => {
   it("dealing 1..10 over 3 workers gives each the IDs congruent to its index, one every interarrival cluster-wide", () => {
     const plans = dealProgressions([{ first: 1, last: 10, step: 1 }], 3, 1000, 10);
     const starts = plans.map((ps) => ps.flatMap(walk));
-    expect(starts[0]).toEqual([[1, 1000], [4, 1030], [7, 1060], [10, 1090]]);
-    expect(starts[1]).toEqual([[2, 1010], [5, 1040], [8, 1070]]);
-    expect(starts[2]).toEqual([[3, 1020], [6, 1050], [9, 1080]]);
+    expect(starts[0]).toEqual([
+      [1, 1000],
+      [4, 1030],
+      [7, 1060],
+      [10, 1090],
+    ]);
+    expect(starts[1]).toEqual([
+      [2, 1010],
+      [5, 1040],
+      [8, 1070],
+    ]);
+    expect(starts[2]).toEqual([
+      [3, 1020],
+      [6, 1050],
+      [9, 1080],
+    ]);
   });
 
   it("re-dealing a lost worker's progression keeps ID order and pacing over the survivors", () => {
     // worker 2 of 3 held 3, 6, 9, 12; two survivors take them
     const plans = dealProgressions([{ first: 3, last: 12, step: 3 }], 2, 0, 5);
-    expect(plans[0]!.flatMap(walk)).toEqual([[3, 0], [9, 10]]);
-    expect(plans[1]!.flatMap(walk)).toEqual([[6, 5], [12, 15]]);
+    expect(plans[0]!.flatMap(walk)).toEqual([
+      [3, 0],
+      [9, 10],
+    ]);
+    expect(plans[1]!.flatMap(walk)).toEqual([
+      [6, 5],
+      [12, 15],
+    ]);
   });
 
   it("subtracting removed intervals from a progression leaves the rest", () => {
     const p = { first: 2, last: 20, step: 3 }; // 2 5 8 11 14 17 20
-    expect(subtractIntervals(p, [[4, 9], [17, 30]]).flatMap(ids)).toEqual([2, 11, 14]);
+    expect(
+      subtractIntervals(p, [
+        [4, 9],
+        [17, 30],
+      ]).flatMap(ids),
+    ).toEqual([2, 11, 14]);
     expect(subtractIntervals(p, []).flatMap(ids)).toEqual([2, 5, 8, 11, 14, 17, 20]);
     expect(subtractIntervals(p, [[0, 100]])).toEqual([]);
   });
 
   it("a plan's progression and intervals round-trip", () => {
-    expect(planIds({ from: 1, to: 3000, step: 3, offset: 2, t0Ms: 0, baseId: 1, interarrivalMs: 0 })).toEqual({ first: 3, last: 3000, step: 3 });
-    expect(addToIntervals([[1, 3]], [5, 4, 9])).toEqual([[1, 5], [9, 9]]);
+    expect(planIds({ from: 1, to: 3000, step: 3, offset: 2, t0Ms: 0, baseId: 1, interarrivalMs: 0 })).toEqual({
+      first: 3,
+      last: 3000,
+      step: 3,
+    });
+    expect(addToIntervals([[1, 3]], [5, 4, 9])).toEqual([
+      [1, 5],
+      [9, 9],
+    ]);
   });
 
   it("the ended set never overflows: 1,000,000 IDs ending in random order round-trip through their encoding", () => {
@@ -67,16 +109,37 @@ describe("cluster ID sets", () => {
     const rec = e.toJSON();
     expect(rec.bits.length).toBeLessThan(2000);
     const back = IdBitmap.decode(rec);
-    expect([back.has(7), back.has(1000), back.has(1003), back.has(1001), back.has(299_998)]).toEqual([true, true, true, false, true]);
+    expect([back.has(7), back.has(1000), back.has(1003), back.has(1001), back.has(299_998)]).toEqual([
+      true,
+      true,
+      true,
+      false,
+      true,
+    ]);
     expect(() => IdBitmap.decode({ ...rec, count: rec.count + 1 })).toThrow(/does not match/);
   });
 
   it("the n highest IDs of several nodes' ranges are found without expanding them", () => {
-    const sets = { a: [{ first: 1, last: 999_997, step: 3 }], b: [{ first: 2, last: 999_998, step: 3 }], c: [{ first: 3, last: 999_999, step: 3 }] };
+    const sets = {
+      a: [{ first: 1, last: 999_997, step: 3 }],
+      b: [{ first: 2, last: 999_998, step: 3 }],
+      c: [{ first: 3, last: 999_999, step: 3 }],
+    };
     const top = highest(sets, 300_000);
-    expect(top).toEqual({ a: [{ first: 700_000, last: 999_997, step: 3 }], b: [{ first: 700_001, last: 999_998, step: 3 }], c: [{ first: 700_002, last: 999_999, step: 3 }] });
-    expect(Object.values(top).flat().reduce((n, p) => n + progressionSize(p), 0)).toBe(300_000);
+    expect(top).toEqual({
+      a: [{ first: 700_000, last: 999_997, step: 3 }],
+      b: [{ first: 700_001, last: 999_998, step: 3 }],
+      c: [{ first: 700_002, last: 999_999, step: 3 }],
+    });
+    expect(
+      Object.values(top)
+        .flat()
+        .reduce((n, p) => n + progressionSize(p), 0),
+    ).toBe(300_000);
     expect(highest({ a: [{ first: 5, last: 5, step: 1 }] }, 10)).toEqual({ a: [{ first: 5, last: 5, step: 1 }] });
-    expect(toProgressions([10, 4, 7, 1, 20])).toEqual([{ first: 1, last: 10, step: 3 }, { first: 20, last: 20, step: 1 }]);
+    expect(toProgressions([10, 4, 7, 1, 20])).toEqual([
+      { first: 1, last: 10, step: 3 },
+      { first: 20, last: 20, step: 1 },
+    ]);
   });
 });

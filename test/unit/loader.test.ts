@@ -19,10 +19,20 @@ function scenarioSource(version: number): string {
 async function inNode(code: string, cwd: string): Promise<string> {
   const driver = join(cwd, "driver.mts");
   writeFileSync(driver, code);
-  const { stdout } = await run(process.execPath, ["--import", join(ROOT, "node_modules/tsx/dist/loader.mjs"), "--import", join(ROOT, "src/scenario/register-hooks.ts"), driver], {
-    cwd,
-    timeout: 60_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "--import",
+      join(ROOT, "node_modules/tsx/dist/loader.mjs"),
+      "--import",
+      join(ROOT, "src/scenario/register-hooks.ts"),
+      driver,
+    ],
+    {
+      cwd,
+      timeout: 60_000,
+    },
+  );
   return stdout.trim();
 }
 
@@ -63,7 +73,10 @@ describe("scenario loader", () => {
 
   it("under Node, a scenario importing a package that is not installed names the import and does not blame the file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amoc-loader-pkg-"));
-    writeFileSync(join(dir, "needs.ts"), `import pad from "left-pad-not-installed";\nexport async function start(): Promise<void> { pad(); }\n`);
+    writeFileSync(
+      join(dir, "needs.ts"),
+      `import pad from "left-pad-not-installed";\nexport async function start(): Promise<void> { pad(); }\n`,
+    );
     const out = await inNode(
       `import { loadScenario } from ${JSON.stringify(join(ROOT, "src/scenario/loader.ts"))};\n` +
         `try { await loadScenario("./needs.ts", "."); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })); }\n`,
@@ -81,14 +94,38 @@ describe("scenario loader", () => {
     expect(resolvePackageEntry("amoc-ts/xmpp")).toBe(new URL("../../src/xmpp/index.ts", import.meta.url).href);
     expect(resolvePackageEntry("amoc-tsx")).toBeUndefined();
     expect(resolvePackageEntry("amoc-ts/xmppjs")).toBe(new URL("../../src/xmppjs/index.ts", import.meta.url).href);
-    expect(() => resolvePackageEntry("amoc-ts/internal")).toThrow(/not an entry of amoc-ts \(entries: amoc-ts, amoc-ts\/xmpp, amoc-ts\/xmppjs\)/);
+    expect(() => resolvePackageEntry("amoc-ts/internal")).toThrow(
+      /not an entry of amoc-ts \(entries: amoc-ts, amoc-ts\/xmpp, amoc-ts\/xmppjs\)/,
+    );
   });
 
   it.each([
-    ["a missing package", Object.assign(new Error("Cannot find package 'ws2' imported from /s/a.ts"), { code: "ERR_MODULE_NOT_FOUND" }), /\/s\/a\.ts imports 'ws2'/, /npm install ws2/],
-    ["a missing relative file", Object.assign(new Error("Cannot find module '/s/helper.js' imported from /s/a.ts"), { code: "ERR_MODULE_NOT_FOUND" }), /imports '\/s\/helper\.js', which does not exist/, /path of that import/],
-    ["a syntax error", new Error('Transform failed with 1 error:\n/s/a.ts:1:25: ERROR: Unexpected ";"'), /Unexpected/, /syntax error/],
-    ["a missing export", new SyntaxError("The requested module 'amoc-ts' does not provide an export named 'nope'"), /does not provide an export named 'nope'/, /import only names the module exports/],
+    [
+      "a missing package",
+      Object.assign(new Error("Cannot find package 'ws2' imported from /s/a.ts"), { code: "ERR_MODULE_NOT_FOUND" }),
+      /\/s\/a\.ts imports 'ws2'/,
+      /npm install ws2/,
+    ],
+    [
+      "a missing relative file",
+      Object.assign(new Error("Cannot find module '/s/helper.js' imported from /s/a.ts"), {
+        code: "ERR_MODULE_NOT_FOUND",
+      }),
+      /imports '\/s\/helper\.js', which does not exist/,
+      /path of that import/,
+    ],
+    [
+      "a syntax error",
+      new Error('Transform failed with 1 error:\n/s/a.ts:1:25: ERROR: Unexpected ";"'),
+      /Unexpected/,
+      /syntax error/,
+    ],
+    [
+      "a missing export",
+      new SyntaxError("The requested module 'amoc-ts' does not provide an export named 'nope'"),
+      /does not provide an export named 'nope'/,
+      /import only names the module exports/,
+    ],
     ["a throw at top level", new Error("boom"), /top-level code threw: boom/, /top-level code/],
   ])("explains %s", (_what, e, message, hint) => {
     const d = describeImportFailure(e, "/s/a.ts");

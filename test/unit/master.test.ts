@@ -29,14 +29,22 @@ describe("Master on an in-memory bus", () => {
     await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
     await until(() => running(c) === 4, 5000, "4 running");
     // a fast worker with many values and a slow one with few: an average of per-node p99s would be ~2500 ms
-    for (let i = 0; i < 9900; i++) c.workers[0]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 1 + (i % 100) });
-    for (let i = 0; i < 100; i++) c.workers[1]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5000 + i });
+    for (let i = 0; i < 9900; i++)
+      c.workers[0]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 1 + (i % 100) });
+    for (let i = 0; i < 100; i++)
+      c.workers[1]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5000 + i });
     c.workers[0]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 7 });
     c.workers[1]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 5 });
-    const st = (await c.master.master!.status()) as { metrics: Record<string, { count: number }>; nodes: Record<string, Result> };
+    const st = (await c.master.master!.status()) as {
+      metrics: Record<string, { count: number }>;
+      nodes: Record<string, Result>;
+    };
     expect(st.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
     expect(st.nodes.w1!.result!.summary).toBeUndefined(); // merged, not passed through
-    const stopped = (await c.master.master!.stop()) as { metrics: Record<string, TimingSummary | { count: number }>; failed: string[] };
+    const stopped = (await c.master.master!.stop()) as {
+      metrics: Record<string, TimingSummary | { count: number }>;
+      failed: string[];
+    };
     expect(stopped.failed).toEqual([]);
     expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
     const ttd = stopped.metrics["xmpp.message_ttd"] as TimingSummary;
@@ -52,21 +60,37 @@ describe("Master on an in-memory bus", () => {
     c.workers[1]!.controller.startPlans = () => {
       throw new AmocError("STATE_INVALID", "w2 cannot start users", "fix w2");
     };
-    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as { undealt: number; failed: string[]; nodes: Record<string, Result> };
+    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as {
+      undealt: number;
+      failed: string[];
+      nodes: Record<string, Result>;
+    };
     expect(r.failed).toEqual(["w2"]);
-    expect(r.nodes.w2).toMatchObject({ ok: false, error: expect.stringMatching(/start failed: w2 cannot start users.*its 10 users were dealt to the others/) as unknown });
+    expect(r.nodes.w2).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(
+        /start failed: w2 cannot start users.*its 10 users were dealt to the others/,
+      ) as unknown,
+    });
     expect(r.undealt).toBe(0);
     expect(Object.keys(runRecord(c).workers).sort()).toEqual(["w1", "w3"]);
     await until(() => running(c) === 30, 5000, "all 30 running on w1 and w3");
-    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort((a, b) => a - b);
+    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort(
+      (a, b) => a - b,
+    );
     expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
   it("when no worker accepts its share, do fails naming each worker and the run is not left running", async () => {
     cluster = await fakeCluster(2);
     const c = cluster;
-    for (const w of c.workers) w.controller.startPlans = () => { throw new Error(`${w.name} is broken`); };
-    await expect(c.master.master!.do("lifecycle", 1, 10, { settings: HOLD })).rejects.toThrow(/w1: start failed: w1 is broken.*w2: start failed: w2 is broken/);
+    for (const w of c.workers)
+      w.controller.startPlans = () => {
+        throw new Error(`${w.name} is broken`);
+      };
+    await expect(c.master.master!.do("lifecycle", 1, 10, { settings: HOLD })).rejects.toThrow(
+      /w1: start failed: w1 is broken.*w2: start failed: w2 is broken/,
+    );
     expect(runRecord(c).state).toBe("finished");
   });
 
@@ -81,17 +105,30 @@ describe("Master on an in-memory bus", () => {
     c.net.kv.failGet = (key) => key === endedKey;
     await w2.crash();
     await until(() => c.net.kv.failedGets >= 3, 5000, "the master tried to read w2's ended IDs");
-    const st = (await c.master.master!.status()) as { problems: Array<{ node: string; kind: string; message: string }>; nodes: Record<string, Result> };
+    const st = (await c.master.master!.status()) as {
+      problems: Array<{ node: string; kind: string; message: string }>;
+      nodes: Record<string, Result>;
+    };
     await until(() => c.master.lines.some((l) => l.msg === "redeal_failed:w2"), 5000, "the failure logged");
     const st2 = (await c.master.master!.status()) as typeof st;
-    expect(st2.problems).toContainEqual(expect.objectContaining({ node: "m1", kind: "redeal_failed:w2", message: expect.stringMatching(/cannot read the IDs that ended on w2/) as unknown }));
+    expect(st2.problems).toContainEqual(
+      expect.objectContaining({
+        node: "m1",
+        kind: "redeal_failed:w2",
+        message: expect.stringMatching(/cannot read the IDs that ended on w2/) as unknown,
+      }),
+    );
     expect(st.nodes.w2).toMatchObject({ ok: false });
     expect(runRecord(c).workers.w2!.lost).toBeUndefined();
     // nothing was guessed: the survivors got none of w2's (finished) users
     expect(w1.controller.status().users.started + w3.controller.status().users.started).toBe(20);
     c.net.kv.failGet = undefined;
     await c.master.master!.add(2);
-    await until(() => w1.controller.status().users.finished + w3.controller.status().users.finished === 22, 5000, "the 2 added users finished");
+    await until(
+      () => w1.controller.status().users.finished + w3.controller.status().users.finished === 22,
+      5000,
+      "the 2 added users finished",
+    );
     expect(w1.controller.status().users.started + w3.controller.status().users.started).toBe(22);
     expect(runRecord(c).workers.w2!.lost).toBe(true);
     expect(c.master.lines.filter((l) => l.msg === "redeal_failed:w2")).toHaveLength(1); // logged once, then counted
@@ -107,8 +144,14 @@ describe("Master on an in-memory bus", () => {
     await until(() => running(c) === 27, 5000, "27 running");
     await w2.crash();
     await w2.controller.stop();
-    await until(() => running(c) === 27 && runRecord(c).workers.w2?.lost === true, 5000, "w2's users running on the others");
-    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort((a, b) => a - b);
+    await until(
+      () => running(c) === 27 && runRecord(c).workers.w2?.lost === true,
+      5000,
+      "w2's users running on the others",
+    );
+    const ids = [...c.workers[0]!.controller.runningIds(), ...c.workers[2]!.controller.runningIds()].sort(
+      (a, b) => a - b,
+    );
     expect(ids).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
   });
 
@@ -117,14 +160,22 @@ describe("Master on an in-memory bus", () => {
     const c = cluster;
     await c.master.master!.do("lifecycle", 1, 30_000, { settings: HOLD });
     await until(() => running(c) === 30_000, 20_000, "30,000 running");
-    const r = (await c.master.master!.remove(9000, { force: true })) as { removed: number; ids: number[]; failed: string[] };
+    const r = (await c.master.master!.remove(9000, { force: true })) as {
+      removed: number;
+      ids: number[];
+      failed: string[];
+    };
     expect(r).toMatchObject({ removed: 9000, ids: [21_001, 30_000], failed: [] });
     await until(() => running(c) === 21_000, 10_000, "21,000 running");
     const all = c.workers.flatMap((w) => w.controller.runningIds());
     expect(Math.max(...all)).toBe(21_000);
     expect(Math.max(...c.net.log.map((m) => m.data.length))).toBeLessThan(4000);
     // the run records the removal as the three workers' progressions, not 9,000 IDs
-    expect(runRecord(c).removed).toEqual([{ first: 21_001, last: 29_998, step: 3 }, { first: 21_002, last: 29_999, step: 3 }, { first: 21_003, last: 30_000, step: 3 }]);
+    expect(runRecord(c).removed).toEqual([
+      { first: 21_001, last: 29_998, step: 3 },
+      { first: 21_002, last: 29_999, step: 3 },
+      { first: 21_003, last: 30_000, step: 3 },
+    ]);
   }, 30_000);
 
   it("a worker that leaves normally is logged as left, not down, and its users are not re-dealt", async () => {
@@ -134,8 +185,14 @@ describe("Master on an in-memory bus", () => {
     await until(() => running(c) === 30, 5000, "30 running");
     await c.workers[2]!.leave();
     await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
-    const st = (await c.master.master!.status()) as { nodes: Record<string, Result>; run: { left_nodes: string[]; lost_nodes: string[] } };
-    expect(st.nodes.w3).toMatchObject({ ok: true, result: { state: "left", run_id: null, users: { started: 10, removed: 10, running: 0 } } });
+    const st = (await c.master.master!.status()) as {
+      nodes: Record<string, Result>;
+      run: { left_nodes: string[]; lost_nodes: string[] };
+    };
+    expect(st.nodes.w3).toMatchObject({
+      ok: true,
+      result: { state: "left", run_id: null, users: { started: 10, removed: 10, running: 0 } },
+    });
     expect(st.run).toMatchObject({ left_nodes: ["w3"], lost_nodes: [] });
     expect(running(c)).toBe(20); // w3 stopped its 10 itself; nobody runs them again
     expect(c.master.lines.some((l) => l.msg === "node_left" && l.node === "w3")).toBe(true);
@@ -173,7 +230,10 @@ describe("Master on an in-memory bus", () => {
     await until(() => c.master.membership.isAlive("w3"), 5000, "w3 seen");
     const r = (await c.master.master!.add(4)) as { failed: string[]; nodes: Record<string, Result> };
     expect(r.failed).toEqual(["w3"]);
-    expect(r.nodes.w3).toEqual({ ok: false, error: expect.stringMatching(/prepare failed: scenario missing on w3/) as unknown });
+    expect(r.nodes.w3).toEqual({
+      ok: false,
+      error: expect.stringMatching(/prepare failed: scenario missing on w3/) as unknown,
+    });
     await until(() => running(c) === 14, 5000, "14 running on w1 and w2");
   });
 
@@ -191,7 +251,9 @@ describe("Master on an in-memory bus", () => {
     const forced = (await c.master.master!.remove(8, { force: true })) as { removed: number; failed: string[] };
     expect(forced).toMatchObject({ removed: 8, failed: [] });
     await until(() => running(c) === 12, 5000, "12 running (20 - 8 forced; the 5 graceful still finishing)");
-    expect(c.workers.flatMap((w) => w.controller.runningIds()).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 12, 14, 16, 18, 20]);
+    expect(c.workers.flatMap((w) => w.controller.runningIds()).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 12, 14, 16, 18, 20,
+    ]);
   });
 
   it("settings every worker refuses for the client's reason fail with the local controller's code, not a node failure", async () => {
@@ -226,7 +288,11 @@ describe("Master on an in-memory bus", () => {
     c.workers[2]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 40 });
     await c.workers[2]!.leave();
     await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
-    const stopped = (await c.master.master!.stop()) as { users: Record<string, number>; metrics: Record<string, { count: number }>; failed: string[] };
+    const stopped = (await c.master.master!.stop()) as {
+      users: Record<string, number>;
+      metrics: Record<string, { count: number }>;
+      failed: string[];
+    };
     expect(stopped.failed).toEqual([]);
     expect(stopped.users).toMatchObject({ started: 30, removed: 30, running: 0 });
     expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
@@ -242,10 +308,14 @@ describe("Master on an in-memory bus", () => {
     // w2 takes its share, but its answer never reaches the master (as after a timeout)
     bus.request = async (subject, data, timeoutMs) => {
       const reply = await request(subject, data, timeoutMs);
-      if (subject === subjects.command("w2") && data.includes('"type":"start"') && lost++ === 0) throw new ClusterError("CLUSTER_NODE_FAILED", "no reply within 2000 ms", "fake");
+      if (subject === subjects.command("w2") && data.includes('"type":"start"') && lost++ === 0)
+        throw new ClusterError("CLUSTER_NODE_FAILED", "no reply within 2000 ms", "fake");
       return reply;
     };
-    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as { undealt: number; failed: string[] };
+    const r = (await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD })) as {
+      undealt: number;
+      failed: string[];
+    };
     expect(r).toMatchObject({ undealt: 0, failed: [] });
     await until(() => running(c) === 30, 5000, "30 running");
     const ids = c.workers.flatMap((w) => w.controller.runningIds()).sort((a, b) => a - b);
@@ -263,9 +333,23 @@ describe("Master on an in-memory bus", () => {
       await c.master.master!.do("lifecycle", 1, 20, { settings: HOLD });
       await until(() => running(c) === 20, 5000, "20 running");
       expect(twin.controller.status().users.running).toBe(0);
-      const forged = { v: 1, type: "heartbeat", from: "w2", role: "worker", boot: "forged", labels: {}, runId: null, state: "idle", running: 0 };
+      const forged = {
+        v: 1,
+        type: "heartbeat",
+        from: "w2",
+        role: "worker",
+        boot: "forged",
+        labels: {},
+        runId: null,
+        state: "idle",
+        running: 0,
+      };
       c.net.bus().publish(subjects.heartbeat(), JSON.stringify(forged));
-      await until(() => c.master.lines.some((l) => l.msg === "duplicate_node_name:w2"), 2000, "the forged beat reported");
+      await until(
+        () => c.master.lines.some((l) => l.msg === "duplicate_node_name:w2"),
+        2000,
+        "the forged beat reported",
+      );
       expect(runRecord(c).workers.w2?.lost).toBeUndefined();
       expect(running(c)).toBe(20);
       expect(c.master.lines.filter((l) => l.msg === "node_down")).toEqual([]);

@@ -13,7 +13,17 @@ afterEach(() => {
 
 function member(net: FakeNet, name: string, boot = "b1", clock?: FakeClock) {
   const { log, lines } = memoryLogger();
-  const hb = (): Heartbeat => ({ v: 1, type: "heartbeat", from: name, role: "worker", boot, labels: {}, runId: null, state: "idle", running: 0 });
+  const hb = (): Heartbeat => ({
+    v: 1,
+    type: "heartbeat",
+    from: name,
+    role: "worker",
+    boot,
+    labels: {},
+    runId: null,
+    state: "idle",
+    running: 0,
+  });
   const m = new Membership(net.bus(), subjects, hb, log, clock ? { intervalMs: 1000, clock } : { intervalMs: 50 });
   started.push(m);
   const events: string[] = [];
@@ -40,7 +50,9 @@ describe("Membership on an in-memory bus", () => {
     await clock.advance(250);
     expect(a.m.isAlive("b")).toBe(false);
     expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b", "down:b"]);
-    expect(a.lines).toContainEqual(expect.objectContaining({ level: 40, msg: "node_down", node: "b", last_seen_ms_ago: 3250 }));
+    expect(a.lines).toContainEqual(
+      expect.objectContaining({ level: 40, msg: "node_down", node: "b", last_seen_ms_ago: 3250 }),
+    );
   });
 
   it("a node that leaves normally is logged as left, never as node_down", async () => {
@@ -78,7 +90,18 @@ describe("Membership on an in-memory bus", () => {
     for (const x of [a, b2]) x.m.start();
     for (const x of [a, b2]) x.m.startBeating();
     await until(() => a.m.isAlive("b"), 2000, "a sees b");
-    const old: Heartbeat = { v: 1, type: "heartbeat", from: "b", role: "worker", boot: "boot1", labels: {}, runId: null, state: "idle", running: 0, leaving: true };
+    const old: Heartbeat = {
+      v: 1,
+      type: "heartbeat",
+      from: "b",
+      role: "worker",
+      boot: "boot1",
+      labels: {},
+      runId: null,
+      state: "idle",
+      running: 0,
+      leaving: true,
+    };
     net.bus().publish(subjects.heartbeat(), JSON.stringify(old));
     await until(() => net.log.some((m) => m.data.includes('"leaving":true')), 2000, "the stale goodbye sent");
     await new Promise((r) => setImmediate(r));
@@ -88,7 +111,17 @@ describe("Membership on an in-memory bus", () => {
 });
 
 describe("Membership with two processes under one name", () => {
-  const beat = (boot: string): Heartbeat => ({ v: 1, type: "heartbeat", from: "b", role: "worker", boot, labels: {}, runId: null, state: "idle", running: 0 });
+  const beat = (boot: string): Heartbeat => ({
+    v: 1,
+    type: "heartbeat",
+    from: "b",
+    role: "worker",
+    boot,
+    labels: {},
+    runId: null,
+    state: "idle",
+    running: 0,
+  });
 
   it("one beat with another boot ID does not make a live node down and up again: it is reported as a duplicate name", async () => {
     const net = new FakeNet();
@@ -104,7 +137,9 @@ describe("Membership with two processes under one name", () => {
     expect(dups[0]).toBe("b:boot1:forged");
     expect(a.m.get("b")?.boot).toBe("boot1");
     expect(a.events.filter((e) => e.endsWith(":b"))).toEqual(["up:b"]);
-    expect(a.lines).toContainEqual(expect.objectContaining({ msg: "duplicate_node_name", node: "b", boot: "boot1", other_boot: "forged" }));
+    expect(a.lines).toContainEqual(
+      expect.objectContaining({ msg: "duplicate_node_name", node: "b", boot: "boot1", other_boot: "forged" }),
+    );
   });
 
   it("a restart under the same name is believed once the old process has been silent for the down window", async () => {
@@ -138,7 +173,17 @@ describe("Membership when this node's own event loop stalls", () => {
     const net = new FakeNet();
     const a = member(net, "a");
     a.m.start();
-    const beat = (): Heartbeat => ({ v: 1, type: "heartbeat", from: "b", role: "worker", boot: "b1", labels: {}, runId: null, state: "idle", running: 0 });
+    const beat = (): Heartbeat => ({
+      v: 1,
+      type: "heartbeat",
+      from: "b",
+      role: "worker",
+      boot: "b1",
+      labels: {},
+      runId: null,
+      state: "idle",
+      running: 0,
+    });
     const beats = setInterval(() => net.bus().publish(subjects.heartbeat(), JSON.stringify(beat())), 50);
     try {
       await until(() => a.m.isAlive("b"), 2000, "a sees b");

@@ -40,7 +40,12 @@ describe("MetricsBridge", () => {
     const { telemetry, sink, bridge } = bridged();
     for (const id of [1, 2, 3, 4]) telemetry.emit("user.started", { id, lagMs: 0.5 });
     telemetry.emit("user.stopped", { id: 1, reason: "finished" });
-    telemetry.emit("user.crashed", { id: 2, phase: "login", reason: "login:not-authorized", message: "bad credentials" });
+    telemetry.emit("user.crashed", {
+      id: 2,
+      phase: "login",
+      reason: "login:not-authorized",
+      message: "bad credentials",
+    });
     telemetry.emit("user.stopped", { id: 2, reason: "crashed" });
     telemetry.emit("user.stopped", { id: 3, reason: "removed" });
     expect(sink.total("users.started")).toBe(4);

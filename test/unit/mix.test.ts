@@ -43,7 +43,9 @@ describe("scenario mix", () => {
     const s = c.status();
     // the round is [a, a, b, a]: mix_b holds the IDs 3 mod 4, so 3, 103, ..., 3903 crash
     expect(s.users.crashed).toBe(40);
-    expect(s.errors).toMatchObject([{ reason: "mix_b/talk:error: boom", phase: "mix_b/talk", message: "boom", count: 40 }]);
+    expect(s.errors).toMatchObject([
+      { reason: "mix_b/talk:error: boom", phase: "mix_b/talk", message: "boom", count: 40 },
+    ]);
     await c.stop();
   }, 20_000);
 });

@@ -28,7 +28,9 @@ describe("the local Node API", () => {
     expect(s.mode).toBe("local");
     expect(s.run).toMatchObject({ state: "running", scenario: "lifecycle" });
     expect(Object.keys(s.nodes)).toEqual(["test"]);
-    expect(await a.nodes()).toEqual([{ name: "test", role: "local", labels: { zone: "a" }, state: "running", running: expect.any(Number) }]);
+    expect(await a.nodes()).toEqual([
+      { name: "test", role: "local", labels: { zone: "a" }, state: "running", running: expect.any(Number) },
+    ]);
     const stopped = await a.stop();
     expect(stopped.nodes.test).toMatchObject({ ok: true, result: { state: "finished" } });
   });

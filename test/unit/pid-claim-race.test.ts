@@ -76,7 +76,11 @@ console.log("ready");
 readSync(0, Buffer.alloc(1));
 console.log(JSON.stringify(claimPidFile(${JSON.stringify(d)})));
 process.stdin.resume();`;
-    const kids = Array.from({ length: 6 }, () => spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] }));
+    const kids = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
+    );
     try {
       const lines = kids.map((k) => {
         const it = createInterface({ input: k.stdout! })[Symbol.asyncIterator]();
@@ -88,7 +92,9 @@ process.stdin.resume();`;
       });
       expect(await Promise.all(lines.map((l) => l()))).toEqual(Array(6).fill("ready"));
       for (const k of kids) k.stdin!.write("g");
-      const results = (await Promise.all(lines.map((l) => l()))).map((l) => JSON.parse(l) as { ok: boolean; pid?: number });
+      const results = (await Promise.all(lines.map((l) => l()))).map(
+        (l) => JSON.parse(l) as { ok: boolean; pid?: number },
+      );
       const winners = kids.filter((_, i) => results[i]!.ok);
       expect(winners).toHaveLength(1);
       expect(readPidFile(d.pidFile)?.pid).toBe(winners[0]!.pid);

@@ -11,40 +11,103 @@ const ok = (m: object) => decode<Command>(JSON.stringify({ cluster: "c", to: "b1
 
 describe("cluster protocol", () => {
   it("accepts a well-formed command", () => {
-    const r = ok({ v: 1, type: "start", from: "m", runId: "r1", plans: [{ from: 1, to: 9, step: 3, offset: 0, t0Ms: 1, baseId: 1, interarrivalMs: 0 }] });
+    const r = ok({
+      v: 1,
+      type: "start",
+      from: "m",
+      runId: "r1",
+      plans: [{ from: 1, to: 9, step: 3, offset: 0, t0Ms: 1, baseId: 1, interarrivalMs: 0 }],
+    });
     expect(r.ok).toBe(true);
   });
 
   it("a removal of 300,000 users is one small message: ranges, not IDs", () => {
-    const msg = { v: 1, type: "remove_ids", from: "m", runId: "r", ranges: [{ first: 700_000, last: 999_997, step: 3 }], force: false };
+    const msg = {
+      v: 1,
+      type: "remove_ids",
+      from: "m",
+      runId: "r",
+      ranges: [{ first: 700_000, last: 999_997, step: 3 }],
+      force: false,
+    };
     expect(ok(msg).ok).toBe(true);
     expect(JSON.stringify(msg).length).toBeLessThan(200);
   });
 
   it("a heartbeat may say the node is leaving, and nothing else than a boolean", () => {
-    const hb = { v: 1, type: "heartbeat", from: "w1", role: "worker", boot: "b", labels: {}, runId: null, state: "idle", running: 0 };
+    const hb = {
+      v: 1,
+      type: "heartbeat",
+      from: "w1",
+      role: "worker",
+      boot: "b",
+      labels: {},
+      runId: null,
+      state: "idle",
+      running: 0,
+    };
     expect(decode(JSON.stringify({ ...hb, leaving: true }), ["heartbeat"]).ok).toBe(true);
     expect(decode(JSON.stringify(hb), ["heartbeat"]).ok).toBe(true);
-    expect(decode(JSON.stringify({ ...hb, leaving: "yes" }), ["heartbeat"])).toMatchObject({ ok: false, reason: "heartbeat: leaving must be a boolean" });
+    expect(decode(JSON.stringify({ ...hb, leaving: "yes" }), ["heartbeat"])).toMatchObject({
+      ok: false,
+      reason: "heartbeat: leaving must be a boolean",
+    });
   });
 
   it("rejects malformed messages with a reason and the sender when known", () => {
     expect(decode("{not json", COMMAND_TYPES)).toMatchObject({ ok: false, reason: "not JSON" });
-    expect(ok({ v: 2, type: "stop", from: "x", runId: "r" })).toMatchObject({ ok: false, reason: /unsupported protocol version 2/, from: "x" });
-    expect(ok({ v: 1, type: "explode", from: "x" })).toMatchObject({ ok: false, reason: /unknown message type "explode"/ });
-    expect(ok({ v: 1, type: "start", from: "x", runId: "r", plans: [{ from: 1 }] })).toMatchObject({ ok: false, reason: /start: plans \[0\] to must be an integer/ });
-    expect(ok({ v: 1, type: "remove_ids", from: "x", runId: "r", ranges: [{ first: 1, last: 9, step: 1 }, { first: 3, last: 1, step: 1 }], force: true })).toMatchObject({ ok: false, reason: "remove_ids: ranges [1] must have step >= 1 and first <= last" });
-    expect(ok({ v: 1, type: "remove_ids", from: "x", runId: "r", ids: [1, 2], force: true })).toMatchObject({ ok: false, reason: "remove_ids: ranges must be an array" });
-    expect(ok({ v: 1, type: "heartbeat", from: "x" })).toMatchObject({ ok: false, reason: /unknown message type "heartbeat"/ });
+    expect(ok({ v: 2, type: "stop", from: "x", runId: "r" })).toMatchObject({
+      ok: false,
+      reason: /unsupported protocol version 2/,
+      from: "x",
+    });
+    expect(ok({ v: 1, type: "explode", from: "x" })).toMatchObject({
+      ok: false,
+      reason: /unknown message type "explode"/,
+    });
+    expect(ok({ v: 1, type: "start", from: "x", runId: "r", plans: [{ from: 1 }] })).toMatchObject({
+      ok: false,
+      reason: /start: plans \[0\] to must be an integer/,
+    });
+    expect(
+      ok({
+        v: 1,
+        type: "remove_ids",
+        from: "x",
+        runId: "r",
+        ranges: [
+          { first: 1, last: 9, step: 1 },
+          { first: 3, last: 1, step: 1 },
+        ],
+        force: true,
+      }),
+    ).toMatchObject({ ok: false, reason: "remove_ids: ranges [1] must have step >= 1 and first <= last" });
+    expect(ok({ v: 1, type: "remove_ids", from: "x", runId: "r", ids: [1, 2], force: true })).toMatchObject({
+      ok: false,
+      reason: "remove_ids: ranges must be an array",
+    });
+    expect(ok({ v: 1, type: "heartbeat", from: "x" })).toMatchObject({
+      ok: false,
+      reason: /unknown message type "heartbeat"/,
+    });
   });
 
   it("a prepare names its scenario by name and version only, never by path", () => {
     const prep = { v: 1, type: "prepare", from: "m", runId: "r", settings: {} };
     expect(ok({ ...prep, scenario: "dummy" }).ok).toBe(true);
     expect(ok({ ...prep, scenario: "up_hold", version: "0123456789abcdef" }).ok).toBe(true);
-    expect(ok({ ...prep, scenario: "/tmp/evil.ts" })).toMatchObject({ ok: false, reason: /scenario must be a scenario name, not a path/ });
-    expect(ok({ ...prep, scenario: "../evil" })).toMatchObject({ ok: false, reason: /scenario must be a scenario name/ });
-    expect(ok({ ...prep, scenario: "up_hold", version: "../../etc" })).toMatchObject({ ok: false, reason: /version must be 16 hex digits/ });
+    expect(ok({ ...prep, scenario: "/tmp/evil.ts" })).toMatchObject({
+      ok: false,
+      reason: /scenario must be a scenario name, not a path/,
+    });
+    expect(ok({ ...prep, scenario: "../evil" })).toMatchObject({
+      ok: false,
+      reason: /scenario must be a scenario name/,
+    });
+    expect(ok({ ...prep, scenario: "up_hold", version: "../../etc" })).toMatchObject({
+      ok: false,
+      reason: /version must be 16 hex digits/,
+    });
   });
 
   it("a source's version is the first 16 hex digits of the SHA-256 of its UTF-8 bytes", () => {
@@ -54,8 +117,14 @@ describe("cluster protocol", () => {
 
   it("a sender must be named by the node-name rule, and a command must say its cluster and addressee", () => {
     expect(ok({ v: 1, type: "status", from: "../x" })).toMatchObject({ ok: false, reason: /from must be a node name/ });
-    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m" }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: /cluster must be a non-empty string/ });
-    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m", cluster: "c" }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: /to must be a non-empty string/ });
+    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m" }), COMMAND_TYPES)).toMatchObject({
+      ok: false,
+      reason: /cluster must be a non-empty string/,
+    });
+    expect(decode(JSON.stringify({ v: 1, type: "status", from: "m", cluster: "c" }), COMMAND_TYPES)).toMatchObject({
+      ok: false,
+      reason: /to must be a non-empty string/,
+    });
   });
 });
 
@@ -68,9 +137,21 @@ describe("what a worker does with a raw command", () => {
   });
 
   it("ignores a command of another cluster, another protocol version or another process of its name", () => {
-    expect(screenCommand(raw({ cluster: "other" }), me)).toMatchObject({ act: "ignore", kind: "cluster", why: /cluster "other"/ });
-    expect(screenCommand(raw({ v: 2 }), me)).toMatchObject({ act: "ignore", kind: "protocol", why: /protocol version 2/ });
-    expect(screenCommand(raw({ to: "b2" }), me)).toMatchObject({ act: "ignore", kind: "boot", why: /another process may run under the same name/ });
+    expect(screenCommand(raw({ cluster: "other" }), me)).toMatchObject({
+      act: "ignore",
+      kind: "cluster",
+      why: /cluster "other"/,
+    });
+    expect(screenCommand(raw({ v: 2 }), me)).toMatchObject({
+      act: "ignore",
+      kind: "protocol",
+      why: /protocol version 2/,
+    });
+    expect(screenCommand(raw({ to: "b2" }), me)).toMatchObject({
+      act: "ignore",
+      kind: "boot",
+      why: /another process may run under the same name/,
+    });
   });
 
   it("refuses a malformed command of its own cluster with the reason", () => {

@@ -29,8 +29,25 @@ const fake: NodeApi = {
   mode: "local",
   nodeName: "n1",
   nodes: async () => [{ name: "n1", role: "local", labels: {}, state: "idle", running: 0 }],
-  status: async () => ({ mode: "local", run: null, users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 }, nodes: {} }) as ApiStatus,
-  nodeStatus: async () => ({ node: "n1", state: "idle", scenario: null, users: { running: 0 }, first_id: null, last_id: null, settings: {}, errors: [], uptime_ms: null }) as never,
+  status: async () =>
+    ({
+      mode: "local",
+      run: null,
+      users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 },
+      nodes: {},
+    }) as ApiStatus,
+  nodeStatus: async () =>
+    ({
+      node: "n1",
+      state: "idle",
+      scenario: null,
+      users: { running: 0 },
+      first_id: null,
+      last_id: null,
+      settings: {},
+      errors: [],
+      uptime_ms: null,
+    }) as never,
   scenarios: async () => [{ name: "dummy", source: "builtin" }],
   scenarioInfo: async () => ({ name: "dummy", source: "builtin", variables: [] }),
   start: async () => (calls.push("start"), done),
@@ -56,7 +73,12 @@ async function build(o: { uploads?: boolean } = {}): Promise<FastifyInstance> {
     uploads: o.uploads,
     limiter: new FailureLimiter({ max: 10, windowMs: 60_000, now: () => now }),
     tickets: new Tickets(60_000, () => now),
-    dashboard: { scenariosDir: resolve("scenarios"), runStorePath: join(dir, "runs.sqlite"), uploaded: async () => null, periodMs: 50 },
+    dashboard: {
+      scenariosDir: resolve("scenarios"),
+      runStorePath: join(dir, "runs.sqlite"),
+      uploaded: async () => null,
+      periodMs: 50,
+    },
   });
 }
 
@@ -83,15 +105,18 @@ interface Answer {
 /** One request with full control of Host and Origin (fetch would not let us set Host); a stream answers at its headers. */
 function send(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      if (String(res.headers["content-type"]).startsWith("text/event-stream")) {
-        res.destroy();
-        return resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: "" });
-      }
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        if (String(res.headers["content-type"]).startsWith("text/event-stream")) {
+          res.destroy();
+          return resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: "" });
+        }
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
     req.on("error", reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -119,13 +144,16 @@ const SAMPLE: Record<string, unknown> = {
 
 /** Every route of the OpenAPI document, then the dashboard's own (hidden from the document). */
 async function routes(): Promise<Route[]> {
-  const doc = JSON.parse((await send("GET", "/openapi.json")).body) as { paths: Record<string, Record<string, unknown>> };
+  const doc = JSON.parse((await send("GET", "/openapi.json")).body) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
   const out: Route[] = [];
   for (const [p, methods] of Object.entries(doc.paths)) {
     const path = p.replace("{node}", "n1").replace("{name}", "dummy");
     for (const m of Object.keys(methods)) {
       const method = m.toUpperCase();
-      if (path === "/scenarios/upload") out.push({ method, path: "/scenarios/upload?name=sec_up", body: { type: "text/plain", text: GOOD } });
+      if (path === "/scenarios/upload")
+        out.push({ method, path: "/scenarios/upload?name=sec_up", body: { type: "text/plain", text: GOOD } });
       else if (method === "GET") out.push({ method, path, open: OPEN.has(path) });
       else out.push({ method, path, body: { type: "application/json", text: JSON.stringify(SAMPLE[path] ?? {}) } });
     }
@@ -138,7 +166,11 @@ async function routes(): Promise<Route[]> {
     { method: "GET", path: "/api-docs/", open: true },
     { method: "GET", path: "/dashboard/stream" },
     { method: "GET", path: "/dashboard/scenarios/dummy/source" },
-    { method: "POST", path: "/dashboard/scenarios/dummy/check", body: { type: "application/json", text: JSON.stringify({ settings: {} }) } },
+    {
+      method: "POST",
+      path: "/dashboard/scenarios/dummy/check",
+      body: { type: "application/json", text: JSON.stringify({ settings: {} }) },
+    },
     { method: "GET", path: "/dashboard/runs" },
     { method: "GET", path: `/dashboard/runs/${runId}/report` },
     { method: "POST", path: `/dashboard/runs/${runId}/ticket` },
@@ -148,7 +180,8 @@ async function routes(): Promise<Route[]> {
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` };
-const withBody = (r: Route, extra: Record<string, string> = {}) => send(r.method, r.path, { ...(r.body ? { "content-type": r.body.type } : {}), ...extra }, r.body?.text);
+const withBody = (r: Route, extra: Record<string, string> = {}) =>
+  send(r.method, r.path, { ...(r.body ? { "content-type": r.body.type } : {}), ...extra }, r.body?.text);
 
 describe("every route", () => {
   it("covers the whole OpenAPI document and the dashboard (the table is not empty)", async () => {
@@ -171,7 +204,14 @@ describe("every route", () => {
   });
 
   it("serves the names of the node: localhost, 127.0.0.1, [::1] and api_allowed_hosts, any port", async () => {
-    for (const host of ["localhost", `localhost:${port}`, "127.0.0.1:1", `[::1]:${port}`, "AMOC.lan", `amoc.lan:${port}`]) {
+    for (const host of [
+      "localhost",
+      `localhost:${port}`,
+      "127.0.0.1:1",
+      `[::1]:${port}`,
+      "AMOC.lan",
+      `amoc.lan:${port}`,
+    ]) {
       expect((await send("GET", "/status", { ...auth, host })).status, host).toBe(200);
     }
   });
@@ -180,7 +220,15 @@ describe("every route", () => {
     const changing = (await routes()).filter((r) => r.method !== "GET");
     expect(changing.length).toBeGreaterThanOrEqual(9);
     for (const r of changing) {
-      for (const h of <Array<Record<string, string>>>[{ origin: "http://attacker.example" }, { origin: `http://attacker.example:${port}` }, { origin: "http://127.0.0.1:1" }, { origin: "null" }, { origin: `https://127.0.0.1:${port}` }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }]) {
+      for (const h of <Array<Record<string, string>>>[
+        { origin: "http://attacker.example" },
+        { origin: `http://attacker.example:${port}` },
+        { origin: "http://127.0.0.1:1" },
+        { origin: "null" },
+        { origin: `https://127.0.0.1:${port}` },
+        { "sec-fetch-site": "cross-site" },
+        { "sec-fetch-site": "same-site" },
+      ]) {
         const a = await withBody(r, { ...auth, ...h });
         expect(a.status, `${r.method} ${r.path} ${JSON.stringify(h)}`).toBe(403);
         expect(JSON.parse(a.body).error).toBe("API_ORIGIN_REFUSED");
@@ -220,9 +268,14 @@ describe("every route", () => {
 
   it("serves every route with the right token, from the node's own origin too", async () => {
     for (const r of await routes()) {
-      for (const extra of <Array<Record<string, string>>>[{}, { origin: `http://127.0.0.1:${port}`, "sec-fetch-site": "same-origin" }]) {
+      for (const extra of <Array<Record<string, string>>>[
+        {},
+        { origin: `http://127.0.0.1:${port}`, "sec-fetch-site": "same-origin" },
+      ]) {
         const a = await withBody(r, { ...auth, ...extra });
-        expect([401, 403, 415, 421, 429], `${r.method} ${r.path} -> ${a.status} ${a.body.slice(0, 200)}`).not.toContain(a.status);
+        expect([401, 403, 415, 421, 429], `${r.method} ${r.path} -> ${a.status} ${a.body.slice(0, 200)}`).not.toContain(
+          a.status,
+        );
         expect(a.status, `${r.method} ${r.path} ${a.body.slice(0, 200)}`).toBeLessThan(500);
       }
     }
@@ -230,7 +283,12 @@ describe("every route", () => {
   });
 
   it("puts CSP, X-Frame-Options and no-referrer on every answer, refusals included", async () => {
-    for (const [path, headers] of [["/", {}], ["/status", {}], ["/status", { host: "evil.example" }], ["/nope", auth]] as const) {
+    for (const [path, headers] of [
+      ["/", {}],
+      ["/status", {}],
+      ["/status", { host: "evil.example" }],
+      ["/nope", auth],
+    ] as const) {
       const a = await send("GET", path, headers);
       expect(a.headers["content-security-policy"], path).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
       expect(a.headers["x-frame-options"]).toBe("DENY");
@@ -241,8 +299,10 @@ describe("every route", () => {
 
 describe("the dashboard's own routes", () => {
   it("check loads a scenario by its name only: a path or a dotted name is 400, an unknown name 404", async () => {
-    const check = (name: string) => send("POST", `/dashboard/scenarios/${name}/check`, { ...auth, "content-type": "application/json" }, "{}");
-    for (const name of ["..%2Fscenarios%2Fdummy", "%2Fetc%2Fpasswd", "dummy.ts", "..", "a%2Fb"]) expect((await check(name)).status, name).toBe(400);
+    const check = (name: string) =>
+      send("POST", `/dashboard/scenarios/${name}/check`, { ...auth, "content-type": "application/json" }, "{}");
+    for (const name of ["..%2Fscenarios%2Fdummy", "%2Fetc%2Fpasswd", "dummy.ts", "..", "a%2Fb"])
+      expect((await check(name)).status, name).toBe(400);
     expect((await check("no_such_scenario")).status).toBe(404);
     expect((await check("dummy")).status).toBe(200);
   });
@@ -282,7 +342,12 @@ describe("uploads off", () => {
   it("answers 403 naming AMOC_API_UPLOADS and stores nothing", async () => {
     const off = await build({ uploads: false });
     try {
-      const r = await off.inject({ method: "PUT", url: "/scenarios/upload?name=never_up", payload: GOOD, headers: auth });
+      const r = await off.inject({
+        method: "PUT",
+        url: "/scenarios/upload?name=never_up",
+        payload: GOOD,
+        headers: auth,
+      });
       expect(r.statusCode).toBe(403);
       expect(r.json()).toMatchObject({ error: "API_UPLOADS_OFF" });
       expect(`${r.json().message} ${r.json().hint}`).toMatch(/AMOC_API_UPLOADS/);

@@ -46,7 +46,11 @@ describe("the bucket store", () => {
   it("two nodes uploading different names at once both land in the index", async () => {
     const kv = new FakeKv();
     const [a, b] = [new KvScenarioStore(kv, tmp()), new KvScenarioStore(kv, tmp())];
-    await Promise.all([a.put("one", sourceVersion("a"), "a"), b.put("two", sourceVersion("b"), "b"), a.put("three", sourceVersion("c"), "c")]);
+    await Promise.all([
+      a.put("one", sourceVersion("a"), "a"),
+      b.put("two", sourceVersion("b"), "b"),
+      a.put("three", sourceVersion("c"), "c"),
+    ]);
     expect((await b.list()).map((e) => e.name)).toEqual(["one", "three", "two"]);
   });
   it("an unknown version or name is SCENARIO_NOT_FOUND / null, and prototype names are not entries", async () => {
@@ -77,9 +81,24 @@ describe("the data-directory store", () => {
 describe("the prepare command", () => {
   it("carries an optional scenario version, checked on arrival", async () => {
     const { decode, COMMAND_TYPES } = await import("../../src/cluster/protocol.js");
-    const base = { v: 1, type: "prepare", from: "m", runId: "r1", scenario: "up_x", settings: {}, cluster: "amoc", to: "boot1" };
-    expect(decode(JSON.stringify({ ...base, version: "0123456789abcdef" }), COMMAND_TYPES)).toMatchObject({ ok: true, msg: { version: "0123456789abcdef" } });
+    const base = {
+      v: 1,
+      type: "prepare",
+      from: "m",
+      runId: "r1",
+      scenario: "up_x",
+      settings: {},
+      cluster: "amoc",
+      to: "boot1",
+    };
+    expect(decode(JSON.stringify({ ...base, version: "0123456789abcdef" }), COMMAND_TYPES)).toMatchObject({
+      ok: true,
+      msg: { version: "0123456789abcdef" },
+    });
     expect(decode(JSON.stringify(base), COMMAND_TYPES).ok).toBe(true);
-    expect(decode(JSON.stringify({ ...base, version: 7 }), COMMAND_TYPES)).toMatchObject({ ok: false, reason: expect.stringContaining("version") });
+    expect(decode(JSON.stringify({ ...base, version: 7 }), COMMAND_TYPES)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("version"),
+    });
   });
 });

@@ -14,13 +14,34 @@ const dir = mkdtempSync(join(tmpdir(), "amoc-tls-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ level: "silent", file: "", nodeName: "t" });
 const api = { mode: "local", nodeName: "n1", scenarios: async () => [] } as unknown as NodeApi;
-const settings = (env: Record<string, string>) => loadNodeSettings({ env: { AMOC_NODE_NAME: "n1", AMOC_API_PORT: "0", AMOC_DATA_DIR: dir, ...env } });
+const settings = (env: Record<string, string>) =>
+  loadNodeSettings({ env: { AMOC_NODE_NAME: "n1", AMOC_API_PORT: "0", AMOC_DATA_DIR: dir, ...env } });
 
 describe("REST over TLS", () => {
   it("serves HTTPS with the given certificate", async () => {
     const cert = join(dir, "cert.pem");
     const key = join(dir, "key.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
     const server = await startRestServer(api, settings({ AMOC_API_TLS_CERT: cert, AMOC_API_TLS_KEY: key }), log);
     try {
       expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

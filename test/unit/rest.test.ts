@@ -10,12 +10,30 @@ import { checkAuthSettings, isLoopback } from "../../src/api/rest/auth.js";
 import type { StatusReport } from "../../src/controller/controller.js";
 import { ScenarioError, StateError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
-import type { ApiStatus, CommandOptions, CommandResult, NodeApi, ScenarioDetails, ScenarioSummary, StartRequest } from "../../src/node/node-api.js";
+import type {
+  ApiStatus,
+  CommandOptions,
+  CommandResult,
+  NodeApi,
+  ScenarioDetails,
+  ScenarioSummary,
+  StartRequest,
+} from "../../src/node/node-api.js";
 import { DirScenarioStore } from "../../src/scenario/upload-dir-store.js";
 
 const log = createLogger({ level: "silent", file: "", nodeName: "test" });
 
-const report = (node: string): StatusReport => ({ node, state: "idle", scenario: null, users: { running: 0 } as StatusReport["users"], first_id: null, last_id: null, settings: {}, errors: [], uptime_ms: null });
+const report = (node: string): StatusReport => ({
+  node,
+  state: "idle",
+  scenario: null,
+  users: { running: 0 } as StatusReport["users"],
+  first_id: null,
+  last_id: null,
+  settings: {},
+  errors: [],
+  uptime_ms: null,
+});
 
 /** A Node API in memory: one worker "w1", built-in scenario "dummy", a run state, and the calls it received. */
 class FakeApi implements NodeApi {
@@ -42,11 +60,13 @@ class FakeApi implements NodeApi {
   }
   private cmd(name: string, args: unknown[], needs?: string): CommandResult {
     this.calls.push([name, args]);
-    if (needs && this.state !== needs) throw new StateError(`${name} needs a ${needs} node, this one is ${this.state}`, "wait");
+    if (needs && this.state !== needs)
+      throw new StateError(`${name} needs a ${needs} node, this one is ${this.state}`, "wait");
     return { users: 1, nodes: { w1: { ok: true, result: {} } } };
   }
   async start(req: StartRequest) {
-    if (req.scenario !== "dummy" && !req.version) throw new ScenarioError("SCENARIO_NOT_FOUND", `unknown scenario '${req.scenario}'`, "GET /scenarios");
+    if (req.scenario !== "dummy" && !req.version)
+      throw new ScenarioError("SCENARIO_NOT_FOUND", `unknown scenario '${req.scenario}'`, "GET /scenarios");
     const r = this.cmd("start", [req], "idle");
     this.state = "running";
     return r;
@@ -80,7 +100,11 @@ let app: FastifyInstance;
 
 async function build(token = ""): Promise<FastifyInstance> {
   const store = new DirScenarioStore(join(dir, "uploads"));
-  return buildRestApp({ api: new UploadingApi(fake, async () => store, join(dir, "check"), resolve("scenarios")), token, log });
+  return buildRestApp({
+    api: new UploadingApi(fake, async () => store, join(dir, "check"), resolve("scenarios")),
+    token,
+    log,
+  });
 }
 
 beforeAll(async () => {
@@ -94,8 +118,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const upload = (name: string, body: string, headers: Record<string, string> = {}) => app.inject({ method: "PUT", url: `/scenarios/upload?name=${encodeURIComponent(name)}`, payload: body, headers });
-const patch = (path: string, body?: unknown) => app.inject({ method: "PATCH", url: `/execution/${path}`, ...(body === undefined ? {} : { payload: body as object }) });
+const upload = (name: string, body: string, headers: Record<string, string> = {}) =>
+  app.inject({ method: "PUT", url: `/scenarios/upload?name=${encodeURIComponent(name)}`, payload: body, headers });
+const patch = (path: string, body?: unknown) =>
+  app.inject({
+    method: "PATCH",
+    url: `/execution/${path}`,
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
 
 describe("read-only routes", () => {
   it("health answers ok without a token", async () => {
@@ -173,17 +203,29 @@ describe("scenario upload", () => {
     const src = `import { defineVariables } from "amoc-ts";\nexport const variables = defineVariables({ n: { default: -1, doc: "n", verify: (v: number) => v > 0 || "must be > 0" } });\n`;
     const r = await upload("no_start", src);
     expect(r.statusCode).toBe(400);
-    const msgs = r.json().problems.map((p: { message: string }) => p.message).join("\n");
+    const msgs = r
+      .json()
+      .problems.map((p: { message: string }) => p.message)
+      .join("\n");
     expect(msgs).toMatch(/no `start` export/);
     expect(msgs).toMatch(/variable 'n'.*must be > 0/);
   });
   it("relative and unknown imports are 400s naming the import and its place", async () => {
-    const r = await upload("rel_import", `import { x } from "./helpers.js";\nexport async function start() { return x; }\n`);
+    const r = await upload(
+      "rel_import",
+      `import { x } from "./helpers.js";\nexport async function start() { return x; }\n`,
+    );
     expect(r.statusCode).toBe(400);
     expect(r.json().problems[0]).toMatchObject({ line: 1, message: expect.stringContaining("'./helpers.js'") });
-    const u = await upload("pkg_import", `\n\nimport y from "left-pad-nope";\nexport async function start() { return y; }\n`);
+    const u = await upload(
+      "pkg_import",
+      `\n\nimport y from "left-pad-nope";\nexport async function start() { return y; }\n`,
+    );
     expect(u.statusCode).toBe(400);
-    expect(u.json().problems[0]).toMatchObject({ line: 3, message: expect.stringContaining("'left-pad-nope' does not resolve") });
+    expect(u.json().problems[0]).toMatchObject({
+      line: 3,
+      message: expect.stringContaining("'left-pad-nope' does not resolve"),
+    });
   });
   it("a top-level throw is a 400 with the loading error", async () => {
     const r = await upload("throws", `export async function start() {}\nthrow new Error("boom at load");\n`);
@@ -211,7 +253,17 @@ describe("scenario upload", () => {
 describe("execution routes", () => {
   it("start, add, remove, update_settings and stop pass their bodies to the Node API", async () => {
     fake.state = "idle";
-    expect((await patch("start", { scenario: "dummy", users: 5, settings: { interarrival: 0 }, nodes: ["w1"], comment: "c" })).statusCode).toBe(200);
+    expect(
+      (
+        await patch("start", {
+          scenario: "dummy",
+          users: 5,
+          settings: { interarrival: 0 },
+          nodes: ["w1"],
+          comment: "c",
+        })
+      ).statusCode,
+    ).toBe(200);
     expect((await patch("add_users", { users: 2, labels: { zone: "a" } })).statusCode).toBe(200);
     expect(fake.calls.at(-1)).toEqual(["add", [2, { labels: { zone: "a" } }]]);
     expect((await patch("remove_users", { users: 1, force: true })).statusCode).toBe(200);
@@ -234,17 +286,37 @@ describe("execution routes", () => {
     const r = await patch("start", { scenario: "dummy", users: "3", extra: 1, nodes: "w1" });
     expect(r.statusCode).toBe(400);
     const paths = r.json().problems.map((p: { path: string; message: string }) => `${p.path} ${p.message}`);
-    expect(paths).toEqual(expect.arrayContaining([expect.stringMatching(/^body\/users must be integer/), expect.stringMatching(/additional properties 'extra'/), expect.stringMatching(/^body\/nodes must be array/)]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^body\/users must be integer/),
+        expect.stringMatching(/additional properties 'extra'/),
+        expect.stringMatching(/^body\/nodes must be array/),
+      ]),
+    );
     expect((await patch("add_users", {})).json().message).toMatch(/users/);
     expect((await patch("update_settings", { settings: {} })).statusCode).toBe(400);
     expect((await patch("remove_users", { users: 0 })).statusCode).toBe(400);
-    expect((await app.inject({ method: "PATCH", url: "/execution/start", payload: "{nope", headers: { "content-type": "application/json" } })).statusCode).toBe(400);
+    expect(
+      (
+        await app.inject({
+          method: "PATCH",
+          url: "/execution/start",
+          payload: "{nope",
+          headers: { "content-type": "application/json" },
+        })
+      ).statusCode,
+    ).toBe(400);
   });
   it("a JSON body sent as a form or as text/plain is 415 naming application/json, and nothing starts", async () => {
     fake.state = "idle";
     const before = fake.calls.length;
     for (const type of ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]) {
-      const r = await app.inject({ method: "PATCH", url: "/execution/start", payload: JSON.stringify({ scenario: "dummy", users: 1 }), headers: { "content-type": type } });
+      const r = await app.inject({
+        method: "PATCH",
+        url: "/execution/start",
+        payload: JSON.stringify({ scenario: "dummy", users: 1 }),
+        headers: { "content-type": type },
+      });
       expect(r.statusCode).toBe(415);
       expect(r.json().hint).toMatch(/application\/json/);
     }
@@ -262,9 +334,13 @@ describe("auth", () => {
   it("auth may be turned off on loopback only, and never together with a token", () => {
     expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "", api_auth: "off" })).toThrow(/AMOC_API_AUTH/);
     expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "", api_auth: "token" })).not.toThrow();
-    expect(() => checkAuthSettings({ api_host: "0.0.0.0", api_token: "t".repeat(16), api_auth: "token" })).not.toThrow();
+    expect(() =>
+      checkAuthSettings({ api_host: "0.0.0.0", api_token: "t".repeat(16), api_auth: "token" }),
+    ).not.toThrow();
     expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "", api_auth: "off" })).not.toThrow();
-    expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "t".repeat(16), api_auth: "off" })).toThrow(/AMOC_API_TOKEN/);
+    expect(() => checkAuthSettings({ api_host: "127.0.0.1", api_token: "t".repeat(16), api_auth: "off" })).toThrow(
+      /AMOC_API_TOKEN/,
+    );
     expect(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"].every(isLoopback)).toBe(true);
     expect(["0.0.0.0", "10.0.0.1", "::", "example.com"].some(isLoopback)).toBe(false);
   });
@@ -274,9 +350,15 @@ describe("auth", () => {
       expect((await secured.inject("/status")).statusCode).toBe(401);
       expect((await secured.inject("/status")).headers["www-authenticate"]).toMatch(/Bearer/);
       expect((await secured.inject({ url: "/status", headers: { authorization: "Basic abc" } })).statusCode).toBe(401);
-      expect((await secured.inject({ url: "/status", headers: { authorization: "Bearer wrong" } })).statusCode).toBe(403);
-      expect((await secured.inject({ url: "/status", headers: { authorization: "Bearer s3cret" } })).statusCode).toBe(200);
-      expect((await secured.inject({ method: "PUT", url: "/scenarios/upload?name=x", payload: GOOD })).statusCode).toBe(401);
+      expect((await secured.inject({ url: "/status", headers: { authorization: "Bearer wrong" } })).statusCode).toBe(
+        403,
+      );
+      expect((await secured.inject({ url: "/status", headers: { authorization: "Bearer s3cret" } })).statusCode).toBe(
+        200,
+      );
+      expect((await secured.inject({ method: "PUT", url: "/scenarios/upload?name=x", payload: GOOD })).statusCode).toBe(
+        401,
+      );
       expect((await secured.inject("/health")).statusCode).toBe(200);
       expect((await secured.inject("/openapi.json")).statusCode).toBe(200);
       expect((await secured.inject("/api-docs/")).statusCode).toBe(200);
@@ -292,11 +374,26 @@ describe("OpenAPI", () => {
     const doc = (await app.inject("/openapi.json")).json();
     await SwaggerParser.validate(structuredClone(doc));
     expect(doc.openapi).toMatch(/^3\./);
-    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect(routes.sort()).toEqual(
       [
-        "GET /health", "GET /nodes", "GET /status", "GET /status/{node}", "GET /scenarios", "GET /scenarios/info/{name}", "GET /scenarios/defaults/{name}", "GET /openapi.json",
-        "PUT /scenarios/upload", "PATCH /execution/start", "PATCH /execution/stop", "PATCH /execution/add_users", "PATCH /execution/remove_users", "PATCH /execution/update_settings", "PATCH /execution/throttle",
+        "GET /health",
+        "GET /nodes",
+        "GET /status",
+        "GET /status/{node}",
+        "GET /scenarios",
+        "GET /scenarios/info/{name}",
+        "GET /scenarios/defaults/{name}",
+        "GET /openapi.json",
+        "PUT /scenarios/upload",
+        "PATCH /execution/start",
+        "PATCH /execution/stop",
+        "PATCH /execution/add_users",
+        "PATCH /execution/remove_users",
+        "PATCH /execution/update_settings",
+        "PATCH /execution/throttle",
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer" });

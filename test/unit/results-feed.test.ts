@@ -17,8 +17,13 @@ function feed() {
   });
   const got: Array<{ t: number }> = [];
   f.follow({ addInterval: (i) => got.push({ t: i.t }), setNodes: () => {} });
-  const interval = (t: number): string => JSON.stringify({ v: 1, node: "w1", t, ms: 1000, c: {}, g: {}, h: {} } satisfies EncodedInterval);
-  return { send: (runId: string, t: number) => deliver(encodeResultsMessage(runId, interval(t))), setRun: (r: typeof current) => (current = r), got };
+  const interval = (t: number): string =>
+    JSON.stringify({ v: 1, node: "w1", t, ms: 1000, c: {}, g: {}, h: {} } satisfies EncodedInterval);
+  return {
+    send: (runId: string, t: number) => deliver(encodeResultsMessage(runId, interval(t))),
+    setRun: (r: typeof current) => (current = r),
+    got,
+  };
 }
 
 describe("the master's results feed", () => {

@@ -2,7 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { describeLastInterval, formatLastInterval } from "../../src/api/run-results.js";
 
-const last = { t: Date.UTC(2026, 0, 1, 12, 0, 5), ms: 1000, rates: { "xmpp.messages_sent": 120, "users.started": 4 }, p99: { "xmpp.message_ttd": 7.5, "xmpp.connection": 30 } };
+const last = {
+  t: Date.UTC(2026, 0, 1, 12, 0, 5),
+  ms: 1000,
+  rates: { "xmpp.messages_sent": 120, "users.started": 4 },
+  p99: { "xmpp.message_ttd": 7.5, "xmpp.connection": 30 },
+};
 
 describe("live results", () => {
   it("the progress line shows the last interval's message rate and TTD p99", () => {
@@ -17,7 +22,9 @@ describe("live results", () => {
   });
 
   it("a printed status names the interval and its rates and p99s", () => {
-    expect(formatLastInterval(last)).toBe("last interval (12:00:05, 1 s): sent 120/s, TTD p99 7.5 ms, connect p99 30 ms, users started 4/s");
+    expect(formatLastInterval(last)).toBe(
+      "last interval (12:00:05, 1 s): sent 120/s, TTD p99 7.5 ms, connect p99 30 ms, users started 4/s",
+    );
     expect(formatLastInterval(null)).toBe("");
   });
 });

@@ -34,7 +34,14 @@ interface FakeNode {
 function threeNodes(intervalMs: number, clock: { now: number }, wire: EncodedInterval[]): FakeNode[] {
   return ["n1", "n2", "n3"].map((node) => {
     const telemetry = new Telemetry();
-    const agg = new IntervalAggregator({ telemetry, node, intervalMs, manual: true, now: () => clock.now, onInterval: (i) => wire.push(decodeInterval(encodeInterval(i))) });
+    const agg = new IntervalAggregator({
+      telemetry,
+      node,
+      intervalMs,
+      manual: true,
+      now: () => clock.now,
+      onInterval: (i) => wire.push(decodeInterval(encodeInterval(i))),
+    });
     return { telemetry, agg };
   });
 }
@@ -98,7 +105,15 @@ describe("results: merged intervals tell the truth", () => {
     // the same through the recorder and the run store (merged rows, stored totals) as the report reads it
     const dir = mkdtempSync(join(tmpdir(), "amoc-truth-"));
     try {
-      const rec = recordRun({ node: "master", storePath: join(dir, "runs.sqlite"), intervalMs: 1000, scenario: "s", settings: {}, users: 3, nodes: ["n1", "n2", "n3"] });
+      const rec = recordRun({
+        node: "master",
+        storePath: join(dir, "runs.sqlite"),
+        intervalMs: 1000,
+        scenario: "s",
+        settings: {},
+        users: 3,
+        nodes: ["n1", "n2", "n3"],
+      });
       for (const i of wire) rec.addInterval(i);
       rec.end({ summary: {}, exitCode: 0 });
       const store = RunStore.open(join(dir, "runs.sqlite"), { readonly: true });
@@ -106,7 +121,9 @@ describe("results: merged intervals tell the truth", () => {
       store.close();
       expect(res.table["xmpp.message_ttd"]).toEqual(ttd);
       expect(res.table["xmpp.messages_sent"]).toEqual(count);
-      expect(res.intervals.map((m) => m.stats["xmpp.message_ttd"]?.count ?? 0).reduce((a, b) => a + b, 0)).toBe(raw.length);
+      expect(res.intervals.map((m) => m.stats["xmpp.message_ttd"]?.count ?? 0).reduce((a, b) => a + b, 0)).toBe(
+        raw.length,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -117,7 +134,8 @@ describe("results: merged intervals tell the truth", () => {
     const wire: EncodedInterval[] = [];
     const nodes = threeNodes(1000, clock, wire);
     nodes.forEach((n, k) => {
-      for (let j = 0; j < 1000; j++) n.telemetry.emit("metric", { kind: "timing", name: "t", value: k === 2 ? 100 + (j % 10) : 1 });
+      for (let j = 0; j < 1000; j++)
+        n.telemetry.emit("metric", { kind: "timing", name: "t", value: k === 2 ? 100 + (j % 10) : 1 });
     });
     clock.now += 1000;
     for (const n of nodes) n.agg.close();
@@ -134,7 +152,12 @@ describe("results: merged intervals tell the truth", () => {
     nodes.forEach((n, k) => {
       for (let id = 1; id <= k + 1; id++) n.telemetry.emit("user.started", { id, lagMs: 1 });
     });
-    nodes[0]?.telemetry.emit("user.crashed", { id: 1, phase: "connect", reason: "connect:refused", message: "refused" });
+    nodes[0]?.telemetry.emit("user.crashed", {
+      id: 1,
+      phase: "connect",
+      reason: "connect:refused",
+      message: "refused",
+    });
     clock.now += 1000;
     for (const n of nodes) n.agg.tick();
     const m = mergeIntervals(wire);
@@ -149,7 +172,14 @@ describe("results: merged intervals tell the truth", () => {
     const clock = { now: 1_700_000_000_500 };
     const out: EncodedInterval[] = [];
     const t = new Telemetry();
-    const agg = new IntervalAggregator({ telemetry: t, node: "n", intervalMs: 1000, manual: true, now: () => clock.now, onInterval: (i) => out.push(i) });
+    const agg = new IntervalAggregator({
+      telemetry: t,
+      node: "n",
+      intervalMs: 1000,
+      manual: true,
+      now: () => clock.now,
+      onInterval: (i) => out.push(i),
+    });
     t.emit("controller.users", { running: 4, started: 4, finished: 0, crashed: 0, removed: 0 });
     clock.now += 3000;
     agg.tick();
@@ -160,6 +190,8 @@ describe("results: merged intervals tell the truth", () => {
 
   it("a malformed interval is refused with the reason", () => {
     expect(() => decodeInterval("{")).toThrow(/malformed interval/);
-    expect(() => decodeInterval(JSON.stringify({ v: 1, node: "n", t: 1, ms: 1000, c: { a: "x" }, g: {}, h: {} }))).toThrow(/c\.a must be a number/);
+    expect(() =>
+      decodeInterval(JSON.stringify({ v: 1, node: "n", t: 1, ms: 1000, c: { a: "x" }, g: {}, h: {} })),
+    ).toThrow(/c\.a must be a number/);
   });
 });

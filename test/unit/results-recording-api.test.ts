@@ -37,15 +37,19 @@ function fakeNode(config?: Record<string, unknown>) {
 
 /** A local Node API whose start makes the node's users send messages. */
 function fakeApi(node: AmocNode, calls: StartRequest[]): NodeApi {
-  const result = (users: Record<string, number>): CommandResult => ({ nodes: { n1: { ok: true, result: { users, settings: { interarrival: 10 } } } } });
+  const result = (users: Record<string, number>): CommandResult => ({
+    nodes: { n1: { ok: true, result: { users, settings: { interarrival: 10 } } } },
+  });
   return {
     mode: "local",
     nodeName: "n1",
     async start(req: StartRequest) {
       calls.push(req);
       if (req.scenario === "broken") throw new Error("unknown scenario 'broken'");
-      for (let i = 0; i < 20; i++) node.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 1 });
-      for (let i = 0; i < 20; i++) node.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5 + i });
+      for (let i = 0; i < 20; i++)
+        node.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 1 });
+      for (let i = 0; i < 20; i++)
+        node.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5 + i });
       return { users: 2, nodes: {} };
     },
     async stop() {
@@ -66,11 +70,18 @@ describe("recording console and REST runs", () => {
     // the wrapped API never sees `thresholds`
     expect(calls[0]).toEqual({ scenario: "chat", users: 2 });
     let last: unknown = null;
-    await until(() => {
-      void api.status().then((s) => (last = (s as unknown as { last_interval: unknown }).last_interval));
-      return last !== null;
-    }, 5000, "last_interval in status");
-    expect(last).toMatchObject({ rates: { "xmpp.messages_sent": expect.any(Number) }, p99: { "xmpp.message_ttd": expect.any(Number) } });
+    await until(
+      () => {
+        void api.status().then((s) => (last = (s as unknown as { last_interval: unknown }).last_interval));
+        return last !== null;
+      },
+      5000,
+      "last_interval in status",
+    );
+    expect(last).toMatchObject({
+      rates: { "xmpp.messages_sent": expect.any(Number) },
+      p99: { "xmpp.message_ttd": expect.any(Number) },
+    });
     await api.stop();
     expect((await api.status()) as unknown).toMatchObject({ last_interval: null });
     const store = RunStore.open(join(dir, RUN_STORE_FILE), { readonly: true });
@@ -91,7 +102,9 @@ describe("recording console and REST runs", () => {
     const { node, dir } = fakeNode();
     const calls: StartRequest[] = [];
     const api = withRecording(fakeApi(node, calls), new NodeRunRecorder(node));
-    await expect(api.start({ scenario: "chat", thresholds: ["p99 below 5"] } as StartRequest)).rejects.toMatchObject({ code: "USAGE" });
+    await expect(api.start({ scenario: "chat", thresholds: ["p99 below 5"] } as StartRequest)).rejects.toMatchObject({
+      code: "USAGE",
+    });
     expect(calls).toHaveLength(0);
     await expect(api.start({ scenario: "broken" })).rejects.toThrow(/unknown scenario/);
     const store = RunStore.open(join(dir, RUN_STORE_FILE), { readonly: true });
@@ -109,14 +122,20 @@ describe("recording console and REST runs", () => {
     close();
     const store = RunStore.open(join(dir, RUN_STORE_FILE), { readonly: true });
     try {
-      expect(store.listRuns()[0]).toMatchObject({ scenario: "chat", verdict: "passed", summary: { ended: "without a stop (the node closed)" } });
+      expect(store.listRuns()[0]).toMatchObject({
+        scenario: "chat",
+        verdict: "passed",
+        summary: { ended: "without a stop (the node closed)" },
+      });
     } finally {
       store.close();
     }
   });
 
   it("reads the config file's thresholds and names a malformed list", () => {
-    expect(configThresholds(fakeNode({ thresholds: ["users.crashed==0"] }).node.env)).toMatchObject([{ metric: "users.crashed", op: "==", value: 0 }]);
+    expect(configThresholds(fakeNode({ thresholds: ["users.crashed==0"] }).node.env)).toMatchObject([
+      { metric: "users.crashed", op: "==", value: 0 },
+    ]);
     expect(() => configThresholds(fakeNode({ thresholds: "users.crashed==0" }).node.env)).toThrow(/thresholds/);
     expect(configThresholds(fakeNode({ variables: {} }).node.env)).toEqual([]);
   });

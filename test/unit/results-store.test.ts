@@ -21,23 +21,50 @@ afterEach(() => {
 
 const T0 = 1_800_000_000_000;
 function interval(node: string, k: number, sent: number): EncodedInterval {
-  return { v: 1, node, t: T0 + k * 1000, ms: 1000, c: { "xmpp.messages_sent": sent }, g: { "users.running": k }, h: {} };
+  return {
+    v: 1,
+    node,
+    t: T0 + k * 1000,
+    ms: 1000,
+    c: { "xmpp.messages_sent": sent },
+    g: { "users.running": k },
+    h: {},
+  };
 }
 
 describe("run store", () => {
   it("keeps a run, its intervals, events and thresholds, and reads them back", () => {
     const path = tmpStore();
     const s = RunStore.open(path);
-    const id = s.createRun({ scenario: "one_to_one", sourceHash: "abc", settings: { interarrival: 10, repeat_num: Infinity }, nodes: ["a", "b"], users: 20, intervalMs: 1000, startedAt: T0 });
+    const id = s.createRun({
+      scenario: "one_to_one",
+      sourceHash: "abc",
+      settings: { interarrival: 10, repeat_num: Infinity },
+      nodes: ["a", "b"],
+      users: 20,
+      intervalMs: 1000,
+      startedAt: T0,
+    });
     for (let k = 0; k < 3; k++) for (const n of ["a", "b"]) s.addInterval(id, interval(n, k, 10 + k));
     s.addEvent(id, { t: T0 + 5, kind: "do", node: "a", data: { users: 20 } });
-    const th = evaluateThresholds(parseThresholds(["xmpp.messages_sent.count>=66", "users.crashed==0"]), { "xmpp.messages_sent": { kind: "counter", count: 66, rate: 22 } });
+    const th = evaluateThresholds(parseThresholds(["xmpp.messages_sent.count>=66", "users.crashed==0"]), {
+      "xmpp.messages_sent": { kind: "counter", count: 66, rate: 22 },
+    });
     s.finishRun(id, { endedAt: T0 + 3000, summary: { users: { started: 20 } }, verdict: "passed", exitCode: 0 }, th);
     s.close();
 
     const r = RunStore.open(path, { readonly: true });
     const run = r.getRun(id.slice(0, 17));
-    expect(run).toMatchObject({ id, scenario: "one_to_one", sourceHash: "abc", nodes: ["a", "b"], users: 20, verdict: "passed", exitCode: 0, endedAt: T0 + 3000 });
+    expect(run).toMatchObject({
+      id,
+      scenario: "one_to_one",
+      sourceHash: "abc",
+      nodes: ["a", "b"],
+      users: 20,
+      verdict: "passed",
+      exitCode: 0,
+      endedAt: T0 + 3000,
+    });
     expect(run.settings.repeat_num).toBe("Infinity");
     expect(r.getRun("last").id).toBe(id);
     const res = readRunResults(r, id);
@@ -45,7 +72,10 @@ describe("run store", () => {
     expect(res.table["xmpp.messages_sent"]).toMatchObject({ kind: "counter", count: 66 });
     expect(res.intervals[2]?.gauges["users.running"]).toBe(4);
     expect(res.events.map((e) => e.kind)).toEqual(["do"]);
-    expect(res.thresholds.map((t) => [t.expr, t.ok])).toEqual([["xmpp.messages_sent.count>=66", true], ["users.crashed==0", true]]);
+    expect(res.thresholds.map((t) => [t.expr, t.ok])).toEqual([
+      ["xmpp.messages_sent.count>=66", true],
+      ["users.crashed==0", true],
+    ]);
     expect(() => r.getRun("nope")).toThrow(/no run 'nope'/);
     r.close();
   });
@@ -75,7 +105,9 @@ describe("run store", () => {
       for (let k = 0; k < 5; k++) s.addInterval(id, { v: 1, node: "a", t: ${T0} + k * 1000, ms: 1000, c: { n: k }, g: {}, h: {} });
       process.stdout.write(id + "\\n");
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const id = await new Promise<string>((resolve, reject) => {
       let out = "";
       child.stdout.on("data", (b: Buffer) => {
@@ -96,11 +128,26 @@ describe("run store", () => {
 
   it("the recorder merges each time once every node reported; a reader mid-run also sees the times not merged yet", () => {
     const path = tmpStore();
-    const rec = recordRun({ node: "master", storePath: path, intervalMs: 1000, scenario: "s", settings: {}, users: 3, nodes: ["a", "b", "c"], now: () => T0 });
-    for (let k = 0; k < 6; k++) for (const n of ["a", "b", "c"]) if (!(n === "c" && k >= 3)) rec.addInterval(interval(n, k, 1));
+    const rec = recordRun({
+      node: "master",
+      storePath: path,
+      intervalMs: 1000,
+      scenario: "s",
+      settings: {},
+      users: 3,
+      nodes: ["a", "b", "c"],
+      now: () => T0,
+    });
+    for (let k = 0; k < 6; k++)
+      for (const n of ["a", "b", "c"]) if (!(n === "c" && k >= 3)) rec.addInterval(interval(n, k, 1));
     // c died after 3 intervals: times 0-2 are merged from 3 nodes, 3 is merged without c (2 intervals late), 4-5 wait
     const r = RunStore.open(path, { readonly: true });
-    expect(r.mergedRows(rec.runId).map((m) => [m.t - T0, m.nodes.length])).toEqual([[0, 3], [1000, 3], [2000, 3], [3000, 2]]);
+    expect(r.mergedRows(rec.runId).map((m) => [m.t - T0, m.nodes.length])).toEqual([
+      [0, 3],
+      [1000, 3],
+      [2000, 3],
+      [3000, 2],
+    ]);
     const res = readRunResults(r, rec.runId);
     expect(res.intervals.map((m) => m.t - T0)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
     expect(res.table["xmpp.messages_sent"]).toMatchObject({ count: 15 });
@@ -115,6 +162,8 @@ describe("run store", () => {
   });
 
   it("opening a missing store read-only says how to get one", () => {
-    expect(() => RunStore.open(join(tmpdir(), "no-such-dir-amoc", "runs.sqlite"), { readonly: true })).toThrow(/cannot open the run store/);
+    expect(() => RunStore.open(join(tmpdir(), "no-such-dir-amoc", "runs.sqlite"), { readonly: true })).toThrow(
+      /cannot open the run store/,
+    );
   });
 });

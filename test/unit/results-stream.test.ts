@@ -48,7 +48,14 @@ function worker(net: FakeNet, name: string) {
   const telemetry = new Telemetry();
   let runId: string | null = null;
   // a timer far away: the test ends intervals with close() (the last partial interval) only
-  const pub = new ResultsPublisher({ bus: net.bus(), subjects, telemetry, nodeName: name, intervalMs: 3_600_000, currentRunId: () => runId });
+  const pub = new ResultsPublisher({
+    bus: net.bus(),
+    subjects,
+    telemetry,
+    nodeName: name,
+    intervalMs: 3_600_000,
+    currentRunId: () => runId,
+  });
   return {
     telemetry,
     pub,
@@ -73,7 +80,10 @@ describe("distributed results streaming", () => {
     expect(net.log).toHaveLength(0);
     w.enter(null);
     expect(net.log.map((m) => m.subject)).toEqual(["c1.results.r1"]);
-    const msg = JSON.parse(net.log[0]!.data) as { runId: string; interval: { node: string; c: Record<string, number>; h: Record<string, string> } };
+    const msg = JSON.parse(net.log[0]!.data) as {
+      runId: string;
+      interval: { node: string; c: Record<string, number>; h: Record<string, string> };
+    };
     expect(msg.runId).toBe("r1");
     expect(msg.interval.node).toBe("w1");
     expect(msg.interval.c["dummy.runs"]).toBe(7);
@@ -90,9 +100,21 @@ describe("distributed results streaming", () => {
     const feed = new ResultsFeed();
     const workers = ["w1", "w2", "w3"];
     // w4 is idle (in no run): the merge does not wait for it
-    feed.connect({ bus: net.bus(), subjects, workers: () => [...workers.map((name) => ({ name, runId: "r1" })), { name: "w4", runId: null }], onMembershipChange: () => {} });
+    feed.connect({
+      bus: net.bus(),
+      subjects,
+      workers: () => [...workers.map((name) => ({ name, runId: "r1" })), { name: "w4", runId: null }],
+      onMembershipChange: () => {},
+    });
     const path = tmpStore();
-    const rec = recordRun({ node: "m", storePath: path, intervalMs: 3_600_000, scenario: "dummy", settings: {}, users: 3 });
+    const rec = recordRun({
+      node: "m",
+      storePath: path,
+      intervalMs: 3_600_000,
+      scenario: "dummy",
+      settings: {},
+      users: 3,
+    });
     const unfollow = feed.follow(rec);
     const ws = workers.map((n) => worker(net, n));
     ws.forEach((w, k) => {
@@ -107,7 +129,9 @@ describe("distributed results streaming", () => {
       expect(rec.lastInterval()?.rates["dummy.runs"]).toBeGreaterThan(0);
       expect(store.unmergedIntervals(rec.runId)).toEqual([]);
       // all three parts of the slot arrived: merged at once, before the end
-      expect(readRunResults(store, rec.runId).intervals.map((m) => [m.nodes.sort(), m.counters["dummy.runs"]])).toEqual([[workers, 60]]);
+      expect(readRunResults(store, rec.runId).intervals.map((m) => [m.nodes.sort(), m.counters["dummy.runs"]])).toEqual(
+        [[workers, 60]],
+      );
     } finally {
       store.close();
     }
@@ -118,7 +142,12 @@ describe("distributed results streaming", () => {
   it("follows one run, ignores other runs' intervals and malformed messages", async () => {
     const net = new FakeNet();
     const feed = new ResultsFeed();
-    feed.connect({ bus: net.bus(), subjects, workers: () => [{ name: "w1", runId: "a" }], onMembershipChange: () => {} });
+    feed.connect({
+      bus: net.bus(),
+      subjects,
+      workers: () => [{ name: "w1", runId: "a" }],
+      onMembershipChange: () => {},
+    });
     const got: string[] = [];
     feed.follow({ addInterval: (i) => got.push(`${i.node}:${i.c.n}`), setNodes: () => {} });
     const bus = net.bus();
@@ -158,9 +187,25 @@ describe("distributed results streaming", () => {
 
   it("a part that arrives after its time was merged (2 intervals late) still joins it: the merged counts stay the sum", () => {
     const path = tmpStore();
-    const rec = recordRun({ node: "m", storePath: path, intervalMs: 1000, scenario: "dummy", settings: {}, users: 2, localIntervals: false });
+    const rec = recordRun({
+      node: "m",
+      storePath: path,
+      intervalMs: 1000,
+      scenario: "dummy",
+      settings: {},
+      users: 2,
+      localIntervals: false,
+    });
     rec.setNodes(["w1", "w2"]);
-    const part = (node: string, t: number, n: number) => ({ v: 1 as const, node, t, ms: 1000, c: { n }, g: { "users.running": 1 }, h: {} });
+    const part = (node: string, t: number, n: number) => ({
+      v: 1 as const,
+      node,
+      t,
+      ms: 1000,
+      c: { n },
+      g: { "users.running": 1 },
+      h: {},
+    });
     rec.addInterval(part("w1", 0, 1));
     rec.addInterval(part("w1", 1000, 1));
     rec.addInterval(part("w1", 2000, 1));

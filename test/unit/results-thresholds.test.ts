@@ -6,18 +6,59 @@ import { verdictOf } from "../../src/results/recorder.js";
 import { evaluateThresholds, parseThreshold, parseThresholds } from "../../src/results/thresholds.js";
 
 const TABLE: Record<string, MetricStats> = {
-  "xmpp.message_ttd": { kind: "timing", count: 100, rate: 10, min: 1, mean: 5, p50: 4, p90: 9, p95: 12, p99: 40, max: 80 },
-  "xmpp.connection": { kind: "timing", count: 10, rate: 1, min: 5, mean: 50, p50: 40, p90: 150, p95: 200, p99: 300, max: 310 },
+  "xmpp.message_ttd": {
+    kind: "timing",
+    count: 100,
+    rate: 10,
+    min: 1,
+    mean: 5,
+    p50: 4,
+    p90: 9,
+    p95: 12,
+    p99: 40,
+    max: 80,
+  },
+  "xmpp.connection": {
+    kind: "timing",
+    count: 10,
+    rate: 1,
+    min: 5,
+    mean: 50,
+    p50: 40,
+    p90: 150,
+    p95: 200,
+    p99: 300,
+    max: 310,
+  },
   "users.crashed": { kind: "counter", count: 2, rate: 0.2 },
   "users.running": { kind: "gauge", last: 0, min: 0, max: 200 },
 };
 
 describe("thresholds", () => {
   it("parses metric, statistic, operator and number", () => {
-    expect(parseThreshold("xmpp.message_ttd.p99<50")).toEqual({ expr: "xmpp.message_ttd.p99<50", metric: "xmpp.message_ttd", stat: "p99", op: "<", value: 50 });
-    expect(parseThreshold(" users.crashed == 0 ")).toMatchObject({ metric: "users.crashed", stat: "value", op: "==", value: 0 });
-    expect(parseThreshold("xmpp.connection.p95<=200")).toMatchObject({ metric: "xmpp.connection", stat: "p95", op: "<=" });
-    expect(parseThreshold("xmpp.message_ttd.p99.9<0.001")).toMatchObject({ metric: "xmpp.message_ttd", stat: "p99.9", value: 0.001 });
+    expect(parseThreshold("xmpp.message_ttd.p99<50")).toEqual({
+      expr: "xmpp.message_ttd.p99<50",
+      metric: "xmpp.message_ttd",
+      stat: "p99",
+      op: "<",
+      value: 50,
+    });
+    expect(parseThreshold(" users.crashed == 0 ")).toMatchObject({
+      metric: "users.crashed",
+      stat: "value",
+      op: "==",
+      value: 0,
+    });
+    expect(parseThreshold("xmpp.connection.p95<=200")).toMatchObject({
+      metric: "xmpp.connection",
+      stat: "p95",
+      op: "<=",
+    });
+    expect(parseThreshold("xmpp.message_ttd.p99.9<0.001")).toMatchObject({
+      metric: "xmpp.message_ttd",
+      stat: "p99.9",
+      value: 0.001,
+    });
     expect(parseThreshold("a.avg!=3")).toMatchObject({ stat: "mean", op: "!=" });
   });
 
@@ -44,15 +85,34 @@ describe("thresholds", () => {
   });
 
   it("evaluates on the merged table: breaches say the measured and the wanted value", () => {
-    const r = evaluateThresholds(parseThresholds(["xmpp.message_ttd.p99<50", "xmpp.message_ttd.p99<0.001", "users.crashed==0", "xmpp.connection.p95<=200", "users.running.max>=200", "users.started.count>=0", "xmpp.message_ttd.p75<10"]), TABLE, (m, p) => (m === "xmpp.message_ttd" && p === 75 ? 7 : undefined));
+    const r = evaluateThresholds(
+      parseThresholds([
+        "xmpp.message_ttd.p99<50",
+        "xmpp.message_ttd.p99<0.001",
+        "users.crashed==0",
+        "xmpp.connection.p95<=200",
+        "users.running.max>=200",
+        "users.started.count>=0",
+        "xmpp.message_ttd.p75<10",
+      ]),
+      TABLE,
+      (m, p) => (m === "xmpp.message_ttd" && p === 75 ? 7 : undefined),
+    );
     expect(r.map((x) => x.ok)).toEqual([true, false, false, true, true, true, true]);
     expect(r[1]?.message).toBe("xmpp.message_ttd.p99 was 40, wanted < 0.001");
     expect(r[2]?.message).toBe("users.crashed was 2, wanted == 0");
   });
 
   it("a counter never incremented is 0; a timing with no values fails with 'no values recorded'", () => {
-    const r = evaluateThresholds(parseThresholds(["xmpp.timeouts==0", "xmpp.registration.p99<5", "xmpp.connection<5"]), TABLE);
-    expect(r.map((x) => [x.ok, x.actual])).toEqual([[true, 0], [false, null], [false, null]]);
+    const r = evaluateThresholds(
+      parseThresholds(["xmpp.timeouts==0", "xmpp.registration.p99<5", "xmpp.connection<5"]),
+      TABLE,
+    );
+    expect(r.map((x) => [x.ok, x.actual])).toEqual([
+      [true, 0],
+      [false, null],
+      [false, null],
+    ]);
     expect(r[1]?.message).toMatch(/no values recorded/);
     expect(r[2]?.message).toMatch(/name one/);
   });

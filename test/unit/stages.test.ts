@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { RemovalDriver, ShapeCursor, closedShape, compileShape, openShape, plannedOffsetMs } from "../../src/shapes/stages.js";
+import {
+  RemovalDriver,
+  ShapeCursor,
+  closedShape,
+  compileShape,
+  openShape,
+  plannedOffsetMs,
+} from "../../src/shapes/stages.js";
 import { parseStages } from "../../src/config/shapes.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";
@@ -36,21 +43,50 @@ function holdingPool() {
   const telemetry = new Telemetry();
   const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1" } });
   const start = async (_id: number, _s: unknown, ctx: { stopped(): Promise<void> }) => ctx.stopped();
-  const pool = new UserPool({ scenario: { start }, state: undefined, vars: {}, settings, telemetry, metrics: new TelemetryMetrics(telemetry), log: silentLogger(), clock });
+  const pool = new UserPool({
+    scenario: { start },
+    state: undefined,
+    vars: {},
+    settings,
+    telemetry,
+    metrics: new TelemetryMetrics(telemetry),
+    log: silentLogger(),
+    clock,
+  });
   return { pool, clock, telemetry };
 }
 
 describe("load shapes", () => {
   it("parses stages with durations in units and refuses bad ones with the stage named", () => {
-    expect(parseStages([{ duration: "1m", target: 10 }, { duration: 500, target: 0 }])).toEqual([{ durationMs: 60_000, target: 10 }, { durationMs: 500, target: 0 }]);
+    expect(
+      parseStages([
+        { duration: "1m", target: 10 },
+        { duration: 500, target: 0 },
+      ]),
+    ).toEqual([
+      { durationMs: 60_000, target: 10 },
+      { durationMs: 500, target: 0 },
+    ]);
     expect(() => parseStages([{ duration: "0s", target: 1 }])).toThrow(/stage 0: duration/);
     expect(() => parseStages([{ duration: "1s", target: -1 }])).toThrow(/stage 0: target/);
     expect(() => parseStages({})).toThrow(/JSON list/);
-    expect(() => compileShape({ stages: [{ duration: "1s", target: 1 }], arrival_rate: [{ duration: "1s", target: 1 }], arrival_process: "constant" })).toThrow(/not both/);
+    expect(() =>
+      compileShape({
+        stages: [{ duration: "1s", target: 1 }],
+        arrival_rate: [{ duration: "1s", target: 1 }],
+        arrival_process: "constant",
+      }),
+    ).toThrow(/not both/);
   });
 
   it("compiles a closed ramp up, hold and ramp down into one start segment and one paced removal", () => {
-    const s = closedShape(parseStages([{ duration: "60s", target: 1000 }, { duration: "5m", target: 1000 }, { duration: "30s", target: 0 }]));
+    const s = closedShape(
+      parseStages([
+        { duration: "60s", target: 1000 },
+        { duration: "5m", target: 1000 },
+        { duration: "30s", target: 0 },
+      ]),
+    );
     expect(s.users).toBe(1000);
     expect(s.segments).toEqual([{ k: 0, n: 1000, t: 0, d: 60_000, r0: 1000 / 60_000, r1: 1000 / 60_000 }]);
     expect(s.removals).toEqual([{ t: 360_000, d: 30_000, n: 1000 }]);
@@ -58,7 +94,13 @@ describe("load shapes", () => {
   });
 
   it("a second rise issues new IDs after the hold, starting when its stage starts", () => {
-    const s = closedShape(parseStages([{ duration: "1s", target: 10 }, { duration: "1s", target: 10 }, { duration: "1s", target: 30 }]));
+    const s = closedShape(
+      parseStages([
+        { duration: "1s", target: 10 },
+        { duration: "1s", target: 10 },
+        { duration: "1s", target: 30 },
+      ]),
+    );
     expect(s.users).toBe(30);
     const o = offsets(s.segments, 30);
     expect(o.slice(0, 10).every((t) => t >= 0 && t < 1000)).toBe(true);
@@ -67,7 +109,12 @@ describe("load shapes", () => {
 
   it("an open-model ramp plans each second's arrivals as the integral of the rate", () => {
     // 0 -> 400/s over 4 s, then 400/s for 2 s: expected 50, 150, 250, 350, 400, 400
-    const s = openShape(parseStages([{ duration: "4s", target: 400 }, { duration: "2s", target: 400 }]));
+    const s = openShape(
+      parseStages([
+        { duration: "4s", target: 400 },
+        { duration: "2s", target: 400 },
+      ]),
+    );
     expect(s.users).toBe(800 + 800);
     const counts = perSecond(offsets(s.segments, s.users), 6);
     [50, 150, 250, 350, 400, 400].forEach((want, i) => expect(Math.abs(counts[i]! - want)).toBeLessThanOrEqual(1));
@@ -77,13 +124,18 @@ describe("load shapes", () => {
     const s = openShape(parseStages([{ duration: "3s", target: 300 }]));
     const all = offsets(s.segments, s.users);
     const k = 3;
-    const merged = Array.from({ length: k }, (_, j) => offsets(s.segments, s.users, k, j)).flat().sort((a, b) => a - b);
+    const merged = Array.from({ length: k }, (_, j) => offsets(s.segments, s.users, k, j))
+      .flat()
+      .sort((a, b) => a - b);
     expect(merged).toEqual(all);
     expect(plannedOffsetMs(s, 10)).toBe(all[10]);
   });
 
   it("poisson arrivals are exactly the planned number, inside their stage, the same on every node", () => {
-    const s = compileShape({ stages: [], arrival_rate: [{ duration: "10s", rate: 200 }], arrival_process: "poisson" }, 7)!;
+    const s = compileShape(
+      { stages: [], arrival_rate: [{ duration: "10s", rate: 200 }], arrival_process: "poisson" },
+      7,
+    )!;
     expect(s.segments[0]!.seed).toBeDefined();
     const o = offsets(s.segments, s.users);
     expect(o).toHaveLength(s.users);
@@ -97,29 +149,73 @@ describe("load shapes", () => {
   });
 
   it("the stage driver starts each user of a ramp on the first millisecond at or after its planned instant", async () => {
-    const shape = closedShape(parseStages([{ duration: "3s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }]));
+    const shape = closedShape(
+      parseStages([
+        { duration: "3s", target: 600 },
+        { duration: "1s", target: 600 },
+        { duration: "1s", target: 0 },
+      ]),
+    );
     const { pool, clock, telemetry } = holdingPool();
     const t0 = clock.now();
     const startedAt: number[] = [];
     telemetry.on("user.started", () => startedAt.push(clock.now()));
-    const cursor = new ShapeCursor({ from: 1, to: shape.users, step: 1, offset: 0, t0Ms: t0, baseId: 1, interarrivalMs: 0, segments: shape.segments });
+    const cursor = new ShapeCursor({
+      from: 1,
+      to: shape.users,
+      step: 1,
+      offset: 0,
+      t0Ms: t0,
+      baseId: 1,
+      interarrivalMs: 0,
+      segments: shape.segments,
+    });
     const planned = Array.from({ length: shape.users }, (_, k) => t0 + plannedOffsetMs(shape, k)!);
     pool.schedule(cursor);
     await clock.advance(3000);
     expect(startedAt).toEqual(planned.map(Math.ceil));
     // 200 a second, exactly
-    expect(perSecond(startedAt.map((t) => t - t0), 3)).toEqual([200, 200, 200]);
+    expect(
+      perSecond(
+        startedAt.map((t) => t - t0),
+        3,
+      ),
+    ).toEqual([200, 200, 200]);
     pool.dispose();
   });
 
   it("a ramp-down removes the highest users evenly, asking every 100 ms for exactly those due, then stops", async () => {
-    const shape = closedShape(parseStages([{ duration: "1s", target: 600 }, { duration: "1s", target: 600 }, { duration: "1s", target: 0 }]));
+    const shape = closedShape(
+      parseStages([
+        { duration: "1s", target: 600 },
+        { duration: "1s", target: 600 },
+        { duration: "1s", target: 0 },
+      ]),
+    );
     const { pool, clock } = holdingPool();
     const t0 = clock.now();
-    pool.schedule(new ShapeCursor({ from: 1, to: shape.users, step: 1, offset: 0, t0Ms: t0, baseId: 1, interarrivalMs: 0, segments: shape.segments }));
+    pool.schedule(
+      new ShapeCursor({
+        from: 1,
+        to: shape.users,
+        step: 1,
+        offset: 0,
+        t0Ms: t0,
+        baseId: 1,
+        interarrivalMs: 0,
+        segments: shape.segments,
+      }),
+    );
     const asked: Array<[number, number]> = [];
     const failures: unknown[] = [];
-    const driver = new RemovalDriver(t0, shape.removals, (n) => (asked.push([clock.now() - t0, n]), pool.remove(n, false)), (e) => void failures.push(e), 100, clock).start();
+    const driver = new RemovalDriver(
+      t0,
+      shape.removals,
+      (n) => (asked.push([clock.now() - t0, n]), pool.remove(n, false)),
+      (e) => void failures.push(e),
+      100,
+      clock,
+    ).start();
     await clock.advance(2000);
     expect(pool.counts().running).toBe(600);
     expect(asked).toEqual([]);
@@ -147,10 +243,26 @@ describe("load shapes", () => {
 
   it("bin/amoc run takes --stages, --arrival-rate, --poisson and --mix, and a shaped run ends with its last stage", () => {
     const o = parseRunArgs(["hold", "--stages", '[{"duration":"2s","target":10},{"duration":"1s","target":0}]']);
-    expect(o.settings.stages).toEqual([{ duration: "2s", target: 10 }, { duration: "1s", target: 0 }]);
+    expect(o.settings.stages).toEqual([
+      { duration: "2s", target: 10 },
+      { duration: "1s", target: 0 },
+    ]);
     expect(o.durationS).toBe(3);
-    const p = parseRunArgs(["hold", "--arrival-rate", '[{"duration":"1m","target":50}]', "--poisson", "--mix", '{"a":3,"b":1}', "--duration", "10"]);
-    expect(p.settings).toMatchObject({ arrival_rate: [{ duration: "1m", target: 50 }], arrival_process: "poisson", mix: { a: 3, b: 1 } });
+    const p = parseRunArgs([
+      "hold",
+      "--arrival-rate",
+      '[{"duration":"1m","target":50}]',
+      "--poisson",
+      "--mix",
+      '{"a":3,"b":1}',
+      "--duration",
+      "10",
+    ]);
+    expect(p.settings).toMatchObject({
+      arrival_rate: [{ duration: "1m", target: 50 }],
+      arrival_process: "poisson",
+      mix: { a: 3, b: 1 },
+    });
     expect(p.durationS).toBe(10);
     expect(() => parseRunArgs(["hold", "--stages", "[{}]"])).toThrow(UsageError);
     expect(() => parseRunArgs(["hold"])).toThrow(/--users/);

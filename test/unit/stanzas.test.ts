@@ -13,7 +13,9 @@ describe("stanza predicates", () => {
     expect(is.chat({ from: "a@x" })(chat("a@x"))).toBe(true);
     expect(is.chat({ from: "a@x" })(chat("a@xy/r1"))).toBe(false);
     expect(is.chat({ from: "a@x/r1" })(chat("a@x/r2"))).toBe(false);
-    expect(is.chat()(xml("message", { from: "a@x", type: "chat" }, xml("received", { xmlns: NS.RECEIPTS, id: "1" })))).toBe(false);
+    expect(
+      is.chat()(xml("message", { from: "a@x", type: "chat" }, xml("received", { xmlns: NS.RECEIPTS, id: "1" }))),
+    ).toBe(false);
     expect(is.chat()(xml("message", { from: "a@x", type: "error" }, xml("body", {}, "b")))).toBe(false);
   });
 
@@ -36,12 +38,24 @@ describe("stanza predicates", () => {
   });
 
   it("is.receipt, is.rosterPush and is.pubsubEvent find their payloads", () => {
-    expect(is.receipt({ id: "m1" })(xml("message", { from: "a@x/r" }, xml("received", { xmlns: NS.RECEIPTS, id: "m1" })))).toBe(true);
-    expect(is.receipt({ id: "m2" })(xml("message", { from: "a@x/r" }, xml("received", { xmlns: NS.RECEIPTS, id: "m1" })))).toBe(false);
-    const push = xml("iq", { type: "set", id: "p" }, xml("query", { xmlns: NS.ROSTER }, xml("item", { jid: "b@x", subscription: "none" })));
+    expect(
+      is.receipt({ id: "m1" })(xml("message", { from: "a@x/r" }, xml("received", { xmlns: NS.RECEIPTS, id: "m1" }))),
+    ).toBe(true);
+    expect(
+      is.receipt({ id: "m2" })(xml("message", { from: "a@x/r" }, xml("received", { xmlns: NS.RECEIPTS, id: "m1" }))),
+    ).toBe(false);
+    const push = xml(
+      "iq",
+      { type: "set", id: "p" },
+      xml("query", { xmlns: NS.ROSTER }, xml("item", { jid: "b@x", subscription: "none" })),
+    );
     expect(is.rosterPush({ jid: "b@x" })(push)).toBe(true);
     expect(is.rosterPush({ jid: "c@x" })(push)).toBe(false);
-    const ev = xml("message", { from: "p@x" }, xml("event", { xmlns: NS.PUBSUB_EVENT }, xml("items", { node: "n" }, xml("item", { id: "1" }))));
+    const ev = xml(
+      "message",
+      { from: "p@x" },
+      xml("event", { xmlns: NS.PUBSUB_EVENT }, xml("items", { node: "n" }, xml("item", { id: "1" }))),
+    );
     expect(is.pubsubEvent({ from: "p@x", node: "n" })(ev)).toBe(true);
     expect(is.pubsubEvent({ node: "other" })(ev)).toBe(false);
     expect(is.all(is.message(), is.having("event", NS.PUBSUB_EVENT))(ev)).toBe(true);
@@ -86,7 +100,12 @@ describe("requestIq", () => {
   it("resolves with the result and times it under the IQ's kind", async () => {
     const m = new MemorySink();
     const req = iq.get("localhost", xml("ping", { xmlns: NS.PING }));
-    const res = await requestIq(sender(async (el) => xml("iq", { type: "result", id: String(el.attrs.id) })), m, req, 1000);
+    const res = await requestIq(
+      sender(async (el) => xml("iq", { type: "result", id: String(el.attrs.id) })),
+      m,
+      req,
+      1000,
+    );
     expect(res.attrs.type).toBe("result");
     expect(m.calls.map((c) => `${c.kind} ${c.name}`)).toEqual(["timing xmpp.iq.ping"]);
   });
@@ -94,8 +113,17 @@ describe("requestIq", () => {
   it("rejects an error reply with an IqError carrying the condition, counted per kind", async () => {
     const m = new MemorySink();
     const req = iq.get(undefined, xml("query", { xmlns: NS.MAM }));
-    const reply = xml("iq", { type: "error", id: String(req.attrs.id) }, xml("error", { type: "cancel" }, xml("service-unavailable", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })));
-    const err = await requestIq(sender(() => Promise.reject(StanzaError.fromIq(reply))), m, req, 1000).catch((e: unknown) => e);
+    const reply = xml(
+      "iq",
+      { type: "error", id: String(req.attrs.id) },
+      xml("error", { type: "cancel" }, xml("service-unavailable", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })),
+    );
+    const err = await requestIq(
+      sender(() => Promise.reject(StanzaError.fromIq(reply))),
+      m,
+      req,
+      1000,
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IqError);
     expect(err).toBeInstanceOf(XmppError);
     expect(err).toMatchObject({ code: "XMPP_STANZA_ERROR", condition: "service-unavailable", kind: "mam" });
@@ -106,7 +134,12 @@ describe("requestIq", () => {
   it("counts a timeout per kind and passes the timeout error on", async () => {
     const m = new MemorySink();
     const timeout = new XmppError("XMPP_STANZA_TIMEOUT", "iq", "stanza_timeout", "no reply", "raise it");
-    const err = await requestIq(sender(() => Promise.reject(timeout)), m, iq.get("h", xml("ping", { xmlns: NS.PING })), 5).catch((e: unknown) => e);
+    const err = await requestIq(
+      sender(() => Promise.reject(timeout)),
+      m,
+      iq.get("h", xml("ping", { xmlns: NS.PING })),
+      5,
+    ).catch((e: unknown) => e);
     expect(err).toBe(timeout);
     expect(m.total("xmpp.iq_timeouts.ping")).toBe(1);
     expect(m.calls.some((c) => c.kind === "timing")).toBe(false);
@@ -114,7 +147,13 @@ describe("requestIq", () => {
 
   it("takes an explicit kind over the derived one", async () => {
     const m = new MemorySink();
-    await requestIq(sender(async (el) => xml("iq", { type: "result", id: String(el.attrs.id) })), m, iq.get("h", xml("ping", { xmlns: NS.PING })), 1000, "server_ping");
+    await requestIq(
+      sender(async (el) => xml("iq", { type: "result", id: String(el.attrs.id) })),
+      m,
+      iq.get("h", xml("ping", { xmlns: NS.PING })),
+      1000,
+      "server_ping",
+    );
     expect(m.calls[0]?.name).toBe("xmpp.iq.server_ping");
   });
 });

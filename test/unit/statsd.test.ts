@@ -17,13 +17,24 @@ describe("StatsdSink", () => {
     sink.gauge("users.running", 42);
     await sink.close();
     await until(() => udp.lines().length >= 4, 2000, "four lines");
-    expect(udp.lines()).toEqual(["amoc.n1.users.started:1|c", "amoc.n1.xmpp.messages_sent:4|c", "amoc.n1.xmpp.connection:12.346|ms:7|ms", "amoc.n1.users.running:42|g"]);
+    expect(udp.lines()).toEqual([
+      "amoc.n1.users.started:1|c",
+      "amoc.n1.xmpp.messages_sent:4|c",
+      "amoc.n1.xmpp.connection:12.346|ms:7|ms",
+      "amoc.n1.users.running:42|g",
+    ]);
     await udp.close();
   });
 
   it("sends what it collected every flush interval without waiting for close", async () => {
     const udp = await udpListener();
-    const sink = new StatsdSink({ host: "127.0.0.1", port: udp.port, prefix: "p.n.", log: silentLogger(), bufferFlushMs: 20 });
+    const sink = new StatsdSink({
+      host: "127.0.0.1",
+      port: udp.port,
+      prefix: "p.n.",
+      log: silentLogger(),
+      bufferFlushMs: 20,
+    });
     sink.count("c");
     await until(() => udp.lines().length === 1, 2000, "the first flush");
     sink.count("c", 2);
@@ -42,14 +53,23 @@ describe("StatsdSink", () => {
       sink.timing("other.timer", i);
     }
     await sink.close();
-    const valuesOf = (name: string) => udp.lines().filter((l) => l.startsWith(`amoc.n1.${name}:`)).flatMap((l) => l.slice(l.indexOf(":") + 1).split(":"));
+    const valuesOf = (name: string) =>
+      udp
+        .lines()
+        .filter((l) => l.startsWith(`amoc.n1.${name}:`))
+        .flatMap((l) => l.slice(l.indexOf(":") + 1).split(":"));
     await until(() => valuesOf("other.timer").length >= 5000, 3000, "5000 timings");
     const ttd = valuesOf("xmpp.message_ttd");
     expect(ttd).toHaveLength(5000);
     for (const v of ttd) expect(v).toMatch(/^\d+(\.\d+)?\|ms$/);
-    expect(ttd.map((v) => Number(v.split("|")[0])).reduce((a, b) => a + b, 0)).toBeCloseTo(5000 * 0.125 + 10 * ((499 * 500) / 2), 3);
+    expect(ttd.map((v) => Number(v.split("|")[0])).reduce((a, b) => a + b, 0)).toBeCloseTo(
+      5000 * 0.125 + 10 * ((499 * 500) / 2),
+      3,
+    );
     expect(valuesOf("other.timer")).toHaveLength(5000);
-    expect(udp.lines().filter((l) => l.startsWith("amoc.n1.xmpp.messages_sent:"))).toEqual(["amoc.n1.xmpp.messages_sent:5000|c"]);
+    expect(udp.lines().filter((l) => l.startsWith("amoc.n1.xmpp.messages_sent:"))).toEqual([
+      "amoc.n1.xmpp.messages_sent:5000|c",
+    ]);
     for (const p of udp.packets) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(MAX_PACKET_BYTES);
     expect(udp.packets.length).toBeLessThan(100);
     await udp.close();
@@ -69,7 +89,13 @@ describe("StatsdSink", () => {
 
   it("resolves a host name once and sends to it", async () => {
     const udp = await udpListener();
-    const sink = new StatsdSink({ host: "localhost", port: udp.port, prefix: "p.n.", log: silentLogger(), bufferFlushMs: 10 });
+    const sink = new StatsdSink({
+      host: "localhost",
+      port: udp.port,
+      prefix: "p.n.",
+      log: silentLogger(),
+      bufferFlushMs: 10,
+    });
     sink.count("a");
     await until(() => udp.lines().length === 1, 2000, "the first packet");
     sink.count("b");
@@ -98,7 +124,13 @@ describe("StatsdSink", () => {
 
   it("logs an unresolvable host at most once per interval and keeps going", async () => {
     const { log, lines } = recordingLogger();
-    const sink = new StatsdSink({ host: "no-such-host.invalid", port: 8125, prefix: "amoc.n1.", log, bufferFlushMs: 10 });
+    const sink = new StatsdSink({
+      host: "no-such-host.invalid",
+      port: 8125,
+      prefix: "amoc.n1.",
+      log,
+      bufferFlushMs: 10,
+    });
     // three flushes, each failing: wait for each failure before sending more
     for (let round = 1; round <= 3; round++) {
       for (let i = 0; i < 200; i++) sink.count("xmpp.messages_sent");

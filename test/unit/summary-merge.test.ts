@@ -17,7 +17,10 @@ describe("summary export and merge", () => {
     // node a is fast and has many values, node b is slow and has few: averaging their p99s would say ~2500 ms
     const a = Array.from({ length: 9900 }, (_, i) => 1 + (i % 100));
     const b = Array.from({ length: 100 }, (_, i) => 5000 + i);
-    const merged = SummaryCollector.merged([node(a, { "xmpp.messages_sent": 9900 }).exportEncoded(), node(b, { "xmpp.messages_sent": 100 }).exportEncoded()]);
+    const merged = SummaryCollector.merged([
+      node(a, { "xmpp.messages_sent": 9900 }).exportEncoded(),
+      node(b, { "xmpp.messages_sent": 100 }).exportEncoded(),
+    ]);
     const all = new SummaryCollector(undefined);
     all.merge(node([...a, ...b], { "xmpp.messages_sent": 10_000 }).exportEncoded());
     const m = merged.snapshot();
@@ -35,7 +38,9 @@ describe("summary export and merge", () => {
     const e = JSON.parse(JSON.stringify(node([3, 4], { x: 1 }).exportEncoded())) as unknown;
     expect(checkEncodedSummary(e)).toBeUndefined();
     expect(checkEncodedSummary({ counters: { x: "1" }, gauges: {}, timings: {} })).toBe("counters.x must be a number");
-    expect(() => new SummaryCollector(undefined).merge({ counters: {}, gauges: {}, timings: 5 } as never)).toThrow(/timings must be an object/);
+    expect(() => new SummaryCollector(undefined).merge({ counters: {}, gauges: {}, timings: 5 } as never)).toThrow(
+      /timings must be an object/,
+    );
   });
 
   it("a timing's mean is that of all the merged values", () => {
@@ -45,10 +50,15 @@ describe("summary export and merge", () => {
   });
 
   it("xmpp.stanzas_buffered is left out of the summary unless a stanza was dropped", () => {
-    const clean = SummaryCollector.merged([node([1], { "xmpp.stanzas_buffered": 40_527, "xmpp.messages_sent": 3 }).exportEncoded()]).snapshot();
+    const clean = SummaryCollector.merged([
+      node([1], { "xmpp.stanzas_buffered": 40_527, "xmpp.messages_sent": 3 }).exportEncoded(),
+    ]).snapshot();
     expect(clean["xmpp.stanzas_buffered"]).toBeUndefined();
     expect(clean["xmpp.messages_sent"]).toEqual({ count: 3 });
-    const dropped = SummaryCollector.merged([node([1], { "xmpp.stanzas_buffered": 500 }).exportEncoded(), node([1], { "xmpp.stanzas_dropped": 2 }).exportEncoded()]).snapshot();
+    const dropped = SummaryCollector.merged([
+      node([1], { "xmpp.stanzas_buffered": 500 }).exportEncoded(),
+      node([1], { "xmpp.stanzas_dropped": 2 }).exportEncoded(),
+    ]).snapshot();
     expect(dropped["xmpp.stanzas_buffered"]).toEqual({ count: 500 });
     expect(dropped["xmpp.stanzas_dropped"]).toEqual({ count: 2 });
   });

@@ -115,7 +115,11 @@ describe("throttle", () => {
     const clock = new FakeClock();
     const reg = new ThrottleRegistry(1, clock);
     reg.start("t", { rate: 10, interval: 1000 });
-    applyThrottleOp(reg, { op: "change_rate_gradually", name: "t", gradual: { from: 100, to: 500, overMs: 200, steps: 4 } });
+    applyThrottleOp(reg, {
+      op: "change_rate_gradually",
+      name: "t",
+      gradual: { from: 100, to: 500, overMs: 200, steps: 4 },
+    });
     const rates: number[] = [];
     for (let i = 0; i < 5; i++) {
       rates.push(Math.round(reg.list()[0]!.rate));
@@ -143,7 +147,12 @@ describe("throttle through the Node API", () => {
     const { controller: c } = testController({}, { scenariosDir: SHAPES });
     const api = new LocalNodeApi({ controller: c, scenariosDir: SHAPES, labels: {} });
     await c.do("throttled", 1, 2, { interarrival: 0, sink_port: 9, throttles: { t: { rate: 100, interval: 1000 } } });
-    const t = throttleApi(api) as Record<string, (...a: unknown[]) => Promise<{ nodes: Record<string, { ok: boolean; result: { throttles: Array<Record<string, unknown>> } }> }>>;
+    const t = throttleApi(api) as Record<
+      string,
+      (
+        ...a: unknown[]
+      ) => Promise<{ nodes: Record<string, { ok: boolean; result: { throttles: Array<Record<string, unknown>> } }> }>
+    >;
     const r = await t.change_rate!("t", { rate: 500, interval: 1000 });
     expect(r.nodes.test!.result.throttles[0]).toMatchObject({ name: "t", rate: 500, interval: 1000, share: 1 });
     await t.pause!("t");

@@ -42,7 +42,9 @@ describe("console top-level await", () => {
   });
 
   it("rejects with the error of the awaited code", async () => {
-    await expect(evalWithAwait("await Promise.reject(new Error('boom'))", context()) as Promise<unknown>).rejects.toThrow("boom");
+    await expect(
+      evalWithAwait("await Promise.reject(new Error('boom'))", context()) as Promise<unknown>,
+    ).rejects.toThrow("boom");
   });
 
   it("splits statements at top-level semicolons and line ends, not inside strings, templates or brackets", () => {

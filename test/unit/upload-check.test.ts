@@ -2,7 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkUpload, compileProblems, loadProblems, UploadError, UPLOAD_LOAD_TIMEOUT_MS } from "../../src/scenario/upload-check.js";
+import {
+  checkUpload,
+  compileProblems,
+  loadProblems,
+  UploadError,
+  UPLOAD_LOAD_TIMEOUT_MS,
+} from "../../src/scenario/upload-check.js";
 
 const GOOD = `import { defineVariables } from "amoc-ts";
 export const variables = defineVariables({ rounds: { default: 2, doc: "rounds per user" } });
@@ -26,10 +32,14 @@ describe("the upload check loads an upload in a child process", () => {
     const ticker = setInterval(() => ticks++, 20);
     try {
       const t0 = performance.now();
-      const err = await checkUpload("up_loop", `${GOOD}while (true) {}\n`, join(dir, "work"), { timeoutMs: 2000 }).catch((e: unknown) => e);
+      const err = await checkUpload("up_loop", `${GOOD}while (true) {}\n`, join(dir, "work"), {
+        timeoutMs: 2000,
+      }).catch((e: unknown) => e);
       const took = performance.now() - t0;
       expect(err).toBeInstanceOf(UploadError);
-      expect((err as UploadError).problems[0]?.message).toBe("the scenario did not finish loading within 2 s: a top-level loop or a wait?");
+      expect((err as UploadError).problems[0]?.message).toBe(
+        "the scenario did not finish loading within 2 s: a top-level loop or a wait?",
+      );
       expect(took).toBeGreaterThanOrEqual(1900);
       expect(took).toBeLessThan(6000);
       // the loop ran in the child: this event loop kept turning during the whole check
@@ -44,18 +54,38 @@ describe("the upload check loads an upload in a child process", () => {
   });
 
   it("a top-level await that never settles is refused the same way", async () => {
-    const problems = await loadProblems("up_wait", `${GOOD}await new Promise(() => setInterval(() => {}, 1000));\n`, join(dir, "work"), { timeoutMs: 1500 });
-    expect(problems).toEqual([{ file: "up_wait.ts", line: 0, column: 0, message: expect.stringContaining("did not finish loading within 1.5 s") }]);
+    const problems = await loadProblems(
+      "up_wait",
+      `${GOOD}await new Promise(() => setInterval(() => {}, 1000));\n`,
+      join(dir, "work"),
+      { timeoutMs: 1500 },
+    );
+    expect(problems).toEqual([
+      {
+        file: "up_wait.ts",
+        line: 0,
+        column: 0,
+        message: expect.stringContaining("did not finish loading within 1.5 s"),
+      },
+    ]);
   });
 
   it("an upload that ends the process at its top level is refused with the exit code", async () => {
-    const problems = await loadProblems("up_exit", `${GOOD}console.error("bye from the top level"); process.exit(3);\n`, join(dir, "work"));
+    const problems = await loadProblems(
+      "up_exit",
+      `${GOOD}console.error("bye from the top level"); process.exit(3);\n`,
+      join(dir, "work"),
+    );
     expect(problems[0]?.message).toMatch(/exit code 3.*bye from the top level/s);
   });
 
   it("a throwing top level is reported with its place, as before", async () => {
     const problems = await loadProblems("up_throw", `${GOOD}\nthrow new Error("boom");\n`, join(dir, "work"));
-    expect(problems[0]).toMatchObject({ file: "up_throw.ts", line: 5, message: expect.stringContaining("loading failed: boom") });
+    expect(problems[0]).toMatchObject({
+      file: "up_throw.ts",
+      line: 5,
+      message: expect.stringContaining("loading failed: boom"),
+    });
   });
 
   it("leaves a timer-holding upload's check finished (the child exits on its own after answering)", async () => {

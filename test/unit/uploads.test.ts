@@ -23,7 +23,9 @@ let node: AmocNode;
 beforeEach(() => {
   mkdirSync(ROOT, { recursive: true });
   dir = mkdtempSync(join(ROOT, "uploads-"));
-  node = createNode({ env: { AMOC_NODE_NAME: "up", AMOC_SCENARIOS_DIR: FIXTURES, AMOC_DATA_DIR: dir, AMOC_LOG_LEVEL: "error" } });
+  node = createNode({
+    env: { AMOC_NODE_NAME: "up", AMOC_SCENARIOS_DIR: FIXTURES, AMOC_DATA_DIR: dir, AMOC_LOG_LEVEL: "error" },
+  });
 });
 afterEach(async () => {
   await node.close();
@@ -42,7 +44,9 @@ describe("uploaded scenarios in every front end", () => {
     await until(() => node.controller.status().users.finished === 3, 5000, "3 users finished");
     // built-ins and paths still go to the wrapped API
     await apis.local.stop().catch(() => undefined);
-    expect((await apis.local.start({ scenario: "lifecycle", users: 1, settings: { interarrival: 0, repeat_num: 1 } })).users).toBe(1);
+    expect(
+      (await apis.local.start({ scenario: "lifecycle", users: 1, settings: { interarrival: 0, repeat_num: 1 } })).users,
+    ).toBe(1);
   });
 
   it("amoc_local.do runs an uploaded scenario in the console", async () => {

@@ -10,16 +10,32 @@ import { FIRST_PASS_USERS } from "../../src/users/start-scheduler.js";
 import { UserPool } from "../../src/users/user-pool.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";
 
-function pool(start: (id: number, s: unknown, ctx: UserContext) => Promise<void>, env: NodeJS.ProcessEnv = {}, forceGraceMs = 2000) {
+function pool(
+  start: (id: number, s: unknown, ctx: UserContext) => Promise<void>,
+  env: NodeJS.ProcessEnv = {},
+  forceGraceMs = 2000,
+) {
   const clock = new FakeClock(1_000);
   const telemetry = new Telemetry();
   const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1", ...env } });
-  const p = new UserPool({ scenario: { start }, state: undefined, vars: {}, settings, telemetry, metrics: new TelemetryMetrics(telemetry), log: silentLogger(), forceGraceMs, clock });
-  const plan = (from: number, to: number, ia: number, step = 1, offset = 0) => new RangeCursor({ from, to, step, offset, t0Ms: clock.now(), baseId: from, interarrivalMs: ia });
+  const p = new UserPool({
+    scenario: { start },
+    state: undefined,
+    vars: {},
+    settings,
+    telemetry,
+    metrics: new TelemetryMetrics(telemetry),
+    log: silentLogger(),
+    forceGraceMs,
+    clock,
+  });
+  const plan = (from: number, to: number, ia: number, step = 1, offset = 0) =>
+    new RangeCursor({ from, to, step, offset, t0Ms: clock.now(), baseId: from, interarrivalMs: ia });
   return { p, telemetry, clock, plan };
 }
 
-const range = <T>(from: number, to: number, f: (id: number) => T) => Array.from({ length: to - from + 1 }, (_, i) => f(from + i));
+const range = <T>(from: number, to: number, f: (id: number) => T) =>
+  Array.from({ length: to - from + 1 }, (_, i) => f(from + i));
 
 describe("UserPool", () => {
   it("starts users in ID order, each exactly on its planned instant, with no lag", async () => {
@@ -70,14 +86,19 @@ describe("UserPool", () => {
     const ids: number[] = [];
     const { p, clock, plan } = pool(async (id) => void ids.push(id));
     p.schedule(plan(1, 3, 10));
-    p.schedule(new RangeCursor({ from: 11, to: 13, step: 1, offset: 0, t0Ms: clock.now() + 5, baseId: 11, interarrivalMs: 10 }));
+    p.schedule(
+      new RangeCursor({ from: 11, to: 13, step: 1, offset: 0, t0Ms: clock.now() + 5, baseId: 11, interarrivalMs: 10 }),
+    );
     await clock.runUntilIdle();
     expect(ids).toEqual([1, 11, 2, 12, 3, 13]);
   });
 
   it("repeats start repeat_num times, each repeat exactly repeat_interval after the last run ended", async () => {
     const runsAt: number[] = [];
-    const { p, clock, plan } = pool(async () => void runsAt.push(clock.now()), { AMOC_REPEAT_NUM: "3", AMOC_REPEAT_INTERVAL: "30" });
+    const { p, clock, plan } = pool(async () => void runsAt.push(clock.now()), {
+      AMOC_REPEAT_NUM: "3",
+      AMOC_REPEAT_INTERVAL: "30",
+    });
     p.schedule(plan(1, 1, 0));
     await clock.advance(29);
     expect(runsAt).toEqual([1_000]);
@@ -161,7 +182,11 @@ describe("UserPool", () => {
   });
 
   it("a second removal never selects users already being removed, and counts only the new ones", async () => {
-    const { p, clock, plan } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), { AMOC_REPEAT_NUM: "infinity" }, 600_000);
+    const { p, clock, plan } = pool(
+      async (_id, _s, ctx) => ctx.sleep(600_000),
+      { AMOC_REPEAT_NUM: "infinity" },
+      600_000,
+    );
     p.schedule(plan(1, 20, 0));
     await clock.advance(0);
     expect(p.counts().running).toBe(20);
@@ -179,7 +204,11 @@ describe("UserPool", () => {
   });
 
   it("a forced removal short of fresh users escalates graceful ones without counting them twice", async () => {
-    const { p, clock, plan } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), { AMOC_REPEAT_NUM: "infinity" }, 600_000);
+    const { p, clock, plan } = pool(
+      async (_id, _s, ctx) => ctx.sleep(600_000),
+      { AMOC_REPEAT_NUM: "infinity" },
+      600_000,
+    );
     p.schedule(plan(1, 6, 0));
     await clock.advance(0);
     expect(p.remove(4, false)).toBe(4);
@@ -199,7 +228,16 @@ describe("UserPool", () => {
     p.schedule(plan(1, 10, 10));
     await clock.runUntilIdle();
     expect(p.counts()).toMatchObject({ started: 10, crashed: 5, finished: 5 });
-    expect(p.errorSummary()).toEqual([{ reason: "login:error: bad password", phase: "login", message: "bad password", count: 5, first_seen: t0, last_seen: t0 + 80 }]);
+    expect(p.errorSummary()).toEqual([
+      {
+        reason: "login:error: bad password",
+        phase: "login",
+        message: "bad password",
+        count: 5,
+        first_seen: t0,
+        last_seen: t0 + 80,
+      },
+    ]);
     // the first crash of a kind is logged at warn, the other 4 are left out of the log (and counted)
     expect(p.crashLinesLeftOut()).toBe(4);
   });
@@ -207,7 +245,10 @@ describe("UserPool", () => {
   it("groups 3,000 crashes whose messages name their user, address and port into one reason per cause", async () => {
     const { p, clock, plan } = pool(async (id, _s, ctx) => {
       ctx.phase = "connect";
-      if (id % 3 === 0) throw Object.assign(new Error(`user_${id}@localhost: connect ECONNREFUSED 127.0.0.1:${40000 + id}`), { code: "ECONNREFUSED" });
+      if (id % 3 === 0)
+        throw Object.assign(new Error(`user_${id}@localhost: connect ECONNREFUSED 127.0.0.1:${40000 + id}`), {
+          code: "ECONNREFUSED",
+        });
       throw new Error(`timeout: connecting user_${id}@localhost via 127.0.0.1:${5222 + (id % 7)} after ${id} ms`);
     });
     p.schedule(plan(1, 3000, 0));

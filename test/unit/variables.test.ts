@@ -13,8 +13,13 @@ describe("scenario variables", () => {
   it("take run settings over env over the config file over the default", () => {
     expect(resolveVariables(decls, base).message_count).toBe(10);
     expect(resolveVariables(decls, { ...base, file: { message_count: 4 } }).message_count).toBe(4);
-    expect(resolveVariables(decls, { ...base, file: { message_count: 4 }, env: { AMOC_MESSAGE_COUNT: "5" } }).message_count).toBe(5);
-    expect(resolveVariables(decls, { ...base, env: { AMOC_MESSAGE_COUNT: "5" }, settings: { message_count: 6 } }).message_count).toBe(6);
+    expect(
+      resolveVariables(decls, { ...base, file: { message_count: 4 }, env: { AMOC_MESSAGE_COUNT: "5" } }).message_count,
+    ).toBe(5);
+    expect(
+      resolveVariables(decls, { ...base, env: { AMOC_MESSAGE_COUNT: "5" }, settings: { message_count: 6 } })
+        .message_count,
+    ).toBe(6);
   });
 
   it("parse strings into the type of the default", () => {
@@ -23,11 +28,15 @@ describe("scenario variables", () => {
   });
 
   it("reject a value failing verify, naming the variable, its source and the file", () => {
-    expect(() => resolveVariables(decls, { ...base, env: { AMOC_MESSAGE_COUNT: "0" } })).toThrow(/AMOC_MESSAGE_COUNT: variable 'message_count' failed verification.*s\.ts|s\.ts[\s\S]*AMOC_MESSAGE_COUNT: variable 'message_count' failed verification/);
+    expect(() => resolveVariables(decls, { ...base, env: { AMOC_MESSAGE_COUNT: "0" } })).toThrow(
+      /AMOC_MESSAGE_COUNT: variable 'message_count' failed verification.*s\.ts|s\.ts[\s\S]*AMOC_MESSAGE_COUNT: variable 'message_count' failed verification/,
+    );
   });
 
   it("reject an undeclared setting, naming the file and the variable", () => {
-    expect(() => resolveVariables(decls, { ...base, settings: { mesage_count: 1 } })).toThrow(/'mesage_count' is not declared by s\.ts/);
+    expect(() => resolveVariables(decls, { ...base, settings: { mesage_count: 1 } })).toThrow(
+      /'mesage_count' is not declared by s\.ts/,
+    );
   });
 
   it("allow live updates of updatable variables only", () => {
@@ -37,6 +46,8 @@ describe("scenario variables", () => {
 
   it("refuse declarations without a doc or clashing with a node setting", () => {
     expect(() => checkDeclarations({ x: { default: 1 } }, "f.ts")).toThrow(/needs a 'default' and a 'doc'/);
-    expect(() => checkDeclarations({ interarrival: { default: 1, doc: "d" } }, "f.ts")).toThrow(/clashes with the node setting/);
+    expect(() => checkDeclarations({ interarrival: { default: 1, doc: "d" } }, "f.ts")).toThrow(
+      /clashes with the node setting/,
+    );
   });
 });

@@ -21,7 +21,13 @@ async function worker(net: FakeNet, name = "w1"): Promise<FakeNode> {
 
 /** Sends a command to `node` as a master would and returns the decoded reply. */
 async function send(net: FakeNet, node: string, cmd: Omit<Command, "v" | "from">): Promise<Reply> {
-  const raw = await net.bus().request(subjects.command(node), encode(address({ v: 1, from: "m1", ...cmd } as Command, subjects.cluster, "b1")), 2000);
+  const raw = await net
+    .bus()
+    .request(
+      subjects.command(node),
+      encode(address({ v: 1, from: "m1", ...cmd } as Command, subjects.cluster, "b1")),
+      2000,
+    );
   const r = decode<Reply>(raw, ["reply"]);
   if (!r.ok) throw new Error(r.reason);
   return r.msg;
@@ -34,7 +40,13 @@ describe("WorkerAgent on an in-memory bus", () => {
     net.kv.failGet = (key) => key === subjects.runKey();
     const w = await worker(net);
     const st = result(await send(net, "w1", { type: "status" } as never));
-    expect(st.problems).toEqual([expect.objectContaining({ kind: "join_run_read_failed", count: 1, affects: expect.stringMatching(/joins none now/) as unknown })]);
+    expect(st.problems).toEqual([
+      expect.objectContaining({
+        kind: "join_run_read_failed",
+        count: 1,
+        affects: expect.stringMatching(/joins none now/) as unknown,
+      }),
+    ]);
     expect(w.lines.filter((l) => l.msg === "join_run_read_failed")).toHaveLength(1);
   });
 
@@ -43,13 +55,28 @@ describe("WorkerAgent on an in-memory bus", () => {
     const w = await worker(net);
     w.bus.subscriptionErrors.push({ subject: "fake.cmd.w1", error: "permissions violation", count: 2 });
     const st = result(await send(net, "w1", { type: "status" } as never));
-    expect(st.problems).toContainEqual(expect.objectContaining({ kind: "nats_subscription_error", message: "fake.cmd.w1: permissions violation", count: 2 }));
+    expect(st.problems).toContainEqual(
+      expect.objectContaining({
+        kind: "nats_subscription_error",
+        message: "fake.cmd.w1: permissions violation",
+        count: 2,
+      }),
+    );
   });
 
   it("the stop reply carries the run's metrics encoded for merging, with the run they belong to", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    expect((await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1 } } as never)).ok).toBe(true);
+    expect(
+      (
+        await send(net, "w1", {
+          type: "prepare",
+          runId: "r1",
+          scenario: "lifecycle",
+          settings: { interarrival: 0, repeat_num: 1 },
+        } as never)
+      ).ok,
+    ).toBe(true);
     w.telemetry.emit("metric", { kind: "timing", name: "xmpp.connection", value: 12 });
     w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 3 });
     const stopped = result(await send(net, "w1", { type: "stop", runId: "r1" } as never));
@@ -62,24 +89,54 @@ describe("WorkerAgent on an in-memory bus", () => {
   it("top_ids answers ranges and remove_ids takes ranges: 3,000 users, two short messages", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 } } as never);
-    await send(net, "w1", { type: "start", runId: "r1", plans: [{ from: 1, to: 9000, step: 3, offset: 1, t0Ms: 0, baseId: 1, interarrivalMs: 0 }] } as never);
+    await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "lifecycle",
+      settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 },
+    } as never);
+    await send(net, "w1", {
+      type: "start",
+      runId: "r1",
+      plans: [{ from: 1, to: 9000, step: 3, offset: 1, t0Ms: 0, baseId: 1, interarrivalMs: 0 }],
+    } as never);
     await until(() => w.controller.status().users.running === 3000, 5000, "3000 running");
     const top = result(await send(net, "w1", { type: "top_ids", runId: "r1", n: 1000, force: true } as never));
     expect(top).toEqual({ count: 1000, ranges: [{ first: 6002, last: 8999, step: 3 }], escalate: [] });
-    const rm = result(await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: top.ranges, force: true } as never));
+    const rm = result(
+      await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: top.ranges, force: true } as never),
+    );
     expect(rm).toEqual({ removed: 1000 });
     await until(() => w.controller.status().users.running === 2000, 5000, "2000 running");
-    expect(Math.max(...net.log.filter((m) => m.subject === subjects.command("w1")).map((m) => m.data.length))).toBeLessThan(300);
-    const huge = await send(net, "w1", { type: "remove_ids", runId: "r1", ranges: [{ first: 1, last: 1e12, step: 1 }], force: true } as never);
-    expect(huge).toMatchObject({ ok: false, error: { message: expect.stringMatching(/more than the 10000000 one command may/) as unknown } });
+    expect(
+      Math.max(...net.log.filter((m) => m.subject === subjects.command("w1")).map((m) => m.data.length)),
+    ).toBeLessThan(300);
+    const huge = await send(net, "w1", {
+      type: "remove_ids",
+      runId: "r1",
+      ranges: [{ first: 1, last: 1e12, step: 1 }],
+      force: true,
+    } as never);
+    expect(huge).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/more than the 10000000 one command may/) as unknown },
+    });
   });
 
   it("leaving stops this worker's users itself and records what ended", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 } } as never);
-    await send(net, "w1", { type: "start", runId: "r1", plans: [{ from: 1, to: 10, step: 1, offset: 0, t0Ms: 0, baseId: 1, interarrivalMs: 0 }] } as never);
+    await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "lifecycle",
+      settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 },
+    } as never);
+    await send(net, "w1", {
+      type: "start",
+      runId: "r1",
+      plans: [{ from: 1, to: 10, step: 1, offset: 0, t0Ms: 0, baseId: 1, interarrivalMs: 0 }],
+    } as never);
     await until(() => w.controller.status().users.running === 10, 5000, "10 running");
     await w.leave();
     expect(w.controller.state).toBe("finished");
@@ -90,11 +147,36 @@ describe("WorkerAgent on an in-memory bus", () => {
   it("a prepare that names a path, or a mix that does, is refused and loads nothing", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    const byPath = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "/tmp/evil.ts", settings: {} } as never);
-    expect(byPath).toMatchObject({ ok: false, error: { code: "CLUSTER_PROTOCOL", message: expect.stringMatching(/scenario must be a scenario name, not a path/) as unknown } });
-    const byMix = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: { mix: { "/tmp/evil": 1 } } } as never);
-    expect(byMix).toMatchObject({ ok: false, error: { message: expect.stringMatching(/'\/tmp\/evil' is not a scenario name/) as unknown } });
-    const byVersion = await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings: {}, version: "0123456789abcdef" } as never);
+    const byPath = await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "/tmp/evil.ts",
+      settings: {},
+    } as never);
+    expect(byPath).toMatchObject({
+      ok: false,
+      error: {
+        code: "CLUSTER_PROTOCOL",
+        message: expect.stringMatching(/scenario must be a scenario name, not a path/) as unknown,
+      },
+    });
+    const byMix = await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "lifecycle",
+      settings: { mix: { "/tmp/evil": 1 } },
+    } as never);
+    expect(byMix).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/'\/tmp\/evil' is not a scenario name/) as unknown },
+    });
+    const byVersion = await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "lifecycle",
+      settings: {},
+      version: "0123456789abcdef",
+    } as never);
     expect(byVersion).toMatchObject({ ok: false, error: { code: "SCENARIO_NOT_FOUND" } });
     expect(w.controller.state).toBe("idle");
   });
@@ -102,14 +184,20 @@ describe("WorkerAgent on an in-memory bus", () => {
   it("a command of another cluster or for another process of this name gets no reply, and is logged once", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    const stop = (m: object) => encode({ ...address({ v: 1, type: "status", from: "m1" }, subjects.cluster, "b1"), ...m });
+    const stop = (m: object) =>
+      encode({ ...address({ v: 1, type: "status", from: "m1" }, subjects.cluster, "b1"), ...m });
     for (let i = 0; i < 3; i++) {
-      await expect(net.bus().request(subjects.command("w1"), stop({ cluster: "other" }), 100)).rejects.toThrow(/no reply/);
+      await expect(net.bus().request(subjects.command("w1"), stop({ cluster: "other" }), 100)).rejects.toThrow(
+        /no reply/,
+      );
       await expect(net.bus().request(subjects.command("w1"), stop({ to: "b2" }), 100)).rejects.toThrow(/no reply/);
     }
     const ignored = w.lines.filter((l) => l.msg === "command_ignored");
     expect(ignored).toHaveLength(2);
-    expect(ignored.map((l) => l.reason)).toEqual([expect.stringMatching(/cluster "other"/), expect.stringMatching(/addressed to process "b2"/)]);
+    expect(ignored.map((l) => l.reason)).toEqual([
+      expect.stringMatching(/cluster "other"/),
+      expect.stringMatching(/addressed to process "b2"/),
+    ]);
     expect((await send(net, "w1", { type: "status" } as never)).ok).toBe(true);
   });
 });

@@ -61,7 +61,10 @@ describe("worker --procs", () => {
   });
 
   it("gives each worker its own data directory under AMOC_DATA_DIR", () => {
-    const { sup, spawned } = fakeSupervisor(2, { AMOC_DATA_DIR: "/var/lib/amoc", AMOC_NATS_URL: "nats://10.0.0.1:4222" });
+    const { sup, spawned } = fakeSupervisor(2, {
+      AMOC_DATA_DIR: "/var/lib/amoc",
+      AMOC_NATS_URL: "nats://10.0.0.1:4222",
+    });
     sup.start();
     expect(spawned.map((c) => c.env.AMOC_DATA_DIR)).toEqual(["/var/lib/amoc/h2-1", "/var/lib/amoc/h2-2"]);
     expect(spawned[0]?.env.AMOC_NATS_URL).toBe("nats://10.0.0.1:4222");
@@ -144,7 +147,11 @@ describe("worker --procs with real processes", () => {
       const [first, second] = sup.pids();
       await until(() => nameOf(first) === "w-1" && nameOf(second) === "w-2", 10_000, "both workers");
       process.kill(second as number, "SIGKILL");
-      await until(() => sup.pids()[1] !== undefined && sup.pids()[1] !== second && nameOf(sup.pids()[1]) === "w-2", 10_000, "w-2 restarted");
+      await until(
+        () => sup.pids()[1] !== undefined && sup.pids()[1] !== second && nameOf(sup.pids()[1]) === "w-2",
+        10_000,
+        "w-2 restarted",
+      );
       expect(sup.pids()[0]).toBe(first);
     } finally {
       await sup.stop();

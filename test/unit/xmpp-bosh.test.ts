@@ -10,7 +10,8 @@ import { xml, type Element } from "../../src/xmpp/xml.js";
 import { StreamError, lostReason } from "../../src/xmpp/xmpp-error.js";
 
 const NS = "http://jabber.org/protocol/httpbind";
-const FEATURES_SASL = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+const FEATURES_SASL =
+  "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
 const FEATURES_BIND = "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>";
 
 /** One request as the fake server saw it. */
@@ -45,7 +46,11 @@ const attrsOf = (body: string): Record<string, string> => {
 
 const reply = (res: http.ServerResponse, content = "", attrs = "") => {
   res.writeHead(200, { "Content-Type": "text/xml; charset=utf-8" });
-  res.end(content ? `<body xmlns='${NS}' xmlns:stream='http://etherx.jabber.org/streams'${attrs}>${content}</body>` : `<body xmlns='${NS}'${attrs}/>`);
+  res.end(
+    content
+      ? `<body xmlns='${NS}' xmlns:stream='http://etherx.jabber.org/streams'${attrs}>${content}</body>`
+      : `<body xmlns='${NS}'${attrs}/>`,
+  );
 };
 
 /**
@@ -108,7 +113,11 @@ async function fakeBosh(answer: Answer = () => false): Promise<FakeBosh> {
       }
       if (body.includes("<auth ")) return reply(res, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
       if (attrs["xmpp:restart"] === "true") return reply(res, FEATURES_BIND);
-      if (body.includes("id='bind'")) return reply(res, "<iq type='result' id='bind' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>");
+      if (body.includes("id='bind'"))
+        return reply(
+          res,
+          "<iq type='result' id='bind' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>",
+        );
       held = res;
       for (const w of heldWaiters.splice(0)) w();
     });
@@ -132,7 +141,19 @@ afterEach(async () => {
 });
 
 function connection(url: URL, over: Partial<ConnectionOptions> = {}): XmppConnection {
-  const c = new XmppConnection({ service: url, domain: "localhost", username: "user", password: "pw", resource: "r", mechanism: "PLAIN", timeoutMs: 5000, starttls: true, streamManagement: false, tlsVerify: false, ...over });
+  const c = new XmppConnection({
+    service: url,
+    domain: "localhost",
+    username: "user",
+    password: "pw",
+    resource: "r",
+    mechanism: "PLAIN",
+    timeoutMs: 5000,
+    starttls: true,
+    streamManagement: false,
+    tlsVerify: false,
+    ...over,
+  });
   conns.push(c);
   return c;
 }
@@ -171,7 +192,14 @@ describe("BOSH transport", () => {
     expect(c.isSecure()).toBe(false);
 
     const create = f.seen[0] as Seen;
-    expect(create.attrs).toMatchObject({ hold: "1", ver: "1.6", to: "localhost", "xmpp:version": "1.0", xmlns: NS, "xmlns:xmpp": "urn:xmpp:xbosh" });
+    expect(create.attrs).toMatchObject({
+      hold: "1",
+      ver: "1.6",
+      to: "localhost",
+      "xmpp:version": "1.0",
+      xmlns: NS,
+      "xmlns:xmpp": "urn:xmpp:xbosh",
+    });
     expect(Number(create.attrs.wait)).toBeGreaterThan(0);
     expect(create.attrs.sid).toBeUndefined();
     expect(f.seen.slice(1).every((s) => s.attrs.sid === "s1")).toBe(true);
@@ -184,7 +212,7 @@ describe("BOSH transport", () => {
     expect(f.seen[restart]?.attrs).toMatchObject({ to: "localhost", "xmlns:xmpp": "urn:xmpp:xbosh" });
 
     c.send(xml("message", { to: "peer@localhost", id: "m1" }, xml("body", {}, "hi")));
-    const sent = await f.arrived((s) => s.body.includes("id=\"m1\""));
+    const sent = await f.arrived((s) => s.body.includes('id="m1"'));
     expect(sent.body).toContain(`<message to="peer@localhost" id="m1" xmlns="jabber:client">`);
     const rids = f.seen.map((s) => s.rid).sort((a, b) => a - b);
     expect(rids.every((r, i) => i === 0 || r === (rids[i - 1] as number) + 1)).toBe(true);
@@ -201,12 +229,20 @@ describe("BOSH transport", () => {
       return true;
     });
     const texts: string[] = [];
-    const t = BoshTransport.open(f.url, { domain: "localhost", tlsVerify: false, handshakeTimeoutMs: 1000, mayUpgrade: false }, { onText: (x) => texts.push(x), onTransportClose: () => {} });
+    const t = BoshTransport.open(
+      f.url,
+      { domain: "localhost", tlsVerify: false, handshakeTimeoutMs: 1000, mayUpgrade: false },
+      { onText: (x) => texts.push(x), onTransportClose: () => {} },
+    );
     await t.ready();
-    t.write("<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+    t.write(
+      "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+    );
     // the session exists and the server holds the empty request the transport keeps pending
     await f.arrived((s) => s.attrs.sid === "s1");
-    t.write("<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+    t.write(
+      "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+    );
     await until(() => texts.length === 4);
     expect(texts[0]).toMatch(/^<stream:stream /);
     expect(texts[1]).toBe(FEATURES_SASL);
@@ -228,7 +264,9 @@ describe("BOSH transport", () => {
     const h = recorder();
     c.handler = h;
     await c.start();
-    await f.arrived((s) => s.attrs.sid === "s1" && s.rid > (f.seen.find((x) => x.body.includes("id='bind'"))?.rid ?? Infinity));
+    await f.arrived(
+      (s) => s.attrs.sid === "s1" && s.rid > (f.seen.find((x) => x.body.includes("id='bind'"))?.rid ?? Infinity),
+    );
     c.send(xml("message", { id: "go" }));
     await f.arrived((s) => s.body.includes('id="go"'));
     // the later answer has arrived and waits for the earlier one
@@ -272,7 +310,9 @@ describe("BOSH transport", () => {
     c.handler = h;
     await c.start();
     fail = true;
-    await expect(c.request(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 60_000)).rejects.toThrow(/HTTP 404/);
+    await expect(
+      c.request(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 60_000),
+    ).rejects.toThrow(/HTTP 404/);
     expect(lostReason(h.lost)).toBe("closed");
   });
 

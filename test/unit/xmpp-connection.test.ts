@@ -4,7 +4,14 @@ import { TimeoutError } from "../../src/errors.js";
 import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
 import { XmppConnection } from "../../src/xmpp/connection.js";
 import { xml, type Element } from "../../src/xmpp/xml.js";
-import { HEADER, MECHS, serve as startServer, xmppServer, type FakeServer, type Script } from "../helpers/fake-xmpp-server.js";
+import {
+  HEADER,
+  MECHS,
+  serve as startServer,
+  xmppServer,
+  type FakeServer,
+  type Script,
+} from "../helpers/fake-xmpp-server.js";
 
 const servers: FakeServer[] = [];
 afterEach(async () => {
@@ -18,7 +25,19 @@ async function serve(script: Script): Promise<FakeServer> {
 }
 
 function options(url: URL, over: Partial<ConnectionOptions> = {}): ConnectionOptions {
-  return { service: url, domain: "localhost", username: "user", password: "pw", resource: "r", mechanism: "PLAIN", timeoutMs: 2000, starttls: false, streamManagement: false, tlsVerify: false, ...over };
+  return {
+    service: url,
+    domain: "localhost",
+    username: "user",
+    password: "pw",
+    resource: "r",
+    mechanism: "PLAIN",
+    timeoutMs: 2000,
+    starttls: false,
+    streamManagement: false,
+    tlsVerify: false,
+    ...over,
+  };
 }
 
 /** A stanza handler whose `next(pred)` resolves with the first stanza (received or arriving) matching `pred`. */
@@ -48,7 +67,9 @@ describe("XmppConnection", () => {
           sock.write("<iq type='get' id='p1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
           sock.write("<iq type='get' id='v1' from='localhost'><query xmlns='jabber:iq:version'/></iq>");
           // a two-byte character split across two writes: the second goes out once the client has handled the first
-          const msg = Buffer.from("<message id='first'/><message from='peer@localhost/x' type='chat'><body>é</body></message>");
+          const msg = Buffer.from(
+            "<message id='first'/><message from='peer@localhost/x' type='chat'><body>é</body></message>",
+          );
           const cut = msg.indexOf(0xc3) + 1;
           sock.write(msg.subarray(0, cut));
           rest = () => sock.write(msg.subarray(cut));
@@ -68,7 +89,9 @@ describe("XmppConnection", () => {
     expect(chat.getChildText("body")).toBe("é");
     const sent = received.join("");
     expect(sent).toMatch(/<iq to="localhost" id="p1" type="result"\/>/);
-    expect(sent).toMatch(/<iq to="localhost" id="v1" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/);
+    expect(sent).toMatch(
+      /<iq to="localhost" id="v1" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/,
+    );
     await c.close(1000);
     expect(c.status).toBe("closed");
     expect(received.at(-1)).toBe("</stream:stream>");
@@ -89,7 +112,11 @@ describe("XmppConnection", () => {
 
   it("rejects a stream error with its condition", async () => {
     const { url } = await serve((text, sock) => {
-      if (text.includes("<stream:stream")) sock.write(HEADER + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+      if (text.includes("<stream:stream"))
+        sock.write(
+          HEADER +
+            "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>",
+        );
     });
     const err = await new XmppConnection(options(url)).start().catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "StreamError", condition: "host-unknown" });
@@ -98,7 +125,12 @@ describe("XmppConnection", () => {
   it("rejects with the stream error a server sends in a new stream of its own right after SASL success", async () => {
     const { url } = await serve((text, sock) => {
       if (text.includes("<stream:stream")) sock.write(HEADER + MECHS);
-      else if (text.includes("<auth")) sock.write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + HEADER + "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+      else if (text.includes("<auth"))
+        sock.write(
+          "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" +
+            HEADER +
+            "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>",
+        );
     });
     const err = await new XmppConnection(options(url)).start().catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "StreamError", condition: "system-shutdown" });
@@ -114,16 +146,24 @@ describe("XmppConnection", () => {
     const { url } = await serve(
       xmppServer((text, sock) => {
         const id = /id="([^"]+)"/.exec(text)?.[1];
-        if (text.includes("jabber:iq:roster")) sock.write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
-        else if (text.includes("jabber:iq:private")) sock.write(`<iq type='error' id='${id}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+        if (text.includes("jabber:iq:roster"))
+          sock.write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
+        else if (text.includes("jabber:iq:private"))
+          sock.write(
+            `<iq type='error' id='${id}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+          );
       }),
     );
     const c = new XmppConnection(options(url));
     await c.start();
     const res = await c.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 1000);
     expect(res.attrs.type).toBe("result");
-    await expect(c.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:private" })), 1000)).rejects.toMatchObject({ name: "StanzaError", condition: "item-not-found" });
-    await expect(c.request(xml("iq", { type: "get" }, xml("query", { xmlns: "urn:none" })), 50)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(
+      c.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:private" })), 1000),
+    ).rejects.toMatchObject({ name: "StanzaError", condition: "item-not-found" });
+    await expect(c.request(xml("iq", { type: "get" }, xml("query", { xmlns: "urn:none" })), 50)).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
     await c.close(1000);
   });
 
@@ -131,10 +171,21 @@ describe("XmppConnection", () => {
     const { url, receivedUntil } = await serve((text, sock, st) => {
       if (text.includes("<stream:stream")) {
         st.streams++;
-        sock.write(HEADER + (st.streams === 1 ? MECHS : `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>`));
+        sock.write(
+          HEADER +
+            (st.streams === 1
+              ? MECHS
+              : `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>`),
+        );
       } else if (text.includes("<auth")) sock.write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-      else if (text.includes("<bind")) sock.write("<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>");
-      else if (text.includes("<enable")) sock.write("<enabled xmlns='urn:xmpp:sm:3' id='sm1' resume='true'/><message from='a@localhost'><body>1</body></message><r xmlns='urn:xmpp:sm:3'/>");
+      else if (text.includes("<bind"))
+        sock.write(
+          "<iq type='result' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r</jid></bind></iq>",
+        );
+      else if (text.includes("<enable"))
+        sock.write(
+          "<enabled xmlns='urn:xmpp:sm:3' id='sm1' resume='true'/><message from='a@localhost'><body>1</body></message><r xmlns='urn:xmpp:sm:3'/>",
+        );
     });
     const c = new XmppConnection(options(url, { streamManagement: true }));
     await c.start();

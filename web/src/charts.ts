@@ -7,7 +7,15 @@ import { h } from "./dom.js";
 import type { FeedEvent, Frame } from "./frame.js";
 
 const COLORS = ["#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700", "#bf3989", "#0a3069", "#6e7781"];
-const EVENT_COLORS: Record<string, string> = { start: "#1a7f37", stop: "#cf222e", add: "#0969da", remove: "#9a6700", settings: "#8250df", node_down: "#cf222e", node_up: "#1a7f37" };
+const EVENT_COLORS: Record<string, string> = {
+  start: "#1a7f37",
+  stop: "#cf222e",
+  add: "#0969da",
+  remove: "#9a6700",
+  settings: "#8250df",
+  node_down: "#cf222e",
+  node_up: "#1a7f37",
+};
 
 interface ChartDef {
   id: string;
@@ -57,9 +65,21 @@ export class LiveCharts {
   constructor(private readonly root: HTMLElement) {}
 
   private defs(): ChartDef[] {
-    const pct = (k: "connection" | "ttd") => () => (["p50", "p95", "p99"] as const).map((p) => ({ label: p, get: (f: Frame) => f.timings[k]?.[p] ?? null }));
+    const pct = (k: "connection" | "ttd") => () =>
+      (["p50", "p95", "p99"] as const).map((p) => ({ label: p, get: (f: Frame) => f.timings[k]?.[p] ?? null }));
     return [
-      { id: "users", title: "users running per node", unit: "users", series: () => [{ label: "total", get: (f) => f.users.running }, ...this.nodeNames.map((n) => ({ label: n, get: (f: Frame) => f.nodes.find((x) => x.name === n)?.running ?? null }))] },
+      {
+        id: "users",
+        title: "users running per node",
+        unit: "users",
+        series: () => [
+          { label: "total", get: (f) => f.users.running },
+          ...this.nodeNames.map((n) => ({
+            label: n,
+            get: (f: Frame) => f.nodes.find((x) => x.name === n)?.running ?? null,
+          })),
+        ],
+      },
       {
         id: "rates",
         title: "per second: arrivals, crashes, messages sent",
@@ -70,7 +90,16 @@ export class LiveCharts {
           { label: "messages/s", get: (f) => f.rates.messages },
         ],
       },
-      { id: "crashes", title: "crashes per second by reason", unit: "/s", series: () => (this.reasons.length ? this.reasons : ["none"]).map((r) => ({ label: r, get: (f: Frame) => this.reasonRates.get(f)?.[r] ?? 0 })) },
+      {
+        id: "crashes",
+        title: "crashes per second by reason",
+        unit: "/s",
+        series: () =>
+          (this.reasons.length ? this.reasons : ["none"]).map((r) => ({
+            label: r,
+            get: (f: Frame) => this.reasonRates.get(f)?.[r] ?? 0,
+          })),
+      },
       { id: "connection", title: "connection time, ms", unit: "ms", series: pct("connection") },
       { id: "ttd", title: "message time to delivery, ms", unit: "ms", series: pct("ttd") },
     ];
@@ -123,14 +152,19 @@ export class LiveCharts {
     if (prev && prev.run?.run_id === f.run?.run_id) {
       const dt = Math.max(0.001, (f.t - prev.t) / 1000);
       const rates: Record<string, number> = {};
-      for (const [r, n] of Object.entries(f.crash_reasons)) rates[r] = Math.max(0, n - (prev.crash_reasons[r] ?? 0)) / dt;
+      for (const [r, n] of Object.entries(f.crash_reasons))
+        rates[r] = Math.max(0, n - (prev.crash_reasons[r] ?? 0)) / dt;
       this.reasonRates.set(f, rates);
     }
-    const top = Object.entries(f.crash_reasons).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([r]) => r);
+    const top = Object.entries(f.crash_reasons)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([r]) => r);
     for (const r of top) if (!this.reasons.includes(r)) this.reasons = [...this.reasons, r].slice(-5);
     this.frames.push(f);
     this.events.push(...f.events);
-    for (const n of f.nodes) if (!this.nodeNames.includes(n.name) && n.role !== "master") this.nodeNames = [...this.nodeNames, n.name].sort();
+    for (const n of f.nodes)
+      if (!this.nodeNames.includes(n.name) && n.role !== "master") this.nodeNames = [...this.nodeNames, n.name].sort();
     this.trim();
   }
 
@@ -166,7 +200,15 @@ export class LiveCharts {
         const opts: uPlot.Options = {
           width,
           height: 220,
-          series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
+          series: [
+            {},
+            ...series.map((s, i) => ({
+              label: s.label,
+              stroke: COLORS[i % COLORS.length],
+              width: 1.5,
+              spanGaps: true,
+            })),
+          ],
           axes: [{}, { label: d.unit, size: 60 }],
           scales: { x: { time: true } },
           plugins: [eventsPlugin(() => this.events)],

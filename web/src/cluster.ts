@@ -12,13 +12,26 @@ export function renderCluster(f: Frame): void {
     ...f.nodes.map((n) =>
       h(
         "tr",
-        { class: n.state === "down" || n.state === "error" ? "down" : n.state === "left" ? "left" : "", "data-node": n.name, "data-state": n.state, title: n.error ?? "" },
+        {
+          class: n.state === "down" || n.state === "error" ? "down" : n.state === "left" ? "left" : "",
+          "data-node": n.name,
+          "data-state": n.state,
+          title: n.error ?? "",
+        },
         h("td", {}, n.name),
         h("td", {}, n.role),
         h("td", { class: `state-${n.state}` }, n.state),
-        h("td", {}, Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(", ")),
+        h(
+          "td",
+          {},
+          Object.entries(n.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", "),
+        ),
         // a master runs no users (its membership repeats its node's counts): its row shows health only
-        ...(n.role === "master" ? ["–", "–", "–"] : [n.running, n.started, n.crashed]).map((v) => h("td", { class: "num" }, v)),
+        ...(n.role === "master" ? ["–", "–", "–"] : [n.running, n.started, n.crashed]).map((v) =>
+          h("td", { class: "num" }, v),
+        ),
         h("td", { class: "num" }, num(n.health?.loop_lag_p99_ms, " ms")),
         h("td", { class: "num" }, num(n.health?.cpu_pct, " %")),
         h("td", { class: "num" }, num(n.health?.rss_mb, " MB")),

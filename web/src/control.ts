@@ -66,13 +66,43 @@ export function buildControl(): void {
       h("button", { type: "button", class: "primary", id: "btn-start", onclick: () => void start() }, "Start"),
       h("span", {}, " | "),
       n("add-n"),
-      h("button", { type: "button", id: "btn-add", onclick: () => void act("PATCH", "/execution/add_users", { users: num("#add-n"), ...selector() }) }, "Add"),
+      h(
+        "button",
+        {
+          type: "button",
+          id: "btn-add",
+          onclick: () => void act("PATCH", "/execution/add_users", { users: num("#add-n"), ...selector() }),
+        },
+        "Add",
+      ),
       n("remove-n"),
       h("label", {}, h("input", { type: "checkbox", id: "force" }), " force"),
-      h("button", { type: "button", id: "btn-remove", onclick: () => void act("PATCH", "/execution/remove_users", { users: num("#remove-n"), force: ($("#force") as HTMLInputElement).checked, ...selector() }) }, "Remove"),
+      h(
+        "button",
+        {
+          type: "button",
+          id: "btn-remove",
+          onclick: () =>
+            void act("PATCH", "/execution/remove_users", {
+              users: num("#remove-n"),
+              force: ($("#force") as HTMLInputElement).checked,
+              ...selector(),
+            }),
+        },
+        "Remove",
+      ),
       h("span", {}, " | "),
       h("button", { type: "button", id: "btn-update", onclick: () => void updateSettings() }, "Update settings"),
-      h("button", { type: "button", class: "danger", id: "btn-stop", onclick: () => void act("PATCH", "/execution/stop", selector()) }, "Stop"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          id: "btn-stop",
+          onclick: () => void act("PATCH", "/execution/stop", selector()),
+        },
+        "Stop",
+      ),
     ),
     h("div", { class: "result", id: "result" }, "results of actions appear here, per node"),
   );
@@ -87,7 +117,16 @@ export async function loadScenarios(select?: string): Promise<void> {
   if (!r.ok) return;
   const sel = $("#scenario") as HTMLSelectElement;
   const keep = select ?? sel.value;
-  fill(sel, ...r.body.details.map((s) => h("option", { value: s.name, selected: s.name === keep }, `${s.name} (${s.source}${s.version ? ` ${s.version.slice(0, 8)}` : ""})`)));
+  fill(
+    sel,
+    ...r.body.details.map((s) =>
+      h(
+        "option",
+        { value: s.name, selected: s.name === keep },
+        `${s.name} (${s.source}${s.version ? ` ${s.version.slice(0, 8)}` : ""})`,
+      ),
+    ),
+  );
   await loadVariables();
 }
 
@@ -96,7 +135,10 @@ async function loadVariables(): Promise<void> {
   const name = ($("#scenario") as HTMLSelectElement).value;
   const box = $("#vars");
   if (!name) return fill(box);
-  const r = await call<{ variables: Variable[]; doc?: string; message?: string }>("GET", `/scenarios/info/${encodeURIComponent(name)}`);
+  const r = await call<{ variables: Variable[]; doc?: string; message?: string }>(
+    "GET",
+    `/scenarios/info/${encodeURIComponent(name)}`,
+  );
   if (!r.ok) return fill(box, h("p", { class: "err" }, r.body.message ?? `cannot load ${name}`));
   variables = r.body.variables;
   fill(
@@ -113,7 +155,12 @@ async function loadVariables(): Promise<void> {
             "tr",
             {},
             h("td", {}, v.name),
-            h("td", {}, h("input", { "data-var": v.name, value: shown(v.default), "data-default": shown(v.default) }), h("div", { class: "err", "data-var-error": v.name })),
+            h(
+              "td",
+              {},
+              h("input", { "data-var": v.name, value: shown(v.default), "data-default": shown(v.default) }),
+              h("div", { class: "err", "data-var-error": v.name }),
+            ),
             h("td", { class: "hint" }, v.doc),
             h("td", { class: "hint" }, v.updatable ? "updatable" : ""),
           ),
@@ -140,7 +187,8 @@ function selector(): { nodes?: string[]; labels?: Record<string, string> } {
   const raw = ($("#labels") as HTMLInputElement).value.trim();
   const out: { nodes?: string[]; labels?: Record<string, string> } = {};
   if (nodes.length) out.nodes = nodes;
-  if (raw) out.labels = Object.fromEntries(raw.split(",").map((kv) => kv.split("=").map((s) => s.trim()) as [string, string]));
+  if (raw)
+    out.labels = Object.fromEntries(raw.split(",").map((kv) => kv.split("=").map((s) => s.trim()) as [string, string]));
   return out;
 }
 
@@ -151,9 +199,21 @@ export async function start(name?: string): Promise<Answer> {
   const rep = ($("#repeat_num") as HTMLInputElement).value.trim();
   if (rep) settings.repeat_num = rep === "infinity" ? "infinity" : Number(rep);
   const scenario = ($("#scenario") as HTMLSelectElement).value;
-  const check = await call<{ problems: Problem[] }>("POST", `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`, { settings: varValues(true) });
+  const check = await call<{ problems: Problem[] }>(
+    "POST",
+    `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`,
+    { settings: varValues(true) },
+  );
   if (check.ok && check.body.problems.length) {
-    const r: Answer = { status: 400, ok: false, body: { error: "VARIABLE_INVALID", message: check.body.problems.map((p) => `${p.key}: ${p.message}`).join("; "), problems: check.body.problems } };
+    const r: Answer = {
+      status: 400,
+      ok: false,
+      body: {
+        error: "VARIABLE_INVALID",
+        message: check.body.problems.map((p) => `${p.key}: ${p.message}`).join("; "),
+        problems: check.body.problems,
+      },
+    };
     for (const el of document.querySelectorAll("[data-var-error]")) el.textContent = "";
     showResult("start", r);
     return r;
@@ -162,8 +222,15 @@ export async function start(name?: string): Promise<Answer> {
 }
 
 async function updateSettings(): Promise<void> {
-  const changed = Object.fromEntries(Object.entries(varValues(true)).filter(([k]) => variables.find((v) => v.name === k)?.updatable));
-  if (!Object.keys(changed).length) return showResult("update settings", { status: 0, ok: false, body: { message: "change an updatable variable first" } });
+  const changed = Object.fromEntries(
+    Object.entries(varValues(true)).filter(([k]) => variables.find((v) => v.name === k)?.updatable),
+  );
+  if (!Object.keys(changed).length)
+    return showResult("update settings", {
+      status: 0,
+      ok: false,
+      body: { message: "change an updatable variable first" },
+    });
   await act("PATCH", "/execution/update_settings", { settings: changed, ...selector() });
 }
 
@@ -177,8 +244,23 @@ async function act(method: string, path: string, body: unknown): Promise<Answer>
 
 function showResult(what: string, r: Answer): void {
   const box = $("#result");
-  const b = r.body as { nodes?: Record<string, { ok: boolean; result?: unknown; error?: string }>; message?: string; hint?: string; error?: string; problems?: Problem[]; users?: number };
-  const rows = Object.entries(b.nodes ?? {}).map(([node, x]) => h("tr", {}, h("td", {}, node), h("td", { class: x.ok ? "ok" : "err" }, x.ok ? "ok" : "failed"), h("td", {}, x.ok ? JSON.stringify(x.result) : (x.error ?? ""))));
+  const b = r.body as {
+    nodes?: Record<string, { ok: boolean; result?: unknown; error?: string }>;
+    message?: string;
+    hint?: string;
+    error?: string;
+    problems?: Problem[];
+    users?: number;
+  };
+  const rows = Object.entries(b.nodes ?? {}).map(([node, x]) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, node),
+      h("td", { class: x.ok ? "ok" : "err" }, x.ok ? "ok" : "failed"),
+      h("td", {}, x.ok ? JSON.stringify(x.result) : (x.error ?? "")),
+    ),
+  );
   for (const p of b.problems ?? []) {
     const key = p.key ?? p.path?.split("/").pop();
     const slot = key ? document.querySelector(`[data-var-error="${key}"]`) : null;
@@ -186,9 +268,20 @@ function showResult(what: string, r: Answer): void {
   }
   fill(
     box,
-    h("div", { class: r.ok ? "ok" : "err", id: "result-status" }, `${what}: ${r.ok ? "ok" : `${r.status} ${b.error ?? ""}`}${b.users !== undefined ? ` · users ${b.users}` : ""}`),
+    h(
+      "div",
+      { class: r.ok ? "ok" : "err", id: "result-status" },
+      `${what}: ${r.ok ? "ok" : `${r.status} ${b.error ?? ""}`}${b.users !== undefined ? ` · users ${b.users}` : ""}`,
+    ),
     !r.ok ? h("div", {}, b.message ?? "", b.hint ? h("div", { class: "hint" }, b.hint) : null) : null,
-    rows.length ? h("table", { class: "grid", id: "result-nodes" }, h("thead", {}, h("tr", {}, h("th", {}, "node"), h("th", {}, ""), h("th", {}, "result"))), h("tbody", {}, ...rows)) : null,
+    rows.length
+      ? h(
+          "table",
+          { class: "grid", id: "result-nodes" },
+          h("thead", {}, h("tr", {}, h("th", {}, "node"), h("th", {}, ""), h("th", {}, "result"))),
+          h("tbody", {}, ...rows),
+        )
+      : null,
   );
 }
 

@@ -19,7 +19,15 @@ export class ScenarioEditor {
   private errorLines: number[] = [];
 
   constructor(parent: HTMLElement) {
-    this.view = new EditorView({ parent, extensions: [basicSetup, javascript({ typescript: true }), lintGutter(), EditorView.theme({ "&": { height: "480px" }, ".cm-scroller": { fontFamily: "ui-monospace, monospace" } })] });
+    this.view = new EditorView({
+      parent,
+      extensions: [
+        basicSetup,
+        javascript({ typescript: true }),
+        lintGutter(),
+        EditorView.theme({ "&": { height: "480px" }, ".cm-scroller": { fontFamily: "ui-monospace, monospace" } }),
+      ],
+    });
   }
 
   get text(): string {

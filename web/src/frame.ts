@@ -26,7 +26,14 @@ type Pct = { p50: number; p95: number; p99: number } | null;
 export interface Frame {
   t: number;
   mode: string;
-  run: { run_id: string | null; state: string; scenario: string; version?: string; settings: Record<string, unknown>; last_id: number } | null;
+  run: {
+    run_id: string | null;
+    state: string;
+    scenario: string;
+    version?: string;
+    settings: Record<string, unknown>;
+    last_id: number;
+  } | null;
   users: { running: number; started: number; crashed: number; removed: number; pending: number };
   nodes: NodeFrame[];
   rates: { arrivals: number; crashes: number; messages: number };

@@ -23,7 +23,12 @@ const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(
 /** Builds the history tab once. */
 export function buildHistory(): void {
   $("#tab-history").append(
-    h("div", { class: "actions" }, h("button", { onclick: () => void loadHistory() }, "Refresh"), h("button", { id: "btn-compare", class: "primary", onclick: () => void compare() }, "Compare the two picked")),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { onclick: () => void loadHistory() }, "Refresh"),
+      h("button", { id: "btn-compare", class: "primary", onclick: () => void compare() }, "Compare the two picked"),
+    ),
     h("div", { id: "history-list" }),
     h("div", { id: "history-detail" }),
   );
@@ -33,13 +38,37 @@ export function buildHistory(): void {
 export async function loadHistory(): Promise<void> {
   const r = await call<{ store: boolean; runs: RunRow[] }>("GET", "/dashboard/runs");
   if (!r.ok) return;
-  if (!r.body.runs.length) return fill($("#history-list"), h("p", { class: "hint" }, r.body.store ? "no runs recorded yet" : "no run store yet: runs are recorded by bin/amoc run"));
+  if (!r.body.runs.length)
+    return fill(
+      $("#history-list"),
+      h(
+        "p",
+        { class: "hint" },
+        r.body.store ? "no runs recorded yet" : "no run store yet: runs are recorded by bin/amoc run",
+      ),
+    );
   fill(
     $("#history-list"),
     h(
       "table",
       { class: "grid", id: "runs" },
-      h("thead", {}, h("tr", {}, h("th", {}, "pick"), h("th", {}, "run"), h("th", {}, "scenario"), h("th", {}, "users"), h("th", {}, "nodes"), h("th", {}, "started (UTC)"), h("th", {}, "duration"), h("th", {}, "verdict"), h("th", {}, ""))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", {}, "pick"),
+          h("th", {}, "run"),
+          h("th", {}, "scenario"),
+          h("th", {}, "users"),
+          h("th", {}, "nodes"),
+          h("th", {}, "started (UTC)"),
+          h("th", {}, "duration"),
+          h("th", {}, "verdict"),
+          h("th", {}, ""),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -71,8 +100,16 @@ export async function loadHistory(): Promise<void> {
 async function report(id: string): Promise<void> {
   const t = await ticket(id);
   if (!t) return fill($("#history-detail"), h("p", { class: "err" }, "report failed: no ticket"));
-  const newTab = h("a", { href: "#", onclick: (e: Event) => void openInTab(e, id) }, `open the report of ${id} in a new tab`);
-  fill($("#history-detail"), h("p", {}, newTab), h("iframe", { class: "report", id: "report-frame", sandbox: "allow-scripts", src: t }));
+  const newTab = h(
+    "a",
+    { href: "#", onclick: (e: Event) => void openInTab(e, id) },
+    `open the report of ${id} in a new tab`,
+  );
+  fill(
+    $("#history-detail"),
+    h("p", {}, newTab),
+    h("iframe", { class: "report", id: "report-frame", sandbox: "allow-scripts", src: t }),
+  );
 }
 
 async function ticket(id: string): Promise<string | null> {
@@ -90,13 +127,41 @@ async function compare(): Promise<void> {
   const picked = [...document.querySelectorAll<HTMLInputElement>("input.pick:checked")].map((i) => i.value);
   if (picked.length !== 2) return fill($("#history-detail"), h("p", { class: "err" }, "pick exactly two runs"));
   const [b, a] = picked as [string, string]; // the list is newest first: the older run is the baseline
-  const r = await call<{ a: string; b: string; metrics: Array<{ metric: string; stats: Record<string, Change>; regression: boolean }>; message?: string }>("GET", `/dashboard/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  const r = await call<{
+    a: string;
+    b: string;
+    metrics: Array<{ metric: string; stats: Record<string, Change>; regression: boolean }>;
+    message?: string;
+  }>("GET", `/dashboard/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
   if (!r.ok) return fill($("#history-detail"), h("p", { class: "err" }, r.body.message ?? "compare failed"));
   const stats = ["count", "rate", "p50", "p95", "p99"];
-  const cell = (c: Change | undefined) => (c ? h("td", { class: `num${c.regression ? " regression" : ""}` }, `${c.a ?? "–"} → ${c.b ?? "–"}${c.changePct !== null ? ` (${c.changePct > 0 ? "+" : ""}${c.changePct}%)` : ""}`) : h("td", {}, ""));
+  const cell = (c: Change | undefined) =>
+    c
+      ? h(
+          "td",
+          { class: `num${c.regression ? " regression" : ""}` },
+          `${c.a ?? "–"} → ${c.b ?? "–"}${c.changePct !== null ? ` (${c.changePct > 0 ? "+" : ""}${c.changePct}%)` : ""}`,
+        )
+      : h("td", {}, "");
   fill(
     $("#history-detail"),
     h("h3", {}, `${r.body.a} (baseline) vs ${r.body.b}`),
-    h("table", { class: "grid", id: "compare" }, h("thead", {}, h("tr", {}, h("th", {}, "metric"), ...stats.map((s) => h("th", {}, s)))), h("tbody", {}, ...r.body.metrics.map((m) => h("tr", {}, h("td", { class: m.regression ? "regression" : "" }, m.metric), ...stats.map((s) => cell(m.stats[s])))))),
+    h(
+      "table",
+      { class: "grid", id: "compare" },
+      h("thead", {}, h("tr", {}, h("th", {}, "metric"), ...stats.map((s) => h("th", {}, s)))),
+      h(
+        "tbody",
+        {},
+        ...r.body.metrics.map((m) =>
+          h(
+            "tr",
+            {},
+            h("td", { class: m.regression ? "regression" : "" }, m.metric),
+            ...stats.map((s) => cell(m.stats[s])),
+          ),
+        ),
+      ),
+    ),
   );
 }

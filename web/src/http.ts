@@ -42,11 +42,17 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 /** Calls the REST API; JSON bodies are sent as JSON, strings as they are. */
-export async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+export async function call<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Answer<T>> {
   const init: RequestInit = { method, headers: headers() };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers = headers(typeof body === "string" ? { "content-type": "text/plain" } : { "content-type": "application/json" });
+    init.headers = headers(
+      typeof body === "string" ? { "content-type": "text/plain" } : { "content-type": "application/json" },
+    );
   }
   const r = await fetch(path, init);
   const text = await r.text();
@@ -56,7 +62,8 @@ export async function call<T = Record<string, unknown>>(method: string, path: st
   } catch {
     /* not JSON: the text itself */
   }
-  if (r.status === 401 || r.status === 403) onAuthFailure(r.status, (parsed as { message?: string }).message ?? r.statusText);
+  if (r.status === 401 || r.status === 403)
+    onAuthFailure(r.status, (parsed as { message?: string }).message ?? r.statusText);
   return { status: r.status, ok: r.ok, body: parsed as T };
 }
 
@@ -64,7 +71,11 @@ export async function call<T = Record<string, unknown>>(method: string, path: st
  * Reads a server-sent event stream over fetch (EventSource cannot send a header), reconnecting after a loss.
  * Returns a function that stops it.
  */
-export function stream(path: string, onEvent: (event: string, data: string) => void, onState: (live: boolean) => void): () => void {
+export function stream(
+  path: string,
+  onEvent: (event: string, data: string) => void,
+  onState: (live: boolean) => void,
+): () => void {
   let stopped = false;
   let ctrl: AbortController | undefined;
   const run = async (): Promise<void> => {

@@ -17,14 +17,21 @@ let frames = 0;
 /** What tests and the curious read: `window.amoc`. */
 declare global {
   interface Window {
-    amoc: { charts: LiveCharts; frames: () => number; lastFrame: () => Frame | undefined; ready: boolean; editor: () => ScenarioEditor };
+    amoc: {
+      charts: LiveCharts;
+      frames: () => number;
+      lastFrame: () => Frame | undefined;
+      ready: boolean;
+      editor: () => ScenarioEditor;
+    };
   }
 }
 let lastFrame: Frame | undefined;
 window.amoc = { charts, frames: () => frames, lastFrame: () => lastFrame, ready: false, editor: scenarioEditor };
 
 function showTab(name: string): void {
-  for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button"))
+    b.classList.toggle("active", b.dataset.tab === name);
   for (const s of document.querySelectorAll<HTMLElement>("section.tab")) s.hidden = s.id !== `tab-${name}`;
   if (name === "scenarios") void loadScenarioList();
   if (name === "history") void loadHistory();
@@ -50,7 +57,10 @@ function onFrame(f: Frame): void {
   renderCluster(f);
   updateNodePicker(f);
   charts.push(f);
-  fill($("#events-list"), ...charts.recentEvents().map((e) => h("span", {}, `${new Date(e.t).toISOString().slice(11, 19)} ${e.text} · `)));
+  fill(
+    $("#events-list"),
+    ...charts.recentEvents().map((e) => h("span", {}, `${new Date(e.t).toISOString().slice(11, 19)} ${e.text} · `)),
+  );
 }
 
 /** Checks the token (if any) and starts the live views. */
@@ -82,7 +92,8 @@ async function open(): Promise<void> {
 buildControl();
 buildScenarios(showTab);
 buildHistory();
-for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab ?? "cluster"));
+for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button"))
+  b.addEventListener("click", () => showTab(b.dataset.tab ?? "cluster"));
 $("#window").addEventListener("change", () => charts.setWindow(Number(($("#window") as HTMLSelectElement).value)));
 $("#login-form").addEventListener("submit", (e) => {
   e.preventDefault();

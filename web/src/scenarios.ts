@@ -25,7 +25,19 @@ export function buildScenarios(showTab: (t: string) => void): void {
       h(
         "div",
         {},
-        h("div", { class: "actions" }, h("strong", { id: "editor-title" }, "pick a scenario"), h("span", {}, "save as"), h("input", { id: "save-name", placeholder: "name (letters, digits, _)" }), h("button", { class: "primary", id: "btn-save", onclick: () => void save() }, "Save as new version"), h("button", { id: "btn-run-again", disabled: true, onclick: () => void runAgain(showTab) }, "Run again with the new version")),
+        h(
+          "div",
+          { class: "actions" },
+          h("strong", { id: "editor-title" }, "pick a scenario"),
+          h("span", {}, "save as"),
+          h("input", { id: "save-name", placeholder: "name (letters, digits, _)" }),
+          h("button", { class: "primary", id: "btn-save", onclick: () => void save() }, "Save as new version"),
+          h(
+            "button",
+            { id: "btn-run-again", disabled: true, onclick: () => void runAgain(showTab) },
+            "Run again with the new version",
+          ),
+        ),
         box,
         h("div", { id: "editor-result" }),
       ),
@@ -38,11 +50,24 @@ export function buildScenarios(showTab: (t: string) => void): void {
 export async function loadScenarioList(): Promise<void> {
   const r = await call<{ details: Array<{ name: string; source: string; version?: string }> }>("GET", "/scenarios");
   if (!r.ok) return;
-  fill($("#scenario-list"), ...r.body.details.map((s) => h("div", { "data-scenario": s.name, class: s.name === current ? "sel" : "", onclick: () => void open(s.name) }, h("strong", {}, s.name), h("div", { class: "hint" }, `${s.source}${s.version ? ` · ${s.version}` : ""}`))));
+  fill(
+    $("#scenario-list"),
+    ...r.body.details.map((s) =>
+      h(
+        "div",
+        { "data-scenario": s.name, class: s.name === current ? "sel" : "", onclick: () => void open(s.name) },
+        h("strong", {}, s.name),
+        h("div", { class: "hint" }, `${s.source}${s.version ? ` · ${s.version}` : ""}`),
+      ),
+    ),
+  );
 }
 
 async function open(name: string): Promise<void> {
-  const r = await call<{ text: string; source: string; version?: string; message?: string }>("GET", `/dashboard/scenarios/${encodeURIComponent(name)}/source`);
+  const r = await call<{ text: string; source: string; version?: string; message?: string }>(
+    "GET",
+    `/dashboard/scenarios/${encodeURIComponent(name)}/source`,
+  );
   if (!r.ok) return fill($("#editor-result"), h("p", { class: "err" }, r.body.message ?? "cannot read the source"));
   current = name;
   editor.text = r.body.text;
@@ -55,20 +80,43 @@ async function open(name: string): Promise<void> {
 /** Uploads the editor's text as a new version; problems are listed and their lines marked. */
 async function save(): Promise<void> {
   const name = ($("#save-name") as HTMLInputElement).value.trim();
-  const r = await call<{ version?: string; unchanged?: boolean; message?: string; hint?: string; problems?: Problem[] }>("PUT", `/scenarios/upload?name=${encodeURIComponent(name)}`, editor.text);
+  const r = await call<{
+    version?: string;
+    unchanged?: boolean;
+    message?: string;
+    hint?: string;
+    problems?: Problem[];
+  }>("PUT", `/scenarios/upload?name=${encodeURIComponent(name)}`, editor.text);
   const problems = r.body.problems ?? [];
   editor.mark(problems);
   if (r.ok) {
     current = name;
     ($("#btn-run-again") as HTMLButtonElement).disabled = false;
-    fill($("#editor-result"), h("p", { class: "ok", id: "save-ok" }, `saved ${name} version ${r.body.version}${r.body.unchanged ? " (unchanged)" : ""}`));
+    fill(
+      $("#editor-result"),
+      h(
+        "p",
+        { class: "ok", id: "save-ok" },
+        `saved ${name} version ${r.body.version}${r.body.unchanged ? " (unchanged)" : ""}`,
+      ),
+    );
     await loadScenarioList();
     return;
   }
   fill(
     $("#editor-result"),
     h("p", { class: "err" }, problems.length ? "does not compile:" : (r.body.message ?? `upload failed (${r.status})`)),
-    h("ul", { class: "problems", id: "problems" }, ...problems.map((p) => h("li", { class: "err", "data-line": p.line, onclick: () => goTo(p.line) }, `line ${p.line}:${p.column}: ${p.message}`))),
+    h(
+      "ul",
+      { class: "problems", id: "problems" },
+      ...problems.map((p) =>
+        h(
+          "li",
+          { class: "err", "data-line": p.line, onclick: () => goTo(p.line) },
+          `line ${p.line}:${p.column}: ${p.message}`,
+        ),
+      ),
+    ),
     r.body.hint ? h("p", { class: "hint" }, r.body.hint) : null,
   );
 }

@@ -30,7 +30,9 @@ export async function runDaemon(args: string[]): Promise<number> {
   // claimed before the node exists: a node that loses a race for the name leaves nothing behind but this line
   const claim = claimPidFile(d);
   if (!claim.ok) {
-    process.stderr.write(`amoc: node ${d.name} is already running (pid ${claim.pid}); this one (pid ${process.pid}) exits\n`);
+    process.stderr.write(
+      `amoc: node ${d.name} is already running (pid ${claim.pid}); this one (pid ${process.pid}) exits\n`,
+    );
     return 2;
   }
   let node: AmocNode;
@@ -44,8 +46,20 @@ export async function runDaemon(args: string[]): Promise<number> {
   try {
     const apis = await buildApis(node, worker);
     const log = node.settings.log_file || d.logFile;
-    server = await listenAttach(d.socketPath, apis, { name: d.name, pid: process.pid, role, log, startedAtMs }, node.log);
-    const meta: NodeMeta = { name: d.name, pid: process.pid, role, started_at: new Date(startedAtMs).toISOString(), log, socket: d.socketPath };
+    server = await listenAttach(
+      d.socketPath,
+      apis,
+      { name: d.name, pid: process.pid, role, log, startedAtMs },
+      node.log,
+    );
+    const meta: NodeMeta = {
+      name: d.name,
+      pid: process.pid,
+      role,
+      started_at: new Date(startedAtMs).toISOString(),
+      log,
+      socket: d.socketPath,
+    };
     writeFileSync(d.metaFile, JSON.stringify(meta) + "\n", { mode: 0o600 });
     node.log.info({ msg: "daemon_ready", role, pid: process.pid, socket: d.socketPath });
     const signal = await stopSignal();

@@ -43,7 +43,8 @@ export async function evaluateOnce(expr: string, apis: ConsoleApis): Promise<Eva
     const text = typeof v === "string" ? v : v === undefined ? "" : inspect(v, { depth: 6, breakLength: 100 });
     return { ok: true, text, value: jsonValue(v), exit: 0 };
   } catch (e) {
-    if (e instanceof AmocError) return { ok: false, text: `error: ${e.describe()}`, value: e.toJSON(), exit: ERROR_STATUS[e.code].exit };
+    if (e instanceof AmocError)
+      return { ok: false, text: `error: ${e.describe()}`, value: e.toJSON(), exit: ERROR_STATUS[e.code].exit };
     // errors thrown by the expression itself come from the context's realm: not `instanceof Error` here
     const message = typeof (e as Error)?.message === "string" ? (e as Error).message : String(e);
     return { ok: false, text: `error: ${message}`, value: { message }, exit: 1 };

@@ -8,7 +8,14 @@ import net from "node:net";
 import type { Logger } from "../../log.js";
 import { runConsole, type ConsoleApis } from "../console.js";
 import { evaluateOnce } from "./evaluate.js";
-import { parseRequest, readFirstLine, type ErrorReply, type PingReply, type SocketRequest, type StatusReply } from "./protocol.js";
+import {
+  parseRequest,
+  readFirstLine,
+  type ErrorReply,
+  type PingReply,
+  type SocketRequest,
+  type StatusReply,
+} from "./protocol.js";
 
 /** Who this node is, as ping and status report it. */
 export interface NodeIdentity {
@@ -28,7 +35,12 @@ export interface AttachServer {
 }
 
 /** Listens on `socketPath` (an old file there is removed first: the caller owns the pid file). */
-export async function listenAttach(socketPath: string, apis: ConsoleApis, who: NodeIdentity, log: Logger): Promise<AttachServer> {
+export async function listenAttach(
+  socketPath: string,
+  apis: ConsoleApis,
+  who: NodeIdentity,
+  log: Logger,
+): Promise<AttachServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
@@ -76,7 +88,13 @@ async function serve(socket: net.Socket, apis: ConsoleApis, who: NodeIdentity, l
   }
   switch (req.op) {
     case "ping":
-      return reply(socket, { ok: true, name: who.name, pid: who.pid, role: who.role, log: who.log } satisfies PingReply);
+      return reply(socket, {
+        ok: true,
+        name: who.name,
+        pid: who.pid,
+        role: who.role,
+        log: who.log,
+      } satisfies PingReply);
     case "status":
       return reply(socket, await statusReply(apis, who));
     case "eval":

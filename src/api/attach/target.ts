@@ -27,7 +27,12 @@ export function resolveTarget(name: string | undefined, env: NodeJS.ProcessEnv =
     overridesLabel: "option",
   });
   const n = settings.node_name;
-  return { name: n, dir: dataDirFor(n, settings.data_dir, env), settings, nameFlag: name === undefined ? "" : ` --name ${n}` };
+  return {
+    name: n,
+    dir: dataDirFor(n, settings.data_dir, env),
+    settings,
+    nameFlag: name === undefined ? "" : ` --name ${n}`,
+  };
 }
 
 /** The pid of the live node, or NODE_NOT_RUNNING (exit 3); a stale pid file or socket is removed on the way. */
@@ -77,6 +82,7 @@ export function parseArgs(args: string[], valueOpts: string[], switches: string[
 export function timeoutMs(value: string | undefined, defaultS: number, usage: string): number {
   if (value === undefined) return defaultS * 1000;
   const s = Number(value);
-  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not '${value}'`, usage);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new UsageError(`--timeout must be a positive number of seconds, not '${value}'`, usage);
   return Math.round(s * 1000);
 }

@@ -22,6 +22,9 @@ export async function attachCommand(args: string[]): Promise<number> {
     if (e instanceof SocketUnreachable) throw new NodeUnresponsiveError(t.name, pid, e.errCode, t.nameFlag);
     throw e;
   }
-  if (process.stdin.isTTY) process.stderr.write(`detached from node ${t.name} (pid ${pid}); it keeps running: bin/amoc attach${t.nameFlag} to return, bin/amoc stop${t.nameFlag} to stop it\n`);
+  if (process.stdin.isTTY)
+    process.stderr.write(
+      `detached from node ${t.name} (pid ${pid}); it keeps running: bin/amoc attach${t.nameFlag} to return, bin/amoc stop${t.nameFlag} to stop it\n`,
+    );
   return 0;
 }

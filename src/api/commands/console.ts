@@ -16,7 +16,11 @@ export async function consoleCommand(): Promise<number> {
     // console and REST runs are recorded in the run store (bin/amoc runs), as bin/amoc run's are
     const apis = recordingApis(node, nodeApis(node));
     await startNodeRest(node, envValue(node.env, "nats_url") ? apis.dist : apis.local);
-    await runConsole(apis, { input: process.stdin, output: process.stdout, terminal: interactive }, { onExit: "stop-run" });
+    await runConsole(
+      apis,
+      { input: process.stdin, output: process.stdout, terminal: interactive },
+      { onExit: "stop-run" },
+    );
   } finally {
     await closeQuietly(node);
   }

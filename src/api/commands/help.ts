@@ -23,6 +23,8 @@ export const USAGE = `usage: amoc <command>
 
 /** Prints the usage, the run options and every setting. */
 export async function helpCommand(): Promise<number> {
-  process.stdout.write(`${USAGE}\n\n${RUN_USAGE}\n\nsettings (env, or config/default.json, or per run):\n${describeSettings()}\n`);
+  process.stdout.write(
+    `${USAGE}\n\n${RUN_USAGE}\n\nsettings (env, or config/default.json, or per run):\n${describeSettings()}\n`,
+  );
   return 0;
 }

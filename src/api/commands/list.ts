@@ -42,7 +42,15 @@ export async function listCommand(args: string[]): Promise<number> {
     } catch {
       // listed anyway: the pid lives
     }
-    rows.push({ name: meta?.name ?? d.name, pid: p.pid, role: meta?.role ?? "?", state, running, dir: d.dir, log: meta?.log ?? d.logFile });
+    rows.push({
+      name: meta?.name ?? d.name,
+      pid: p.pid,
+      role: meta?.role ?? "?",
+      state,
+      running,
+      dir: d.dir,
+      log: meta?.log ?? d.logFile,
+    });
   }
   if (a.flags.has("json")) {
     process.stdout.write(JSON.stringify(rows) + "\n");
@@ -55,7 +63,9 @@ export async function listCommand(args: string[]): Promise<number> {
   const w = Math.max(4, ...rows.map((r) => r.name.length));
   process.stdout.write(`${"NAME".padEnd(w)}  ${"PID".padStart(7)}  ROLE     STATE        USERS  LOG\n`);
   for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(w)}  ${String(r.pid).padStart(7)}  ${r.role.padEnd(7)}  ${r.state.padEnd(11)}  ${String(r.running ?? "-").padStart(5)}  ${r.log}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(w)}  ${String(r.pid).padStart(7)}  ${r.role.padEnd(7)}  ${r.state.padEnd(11)}  ${String(r.running ?? "-").padStart(5)}  ${r.log}\n`,
+    );
   }
   return 0;
 }

@@ -74,9 +74,14 @@ export async function newCommand(args: string[], dir = process.cwd()): Promise<n
     return 0;
   }
   const [raw, ...extra] = args;
-  if (!raw || extra.length) throw new UsageError(raw ? `unexpected arguments: ${extra.join(" ")}` : "new needs a NAME", NEW_USAGE);
+  if (!raw || extra.length)
+    throw new UsageError(raw ? `unexpected arguments: ${extra.join(" ")}` : "new needs a NAME", NEW_USAGE);
   const name = raw.endsWith(".ts") ? raw.slice(0, -3) : raw;
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new UsageError(`'${raw}' is not a scenario name`, "use letters, digits, _ and -, starting with a letter, e.g. amoc new my_chat");
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name))
+    throw new UsageError(
+      `'${raw}' is not a scenario name`,
+      "use letters, digits, _ and -, starting with a letter, e.g. amoc new my_chat",
+    );
   const file = resolve(dir, `${name}.ts`);
   if (existsSync(file)) throw new UsageError(`${file} already exists`, "choose another NAME, or remove the file first");
   writeFileSync(file, starterScenario(name), { flag: "wx" });

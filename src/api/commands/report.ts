@@ -11,10 +11,18 @@ export const REPORT_USAGE = `usage: amoc report ID [-o FILE.html]
   opens offline. ID: a run id, a unique prefix, 'last' or 'last~N' (bin/amoc runs lists them)`;
 
 /** Writes the report and says where; returns the exit code. */
-export async function reportCommand(args: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function reportCommand(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message, REPORT_USAGE);
   }
@@ -22,7 +30,11 @@ export async function reportCommand(args: string[], env: NodeJS.ProcessEnv = pro
     out.write(REPORT_USAGE + "\n");
     return 0;
   }
-  if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? `one run id expected, got ${parsed.positionals.join(" ")}` : "missing run ID", REPORT_USAGE);
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(
+      parsed.positionals.length ? `one run id expected, got ${parsed.positionals.join(" ")}` : "missing run ID",
+      REPORT_USAGE,
+    );
   const store = openStoreForReading(env);
   try {
     const res = readRunResults(store, parsed.positionals[0] as string);

@@ -44,10 +44,20 @@ export function verdictText(r: RunRecord): string {
 
 function table(rows: string[][], right: Set<number> = new Set()): string {
   const w = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(w[i] ?? 0) : c.padEnd(w[i] ?? 0))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (right.has(i) ? c.padStart(w[i] ?? 0) : c.padEnd(w[i] ?? 0)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
-const num = (x: number | null | undefined): string => (x === null || x === undefined ? "-" : Number.isInteger(x) ? String(x) : x.toFixed(2));
+const num = (x: number | null | undefined): string =>
+  x === null || x === undefined ? "-" : Number.isInteger(x) ? String(x) : x.toFixed(2);
 
 function metricsTable(t: Record<string, MetricStats>): string {
   const rows = [["METRIC", "KIND", "COUNT", "RATE/S", "MIN", "P50", "P95", "P99", "MAX"]];
@@ -63,20 +73,46 @@ function list(store: RunStore, limit: number, json: boolean): string {
   const runs = store.listRuns(limit);
   if (json) return JSON.stringify(runs.map((r) => ({ ...r, verdict: verdictText(r) }))) + "\n";
   if (!runs.length) return "no runs recorded yet (bin/amoc run ... records one)\n";
-  return table([["ID", "SCENARIO", "STARTED (UTC)", "USERS", "DURATION", "VERDICT"], ...runs.map((r) => [r.id, r.scenario, when(r.startedAt), String(r.users), duration(r), verdictText(r)])], new Set([3, 4]));
+  return table(
+    [
+      ["ID", "SCENARIO", "STARTED (UTC)", "USERS", "DURATION", "VERDICT"],
+      ...runs.map((r) => [r.id, r.scenario, when(r.startedAt), String(r.users), duration(r), verdictText(r)]),
+    ],
+    new Set([3, 4]),
+  );
 }
 
 function show(store: RunStore, ref: string, json: boolean): string {
   const res = readRunResults(store, ref);
   const r = res.run;
-  if (json) return JSON.stringify({ run: { ...r, verdict: verdictText(r) }, metrics: res.table, thresholds: res.thresholds, events: res.events, nodes: Object.keys(res.perNode) }) + "\n";
+  if (json)
+    return (
+      JSON.stringify({
+        run: { ...r, verdict: verdictText(r) },
+        metrics: res.table,
+        thresholds: res.thresholds,
+        events: res.events,
+        nodes: Object.keys(res.perNode),
+      }) + "\n"
+    );
   let out = `run       ${r.id}\nscenario  ${r.scenario}${r.sourceHash ? ` (source ${r.sourceHash})` : ""}\nstarted   ${when(r.startedAt)} UTC   duration ${duration(r)}   users ${r.users}\nnodes     ${r.nodes.join(", ")}\nverdict   ${verdictText(r)}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ""}\n`;
-  out += `settings  ${Object.entries(r.settings).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ") || "(defaults)"}\n`;
+  out += `settings  ${
+    Object.entries(r.settings)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(" ") || "(defaults)"
+  }\n`;
   if (res.thresholds.length) {
-    out += "\nthresholds\n" + res.thresholds.map((t) => `  ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}   ${t.message}`).join("\n") + "\n";
+    out +=
+      "\nthresholds\n" +
+      res.thresholds.map((t) => `  ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}   ${t.message}`).join("\n") +
+      "\n";
   }
   out += "\n" + metricsTable(res.table);
-  if (res.events.length) out += "\nevents\n" + res.events.map((e) => `  ${when(e.t)}  ${e.node}  ${e.kind} ${JSON.stringify(e.data)}`).join("\n") + "\n";
+  if (res.events.length)
+    out +=
+      "\nevents\n" +
+      res.events.map((e) => `  ${when(e.t)}  ${e.node}  ${e.kind} ${JSON.stringify(e.data)}`).join("\n") +
+      "\n";
   return out;
 }
 
@@ -87,7 +123,14 @@ function compareText(a: RunRecord, b: RunRecord, rows: MetricComparison[]): stri
     for (const stat of COMPARED) {
       const s = m.stats[stat];
       if (!s) continue;
-      out.push([m.metric, stat, num(s.a), num(s.b), s.changePct === null ? "" : `${s.changePct > 0 ? "+" : ""}${s.changePct.toFixed(1)}%`, s.regression ? "! regression" : ""]);
+      out.push([
+        m.metric,
+        stat,
+        num(s.a),
+        num(s.b),
+        s.changePct === null ? "" : `${s.changePct > 0 ? "+" : ""}${s.changePct.toFixed(1)}%`,
+        s.regression ? "! regression" : "",
+      ]);
     }
   }
   const regressions = rows.filter((m) => m.regression).map((m) => m.metric);
@@ -100,10 +143,18 @@ function compareText(a: RunRecord, b: RunRecord, rows: MetricComparison[]): stri
 }
 
 /** Runs `amoc runs ...`; returns the exit code. */
-export async function runsCommand(args: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runsCommand(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, limit: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, limit: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message, RUNS_USAGE);
   }
@@ -116,7 +167,8 @@ export async function runsCommand(args: string[], env: NodeJS.ProcessEnv = proce
   const sub = p[0];
   if (sub === undefined) {
     const limit = v.limit === undefined ? 30 : Number(v.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be an integer >= 1, got '${v.limit}'`, RUNS_USAGE);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UsageError(`--limit must be an integer >= 1, got '${v.limit}'`, RUNS_USAGE);
     let store: RunStore;
     try {
       store = openStoreForReading(env);
@@ -146,7 +198,9 @@ export async function runsCommand(args: string[], env: NodeJS.ProcessEnv = proce
       const a = readRunResults(store, p[1] as string);
       const b = readRunResults(store, p[2] as string);
       const rows = compareTables(a.table, b.table);
-      out.write(json ? JSON.stringify({ a: a.run.id, b: b.run.id, metrics: rows }) + "\n" : compareText(a.run, b.run, rows));
+      out.write(
+        json ? JSON.stringify({ a: a.run.id, b: b.run.id, metrics: rows }) + "\n" : compareText(a.run, b.run, rows),
+      );
     } finally {
       store.close();
     }

@@ -24,14 +24,24 @@ export async function startCommand(args: string[]): Promise<number> {
   const readyTimeoutMs = timeoutMs(a.values.timeout, 60, START_USAGE);
   const before = probeNode(t.dir);
   if (before.state === "running") {
-    throw new StateError(`node ${t.name} is already running (pid ${before.pid})`, `attach to it with bin/amoc attach${t.nameFlag}, or stop it with bin/amoc stop${t.nameFlag}`);
+    throw new StateError(
+      `node ${t.name} is already running (pid ${before.pid})`,
+      `attach to it with bin/amoc attach${t.nameFlag}, or stop it with bin/amoc stop${t.nameFlag}`,
+    );
   }
   if (before.state === "stale") {
     cleanStale(t.dir);
-    process.stderr.write(`amoc: removed the stale pid file${before.pid ? ` of pid ${before.pid}` : ""} left by node ${t.name}\n`);
+    process.stderr.write(
+      `amoc: removed the stale pid file${before.pid ? ` of pid ${before.pid}` : ""} left by node ${t.name}\n`,
+    );
   }
   const logFile = t.settings.log_file || t.dir.logFile;
-  const env: NodeJS.ProcessEnv = { ...process.env, AMOC_NODE_NAME: t.name, AMOC_DATA_DIR: t.dir.dir, AMOC_LOG_FILE: logFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AMOC_NODE_NAME: t.name,
+    AMOC_DATA_DIR: t.dir.dir,
+    AMOC_LOG_FILE: logFile,
+  };
   const worker = a.flags.has("worker");
   const r = await spawnDaemon({
     dir: t.dir,
@@ -50,14 +60,21 @@ export async function startCommand(args: string[]): Promise<number> {
   if (!r.ok) {
     const now = probeNode(t.dir);
     if (now.state === "running" && now.pid !== r.pid) {
-      throw new StateError(`node ${t.name} is already running (pid ${now.pid}): it was started at the same time`, `attach to it with bin/amoc attach${t.nameFlag}`);
+      throw new StateError(
+        `node ${t.name} is already running (pid ${now.pid}): it was started at the same time`,
+        `attach to it with bin/amoc attach${t.nameFlag}`,
+      );
     }
     if (now.state === "stale") cleanStale(t.dir);
     process.stderr.write(`amoc: node ${t.name} did not start: ${r.reason}\n`);
     if (r.logTail) process.stderr.write(`last lines of ${logFile}:\n${r.logTail}\n`);
     return r.exitCode || 1;
   }
-  const where = worker ? `cluster worker at ${t.settings.nats_url.join(",")}` : envValue(process.env, "nats_url") ? `console node in the cluster at ${t.settings.nats_url.join(",")}` : "local node";
+  const where = worker
+    ? `cluster worker at ${t.settings.nats_url.join(",")}`
+    : envValue(process.env, "nats_url")
+      ? `console node in the cluster at ${t.settings.nats_url.join(",")}`
+      : "local node";
   process.stdout.write(
     `amoc: node ${t.name} started (pid ${r.pid}, ${where})\n` +
       `  log:    ${logFile}\n` +

@@ -24,7 +24,12 @@ export async function statusCommand(args: string[]): Promise<number> {
     process.stdout.write(STATUS_USAGE + "\n");
     return 0;
   }
-  if (a.values.url) return remoteStatusCommand(a.values.url, clientToken({ url: a.values.url, token: a.values.token, tokenFile: a.values["token-file"] }), a.flags.has("json"));
+  if (a.values.url)
+    return remoteStatusCommand(
+      a.values.url,
+      clientToken({ url: a.values.url, token: a.values.token, tokenFile: a.values["token-file"] }),
+      a.flags.has("json"),
+    );
   const wait = timeoutMs(a.values.timeout, 10, STATUS_USAGE);
   const t = resolveTarget(a.values.name);
   const pid = requireRunning(t);
@@ -37,7 +42,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   }
   const { ok: _ok, ...body } = r;
   if (a.flags.has("json")) process.stdout.write(JSON.stringify(body) + "\n");
-  else process.stdout.write(`${formatStatus(r.status as StatusReport)}\n  process: pid ${r.pid}, ${r.role}, up ${r.uptime_s} s\n  log: ${r.log}\n`);
+  else
+    process.stdout.write(
+      `${formatStatus(r.status as StatusReport)}\n  process: pid ${r.pid}, ${r.role}, up ${r.uptime_s} s\n  log: ${r.log}\n`,
+    );
   return 0;
 }
 
@@ -54,8 +62,11 @@ async function remoteStatusCommand(url: string, token: string | undefined, json:
     process.stdout.write(JSON.stringify(s) + "\n");
     return 0;
   }
-  const lines = [`${s.mode} at ${url}: ${s.run ? `${s.run.state} (${s.run.scenario})` : "no run"}; users running ${s.users.running}`];
-  for (const [name, r] of Object.entries(s.nodes)) lines.push(r.ok ? formatStatus(r.result) : `node ${name}: ${r.error}`);
+  const lines = [
+    `${s.mode} at ${url}: ${s.run ? `${s.run.state} (${s.run.scenario})` : "no run"}; users running ${s.users.running}`,
+  ];
+  for (const [name, r] of Object.entries(s.nodes))
+    lines.push(r.ok ? formatStatus(r.result) : `node ${name}: ${r.error}`);
   process.stdout.write(lines.join("\n") + "\n");
   return 0;
 }

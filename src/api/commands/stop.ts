@@ -22,7 +22,12 @@ export async function stopCommand(args: string[]): Promise<number> {
   process.kill(pid, "SIGTERM");
   let how = "stopped";
   if (!(await waitForExit(rec, wait))) {
-    if (!force) throw new TimeoutError(`stopping node ${t.name} (pid ${pid})`, wait, `wait longer (--timeout S) or kill it: bin/amoc stop --force${t.nameFlag}`);
+    if (!force)
+      throw new TimeoutError(
+        `stopping node ${t.name} (pid ${pid})`,
+        wait,
+        `wait longer (--timeout S) or kill it: bin/amoc stop --force${t.nameFlag}`,
+      );
     // its own session: whatever it started goes too
     try {
       process.kill(-pid, "SIGKILL");

@@ -20,7 +20,8 @@ export async function uploadCommand(args: string[], env: NodeJS.ProcessEnv = pro
     return 0;
   }
   const [file, ...extra] = a.positional;
-  if (!file || extra.length) throw new UsageError(file ? `unexpected arguments: ${extra.join(" ")}` : "upload needs a FILE", UPLOAD_USAGE);
+  if (!file || extra.length)
+    throw new UsageError(file ? `unexpected arguments: ${extra.join(" ")}` : "upload needs a FILE", UPLOAD_USAGE);
   let source: string;
   try {
     source = readFileSync(file, "utf8");
@@ -30,14 +31,24 @@ export async function uploadCommand(args: string[], env: NodeJS.ProcessEnv = pro
   const name = a.values.name ?? basename(file, extname(file));
   const url = a.values.url ?? defaultUrl(env);
   try {
-    const r = await remoteUpload(url, name, source, clientToken({ url, token: a.values.token, tokenFile: a.values["token-file"], env }));
+    const r = await remoteUpload(
+      url,
+      name,
+      source,
+      clientToken({ url, token: a.values.token, tokenFile: a.values["token-file"], env }),
+    );
     if (a.flags.has("json")) process.stdout.write(JSON.stringify(r) + "\n");
-    else process.stdout.write(`uploaded ${r.name} version ${r.version}${r.unchanged ? " (unchanged: the same source was already there)" : ""} to ${url}\n`);
+    else
+      process.stdout.write(
+        `uploaded ${r.name} version ${r.version}${r.unchanged ? " (unchanged: the same source was already there)" : ""} to ${url}\n`,
+      );
     return 0;
   } catch (e) {
     // problems point into FILE, where the user edits
     if (e instanceof RemoteError && e.problems.length) {
-      process.stderr.write(`amoc: ${file} was refused:\n${e.problems.map((p) => `  ${file}:${p.line ?? 0}:${p.column ?? 0}: ${p.message}`).join("\n")}\n`);
+      process.stderr.write(
+        `amoc: ${file} was refused:\n${e.problems.map((p) => `  ${file}:${p.line ?? 0}:${p.column ?? 0}: ${p.message}`).join("\n")}\n`,
+      );
       return 2;
     }
     throw e;

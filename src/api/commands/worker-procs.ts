@@ -60,9 +60,18 @@ export class WorkerSupervisor {
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: SupervisorOptions) {
-    if (!Number.isSafeInteger(o.procs) || o.procs < 1) throw new UsageError(`--procs must be a positive integer, not ${o.procs}`, "e.g. amoc worker --procs 4");
+    if (!Number.isSafeInteger(o.procs) || o.procs < 1)
+      throw new UsageError(`--procs must be a positive integer, not ${o.procs}`, "e.g. amoc worker --procs 4");
     this.log = o.log ?? (() => {});
-    this.slots = Array.from({ length: o.procs }, (_, i) => ({ name: `${o.baseName}-${i + 1}`, child: undefined, startedAt: 0, failures: 0, restarts: 0, timer: undefined, exited: Promise.resolve() }));
+    this.slots = Array.from({ length: o.procs }, (_, i) => ({
+      name: `${o.baseName}-${i + 1}`,
+      child: undefined,
+      startedAt: 0,
+      failures: 0,
+      restarts: 0,
+      timer: undefined,
+      exited: Promise.resolve(),
+    }));
   }
 
   /** Starts every worker. */
@@ -146,14 +155,18 @@ export function parseProcs(args: string[], cores: number = availableParallelism(
   if (args.length === 0) return undefined;
   if (value === "auto") return cores;
   const n = Number(value);
-  if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--procs must be a positive integer or 'auto', not '${value ?? ""}'`, WORKER_USAGE);
+  if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--procs must be a positive integer or 'auto', not '${value ?? ""}'`, WORKER_USAGE);
   return n;
 }
 
 /** Runs `bin/amoc worker` (this very CLI, with the same loader flags) as a child that shares our stdout and stderr. */
 export function spawnCliWorker(_name: string, env: NodeJS.ProcessEnv): WorkerChild {
   const cli = process.argv[1] as string;
-  const child = spawn(process.execPath, [...process.execArgv, cli, "worker"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, [...process.execArgv, cli, "worker"], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   return {
     pid: child.pid,
     kill: (signal) => void child.kill(signal),
@@ -164,9 +177,19 @@ export function spawnCliWorker(_name: string, env: NodeJS.ProcessEnv): WorkerChi
 /** `amoc worker --procs N`: starts the workers, and stops them all on SIGTERM/SIGINT. */
 export async function workerProcsCommand(procs: number): Promise<number> {
   const baseName = loadNodeSettings({ defaults: { log_level: "warn" } }).node_name;
-  const sup = new WorkerSupervisor({ procs, baseName, spawnWorker: spawnCliWorker, log: (line) => process.stderr.write(`amoc worker --procs: ${line}\n`) });
+  const sup = new WorkerSupervisor({
+    procs,
+    baseName,
+    spawnWorker: spawnCliWorker,
+    log: (line) => process.stderr.write(`amoc worker --procs: ${line}\n`),
+  });
   sup.start();
-  process.stderr.write(`amoc worker --procs ${procs}: started ${sup.names().map((n, i) => `${n} (pid ${sup.pids()[i]})`).join(", ")}\n`);
+  process.stderr.write(
+    `amoc worker --procs ${procs}: started ${sup
+      .names()
+      .map((n, i) => `${n} (pid ${sup.pids()[i]})`)
+      .join(", ")}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);

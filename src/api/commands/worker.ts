@@ -10,7 +10,9 @@ export async function workerCommand(): Promise<number> {
   const cluster = await joinCluster(node, "worker");
   node.onClose(() => cluster.close());
   await startWorkerRest(node);
-  process.stderr.write(`amoc worker ${node.settings.node_name} joined cluster '${node.settings.cluster_name}' at ${node.settings.nats_url.join(",")}\n`);
+  process.stderr.write(
+    `amoc worker ${node.settings.node_name} joined cluster '${node.settings.cluster_name}' at ${node.settings.nats_url.join(",")}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);

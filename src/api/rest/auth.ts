@@ -11,7 +11,10 @@ import { ConfigError } from "../../errors.js";
 
 /** Whether a listen address only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "");
   if (h === "localhost" || h === "::1") return true;
   return isIP(h) === 4 && h.startsWith("127.");
 }
@@ -27,18 +30,36 @@ export interface AuthSettings {
 export function checkAuthSettings(s: AuthSettings): void {
   if (s.api_auth === "off" && !isLoopback(s.api_host)) {
     throw new ConfigError([
-      { key: "api_auth", source: "AMOC_API_AUTH", message: `AMOC_API_AUTH=off turns the REST API's token off, which is allowed only on loopback, and it listens on ${s.api_host}: unset AMOC_API_AUTH (the node then generates a token) or set AMOC_API_HOST=127.0.0.1` },
+      {
+        key: "api_auth",
+        source: "AMOC_API_AUTH",
+        message: `AMOC_API_AUTH=off turns the REST API's token off, which is allowed only on loopback, and it listens on ${s.api_host}: unset AMOC_API_AUTH (the node then generates a token) or set AMOC_API_HOST=127.0.0.1`,
+      },
     ]);
   }
   if (s.api_auth === "off" && s.api_token !== "") {
-    throw new ConfigError([{ key: "api_auth", source: "AMOC_API_AUTH", message: "AMOC_API_AUTH=off turns the token off, but AMOC_API_TOKEN is set: unset one of them" }]);
+    throw new ConfigError([
+      {
+        key: "api_auth",
+        source: "AMOC_API_AUTH",
+        message: "AMOC_API_AUTH=off turns the token off, but AMOC_API_TOKEN is set: unset one of them",
+      },
+    ]);
   }
 }
 
 /** Paths served without a token: liveness, the API's own description, the dashboard page and its assets (whole path segments). */
 export function isOpenPath(url: string): boolean {
   const path = url.split("?")[0] as string;
-  return path === "/" || path === "/favicon.ico" || path.startsWith("/web/") || path === "/health" || path === "/openapi.json" || path === "/api-docs" || path.startsWith("/api-docs/");
+  return (
+    path === "/" ||
+    path === "/favicon.ico" ||
+    path.startsWith("/web/") ||
+    path === "/health" ||
+    path === "/openapi.json" ||
+    path === "/api-docs" ||
+    path.startsWith("/api-docs/")
+  );
 }
 
 /** The result of checking a request's credentials. */
@@ -51,6 +72,7 @@ export function checkBearer(header: string | undefined, token: string): AuthResu
   if (!header) return { ok: false, status: 401, message: "this API needs a token: send Authorization: Bearer <token>" };
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) return { ok: false, status: 401, message: "the Authorization header must be 'Bearer <token>'" };
-  if (!timingSafeEqual(digest(m[1] as string), digest(token))) return { ok: false, status: 403, message: "the token is wrong" };
+  if (!timingSafeEqual(digest(m[1] as string), digest(token)))
+    return { ok: false, status: 403, message: "the token is wrong" };
   return { ok: true };
 }

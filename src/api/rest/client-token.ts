@@ -25,11 +25,16 @@ export function clientToken(o: TokenSources): string | undefined {
       // a runtime file of the node (api.json) holds JSON; a plain file holds the token alone
       return t.startsWith("{") ? String((JSON.parse(t) as { token?: unknown }).token ?? "") : t;
     } catch (e) {
-      throw new UsageError(`cannot read the token file ${o.tokenFile}: ${errorMessage(e)}`, "give a file holding the token (or the node's api.json)");
+      throw new UsageError(
+        `cannot read the token file ${o.tokenFile}: ${errorMessage(e)}`,
+        "give a file holding the token (or the node's api.json)",
+      );
     }
   }
   if (o.token) {
-    (o.warn ?? ((l) => process.stderr.write(l)))("amoc: warning: --token is visible to every user of this machine (ps); use --token-file FILE or AMOC_API_TOKEN\n");
+    (o.warn ?? ((l) => process.stderr.write(l)))(
+      "amoc: warning: --token is visible to every user of this machine (ps); use --token-file FILE or AMOC_API_TOKEN\n",
+    );
     return o.token;
   }
   if (env.AMOC_API_TOKEN) return env.AMOC_API_TOKEN;

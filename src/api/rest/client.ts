@@ -22,17 +22,31 @@ export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** One request; the parsed JSON answer, or RemoteError. */
-export async function restRequest<T>(baseUrl: string, path: string, o: { method?: string; token?: string; body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<T> {
+export async function restRequest<T>(
+  baseUrl: string,
+  path: string,
+  o: { method?: string; token?: string; body?: string; contentType?: string; timeoutMs?: number } = {},
+): Promise<T> {
   const headers: Record<string, string> = {};
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   // JSON routes parse only application/json; the upload sends its TypeScript as text/plain
   if (o.body !== undefined) headers["content-type"] = o.contentType ?? "application/json";
   let res: Response;
   try {
-    res = await fetch(new URL(path, baseUrl), { method: o.method ?? "GET", headers, body: o.body, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
+    res = await fetch(new URL(path, baseUrl), {
+      method: o.method ?? "GET",
+      headers,
+      body: o.body,
+      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
-    throw new RemoteError("CLUSTER_UNAVAILABLE", 0, `cannot reach the REST API at ${baseUrl}: ${cause}`, "start the node with AMOC_API_PORT set, or pass --url http://host:port");
+    throw new RemoteError(
+      "CLUSTER_UNAVAILABLE",
+      0,
+      `cannot reach the REST API at ${baseUrl}: ${cause}`,
+      "start the node with AMOC_API_PORT set, or pass --url http://host:port",
+    );
   }
   const text = await res.text();
   let body: unknown;
@@ -46,7 +60,9 @@ export async function restRequest<T>(baseUrl: string, path: string, o: { method?
   const known = typeof b.error === "string" && b.error in ERROR_STATUS ? (b.error as ErrorCode) : undefined;
   const auth = res.status === 401 || res.status === 403;
   const code: ErrorCode = known ?? (auth ? "CONFIG_INVALID" : res.status >= 500 ? "CLUSTER_NODE_FAILED" : "USAGE");
-  const hint = auth ? "on the node's machine bin/amoc finds the token itself (<data dir>/api.json); elsewhere pass --token-file FILE or set AMOC_API_TOKEN" : (b.hint ?? "");
+  const hint = auth
+    ? "on the node's machine bin/amoc finds the token itself (<data dir>/api.json); elsewhere pass --token-file FILE or set AMOC_API_TOKEN"
+    : (b.hint ?? "");
   throw new RemoteError(code, res.status, `${res.status} ${b.message ?? res.statusText}`, hint, b.problems ?? []);
 }
 
@@ -57,5 +73,10 @@ export function remoteStatus(url: string, token?: string): Promise<ApiStatus> {
 
 /** `PUT /scenarios/upload?name=` with the source as the raw body. */
 export function remoteUpload(url: string, name: string, source: string, token?: string): Promise<UploadResult> {
-  return restRequest<UploadResult>(url, `/scenarios/upload?name=${encodeURIComponent(name)}`, { method: "PUT", body: source, contentType: "text/plain; charset=utf-8", token });
+  return restRequest<UploadResult>(url, `/scenarios/upload?name=${encodeURIComponent(name)}`, {
+    method: "PUT",
+    body: source,
+    contentType: "text/plain; charset=utf-8",
+    token,
+  });
 }

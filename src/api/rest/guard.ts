@@ -52,7 +52,9 @@ export function allowedNames(o: Pick<GuardOptions, "listenHost" | "allowedHosts"
 export class GuardError extends AmocError {}
 
 /** Builds the check; it throws GuardError (421 or 403) or returns. */
-export function requestGuard(o: GuardOptions): (req: { method: string; headers: Record<string, string | string[] | undefined> }) => void {
+export function requestGuard(
+  o: GuardOptions,
+): (req: { method: string; headers: Record<string, string | string[] | undefined> }) => void {
   const names = allowedNames(o);
   const list = [...names].join(", ");
   return (req) => {
@@ -68,11 +70,19 @@ export function requestGuard(o: GuardOptions): (req: { method: string; headers: 
     if (!STATE_CHANGING.has(req.method.toUpperCase())) return;
     const site = req.headers["sec-fetch-site"];
     if (typeof site === "string" && site !== "same-origin" && site !== "none") {
-      throw new GuardError("API_ORIGIN_REFUSED", `a ${req.method} sent by another site (Sec-Fetch-Site: ${site}) is refused: only this node's own dashboard and non-browser clients may change it`, "use the dashboard served by this node, bin/amoc, or curl");
+      throw new GuardError(
+        "API_ORIGIN_REFUSED",
+        `a ${req.method} sent by another site (Sec-Fetch-Site: ${site}) is refused: only this node's own dashboard and non-browser clients may change it`,
+        "use the dashboard served by this node, bin/amoc, or curl",
+      );
     }
     const origin = req.headers.origin;
     if (typeof origin === "string" && !ownOrigin(origin, names, o)) {
-      throw new GuardError("API_ORIGIN_REFUSED", `a ${req.method} from the origin '${origin}' is refused: only this node's own origin may change it`, "use the dashboard served by this node (its own origin), bin/amoc, or curl; add the node's name to AMOC_API_ALLOWED_HOSTS if you open the dashboard under another name");
+      throw new GuardError(
+        "API_ORIGIN_REFUSED",
+        `a ${req.method} from the origin '${origin}' is refused: only this node's own origin may change it`,
+        "use the dashboard served by this node (its own origin), bin/amoc, or curl; add the node's name to AMOC_API_ALLOWED_HOSTS if you open the dashboard under another name",
+      );
     }
   };
 }

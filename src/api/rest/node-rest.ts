@@ -15,7 +15,11 @@ export function restRequested(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** Starts the REST server in front of `api` when requested; it closes with the node. */
-export async function startNodeRest(node: AmocNode, api: NodeApi, env: NodeJS.ProcessEnv = process.env): Promise<RestServer | undefined> {
+export async function startNodeRest(
+  node: AmocNode,
+  api: NodeApi,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
   const server = await startRestServer(api, node.settings, node.log, { telemetry: node.telemetry });
   node.onClose(() => server.close());
@@ -26,8 +30,12 @@ export async function startNodeRest(node: AmocNode, api: NodeApi, env: NodeJS.Pr
 
 /** What a node prints about its REST API: the dashboard URL with the token (on a terminal only), auth, uploads. */
 export function startLine(s: Pick<RestServer, "url" | "token" | "tokenFile" | "uploads">, withToken: boolean): string {
-  const auth = s.token ? `auth token (in ${s.tokenFile})` : "auth off (AMOC_API_AUTH=off: anyone on this machine can drive this node)";
-  const uploads = s.uploads ? "uploads on (an uploaded scenario runs code with this node's rights; AMOC_API_UPLOADS=off refuses them)" : "uploads off";
+  const auth = s.token
+    ? `auth token (in ${s.tokenFile})`
+    : "auth off (AMOC_API_AUTH=off: anyone on this machine can drive this node)";
+  const uploads = s.uploads
+    ? "uploads on (an uploaded scenario runs code with this node's rights; AMOC_API_UPLOADS=off refuses them)"
+    : "uploads off";
   const dashboard = s.token && withToken ? `${s.url}/?token=${s.token}` : `${s.url}/`;
   return `amoc: REST API at ${s.url} (Swagger UI: ${s.url}/api-docs); ${auth}; ${uploads}\namoc: dashboard: ${dashboard}\n`;
 }
@@ -36,9 +44,18 @@ export function startLine(s: Pick<RestServer, "url" | "token" | "tokenFile" | "u
  * The REST server of a cluster worker: it drives the whole cluster through a master of its own, named
  * `<node>-api` (a worker's own name is taken by its worker membership).
  */
-export async function startWorkerRest(node: AmocNode, env: NodeJS.ProcessEnv = process.env): Promise<RestServer | undefined> {
+export async function startWorkerRest(
+  node: AmocNode,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
   const settings = { ...node.settings, node_name: `${node.settings.node_name}-api` };
-  const api = new DistNodeApi({ settings, controller: node.controller, telemetry: node.telemetry, log: node.log, onClose: (fn) => node.onClose(fn) });
+  const api = new DistNodeApi({
+    settings,
+    controller: node.controller,
+    telemetry: node.telemetry,
+    log: node.log,
+    onClose: (fn) => node.onClose(fn),
+  });
   return startNodeRest(node, api, env);
 }

@@ -37,7 +37,8 @@ export class FailureLimiter {
     list.push(this.now());
     this.failures.set(key, list);
     // many addresses (a scan): forget the ones whose failures are all old, so the map stays small
-    if (this.failures.size > 10_000) for (const k of [...this.failures.keys()]) if (this.recent(k).length === 0) this.failures.delete(k);
+    if (this.failures.size > 10_000)
+      for (const k of [...this.failures.keys()]) if (this.recent(k).length === 0) this.failures.delete(k);
   }
 
   private recent(key: string): number[] {

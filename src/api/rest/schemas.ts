@@ -5,24 +5,42 @@
 import { UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
 
 const nodeName = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "a node name" } as const;
-const scenarioName = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "a scenario name (built-in or uploaded)" } as const;
+const scenarioName = {
+  type: "string",
+  pattern: "^[A-Za-z0-9_-]{1,64}$",
+  description: "a scenario name (built-in or uploaded)",
+} as const;
 
 /** Selecting nodes and commenting, shared by every execution body. */
 const selector = {
-  nodes: { type: "array", items: nodeName, maxItems: 1000, description: "act on these nodes only (default: every node)" },
-  labels: { type: "object", additionalProperties: { type: "string" }, description: "act on nodes whose labels all match, e.g. {\"zone\": \"a\"}" },
+  nodes: {
+    type: "array",
+    items: nodeName,
+    maxItems: 1000,
+    description: "act on these nodes only (default: every node)",
+  },
+  labels: {
+    type: "object",
+    additionalProperties: { type: "string" },
+    description: 'act on nodes whose labels all match, e.g. {"zone": "a"}',
+  },
   comment: { type: "string", maxLength: 1000, description: "recorded with the run event (annotations, run store)" },
 } as const;
 
 const settings = {
   type: "object",
-  description: "run settings and scenario variables as JSON values, e.g. {\"interarrival\": 0, \"repeat_num\": 1}",
+  description: 'run settings and scenario variables as JSON values, e.g. {"interarrival": 0, "repeat_num": 1}',
   additionalProperties: true,
 } as const;
 
 const users = { type: "integer", minimum: 1, maximum: 100_000_000, description: "number of users" } as const;
 /** User IDs: the highest must stay an exact integer (and a username a sane length). */
-const userId = { type: "integer", minimum: 1, maximum: 1_000_000_000_000, description: "a user ID (at most 10^12)" } as const;
+const userId = {
+  type: "integer",
+  minimum: 1,
+  maximum: 1_000_000_000_000,
+  description: "a user ID (at most 10^12)",
+} as const;
 
 /** Any JSON object answer (its fields are described in the route's description). */
 const anyObject = { type: "object", additionalProperties: true } as const;
@@ -32,14 +50,23 @@ export const errorSchema = {
   type: "object",
   description: "an error: a stable code, a message, a hint a user can act on, and for bad input every problem found",
   properties: {
-    error: { type: "string", description: "error code, e.g. BAD_REQUEST, UPLOAD_INVALID, STATE_INVALID, SCENARIO_NOT_FOUND" },
+    error: {
+      type: "string",
+      description: "error code, e.g. BAD_REQUEST, UPLOAD_INVALID, STATE_INVALID, SCENARIO_NOT_FOUND",
+    },
     message: { type: "string" },
     hint: { type: "string" },
     problems: {
       type: "array",
       items: {
         type: "object",
-        properties: { path: { type: "string" }, file: { type: "string" }, line: { type: "integer" }, column: { type: "integer" }, message: { type: "string" } },
+        properties: {
+          path: { type: "string" },
+          file: { type: "string" },
+          line: { type: "integer" },
+          column: { type: "integer" },
+          message: { type: "string" },
+        },
         additionalProperties: true,
       },
     },
@@ -58,12 +85,28 @@ export const routeSchemas = {
   health: {
     tags: ["node"],
     summary: "liveness: 200 while the server runs (no token needed)",
-    response: { 200: { type: "object", properties: { status: { type: "string" }, node: { type: "string" }, mode: { type: "string" } }, required: ["status"] } },
+    response: {
+      200: {
+        type: "object",
+        properties: { status: { type: "string" }, node: { type: "string" }, mode: { type: "string" } },
+        required: ["status"],
+      },
+    },
   },
   nodes: {
     ...tag("node"),
     summary: "the nodes: {nodes: {name: up|down}} as amoc 2.x, plus details",
-    response: { 200: { type: "object", properties: { nodes: { type: "object", additionalProperties: { type: "string" } }, details: { type: "array", items: anyObject } }, required: ["nodes"] }, ...errors(...common) },
+    response: {
+      200: {
+        type: "object",
+        properties: {
+          nodes: { type: "object", additionalProperties: { type: "string" } },
+          details: { type: "array", items: anyObject },
+        },
+        required: ["nodes"],
+      },
+      ...errors(...common),
+    },
   },
   status: {
     ...tag("node"),
@@ -79,7 +122,17 @@ export const routeSchemas = {
   scenarios: {
     ...tag("scenarios"),
     summary: "built-in and uploaded scenarios: {scenarios: [name]} as amoc 2.x, plus details with versions",
-    response: { 200: { type: "object", properties: { scenarios: { type: "array", items: { type: "string" } }, details: { type: "array", items: anyObject } }, required: ["scenarios"] }, ...errors(...common) },
+    response: {
+      200: {
+        type: "object",
+        properties: {
+          scenarios: { type: "array", items: { type: "string" } },
+          details: { type: "array", items: anyObject },
+        },
+        required: ["scenarios"],
+      },
+      ...errors(...common),
+    },
   },
   scenarioInfo: {
     ...tag("scenarios"),
@@ -91,17 +144,42 @@ export const routeSchemas = {
     ...tag("scenarios"),
     summary: "the defaults of a scenario's variables: {settings: {name: value}}",
     params: { type: "object", properties: { name: scenarioName }, required: ["name"] },
-    response: { 200: { type: "object", properties: { settings: anyObject }, required: ["settings"] }, ...errors(...common, 404) },
+    response: {
+      200: { type: "object", properties: { settings: anyObject }, required: ["settings"] },
+      ...errors(...common, 404),
+    },
   },
   upload: {
     ...tag("scenarios"),
-    summary: "upload a scenario's TypeScript source (the raw body, any content type: curl -T my.ts); compiled and loaded before it is stored",
-    description: "Stored by content hash on every node. Uploading a name again makes a new version: a running run keeps its version, the next start takes the newest. 400 lists each problem with file, line and column; 413 above 1 MB.",
+    summary:
+      "upload a scenario's TypeScript source (the raw body, any content type: curl -T my.ts); compiled and loaded before it is stored",
+    description:
+      "Stored by content hash on every node. Uploading a name again makes a new version: a running run keeps its version, the next start takes the newest. 400 lists each problem with file, line and column; 413 above 1 MB.",
     consumes: ["text/plain", "application/octet-stream", "application/typescript"],
-    querystring: { type: "object", properties: { name: { type: "string", pattern: UPLOAD_NAME_RE.source, description: "the scenario's name: letters, digits, '_'" } }, required: ["name"], additionalProperties: false },
+    querystring: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          pattern: UPLOAD_NAME_RE.source,
+          description: "the scenario's name: letters, digits, '_'",
+        },
+      },
+      required: ["name"],
+      additionalProperties: false,
+    },
     body: { type: "string", description: "TypeScript source of the scenario" },
     response: {
-      200: { type: "object", properties: { compile: { type: "string", enum: ["ok"] }, name: { type: "string" }, version: { type: "string" }, unchanged: { type: "boolean" } }, required: ["compile", "name", "version", "unchanged"] },
+      200: {
+        type: "object",
+        properties: {
+          compile: { type: "string", enum: ["ok"] },
+          name: { type: "string" },
+          version: { type: "string" },
+          unchanged: { type: "boolean" },
+        },
+        required: ["compile", "name", "version", "unchanged"],
+      },
       ...errors(...common, 413, 503),
     },
   },
@@ -110,7 +188,21 @@ export const routeSchemas = {
     summary: "start a run: users from..from+users-1 (or from..to) of a scenario, dealt over the nodes",
     body: {
       type: "object",
-      properties: { scenario: scenarioName, users, from: userId, to: userId, settings, thresholds: { type: "array", items: { type: "string", minLength: 1, maxLength: 200 }, maxItems: 100, description: "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)" }, ...selector },
+      properties: {
+        scenario: scenarioName,
+        users,
+        from: userId,
+        to: userId,
+        settings,
+        thresholds: {
+          type: "array",
+          items: { type: "string", minLength: 1, maxLength: 200 },
+          maxItems: 100,
+          description:
+            "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)",
+        },
+        ...selector,
+      },
       required: ["scenario"],
       additionalProperties: false,
     },
@@ -118,14 +210,38 @@ export const routeSchemas = {
   },
   throttle: {
     ...tag("execution"),
-    summary: "act on a cluster-wide throttle: start, change_rate, change_rate_gradually, pause, resume, stop or list (rates are for the whole cluster; each node paces its share)",
+    summary:
+      "act on a cluster-wide throttle: start, change_rate, change_rate_gradually, pause, resume, stop or list (rates are for the whole cluster; each node paces its share)",
     body: {
       type: "object",
       properties: {
-        op: { type: "string", enum: ["start", "change_rate", "change_rate_gradually", "pause", "resume", "stop", "list"] },
+        op: {
+          type: "string",
+          enum: ["start", "change_rate", "change_rate_gradually", "pause", "resume", "stop", "list"],
+        },
         name: { type: "string", minLength: 1, maxLength: 200 },
-        config: { type: "object", properties: { rate: { type: "number", minimum: 0 }, interval: { type: "number", minimum: 1 }, interarrival: { type: "number", minimum: 0 } }, additionalProperties: false, description: "rate per interval ms (default 60000), or interarrival ms" },
-        gradual: { type: "object", properties: { from: { type: "number", minimum: 0 }, to: { type: "number", minimum: 0 }, overMs: { type: "number", minimum: 0 }, steps: { type: "integer", minimum: 1 }, interval: { type: "number", minimum: 1 } }, required: ["from", "to", "overMs"], additionalProperties: false },
+        config: {
+          type: "object",
+          properties: {
+            rate: { type: "number", minimum: 0 },
+            interval: { type: "number", minimum: 1 },
+            interarrival: { type: "number", minimum: 0 },
+          },
+          additionalProperties: false,
+          description: "rate per interval ms (default 60000), or interarrival ms",
+        },
+        gradual: {
+          type: "object",
+          properties: {
+            from: { type: "number", minimum: 0 },
+            to: { type: "number", minimum: 0 },
+            overMs: { type: "number", minimum: 0 },
+            steps: { type: "integer", minimum: 1 },
+            interval: { type: "number", minimum: 1 },
+          },
+          required: ["from", "to", "overMs"],
+          additionalProperties: false,
+        },
         ...selector,
       },
       required: ["op"],
@@ -148,13 +264,23 @@ export const routeSchemas = {
   removeUsers: {
     ...tag("execution"),
     summary: "remove the highest running users; force aborts them instead of letting them finish their current start()",
-    body: { type: "object", properties: { users, force: { type: "boolean", default: false }, ...selector }, required: ["users"], additionalProperties: false },
+    body: {
+      type: "object",
+      properties: { users, force: { type: "boolean", default: false }, ...selector },
+      required: ["users"],
+      additionalProperties: false,
+    },
     response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
   },
   updateSettings: {
     ...tag("execution"),
     summary: "change updatable scenario variables during the run",
-    body: { type: "object", properties: { settings: { ...settings, minProperties: 1 }, ...selector }, required: ["settings"], additionalProperties: false },
+    body: {
+      type: "object",
+      properties: { settings: { ...settings, minProperties: 1 }, ...selector },
+      required: ["settings"],
+      additionalProperties: false,
+    },
     response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
   },
 } as const;

@@ -17,7 +17,8 @@ export const CSP = `${BASE}; img-src 'self' data:; style-src 'self' 'unsafe-inli
 /** Swagger UI: React sets inline styles, icons are data: URLs. */
 export const CSP_DOCS = `${BASE}; img-src 'self' data:; style-src 'self' 'unsafe-inline'`;
 /** A run report: its own inline script and styles only, sandboxed, framed only by the dashboard. */
-export const CSP_REPORT = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts";
+export const CSP_REPORT =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts";
 
 /** Sets the headers on the raw response (hijacked streams and early refusals get them too). */
 export function setSecurityHeaders(res: ServerResponse, path: string): void {

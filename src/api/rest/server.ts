@@ -61,7 +61,14 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply, o.log));
-  app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}`, hint: "GET /openapi.json lists every route; Swagger UI is at /api-docs" }));
+  app.setNotFoundHandler(
+    (req, reply) =>
+      void reply.code(404).send({
+        error: "NOT_FOUND",
+        message: `no route ${req.method} ${req.url.split("?")[0]}`,
+        hint: "GET /openapi.json lists every route; Swagger UI is at /api-docs",
+      }),
+  );
 
   const guard = requestGuard({
     listenHost: o.names?.listenHost ?? "127.0.0.1",
@@ -85,13 +92,21 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
       const wait = limiter.retryAfter(req.ip);
       if (wait > 0) {
         void reply.header("retry-after", String(wait));
-        return reply.code(429).send({ error: "API_RATE_LIMITED", message: `too many wrong tokens from ${req.ip}: try again in ${wait} s`, hint: "the token is in the node's data directory (api.json); bin/amoc on the same machine finds it" });
+        return reply.code(429).send({
+          error: "API_RATE_LIMITED",
+          message: `too many wrong tokens from ${req.ip}: try again in ${wait} s`,
+          hint: "the token is in the node's data directory (api.json); bin/amoc on the same machine finds it",
+        });
       }
       const r = checkBearer(req.headers.authorization, o.token);
       if (!r.ok) {
         if (r.status === 403) limiter.fail(req.ip);
         if (r.status === 401) void reply.header("www-authenticate", 'Bearer realm="amoc"');
-        return reply.code(r.status).send({ error: r.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", message: r.message, hint: "bin/amoc on the node's machine reads the token from its data directory; elsewhere set AMOC_API_TOKEN or --token-file FILE (the node printed the token at start, and keeps it in <data dir>/api.json)" });
+        return reply.code(r.status).send({
+          error: r.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN",
+          message: r.message,
+          hint: "bin/amoc on the node's machine reads the token from its data directory; elsewhere set AMOC_API_TOKEN or --token-file FILE (the node printed the token at start, and keeps it in <data dir>/api.json)",
+        });
       }
     });
   }
@@ -108,7 +123,9 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
     },
   });
   await app.register(swaggerUi, { routePrefix: "/api-docs" });
-  app.get("/openapi.json", { schema: { tags: ["node"], summary: "this OpenAPI 3 document" } }, async () => app.swagger());
+  app.get("/openapi.json", { schema: { tags: ["node"], summary: "this OpenAPI 3 document" } }, async () =>
+    app.swagger(),
+  );
 
   const api = o.api;
   app.get("/health", { schema: S.health }, async () => ({ status: "ok", node: api.nodeName, mode: api.mode }));
@@ -117,52 +134,91 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
     return { nodes: Object.fromEntries(list.map((n) => [n.name, n.state === "down" ? "down" : "up"])), details: list };
   });
   app.get("/status", { schema: S.status }, async () => ({ amoc_status: "up", ...(await api.status()) }));
-  app.get<{ Params: { node: string } }>("/status/:node", { schema: S.nodeStatus }, async (req) => ({ amoc_status: "up", ...(await api.nodeStatus(req.params.node)) }));
+  app.get<{ Params: { node: string } }>("/status/:node", { schema: S.nodeStatus }, async (req) => ({
+    amoc_status: "up",
+    ...(await api.nodeStatus(req.params.node)),
+  }));
   app.get("/scenarios", { schema: S.scenarios }, async () => {
     const list = await api.scenarios();
     return { scenarios: list.map((s) => s.name), details: list };
   });
   app.get<{ Params: { name: string } }>("/scenarios/info/:name", { schema: S.scenarioInfo }, async (req) => {
     const d = await api.scenarioInfo(req.params.name);
-    return { ...d, parameters: Object.fromEntries(d.variables.map((v) => [v.name, { description: v.doc, default_value: v.default, updatable: v.updatable }])) };
+    return {
+      ...d,
+      parameters: Object.fromEntries(
+        d.variables.map((v) => [v.name, { description: v.doc, default_value: v.default, updatable: v.updatable }]),
+      ),
+    };
   });
-  app.get<{ Params: { name: string } }>("/scenarios/defaults/:name", { schema: S.scenarioDefaults }, async (req) => ({ settings: await api.scenarioDefaults(req.params.name) }));
+  app.get<{ Params: { name: string } }>("/scenarios/defaults/:name", { schema: S.scenarioDefaults }, async (req) => ({
+    settings: await api.scenarioDefaults(req.params.name),
+  }));
 
   // the upload takes the raw body whatever its content type (curl -T sends none; JSON is not parsed here)
   await app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
-    child.put<{ Querystring: { name: string }; Body: string }>("/scenarios/upload", { schema: S.upload, preValidation: emptyBody("") }, async (req) => {
-      if (o.uploads === false) throw new AmocError("API_UPLOADS_OFF", "this node refuses scenario uploads (an uploaded scenario is code that runs with the node's rights)", "upload where AMOC_API_UPLOADS is on (the default), or put the scenario in the node's scenarios directory");
-      return { compile: "ok", ...(await api.upload(req.query.name, req.body)) };
-    });
+    child.put<{ Querystring: { name: string }; Body: string }>(
+      "/scenarios/upload",
+      { schema: S.upload, preValidation: emptyBody("") },
+      async (req) => {
+        if (o.uploads === false)
+          throw new AmocError(
+            "API_UPLOADS_OFF",
+            "this node refuses scenario uploads (an uploaded scenario is code that runs with the node's rights)",
+            "upload where AMOC_API_UPLOADS is on (the default), or put the scenario in the node's scenarios directory",
+          );
+        return { compile: "ok", ...(await api.upload(req.query.name, req.body)) };
+      },
+    );
   });
 
   const patch = { preValidation: emptyBody({}) };
   app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => {
     // a from..to range is a count too: bounded as `users` is
     const { from = 1, to } = req.body;
-    if (to !== undefined && to - from + 1 > MAX_USERS) throw new UsageError(`from ${from} to ${to} is ${to - from + 1} users, more than ${MAX_USERS}`, "start at most 100 000 000 users at once (add_users adds more)");
+    if (to !== undefined && to - from + 1 > MAX_USERS)
+      throw new UsageError(
+        `from ${from} to ${to} is ${to - from + 1} users, more than ${MAX_USERS}`,
+        "start at most 100 000 000 users at once (add_users adds more)",
+      );
     return api.start(req.body);
   });
-  app.patch<{ Body: Selector & ThrottleRequest }>("/execution/throttle", { schema: S.throttle, ...patch }, async (req) => {
-    const { nodes, labels, ...op } = req.body;
-    if (!api.throttle) throw new UsageError("this node's API has no throttles", "use a local or dist node");
-    return api.throttle(op, { nodes, labels });
-  });
+  app.patch<{ Body: Selector & ThrottleRequest }>(
+    "/execution/throttle",
+    { schema: S.throttle, ...patch },
+    async (req) => {
+      const { nodes, labels, ...op } = req.body;
+      if (!api.throttle) throw new UsageError("this node's API has no throttles", "use a local or dist node");
+      return api.throttle(op, { nodes, labels });
+    },
+  );
   app.patch<{ Body: Selector }>("/execution/stop", { schema: S.stop, ...patch }, async (req) => api.stop(req.body));
-  app.patch<{ Body: Selector & { users: number } }>("/execution/add_users", { schema: S.addUsers, ...patch }, async (req) => {
-    const { users, ...opts } = req.body;
-    return api.add(users, opts);
-  });
-  app.patch<{ Body: Selector & { users: number; force?: boolean } }>("/execution/remove_users", { schema: S.removeUsers, ...patch }, async (req) => {
-    const { users, ...opts } = req.body;
-    return api.remove(users, opts);
-  });
-  app.patch<{ Body: Selector & { settings: Record<string, unknown> } }>("/execution/update_settings", { schema: S.updateSettings, ...patch }, async (req) => {
-    const { settings, ...opts } = req.body;
-    return api.updateSettings(settings, opts);
-  });
+  app.patch<{ Body: Selector & { users: number } }>(
+    "/execution/add_users",
+    { schema: S.addUsers, ...patch },
+    async (req) => {
+      const { users, ...opts } = req.body;
+      return api.add(users, opts);
+    },
+  );
+  app.patch<{ Body: Selector & { users: number; force?: boolean } }>(
+    "/execution/remove_users",
+    { schema: S.removeUsers, ...patch },
+    async (req) => {
+      const { users, ...opts } = req.body;
+      return api.remove(users, opts);
+    },
+  );
+  app.patch<{ Body: Selector & { settings: Record<string, unknown> } }>(
+    "/execution/update_settings",
+    { schema: S.updateSettings, ...patch },
+    async (req) => {
+      const { settings, ...opts } = req.body;
+      return api.updateSettings(settings, opts);
+    },
+  );
   if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api, tickets });
   return app;
 }
@@ -197,7 +253,13 @@ function readTls(t: { cert: string; key: string }): { cert: Buffer; key: Buffer 
   try {
     return { cert: readFileSync(t.cert), key: readFileSync(t.key) };
   } catch (e) {
-    throw new ConfigError([{ key: "api_tls_cert", source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY", message: `cannot read the TLS files: ${errorMessage(e)}` }]);
+    throw new ConfigError([
+      {
+        key: "api_tls_cert",
+        source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY",
+        message: `cannot read the TLS files: ${errorMessage(e)}`,
+      },
+    ]);
   }
 }
 
@@ -206,22 +268,48 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply, 
   if (err.validation) {
     const where = err.validationContext ?? "body";
     const problems = err.validation.map((v) => {
-      const extra = v.keyword === "additionalProperties" ? ` '${(v.params as { additionalProperty?: string }).additionalProperty}'` : "";
+      const extra =
+        v.keyword === "additionalProperties"
+          ? ` '${(v.params as { additionalProperty?: string }).additionalProperty}'`
+          : "";
       return { path: `${where}${v.instancePath}`, message: `${v.message ?? "is invalid"}${extra}` };
     });
-    return reply.code(400).send({ error: "BAD_REQUEST", message: problems.map((p) => `${p.path} ${p.message}`).join("; "), hint: "GET /openapi.json (or /api-docs) describes every body", problems });
+    return reply.code(400).send({
+      error: "BAD_REQUEST",
+      message: problems.map((p) => `${p.path} ${p.message}`).join("; "),
+      hint: "GET /openapi.json (or /api-docs) describes every body",
+      problems,
+    });
   }
   if (err instanceof AmocError) {
     const status = ERROR_STATUS[err.code]?.http ?? 500;
-    if (status >= 500) log.warn({ msg: "rest_command_failed", method: req.method, url: req.url.split("?")[0], code: err.code, err: err.message });
+    if (status >= 500)
+      log.warn({
+        msg: "rest_command_failed",
+        method: req.method,
+        url: req.url.split("?")[0],
+        code: err.code,
+        err: err.message,
+      });
     const problems = "problems" in err ? { problems: (err as { problems: unknown }).problems } : {};
     return reply.code(status).send({ error: err.code, message: err.message, hint: err.hint, ...problems });
   }
   const status = typeof err.statusCode === "number" ? err.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const hint = status === 413 ? `bodies are limited to ${UPLOAD_MAX_BYTES} bytes` : status === 415 ? "send JSON with content-type: application/json (other bodies are refused: a cross-site page can send text/plain or form data); PUT /scenarios/upload takes raw TypeScript" : "check the request";
+    const hint =
+      status === 413
+        ? `bodies are limited to ${UPLOAD_MAX_BYTES} bytes`
+        : status === 415
+          ? "send JSON with content-type: application/json (other bodies are refused: a cross-site page can send text/plain or form data); PUT /scenarios/upload takes raw TypeScript"
+          : "check the request";
     return reply.code(status).send({ error: err.code ?? "BAD_REQUEST", message: err.message, hint });
   }
-  log.error({ msg: "rest_internal_error", method: req.method, url: req.url.split("?")[0], err: errorMessage(err), stack: err.stack });
+  log.error({
+    msg: "rest_internal_error",
+    method: req.method,
+    url: req.url.split("?")[0],
+    err: errorMessage(err),
+    stack: err.stack,
+  });
   return reply.code(500).send({ error: "INTERNAL", message: errorMessage(err), hint: "see the node's log" });
 }

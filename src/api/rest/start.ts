@@ -43,10 +43,21 @@ export interface RestStartOptions {
  * `api_token`, or with only one of the TLS files. In dist mode uploads go to the cluster's bucket over a NATS
  * connection of its own, opened on the first upload or listing.
  */
-export async function startRestServer(api: NodeApi, settings: NodeSettings, log: Logger, opts: RestStartOptions = {}): Promise<RestServer> {
+export async function startRestServer(
+  api: NodeApi,
+  settings: NodeSettings,
+  log: Logger,
+  opts: RestStartOptions = {},
+): Promise<RestServer> {
   checkAuthSettings(settings);
   if ((settings.api_tls_cert === "") !== (settings.api_tls_key === "")) {
-    throw new ConfigError([{ key: "api_tls_key", source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY", message: "set both the certificate and the key, or neither" }]);
+    throw new ConfigError([
+      {
+        key: "api_tls_key",
+        source: "AMOC_API_TLS_CERT / AMOC_API_TLS_KEY",
+        message: "set both the certificate and the key, or neither",
+      },
+    ]);
   }
   // the same lazily opened store as the node's own APIs (node/uploads.ts); a test may hand in its own
   // (opened on first use: unused, it costs nothing)
@@ -65,7 +76,11 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
     uploads: settings.api_uploads ?? true,
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
-    dashboard: dashboardOptions(settings, storeFactory, opts.telemetry ? { telemetry: opts.telemetry, mode: api.mode } : undefined),
+    dashboard: dashboardOptions(
+      settings,
+      storeFactory,
+      opts.telemetry ? { telemetry: opts.telemetry, mode: api.mode } : undefined,
+    ),
   });
   await app.listen({ host: settings.api_host, port: settings.api_port });
   const addr = app.server.address();
@@ -81,7 +96,14 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
     await app.close();
     throw e;
   }
-  log.info({ msg: "rest_listening", url, auth: token ? "bearer" : "off", token_file: token ? tokenFile : undefined, uploads: settings.api_uploads ?? true, docs: `${url}/api-docs` });
+  log.info({
+    msg: "rest_listening",
+    url,
+    auth: token ? "bearer" : "off",
+    token_file: token ? tokenFile : undefined,
+    uploads: settings.api_uploads ?? true,
+    docs: `${url}/api-docs`,
+  });
   return {
     url,
     token,

@@ -12,7 +12,16 @@ let bundled: Promise<string> | undefined;
 
 /** The bundled page script (built on first call; a failed build is retried by the next call). */
 export function bundleWeb(): Promise<string> {
-  bundled ??= build({ entryPoints: [ENTRY], bundle: true, format: "esm", target: "es2022", minify: true, write: false, logLevel: "silent", legalComments: "none" }).then((r) => r.outputFiles[0]!.text);
+  bundled ??= build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    write: false,
+    logLevel: "silent",
+    legalComments: "none",
+  }).then((r) => r.outputFiles[0]!.text);
   void bundled.catch(() => (bundled = undefined));
   return bundled;
 }

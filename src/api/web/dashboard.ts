@@ -55,7 +55,10 @@ const byName = { schema: { hide: true, params: { type: "object", properties: { n
 const STATIC: Record<string, { file: () => string; type: string }> = {
   "/": { file: () => join(WEB_DIR, "index.html"), type: "text/html; charset=utf-8" },
   "/web/dashboard.css": { file: () => join(WEB_DIR, "dashboard.css"), type: "text/css; charset=utf-8" },
-  "/web/uplot.css": { file: () => join(dirname(createRequire(import.meta.url).resolve("uplot")), "uPlot.min.css"), type: "text/css; charset=utf-8" },
+  "/web/uplot.css": {
+    file: () => join(dirname(createRequire(import.meta.url).resolve("uplot")), "uPlot.min.css"),
+    type: "text/css; charset=utf-8",
+  },
 };
 
 /** Registers the dashboard's routes on the REST app. */
@@ -70,16 +73,28 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   const hide = { schema: { hide: true } };
 
   for (const [path, s] of Object.entries(STATIC)) {
-    app.get(path, hide, async (_req, reply) => reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())));
+    app.get(path, hide, async (_req, reply) =>
+      reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())),
+    );
   }
   // browsers ask for it unasked: an empty answer, not a 401 in the console
   app.get("/favicon.ico", hide, async (_req, reply) => reply.code(204).send());
-  app.get("/web/app.js", hide, async (_req, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(await bundleWeb()));
+  app.get("/web/app.js", hide, async (_req, reply) =>
+    reply
+      .type("text/javascript; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .send(await bundleWeb()),
+  );
 
   app.get("/dashboard/stream", hide, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
     res.write(`event: history\ndata: ${JSON.stringify(feed.history())}\n\n`);
     const off = feed.subscribe((f) => res.write(`event: frame\ndata: ${JSON.stringify(f)}\n\n`));
     streams.add(res);
@@ -101,15 +116,23 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   });
 
   // loads a built-in scenario by its name or the uploaded file of that name, nothing else (never a path)
-  const checkSchema = { hide: true, params: byName.schema.params, body: { type: "object", properties: { settings: { type: "object" } }, additionalProperties: false } };
-  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>("/dashboard/scenarios/:name/check", { schema: checkSchema }, async (req) => {
-    const name = req.params.name;
-    const builtin = (await o.api.scenarios()).some((s) => s.name === name && s.source === "builtin");
-    const ref = builtin ? name : (await o.uploaded(name))?.file;
-    if (!ref) throw new ScenarioError("SCENARIO_NOT_FOUND", `no scenario '${name}'`, "GET /scenarios lists them");
-    const s = await loadScenario(ref, o.scenariosDir);
-    return { problems: checkVariables(s.variables, req.body?.settings ?? {}) };
-  });
+  const checkSchema = {
+    hide: true,
+    params: byName.schema.params,
+    body: { type: "object", properties: { settings: { type: "object" } }, additionalProperties: false },
+  };
+  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>(
+    "/dashboard/scenarios/:name/check",
+    { schema: checkSchema },
+    async (req) => {
+      const name = req.params.name;
+      const builtin = (await o.api.scenarios()).some((s) => s.name === name && s.source === "builtin");
+      const ref = builtin ? name : (await o.uploaded(name))?.file;
+      if (!ref) throw new ScenarioError("SCENARIO_NOT_FOUND", `no scenario '${name}'`, "GET /scenarios lists them");
+      const s = await loadScenario(ref, o.scenariosDir);
+      return { problems: checkVariables(s.variables, req.body?.settings ?? {}) };
+    },
+  );
 
   const withStore = <T>(fn: (s: RunStore) => T): T | null => {
     if (!existsSync(o.runStorePath)) return null;
@@ -123,13 +146,30 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   app.get<{ Querystring: { limit?: string } }>("/dashboard/runs", hide, async (req) => {
     const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
     const runs = withStore((s) => s.listRuns(limit)) ?? [];
-    return { store: existsSync(o.runStorePath), runs: runs.map((r) => ({ id: r.id, scenario: r.scenario, users: r.users, nodes: r.nodes, started_at: r.startedAt, ended_at: r.endedAt, verdict: r.verdict, exit_code: r.exitCode, source_hash: r.sourceHash })) };
+    return {
+      store: existsSync(o.runStorePath),
+      runs: runs.map((r) => ({
+        id: r.id,
+        scenario: r.scenario,
+        users: r.users,
+        nodes: r.nodes,
+        started_at: r.startedAt,
+        ended_at: r.endedAt,
+        verdict: r.verdict,
+        exit_code: r.exitCode,
+        source_hash: r.sourceHash,
+      })),
+    };
   });
   app.get<{ Params: { id: string } }>("/dashboard/runs/:id/report", hide, async (req, reply: FastifyReply) => {
     const html = withStore((s) => renderReport(readRunResults(s, req.params.id)));
     if (html === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
     // its own policy: inline script allowed but sandboxed (opaque origin), framed only by the dashboard
-    return reply.type("text/html; charset=utf-8").header("content-security-policy", CSP_REPORT).header("x-frame-options", "SAMEORIGIN").send(html);
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", CSP_REPORT)
+      .header("x-frame-options", "SAMEORIGIN")
+      .send(html);
   });
   // a ticket for one load of a report in a frame or a new tab (a URL cannot carry the bearer header)
   app.post<{ Params: { id: string } }>("/dashboard/runs/:id/ticket", hide, async (req) => {

@@ -42,7 +42,9 @@ export class IntervalWindow {
 
   /** The newest complete interval at `nowMs` (merged once), or the last one merged. */
   latest(nowMs: number): LiveInterval | undefined {
-    const ready = [...this.groups.entries()].filter(([t, parts]) => parts.length >= this.nodes() || nowMs >= t + (parts[0]?.ms ?? 0) + GRACE_MS).sort((a, b) => b[0] - a[0]);
+    const ready = [...this.groups.entries()]
+      .filter(([t, parts]) => parts.length >= this.nodes() || nowMs >= t + (parts[0]?.ms ?? 0) + GRACE_MS)
+      .sort((a, b) => b[0] - a[0]);
     const newest = ready[0];
     if (newest && (!this.last || newest[0] > this.last.t)) {
       const m = mergeIntervals(newest[1]);
@@ -50,7 +52,9 @@ export class IntervalWindow {
       this.last = {
         t: m.t,
         rates: Object.fromEntries(Object.entries(m.counters).map(([k, v]) => [k, Math.round((v / s) * 100) / 100])),
-        timings: Object.fromEntries(Object.entries(m.stats).map(([k, v]) => [k, { p50: v.p50, p95: v.p95, p99: v.p99 }])),
+        timings: Object.fromEntries(
+          Object.entries(m.stats).map(([k, v]) => [k, { p50: v.p50, p95: v.p95, p99: v.p99 }]),
+        ),
       };
     }
     for (const [t] of ready) if (this.last && t <= this.last.t) this.groups.delete(t);

@@ -34,7 +34,14 @@ export interface FeedEvent {
 export interface Frame {
   t: number;
   mode: string;
-  run: { run_id: string | null; state: string; scenario: string; version?: string; settings: Record<string, unknown>; /** highest user ID issued */ last_id: number } | null;
+  run: {
+    run_id: string | null;
+    state: string;
+    scenario: string;
+    version?: string;
+    settings: Record<string, unknown>;
+    /** highest user ID issued */ last_id: number;
+  } | null;
   users: { running: number; started: number; crashed: number; removed: number; pending: number };
   nodes: NodeFrame[];
   /** Per second since the previous frame. */
@@ -159,13 +166,31 @@ export class LiveFeed {
     const nodes = new Map<string, NodeFrame>();
     for (const n of list) {
       this.known.set(n.name, { role: n.role, labels: n.labels });
-      nodes.set(n.name, { name: n.name, role: n.role, state: n.state, labels: n.labels, running: n.running, started: 0, crashed: 0, health: null });
+      nodes.set(n.name, {
+        name: n.name,
+        role: n.role,
+        state: n.state,
+        labels: n.labels,
+        running: n.running,
+        started: 0,
+        crashed: 0,
+        health: null,
+      });
     }
     const reasons: Record<string, number> = {};
     let lastId = num((status.run as { last_id?: unknown } | null)?.last_id);
     for (const [name, r] of Object.entries(status.nodes as Record<string, PerNode<Record<string, unknown>>>)) {
       const k = this.known.get(name) ?? { role: "worker", labels: {} };
-      const row = nodes.get(name) ?? { name, role: k.role, state: "down", labels: k.labels, running: 0, started: 0, crashed: 0, health: null };
+      const row = nodes.get(name) ?? {
+        name,
+        role: k.role,
+        state: "down",
+        labels: k.labels,
+        running: 0,
+        started: 0,
+        crashed: 0,
+        health: null,
+      };
       if (r.ok) {
         const u = (r.result.users ?? {}) as Record<string, number>;
         row.state = typeof r.result.state === "string" ? r.result.state : row.state;
@@ -174,7 +199,8 @@ export class LiveFeed {
         row.crashed = num(u.crashed);
         row.health = (r.result.health as ProcessHealth | undefined) ?? null;
         lastId = Math.max(lastId, num(r.result.last_id));
-        for (const e of (r.result.errors ?? []) as ErrorSummary[]) reasons[e.reason] = (reasons[e.reason] ?? 0) + num(e.count);
+        for (const e of (r.result.errors ?? []) as ErrorSummary[])
+          reasons[e.reason] = (reasons[e.reason] ?? 0) + num(e.count);
       } else {
         row.state = /down|no heartbeat/.test(r.error) ? "down" : "error";
         row.error = r.error;
@@ -182,19 +208,54 @@ export class LiveFeed {
       nodes.set(name, row);
     }
     // a node seen before and gone from the live list missed its heartbeats: it stays listed, red
-    for (const [name, k] of this.known) if (!nodes.has(name)) nodes.set(name, { name, role: k.role, state: "down", labels: k.labels, running: 0, started: 0, crashed: 0, health: null, error: "no heartbeat" });
+    for (const [name, k] of this.known)
+      if (!nodes.has(name))
+        nodes.set(name, {
+          name,
+          role: k.role,
+          state: "down",
+          labels: k.labels,
+          running: 0,
+          started: 0,
+          crashed: 0,
+          health: null,
+          error: "no heartbeat",
+        });
     const self = nodes.get(this.o.api.nodeName);
     if (self && this.o.health) self.health = this.o.health();
     else if (this.o.health && this.o.api.mode === "dist") {
       // the serving master runs no users; its health is shown as its own row
-      nodes.set(this.o.api.nodeName, { name: this.o.api.nodeName, role: "master", state: "up", labels: {}, running: 0, started: 0, crashed: 0, health: this.o.health() });
+      nodes.set(this.o.api.nodeName, {
+        name: this.o.api.nodeName,
+        role: "master",
+        state: "up",
+        labels: {},
+        running: 0,
+        started: 0,
+        crashed: 0,
+        health: this.o.health(),
+      });
     }
-    this.liveWorkers = [...nodes.values()].filter((n) => n.role !== "master" && n.state !== "down" && n.state !== "left").length;
+    this.liveWorkers = [...nodes.values()].filter(
+      (n) => n.role !== "master" && n.state !== "down" && n.state !== "left",
+    ).length;
     const users = status.users as unknown as Record<string, number>;
     const metrics = status.metrics ?? {};
-    const pct = (k: string) => (metrics[k] && typeof metrics[k].p50 === "number" ? { p50: num(metrics[k].p50), p95: num(metrics[k].p95), p99: num(metrics[k].p99) } : null);
+    const pct = (k: string) =>
+      metrics[k] && typeof metrics[k].p50 === "number"
+        ? { p50: num(metrics[k].p50), p95: num(metrics[k].p95), p99: num(metrics[k].p99) }
+        : null;
     const messages = num(metrics["xmpp.messages_sent"]?.count);
-    const run = status.run ? { run_id: status.run.run_id, state: status.run.state, scenario: status.run.scenario, version: status.run.version, settings: status.run.settings, last_id: lastId } : null;
+    const run = status.run
+      ? {
+          run_id: status.run.run_id,
+          state: status.run.state,
+          scenario: status.run.scenario,
+          version: status.run.version,
+          settings: status.run.settings,
+          last_id: lastId,
+        }
+      : null;
     this.followRun(run);
     const iv = this.window.latest(t);
     const fresh = iv && t - iv.t < 5000 ? iv : undefined;
@@ -202,11 +263,19 @@ export class LiveFeed {
       t,
       mode: status.mode,
       run,
-      users: { running: num(users.running), started: num(users.started), crashed: num(users.crashed), removed: num(users.removed), pending: num(users.pending) },
+      users: {
+        running: num(users.running),
+        started: num(users.started),
+        crashed: num(users.crashed),
+        removed: num(users.removed),
+        pending: num(users.pending),
+      },
       nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
       rates: { arrivals: 0, crashes: 0, messages: 0 },
       series: fresh ? "intervals" : "status",
-      timings: fresh ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null } : { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
+      timings: fresh
+        ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null }
+        : { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
       crash_reasons: reasons,
       events: [],
     };
@@ -215,7 +284,11 @@ export class LiveFeed {
       const s = Math.max(0.001, (t - p.t) / 1000);
       const sameRun = p.run?.run_id === f.run?.run_id && p.run?.scenario === f.run?.scenario;
       const d = (a: number, b: number) => (sameRun ? Math.max(0, a - b) / s : 0);
-      f.rates = { arrivals: round2(d(f.users.started, p.users.started)), crashes: round2(d(f.users.crashed, p.users.crashed)), messages: round2(d(messages, this.prevMessages)) };
+      f.rates = {
+        arrivals: round2(d(f.users.started, p.users.started)),
+        crashes: round2(d(f.users.crashed, p.users.crashed)),
+        messages: round2(d(messages, this.prevMessages)),
+      };
       if (fresh) f.rates.messages = fresh.rates["xmpp.messages_sent"] ?? 0;
       f.events = diffEvents(p, f);
     }
@@ -227,7 +300,20 @@ export class LiveFeed {
   /** The previous frame again (status failed): same data, the error shown. */
   private carry(t: number): Frame {
     const p = this.prev;
-    return p ? { ...p, t, events: [], rates: { arrivals: 0, crashes: 0, messages: 0 } } : { t, mode: this.o.api.mode, run: null, users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 }, nodes: [], rates: { arrivals: 0, crashes: 0, messages: 0 }, series: "status", timings: { connection: null, ttd: null }, crash_reasons: {}, events: [] };
+    return p
+      ? { ...p, t, events: [], rates: { arrivals: 0, crashes: 0, messages: 0 } }
+      : {
+          t,
+          mode: this.o.api.mode,
+          run: null,
+          users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 },
+          nodes: [],
+          rates: { arrivals: 0, crashes: 0, messages: 0 },
+          series: "status",
+          timings: { connection: null, ttd: null },
+          crash_reasons: {},
+          events: [],
+        };
   }
 }
 
@@ -244,14 +330,18 @@ export function diffEvents(p: Frame, f: Frame): FeedEvent[] {
     if (running(p) && !running(f)) out.push({ t, kind: "stop", text: "stop" });
     const added = (f.run?.last_id ?? 0) - (p.run?.last_id ?? 0);
     if (running(f) && running(p) && added > 0) out.push({ t, kind: "add", text: `add ${added}` });
-    if (running(f) && f.users.removed > p.users.removed) out.push({ t, kind: "remove", text: `remove ${f.users.removed - p.users.removed}` });
-    if (running(f) && p.run && JSON.stringify(p.run.settings) !== JSON.stringify(f.run!.settings)) out.push({ t, kind: "settings", text: "settings changed" });
+    if (running(f) && f.users.removed > p.users.removed)
+      out.push({ t, kind: "remove", text: `remove ${f.users.removed - p.users.removed}` });
+    if (running(f) && p.run && JSON.stringify(p.run.settings) !== JSON.stringify(f.run!.settings))
+      out.push({ t, kind: "settings", text: "settings changed" });
   }
   const before = new Map(p.nodes.map((n) => [n.name, n.state]));
   for (const n of f.nodes) {
     const was = before.get(n.name);
-    if (n.state === "down" && was !== undefined && was !== "down") out.push({ t, kind: "node_down", text: `${n.name} down` });
-    if (n.state !== "down" && (was === undefined || was === "down") && p.nodes.length > 0) out.push({ t, kind: "node_up", text: `${n.name} up` });
+    if (n.state === "down" && was !== undefined && was !== "down")
+      out.push({ t, kind: "node_down", text: `${n.name} down` });
+    if (n.state !== "down" && (was === undefined || was === "down") && p.nodes.length > 0)
+      out.push({ t, kind: "node_up", text: `${n.name} up` });
   }
   return out;
 }

@@ -15,8 +15,14 @@ import type { IntervalSource } from "./interval-window.js";
  * Where the live view's per-interval results come from: in a cluster, the workers' intervals the master receives
  * (src/cluster/results-feed.ts); on a local node, an aggregator on its own telemetry while a page is open.
  */
-export function intervalSource(mode: NodeApiMode, telemetry: Telemetry, nodeName: string, intervalMs: number): IntervalSource {
-  if (mode === "dist") return { start: (onInterval) => resultsFeed(telemetry).follow({ addInterval: onInterval, setNodes: () => {} }) };
+export function intervalSource(
+  mode: NodeApiMode,
+  telemetry: Telemetry,
+  nodeName: string,
+  intervalMs: number,
+): IntervalSource {
+  if (mode === "dist")
+    return { start: (onInterval) => resultsFeed(telemetry).follow({ addInterval: onInterval, setNodes: () => {} }) };
   return {
     start(onInterval) {
       const agg = new IntervalAggregator({ telemetry, node: nodeName, intervalMs, onInterval });
@@ -26,10 +32,17 @@ export function intervalSource(mode: NodeApiMode, telemetry: Telemetry, nodeName
 }
 
 /** Dashboard options from a node's settings and its upload store (and its telemetry and API mode, for intervals). */
-export function dashboardOptions(settings: NodeSettings, store: () => Promise<ScenarioStore>, node?: { telemetry: Telemetry; mode: NodeApiMode }, env: NodeJS.ProcessEnv = process.env): Omit<DashboardOptions, "api"> {
+export function dashboardOptions(
+  settings: NodeSettings,
+  store: () => Promise<ScenarioStore>,
+  node?: { telemetry: Telemetry; mode: NodeApiMode },
+  env: NodeJS.ProcessEnv = process.env,
+): Omit<DashboardOptions, "api"> {
   const health = processHealth();
   return {
-    intervals: node ? intervalSource(node.mode, node.telemetry, settings.node_name, settings.results_interval) : undefined,
+    intervals: node
+      ? intervalSource(node.mode, node.telemetry, settings.node_name, settings.results_interval)
+      : undefined,
     scenariosDir: settings.scenarios_dir,
     runStorePath: runStorePath(settings.data_dir, env),
     health: () => health.sample(),

@@ -4,33 +4,46 @@
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var root = document.getElementById("charts");
-  var colors = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f", "#7c3aed", "#0f766e"];
+  var colors = [
+    "#2563eb",
+    "#dc2626",
+    "#16a34a",
+    "#9333ea",
+    "#ea580c",
+    "#0891b2",
+    "#be185d",
+    "#4d7c0f",
+    "#7c3aed",
+    "#0f766e",
+  ];
   var eventColor = { threshold_breach: "#b91c1c", node_down: "#b91c1c", node_left: "#b45309" };
   var drawn = {};
 
   function eventsPlugin() {
     return {
       hooks: {
-        draw: [function (u) {
-          var ctx = u.ctx;
-          ctx.save();
-          data.events.forEach(function (e) {
-            var x = u.valToPos(e.t, "x", true);
-            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
-            ctx.strokeStyle = eventColor[e.kind] || "#6b7280";
-            ctx.setLineDash([4, 3]);
-            ctx.lineWidth = 1;
-            ctx.beginPath();
-            ctx.moveTo(x, u.bbox.top);
-            ctx.lineTo(x, u.bbox.top + u.bbox.height);
-            ctx.stroke();
-            ctx.setLineDash([]);
-            ctx.fillStyle = ctx.strokeStyle;
-            ctx.font = (10 * devicePixelRatio) + "px sans-serif";
-            ctx.fillText(e.kind, x + 3, u.bbox.top + 12 * devicePixelRatio);
-          });
-          ctx.restore();
-        }],
+        draw: [
+          function (u) {
+            var ctx = u.ctx;
+            ctx.save();
+            data.events.forEach(function (e) {
+              var x = u.valToPos(e.t, "x", true);
+              if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+              ctx.strokeStyle = eventColor[e.kind] || "#6b7280";
+              ctx.setLineDash([4, 3]);
+              ctx.lineWidth = 1;
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              ctx.setLineDash([]);
+              ctx.fillStyle = ctx.strokeStyle;
+              ctx.font = 10 * devicePixelRatio + "px sans-serif";
+              ctx.fillText(e.kind, x + 3, u.bbox.top + 12 * devicePixelRatio);
+            });
+            ctx.restore();
+          },
+        ],
       },
     };
   }
@@ -44,7 +57,11 @@
     box.appendChild(h);
     root.appendChild(box);
     var points = 0;
-    c.series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null) points++; }); });
+    c.series.forEach(function (s) {
+      s.values.forEach(function (v) {
+        if (v !== null) points++;
+      });
+    });
     drawn[c.id] = points;
     if (data.t.length === 0 || points === 0) {
       var p = document.createElement("div");
@@ -56,14 +73,37 @@
     var opts = {
       width: Math.max(480, Math.min(560, root.clientWidth / 2 - 24)),
       height: 220,
-      scales: { x: { time: true, range: function () { return data.range; } } },
-      series: [{}].concat(c.series.map(function (s, i) {
-        return { label: s.label, stroke: colors[i % colors.length], width: 1.5, spanGaps: false, points: { show: data.t.length < 60 } };
-      })),
+      scales: {
+        x: {
+          time: true,
+          range: function () {
+            return data.range;
+          },
+        },
+      },
+      series: [{}].concat(
+        c.series.map(function (s, i) {
+          return {
+            label: s.label,
+            stroke: colors[i % colors.length],
+            width: 1.5,
+            spanGaps: false,
+            points: { show: data.t.length < 60 },
+          };
+        }),
+      ),
       axes: [{}, { label: c.unit, size: 60 }],
       plugins: [eventsPlugin()],
     };
-    new uPlot(opts, [data.t].concat(c.series.map(function (s) { return s.values; })), box);
+    new uPlot(
+      opts,
+      [data.t].concat(
+        c.series.map(function (s) {
+          return s.values;
+        }),
+      ),
+      box,
+    );
   });
 
   window.reportCharts = drawn;
