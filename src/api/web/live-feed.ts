@@ -6,7 +6,7 @@
  */
 import type { ErrorSummary } from "../../users/crash-tally.js";
 import type { NodeApi, PerNode } from "../../node/node-api.js";
-import type { ProcessHealth } from "../../metrics/process-health.js";
+import type { ProcessHealth } from "../../metrics/process-sampler.js";
 import { IntervalWindow, type IntervalSource } from "./interval-window.js";
 
 /** One node's row in a frame. */
