@@ -1,11 +1,9 @@
 /**
- * One XMPP client connection, written for load: login (stream, optional STARTTLS, SASL, resource binding,
- * optional stream management with resumption after a dropped socket), sending, IQ requests with timeouts, answers to
- * incoming IQs (XEP-0199 ping), a bounded close, and a lost connection (stream error, close, reset) reported at once
- * to whatever waits. An online connection is one object with a few fields, a transport and a parser, and incoming
- * stanzas go to one handler object (no events): an xmpp.js client composed of its packages (EventEmitters,
- * middleware run per element, ~20 closures per connection) cost twice the memory and CPU per user
- * (bench/README-xmpp.md).
+ * One XMPP client connection, written for load: login (stream, STARTTLS, SASL, binding, stream management with
+ * resumption), sending, IQ requests with timeouts, answers to incoming IQs, a bounded close, and a lost connection
+ * reported at once to whatever waits. One object with a few fields, a transport and a parser; stanzas go to one
+ * handler object, no events: an xmpp.js client (EventEmitters, middleware per element, ~20 closures per connection)
+ * cost twice the memory and CPU per user (bench/README-xmpp.md).
  */
 import type { Element } from "@xmpp/xml";
 import { TimeoutError } from "../errors.js";
