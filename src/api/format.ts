@@ -1,6 +1,7 @@
 /** Human-readable rendering of statuses and run summaries. */
 import type { StatusReport } from "../controller/controller.js";
-import type { ErrorSummary, UserCounts } from "../users/user-pool.js";
+import type { ErrorSummary } from "../users/crash-tally.js";
+import type { UserCounts } from "../users/user-pool.js";
 import type { CounterSummary, TimingSummary } from "../results/summary.js";
 
 /** The `amoc run --json` object. */

@@ -17,7 +17,7 @@ import { encode, type Command, type FinalRecord, type Reply } from "./protocol.j
 import { scenarioToLoad } from "./scenario-ref.js";
 import { RunStore } from "./run-state.js";
 import type { Subjects } from "./subjects.js";
-import { processHealth } from "../metrics/process-health.js";
+import { processSampler } from "../metrics/process-sampler.js";
 
 /** The most IDs one remove_ids command may name (a malformed range must not make a worker expand billions). */
 const MAX_REMOVE_IDS = 10_000_000;
@@ -292,7 +292,7 @@ export class WorkerAgent {
       run_id: this.currentRunId,
       start_lag_ms: { count: l.count, mean: round(l.mean), ...this.lagPercentiles(), max: round(l.max) },
       problems: this.problemList(),
-      health: processHealth().sample(),
+      health: processSampler().health(),
       summary: this.summary?.exportEncoded(fresh ? 0 : STATUS_SUMMARY_MAX_AGE_MS),
       summary_run: this.summaryRun,
     };

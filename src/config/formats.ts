@@ -3,79 +3,17 @@
  * Each format also carries its TypeScript type, so `NodeSettings` is derived from the schema (one source).
  */
 import { existsSync, statSync } from "node:fs";
-import { isIP } from "node:net";
 import convict from "convict";
+import { isHost, natsServerProblem, xmppServerProblem } from "./addresses.js";
+import { NAME_RE, NODE_NAME_RE } from "./names.js";
+import { parseBool, parseCount, parseDurationMs, parseLabels, parseList } from "./parse.js";
 import { coerceJson, parseMix, parseStages, parseThrottles, problemOf, type MixWeights } from "./shapes.js";
-
-/** Parses "50", "50ms", "2s", "1.5m", "1h" into milliseconds; undefined when unparsable. */
-export function parseDurationMs(v: string | number): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) && v >= 0 ? v : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
-  return Math.round(n * mult);
-}
-
-/** Parses a positive count or `infinity` (as `Infinity`). */
-export function parseCount(v: string | number): number | undefined {
-  if (typeof v === "number") return (Number.isInteger(v) && v > 0) || v === Infinity ? v : undefined;
-  const s = v.trim().toLowerCase();
-  if (s === "infinity" || s === "inf") return Infinity;
-  return /^\d+$/.test(s) && Number(s) > 0 ? Number(s) : undefined;
-}
-
-/** Reads "1/true/yes/on" as true and "0/false/no/off/''" as false. */
-export function parseBool(v: string | boolean): boolean | undefined {
-  if (typeof v === "boolean") return v;
-  const s = v.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(s)) return true;
-  if (["0", "false", "no", "off", ""].includes(s)) return false;
-  return undefined;
-}
-
-/** Splits "a, b ,c" into ["a","b","c"]; accepts a JSON array too. */
-export function parseList(v: string | string[]): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  const s = v.trim();
-  if (s.startsWith("[")) {
-    try {
-      const arr: unknown = JSON.parse(s);
-      if (Array.isArray(arr)) return arr.map(String);
-    } catch {
-      // fall through to the comma form
-    }
-  }
-  return s === ""
-    ? []
-    : s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== "");
-}
-
-/** Parses "zone=a,rack=1" into {zone: "a", rack: "1"}; undefined when a pair has no `=`. */
-export function parseLabels(v: string | Record<string, string>): Record<string, string> | undefined {
-  if (typeof v === "object") return v;
-  const out: Record<string, string> = {};
-  for (const pair of parseList(v)) {
-    const i = pair.indexOf("=");
-    if (i <= 0) return undefined;
-    out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
-  }
-  return out;
-}
 
 /** The SASL mechanisms the XMPP client implements; `auto` picks the strongest the server offers. */
 export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256", "auto"] as const;
-export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 /** pino's levels, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The endpoint schemes the XMPP client speaks: http(s):// is BOSH (XEP-0206), e.g. http://host:5280/http-bind. */
-export const XMPP_SCHEMES = ["xmpp:", "xmpps:", "ws:", "wss:", "http:", "https:"] as const;
 
 /** A format: `check` returns why a value is wrong (undefined when fine); `T` is the type of a valid value. */
 export interface Format<T> {
@@ -92,50 +30,6 @@ function format<T>(f: Format<T>): Format<T> {
 
 const isStr = (x: unknown): x is string => typeof x === "string";
 const trimmed = (raw: string) => raw.trim();
-
-/** A host name (RFC 1123 labels; `_` tolerated), an IPv4 or an IPv6 address (bracketed or not). */
-export function isHost(s: string): boolean {
-  const bare = s.startsWith("[") && s.endsWith("]") ? s.slice(1, -1) : s;
-  if (isIP(bare)) return true;
-  return /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/.test(
-    bare,
-  );
-}
-
-/**
- * Why an `xmpp_servers` entry is unusable, or undefined: an xmpp://, xmpps://, ws://, wss:// URL with a host, or a
- * BOSH endpoint: any http:// or https:// URL is taken as one (its path names it: /http-bind, /bosh), so it needs one.
- */
-export function xmppServerProblem(entry: string): string | undefined {
-  const use =
-    "use xmpp://host:5222, xmpps://host:5223, ws://host:5280/xmpp-websocket, wss://... or BOSH http://host:5280/http-bind";
-  let u: URL;
-  try {
-    u = new URL(entry);
-  } catch {
-    return `entry '${entry}' is not a URL (${use})`;
-  }
-  if (!(XMPP_SCHEMES as readonly string[]).includes(u.protocol))
-    return `entry '${entry}' has the unknown scheme ${u.protocol} (${use})`;
-  if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (${use})`;
-  if ((u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/")
-    return `BOSH entry '${entry}' has no path (${use})`;
-  return undefined;
-}
-
-/** Why a `nats_url` entry is unusable: `host:port`, `nats://host:port` or `tls://host:port`. */
-function natsServerProblem(entry: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(entry.includes("://") ? entry : `nats://${entry}`);
-  } catch {
-    return `entry '${entry}' is not a NATS URL (use nats://host:4222 or host:4222)`;
-  }
-  if (u.protocol !== "nats:" && u.protocol !== "tls:")
-    return `entry '${entry}' has the unknown scheme ${u.protocol} (use nats:// or tls://)`;
-  if (u.hostname === "" || !isHost(u.hostname)) return `entry '${entry}' has no valid host (use nats://host:4222)`;
-  return undefined;
-}
 
 function listOf(problem: (entry: string) => string | undefined, what: string): Format<string[]> {
   return {
@@ -194,14 +88,12 @@ function file(kind: "file" | "directory", optional: boolean): Format<string> {
   };
 }
 
-const NAME = /^[A-Za-z0-9_-]+$/;
-
 /** The shortest REST API token accepted: a short one is guessed. */
 export const API_TOKEN_MIN = 16;
 
 /** Every format a setting may have. */
 export const FORMATS = {
-  /** Load-shape stages as JSON ([] = off); checked here, compiled in users/stages.ts. */
+  /** Load-shape stages as JSON ([] = off); checked here, compiled in shapes/stages.ts. */
   stages: format<unknown[]>({ coerce: coerceJson, check: problemOf(parseStages) }),
   mix: format<MixWeights>({ coerce: (raw) => (raw.trim() === "" ? {} : coerceJson(raw)), check: problemOf(parseMix) }),
   throttles: format<Record<string, { rate?: number; interval?: number; interarrival?: number }>>({
@@ -231,7 +123,7 @@ export const FORMATS = {
       const expected = "must be labels as key=value pairs separated by commas (zone=a,rack=1)";
       if (typeof x !== "object" || x === null || Array.isArray(x)) return expected;
       for (const [k, v] of Object.entries(x))
-        if (!NAME.test(k) || typeof v !== "string") return `${expected}; '${k}' is not a valid label`;
+        if (!NAME_RE.test(k) || typeof v !== "string") return `${expected}; '${k}' is not a valid label`;
       return undefined;
     },
   }),
@@ -241,7 +133,12 @@ export const FORMATS = {
   ),
   name: format<string>({
     coerce: trimmed,
-    check: (x) => (isStr(x) && NAME.test(x) ? undefined : "must be a name of letters, digits, '_' and '-'"),
+    check: (x) => (isStr(x) && NAME_RE.test(x) ? undefined : "must be a name of letters, digits, '_' and '-'"),
+  }),
+  "node-name": format<string>({
+    coerce: trimmed,
+    check: (x) =>
+      isStr(x) && NODE_NAME_RE.test(x) ? undefined : "must be a node name of 1 to 64 letters, digits, '_' and '-'",
   }),
   "metric-prefix": format<string>({
     coerce: trimmed,

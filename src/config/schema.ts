@@ -6,13 +6,14 @@ import type { FormatName, FormatType } from "./formats.js";
 /** The repository's own scenarios, so `bin/amoc` finds them from any working directory. */
 const BUNDLED_SCENARIOS = fileURLToPath(new URL("../../scenarios", import.meta.url));
 
-/** `<short host name>-<pid>`, reduced to the characters a node name may hold. */
+/** `<short host name>-<pid>`, reduced to the characters and the length a node name may hold (config/names.ts). */
 function defaultNodeName(): string {
-  return `${
+  const pid = `-${process.pid}`;
+  const host =
     hostname()
       .split(".")[0]
-      ?.replace(/[^A-Za-z0-9_-]/g, "_") || "node"
-  }-${process.pid}`;
+      ?.replace(/[^A-Za-z0-9_-]/g, "_") || "node";
+  return host.slice(0, 64 - pid.length) + pid;
 }
 
 /** A schema entry of format `F`; `run` marks keys a run's settings may override. */
@@ -81,8 +82,8 @@ export const SCHEMA = {
     run: true,
   }),
   node_name: setting({
-    doc: "this node's name in the cluster and in metric names (letters, digits, _ and -)",
-    format: "name",
+    doc: "this node's name in the cluster and in metric names (1 to 64 letters, digits, _ and -)",
+    format: "node-name",
     default: defaultNodeName(),
   }),
   node_labels: setting({

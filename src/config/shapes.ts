@@ -1,17 +1,10 @@
 /**
  * Load shapes and scenario mixes as data (run settings `stages`, `arrival_rate`, `arrival_process`, `mix`): their
  * parsed types and the checks that say what is wrong with a value. Compiling a shape into start instants is
- * `users/stages.ts`; assigning scenarios by weight is `users/mix.ts`.
+ * `shapes/stages.ts`; assigning scenarios by weight is `shapes/mix.ts`.
  */
-
-/** A duration: ms as a number, or "250ms", "30s", "5m", "1h" (the same units as the duration settings). */
-function parseDurationMs(v: string | number): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) && v >= 0 ? v : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
-  if (!m) return undefined;
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(m[1]) * mult);
-}
+import { SCENARIO_NAME_RE } from "./names.js";
+import { parseDurationMs } from "./parse.js";
 
 /** One stage: over `durationMs`, move linearly from the previous target to `target` (users, or users per second). */
 export interface Stage {
@@ -73,7 +66,7 @@ export function parseMix(v: unknown): MixWeights {
     throw new Error('must be an object of scenario weights, e.g. {"one_to_one": 3, "muc": 1}');
   let sum = 0;
   for (const [k, w] of Object.entries(v)) {
-    if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`'${k}' is not a scenario name`);
+    if (!SCENARIO_NAME_RE.test(k)) throw new Error(`'${k}' is not a scenario name`);
     if (typeof w !== "number" || !Number.isInteger(w) || w < 1)
       throw new Error(`the weight of '${k}' must be a positive integer`);
     sum += w;

@@ -1,6 +1,6 @@
 /** Scenario variables: declared by a scenario, resolved run settings > env > config file > default, then verified. */
 import { AmocError, ScenarioError } from "../errors.js";
-import { parseBool } from "./formats.js";
+import { parseBool } from "./parse.js";
 import { envName, isSettingKey } from "./schema.js";
 
 /** One declared variable. `verify` returns true, or false / a reason string when the value is wrong. */

@@ -5,7 +5,8 @@ import type { LoadedScenario } from "../scenario/loader.js";
 import type { Telemetry } from "../telemetry.js";
 import { RangeCursor, nowMs, type RangePlan } from "../users/schedule.js";
 import { ShapeCursor, isShaped, type RemovalDriver } from "../shapes/stages.js";
-import { UserPool, type ErrorSummary, type PoolOptions, type UserCounts } from "../users/user-pool.js";
+import type { ErrorSummary } from "../users/crash-tally.js";
+import { UserPool, type PoolOptions, type UserCounts } from "../users/user-pool.js";
 import { runSettingsView } from "./run-settings.js";
 
 /** The part of a node's status that describes its run (all empty or null without one). */

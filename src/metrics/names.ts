@@ -49,7 +49,7 @@ export const CORE_METRIC_NAMES: readonly string[] = [
   TELEMETRY_SUBSCRIBER_FAILURES,
 ];
 
-/** A node name as one Graphite path element: dots and anything StatsD would mangle become `_`. */
+/** Any text as one Graphite path element: dots and anything StatsD would mangle become `_`. */
 export function pathElement(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]/g, "_");
 }

@@ -6,7 +6,7 @@ import type { Telemetry } from "../telemetry.js";
 import { GraphiteAnnotations } from "./annotations.js";
 import { MetricsBridge } from "./bridge.js";
 import { nodePrefix } from "./names.js";
-import { ProcessSampler } from "./process-sampler.js";
+import { processSampler } from "./process-sampler.js";
 import { StatsdSink } from "./statsd.js";
 
 /** What `startReporting` built; `close` flushes and releases it all, bounded in time. */
@@ -40,14 +40,12 @@ function eventsUrl(raw: string): string {
 export function startReporting(settings: NodeSettings, telemetry: Telemetry, log: Logger): Reporting {
   const url = settings.graphite_events_url.trim() === "" ? undefined : eventsUrl(settings.graphite_events_url.trim());
   let sink: StatsdSink | undefined;
-  let sampler: ProcessSampler | undefined;
   let bridge: MetricsBridge | undefined;
   const host = settings.statsd_host.trim();
   if (host !== "") {
     const prefix = nodePrefix(settings.metrics_prefix, settings.node_name);
     sink = new StatsdSink({ host, port: settings.statsd_port, prefix, log });
-    sampler = new ProcessSampler();
-    bridge = new MetricsBridge({ telemetry, sink, sampler });
+    bridge = new MetricsBridge({ telemetry, sink, sampler: processSampler() });
     log.info({ msg: "statsd_enabled", host, port: settings.statsd_port, prefix });
   }
   const annotations = url ? new GraphiteAnnotations({ telemetry, url, nodeName: settings.node_name, log }) : undefined;
@@ -57,7 +55,6 @@ export function startReporting(settings: NodeSettings, telemetry: Telemetry, log
     annotations,
     async close() {
       bridge?.close();
-      sampler?.close();
       await Promise.all([sink?.close(), annotations?.close()]);
     },
   };

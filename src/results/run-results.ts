@@ -3,7 +3,8 @@ import { percentileMs } from "./histogram.js";
 import type { RunEventRecord } from "./interval.js";
 import { mergeByTime, RunTotals, type MergedInterval, type MetricStats } from "./merge.js";
 import { fromMergedRow } from "./merged-row.js";
-import type { RunRecord, RunStore } from "./store.js";
+import type { RunStore } from "./store.js";
+import type { RunRecord } from "./store-types.js";
 import type { ThresholdResult } from "./thresholds.js";
 
 /** One node's figures over the run. */

@@ -1,71 +1,18 @@
 /**
  * The run store: every run (id, scenario, source hash, settings, nodes, start/end, summary, verdict), its intervals,
  * events and thresholds in one SQLite file (better-sqlite3 12.x: synchronous, fast, and the 13.x line needs Node 22).
- * The only importer of better-sqlite3. WAL journal: each interval is committed as it arrives, so a writer that dies
+ * The only importer of better-sqlite3; what a run record is (and its id) is store-types.ts. WAL journal: each interval is committed as it arrives, so a writer that dies
  * mid-run leaves every interval written so far readable, and readers never block the writer.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { AmocError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { decodeInterval, encodeInterval, type EncodedInterval, type RunEventRecord } from "./interval.js";
 import type { EncodedTotals } from "./merge.js";
 import type { MergedRow } from "./merged-row.js";
+import { newRunId, RunNotFoundError, type NewRun, type RunEnd, type RunRecord, type Verdict } from "./store-types.js";
 import type { ThresholdResult } from "./thresholds.js";
-
-/** The file name of the store in a data directory. */
-export const RUN_STORE_FILE = "runs.sqlite";
-
-/** A run's outcome: passed, failed (users crashed or a problem), breached (a threshold), or incomplete (never ended). */
-export type Verdict = "passed" | "failed" | "breached" | "incomplete" | "running";
-
-/** What a run is when it starts. */
-export interface NewRun {
-  scenario: string;
-  sourceHash?: string;
-  settings: Record<string, unknown>;
-  nodes: string[];
-  users: number;
-  intervalMs: number;
-  startedAt: number;
-  /** Given by a cluster master; generated otherwise. */
-  id?: string;
-}
-
-/** A stored run. */
-export interface RunRecord extends Required<Omit<NewRun, "id" | "sourceHash">> {
-  id: string;
-  sourceHash: string | null;
-  endedAt: number | null;
-  summary: Record<string, unknown> | null;
-  verdict: Verdict;
-  exitCode: number | null;
-}
-
-/** How a run ended. */
-export interface RunEnd {
-  endedAt: number;
-  summary: Record<string, unknown>;
-  verdict: Verdict;
-  exitCode: number;
-  nodes?: string[];
-  /** The run's effective settings, when known only at the end (the nodes' parsed view). */
-  settings?: Record<string, unknown>;
-  /** The merged totals of the whole run. */
-  totals?: EncodedTotals;
-}
-
-/** A run that is not in the store, or an ambiguous prefix. */
-export class RunNotFoundError extends AmocError {
-  constructor(message: string) {
-    super(
-      "USAGE",
-      message,
-      "`bin/amoc runs` lists the stored runs; give a whole id, a unique prefix, 'last' or 'last~N'",
-    );
-  }
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -115,12 +62,6 @@ function toRecord(r: RunRow): RunRecord {
     verdict: r.verdict as Verdict,
     exitCode: r.exit_code,
   };
-}
-
-/** A run id: start time (UTC, sortable) and 4 random hex digits, e.g. `20261129-151646-a3f0`. */
-export function newRunId(startedAt: number): string {
-  const d = new Date(startedAt).toISOString();
-  return `${d.slice(0, 10).replace(/-/g, "")}-${d.slice(11, 19).replace(/:/g, "")}-${randomBytes(2).toString("hex")}`;
 }
 
 /** JSON that survives Infinity (repeat_num) and other non-JSON numbers. */

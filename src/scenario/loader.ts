@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { SCENARIO_NAME_RE } from "../config/names.js";
 import { checkDeclarations, type VariableDecls } from "../config/variables.js";
 import { ScenarioError } from "../errors.js";
 import type { ScenarioModule } from "./api.js";
@@ -39,7 +40,7 @@ export function resolveScenarioFile(ref: string, dir: string): string {
     if (existsSync(p)) return p;
     throw new ScenarioError("SCENARIO_NOT_FOUND", `scenario file ${ref} does not exist`, "check the path");
   }
-  if (!/^[A-Za-z0-9_-]+$/.test(ref)) {
+  if (!SCENARIO_NAME_RE.test(ref)) {
     throw new ScenarioError(
       "SCENARIO_NOT_FOUND",
       `'${ref}' is not a scenario name`,

@@ -10,12 +10,13 @@ import { mkdirSync } from "node:fs";
 import { createRequire, isBuiltin } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Message, type Plugin } from "esbuild";
+import { UPLOAD_NAME_RE } from "../config/names.js";
 import { AmocError, errorMessage } from "../errors.js";
 import { sourceVersion } from "../source-version.js";
 import type { CheckRequest } from "./upload-check-child.js";
 
-/** Names of uploaded scenarios: letters, digits and `_` (no paths, no dots). */
-export const UPLOAD_NAME_RE = /^(?!__proto__$)[A-Za-z0-9_]{1,64}$/;
+// the rule lives in config/names.ts; node/uploads.ts and api/rest/schemas.ts still import it from here
+export { UPLOAD_NAME_RE } from "../config/names.js";
 
 /** The largest source accepted, in bytes. */
 export const UPLOAD_MAX_BYTES = 1024 * 1024;

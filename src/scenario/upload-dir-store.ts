@@ -18,6 +18,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { NAME_RE, UPLOAD_NAME_RE } from "../config/names.js";
 import { ScenarioError } from "../errors.js";
 
 /** One uploaded scenario's newest version. */
@@ -60,12 +61,12 @@ export class DirScenarioStore {
     const index: Record<string, Entry> = {};
     const newest: Record<string, number> = {};
     for (const version of readdirSync(this.dir)) {
-      if (!/^[A-Za-z0-9_-]+$/.test(version)) continue;
+      if (!NAME_RE.test(version)) continue;
       const vdir = join(this.dir, version);
       if (!statSync(vdir).isDirectory()) continue;
       for (const f of readdirSync(vdir)) {
-        const name = /^([A-Za-z0-9_-]+)\.ts$/.exec(f)?.[1];
-        if (!name) continue;
+        const name = f.endsWith(".ts") ? f.slice(0, -3) : "";
+        if (!UPLOAD_NAME_RE.test(name)) continue;
         const t = statSync(join(vdir, f)).mtimeMs;
         if ((newest[name] ?? -1) >= t) continue;
         newest[name] = t;

@@ -1,8 +1,7 @@
-/** UserPool: starts users on their planned instants, counts them, removes the highest IDs, and reports crashes. */
+/** UserPool: starts users on their planned instants, counts them, removes the highest IDs, and tallies crashes. */
 import { systemClock, type Clock, type TimerHandle } from "../clock.js";
 import type { NodeSettings } from "../config/schema.js";
-import { errorMessage } from "../errors.js";
-import { crashPhase, crashReason } from "./crash-reason.js";
+import { CrashTally, type ErrorSummary } from "./crash-tally.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ScenarioModule, ThrottleApi } from "../scenario/api.js";
@@ -15,8 +14,6 @@ import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 
 /** Forced removal drops a user this long after aborting it, whether or not `start` returned. */
 export const FORCE_GRACE_MS = 2000;
-/** Distinct crash reasons kept for the summary; the rest are counted under one "other" reason. */
-const MAX_ERROR_KINDS = 50;
 /** User counts of a pool. `started = running + finished + crashed + removed`. */
 export interface UserCounts {
   running: number;
@@ -28,19 +25,6 @@ export interface UserCounts {
   pending: number;
   /** Running users selected for removal that have not ended yet (included in `running`). */
   removing: number;
-}
-
-/** One kind of crash, with how often it happened. */
-export interface ErrorSummary {
-  /** The stable reason (users/crash-reason.ts): phase and failure code, never a user name, ID, address or port. */
-  reason: string;
-  phase: string;
-  count: number;
-  /** One message of this reason, as it was thrown (the first seen). */
-  message: string;
-  /** Epoch ms of the first and the last crash of this reason. */
-  first_seen: number;
-  last_seen: number;
 }
 
 /** What a pool runs and how. */
@@ -82,9 +66,7 @@ export class UserPool implements ActorHost {
   private crashed = 0;
   private removed = 0;
   private removing = 0;
-  /** Crashes logged at debug only (the first of each kind is at warn): said once at the end of the run. */
-  private crashesNotLogged = 0;
-  private readonly errors = new Map<string, ErrorSummary>();
+  private readonly crashes: CrashTally;
   private idleWaiters: Array<() => void> = [];
   private readonly graceTimers = new Set<TimerHandle>();
 
@@ -100,6 +82,7 @@ export class UserPool implements ActorHost {
     this.throttles = o.throttles;
     this.coordinator = o.coordinator;
     this.clock = o.clock ?? systemClock;
+    this.crashes = new CrashTally(o.log);
     this.starts = new StartScheduler(
       (id, atMs) => this.startUser(id, atMs),
       () => this.checkIdle(),
@@ -142,44 +125,14 @@ export class UserPool implements ActorHost {
     if (actor.stopping) this.removing--;
     actor.flags |= GONE;
     this.running.delete(actor.id);
-    if (reason === "crashed") this.recordCrash(actor, error);
-    else if (reason === "removed") this.removed++;
+    if (reason === "crashed") {
+      this.crashed++;
+      const c = this.crashes.record(actor.id, actor.phase, error, this.clock.now());
+      this.telemetry.emit("user.crashed", { id: actor.id, ...c });
+    } else if (reason === "removed") this.removed++;
     else this.finished++;
     this.telemetry.emit("user.stopped", { id: actor.id, reason });
     this.checkIdle();
-  }
-
-  private recordCrash(actor: UserActor, error: unknown): void {
-    this.crashed++;
-    const phase = crashPhase(error, actor.phase);
-    const reason = crashReason(error, phase);
-    const message = errorMessage(error);
-    const now = Math.round(this.clock.now());
-    let e = this.errors.get(reason);
-    if (!e) {
-      if (this.errors.size >= MAX_ERROR_KINDS) {
-        e = this.errors.get("other") ?? {
-          reason: "other",
-          phase: "*",
-          message: `more than ${MAX_ERROR_KINDS} reasons; e.g. ${message}`,
-          count: 0,
-          first_seen: now,
-          last_seen: now,
-        };
-        this.errors.set("other", e);
-      } else {
-        e = { reason, phase, message, count: 0, first_seen: now, last_seen: now };
-        this.errors.set(reason, e);
-        // the first of each reason at warn, the rest at debug: nothing per user above debug
-        this.log.warn({ msg: "user_crashed", user: actor.id, phase, reason, err: message });
-      }
-    } else {
-      this.crashesNotLogged++;
-      this.log.debug({ msg: "user_crashed", user: actor.id, phase, reason, err: message });
-    }
-    e.count++;
-    e.last_seen = now;
-    this.telemetry.emit("user.crashed", { id: actor.id, phase, reason, message });
   }
 
   /**
@@ -295,11 +248,12 @@ export class UserPool implements ActorHost {
 
   /** How many crashes were not written at warn (only the first of each kind is). */
   crashLinesLeftOut(): number {
-    return this.crashesNotLogged;
+    return this.crashes.linesLeftOut;
   }
 
+  /** The crashes by reason, the most frequent first. */
   errorSummary(): ErrorSummary[] {
-    return [...this.errors.values()].sort((a, b) => b.count - a.count);
+    return this.crashes.summary();
   }
 
   /** Releases timers; used when a pool is discarded. */

@@ -1,7 +1,7 @@
 /**
  * The HTTP side of BOSH: one POST per request over a keep-alive Agent shared by every user (see bosh-transport.ts),
  * module-level handlers that hand a request's outcome back to the transport that owns it, so a request
- * allocates no closure, and the reading of the `<body/>` wrapper's attributes.
+ * allocates no closure. What the requests carry is bosh-body.ts.
  */
 import http from "node:http";
 import https from "node:https";
@@ -96,15 +96,3 @@ function onReqTimeout(this: BoshRequest): void {
     }),
   );
 }
-
-const attrRe = (name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:'([^']*)'|"([^"]*)")`);
-const ATTR = { type: attrRe("type"), sid: attrRe("sid"), requests: attrRe("requests"), condition: attrRe("condition") };
-
-/** The value of attribute `name` in a start tag, or undefined. */
-export function attr(tag: string, name: keyof typeof ATTR): string | undefined {
-  const m = ATTR[name].exec(tag);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-/** A copy of a string sliced from a response: a slice would keep the whole response alive. */
-export const copy = (s: string) => Buffer.from(s).toString();

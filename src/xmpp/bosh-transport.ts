@@ -16,28 +16,15 @@
  * per scheme (its pool holds one socket per held request, plus a few for sends), not an Agent per user: a
  * per-user Agent costs its maps and keeps two sockets per user even when idle. The 2-per-user bound is kept here.
  */
-import {
-  BOSH_WAIT_S,
-  HEADERS_TYPE,
-  META,
-  attr,
-  copy,
-  postBody,
-  watchWritten,
-  type BoshRequest,
-  type Meta,
-  type RequestOwner,
-} from "./bosh-http.js";
+import { attr, copy, createBody, emptyBody, payloadBody, restartBody, terminateBody } from "./bosh-body.js";
+import { META, postBody, watchWritten, type BoshRequest, type Meta, type RequestOwner } from "./bosh-http.js";
 import type { TransportOptions, TransportSink, XmppTransport } from "./transport.js";
 import { StreamClosedError, StreamError } from "./xmpp-error.js";
 
-const NS_BOSH = "http://jabber.org/protocol/httpbind";
-const NS_XBOSH = "urn:xmpp:xbosh";
 /** What the parser gets before the content of a session creation or restart response. */
 const STREAM_HEADER = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
 /** See flush(). */
 const SETTLE_MS = 20;
-const UNAVAILABLE = "<presence type='unavailable' xmlns='jabber:client'/>";
 
 /** One BOSH session: the byte pipe of one connection over http:// or https://. */
 export class BoshTransport implements XmppTransport, RequestOwner {
@@ -102,9 +89,7 @@ export class BoshTransport implements XmppTransport, RequestOwner {
       if (this.createRid < 0) {
         this.createRid = this.rid;
         this.sink.onText(STREAM_HEADER);
-        this.request(
-          `<body content='${HEADERS_TYPE}' hold='1' rid='${this.rid++}' to='${this.o.domain}' ver='1.6' wait='${BOSH_WAIT_S}' xml:lang='en' xmpp:version='1.0' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`,
-        );
+        this.request(createBody(this.rid++, this.o.domain));
         return true;
       }
       this.restartPending = true;
@@ -140,7 +125,7 @@ export class BoshTransport implements XmppTransport, RequestOwner {
   private sendTerminate(): void {
     if (this.sid === null || this.terminateSent) return;
     this.terminateSent = true;
-    const body = `<body rid='${this.rid++}' sid='${this.sid}' type='terminate' xmlns='${NS_BOSH}'>${UNAVAILABLE}</body>`;
+    const body = terminateBody(this.rid++, this.sid);
     this.sid = null;
     // fire and forget: the answer is read and dropped
     const req = this.post(body);
@@ -181,23 +166,18 @@ export class BoshTransport implements XmppTransport, RequestOwner {
     }
     while (this.reqs.length < this.maxInFlight && !this.terminateSent && !this.writing) {
       if (this.out !== "" || (this.terminatePending && !this.restartPending)) {
-        const type = this.terminatePending && !this.restartPending ? " type='terminate'" : "";
-        if (type) this.terminateSent = true;
-        // XEP-0124 12: a terminate carries the unavailable presence the stream's end implies
-        this.request(
-          `<body rid='${this.rid++}' sid='${sid}'${type} xmlns='${NS_BOSH}'>${this.out}${type ? UNAVAILABLE : ""}</body>`,
-        );
+        const terminate = this.terminatePending && !this.restartPending;
+        if (terminate) this.terminateSent = true;
+        const rid = this.rid++;
+        this.request(terminate ? terminateBody(rid, sid, this.out) : payloadBody(rid, sid, this.out));
         this.out = "";
       } else if (this.restartPending) {
         this.restartPending = false;
-        this.request(
-          `<body rid='${this.rid++}' sid='${sid}' to='${this.o.domain}' xml:lang='en' xmpp:restart='true' xmlns='${NS_BOSH}' xmlns:xmpp='${NS_XBOSH}'/>`,
-        );
+        this.request(restartBody(this.rid++, sid, this.o.domain));
       } else break;
     }
     // nothing to send and nothing held: give the server a request to answer when it has something
-    if (this.reqs.length === 0 && !this.terminateSent)
-      this.request(`<body rid='${this.rid++}' sid='${sid}' xmlns='${NS_BOSH}'/>`);
+    if (this.reqs.length === 0 && !this.terminateSent) this.request(emptyBody(this.rid++, sid));
   }
 
   private request(body: string): void {

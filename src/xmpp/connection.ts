@@ -1,18 +1,15 @@
 /**
- * One XMPP client connection, written for load: login (stream, optional STARTTLS, SASL, resource binding,
- * optional stream management with resumption after a dropped socket), sending, IQ requests with timeouts, answers to
- * incoming IQs (XEP-0199 ping), a bounded close, and a lost connection (stream error, close, reset) reported at once
- * to whatever waits. It replaces an xmpp.js client composed of its packages (EventEmitters, koa-compose middleware run
- * per element, ~20 closures and a Map/Set per connection): in bench/xmpp-vs-tsung.sh amoc-ts went from 31 KB and
- * 2.7 ms per user (1.02x and 0.65x tsung) to 15 KB and 1.75 ms with this client, 9.8 KB and 1.6 ms with the rest of
- * bench/README-xmpp.md's changes. An online connection here is one object with a few fields, a transport and a
- * parser; incoming stanzas go to one handler object (no events).
+ * One XMPP client connection, written for load: login (stream, STARTTLS, SASL, binding, stream management with
+ * resumption), sending, IQ requests with timeouts, answers to incoming IQs, a bounded close, and a lost connection
+ * reported at once to whatever waits. One object with a few fields, a transport and a parser; stanzas go to one
+ * handler object, no events: an xmpp.js client (EventEmitters, middleware per element, ~20 closures per connection)
+ * cost twice the memory and CPU per user (bench/README-xmpp.md).
  */
 import type { Element } from "@xmpp/xml";
 import { TimeoutError } from "../errors.js";
 import type { ConnectionOptions, ConnectionStatus, StanzaHandler } from "./connection-options.js";
-import { answerTo, isStanza, streamEndOf } from "./incoming.js";
-import { rejectIqs, sendIq, settleIq, type PendingIq } from "./pending-iqs.js";
+import { isStanza, streamEndOf } from "./incoming.js";
+import { rejectIqs, sendIq, takeIq, type PendingIq } from "./pending-iqs.js";
 import { NS_FRAMING, login, resumeAfter } from "./login.js";
 import type { StreamManagement } from "./stream-management.js";
 import { serialize } from "./serialize.js";
@@ -221,14 +218,7 @@ export class XmppConnection implements TransportSink, ParserSink {
     const name = el.name;
     let ended: Error | null;
     if (name === "iq") {
-      const type = el.attrs.type as string | undefined;
-      if (type === "result" || type === "error") {
-        if (settleIq(this, el, type)) return;
-      } else {
-        const reply = answerTo(el);
-        if (reply) this.answerIq(reply);
-        if (this.status !== "online" && this.status !== "closing") return;
-      }
+      if (takeIq(this, el)) return;
     } else if ((ended = streamEndOf(el))) {
       // the stream is over: every waiter learns it now, not when the socket closes
       this.failure ??= ended;
@@ -266,15 +256,6 @@ export class XmppConnection implements TransportSink, ParserSink {
     this.failure ??= new StreamClosedError("invalid-xml", `the stream could not be read: ${e.message}`, e);
     this.transport?.destroy();
     this.finish(undefined, false);
-  }
-
-  /** Sends the reply to an incoming IQ. */
-  private answerIq(reply: Element): void {
-    try {
-      this.send(reply);
-    } catch {
-      // closed meanwhile: nobody to answer
-    }
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * The IQs a connection sent and awaits the answer of, by ID, each with its timeout. The Map lives on the connection
- * and only while an IQ is pending: an empty Map still holds its hash table (~170 bytes), and most connections send
- * no IQ after binding.
+ * The IQs of a connection: those it sent and awaits the answer of, by ID, each with its timeout, and the gets and
+ * sets it answers. The Map lives on the connection and only while an IQ is pending: an empty Map still holds its
+ * hash table (~170 bytes), and most connections send no IQ after binding.
  */
 import type { Element } from "@xmpp/xml";
 import { TimeoutError } from "../errors.js";
+import type { ConnectionStatus } from "./connection-options.js";
+import { answerTo } from "./incoming.js";
 import { StanzaError } from "./xmpp-error.js";
 
 /** An IQ awaiting its answer. */
@@ -43,8 +45,27 @@ export function sendIq(h: IqHolder, el: Element, timeoutMs: number): Promise<Ele
   });
 }
 
+/**
+ * An incoming IQ: a result or an error settles the IQ it answers, a get or a set is answered (see `answerTo`). True
+ * when nothing more is to be done with it: an awaited answer, or a get/set before the connection is online; false
+ * hands it on like any other element (to the stanza handler, or to the login step waiting for it).
+ */
+export function takeIq(h: IqHolder & { readonly status: ConnectionStatus }, el: Element): boolean {
+  const type = el.attrs.type as string | undefined;
+  if (type === "result" || type === "error") return settleIq(h, el, type);
+  const reply = answerTo(el);
+  if (reply) {
+    try {
+      h.send(reply);
+    } catch {
+      // closed meanwhile: nobody to answer
+    }
+  }
+  return h.status !== "online" && h.status !== "closing";
+}
+
 /** Settles the pending IQ an incoming result or error answers; false when none waits for it. */
-export function settleIq(h: IqHolder, el: Element, type: "result" | "error"): boolean {
+function settleIq(h: IqHolder, el: Element, type: "result" | "error"): boolean {
   const p = h.iqs?.get(el.attrs.id as string);
   if (!p) return false;
   h.iqs!.delete(el.attrs.id as string);

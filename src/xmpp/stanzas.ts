@@ -2,6 +2,7 @@
  * Stanza predicates (`is.*`, for `user.waitFor`/`poll`) and builders (`iq.*`) for what scenarios wait for and send,
  * and the namespaces of the XEPs the built-in scenarios speak (`NS`).
  */
+import { pathElement } from "../metrics/names.js";
 import { xml, type Element } from "./xml.js";
 
 /** Namespaces scenarios use. */
@@ -192,11 +193,11 @@ const KIND_BY_NS: Readonly<Record<string, string>> = {
 
 /**
  * The kind of an IQ, as its metric names it (`xmpp.iq.<kind>`): a known payload namespace's short name, else the
- * payload element's name; "empty" without a payload. Only [A-Za-z0-9_-], so it is one metric path segment.
+ * payload element's name; "empty" without a payload. Always one metric path element.
  */
 export function iqKind(el: Element): string {
   const child = el.getChildElements()[0];
   if (!child) return "empty";
   const byNs = KIND_BY_NS[String(child.attrs.xmlns ?? "")];
-  return byNs ?? child.name.replace(/[^A-Za-z0-9_-]/g, "_");
+  return byNs ?? pathElement(child.name);
 }

@@ -16,7 +16,8 @@ import { requestIq } from "./iq-request.js";
 import { userJid } from "./templates.js";
 import { countMessage, messageText } from "./ttd.js";
 import { xml, type Element } from "./xml.js";
-import { XmppError, classifyFailure, connectionLost, hintFor } from "./xmpp-error.js";
+import { checkElement, closedWhileWaiting, notConnected, sendFailed, stanzaTimeout } from "./user-errors.js";
+import { XmppError, connectionLost } from "./xmpp-error.js";
 
 /** Stanzas nobody waited for are kept (for a later `waitFor`) up to this many per user; older ones are dropped. */
 const INBOX_LIMIT = 1000;
@@ -167,29 +168,14 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   }
 
   private checkOpen(): void {
-    if (this.closed)
-      throw new XmppError(
-        "XMPP_CONNECT_FAILED",
-        "send",
-        "closed",
-        `${this.jid} is not connected`,
-        "connect before sending",
-      );
+    if (this.closed) throw notConnected(this.jid);
     const lost = this.conn.lostCause;
     if (lost) throw connectionLost("send", lost);
   }
 
   private sendError(e: unknown): XmppError {
     const lost = this.conn.lostCause;
-    if (lost) return connectionLost("send", lost);
-    return new XmppError(
-      "XMPP_CONNECT_FAILED",
-      "send",
-      classifyFailure(e),
-      `send failed: ${errorMessage(e)}`,
-      hintFor(classifyFailure(e)),
-      e,
-    );
+    return lost ? connectionLost("send", lost) : sendFailed(e);
   }
 
   /** Sends a chat message carrying its send time; `to` is a JID or a user ID. */
@@ -226,7 +212,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
   waitFor(pred: (el: Element) => boolean, timeoutMs: number, what = "stanza"): Promise<Element> {
     const buffered = this.poll(pred);
     if (buffered) return Promise.resolve(buffered);
-    if (this.closed) return Promise.reject(this.closedError(what));
+    if (this.closed) return Promise.reject(closedWhileWaiting(this.jid, what));
     const lost = this.conn.lostCause;
     if (lost) return Promise.reject(connectionLost("wait", lost));
     if (removedWithForce(this.ctx)) return Promise.reject(new UserAbortedError(this.ctx.id));
@@ -240,15 +226,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
           const k = waiters.indexOf(w);
           if (k >= 0) waiters.splice(k, 1);
           this.ctx.metrics.count("xmpp.timeouts");
-          reject(
-            new XmppError(
-              "XMPP_STANZA_TIMEOUT",
-              "wait",
-              "stanza_timeout",
-              `${this.jid}: no ${what} within ${timeoutMs} ms`,
-              "the server did not deliver in time: raise the timeout or lower the load",
-            ),
-          );
+          reject(stanzaTimeout(this.jid, "wait", what, timeoutMs));
         }, timeoutMs),
       };
       waiters.push(w);
@@ -276,13 +254,7 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
       if (lost) throw connectionLost("iq", lost);
       if (e instanceof TimeoutError) {
         this.ctx.metrics.count("xmpp.timeouts");
-        throw new XmppError(
-          "XMPP_STANZA_TIMEOUT",
-          "iq",
-          "stanza_timeout",
-          `${this.jid}: no IQ reply within ${timeoutMs} ms`,
-          "the server did not answer in time",
-        );
+        throw stanzaTimeout(this.jid, "iq", "IQ reply", timeoutMs);
       }
       throw e;
     }
@@ -306,46 +278,12 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
     if (ws) {
       for (const w of ws) {
         clearTimeout(w.timer);
-        w.reject(removedWithForce(this.ctx) ? new UserAbortedError(this.ctx.id) : this.closedError("stanza"));
+        w.reject(
+          removedWithForce(this.ctx) ? new UserAbortedError(this.ctx.id) : closedWhileWaiting(this.jid, "stanza"),
+        );
       }
     }
     await this.conn.close(timeoutMs);
     this.ctx.metrics.count("xmpp.disconnections");
   }
-
-  private closedError(what: string): XmppError {
-    return new XmppError(
-      "XMPP_CONNECT_FAILED",
-      "wait",
-      "closed",
-      `${this.jid}: connection closed while waiting for ${what}`,
-      hintFor("closed"),
-    );
-  }
-}
-
-/** A scenario passed something other than an element (e.g. XML text): say what to pass instead. */
-function checkElement(el: unknown, phase: string): void {
-  const e = el as Partial<Element> | null;
-  if (
-    e &&
-    typeof e === "object" &&
-    typeof e.name === "string" &&
-    Array.isArray(e.children) &&
-    typeof e.attrs === "object"
-  )
-    return;
-  const got =
-    typeof el === "string"
-      ? `a string (${JSON.stringify(el.length > 40 ? el.slice(0, 40) + "..." : el)})`
-      : el === null
-        ? "null"
-        : typeof el;
-  throw new XmppError(
-    "USAGE",
-    phase,
-    "other",
-    `user.${phase}() takes an element, got ${got}`,
-    'build the stanza with xml(...), e.g. xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" }))',
-  );
 }

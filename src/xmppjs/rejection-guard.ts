@@ -16,12 +16,6 @@ const NETWORK_CODES = new Set([
 const XMPPJS_ERRORS = new Set(["StreamError", "SASLError", "TimeoutError", "XMPPError", "ConnectionError"]);
 
 let installed = false;
-let swallowed = 0;
-
-/** Rejections swallowed so far (for tests and debugging). */
-export function swallowedRejections(): number {
-  return swallowed;
-}
 
 /** True for what xmpp.js leaves unhandled after a failed login. */
 export function isXmppJsLoginNoise(reason: unknown): boolean {
@@ -38,10 +32,7 @@ export function guardXmppJsRejections(): void {
   if (installed) return;
   installed = true;
   process.on("unhandledRejection", (reason) => {
-    if (isXmppJsLoginNoise(reason)) {
-      swallowed++;
-      return;
-    }
+    if (isXmppJsLoginNoise(reason)) return;
     throw reason;
   });
 }

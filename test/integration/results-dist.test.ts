@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRunResults } from "../../src/results/run-results.js";
-import { RunStore, RUN_STORE_FILE } from "../../src/results/store.js";
+import { RunStore } from "../../src/results/store.js";
+import { RUN_STORE_FILE } from "../../src/results/store-types.js";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
 import { AMOC, amoc } from "../helpers/proc.js";
 

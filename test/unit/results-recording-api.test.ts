@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { configThresholds, NodeRunRecorder, withRecording } from "../../src/api/run-recording-api.js";
 import type { AmocNode } from "../../src/node/amoc-node.js";
 import type { CommandResult, NodeApi, StartRequest } from "../../src/node/node-api.js";
-import { RunStore, RUN_STORE_FILE } from "../../src/results/store.js";
+import { RunStore } from "../../src/results/store.js";
+import { RUN_STORE_FILE } from "../../src/results/store-types.js";
 import { Telemetry } from "../../src/telemetry.js";
 import { until } from "../helpers/wait.js";
 

@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { xmppServerProblem } from "../../src/config/formats.js";
+import { xmppServerProblem } from "../../src/config/addresses.js";
 import { BoshTransport } from "../../src/xmpp/bosh-transport.js";
 import type { ConnectionOptions } from "../../src/xmpp/connection-options.js";
 import { XmppConnection } from "../../src/xmpp/connection.js";

@@ -7,7 +7,8 @@ import { dataRoot } from "../../node/data-dir.js";
 import { compareTables, COMPARED, type MetricComparison } from "../../results/compare.js";
 import type { MetricStats } from "../../results/merge.js";
 import { readRunResults } from "../../results/run-results.js";
-import { RUN_STORE_FILE, RunStore, type RunRecord } from "../../results/store.js";
+import { RunStore } from "../../results/store.js";
+import { RUN_STORE_FILE, type RunRecord } from "../../results/store-types.js";
 
 export const RUNS_USAGE = `usage: amoc runs [--limit N] [--json]          the recorded runs, latest first
        amoc runs show ID [--json]                 one run: header, thresholds, every metric, events

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { ScenarioError, UsageError } from "../../errors.js";
-import type { ProcessHealth } from "../../metrics/process-health.js";
+import type { ProcessHealth } from "../../metrics/process-sampler.js";
 import { compareTables } from "../../results/compare.js";
 import { renderReport } from "../../results/report.js";
 import { readRunResults } from "../../results/run-results.js";

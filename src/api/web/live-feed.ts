@@ -4,9 +4,9 @@
  * and hands each frame to every listener. The last N minutes of frames are kept so a page that opens mid-run draws
  * its charts at once. One message per second whatever the number of users.
  */
-import type { ErrorSummary } from "../../users/user-pool.js";
+import type { ErrorSummary } from "../../users/crash-tally.js";
 import type { NodeApi, PerNode } from "../../node/node-api.js";
-import type { ProcessHealth } from "../../metrics/process-health.js";
+import type { ProcessHealth } from "../../metrics/process-sampler.js";
 import { IntervalWindow, type IntervalSource } from "./interval-window.js";
 
 /** One node's row in a frame. */

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { ScenarioStore } from "../../cluster/scenario-store.js";
 import type { NodeSettings } from "../../config/schema.js";
-import { processHealth } from "../../metrics/process-health.js";
+import { processSampler } from "../../metrics/process-sampler.js";
 import { resultsFeed } from "../../cluster/results-feed.js";
 import type { NodeApiMode } from "../../node/node-api.js";
 import { IntervalAggregator } from "../../results/aggregator.js";
@@ -38,14 +38,14 @@ export function dashboardOptions(
   node?: { telemetry: Telemetry; mode: NodeApiMode },
   env: NodeJS.ProcessEnv = process.env,
 ): Omit<DashboardOptions, "api"> {
-  const health = processHealth();
+  const sampler = processSampler();
   return {
     intervals: node
       ? intervalSource(node.mode, node.telemetry, settings.node_name, settings.results_interval)
       : undefined,
     scenariosDir: settings.scenarios_dir,
     runStorePath: runStorePath(settings.data_dir, env),
-    health: () => health.sample(),
+    health: () => sampler.health(),
     async uploaded(name) {
       const s = await store();
       const u = await s.latest(name);
