@@ -262,3 +262,16 @@ export class EndedSet {
     return this.bits.encode();
   }
 }
+
+/** A lost worker's unfinished IDs as progressions: the IDs of its plans that are not in `gone` (ended or removed). */
+export function unfinishedIds(plans: RangePlan[], gone: { has(id: number): boolean }): Progression[] {
+  const lost: Progression[] = [];
+  for (const p of plans) {
+    const ids = planIds(p);
+    if (!ids) continue;
+    const b = new ProgressionBuilder();
+    for (let id = ids.first; id <= ids.last; id += ids.step) if (!gone.has(id)) b.add(id);
+    lost.push(...b.out);
+  }
+  return lost;
+}

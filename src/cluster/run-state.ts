@@ -3,16 +3,20 @@ import { ClusterError, errorMessage } from "../errors.js";
 import type { RangePlan } from "../users/schedule.js";
 import type { KvStore } from "./bus.js";
 import type { Progression } from "./id-sets.js";
+import type { LastCounts } from "./master/types.js";
 import { checks, type Check } from "./protocol.js";
 
 /**
- * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt; `left`
- * once it left normally (it stopped its users itself: nothing to re-deal).
+ * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt (`redealtTo`:
+ * how many to each worker; `last`: its user counts as last reported); `left` once it left normally (it stopped its
+ * users itself: nothing to re-deal).
  */
 export interface WorkerShare {
   plans: RangePlan[];
   lost?: boolean;
   left?: boolean;
+  redealtTo?: Record<string, number>;
+  last?: LastCounts | null;
 }
 
 /** The run record. Only its master writes it, with compare-and-set on the revision. */
@@ -96,8 +100,14 @@ export class RunStore {
   }
 }
 
-const { str, int, num, obj, optional, arrayOf, shape, progression, plan, bool } = checks;
-const share = shape({ plans: arrayOf(plan, 1_000_000), lost: optional(bool), left: optional(bool) });
+const { str, int, num, obj, optional, nullable, arrayOf, shape, recordOf, count, progression, plan, bool } = checks;
+const share = shape({
+  plans: arrayOf(plan, 1_000_000),
+  lost: optional(bool),
+  left: optional(bool),
+  redealtTo: optional(recordOf(count, "counts")),
+  last: optional(nullable(shape({ started: count, finished: count, crashed: count, removed: count, running: count }))),
+});
 const SHAPE = shape({
   v: (x) => (x === 1 ? undefined : "must be 1"),
   runId: str,

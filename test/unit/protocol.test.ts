@@ -1,6 +1,7 @@
 import { FakeClock } from "../helpers/fake-clock.js";
 import { describe, expect, it } from "vitest";
-import { RateLimitedLog, screenCommand } from "../../src/cluster/command-gate.js";
+import { screenCommand } from "../../src/cluster/command-gate.js";
+import { RateLimitedLog } from "../../src/metrics/rate-limited-log.js";
 import { createHash } from "node:crypto";
 import { COMMAND_TYPES, decode, type Command } from "../../src/cluster/protocol.js";
 import { sourceVersion } from "../../src/source-version.js";
@@ -164,12 +165,12 @@ describe("a rate-limited log", () => {
   it("logs the first event of a kind at once, then at most once per interval with the count held back", () => {
     const { log, lines } = memoryLogger();
     const clock = new FakeClock(0);
-    const l = new RateLimitedLog(log, clock, 1000);
-    for (let i = 0; i < 5; i++) l.warn("k", { msg: "command_ignored" });
+    const l = new RateLimitedLog(log, "command_ignored", 1000, clock);
+    for (let i = 0; i < 5; i++) l.warnKind("k", { from: "x" });
     expect(lines).toHaveLength(1);
     clock.spend(1000);
-    l.warn("k", { msg: "command_ignored" });
+    l.warnKind("k", { from: "x" });
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed_since_last: 4 });
+    expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed: 4 });
   });
 });
