@@ -375,6 +375,20 @@ describe("Master on an in-memory bus", () => {
     expect(stopped.metrics["xmpp.message_ttd"]).toMatchObject({ count: 1 });
   });
 
+  it("a worker whose node shut its controller down before leaving still leaves its final counts, not a lost entry", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 10, { settings: HOLD });
+    await until(() => running(c) === 10, 5000, "10 running");
+    // as `amoc worker` on SIGTERM: the node's close stops the controller first, then the cluster handle leaves
+    await c.workers[1]!.controller.shutdown();
+    await c.workers[1]!.leave();
+    await until(() => runRecord(c).workers.w2?.left === true, 5000, "w2 recorded as left");
+    const stopped = await c.master.master!.stop();
+    expect(stopped.nodes.w2).toMatchObject({ ok: true, result: { state: "left", users: { started: 5, removed: 5 } } });
+    expect(stopped.failed).toEqual([]);
+  });
+
   it("a start whose answer was lost is asked again, not dealt to others: no user starts twice", async () => {
     cluster = await fakeCluster(3);
     const c = cluster;

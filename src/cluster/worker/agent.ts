@@ -213,7 +213,8 @@ export class WorkerAgent implements CommandTarget {
    * its final interval, and leaves its final counts of the run in the bucket for the master's stop and status.
    */
   async leave(): Promise<void> {
-    const runId = this.currentRunId;
+    // the run this node took part in, even when the node's shutdown already stopped the controller
+    const runId = this.runId;
     if (this.d.controller.state === "running") {
       try {
         await this.d.controller.stop();
