@@ -127,7 +127,7 @@ export function totalSize(ps: Progression[]): number {
 }
 
 /** The part of a progression at or above `min` (undefined when none is). */
-export function clipBelow(p: Progression, min: number): Progression | undefined {
+function clipBelow(p: Progression, min: number): Progression | undefined {
   const first = p.first >= min ? p.first : p.first + Math.ceil((min - p.first) / p.step) * p.step;
   return first > p.last ? undefined : { first, last: p.last, step: p.step };
 }

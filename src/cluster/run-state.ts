@@ -131,4 +131,4 @@ const SHAPE = shape({
 });
 
 /** Why a value read from the bucket is not a RunState (undefined: it is one). */
-export const checkRunState: Check = SHAPE;
+const checkRunState: Check = SHAPE;

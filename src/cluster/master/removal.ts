@@ -73,7 +73,7 @@ function coalesce(ps: Progression[]): Progression[] {
  * users being removed gracefully. So as many users as possible are newly selected: a graceful user's higher ID on
  * one worker never pushes out a fresh user on another.
  */
-export function chooseRemovals(
+function chooseRemovals(
   fresh: Record<string, Progression[]>,
   graceful: Record<string, Progression[]>,
   n: number,

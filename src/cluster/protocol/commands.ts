@@ -141,7 +141,7 @@ const workerStatus = {
 };
 
 /** Why a command's reply is not of its type (undefined: it is); the fields the master reads are checked. */
-export const REPLY_CHECKS: { [K in CommandType]: Check } = {
+const REPLY_CHECKS: { [K in CommandType]: Check } = {
   prepare: shape({ run_id: str, state: str }),
   start: shape({ scheduled: count, repeated: optional(bool) }),
   top_ids: shape({ count: count, ranges, escalate: ranges }),
