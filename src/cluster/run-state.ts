@@ -3,8 +3,18 @@ import { ClusterError, errorMessage } from "../errors.js";
 import type { RangePlan } from "../users/schedule.js";
 import type { KvStore } from "./bus.js";
 import type { Progression } from "./id-sets.js";
-import type { LastCounts } from "./master/types.js";
 import { checks, type Check } from "./protocol.js";
+
+/** A worker's user counts as its results intervals last reported them (users.* counters and the running gauge). */
+export interface LastCounts {
+  started: number;
+  finished: number;
+  crashed: number;
+  removed: number;
+  running: number;
+  /** When the interval that reported them ended (epoch ms). */
+  at_ms: number;
+}
 
 /**
  * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt (`redealtTo`:
@@ -106,7 +116,9 @@ const share = shape({
   lost: optional(bool),
   left: optional(bool),
   redealtTo: optional(recordOf(count, "counts")),
-  last: optional(nullable(shape({ started: count, finished: count, crashed: count, removed: count, running: count }))),
+  last: optional(
+    nullable(shape({ started: count, finished: count, crashed: count, removed: count, running: count, at_ms: num })),
+  ),
 });
 const SHAPE = shape({
   v: (x) => (x === 1 ? undefined : "must be 1"),

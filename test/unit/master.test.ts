@@ -389,6 +389,26 @@ describe("Master on an in-memory bus", () => {
     expect(stopped.failed).toEqual([]);
   });
 
+  it("a reply that is not of its command's type is named as malformed, never read", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    const bus = c.master.bus;
+    const request = bus.request.bind(bus);
+    // w2 answers status with user counts that are not numbers
+    bus.request = async (subject, data, timeoutMs) => {
+      const reply = await request(subject, data, timeoutMs);
+      return subject === subjects.command("w2") && data.includes('"type":"status"')
+        ? reply.replace('"running":0', '"running":"0"')
+        : reply;
+    };
+    const st = await c.master.master!.status();
+    expect(st.nodes.w2).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^malformed reply: status reply: users must map names to counts/) as unknown,
+    });
+    expect(st.nodes.w1).toMatchObject({ ok: true });
+  });
+
   it("a start whose answer was lost is asked again, not dealt to others: no user starts twice", async () => {
     cluster = await fakeCluster(3);
     const c = cluster;

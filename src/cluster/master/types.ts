@@ -10,9 +10,11 @@ import type { Member, Membership } from "../membership.js";
 import type { Problem, Problems } from "../problems.js";
 import type { CommandOf, CommandType, ReplyOf } from "../protocol.js";
 import type { ResultsFeed } from "../results-feed.js";
-import type { RunStore } from "../run-state.js";
+import type { LastCounts, RunStore } from "../run-state.js";
 import type { SourceStore } from "../scenario-ref.js";
 import type { Subjects } from "../subjects.js";
+
+export type { LastCounts } from "../run-state.js";
 
 /** Which workers a command addresses: by name, or by labels (all must match). Default: every live worker. */
 export interface NodeSelector {
@@ -38,17 +40,6 @@ export interface NodeFailure {
 
 /** One node's answer to a command: its typed reply, or why it failed. */
 export type NodeResult<R = Record<string, unknown>> = { ok: true; result: R } | NodeFailure;
-
-/** A worker's user counts as its results intervals last reported them (users.* counters and the running gauge). */
-export interface LastCounts {
-  started: number;
-  finished: number;
-  crashed: number;
-  removed: number;
-  running: number;
-  /** When the interval that reported them ended (epoch ms). */
-  at_ms: number;
-}
 
 /**
  * A worker lost during the run (down without a goodbye, or gone without leaving its final counts): listed in
