@@ -9,7 +9,7 @@ import { failedNodes } from "./broadcast.js";
 import { inRun, leftResults } from "./run-record.js";
 import type { RunMetrics } from "./run-metrics.js";
 import { lostEntry, problemList, sumUsers } from "./status.js";
-import type { DistOptions, MasterCtx, NodeEntry, NodeStatus, StopResult } from "./types.js";
+import type { DistOptions, MasterCtx, StopResult } from "./types.js";
 
 /** Extra time workers get to stop their users and terminate the scenario before they reply. */
 const STOP_EXTRA_MS = 5000;
@@ -47,7 +47,7 @@ export async function stopWorkers(
     }),
   );
   const lastOf = (n: string) => metrics?.lastCounts(n) ?? null;
-  const nodes: Record<string, NodeEntry<NodeStatus>> = {};
+  const nodes: StopResult["nodes"] = {};
   for (const [n, r] of Object.entries(replies)) {
     // no answer of its own (a timeout, or not live any more): it died during the stop
     nodes[n] =

@@ -110,7 +110,8 @@ export type StopResult = {
   metrics: MergedMetrics;
   problems: NodeProblem[];
   failed: string[];
-  nodes: Record<string, NodeEntry<NodeStatus>>;
+  /** An answering worker's stop reply says whether its final interval went out first (`final_interval`). */
+  nodes: Record<string, NodeEntry<ReplyOf["stop"] | LeftStatus>>;
 };
 
 /** `do()`: the run started, its user range, how many users nobody took, and each worker's answer. */
