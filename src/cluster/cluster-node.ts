@@ -5,7 +5,7 @@ import type { Controller } from "../controller/controller.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
-import { Master } from "./master.js";
+import { Master } from "./master/master.js";
 import { Membership } from "./membership.js";
 import type { ClusterBus } from "./bus.js";
 import { connectBus } from "./nats-bus.js";
@@ -13,7 +13,7 @@ import type { Heartbeat, NodeRole } from "./protocol.js";
 import { KvScenarioStore } from "./nats-scenario-store.js";
 import { uploadsDir } from "./scenario-store.js";
 import { NODE_NAME_RE, Subjects } from "./subjects.js";
-import { WorkerAgent } from "./worker-agent.js";
+import { WorkerAgent } from "./worker/agent.js";
 import { ThrottleMaster } from "./throttle-master.js";
 import { followThrottles } from "./throttle-worker.js";
 import { ResultsPublisher } from "./results-publisher.js";
@@ -71,7 +71,8 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
     running: node.controller.status().users.running,
   });
   const membership = new Membership(bus, subjects, self, node.log);
-  // a worker publishes its run's intervals to the master (src/cluster/results-publisher.ts); synced on each run change
+  // a worker publishes its run's intervals to the master (src/cluster/results-publisher.ts); the agent syncs it on
+  // each run change, so a stop's final interval goes out before the stop's reply
   let results: ResultsPublisher | undefined;
   if (role === "worker") {
     results = new ResultsPublisher({
@@ -92,10 +93,8 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
       log: node.log,
       nodeName: s.node_name,
       boot,
-      onChange: () => {
-        results?.sync();
-        membership.beat();
-      },
+      onChange: () => membership.beat(),
+      results,
       scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version),
     });
   }
@@ -112,6 +111,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
           nodeName: s.node_name,
           timeoutMs: s.nats_timeout,
           sources: new KvScenarioStore(kv, uploadsDir(s)),
+          results: resultsFeed(node.telemetry),
         })
       : undefined;
   // listen for one interval before announcing: a live node under the same name must be heard first

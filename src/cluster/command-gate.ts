@@ -3,8 +3,6 @@
  * version, or addressed to another process under this node's name is not for this process and is ignored (no
  * reply: answering would let a stranger or a namesake drive it); a malformed one of ours is refused with a reason.
  */
-import { systemClock, type Clock } from "../clock.js";
-import type { Logger } from "../log.js";
 import { COMMAND_TYPES, PROTOCOL_VERSION, decode, type Addressed, type Command } from "./protocol.js";
 
 /** The verdict on one raw command. */
@@ -54,33 +52,4 @@ export function screenCommand(raw: string, me: Self): Screened {
       from,
     };
   return { act: "serve", cmd };
-}
-
-/**
- * Logs each kind of event at most once per `everyMs` (the first at once), with the count of those it held back:
- * a stranger flooding a subject must not flood the log.
- */
-export class RateLimitedLog {
-  private readonly last = new Map<string, { atMs: number; held: number }>();
-
-  constructor(
-    private readonly log: Logger,
-    private readonly clock: Clock = systemClock,
-    private readonly everyMs = 60_000,
-  ) {}
-
-  warn(kind: string, fields: Record<string, unknown>): void {
-    const now = this.clock.now();
-    const l = this.last.get(kind);
-    if (l && now - l.atMs < this.everyMs) {
-      l.held++;
-      return;
-    }
-    this.log.warn({ ...fields, ...(l?.held ? { suppressed_since_last: l.held } : {}) } as Parameters<
-      Logger["warn"]
-    >[0]);
-    // bounded: at most a few kinds per cause; a flood of distinct kinds forgets the oldest
-    if (this.last.size > 1000) this.last.clear();
-    this.last.set(kind, { atMs: now, held: 0 });
-  }
 }

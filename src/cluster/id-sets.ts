@@ -127,7 +127,7 @@ export function totalSize(ps: Progression[]): number {
 }
 
 /** The part of a progression at or above `min` (undefined when none is). */
-export function clipBelow(p: Progression, min: number): Progression | undefined {
+function clipBelow(p: Progression, min: number): Progression | undefined {
   const first = p.first >= min ? p.first : p.first + Math.ceil((min - p.first) / p.step) * p.step;
   return first > p.last ? undefined : { first, last: p.last, step: p.step };
 }
@@ -261,4 +261,17 @@ export class EndedSet {
   toJSON(): EncodedIds {
     return this.bits.encode();
   }
+}
+
+/** A lost worker's unfinished IDs as progressions: the IDs of its plans that are not in `gone` (ended or removed). */
+export function unfinishedIds(plans: RangePlan[], gone: { has(id: number): boolean }): Progression[] {
+  const lost: Progression[] = [];
+  for (const p of plans) {
+    const ids = planIds(p);
+    if (!ids) continue;
+    const b = new ProgressionBuilder();
+    for (let id = ids.first; id <= ids.last; id += ids.step) if (!gone.has(id)) b.add(id);
+    lost.push(...b.out);
+  }
+  return lost;
 }

@@ -2,7 +2,7 @@
 import type { Logger } from "../log.js";
 import type { ClusterBus } from "./bus.js";
 import { systemClock, type Clock, type TimerHandle } from "../clock.js";
-import { RateLimitedLog } from "./command-gate.js";
+import { RateLimitedLog } from "../metrics/rate-limited-log.js";
 import { decode, encode, type Heartbeat } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
 
@@ -53,7 +53,7 @@ export class Membership {
     this.intervalMs = o.intervalMs ?? 1000;
     this.deadAfterMs = this.intervalMs * (o.missedBeats ?? 3);
     this.clock = o.clock ?? systemClock;
-    this.rareLog = new RateLimitedLog(log, this.clock);
+    this.rareLog = new RateLimitedLog(log, "duplicate_node_name", 60_000, this.clock);
   }
 
   /** Another process beats under a live node's name (it is ignored until the first has been silent a down-window). */
@@ -123,7 +123,7 @@ export class Membership {
       this.nameClash ??= `another node already runs as '${hb.from}' (role ${hb.role}, state ${hb.state})`;
       // after joining, it is a namesake that joined before hearing this one: commands name this process's boot
       if (this.beating)
-        this.rareLog.warn(`self:${hb.boot}`, {
+        this.rareLog.warnKind(`self:${hb.boot}`, {
           msg: "duplicate_node_name",
           node: hb.from,
           boot: me.boot,
@@ -138,7 +138,7 @@ export class Membership {
       // one beat with another boot ID is a namesake or a forgery, not a restart: a restart is believed only once the
       // old process has been silent for the down window (so a live worker's users are never re-dealt on one beat)
       if (!hb.leaving) {
-        this.rareLog.warn(`dup:${hb.from}:${hb.boot}`, {
+        this.rareLog.warnKind(`dup:${hb.from}:${hb.boot}`, {
           msg: "duplicate_node_name",
           node: hb.from,
           boot: prev.boot,

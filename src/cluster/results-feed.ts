@@ -2,13 +2,19 @@
  * The master side of a run's time series: subscribes to every run's results subject, decodes the workers'
  * intervals and hands them to the recorder that follows the feed, together with the cluster's live workers (the
  * nodes whose part of each interval it waits for). One feed per node (keyed by its telemetry), so a command can
- * follow it before the node has joined the cluster and the cluster join can connect it afterwards.
+ * follow it before the node has joined the cluster and the cluster join can connect it afterwards. Each worker's
+ * last interval of a run is marked final: `whenFinal` tells the master's stop when it has been delivered.
  */
+import { systemClock, type Clock } from "../clock.js";
 import type { Logger } from "../log.js";
-import { checkEncodedInterval, type EncodedInterval } from "../results/interval.js";
+import type { EncodedInterval } from "../results/interval.js";
 import type { Telemetry } from "../telemetry.js";
 import type { ClusterBus } from "./bus.js";
+import { decode, type ResultsMsg } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
+
+/** Runs whose final intervals are remembered (a stop asks about the run it just stopped). */
+const FINAL_RUNS = 4;
 
 /** What follows the feed (a run recording). */
 export interface ResultsSink {
@@ -39,6 +45,11 @@ export class ResultsFeed {
   private source: FeedSource | undefined;
   private off: (() => void) | undefined;
   private malformed = 0;
+  /** The workers whose final interval of each recent run was delivered, and who waits for one. */
+  private readonly finals = new Map<string, Set<string>>();
+  private waiters: Array<{ runId: string; node: string; done: (ok: boolean) => void }> = [];
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Starts receiving (the node joined as master). */
   connect(source: FeedSource): void {
@@ -81,20 +92,13 @@ export class ResultsFeed {
   }
 
   private receive(data: string): void {
-    let i: EncodedInterval;
-    let runId: string;
-    try {
-      const v = JSON.parse(data) as { runId?: unknown; interval?: unknown };
-      if (typeof v.runId !== "string") throw new Error("runId must be a string");
-      runId = v.runId;
-      const bad = checkEncodedInterval(v.interval);
-      if (bad) throw new Error(`malformed interval: ${bad}`);
-      i = v.interval as EncodedInterval;
-    } catch (e) {
-      if (this.malformed++ < 10)
-        this.source?.log?.warn({ msg: "results_interval_rejected", err: (e as Error).message });
+    const r = decode<ResultsMsg>(data, ["results"]);
+    const bad = !r.ok ? r.reason : r.msg.interval.node !== r.msg.from ? "interval of another node than its sender" : "";
+    if (!r.ok || bad) {
+      if (this.malformed++ < 10) this.source?.log?.warn({ msg: "results_interval_rejected", err: bad });
       return;
     }
+    const { runId, interval: i, final } = r.msg;
     const cur = this.source?.currentRun ? this.source.currentRun() : { runId, running: true };
     const bindable = cur !== null && cur.running && cur.runId === runId;
     for (const e of this.sinks) {
@@ -104,12 +108,48 @@ export class ResultsFeed {
       }
       if (e.runId === runId) e.sink.addInterval(i);
     }
+    if (final) this.delivered(runId, i.node);
   }
-}
 
-/** The wire form of a worker's interval: the run it belongs to and the interval. */
-export function encodeResultsMessage(runId: string, intervalJson: string): string {
-  return `{"runId":${JSON.stringify(runId)},"interval":${intervalJson}}`;
+  /** Notes the final interval of `node` in run `runId` as delivered to every sink, and wakes who waits for it. */
+  private delivered(runId: string, node: string): void {
+    let s = this.finals.get(runId);
+    if (!s) {
+      this.finals.set(runId, (s = new Set()));
+      if (this.finals.size > FINAL_RUNS) this.finals.delete(this.finals.keys().next().value as string);
+    }
+    s.add(node);
+    const ready = this.waiters.filter((w) => w.runId === runId && w.node === node);
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.done(true);
+  }
+
+  /**
+   * Resolves true once the final interval of `node` in run `runId` has been delivered to the sinks (at once if it
+   * was), false when `timeoutMs` passes first (the worker died before sending it, or it was lost).
+   */
+  whenFinal(runId: string, node: string, timeoutMs: number): Promise<boolean> {
+    if (this.finals.get(runId)?.has(node)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w = {
+        runId,
+        node,
+        done: (ok: boolean) => {
+          this.clock.clearTimeout(timer);
+          resolve(ok);
+        },
+      };
+      const timer = this.clock.setTimeout(
+        () => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          resolve(false);
+        },
+        timeoutMs,
+        { unref: true },
+      );
+      this.waiters.push(w);
+    });
+  }
 }
 
 const feeds = new WeakMap<Telemetry, ResultsFeed>();

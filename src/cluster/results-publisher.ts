@@ -1,15 +1,16 @@
 /**
  * The worker side of a run's time series: while this node is in a run, an `IntervalAggregator` turns its telemetry
  * into one encoded interval per `results_interval` (~2 KB) and publishes it on the run's results subject; when the
- * run ends here (stop, leave), the last partial interval is flushed before the stop reply goes out.
+ * run ends here (stop, leave), the last partial interval is flushed and published marked `final`, before the agent
+ * replies to the stop (worker/agent.ts syncs this publisher first): the master's stop waits for that interval.
  */
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import { IntervalAggregator } from "../results/aggregator.js";
-import { encodeInterval } from "../results/interval.js";
+import { encodeInterval, type EncodedInterval } from "../results/interval.js";
 import type { Telemetry } from "../telemetry.js";
 import type { ClusterBus } from "./bus.js";
-import { encodeResultsMessage } from "./results-feed.js";
+import { encodeResults } from "./protocol.js";
 import type { Subjects } from "./subjects.js";
 
 /** What the publisher needs. */
@@ -29,6 +30,10 @@ export class ResultsPublisher {
   private runId: string | null = null;
   private agg: IntervalAggregator | undefined;
   private failures = 0;
+  /** While the aggregator closes: the intervals it flushes, the last of which is the run's final one. */
+  private closing: EncodedInterval[] | undefined;
+  /** The run whose final interval was published last (null: none yet). */
+  lastEnded: string | null = null;
 
   constructor(private readonly d: ResultsPublisherDeps) {}
 
@@ -39,33 +44,46 @@ export class ResultsPublisher {
     this.end();
     if (now === null) return;
     this.runId = now;
-    const subject = this.d.subjects.results(now);
     this.agg = new IntervalAggregator({
       telemetry: this.d.telemetry,
       node: this.d.nodeName,
       intervalMs: this.d.intervalMs,
-      onInterval: (i) => this.publish(subject, encodeResultsMessage(now, encodeInterval(i))),
+      onInterval: (i) => {
+        if (this.closing) this.closing.push(i);
+        else this.publish(now, i, false);
+      },
     });
   }
 
-  private publish(subject: string, data: string): void {
+  private publish(runId: string, i: EncodedInterval, final: boolean): void {
     try {
-      this.d.bus.publish(subject, data);
+      this.d.bus.publish(
+        this.d.subjects.results(runId),
+        encodeResults(this.d.nodeName, runId, encodeInterval(i), final),
+      );
     } catch (e) {
       // a closed connection: the master keeps the intervals it has; logged once per run
       if (this.failures++ === 0)
         this.d.log?.warn({
           msg: "results_publish_failed",
-          run: this.runId,
+          run: runId,
           err: errorMessage(e),
           affects: "the run's time series lacks this node's later intervals",
         });
     }
   }
 
-  /** Flushes the current partial interval and stops aggregating. */
+  /** Flushes the elapsed and the current partial interval, the last marked final, and stops aggregating. */
   private end(): void {
-    this.agg?.close();
+    const runId = this.runId;
+    if (this.agg && runId !== null) {
+      this.closing = [];
+      this.agg.close();
+      const out = this.closing;
+      this.closing = undefined;
+      out.forEach((i, k) => this.publish(runId, i, k === out.length - 1));
+      this.lastEnded = runId;
+    }
     this.agg = undefined;
     this.runId = null;
     this.failures = 0;

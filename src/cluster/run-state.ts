@@ -5,14 +5,28 @@ import type { KvStore } from "./bus.js";
 import type { Progression } from "./id-sets.js";
 import { checks, type Check } from "./protocol.js";
 
+/** A worker's user counts as its results intervals last reported them (users.* counters and the running gauge). */
+export interface LastCounts {
+  started: number;
+  finished: number;
+  crashed: number;
+  removed: number;
+  running: number;
+  /** When the interval that reported them ended (epoch ms). */
+  at_ms: number;
+}
+
 /**
- * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt; `left`
- * once it left normally (it stopped its users itself: nothing to re-deal).
+ * One worker's share: the plans it accepted; `lost` once it died and its unfinished users were re-dealt (`redealtTo`:
+ * how many to each worker; `last`: its user counts as last reported); `left` once it left normally (it stopped its
+ * users itself: nothing to re-deal).
  */
 export interface WorkerShare {
   plans: RangePlan[];
   lost?: boolean;
   left?: boolean;
+  redealtTo?: Record<string, number>;
+  last?: LastCounts | null;
 }
 
 /** The run record. Only its master writes it, with compare-and-set on the revision. */
@@ -96,8 +110,16 @@ export class RunStore {
   }
 }
 
-const { str, int, num, obj, optional, arrayOf, shape, progression, plan, bool } = checks;
-const share = shape({ plans: arrayOf(plan, 1_000_000), lost: optional(bool), left: optional(bool) });
+const { str, int, num, obj, optional, nullable, arrayOf, shape, recordOf, count, progression, plan, bool } = checks;
+const share = shape({
+  plans: arrayOf(plan, 1_000_000),
+  lost: optional(bool),
+  left: optional(bool),
+  redealtTo: optional(recordOf(count, "counts")),
+  last: optional(
+    nullable(shape({ started: count, finished: count, crashed: count, removed: count, running: count, at_ms: num })),
+  ),
+});
 const SHAPE = shape({
   v: (x) => (x === 1 ? undefined : "must be 1"),
   runId: str,
@@ -121,4 +143,4 @@ const SHAPE = shape({
 });
 
 /** Why a value read from the bucket is not a RunState (undefined: it is one). */
-export const checkRunState: Check = SHAPE;
+const checkRunState: Check = SHAPE;

@@ -40,7 +40,7 @@ export async function scenarioToLoad(
 }
 
 /** The name a scenario file goes by (as the loader names it): its file name without the extension. */
-export function scenarioNameOf(ref: string): string {
+function scenarioNameOf(ref: string): string {
   return basename(ref).replace(/\.[cm]?[jt]s$/, "");
 }
 

@@ -34,7 +34,6 @@ export class ThrottleMaster {
   private nextGroup = 1;
   private lastAt = 0;
   private timer: NodeJS.Timeout | undefined;
-  private offs: Array<() => void> = [];
   /** Membership callbacks cannot be removed: after stop() they must not publish on a bus that is closing. */
   private stopped = false;
 
@@ -62,7 +61,6 @@ export class ThrottleMaster {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    for (const off of this.offs) off();
   }
 
   /** Workers that take part in a run (their heartbeat names one). */

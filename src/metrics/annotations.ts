@@ -53,6 +53,9 @@ export function describeRunEvent(e: RunEvent, nodeName: string): string {
     case "node_up":
     case "node_down":
       return `amoc node ${e.kind === "node_up" ? "up" : "down"}: ${str(d.node ?? nodeName)}${typeof d.redealt === "number" ? `, ${d.redealt} users re-dealt` : ""}`;
+    // the rest are described by their data
+    case "node_left":
+    case "settings":
     default: {
       const skip = new Set(["scenario", "nodes", "comment", "workers"]);
       detail = Object.entries(d)

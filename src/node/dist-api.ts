@@ -3,7 +3,7 @@
  * passes commands to the Master and returns its per-node results. Unknown node names are NODE_NOT_FOUND (404).
  */
 import { joinCluster, type ClusterHandle, type JoinDeps } from "../cluster/cluster-node.js";
-import type { Master, NodeResult } from "../cluster/master.js";
+import type { Master, NodeResult } from "../cluster/master/master.js";
 import type { StatusReport } from "../controller/controller.js";
 import { ClusterError } from "../errors.js";
 import type { ThrottleRequest } from "./node-api.js";

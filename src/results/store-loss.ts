@@ -36,7 +36,7 @@ export class StoreLossCounter {
     private readonly runId: string,
     now?: () => number,
   ) {
-    this.warn = log ? new RateLimitedLog(log, "run_store_write_failed", 10_000, now) : undefined;
+    this.warn = log ? new RateLimitedLog(log, "run_store_write_failed", 10_000, now ? { now } : undefined) : undefined;
   }
 
   /** Runs one store write; a failure is counted (and logged, rate-limited), never thrown. true when it succeeded. */

@@ -79,11 +79,24 @@ export class FakeNet {
 
   deliver(subject: string, data: string, respond: ((d: string) => void) | undefined): number {
     this.log.push({ subject, data });
-    const hs = [...(this.subs.get(subject) ?? [])];
+    const hs = [...this.subs].flatMap(([pattern, set]) => (matches(pattern, subject) ? [...set] : []));
     // asynchronous like a network: a handler never runs inside the sender's call
     for (const h of hs) setImmediate(() => h(data, respond));
     return hs.length;
   }
+}
+
+/** Whether a NATS subject pattern (`*` one token, `>` the rest) matches a subject. */
+function matches(pattern: string, subject: string): boolean {
+  if (pattern === subject) return true;
+  if (!pattern.includes("*") && !pattern.includes(">")) return false;
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === ">") return s.length > i;
+    if (i >= s.length || (p[i] !== "*" && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
 }
 
 /** One node's connection to a FakeNet. */

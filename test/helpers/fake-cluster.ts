@@ -3,11 +3,13 @@
  * scenarios), membership with short beats, and a logger that keeps its lines for assertions.
  */
 import { pino, type Logger } from "pino";
-import { Master } from "../../src/cluster/master.js";
+import { Master } from "../../src/cluster/master/master.js";
 import { Membership } from "../../src/cluster/membership.js";
 import type { Heartbeat, NodeRole } from "../../src/cluster/protocol.js";
+import { ResultsFeed } from "../../src/cluster/results-feed.js";
+import { ResultsPublisher } from "../../src/cluster/results-publisher.js";
 import { Subjects } from "../../src/cluster/subjects.js";
-import { WorkerAgent } from "../../src/cluster/worker-agent.js";
+import { WorkerAgent } from "../../src/cluster/worker/agent.js";
 import type { Controller } from "../../src/controller/controller.js";
 import type { Telemetry } from "../../src/telemetry.js";
 import { FakeNet, type FakeBus } from "./fake-bus.js";
@@ -35,6 +37,8 @@ export interface FakeNode {
   membership: Membership;
   agent?: WorkerAgent;
   master?: Master;
+  /** The master's results feed (masters only): the workers' intervals, as on NATS. */
+  feed?: ResultsFeed;
   lines: Array<Record<string, unknown>>;
   /** Leaves normally (a worker stops its users, then the goodbye beat). */
   leave(): Promise<void>;
@@ -52,6 +56,8 @@ export async function fakeNode(
   o: {
     labels?: Record<string, string>;
     beatMs?: number;
+    /** A worker's results interval (default 1 s; its last interval is flushed when it stops or leaves). */
+    resultsMs?: number;
     /** The process's boot ID (default b1). */ boot?: string;
   } = {},
 ): Promise<FakeNode> {
@@ -74,6 +80,19 @@ export async function fakeNode(
     running: controller.status().users.running,
   });
   const membership = new Membership(bus, subjects, self, log, { intervalMs: o.beatMs ?? BEAT_MS });
+  const results =
+    role === "worker"
+      ? new ResultsPublisher({
+          bus,
+          subjects,
+          telemetry,
+          nodeName: name,
+          intervalMs: o.resultsMs ?? 1000,
+          currentRunId: () => agent?.currentRunId ?? null,
+          log,
+        })
+      : undefined;
+  const feed = role === "master" ? new ResultsFeed() : undefined;
   if (role === "worker")
     agent = new WorkerAgent({
       bus,
@@ -85,11 +104,36 @@ export async function fakeNode(
       nodeName: name,
       boot,
       onChange: () => membership.beat(),
+      results,
     });
   const master =
     role === "master"
-      ? new Master({ bus, kv, subjects, membership, controller, telemetry, log, nodeName: name, timeoutMs: 2000 })
+      ? new Master({
+          bus,
+          kv,
+          subjects,
+          membership,
+          controller,
+          telemetry,
+          log,
+          nodeName: name,
+          timeoutMs: 2000,
+          results: feed,
+        })
       : undefined;
+  if (master && feed)
+    feed.connect({
+      bus,
+      subjects,
+      workers: () => master.workers().map((w) => ({ name: w.from, runId: w.runId })),
+      onMembershipChange: (fn) => {
+        membership.onUp(fn);
+        membership.onDown(fn);
+        membership.onLeft(fn);
+      },
+      currentRun: () => master.lastRun,
+      log,
+    });
   membership.start();
   await membership.warmedUp();
   await agent?.start();
@@ -102,6 +146,7 @@ export async function fakeNode(
     membership,
     agent,
     master,
+    feed,
     lines,
     async leave() {
       await agent?.leave();
@@ -111,6 +156,7 @@ export async function fakeNode(
     },
     async crash() {
       agent?.stop();
+      feed?.disconnect();
       membership.stop();
       await bus.close();
     },
@@ -123,7 +169,7 @@ export async function fakeNode(
  */
 export async function fakeCluster(
   n: number,
-  o: { beatMs?: number } = {},
+  o: { beatMs?: number; resultsMs?: number } = {},
 ): Promise<{ net: FakeNet; master: FakeNode; workers: FakeNode[]; close: () => Promise<void> }> {
   const net = new FakeNet();
   const workers = await Promise.all(Array.from({ length: n }, (_, i) => fakeNode(net, `w${i + 1}`, "worker", o)));

@@ -9,12 +9,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   IdBitmap,
-  ProgressionBuilder,
   dealProgressions,
-  planIds,
   toProgressions,
   expand,
-  type Progression,
+  unfinishedIds as unfinished,
 } from "../../src/cluster/id-sets.js";
 import { RangeCursor, type RangePlan } from "../../src/users/schedule.js";
 
@@ -27,23 +25,6 @@ function walk(plans: RangePlan[]): Array<[number, number]> {
 const idsOf = (plans: RangePlan[]) => walk(plans).map(([id]) => id);
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-
-/**
- * A lost worker's unfinished IDs as progressions: its plans' IDs that are not in `gone` (ended there, or removed).
- * A copy of the loop in MasterRun.redealLost (src/cluster/master.ts): it should be extracted into id-sets.ts as a
- * pure function so that this test exercises the master's own code.
- */
-function unfinished(plans: RangePlan[], gone: IdBitmap): Progression[] {
-  const lost: Progression[] = [];
-  for (const p of plans) {
-    const ids = planIds(p);
-    if (!ids) continue;
-    const b = new ProgressionBuilder();
-    for (let id = ids.first; id <= ids.last; id += ids.step) if (!gone.has(id)) b.add(id);
-    lost.push(...b.out);
-  }
-  return lost;
-}
 
 /** A run: users from..to over k workers, one every `ia` ms cluster-wide from t0. */
 const run = fc.record({

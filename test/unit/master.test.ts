@@ -23,7 +23,7 @@ interface Result {
 }
 
 describe("Master on an in-memory bus", () => {
-  it("stop returns one metrics block merged from every worker, its p99 that of all the values", async () => {
+  it("stop returns the run's metrics summed from the workers' results intervals, its p99 that of all the values", async () => {
     cluster = await fakeCluster(2);
     const c = cluster;
     await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
@@ -35,16 +35,12 @@ describe("Master on an in-memory bus", () => {
       c.workers[1]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 5000 + i });
     c.workers[0]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 7 });
     c.workers[1]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 5 });
-    const st = (await c.master.master!.status()) as {
-      metrics: Record<string, { count: number }>;
-      nodes: Record<string, Result>;
-    };
-    expect(st.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
-    expect(st.nodes.w1!.result!.summary).toBeUndefined(); // merged, not passed through
-    const stopped = (await c.master.master!.stop()) as {
-      metrics: Record<string, TimingSummary | { count: number }>;
-      failed: string[];
-    };
+    const st = await c.master.master!.status();
+    // status replies carry counts, never histograms
+    const w1 = st.nodes.w1!;
+    expect(w1.ok && w1.result.users.running).toBe(2);
+    expect(w1.ok && Object.keys(w1.result)).not.toContain("summary");
+    const stopped = await c.master.master!.stop();
     expect(stopped.failed).toEqual([]);
     expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
     const ttd = stopped.metrics["xmpp.message_ttd"] as TimingSummary;
@@ -53,6 +49,89 @@ describe("Master on an in-memory bus", () => {
     expect(Object.keys(ttd).sort()).toEqual(["count", "max", "mean", "min", "p50", "p90", "p95", "p99"]);
     expect(ttd.mean).toBeCloseTo(100.5, 0); // (9,900 x 50.5 + 100 x 5,049.5) / 10,000
   });
+
+  it("stop resolves only after the results feed delivered every answering worker's final interval", async () => {
+    cluster = await fakeCluster(3, { resultsMs: 3_600_000 }); // no interval ends by the clock: only the final ones
+    const c = cluster;
+    const got: string[] = [];
+    c.master.feed!.follow({
+      addInterval: (i) => got.push(`${i.node}:${i.c["xmpp.messages_sent"] ?? 0}`),
+      setNodes: () => {},
+    });
+    await c.master.master!.do("lifecycle", 1, 6, { settings: HOLD });
+    await until(() => running(c) === 6, 5000, "6 running");
+    c.workers.forEach((w, k) =>
+      w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: k + 1 }),
+    );
+    expect(got).toEqual([]);
+    const stopped = await c.master.master!.stop();
+    expect(got.sort()).toEqual(["w1:1", "w2:2", "w3:3"]);
+    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
+    expect(stopped.problems.filter((p) => p.kind.startsWith("final_interval_missing"))).toEqual([]);
+    for (const n of ["w1", "w2", "w3"]) {
+      const r = stopped.nodes[n]!;
+      expect(r.ok && "final_interval" in r.result && r.result.final_interval).toBe(true);
+    }
+  });
+
+  it("a worker lost during the run is listed in status and stop with what it had done and where its users went", async () => {
+    cluster = await fakeCluster(3, { resultsMs: 200 });
+    const c = cluster;
+    const w2 = c.workers[1]!;
+    await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
+    await until(() => running(c) === 30, 5000, "30 running");
+    // w2's counts reach the master through its results intervals before it dies
+    await until(
+      () =>
+        c.net.log.some(
+          (m) =>
+            m.subject.includes(".results.") && m.data.includes('"from":"w2"') && m.data.includes('"users.started":10'),
+        ),
+      5000,
+      "w2 reported its 10 started users",
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await w2.crash();
+    await w2.controller.stop();
+    await until(() => runRecord(c).workers.w2?.lost === true && running(c) === 30, 5000, "w2's users re-dealt");
+    const want = {
+      ok: false,
+      lost: true,
+      error: expect.stringMatching(/^down \(no heartbeat\); 10 of its unfinished users were re-dealt/) as unknown,
+      last: expect.objectContaining({ started: 10, running: 10 }) as unknown,
+      redealt_to: { w1: 5, w3: 5 },
+    };
+    const st = await c.master.master!.status();
+    expect(st.nodes.w2).toEqual(want);
+    expect(st.run?.lost_nodes).toEqual(["w2"]);
+    const stopped = await c.master.master!.stop();
+    expect(stopped.nodes.w2).toEqual(want);
+    expect(stopped.failed).toEqual(["w2"]);
+    expect(Object.keys(stopped.nodes).sort()).toEqual(["w1", "w2", "w3"]);
+    expect(stopped.users).toMatchObject({ started: 20 + 10, running: 0 });
+  });
+
+  it("a worker that dies while it is being stopped is listed lost, and the stop does not wait for its final interval", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
+    await until(() => running(c) === 4, 5000, "4 running");
+    const w2 = c.workers[1]!;
+    // w2 hears the stop but dies before it answers
+    const realStop = w2.controller.stop.bind(w2.controller);
+    w2.controller.stop = () => new Promise(() => {});
+    const t0 = Date.now();
+    const stopped = await c.master.master!.stop();
+    expect(Date.now() - t0).toBeLessThan(2000 + 5000 + 1000);
+    expect(stopped.nodes.w2).toMatchObject({
+      ok: false,
+      lost: true,
+      redealt_to: {},
+      error: expect.stringMatching(/did not answer the stop/) as unknown,
+    });
+    expect(stopped.nodes.w1).toMatchObject({ ok: true });
+    w2.controller.stop = realStop;
+  }, 15_000);
 
   it("a worker whose start fails is named with its error, holds no share, and its users run on the others", async () => {
     cluster = await fakeCluster(3);
@@ -279,7 +358,7 @@ describe("Master on an in-memory bus", () => {
     expect(Object.values(ok.nodes).every((r) => r.ok)).toBe(true);
   });
 
-  it("a worker that leaves mid-run leaves its final counts and metrics: stop's totals and metrics include them", async () => {
+  it("a worker that leaves mid-run leaves its final counts and final interval: stop's totals and metrics include them", async () => {
     cluster = await fakeCluster(3);
     const c = cluster;
     await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
@@ -288,15 +367,46 @@ describe("Master on an in-memory bus", () => {
     c.workers[2]!.telemetry.emit("metric", { kind: "timing", name: "xmpp.message_ttd", value: 40 });
     await c.workers[2]!.leave();
     await until(() => runRecord(c).workers.w3?.left === true, 5000, "w3 recorded as left");
-    const stopped = (await c.master.master!.stop()) as {
-      users: Record<string, number>;
-      metrics: Record<string, { count: number }>;
-      failed: string[];
-    };
+    const stopped = await c.master.master!.stop();
     expect(stopped.failed).toEqual([]);
+    expect(stopped.nodes.w3).toMatchObject({ ok: true, result: { state: "left" } });
     expect(stopped.users).toMatchObject({ started: 30, removed: 30, running: 0 });
     expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
     expect(stopped.metrics["xmpp.message_ttd"]).toMatchObject({ count: 1 });
+  });
+
+  it("a worker whose node shut its controller down before leaving still leaves its final counts, not a lost entry", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    await c.master.master!.do("lifecycle", 1, 10, { settings: HOLD });
+    await until(() => running(c) === 10, 5000, "10 running");
+    // as `amoc worker` on SIGTERM: the node's close stops the controller first, then the cluster handle leaves
+    await c.workers[1]!.controller.shutdown();
+    await c.workers[1]!.leave();
+    await until(() => runRecord(c).workers.w2?.left === true, 5000, "w2 recorded as left");
+    const stopped = await c.master.master!.stop();
+    expect(stopped.nodes.w2).toMatchObject({ ok: true, result: { state: "left", users: { started: 5, removed: 5 } } });
+    expect(stopped.failed).toEqual([]);
+  });
+
+  it("a reply that is not of its command's type is named as malformed, never read", async () => {
+    cluster = await fakeCluster(2);
+    const c = cluster;
+    const bus = c.master.bus;
+    const request = bus.request.bind(bus);
+    // w2 answers status with user counts that are not numbers
+    bus.request = async (subject, data, timeoutMs) => {
+      const reply = await request(subject, data, timeoutMs);
+      return subject === subjects.command("w2") && data.includes('"type":"status"')
+        ? reply.replace('"running":0', '"running":"0"')
+        : reply;
+    };
+    const st = await c.master.master!.status();
+    expect(st.nodes.w2).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^malformed reply: status reply: users must map names to counts/) as unknown,
+    });
+    expect(st.nodes.w1).toMatchObject({ ok: true });
   });
 
   it("a start whose answer was lost is asked again, not dealt to others: no user starts twice", async () => {

@@ -1,8 +1,9 @@
 import { FakeClock } from "../helpers/fake-clock.js";
 import { describe, expect, it } from "vitest";
-import { RateLimitedLog, screenCommand } from "../../src/cluster/command-gate.js";
+import { screenCommand } from "../../src/cluster/command-gate.js";
+import { RateLimitedLog } from "../../src/metrics/rate-limited-log.js";
 import { createHash } from "node:crypto";
-import { COMMAND_TYPES, decode, type Command } from "../../src/cluster/protocol.js";
+import { COMMAND_TYPES, checkReply, decode, type Command } from "../../src/cluster/protocol.js";
 import { sourceVersion } from "../../src/source-version.js";
 import { memoryLogger } from "../helpers/fake-cluster.js";
 
@@ -164,12 +165,44 @@ describe("a rate-limited log", () => {
   it("logs the first event of a kind at once, then at most once per interval with the count held back", () => {
     const { log, lines } = memoryLogger();
     const clock = new FakeClock(0);
-    const l = new RateLimitedLog(log, clock, 1000);
-    for (let i = 0; i < 5; i++) l.warn("k", { msg: "command_ignored" });
+    const l = new RateLimitedLog(log, "command_ignored", 1000, clock);
+    for (let i = 0; i < 5; i++) l.warnKind("k", { from: "x" });
     expect(lines).toHaveLength(1);
     clock.spend(1000);
-    l.warn("k", { msg: "command_ignored" });
+    l.warnKind("k", { from: "x" });
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed_since_last: 4 });
+    expect(lines[1]).toMatchObject({ msg: "command_ignored", suppressed: 4 });
+  });
+});
+
+describe("replies typed per command", () => {
+  const status = {
+    node: "w1",
+    state: "running",
+    run_id: "r1",
+    users: { running: 1, started: 1, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 },
+    problems: [],
+  };
+
+  it("accepts each command's reply of its own type", () => {
+    expect(checkReply("status", status)).toMatchObject({ ok: true });
+    expect(checkReply("stop", { ...status, final_interval: true })).toMatchObject({ ok: true });
+    expect(checkReply("top_ids", { count: 1, ranges: [{ first: 3, last: 3, step: 1 }], escalate: [] })).toMatchObject({
+      ok: true,
+    });
+    expect(checkReply("start", { scheduled: 10, repeated: true })).toMatchObject({ ok: true });
+  });
+
+  it("refuses a reply that is not of its command's type, naming the field", () => {
+    expect(checkReply("stop", status)).toEqual({ ok: false, reason: "stop reply: final_interval must be a boolean" });
+    expect(checkReply("status", { ...status, users: { running: "1" } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^status reply: users must map names to counts/) as unknown,
+    });
+    expect(checkReply("top_ids", { count: 1, ranges: [{ first: 5, last: 1, step: 1 }], escalate: [] })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/ranges \[0\] must have step >= 1 and first <= last/) as unknown,
+    });
+    expect(checkReply("remove_ids", { removed: -1 })).toMatchObject({ ok: false });
   });
 });

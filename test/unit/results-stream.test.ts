@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeResults } from "../../src/cluster/protocol.js";
 import { ResultsFeed } from "../../src/cluster/results-feed.js";
 import { ResultsPublisher } from "../../src/cluster/results-publisher.js";
 import { Subjects } from "../../src/cluster/subjects.js";
@@ -70,7 +71,7 @@ function worker(net: FakeNet, name: string) {
 }
 
 describe("distributed results streaming", () => {
-  it("publishes one interval per worker on the run's subject, flushing the partial one when the run ends", async () => {
+  it("publishes one versioned interval per worker on the run's subject, the partial one flushed at the run's end marked final", async () => {
     const net = new FakeNet();
     const w = worker(net, "w1");
     w.count("dummy.runs", 5);
@@ -84,7 +85,8 @@ describe("distributed results streaming", () => {
       runId: string;
       interval: { node: string; c: Record<string, number>; h: Record<string, string> };
     };
-    expect(msg.runId).toBe("r1");
+    expect(msg).toMatchObject({ v: 1, type: "results", from: "w1", runId: "r1", final: true });
+    expect(w.pub.lastEnded).toBe("r1");
     expect(msg.interval.node).toBe("w1");
     expect(msg.interval.c["dummy.runs"]).toBe(7);
     expect(Object.keys(msg.interval.h)).toEqual(["xmpp.message_ttd"]);
@@ -152,11 +154,12 @@ describe("distributed results streaming", () => {
     feed.follow({ addInterval: (i) => got.push(`${i.node}:${i.c.n}`), setNodes: () => {} });
     const bus = net.bus();
     const iv = (n: number) => JSON.stringify({ v: 1, node: "w1", t: 0, ms: 1000, c: { n }, g: {}, h: {} });
-    bus.publish("c1.results.a", `{"runId":"a","interval":${iv(1)}}`);
-    bus.publish("c1.results.b", `{"runId":"b","interval":${iv(2)}}`);
+    bus.publish("c1.results.a", encodeResults("w1", "a", iv(1), false));
+    bus.publish("c1.results.b", encodeResults("w1", "b", iv(2), false));
     bus.publish("c1.results.a", "not json");
-    bus.publish("c1.results.a", `{"runId":"a","interval":{"v":2}}`);
-    bus.publish("c1.results.a", `{"runId":"a","interval":${iv(3)}}`);
+    bus.publish("c1.results.a", encodeResults("w1", "a", `{"v":2}`, false));
+    bus.publish("c1.results.a", `{"runId":"a","interval":${iv(4)}}`); // unversioned
+    bus.publish("c1.results.a", encodeResults("w1", "a", iv(3), false));
     await until(() => got.length === 2, 5000, "two intervals");
     await new Promise((r) => setImmediate(r));
     expect(got).toEqual(["w1:1", "w1:3"]);

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMAND_TYPES, address, decode, encode, type Command, type Reply } from "../../src/cluster/protocol.js";
-import type { EncodedSummary } from "../../src/results/summary.js";
 import { FakeNet } from "../helpers/fake-bus.js";
 import { fakeNode, subjects, type FakeNode } from "../helpers/fake-cluster.js";
 import { until } from "../helpers/wait.js";
@@ -64,26 +63,28 @@ describe("WorkerAgent on an in-memory bus", () => {
     );
   });
 
-  it("the stop reply carries the run's metrics encoded for merging, with the run they belong to", async () => {
+  it("the stop reply carries counts, not histograms, and goes out after the run's final results interval", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    expect(
-      (
-        await send(net, "w1", {
-          type: "prepare",
-          runId: "r1",
-          scenario: "lifecycle",
-          settings: { interarrival: 0, repeat_num: 1 },
-        } as never)
-      ).ok,
-    ).toBe(true);
+    const r = await send(net, "w1", {
+      type: "prepare",
+      runId: "r1",
+      scenario: "lifecycle",
+      settings: { interarrival: 0, repeat_num: 1 },
+    } as never);
+    expect(r.ok).toBe(true);
     w.telemetry.emit("metric", { kind: "timing", name: "xmpp.connection", value: 12 });
     w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 3 });
     const stopped = result(await send(net, "w1", { type: "stop", runId: "r1" } as never));
-    const summary = stopped.summary as EncodedSummary;
-    expect(stopped.summary_run).toBe("r1");
-    expect(summary.counters).toEqual({ "xmpp.messages_sent": 3 });
-    expect(typeof summary.timings["xmpp.connection"]).toBe("string");
+    expect(stopped).toMatchObject({ run_id: null, final_interval: true, users: { started: 0 } });
+    expect(Object.keys(stopped)).not.toContain("summary");
+    const sent = net.log.filter((m) => m.subject === subjects.results("r1") || m.data.includes('"type":"stop"'));
+    // the stop command, then the final interval; the reply is answered after it (no later interval exists)
+    expect(sent.map((m) => (m.subject === subjects.results("r1") ? "results" : "stop"))).toEqual(["stop", "results"]);
+    const last = JSON.parse(sent[1]!.data) as { final: boolean; interval: { c: Record<string, number>; h: object } };
+    expect(last.final).toBe(true);
+    expect(last.interval.c["xmpp.messages_sent"]).toBe(3);
+    expect(Object.keys(last.interval.h)).toContain("xmpp.connection");
   });
 
   it("top_ids answers ranges and remove_ids takes ranges: 3,000 users, two short messages", async () => {

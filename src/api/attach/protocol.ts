@@ -73,6 +73,7 @@ export function parseRequest(line: string): SocketRequest {
       if (typeof r.rows === "number" && r.rows > 0) req.rows = r.rows;
       return req;
     }
+    case undefined:
     default:
       throw new Error(`unknown request ${JSON.stringify(r.op)}`);
   }

@@ -1,0 +1,77 @@
+/**
+ * The cross-view check (test/helpers/cross-view.ts) over a cluster: `bin/amoc run --dist --workers 3` with three
+ * `bin/amoc worker` processes on a real nats-server; the known samples are spread over the workers, so every view
+ * must show the numbers of the merged histograms.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { expectViewsAgree, KNOWN_SAMPLES, viewArgs } from "../helpers/cross-view.js";
+import { NatsCluster } from "../helpers/nats-cluster.js";
+import { AMOC, amoc } from "../helpers/proc.js";
+import { until } from "../helpers/wait.js";
+
+const CLUSTER = `cv${process.pid}`;
+let nats: NatsCluster;
+let dir: string;
+const procs: ChildProcess[] = [];
+
+/** Every node loads the fixture by name from the fixtures directory; each has its own data directory. */
+function env(name: string): NodeJS.ProcessEnv {
+  return {
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: CLUSTER,
+    AMOC_SCENARIOS_DIR: dirname(KNOWN_SAMPLES),
+    AMOC_DATA_DIR: join(dir, name),
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "amoc-views-dist-"));
+  nats = await NatsCluster.start(1);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of procs) p.kill("SIGKILL");
+  await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("one pipeline: every view of a run gives the same numbers (bin/amoc run --dist, 3 workers)", () => {
+  it("summary, --json, thresholds, the HTML report, JUnit and the master's run store agree on count, min, max, p50 and p99", async () => {
+    const errs: string[] = ["", "", ""];
+    ["w1", "w2", "w3"].forEach((name, k) => {
+      const p = spawn(AMOC, ["worker"], {
+        env: { ...process.env, AMOC_LOG_LEVEL: "warn", ...env(name) },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      procs.push(p);
+      p.stderr!.on("data", (d: Buffer) => (errs[k] += d.toString()));
+    });
+    await until(() => errs.every((e) => /joined cluster/.test(e)), 60_000, "three workers joined").catch((e: Error) => {
+      throw new Error(`${e.message}\n${errs.join("\n")}`);
+    });
+    const m = env("m");
+    const r = await amoc(
+      [
+        "run",
+        "known_samples",
+        "--dist",
+        "--workers",
+        "3",
+        "--users",
+        "100",
+        "--interarrival",
+        "0",
+        "--repeat",
+        "1",
+        ...viewArgs(join(dir, "m")),
+      ],
+      { env: m, timeoutMs: 120_000 },
+    );
+    await expectViewsAgree(r, join(dir, "m"), m);
+  }, 240_000);
+});
