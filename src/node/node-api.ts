@@ -55,6 +55,8 @@ export interface ApiStatus {
   run: RunInfo | null;
   users: Omit<UserCounts, never>;
   nodes: Record<string, PerNode<StatusReport>>;
+  /** The run's last merged interval (null before the first, or with no run being recorded). */
+  last_interval?: LastInterval | null;
 }
 
 /** A command's result: what it did in total and per node. */
@@ -84,6 +86,8 @@ export interface StartRequest extends NodeSelector {
   /** Files written when the run ends: its HTML report and JUnit (`bin/amoc run --report/--junit`). */
   reportPath?: string;
   junitPath?: string;
+  /** Crashed users do not fail the run (`bin/amoc run --allow-crashes`): its exit code stays 0. */
+  allowCrashes?: boolean;
 }
 
 /** What a start did: per node, plus the run it opened and the scenario version every node runs. */
@@ -182,6 +186,14 @@ export interface CommandOptions extends NodeSelector {
   comment?: string;
 }
 
+/** Options of a stop: why the front end stops the run, so its exit code and summary say so. */
+export interface StopOptions extends CommandOptions {
+  /** The run was stopped by this signal (exit code 130 for SIGINT, 143 for SIGTERM). */
+  signal?: string;
+  /** What the front end saw go wrong (no user started, every node gone): the run fails with exit code 1. */
+  problems?: RunProblem[];
+}
+
 /** A scenario as listed. */
 export interface ScenarioSummary {
   name: string;
@@ -252,7 +264,7 @@ export interface NodeApi {
   add(n: number, opts?: CommandOptions): Promise<CommandResult>;
   remove(n: number, opts?: CommandOptions): Promise<CommandResult>;
   updateSettings(settings: Record<string, unknown>, opts?: CommandOptions): Promise<CommandResult>;
-  stop(opts?: CommandOptions): Promise<StopResult>;
+  stop(opts?: StopOptions): Promise<StopResult>;
   /** Acts on a named throttle on every node of the run (or the selected ones); per-node results. */
   throttle(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult>;
   /** The run's last merged interval (null before the first, or with no run). */

@@ -42,6 +42,9 @@ export interface RecordOptions {
   onAbort?: (breached: ThresholdResult[]) => void;
   reportPath?: string;
   junitPath?: string;
+  /** Every node's interval and every run event as they arrive (a watcher of the run; its errors are ignored). */
+  onInterval?: (i: EncodedInterval) => void;
+  onEvent?: (e: RunEventRecord) => void;
   /** Where a failing store write is warned about (rate-limited); without it failures are only counted. */
   log?: Logger;
   /** Clock and manual ticking (tests). */
@@ -83,8 +86,16 @@ export interface RunRecording {
   setNodes(nodes: string[]): void;
   /** This node's last finished interval (undefined before the first). */
   lastInterval(): LastInterval | undefined;
-  /** Flushes, evaluates thresholds, stores the end, writes the report and JUnit file. `exitCode`: the runner's. */
-  end(o: { summary: Record<string, unknown>; exitCode: number; nodes?: string[] }): RecordedEnd;
+  /**
+   * Flushes, evaluates thresholds, stores the end, writes the report and JUnit file. `exitCode`: the runner's;
+   * `summary` is built from the run's merged totals (the one table every view reads).
+   */
+  end(o: {
+    summary: (totals: Record<string, MetricStats>) => Record<string, unknown>;
+    /** The runner's exit code, or how to tell it from the summary (its crashed users). */
+    exitCode: number | ((summary: Record<string, unknown>) => number);
+    nodes?: string[];
+  }): RecordedEnd;
   /** The aggregator's tick (with `manualTicks`). */
   tick(): void;
   /** The run failed before it could end (it threw): stored as `failed` with the error, so it is not left `incomplete`. */
@@ -93,35 +104,6 @@ export interface RunRecording {
   discard(): void;
   /** What failed to be written to the store so far (undefined: nothing). */
   storeLoss(): StoreLoss | undefined;
-}
-
-/**
- * A metric table from an end-of-run summary's `metrics` block (`{count}` counters, `{count,min,p50,p95,p99,max}`
- * timings, as the cluster master merges them from the workers' histograms); rates over `duration_ms`.
- */
-export function tableFromSummary(summary: Record<string, unknown>): Record<string, MetricStats> {
-  const metrics = (summary.metrics ?? {}) as Record<string, Record<string, number>>;
-  const s = typeof summary.duration_ms === "number" && summary.duration_ms > 0 ? summary.duration_ms / 1000 : 1;
-  const out: Record<string, MetricStats> = {};
-  for (const [k, m] of Object.entries(metrics)) {
-    const count = m.count ?? 0;
-    const rate = Math.round((count / s) * 100) / 100;
-    if (m.p50 === undefined) out[k] = { kind: "counter", count, rate };
-    else
-      out[k] = {
-        kind: "timing",
-        count,
-        rate,
-        min: m.min ?? 0,
-        mean: m.mean ?? 0,
-        p50: m.p50,
-        p90: m.p90 ?? m.p95 ?? 0,
-        p95: m.p95 ?? 0,
-        p99: m.p99 ?? 0,
-        max: m.max ?? 0,
-      };
-  }
-  return out;
 }
 
 /** The verdict and exit code of a run from the runner's exit code and the thresholds. */
@@ -212,6 +194,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   };
   const onInterval = (i: EncodedInterval) => {
     loss.write("intervals", () => store.addInterval(runId, i));
+    tell(o.onInterval, i);
     const merged = mergedParts.get(i.t);
     if (merged) {
       if (merged.some((p) => p.node === i.node)) return;
@@ -231,6 +214,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   const gone = new Set<string>();
   const onEvent = (e: RunEventRecord) => {
     loss.write("events", () => store.addEvent(runId, e));
+    tell(o.onEvent, e);
     // a node down or gone: its part of later intervals will not come
     const node = typeof e.data.node === "string" ? e.data.node : undefined;
     if (node && e.kind === "node_up") gone.delete(node);
@@ -308,20 +292,18 @@ export function recordRun(o: RecordOptions): RunRecording {
         store.close();
       }
     },
-    end({ summary, exitCode, nodes }) {
+    end({ summary: summaryOf, exitCode: codeOf, nodes }) {
       try {
         agg?.close();
         offEvents?.();
         flush(true);
         const table = live.table();
-        // no interval recorded here (a master whose workers do not stream intervals yet): the summary's merged metrics
-        const fromSummary = Object.keys(table).length === 0 ? tableFromSummary(summary) : undefined;
-        const evaluated = fromSummary
-          ? evaluateThresholds(thresholds, fromSummary)
-          : evaluateThresholds(thresholds, table, (metric, p) => {
-              const h = live.histogram(metric);
-              return h ? percentileMs(h, p) : undefined;
-            });
+        const summary = summaryOf(table);
+        const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
+        const evaluated = evaluateThresholds(thresholds, table, (metric, p) => {
+          const h = live.histogram(metric);
+          return h ? percentileMs(h, p) : undefined;
+        });
         for (const r of evaluated.filter((x) => !x.ok))
           loss.write("events", () =>
             store.addEvent(runId, {
@@ -377,4 +359,13 @@ export function recordRun(o: RecordOptions): RunRecording {
       }
     },
   };
+}
+
+/** Calls a watcher; a watcher that throws must not break the recording (it runs in timers). */
+function tell<T>(fn: ((x: T) => void) | undefined, x: T): void {
+  try {
+    fn?.(x);
+  } catch {
+    // the watcher's own problem: the run goes on
+  }
 }
