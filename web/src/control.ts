@@ -5,14 +5,16 @@
  */
 import { call, type Answer } from "./http.js";
 import { $, fill, h } from "./dom.js";
-import type { Frame } from "./frame.js";
+import type {
+  CheckReply,
+  ErrorReply,
+  Frame,
+  ScenarioInfoReply,
+  ScenarioListReply,
+  VariableRow as Variable,
+} from "../../src/api/web/wire.js";
 
-interface Variable {
-  name: string;
-  doc: string;
-  default: unknown;
-  updatable: boolean;
-}
+/** A problem as the start form shows it: a variable's (check) or a body path's (400 from the start route). */
 interface Problem {
   key?: string;
   path?: string;
@@ -113,7 +115,7 @@ const num = (sel: string) => Number(($(sel) as HTMLInputElement).value);
 
 /** Fills the scenario picker (keeping the choice) from GET /scenarios. */
 export async function loadScenarios(select?: string): Promise<void> {
-  const r = await call<{ details: Array<{ name: string; source: string; version?: string }> }>("GET", "/scenarios");
+  const r = await call<ScenarioListReply>("GET", "/scenarios");
   if (!r.ok) return;
   const sel = $("#scenario") as HTMLSelectElement;
   const keep = select ?? sel.value;
@@ -135,10 +137,7 @@ async function loadVariables(): Promise<void> {
   const name = ($("#scenario") as HTMLSelectElement).value;
   const box = $("#vars");
   if (!name) return fill(box);
-  const r = await call<{ variables: Variable[]; doc?: string; message?: string }>(
-    "GET",
-    `/scenarios/info/${encodeURIComponent(name)}`,
-  );
+  const r = await call<ScenarioInfoReply & ErrorReply>("GET", `/scenarios/info/${encodeURIComponent(name)}`);
   if (!r.ok) return fill(box, h("p", { class: "err" }, r.body.message ?? `cannot load ${name}`));
   variables = r.body.variables;
   fill(
@@ -199,11 +198,9 @@ export async function start(name?: string): Promise<Answer> {
   const rep = ($("#repeat_num") as HTMLInputElement).value.trim();
   if (rep) settings.repeat_num = rep === "infinity" ? "infinity" : Number(rep);
   const scenario = ($("#scenario") as HTMLSelectElement).value;
-  const check = await call<{ problems: Problem[] }>(
-    "POST",
-    `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`,
-    { settings: varValues(true) },
-  );
+  const check = await call<CheckReply>("POST", `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`, {
+    settings: varValues(true),
+  });
   if (check.ok && check.body.problems.length) {
     const r: Answer = {
       status: 400,
