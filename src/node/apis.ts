@@ -13,7 +13,7 @@ import { NodeService } from "./node-service.js";
 import { DistEngine } from "./run/dist-engine.js";
 import type { RunEngine } from "./run/engine.js";
 import { LocalEngine } from "./run/local-engine.js";
-import { RunService } from "./run/run-service.js";
+import { RunService, type RunServiceDeps } from "./run/run-service.js";
 import { configThresholds } from "./run/thresholds.js";
 import { ScenarioCatalog } from "./scenarios/catalog.js";
 import { uploadStore } from "./scenarios/upload-store.js";
@@ -25,6 +25,19 @@ export interface NodeApis {
 }
 
 const built = new WeakMap<AmocNode, NodeApis>();
+
+/** One mode's API over an engine: its run service on the node's catalog and run store. */
+export function nodeService(
+  p: Omit<RunServiceDeps, "engine" | "catalog"> & { engine: RunEngine; catalog: ScenarioCatalog; history?: History },
+): NodeService {
+  const { history, ...deps } = p;
+  return new NodeService({
+    engine: p.engine,
+    catalog: p.catalog,
+    runs: new RunService(deps),
+    history: history ?? new History(p.storePath),
+  });
+}
 
 /**
  * The node's APIs (built once per node). Both see uploaded scenarios: from the cluster's bucket when the node is in
@@ -49,17 +62,18 @@ export function nodeApis(node: AmocNode): NodeApis {
   const history = new History(storePath);
   const fileThresholds = configThresholds(node.env);
   const service = (engine: RunEngine): NodeService => {
-    const runs = new RunService({
+    const api = nodeService({
       engine,
       catalog,
+      history,
       telemetry: node.telemetry,
       storePath,
       intervalMs: s.results_interval,
       log: node.log,
       fileThresholds,
     });
-    node.onClose(() => runs.close());
-    return new NodeService({ engine, catalog, runs, history });
+    node.onClose(() => api.close());
+    return api;
   };
   const apis: NodeApis = {
     local: service(new LocalEngine({ controller: node.controller, labels: s.node_labels })),

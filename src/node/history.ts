@@ -18,9 +18,15 @@ export const DEFAULT_RUNS_LIMIT = 100;
 /** How many runs a listing of one scenario reads at most to find its `limit` (the store filters by time only). */
 const SCAN_LIMIT = 100_000;
 
-/** A run store read on demand: every call opens it read-only and closes it again (the recorder writes meanwhile). */
+/**
+ * A run store read on demand: every call opens it read-only and closes it again (the recorder writes meanwhile). Its
+ * methods are the Node API's history methods.
+ */
 export class History {
   constructor(readonly storePath: string) {}
+
+  /** Nothing stays open between calls: for callers that release what they opened. */
+  async close(): Promise<void> {}
 
   /** Whether any run was recorded yet. */
   exists(): boolean {
@@ -43,7 +49,7 @@ export class History {
   }
 
   /** The newest `limit` runs (default 100), of `scenario` only when given; none when nothing was recorded yet. */
-  runs(q: RunQuery = {}): RunRecord[] {
+  async runs(q: RunQuery = {}): Promise<RunRecord[]> {
     const limit = q.limit ?? DEFAULT_RUNS_LIMIT;
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`limit must be an integer >= 1, got ${JSON.stringify(q.limit)}`, "e.g. {limit: 30}");
@@ -60,12 +66,12 @@ export class History {
   }
 
   /** A run by id, unique prefix, 'last' or 'last~N' (RUN_NOT_FOUND otherwise). */
-  runResults(ref: string): RunResults {
+  async runResults(ref: string): Promise<RunResults> {
     return this.read((s) => readRunResults(s, ref));
   }
 
   /** Each metric of runs `a` and `b` side by side. */
-  compareRuns(a: string, b: string): { a: string; b: string; metrics: MetricComparison[] } {
+  async compareRuns(a: string, b: string): Promise<{ a: string; b: string; metrics: MetricComparison[] }> {
     return this.read((s) => {
       const ra = readRunResults(s, a);
       const rb = readRunResults(s, b);
@@ -74,7 +80,7 @@ export class History {
   }
 
   /** The run's HTML report. */
-  report(ref: string): string {
+  async report(ref: string): Promise<string> {
     return this.read((s) => renderReport(readRunResults(s, ref)));
   }
 }

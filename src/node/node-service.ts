@@ -60,6 +60,11 @@ export class NodeService implements NodeApi {
     return this.p.engine;
   }
 
+  /** Gets ready now instead of on first use (dist: joins the cluster as master; a failure is the caller's). */
+  connect(): Promise<void> {
+    return this.p.engine.connect();
+  }
+
   nodes(): Promise<NodeInfo[]> {
     return this.p.engine.nodes();
   }
@@ -177,5 +182,10 @@ export class NodeService implements NodeApi {
 
   async report(ref: string): Promise<string> {
     return this.p.history.report(ref);
+  }
+
+  /** The node closes: a run still recorded ends without a stop. */
+  close(): void {
+    this.p.runs.close();
   }
 }

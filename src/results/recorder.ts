@@ -91,7 +91,7 @@ export interface RunRecording {
    * `summary` is built from the run's merged totals (the one table every view reads).
    */
   end(o: {
-    summary: (totals: Record<string, MetricStats>) => Record<string, unknown>;
+    summary: Record<string, unknown> | ((totals: Record<string, MetricStats>) => Record<string, unknown>);
     /** The runner's exit code, or how to tell it from the summary (its crashed users). */
     exitCode: number | ((summary: Record<string, unknown>) => number);
     nodes?: string[];
@@ -298,7 +298,7 @@ export function recordRun(o: RecordOptions): RunRecording {
         offEvents?.();
         flush(true);
         const table = live.table();
-        const summary = summaryOf(table);
+        const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
         const evaluated = evaluateThresholds(thresholds, table, (metric, p) => {
           const h = live.histogram(metric);

@@ -67,6 +67,10 @@ export class DistEngine implements RunEngine {
     }
   }
 
+  async connect(): Promise<void> {
+    await this.handle();
+  }
+
   /** The master, joining the cluster on first use. */
   async master(): Promise<Master> {
     return (await this.handle()).master!;

@@ -44,6 +44,8 @@ export interface RunEngine {
   throttle(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult>;
   whenNoUsers(): Promise<void>;
   waitForWorkers(n: number, timeoutMs: number, onWait?: (live: string[]) => void): Promise<string[]>;
+  /** Gets ready now instead of on first use (dist: joins the cluster as master). */
+  connect(): Promise<void>;
   /** Whether the recording aggregates this node's telemetry (local) or takes other nodes' intervals (dist). */
   readonly localIntervals: boolean;
   /** Feeds other nodes' intervals into `rec` (dist: the results feed); returns how to stop. */

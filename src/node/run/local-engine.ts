@@ -137,6 +137,8 @@ export class LocalEngine implements RunEngine {
     return [this.nodeName];
   }
 
+  async connect(): Promise<void> {}
+
   follow(): () => void {
     return () => {};
   }

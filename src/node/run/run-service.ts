@@ -6,17 +6,14 @@
  */
 import { errorMessage, UsageError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { recordRun, type LastInterval, type RecordedEnd, type RunRecording } from "../../results/recorder.js";
+import { recordRun, type LastInterval, type RunRecording } from "../../results/recorder.js";
 import type { RunStore } from "../../results/store.js";
-import { describeStoreLoss } from "../../results/store-loss.js";
 import type { Threshold } from "../../results/thresholds.js";
 import type { Telemetry } from "../../telemetry.js";
 import type {
   ApiStatus,
   CommandResult,
   RunEnd,
-  RunProblem,
-  RunSummary,
   StartRequest,
   StartResult,
   StopOptions,
@@ -25,9 +22,9 @@ import type {
 } from "../node-api.js";
 import type { ScenarioCatalog } from "../scenarios/catalog.js";
 import type { EngineStart, RunEngine } from "./engine.js";
-import { runExitCode } from "./exit-code.js";
 import { startRange } from "./start-range.js";
-import { buildRunSummary, noteNodes, noteRedeal, type SeenNode } from "./summary.js";
+import { closeRecord, type OpenRun } from "./run-end.js";
+import { noteNodes, noteRedeal } from "./summary.js";
 import { runThresholds } from "./thresholds.js";
 
 /** What the run service is built from. */
@@ -46,19 +43,6 @@ export interface RunServiceDeps {
   now?: () => number;
   manualTicks?: boolean;
   openStore?: (path: string) => RunStore;
-}
-
-/** A run being recorded. */
-interface OpenRun {
-  rec: RunRecording;
-  stopFollowing: () => void;
-  scenario: string;
-  settings: Record<string, unknown>;
-  startedAt: number;
-  seen: Map<string, SeenNode>;
-  problems: RunProblem[];
-  allowCrashes: boolean;
-  aborted: boolean;
 }
 
 /** See the file comment. */
@@ -228,73 +212,10 @@ export class RunService {
   ): RunEnd {
     if (this.current === o) this.current = undefined;
     o.stopFollowing();
-    if (stopped) noteNodes(o.seen, stopped.nodes);
-    const problems = [...o.problems, ...(why.problems ?? [])];
-    const failed = stopped ? Object.values(stopped.nodes).some((n) => !n.ok) : false;
-    const clusterProblems = Array.isArray(stopped?.problems) ? (stopped.problems as RunProblem[]) : [];
-    let summary: RunSummary | undefined;
-    const build = (totals: Parameters<typeof buildRunSummary>[0]["totals"]): RunSummary =>
-      (summary = buildRunSummary({
-        runId: o.rec.runId,
-        scenario: o.scenario,
-        durationMs: this.now() - o.startedAt,
-        settings: o.settings,
-        stop: stopped,
-        seen: o.seen,
-        totals,
-        problems: [...problems, ...clusterProblems],
-        perNode: this.d.engine.mode === "dist",
-      }));
-    const exitCode = (totalsCrashed: number) =>
-      runExitCode({
-        signal: why.signal,
-        problems: problems.length > 0 || failed,
-        crashed: totalsCrashed,
-        allowCrashes: o.allowCrashes,
-        aborted: o.aborted,
-      });
-    let end: RecordedEnd;
-    try {
-      end = o.rec.end({
-        summary: (totals) => build(totals) as unknown as Record<string, unknown>,
-        // the summary is built first (inside end), so its crashed count is known here
-        exitCode: () => exitCode(summary?.users.crashed ?? 0),
-        nodes: o.seen.size ? [...o.seen.keys()] : undefined,
-      });
-    } catch (e) {
-      this.d.log.warn({
-        msg: "run_record_failed",
-        err: errorMessage(e),
-        affects: "the run store lacks this run's end",
-      });
-      const s = summary ?? build({});
-      const run: RunEnd = {
-        run_id: o.rec.runId,
-        verdict: "failed",
-        exit_code: Math.max(1, exitCode(s.users.crashed)),
-        thresholds: [],
-        summary: s,
-        store_loss: `the run's end was not recorded: ${errorMessage(e)}`,
-      };
-      this.tell({ type: "end", run });
-      return run;
-    }
-    const run: RunEnd = {
-      run_id: end.runId,
-      verdict: end.verdict,
-      exit_code: end.exitCode,
-      thresholds: end.thresholds,
-      summary: summary ?? build({}),
-    };
-    if (end.reportPath) run.report_path = end.reportPath;
-    if (end.junitPath) run.junit_path = end.junitPath;
-    if (end.storeLoss) run.store_loss = describeStoreLoss(end.storeLoss);
-    this.d.log.info({
-      msg: "run_recorded",
-      run: end.runId,
-      verdict: end.verdict,
-      thresholds: end.thresholds.filter((t) => !t.ok).map((t) => t.expr),
-      ...(run.store_loss ? { store_loss: run.store_loss } : {}),
+    const run = closeRecord(o, stopped, why, {
+      perNode: this.d.engine.mode === "dist",
+      now: () => this.now(),
+      log: this.d.log,
     });
     this.tell({ type: "end", run });
     return run;

@@ -1,11 +1,11 @@
 /** `amoc console`: a REPL over the Node API. Works on a TTY and with piped stdin; lines run one at a time. */
 import repl from "node:repl";
 import { inspect } from "node:util";
-import { AmocError } from "../errors.js";
-import type { AmocNode } from "../node/amoc-node.js";
-import { nodeApis } from "../node/apis.js";
-import type { NodeApi } from "../node/node-api.js";
-import { distApi, nodesApi } from "./dist-api.js";
+import { AmocError } from "../../errors.js";
+import type { AmocNode } from "../../node/amoc-node.js";
+import { nodeApis } from "../../node/apis.js";
+import type { NodeApi } from "../../node/node-api.js";
+import { distApi, nodesApi } from "./dist-binding.js";
 import { localApi, Printed } from "./local-binding.js";
 import { evalWithAwait, isIncomplete } from "./top-level-await.js";
 
