@@ -9,7 +9,7 @@ import { UsageError } from "../errors.js";
 import { compareTables, type MetricComparison } from "../results/compare.js";
 import { renderReport } from "../results/report.js";
 import { readRunResults, type RunResults } from "../results/run-results.js";
-import { RunStore, type RunRecord } from "../results/store.js";
+import { RunNotFoundError, RunStore, type RunRecord } from "../results/store.js";
 import { runStorePath } from "./data-dir.js";
 import type { RunQuery } from "./node-api.js";
 
@@ -33,13 +33,9 @@ export class History {
     return existsSync(this.storePath);
   }
 
-  /** `fn` over the store opened read-only; RUN_NOT_FOUND-like usage error when no run was ever recorded. */
+  /** `fn` over the store opened read-only; RunNotFoundError when no run was ever recorded. */
   private read<T>(fn: (s: RunStore) => T): T {
-    if (!this.exists())
-      throw new UsageError(
-        `no run recorded yet (no run store at ${this.storePath})`,
-        "every run is recorded: bin/amoc run ..., the console or the dashboard records one",
-      );
+    if (!this.exists()) throw new RunNotFoundError(`no run recorded yet (no run store at ${this.storePath})`);
     const s = RunStore.open(this.storePath, { readonly: true });
     try {
       return fn(s);

@@ -15,6 +15,8 @@ export interface OpenRun {
   rec: RunRecording;
   stopFollowing: () => void;
   scenario: string;
+  /** The scenario version the run uses (content hash). */
+  version?: string;
   settings: Record<string, unknown>;
   startedAt: number;
   seen: Map<string, SeenNode>;

@@ -70,8 +70,6 @@ export class RunService {
     if (req.nodes !== undefined) es.nodes = req.nodes;
     if (req.labels !== undefined) es.labels = req.labels;
     await engine.check(es);
-    // the previous run ended without a stop (its users finished and it was never stopped, or another master's)
-    if (this.current) this.finish(this.current, undefined, {});
     const startedAt = this.now();
     let open: OpenRun | undefined;
     const rec = recordRun({
@@ -112,6 +110,7 @@ export class RunService {
       rec,
       stopFollowing: unfollow,
       scenario: scenario.name,
+      version: scenario.version,
       settings,
       startedAt,
       seen: new Map(),
@@ -119,6 +118,9 @@ export class RunService {
       allowCrashes: req.allowCrashes === true,
       aborted: false,
     };
+    // the previous run ended without a stop (its users finished and it was never stopped, or another master's);
+    // only a start that succeeded ends it: a refused one changes nothing
+    if (this.current) this.finish(this.current, undefined, {});
     this.current = open;
     this.noteStart(open, r);
     const out: StartResult = { ...r, run_id: rec.runId, scenario: scenario.name };
@@ -173,6 +175,8 @@ export class RunService {
       const lost = (s.run as { lost_nodes?: unknown } | null)?.lost_nodes;
       noteNodes(o.seen, s.nodes, Array.isArray(lost) ? (lost as string[]) : []);
       if (s.run && s.run.run_id === null) s.run = { ...s.run, run_id: o.rec.runId };
+      // the version every node runs (local mode: the controller knows only the file)
+      if (s.run && !s.run.version && o.version) s.run = { ...s.run, version: o.version };
     }
     return { ...s, last_interval: this.lastInterval() };
   }
