@@ -84,6 +84,12 @@ describe("dashboard routes", () => {
     const list = (await app.inject({ url: "/dashboard/runs", headers: auth })).json() as RunsReply;
     expect(list.runs.map((r) => r.id).sort()).toEqual([a.runId, b.runId].sort());
     expect(list.runs[0]).toMatchObject({ scenario: expect.any(String), verdict: expect.any(String) });
+    // one scenario's runs, as bin/amoc runs --name lists them
+    const one = (await app.inject({ url: "/dashboard/runs?scenario=one_to_one&limit=1", headers: auth })).json();
+    expect(one.runs.map((r: { id: string }) => r.id)).toEqual([list.runs[0]!.id]);
+    const none = await app.inject({ url: "/dashboard/runs?scenario=dummy", headers: auth });
+    expect(none.json()).toEqual({ runs: [] });
+    expect((await app.inject({ url: "/dashboard/runs?scenario=..%2Fx", headers: auth })).statusCode).toBe(400);
     const report = await app.inject({ url: `/dashboard/runs/${a.runId}/report`, headers: auth });
     expect(report.statusCode).toBe(200);
     expect(report.body).toMatch(/^<!doctype html>/i);

@@ -113,10 +113,23 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   );
 
   // every run of this node, whichever front end started it: they are all in the node's run store
-  app.get<{ Querystring: { limit?: string } }>("/dashboard/runs", hide, async (req): Promise<RunsReply> => {
-    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
-    return { runs: (await o.api.runs({ limit })).map(runRow) };
-  });
+  const runsSchema = {
+    hide: true,
+    querystring: {
+      type: "object",
+      properties: { limit: { type: "string", pattern: "^[0-9]{1,4}$" }, scenario: NAME },
+      additionalProperties: false,
+    },
+  };
+  app.get<{ Querystring: { limit?: string; scenario?: string } }>(
+    "/dashboard/runs",
+    { schema: runsSchema },
+    async (req): Promise<RunsReply> => {
+      const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
+      const scenario = req.query.scenario;
+      return { runs: (await o.api.runs({ limit, ...(scenario ? { scenario } : {}) })).map(runRow) };
+    },
+  );
   app.get<{ Params: { id: string } }>("/dashboard/runs/:id/report", hide, async (req, reply: FastifyReply) => {
     const html = await o.api.report(req.params.id);
     // its own policy: inline script allowed but sandboxed (opaque origin), framed only by the dashboard
