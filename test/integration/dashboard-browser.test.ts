@@ -195,6 +195,8 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect(await page.locator("#result-nodes tbody tr").count()).toBe(2);
     await page.click("#btn-stop");
     await waitText("#result-status", /^stop: ok/);
+    // the stop ended the run: its verdict, as the run service judged it, is shown with the result
+    await waitText("#result-run", /^run \S+: (passed|failed|breached) \(exit \d+\)/);
     await waitChart(0);
     const kinds = await page.evaluate<string[]>("window.amoc.charts.recentEvents(50).map((e) => e.kind)");
     expect(kinds).toEqual(expect.arrayContaining(["start", "remove", "stop"]));

@@ -10,6 +10,7 @@ import type {
   ErrorReply,
   Frame,
   ScenarioInfoReply,
+  RunEndRow,
   ScenarioListReply,
   VariableRow as Variable,
 } from "../../src/api/web/wire.js";
@@ -248,6 +249,7 @@ function showResult(what: string, r: Answer): void {
     error?: string;
     problems?: Problem[];
     users?: number;
+    run?: RunEndRow;
   };
   const rows = Object.entries(b.nodes ?? {}).map(([node, x]) =>
     h(
@@ -271,12 +273,31 @@ function showResult(what: string, r: Answer): void {
       `${what}: ${r.ok ? "ok" : `${r.status} ${b.error ?? ""}`}${b.users !== undefined ? ` · users ${b.users}` : ""}`,
     ),
     !r.ok ? h("div", {}, b.message ?? "", b.hint ? h("div", { class: "hint" }, b.hint) : null) : null,
+    b.run ? runEnd(b.run) : null,
     rows.length
       ? h(
           "table",
           { class: "grid", id: "result-nodes" },
           h("thead", {}, h("tr", {}, h("th", {}, "node"), h("th", {}, ""), h("th", {}, "result"))),
           h("tbody", {}, ...rows),
+        )
+      : null,
+  );
+}
+
+/** How the stopped run ended: its verdict and exit code, each threshold judged (the History tab keeps it). */
+function runEnd(run: RunEndRow): HTMLElement {
+  return h(
+    "div",
+    { id: "result-run", class: run.verdict === "passed" ? "ok" : "err" },
+    `run ${run.run_id}: ${run.verdict} (exit ${run.exit_code})`,
+    run.thresholds.length
+      ? h(
+          "ul",
+          { class: "thresholds" },
+          ...run.thresholds.map((t) =>
+            h("li", { class: t.ok ? "ok" : "err" }, `${t.ok ? "ok" : "BREACHED"} ${t.expr}: ${t.message}`),
+          ),
         )
       : null,
   );

@@ -168,3 +168,19 @@ export interface ErrorReply {
   message?: string;
   hint?: string;
 }
+
+/** One threshold as judged at a run's end. */
+export interface ThresholdRow {
+  expr: string;
+  ok: boolean;
+  actual: number | null;
+  message: string;
+}
+
+/** How a run ended, as the stop's reply carries it (`run`) and the control tab shows it. */
+export interface RunEndRow {
+  run_id: string;
+  verdict: string;
+  exit_code: number;
+  thresholds: ThresholdRow[];
+}

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { UsageError } from "../../../errors.js";
-import type { CommandOptions, StartRequest, ThrottleRequest } from "../../../node/node-api.js";
-import type { NodeApi } from "../../../node/node-api.js";
+import type { CommandOptions, NodeApi, StartRequest, StopResult, ThrottleRequest } from "../../../node/node-api.js";
+import type { RunEndRow } from "../../web/wire.js";
 import { routeSchemas as S } from "../schemas.js";
 import { emptyBody } from "./empty-body.js";
 
@@ -42,7 +42,12 @@ export function registerExecutionRoutes(app: FastifyInstance, api: NodeApi): voi
       return api.throttle(op, { nodes, labels });
     },
   );
-  app.patch<{ Body: Selector }>("/execution/stop", { schema: S.stop, ...patch }, async (req) => api.stop(req.body));
+  // the dashboard shows the stop's `run`: typed with its wire shape, so the two cannot drift apart
+  app.patch<{ Body: Selector }>(
+    "/execution/stop",
+    { schema: S.stop, ...patch },
+    async (req): Promise<StopResult & { run?: RunEndRow }> => api.stop(req.body),
+  );
   app.patch<{ Body: Selector & { users: number } }>(
     "/execution/add_users",
     { schema: S.addUsers, ...patch },
