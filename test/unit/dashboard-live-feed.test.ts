@@ -57,6 +57,9 @@ class Script {
   push(i: EncodedInterval): void {
     for (const w of this.watchers) w({ type: "interval", interval: i });
   }
+  tell(e: WatchEvent): void {
+    for (const w of this.watchers) w(e);
+  }
 }
 
 /** One node's interval at `t` with `ttd` timings (ms) and `sent` messages. */
@@ -113,6 +116,26 @@ describe("LiveFeed", () => {
     expect((await tick()).events.map((e) => e.text)).toEqual(["remove 20"]);
     s.run = { ...s.run!, state: "finished" };
     expect((await tick()).events.map((e) => e.kind)).toEqual(["stop"]);
+  });
+
+  it("marks a threshold breach the watch stream reports on the next frame, once", async () => {
+    const { s, feed, tick } = setup();
+    const off = feed.subscribe(() => {});
+    await new Promise((r) => setImmediate(r));
+    await tick();
+    s.tell({
+      type: "event",
+      event: {
+        t: 5,
+        kind: "threshold_breach",
+        node: "m",
+        data: { message: "xmpp.message_ttd.p99 was 80, wanted < 50" },
+      },
+    });
+    s.tell({ type: "event", event: { t: 6, kind: "add", node: "m", data: {} } });
+    expect((await tick()).events).toEqual([{ t: 5, kind: "breach", text: "xmpp.message_ttd.p99 was 80, wanted < 50" }]);
+    expect((await tick()).events).toEqual([]);
+    off();
   });
 
   it("keeps a node that stopped beating listed as down, and says so once", async () => {

@@ -15,6 +15,7 @@ const EVENT_COLORS: Record<string, string> = {
   settings: "#8250df",
   node_down: "#cf222e",
   node_up: "#1a7f37",
+  breach: "#bc4c00",
 };
 
 interface ChartDef {

@@ -10,7 +10,7 @@ import type { NodeApi, PerNode, WatchEvent } from "../../node/node-api.js";
 import type { ProcessHealth } from "../../metrics/process-health.js";
 import { IntervalWindow } from "./interval-window.js";
 import { diffEvents } from "./feed-events.js";
-import type { Frame, NodeFrame } from "./wire.js";
+import type { FeedEvent, Frame, NodeFrame } from "./wire.js";
 
 export type { FeedEvent, Frame, NodeFrame } from "./wire.js";
 
@@ -41,6 +41,8 @@ export class LiveFeed {
   private readonly window: IntervalWindow;
   private unwatch: (() => void) | undefined;
   private runKey: string | undefined;
+  /** Events the watch stream brought since the last frame that the status cannot show (a threshold breach). */
+  private watched: FeedEvent[] = [];
   private liveWorkers = 0;
   private readonly known = new Map<string, { role: string; labels: Record<string, string> }>();
   private readonly periodMs: number;
@@ -82,9 +84,20 @@ export class LiveFeed {
     this.runKey = undefined;
   }
 
-  /** Intervals go to the window; events are read from the status (diffEvents), which every mode has. */
+  /**
+   * Intervals go to the window. Run events are read from the status (diffEvents), which every mode has; a threshold
+   * breach is the one the status cannot show, so it comes from the watch stream.
+   */
   private onWatch(e: WatchEvent): void {
     if (e.type === "interval") this.window.add(e.interval);
+    else if (e.type === "event" && e.event.kind === "threshold_breach") {
+      const message = e.event.data.message;
+      this.watched.push({
+        t: e.event.t,
+        kind: "breach",
+        text: typeof message === "string" ? message : "threshold breached",
+      });
+    }
   }
 
   /** A new run drops the previous run's intervals (they would show as this run's first seconds). */
@@ -251,6 +264,7 @@ export class LiveFeed {
       if (fresh) f.rates.messages = fresh.rates["xmpp.messages_sent"] ?? 0;
       f.events = diffEvents(p, f);
     }
+    f.events.push(...this.watched.splice(0));
     this.prev = f;
     this.prevMessages = messages;
     return f;
