@@ -63,6 +63,9 @@ export function runStorePath(dataDir: string, env: NodeJS.ProcessEnv = process.e
   return dataDir ? join(resolve(dataDir), RUN_STORE_FILE) : join(dataRoot(env), RUN_STORE_FILE);
 }
 
+/** A node's data directory from its settings (the rule `dataDirFor` follows, in the form cluster/ shares). */
+export { nodeDataDir } from "../cluster/scenario-store.js";
+
 /** The data directory of node `name`: `dataDir` when set (settings.data_dir), else `<dataRoot>/<name>`. */
 export function dataDirFor(name: string, dataDir = "", env: NodeJS.ProcessEnv = process.env): DataDir {
   checkNodeName(name);

@@ -13,6 +13,9 @@ import type { ScenarioDetails, ScenarioSource, ScenarioSummary, UploadResult, Va
 import { checkVariables } from "./check-variables.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 
+/** The upload limits front ends check before a body reaches the catalog (names, size). */
+export { UPLOAD_MAX_BYTES, UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
+
 /** What the catalog reads from the node. */
 export interface CatalogDeps {
   scenariosDir: string;
