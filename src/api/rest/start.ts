@@ -4,7 +4,6 @@
  * api_token (and api_auth=token, the default) the node generates one and writes it to its runtime files
  * (src/node/api-token.ts), removed again at close.
  */
-import { nodeDataDir } from "../../cluster/scenario-store.js";
 import type { NodeSettings } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 import type { Logger } from "../../log.js";
@@ -12,6 +11,7 @@ import type { NodeApi } from "../../node/node-api.js";
 import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
 import { apiFile, discoveryFile, generateToken, removeApiRuntime, writeApiRuntime } from "../../node/api-token.js";
+import { dataDirFor } from "../../node/data-dir.js";
 import { dashboardOptions } from "../web/options.js";
 
 /** A listening REST server. */
@@ -60,7 +60,7 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
   const host = settings.api_host.includes(":") ? `[${settings.api_host}]` : settings.api_host;
   const url = `${settings.api_tls_cert ? "https" : "http"}://${host}:${port}`;
   // the token goes to the runtime files (0600) so bin/amoc on this machine finds it; the log says only where
-  const tokenFile = apiFile(nodeDataDir(settings));
+  const tokenFile = apiFile(dataDirFor(settings.node_name, settings.data_dir).dir);
   const files = token ? [tokenFile, discoveryFile(port)] : [];
   try {
     writeApiRuntime({ url, token, pid: process.pid, node: settings.node_name }, files);
