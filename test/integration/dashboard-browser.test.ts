@@ -222,6 +222,14 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.waitForSelector("#compare tbody tr");
     expect(await page.textContent("#compare")).toContain("users");
     await page.screenshot({ path: shot("history"), fullPage: true });
+    // one scenario's runs only, as bin/amoc runs --name lists them
+    await page.fill("#history-scenario", "one_to_one");
+    await page.press("#history-scenario", "Enter");
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#runs tbody tr").length === 2);
+    const scenarios = await page.locator("#runs tbody tr td:nth-child(3)").allTextContents();
+    expect(scenarios).toEqual(["one_to_one", "one_to_one"]);
+    await page.fill("#history-scenario", "");
+    await page.press("#history-scenario", "Enter");
   });
 
   it("shows a syntax error at its line, then saves the fixed scenario and runs it again", async () => {

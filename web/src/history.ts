@@ -11,6 +11,12 @@ export function buildHistory(): void {
     h(
       "div",
       { class: "actions" },
+      h("input", {
+        id: "history-scenario",
+        placeholder: "scenario (all)",
+        title: "only the runs of this scenario (bin/amoc runs --name)",
+        onchange: () => void loadHistory(),
+      }),
       h("button", { onclick: () => void loadHistory() }, "Refresh"),
       h("button", { id: "btn-compare", class: "primary", onclick: () => void compare() }, "Compare the two picked"),
     ),
@@ -21,12 +27,22 @@ export function buildHistory(): void {
 
 /** Lists the stored runs, newest first. */
 export async function loadHistory(): Promise<void> {
-  const r = await call<RunsReply>("GET", "/dashboard/runs");
-  if (!r.ok) return;
+  const scenario = ($("#history-scenario") as HTMLInputElement).value.trim();
+  const r = await call<RunsReply & ErrorReply>(
+    "GET",
+    `/dashboard/runs${scenario ? `?scenario=${encodeURIComponent(scenario)}` : ""}`,
+  );
+  if (!r.ok) return fill($("#history-list"), h("p", { class: "err" }, r.body.message ?? "cannot list the runs"));
   if (!r.body.runs.length)
     return fill(
       $("#history-list"),
-      h("p", { class: "hint" }, "no runs recorded yet: every run this node starts is recorded, from any front end"),
+      h(
+        "p",
+        { class: "hint" },
+        scenario
+          ? `no runs of '${scenario}' recorded`
+          : "no runs recorded yet: every run this node starts is recorded, from any front end",
+      ),
     );
   fill(
     $("#history-list"),
