@@ -116,13 +116,17 @@ describe("the run's end", () => {
   });
 
   it("lists every node of the run, a lost one marked lost with its last counts and where its users went", async () => {
+    // w3 is a live worker the run did not select: status lists it, the summary does not
+    const idle = ok(report("w3", counts(), { state: "idle" }));
     const both = {
       w1: ok(report("w1", counts({ running: 2, started: 2 }))),
       w2: ok(report("w2", counts({ running: 2, started: 2, crashed: 1 }))),
+      w3: idle,
     };
-    const w2down = { w1: both.w1, w2: { ok: false as const, error: "down (no heartbeat)" } };
+    const w2down = { w1: both.w1, w2: { ok: false as const, error: "down (no heartbeat)" }, w3: idle };
     const done = { w1: ok(report("w1", counts({ started: 4, finished: 4 }))) };
-    const engine = new ScriptedEngine([both, w2down, done]);
+    const start = { nodes: { w1: { ok: true as const, result: {} }, w2: { ok: true as const, result: {} } } };
+    const engine = new ScriptedEngine([both, w2down, done], { start });
     const svc = testService({ engine, scenariosDir: FIXTURES });
     onTestFinished(svc.cleanup);
     const api = svc.api;

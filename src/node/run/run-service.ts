@@ -173,7 +173,7 @@ export class RunService {
     const o = this.current;
     if (o) {
       const lost = (s.run as { lost_nodes?: unknown } | null)?.lost_nodes;
-      noteNodes(o.seen, s.nodes, Array.isArray(lost) ? (lost as string[]) : []);
+      noteNodes(o.seen, s.nodes, Array.isArray(lost) ? (lost as string[]) : [], "active");
       if (s.run && s.run.run_id === null) s.run = { ...s.run, run_id: o.rec.runId };
       // the version every node runs (local mode: the controller knows only the file)
       if (s.run && !s.run.version && o.version) s.run = { ...s.run, version: o.version };

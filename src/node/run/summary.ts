@@ -17,10 +17,21 @@ export interface SeenNode extends NodeOutcome {
   errors: ErrorSummary[];
 }
 
-/** Notes what one status or stop result says about each node into `seen`; a node that fails to answer is lost. */
-export function noteNodes(seen: Map<string, SeenNode>, nodes: Record<string, PerNode<unknown>>, lost: string[] = []) {
+/**
+ * Notes what one start, status or stop result says about each node into `seen`; a node that fails to answer is lost.
+ * `newcomers: "active"` (a status, which lists every live worker): a node not seen yet counts only once it started
+ * users (a worker the run did not select is no part of it).
+ */
+export function noteNodes(
+  seen: Map<string, SeenNode>,
+  nodes: Record<string, PerNode<unknown>>,
+  lost: string[] = [],
+  newcomers: "all" | "active" = "all",
+) {
   for (const [name, r] of Object.entries(nodes)) {
     const had = seen.get(name);
+    if (!had && newcomers === "active" && !(r.ok && ((r.result as Partial<StatusReport>).users?.started ?? 0) > 0))
+      continue;
     if (!r.ok) {
       // a node that answered before and does not now is lost: its last counts stand
       seen.set(name, { ...(had ?? { started: 0, finished: 0, crashed: 0, running: 0, errors: [] }), lost: true });
