@@ -132,12 +132,12 @@ describe("the run's end", () => {
     const api = svc.api;
     await api.start({ scenario: "lifecycle", users: 4 });
     await api.status();
-    engine.rec!.addEvent({
-      t: Date.now(),
-      kind: "node_down",
-      node: "w2",
-      data: { node: "w2", redealt: 2, to: ["w1"] },
-    });
+    // the master says a node is down, then where its users went; a worker the run never used going down is no part
+    const down = (node: string, data: Record<string, unknown> = {}) =>
+      engine.rec!.addEvent({ t: Date.now(), kind: "node_down", node, data: { node, ...data } });
+    down("w2");
+    down("w2", { redealt: 2, to: ["w1"] });
+    down("w9");
     await api.status();
     const stop = await api.stop();
     const s = stop.run!.summary;

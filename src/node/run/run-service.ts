@@ -151,7 +151,10 @@ export class RunService {
   private noteEvent(o: OpenRun, kind: string, data: Record<string, unknown>): void {
     if (kind !== "node_down" || typeof data.node !== "string") return;
     const to = Array.isArray(data.to) ? data.to.filter((x): x is string => typeof x === "string") : [];
-    noteRedeal(o.seen, data.node, typeof data.redealt === "number" ? data.redealt : 0, to);
+    const redealt = typeof data.redealt === "number" ? data.redealt : 0;
+    // a worker the run never used going down is no part of the run
+    if (!o.seen.has(data.node) && redealt === 0) return;
+    noteRedeal(o.seen, data.node, redealt, to);
   }
 
   private discard(rec: RunRecording, scenario: string, e: unknown): void {
