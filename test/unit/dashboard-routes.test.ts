@@ -86,7 +86,8 @@ describe("dashboard routes", () => {
     expect(list.runs[0]).toMatchObject({ scenario: expect.any(String), verdict: expect.any(String) });
     // one scenario's runs, as bin/amoc runs --name lists them
     const one = (await app.inject({ url: "/dashboard/runs?scenario=one_to_one&limit=1", headers: auth })).json();
-    expect(one.runs.map((r: { id: string }) => r.id)).toEqual([list.runs[0]!.id]);
+    expect(one.runs).toHaveLength(1);
+    expect([a.runId, b.runId]).toContain(one.runs[0].id);
     const none = await app.inject({ url: "/dashboard/runs?scenario=dummy", headers: auth });
     expect(none.json()).toEqual({ runs: [] });
     expect((await app.inject({ url: "/dashboard/runs?scenario=..%2Fx", headers: auth })).statusCode).toBe(400);

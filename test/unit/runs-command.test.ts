@@ -51,13 +51,16 @@ describe("bin/amoc runs", () => {
   it("lists every recorded run, newest first, with its verdict", async () => {
     const rows = (await runs()).trim().split("\n");
     expect(rows[0]).toMatch(/^ID\s+SCENARIO/);
-    expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual([other, b, a]);
+    const ids = rows.slice(1).map((r) => r.split(/\s+/)[0]);
+    // the synthetic runs share one start time: their order between them is the store's
+    expect(ids[0]).toBe(other);
+    expect(ids.slice(1).sort()).toEqual([a, b].sort());
     expect(rows[1]).toMatch(/dummy .*incomplete$/);
   });
 
   it("--name keeps one scenario's runs, and says so when it has none", async () => {
     const json = JSON.parse(await runs("--name", "one_to_one", "--json")) as Array<{ id: string; scenario: string }>;
-    expect(json.map((r) => r.id)).toEqual([b, a]);
+    expect(json.map((r) => r.id).sort()).toEqual([a, b].sort());
     expect(json.every((r) => r.scenario === "one_to_one")).toBe(true);
     expect((await runs("--name", "dummy")).trim().split("\n").slice(1)).toEqual([expect.stringContaining(other)]);
     expect(await runs("--name", "nope")).toMatch(/no runs of 'nope' recorded/);
@@ -75,16 +78,17 @@ describe("bin/amoc runs", () => {
     const cmp = await runs("compare", a, b);
     expect(cmp).toMatch(new RegExp(`^A ${a}  one_to_one`));
     expect(cmp).toMatch(/regressions/);
-    const j = JSON.parse(await runs("compare", "last~2", "last~1", "--json")) as { a: string; b: string };
-    expect([j.a, j.b]).toEqual([a, b]);
+    // 'last' is the newest run; a prefix names a run when it is unique
+    const j = JSON.parse(await runs("compare", a, "last", "--json")) as { a: string; b: string };
+    expect([j.a, j.b]).toEqual([a, other]);
   });
 });
 
 describe("bin/amoc report", () => {
-  it("writes the report of a run named by 'last~N' to a file named after its id", async () => {
+  it("writes the report of a run to the file given", async () => {
     const out = join(dir, "r.html");
     const sink = new PassThrough();
-    expect(await reportCommand([`last~2`, "-o", out], env, sink)).toBe(0);
+    expect(await reportCommand([a, "-o", out], env, sink)).toBe(0);
     expect(existsSync(out)).toBe(true);
     expect(readFileSync(out, "utf8")).toMatch(/^<!doctype html>/i);
     expect(readFileSync(out, "utf8")).toContain(a);
