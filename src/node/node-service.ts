@@ -136,7 +136,7 @@ export class NodeService implements NodeApi {
       );
     let scenario: LoadedScenario;
     try {
-      const file = (await this.p.catalog.resolve(run.scenario)).file;
+      const file = await this.p.catalog.fileOf(run.scenario, run.version);
       scenario = await loadScenario(file, this.p.catalog.scenariosDir);
     } catch {
       return; // not loadable here: the workers check

@@ -102,6 +102,13 @@ export class ScenarioCatalog {
     return { name, file: name, source: this.isBuiltin(name) ? "builtin" : "path", version };
   }
 
+  /** The file of `name` at `version` (an uploaded version a run uses, even after a newer upload), else as resolved. */
+  async fileOf(name: string, version?: string): Promise<string> {
+    if (version !== undefined && UPLOAD_NAME_RE.test(name) && !this.isBuiltin(name))
+      return (await this.d.store()).file(name, version);
+    return (await this.resolve(name)).file;
+  }
+
   /** One scenario's declared variables, built-in or uploaded. */
   async info(name: string): Promise<ScenarioDetails> {
     const u = await this.uploaded(name);
