@@ -43,6 +43,8 @@ export interface ScriptOptions {
   refuse?: (req: EngineStart) => Error | undefined;
   /** Nodes the status lists as lost (`run.lost_nodes`, as the master reports them). */
   lostNodes?: () => string[];
+  /** More fields of the stop's reply (`lost_nodes`, `problems`). */
+  stopExtra?: Record<string, unknown>;
 }
 
 /** See the file comment. */
@@ -128,7 +130,7 @@ export class ScriptedEngine implements RunEngine {
   async stop(): Promise<CommandResult> {
     this.calls.push("stop");
     this.running = false;
-    return { nodes: this.current() as Record<string, PerNode<Record<string, unknown>>> };
+    return { ...this.o.stopExtra, nodes: this.current() as Record<string, PerNode<Record<string, unknown>>> };
   }
 
   async throttle(): Promise<CommandResult> {

@@ -149,6 +149,24 @@ describe("the run's end", () => {
     expect(s.users).toMatchObject({ started: 4, finished: 4 });
   });
 
+  it("keeps a node the stop reports lost, gone from the stop's answers, with its last counts", async () => {
+    const running = {
+      w1: ok(report("w1", counts({ running: 1, started: 1 }))),
+      w2: ok(report("w2", counts({ running: 1, started: 1 }))),
+    };
+    const done = { w1: ok(report("w1", counts({ started: 1, finished: 1 }))) };
+    const engine = new ScriptedEngine([running, done], { stopExtra: { lost_nodes: ["w2"] } });
+    const svc = testService({ engine, scenariosDir: FIXTURES });
+    onTestFinished(svc.cleanup);
+    await svc.api.start({ scenario: "lifecycle", users: 2 });
+    await svc.api.status();
+    const { run } = await svc.api.stop();
+    expect(run!.summary.nodes).toEqual({
+      w1: { started: 1, finished: 1, crashed: 0, running: 0 },
+      w2: { started: 1, finished: 0, crashed: 0, running: 1, lost: true },
+    });
+  });
+
   it("ends a run still going when the node closes, so it is not left running", async () => {
     const { api, storePath } = local();
     const r = await api.start({ scenario: "lifecycle", users: 1, settings: { interarrival: 0 } });

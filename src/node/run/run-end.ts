@@ -40,7 +40,14 @@ export function closeRecord(
   why: Pick<StopOptions, "signal" | "problems">,
   ctx: CloseContext,
 ): RunEnd {
-  if (stopped) noteNodes(o.seen, stopped.nodes);
+  // the nodes the master reports lost (`lost_nodes`, beside the status' own), kept with their last counts
+  const lostAtStop = Array.isArray(stopped?.lost_nodes) ? (stopped.lost_nodes as unknown[]) : [];
+  if (stopped)
+    noteNodes(
+      o.seen,
+      stopped.nodes,
+      lostAtStop.filter((n): n is string => typeof n === "string"),
+    );
   const problems = [...o.problems, ...(why.problems ?? [])];
   const failed = stopped ? Object.values(stopped.nodes).some((n) => !n.ok) : false;
   const clusterProblems = Array.isArray(stopped?.problems) ? [...(stopped.problems as RunProblem[])] : [];
