@@ -73,6 +73,19 @@ describe("a run started from the console or attach", () => {
     expect(out).toContain(`run ${runs[0]!.id} recorded: passed`);
   });
 
+  it("is stopped and recorded when the console exits, which prints its verdict", async () => {
+    const { api } = local();
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let out = "";
+    output.on("data", (d: Buffer) => (out += d.toString()));
+    input.end("amoc_local.do('lifecycle', 1, 2, {interarrival: 0, delay_ms: 60000})\nawait sleep(50)\n");
+    await runConsole({ local: api }, { input, output, terminal: false }, { onExit: "stop-run" });
+    const [run] = await api.runs();
+    expect(out).toMatch(/stopped: 2 running users removed, terminate called/);
+    expect(out).toContain(`run ${run!.id} recorded: ${run!.verdict}`);
+  });
+
   it("is in runs() with its verdict in the stop reply (attach eval)", async () => {
     const { api } = local();
     await evaluateOnce("amoc_local.do('lifecycle', 1, 1, {interarrival: 0, repeat_num: 1})", { local: api });
