@@ -29,9 +29,8 @@ const ALLOWED: Record<string, string[]> = {
   // node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
   node: ["cluster", "controller", "results", "scenario", "config", "metrics"],
   // api/ front ends are adapters over the Node API (node/): config for settings, results for formatting and compare
-  // tables, scenario for the upload limits REST checks, metrics for the dashboard's process health; cluster/ only
-  // for REST's data directory (node/data-dir.ts re-exports it) until that import moves
-  api: ["node", "cluster", "config", "metrics", "scenario", "results"],
+  // tables, scenario for the upload limits REST checks, metrics for the dashboard's process health
+  api: ["node", "config", "metrics", "scenario", "results"],
 };
 /**
  * A type-only import may reach any folder below (the closure of ALLOWED): a type is no runtime coupling, and the
