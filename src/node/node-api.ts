@@ -1,9 +1,9 @@
 /**
  * The one Node API every front end calls (console, attached console, REST, dashboard, `bin/amoc run`): NodeService
  * (node-service.ts) over a local engine (the Controller) or a distributed one (the Master), both around the node's
- * one run service (run/run-service.ts). Both return the same shapes: results are
- * per node (one node in local mode), totals are summed over the nodes. Errors are AmocErrors (their `code` maps to
- * an exit code and an HTTP status in `ERROR_STATUS`); nothing here prints.
+ * one run service (run/run-service.ts). Both return the same shapes: results are per node (one node in local mode),
+ * totals are summed over the nodes. Errors are AmocErrors (their `code` maps to an exit code and an HTTP status in
+ * `ERROR_STATUS`); nothing here prints.
  */
 import type { StatusReport } from "../controller/controller.js";
 import type { MetricComparison } from "../results/compare.js";
