@@ -28,8 +28,9 @@ const ALLOWED: Record<string, string[]> = {
   cluster: ["controller", "users", "shapes", "throttle", "coordinator", "config", "metrics", "results"],
   // node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
   node: ["cluster", "controller", "results", "scenario", "config", "metrics"],
-  // api also reads the run store and renders reports (results/): `amoc runs`, `amoc report`, `amoc run --report`
-  api: ["node", "cluster", "controller", "config", "metrics", "scenario", "results"],
+  // api/ front ends are adapters over the Node API (node/): config for settings, results for formatting and compare
+  // tables, scenario for the upload limits REST checks, metrics for the dashboard's process health
+  api: ["node", "config", "metrics", "scenario", "results"],
 };
 /**
  * A type-only import may reach any folder below (the closure of ALLOWED): a type is no runtime coupling, and the

@@ -1,30 +1,9 @@
 /** Human-readable rendering of statuses and run summaries. */
 import type { StatusReport } from "../controller/controller.js";
-import type { ErrorSummary } from "../users/crash-tally.js";
-import type { UserCounts } from "../users/user-pool.js";
-import type { CounterSummary, TimingSummary } from "../results/summary.js";
+import type { RunEnd, RunSummary } from "../node/node-api.js";
+import type { LastInterval } from "../results/recorder.js";
 
-/** The `amoc run --json` object. */
-export interface RunSummary {
-  scenario: string;
-  users: Omit<UserCounts, "pending" | "removing">;
-  duration_ms: number;
-  settings: Record<string, unknown>;
-  errors: ErrorSummary[];
-  metrics: Record<string, CounterSummary | TimingSummary>;
-  nodes?: Record<string, { started: number; finished: number; crashed: number; running: number }>;
-  /** What went wrong outside the users (a node that failed, nothing started, a cluster problem), said in words. */
-  problems?: RunProblem[];
-}
-
-/** One problem of a run: where, what, and what it affects. */
-export interface RunProblem {
-  node?: string;
-  kind: string;
-  message: string;
-  affects?: string;
-  count?: number;
-}
+export type { RunProblem, RunSummary } from "../node/node-api.js";
 
 function kv(o: Record<string, unknown>): string {
   return Object.entries(o)
@@ -41,10 +20,15 @@ export function formatSummary(s: RunSummary): string {
     `settings  ${kv(s.settings)}`,
   ];
   if (s.nodes)
-    for (const [n, c] of Object.entries(s.nodes))
+    for (const [n, c] of Object.entries(s.nodes)) {
+      const redealt = Object.entries(c.redealt_to ?? {})
+        .map(([to, k]) => `${k} to ${to}`)
+        .join(", ");
       lines.push(
-        `node      ${n}: started ${c.started}  finished ${c.finished}  crashed ${c.crashed}  running ${c.running}`,
+        `node      ${n}: started ${c.started}  finished ${c.finished}  crashed ${c.crashed}  running ${c.running}` +
+          (c.lost ? `  LOST${redealt ? ` (users re-dealt: ${redealt})` : ""}` : ""),
       );
+    }
   const metrics = Object.entries(s.metrics);
   if (metrics.length) {
     lines.push("metrics");
@@ -90,4 +74,30 @@ export function formatStatus(s: StatusReport): string {
 /** HH:MM:SS (UTC) of an epoch ms: when a reason was first and last seen. */
 function clockTime(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
+}
+
+/** The lines after a run's summary: each threshold, the run id with its verdict, the report, what the store lost. */
+export function formatRunEnd(end: RunEnd): string {
+  const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
+  lines.push(
+    `run ${end.run_id} recorded: ${end.verdict}${end.report_path ? `; report ${end.report_path}` : ""}${end.junit_path ? `; junit ${end.junit_path}` : ""}`,
+  );
+  if (end.store_loss) lines.push(end.store_loss);
+  return lines.join("\n");
+}
+
+/** One line on the last interval for a printed status ('' before the first): message rates, TTD and connection p99. */
+export function formatLastInterval(last: LastInterval | null | undefined): string {
+  if (!last) return "";
+  const parts = [
+    ["xmpp.messages_sent", "sent"],
+    ["xmpp.messages_received", "received"],
+  ].flatMap(([k, label]) => (last.rates[k!] === undefined ? [] : [`${label} ${last.rates[k!]}/s`]));
+  for (const [k, label] of [
+    ["xmpp.message_ttd", "TTD"],
+    ["xmpp.connection", "connect"],
+  ] as const)
+    if (last.p99[k] !== undefined) parts.push(`${label} p99 ${last.p99[k]} ms`);
+  if (last.rates["users.started"] !== undefined) parts.push(`users started ${last.rates["users.started"]}/s`);
+  return `last interval (${new Date(last.t).toISOString().slice(11, 19)}, ${last.ms / 1000} s): ${parts.join(", ") || "no messages"}`;
 }

@@ -115,7 +115,7 @@ export class Controller {
 
   /**
    * Loads the scenario, resolves settings and runs `init`, leaving the node `running` with no users.
-   * `do` and cluster workers both start here. A failing `init` or bad settings leave the node in `error`.
+   * `do` and cluster workers both start here. Bad settings change nothing; a failing `init` leaves the node in `error`.
    */
   async prepare(name: string, settings: Record<string, unknown> = {}): Promise<Run> {
     if (this.busy) throw new StateError("another command is still being processed", "wait for it to finish and retry");
@@ -135,8 +135,9 @@ export class Controller {
         mixOf(settings, this.deps.settings.mix),
         this.deps.settings.scenarios_dir,
       );
+      // bad settings or variables refuse the start: the node keeps its state (and its last run's counts)
+      const { settings: nodeSettings, vars } = this.resolveSettings(scenario, settings);
       try {
-        const { settings: nodeSettings, vars } = this.resolveSettings(scenario, settings);
         // a new run starts with no throttles: init and the throttles setting start them
         this.throttles.clear();
         this.coordinator.clear();

@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { RUN_STORE_FILE } from "../results/store-types.js";
 
 /** The node name `start`, `attach`, `stop`, ... use when neither `--name` nor `AMOC_NODE_NAME` gives one. */
 export const DEFAULT_NODE_NAME = "amoc";
@@ -52,6 +53,18 @@ export function dataRoot(env: NodeJS.ProcessEnv = process.env): string {
   const run = env.AMOC_RUN_DIR ? resolve(env.AMOC_RUN_DIR) : join(PROJECT_ROOT, ".run");
   return join(run, "amoc");
 }
+
+/**
+ * The run store's file: `<data_dir>/runs.sqlite` when `data_dir` is set, else `<run dir>/amoc/runs.sqlite`. (The
+ * default data directory is per node name, and `amoc run`'s default node name holds its pid, so the history of
+ * one-off runs would scatter; their shared parent keeps it in one place.)
+ */
+export function runStorePath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return dataDir ? join(resolve(dataDir), RUN_STORE_FILE) : join(dataRoot(env), RUN_STORE_FILE);
+}
+
+/** A node's data directory from its settings (the rule `dataDirFor` follows, in the form cluster/ shares). */
+export { nodeDataDir } from "../cluster/scenario-store.js";
 
 /** The data directory of node `name`: `dataDir` when set (settings.data_dir), else `<dataRoot>/<name>`. */
 export function dataDirFor(name: string, dataDir = "", env: NodeJS.ProcessEnv = process.env): DataDir {

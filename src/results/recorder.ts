@@ -4,137 +4,24 @@
  * the merged results, stores the verdict and writes the HTML report and JUnit file when asked.
  */
 import { writeFileSync } from "node:fs";
-import type { Logger } from "../log.js";
-import type { Telemetry } from "../telemetry.js";
 import { IntervalAggregator } from "./aggregator.js";
 import type { EncodedInterval, RunEventRecord } from "./interval.js";
-import { mergeIntervals, RunTotals, type MetricStats } from "./merge.js";
+import { mergeIntervals, RunTotals } from "./merge.js";
 import { junitXml } from "./junit.js";
 import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
 import { RunStore } from "./store.js";
-import type { Verdict } from "./store-types.js";
-import { evaluateThresholds, THRESHOLD_BREACH_EXIT, type Threshold, type ThresholdResult } from "./thresholds.js";
+import { evaluateThresholds } from "./thresholds.js";
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
-import { StoreLossCounter, type StoreLoss } from "./store-loss.js";
+import { StoreLossCounter } from "./store-loss.js";
+import { verdictOf, type LastInterval, type RecordedEnd, type RecordOptions, type RunRecording } from "./recording.js";
 
 /** How many of the last merged times a late part may still join. */
 const LATE_SLOTS = 30;
 
-/** What to record and where. */
-export interface RecordOptions {
-  /** This node's telemetry (none: a master that only merges other nodes' intervals). */
-  telemetry?: Telemetry;
-  /** false: take only run events from `telemetry`, no intervals of this node (a cluster master: its workers send them). */
-  localIntervals?: boolean;
-  node: string;
-  /** The SQLite file (`<data dir>/runs.sqlite`). */
-  storePath: string;
-  intervalMs: number;
-  scenario: string;
-  sourceHash?: string;
-  settings: Record<string, unknown>;
-  users: number;
-  nodes?: string[];
-  thresholds?: Threshold[];
-  /** Evaluate thresholds after every interval and call `onAbort` at the first breach. */
-  abortOnFail?: boolean;
-  onAbort?: (breached: ThresholdResult[]) => void;
-  reportPath?: string;
-  junitPath?: string;
-  /** Where a failing store write is warned about (rate-limited); without it failures are only counted. */
-  log?: Logger;
-  /** Clock and manual ticking (tests). */
-  now?: () => number;
-  manualTicks?: boolean;
-  /** Opens the store (tests: to reach its connection and make it fail mid-run). */
-  openStore?: (path: string) => RunStore;
-}
-
-/** What the end of a recorded run produced. */
-export interface RecordedEnd {
-  runId: string;
-  verdict: Verdict;
-  exitCode: number;
-  thresholds: ThresholdResult[];
-  reportPath?: string;
-  junitPath?: string;
-  /** What failed to be written to the store (the run went on without it); absent when nothing was lost. */
-  storeLoss?: StoreLoss;
-}
-
-/** The last interval, as the progress line and status show it. */
-export interface LastInterval {
-  t: number;
-  ms: number;
-  /** Counters per second. */
-  rates: Record<string, number>;
-  /** p99 of each timing, ms. */
-  p99: Record<string, number>;
-}
-
-/** A run being recorded. */
-export interface RunRecording {
-  runId: string;
-  /** Another node's interval (distributed mode: what a worker sends its master once per interval). */
-  addInterval(i: EncodedInterval): void;
-  addEvent(e: RunEventRecord): void;
-  /** The nodes whose part of each interval to wait for before merging it (a cluster master's live workers). */
-  setNodes(nodes: string[]): void;
-  /** This node's last finished interval (undefined before the first). */
-  lastInterval(): LastInterval | undefined;
-  /** Flushes, evaluates thresholds, stores the end, writes the report and JUnit file. `exitCode`: the runner's. */
-  end(o: { summary: Record<string, unknown>; exitCode: number; nodes?: string[] }): RecordedEnd;
-  /** The aggregator's tick (with `manualTicks`). */
-  tick(): void;
-  /** The run failed before it could end (it threw): stored as `failed` with the error, so it is not left `incomplete`. */
-  fail(message: string, exitCode: number): void;
-  /** The run never took place (its start was refused): removed from the store. */
-  discard(): void;
-  /** What failed to be written to the store so far (undefined: nothing). */
-  storeLoss(): StoreLoss | undefined;
-}
-
-/**
- * A metric table from an end-of-run summary's `metrics` block (`{count}` counters, `{count,min,p50,p95,p99,max}`
- * timings, as the cluster master merges them from the workers' histograms); rates over `duration_ms`.
- */
-export function tableFromSummary(summary: Record<string, unknown>): Record<string, MetricStats> {
-  const metrics = (summary.metrics ?? {}) as Record<string, Record<string, number>>;
-  const s = typeof summary.duration_ms === "number" && summary.duration_ms > 0 ? summary.duration_ms / 1000 : 1;
-  const out: Record<string, MetricStats> = {};
-  for (const [k, m] of Object.entries(metrics)) {
-    const count = m.count ?? 0;
-    const rate = Math.round((count / s) * 100) / 100;
-    if (m.p50 === undefined) out[k] = { kind: "counter", count, rate };
-    else
-      out[k] = {
-        kind: "timing",
-        count,
-        rate,
-        min: m.min ?? 0,
-        mean: m.mean ?? 0,
-        p50: m.p50,
-        p90: m.p90 ?? m.p95 ?? 0,
-        p95: m.p95 ?? 0,
-        p99: m.p99 ?? 0,
-        max: m.max ?? 0,
-      };
-  }
-  return out;
-}
-
-/** The verdict and exit code of a run from the runner's exit code and the thresholds. */
-export function verdictOf(
-  exitCode: number,
-  results: readonly ThresholdResult[],
-): { verdict: Verdict; exitCode: number } {
-  const breached = results.some((r) => !r.ok);
-  // a breach outranks crashed users (1); usage errors (2) and signals (128+) keep their own code
-  if (breached) return { verdict: "breached", exitCode: exitCode <= 1 ? THRESHOLD_BREACH_EXIT : exitCode };
-  return { verdict: exitCode === 0 ? "passed" : "failed", exitCode };
-}
+export type { LastInterval, RecordedEnd, RecordOptions, RunRecording } from "./recording.js";
+export { verdictOf } from "./recording.js";
 
 /** Starts recording a run; see the file comment. */
 export function recordRun(o: RecordOptions): RunRecording {
@@ -213,6 +100,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   };
   const onInterval = (i: EncodedInterval) => {
     loss.write("intervals", () => store.addInterval(runId, i));
+    tell(o.onInterval, i);
     const merged = mergedParts.get(i.t);
     if (merged) {
       if (merged.some((p) => p.node === i.node)) return;
@@ -232,6 +120,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   const gone = new Set<string>();
   const onEvent = (e: RunEventRecord) => {
     loss.write("events", () => store.addEvent(runId, e));
+    tell(o.onEvent, e);
     // a node down or gone: its part of later intervals will not come
     const node = typeof e.data.node === "string" ? e.data.node : undefined;
     if (node && e.kind === "node_up") gone.delete(node);
@@ -309,20 +198,18 @@ export function recordRun(o: RecordOptions): RunRecording {
         store.close();
       }
     },
-    end({ summary, exitCode, nodes }) {
+    end({ summary: summaryOf, exitCode: codeOf, nodes }) {
       try {
         agg?.close();
         offEvents?.();
         flush(true);
         const table = live.table();
-        // no interval recorded here (a master whose workers do not stream intervals yet): the summary's merged metrics
-        const fromSummary = Object.keys(table).length === 0 ? tableFromSummary(summary) : undefined;
-        const evaluated = fromSummary
-          ? evaluateThresholds(thresholds, fromSummary)
-          : evaluateThresholds(thresholds, table, (metric, p) => {
-              const h = live.histogram(metric);
-              return h ? percentileMs(h, p) : undefined;
-            });
+        const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
+        const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
+        const evaluated = evaluateThresholds(thresholds, table, (metric, p) => {
+          const h = live.histogram(metric);
+          return h ? percentileMs(h, p) : undefined;
+        });
         for (const r of evaluated.filter((x) => !x.ok))
           loss.write("events", () =>
             store.addEvent(runId, {
@@ -378,4 +265,13 @@ export function recordRun(o: RecordOptions): RunRecording {
       }
     },
   };
+}
+
+/** Calls a watcher; a watcher that throws must not break the recording (it runs in timers). */
+function tell<T>(fn: ((x: T) => void) | undefined, x: T): void {
+  try {
+    fn?.(x);
+  } catch {
+    // the watcher's own problem: the run goes on
+  }
 }

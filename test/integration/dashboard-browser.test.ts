@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStorePath } from "../../src/api/commands/runs.js";
+import { runStorePath } from "../../src/node/data-dir.js";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
 import { AMOC } from "../helpers/proc.js";
 import { syntheticRun } from "../helpers/results-synthetic.js";
@@ -82,7 +82,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
   mkdirSync(RUN_DIR, { recursive: true });
-  // two stored runs for the history view (REST-started runs are not recorded by the master yet)
+  // two stored runs for the history view before any run is started (the form's run is recorded beside them)
   const store = runStorePath("", { AMOC_RUN_DIR: RUN_DIR });
   syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 10 });
   syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 12, messagesPerS: 30 });
@@ -195,16 +195,22 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect(await page.locator("#result-nodes tbody tr").count()).toBe(2);
     await page.click("#btn-stop");
     await waitText("#result-status", /^stop: ok/);
+    // the stop ended the run: its verdict, as the run service judged it, is shown with the result
+    await waitText("#result-run", /^run \S+: (passed|failed|breached) \(exit \d+\)/);
     await waitChart(0);
     const kinds = await page.evaluate<string[]>("window.amoc.charts.recentEvents(50).map((e) => e.kind)");
     expect(kinds).toEqual(expect.arrayContaining(["start", "remove", "stop"]));
     expect(await chartTotal()).toBe(0);
   });
 
-  it("lists stored runs, opens a report and compares two runs", async () => {
+  it("lists the node's runs, the one started from the form first with its verdict, opens a report and compares two runs", async () => {
     await page.click('#tabs button[data-tab="history"]');
     await page.waitForSelector("#runs tbody tr");
-    expect(await page.locator("#runs tbody tr").count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator("#runs tbody tr").count()).toBeGreaterThanOrEqual(3);
+    // the run the form started went through the node's run service: recorded, ended, judged
+    const first = page.locator("#runs tbody tr").first();
+    expect(await first.locator("td").nth(2).textContent()).toBe("dummy");
+    expect(await first.locator("td").nth(7).textContent()).toMatch(/^(passed|failed|breached)$/);
     await page.locator("#runs tbody tr .open-report").first().click();
     const frame = page.frameLocator("#report-frame");
     await frame.locator("body").waitFor();
@@ -216,6 +222,14 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.waitForSelector("#compare tbody tr");
     expect(await page.textContent("#compare")).toContain("users");
     await page.screenshot({ path: shot("history"), fullPage: true });
+    // one scenario's runs only, as bin/amoc runs --name lists them
+    await page.fill("#history-scenario", "one_to_one");
+    await page.press("#history-scenario", "Enter");
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#runs tbody tr").length === 2);
+    const scenarios = await page.locator("#runs tbody tr td:nth-child(3)").allTextContents();
+    expect(scenarios).toEqual(["one_to_one", "one_to_one"]);
+    await page.fill("#history-scenario", "");
+    await page.press("#history-scenario", "Enter");
   });
 
   it("shows a syntax error at its line, then saves the fixed scenario and runs it again", async () => {

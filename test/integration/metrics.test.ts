@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseRunArgs, runLocal } from "../../src/api/run-command.js";
+import { parseRunArgs } from "../../src/api/run/options.js";
+import { runOnNode } from "../../src/api/run/run.js";
 import { createNode } from "../../src/main.js";
 import type { CounterSummary } from "../../src/results/summary.js";
 import { graphiteWeb, prosodyUrl, statsd, whisperStatsDir } from "../helpers/endpoints.js";
@@ -80,7 +81,7 @@ describe("metrics through StatsD to Graphite", () => {
         "--set",
         "message_interval=50",
       ]);
-      const { summary, exitCode } = await runLocal(node, opts, quietIo());
+      const { summary, exitCode } = await runOnNode(node, opts, undefined, quietIo());
       expect(exitCode).toBe(0);
       sent = (summary.metrics["xmpp.messages_sent"] as CounterSummary).count;
       expect(sent).toBe(USERS * 5);
@@ -137,7 +138,7 @@ describe("metrics through StatsD to Graphite", () => {
         "--set",
         "dummy_sleep_ms=1200",
       ]);
-      const { exitCode } = await runLocal(node, opts, quietIo());
+      const { exitCode } = await runOnNode(node, opts, undefined, quietIo());
       expect(exitCode).toBe(0);
     } finally {
       await node.close();

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { prosodyUrl } from "../helpers/endpoints.js";
 import { amoc } from "../helpers/proc.js";
 
-describe("amoc run records every run; thresholds, --report, --junit, runs and runs compare (Prosody)", () => {
+describe("amoc run records every run; thresholds, --report, --junit, runs (--name) and runs compare (Prosody)", () => {
   const dir = mkdtempSync(join(tmpdir(), "amoc-runs-"));
   // a data directory of its own: the run store is <data_dir>/runs.sqlite
   const env = { AMOC_DATA_DIR: dir, AMOC_XMPP_SERVERS: prosodyUrl("xmpp") };
@@ -45,6 +45,9 @@ describe("amoc run records every run; thresholds, --report, --junit, runs and ru
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/one_to_one .* passed$/);
     expect(rows[1]).toMatch(/one_to_one .* breached$/);
+    // --name keeps one scenario's runs
+    expect((await amoc(["runs", "--name", "one_to_one"], { env })).stdout).toBe(list.stdout);
+    expect((await amoc(["runs", "--name", "dummy"], { env })).stdout).toMatch(/^no runs of 'dummy' recorded/);
 
     const cmp = await amoc(["runs", "compare", "last~1", "last"], { env });
     expect(cmp.code).toBe(0);

@@ -205,6 +205,11 @@ describe("REST on a 3-worker NATS cluster", () => {
     const stop = await call("PATCH", "/execution/stop");
     expect(stop.status).toBe(200);
     expect(Object.keys(stop.json.nodes).sort()).toEqual(["w1", "w2", "w3", "w4"]);
+    // the run ended through the master's run service: its end, with every node that took part, is in the reply
+    expect(stop.json.run).toMatchObject({ run_id: expect.any(String), verdict: expect.any(String) });
+    expect(Object.keys(stop.json.run.summary.nodes ?? {}).sort()).toEqual(["w1", "w2", "w3", "w4"]);
+    const listed = (await call("GET", "/dashboard/runs")).json.runs as Array<{ id: string; scenario: string }>;
+    expect(listed[0]).toMatchObject({ id: stop.json.run.run_id, scenario: "up_hold" });
     const again = await call("PATCH", "/execution/start", {
       scenario: "up_hold",
       users: 4,

@@ -1,11 +1,15 @@
-/** The REST API of a local `bin/amoc console` node (no cluster): the acceptance workflow with a real server and curl-style requests. */
+/**
+ * The REST API of a local `bin/amoc console` node (no cluster): the acceptance workflow with a real server and
+ * curl-style requests, and one run pipeline: a run started over REST is judged by its thresholds at the stop, and
+ * recorded where `bin/amoc runs` and the dashboard's History find it.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/nats-cluster.js";
 import { authedFetch, nodeToken } from "../helpers/api-token.js";
-import { AMOC } from "../helpers/proc.js";
+import { amoc, AMOC } from "../helpers/proc.js";
 
 const RUN_DIR = resolve(`.run/test/rest-local-${process.pid}`);
 let url: string;
@@ -82,5 +86,61 @@ describe("REST on a local console node", () => {
     });
     expect(again.status).toBe(409);
     expect((await api(`${url}/execution/stop`, { method: "PATCH" })).status).toBe(200);
+  });
+
+  it("a REST-started run with thresholds: the stop's reply carries its verdict, and bin/amoc runs and the dashboard's History list it", async () => {
+    const json = { "content-type": "application/json" };
+    const start = await api(`${url}/execution/start`, {
+      method: "PATCH",
+      headers: json,
+      body: JSON.stringify({
+        scenario: "dummy",
+        users: 5,
+        settings: { interarrival: 0, repeat_num: 1 },
+        // one met, one breached: no user crashes, so 'crashed != 0' fails
+        thresholds: ["users.crashed==0", "users.crashed!=0"],
+      }),
+    });
+    const started = (await start.json()) as { run_id: string; scenario: string };
+    expect(start.status, JSON.stringify(started)).toBe(200);
+    expect(started).toMatchObject({ run_id: expect.any(String), scenario: "dummy" });
+    await until(
+      async () => ((await (await api(`${url}/status`)).json()) as { users: { started: number } }).users.started === 5,
+      20_000,
+      "5 started",
+    );
+    const stop = await api(`${url}/execution/stop`, { method: "PATCH" });
+    const stopped = (await stop.json()) as {
+      run: { run_id: string; verdict: string; exit_code: number; thresholds: Array<{ expr: string; ok: boolean }> };
+    };
+    expect(stop.status, JSON.stringify(stopped)).toBe(200);
+    expect(stopped.run).toMatchObject({ run_id: started.run_id, verdict: "breached", exit_code: 3 });
+    expect(stopped.run.thresholds.map((t) => [t.expr, t.ok])).toEqual([
+      ["users.crashed==0", true],
+      ["users.crashed!=0", false],
+    ]);
+
+    const env = { AMOC_RUN_DIR: RUN_DIR };
+    const listed = await amoc(["runs", "--json"], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    const runs = JSON.parse(listed.stdout) as Array<{ id: string; scenario: string; verdict: string }>;
+    expect(runs.find((r) => r.id === started.run_id)).toMatchObject({ scenario: "dummy", verdict: "breached" });
+    // the first test's run, started over REST too, is there with its own scenario
+    expect(runs.some((r) => r.scenario === "up_dummy")).toBe(true);
+
+    const history = (await (await api(`${url}/dashboard/runs`)).json()) as {
+      runs: Array<{ id: string; verdict: string; exit_code: number | null }>;
+    };
+    expect(history.runs.find((r) => r.id === started.run_id)).toMatchObject({ verdict: "breached", exit_code: 3 });
+
+    // --name keeps one scenario's runs
+    const named = await amoc(["runs", "--name", "dummy"], { env });
+    expect(named.code, named.stderr).toBe(0);
+    const rows = named.stdout.trim().split("\n").slice(1);
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    for (const row of rows) expect(row).toMatch(/^\S+\s+dummy\s/);
+    expect(named.stdout).toContain(started.run_id);
+    const none = await amoc(["runs", "--name", "no_such_scenario"], { env });
+    expect(none.stdout).toMatch(/no runs of 'no_such_scenario'/);
   });
 });

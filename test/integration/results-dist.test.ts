@@ -206,7 +206,15 @@ describe("the time series of a distributed run", () => {
       new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 60_000)),
     ]);
     expect(code, run.err()).toBe(130);
-    const s = JSON.parse(run.out()) as { run_id: string };
+    const s = JSON.parse(run.out()) as {
+      run_id: string;
+      nodes: Record<string, { started: number; lost?: boolean; redealt_to?: Record<string, number> }>;
+    };
+    // every node that took part is in the summary: w3 lost, with what it had started and where its users went
+    expect(Object.keys(s.nodes).sort()).toEqual(["w1", "w2", "w3"]);
+    expect(s.nodes.w3).toMatchObject({ lost: true });
+    expect(s.nodes.w3!.started).toBeGreaterThan(0);
+    expect(Object.keys(s.nodes.w3!.redealt_to ?? {}).every((n) => n === "w1" || n === "w2")).toBe(true);
     withStore(cluster, (store) => {
       const raw = store.intervals(s.run_id);
       const w3 = raw.filter((i) => i.node === "w3");

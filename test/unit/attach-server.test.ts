@@ -15,20 +15,23 @@ import {
 import { listenAttach, type AttachServer } from "../../src/api/attach/server.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECT_ROOT } from "../../src/node/data-dir.js";
-import { LocalNodeApi } from "../../src/node/local-api.js";
 import { testController } from "../helpers/node.js";
+import { testService } from "../helpers/node-service.js";
 
 const SCENARIOS = join(PROJECT_ROOT, "scenarios");
 let tmp: string;
 let server: AttachServer | undefined;
 let controller: ReturnType<typeof testController>["controller"];
 let sock: string;
+let cleanup: () => void = () => {};
 
 beforeEach(async () => {
   tmp = mkdtempSync(join(tmpdir(), "amoc-attach-"));
   sock = join(tmp, "attach.sock");
   controller = testController({}, { scenariosDir: SCENARIOS }).controller;
-  const local = new LocalNodeApi({ controller, scenariosDir: SCENARIOS, labels: {} });
+  const svc = testService({ controller, scenariosDir: SCENARIOS });
+  cleanup = svc.cleanup;
+  const local = svc.api;
   server = await listenAttach(
     sock,
     { local },
@@ -40,6 +43,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await server?.close();
   await controller.shutdown();
+  cleanup();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -63,9 +67,10 @@ describe("attach socket", () => {
     const out = await pipedAttach(
       "amoc_local.do('idle', 1, 5, {interarrival: 0})\nsleep(50)\n(await amoc_local.status_raw()).users.running\n",
     );
-    expect(out).toBe("{ scenario: 'idle', from: 1, to: 5, users: 5 }\n5\n");
+    expect(out).toMatch(/^\{ scenario: 'idle', from: 1, to: 5, users: 5, run_id: '[\w-]+' \}\n5\n$/);
     expect(controller.state).toBe("running");
-    expect(await pipedAttach("amoc_local.stop()\n")).toMatch(/finished \(idle\)/);
+    // the run is recorded: its verdict comes with the stop
+    expect(await pipedAttach("amoc_local.stop()\n")).toMatch(/finished \(idle\)[\s\S]*recorded: passed/);
     expect(controller.state).toBe("finished");
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseRunArgs } from "../../src/api/run-command.js";
+import { parseRunArgs } from "../../src/api/run/options.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { SCHEMA, envName, type SettingKey } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
@@ -155,13 +155,14 @@ describe("settings validation", () => {
     expect(err.message).toMatch(/--set\.xmpp_sasl_mechanism: must be one of PLAIN, SCRAM-SHA-1, SCRAM-SHA-256, auto/);
   });
 
-  it("do() with a bad run setting fails before any user starts", async () => {
+  it("do() with a bad run setting fails before any user starts and leaves the node's state as it was", async () => {
     const { controller } = testController();
     const initsBefore = seen.length;
     await expect(
       controller.do("lifecycle", 1, 3, { interarrival: 0, repeat_num: 1, xmpp_servers: "garbage" }),
     ).rejects.toThrow(/settings\.xmpp_servers: entry 'garbage'/);
-    expect(controller.state).toBe("error");
+    expect(controller.state).toBe("idle");
+    expect(controller.status().error).toBeUndefined();
     expect(controller.status().users.started).toBe(0);
     expect(seen).toHaveLength(initsBefore);
   });

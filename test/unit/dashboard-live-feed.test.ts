@@ -4,7 +4,7 @@ import type { EncodedInterval } from "../../src/results/interval.js";
 import { Histogram } from "../../src/results/histogram.js";
 import { IntervalWindow } from "../../src/api/web/interval-window.js";
 import { LiveFeed, type Frame } from "../../src/api/web/live-feed.js";
-import type { ApiStatus, NodeInfo } from "../../src/node/node-api.js";
+import type { ApiStatus, NodeInfo, WatchEvent } from "../../src/node/node-api.js";
 
 type Users = { running: number; started: number; crashed: number; removed: number; pending: number };
 
@@ -46,6 +46,20 @@ class Script {
   async nodes(): Promise<NodeInfo[]> {
     return this.members;
   }
+  /** The Node API's watch stream: the test pushes intervals with `push`. */
+  watchers = new Set<(e: WatchEvent) => void>();
+  watchCalls = 0;
+  watch(fn: (e: WatchEvent) => void): () => void {
+    this.watchCalls++;
+    this.watchers.add(fn);
+    return () => void this.watchers.delete(fn);
+  }
+  push(i: EncodedInterval): void {
+    for (const w of this.watchers) w({ type: "interval", interval: i });
+  }
+  tell(e: WatchEvent): void {
+    for (const w of this.watchers) w(e);
+  }
 }
 
 /** One node's interval at `t` with `ttd` timings (ms) and `sent` messages. */
@@ -55,24 +69,14 @@ function interval(node: string, t: number, ttd: number[], sent: number): Encoded
   return { v: 1, node, t, ms: 1000, c: { "xmpp.messages_sent": sent }, g: {}, h: { "xmpp.message_ttd": h.encode() } };
 }
 
-function setup(windowMs = 60_000, sink?: { push?: (i: EncodedInterval) => void; starts: number; stops: number }) {
+function setup(windowMs = 60_000) {
   const s = new Script();
   let t = 1_000_000;
-  const intervals = sink
-    ? {
-        start: (fn: (i: EncodedInterval) => void) => {
-          sink.starts++;
-          sink.push = fn;
-          return () => void sink.stops++;
-        },
-      }
-    : undefined;
   const feed = new LiveFeed({
     api: s,
     health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }),
     windowMs,
     now: () => t,
-    intervals,
   });
   const tick = async (dtMs = 1000) => {
     t += dtMs;
@@ -112,6 +116,26 @@ describe("LiveFeed", () => {
     expect((await tick()).events.map((e) => e.text)).toEqual(["remove 20"]);
     s.run = { ...s.run!, state: "finished" };
     expect((await tick()).events.map((e) => e.kind)).toEqual(["stop"]);
+  });
+
+  it("marks a threshold breach the watch stream reports on the next frame, once", async () => {
+    const { s, feed, tick } = setup();
+    const off = feed.subscribe(() => {});
+    await new Promise((r) => setImmediate(r));
+    await tick();
+    s.tell({
+      type: "event",
+      event: {
+        t: 5,
+        kind: "threshold_breach",
+        node: "m",
+        data: { message: "xmpp.message_ttd.p99 was 80, wanted < 50" },
+      },
+    });
+    s.tell({ type: "event", event: { t: 6, kind: "add", node: "m", data: {} } });
+    expect((await tick()).events).toEqual([{ t: 5, kind: "breach", text: "xmpp.message_ttd.p99 was 80, wanted < 50" }]);
+    expect((await tick()).events).toEqual([]);
+    off();
   });
 
   it("keeps a node that stopped beating listed as down, and says so once", async () => {
@@ -167,24 +191,28 @@ describe("per-interval results", () => {
     expect(w.latest(4600)).toMatchObject({ t: 2000, rates: { "xmpp.messages_sent": 3 } });
   });
 
-  it("frames take their timings and message rate from the intervals while they arrive, and follow each new run", async () => {
-    const sink = { starts: 0, stops: 0 } as { push?: (i: EncodedInterval) => void; starts: number; stops: number };
-    const { s, tick, now } = setup(60_000, sink);
+  it("frames take their timings and message rate from the watched intervals while they arrive, and drop them at a new run", async () => {
+    const { s, feed, tick, now } = setup(60_000);
+    const off = feed.subscribe(() => {});
+    expect(s.watchCalls).toBe(1);
+    await new Promise((r) => setImmediate(r)); // the first sample, taken at subscribe
     s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
     const f0 = await tick();
     expect(f0.series).toBe("status");
     expect(f0.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
     const t = Math.floor(now() / 1000) * 1000;
-    sink.push!(interval("w1", t, [7], 5));
-    sink.push!(interval("w2", t, [7], 5));
+    s.push(interval("w1", t, [7], 5));
+    s.push(interval("w2", t, [7], 5));
     const f1 = await tick(1000);
     expect(f1.series).toBe("intervals");
     expect(f1.timings.ttd?.p50).toBeCloseTo(7, 0);
     expect(f1.rates.messages).toBe(10);
-    expect(sink.starts).toBe(1);
     s.run = { run_id: "r2", state: "running", scenario: "dummy", settings: {} };
     const f2 = await tick(1000);
-    expect(sink).toMatchObject({ starts: 2, stops: 1 });
     expect(f2.series).toBe("status");
+    // one watch for the whole time a page listens, released when the last leaves
+    expect(s.watchCalls).toBe(1);
+    off();
+    expect(s.watchers.size).toBe(0);
   });
 });

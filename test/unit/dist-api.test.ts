@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AmocError } from "../../src/errors.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";
-import { DistNodeApi } from "../../src/node/dist-api.js";
+import type { NodeService } from "../../src/node/node-service.js";
+import { DistEngine } from "../../src/node/run/dist-engine.js";
 import { fakeCluster, type FakeNode } from "../helpers/fake-cluster.js";
 import { FIXTURES } from "../helpers/node.js";
+import { testService } from "../helpers/node-service.js";
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -15,12 +17,11 @@ afterEach(async () => {
 /** The dist API of the fake cluster's master, joined through the in-memory bus. */
 async function distApi(
   n: number,
-): Promise<{ api: DistNodeApi; master: FakeNode; workers: FakeNode[]; joins: () => number }> {
+): Promise<{ api: NodeService; master: FakeNode; workers: FakeNode[]; joins: () => number }> {
   const c = await fakeCluster(n);
-  close = c.close;
   let joins = 0;
   const settings = loadNodeSettings({ env: { AMOC_NODE_NAME: "m1", AMOC_SCENARIOS_DIR: FIXTURES } });
-  const api = new DistNodeApi({
+  const engine = new DistEngine({
     settings,
     controller: c.master.controller,
     telemetry: c.master.telemetry,
@@ -31,7 +32,12 @@ async function distApi(
       return { master: c.master.master, membership: c.master.membership, close: async () => {} };
     },
   });
-  return { api, master: c.master, workers: c.workers, joins: () => joins };
+  const svc = testService({ engine, scenariosDir: FIXTURES, telemetry: c.master.telemetry });
+  close = async () => {
+    await c.close();
+    svc.cleanup();
+  };
+  return { api: svc.api, master: c.master, workers: c.workers, joins: () => joins };
 }
 
 async function code(p: Promise<unknown>): Promise<string> {

@@ -1,11 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { AmocError, ERROR_STATUS, NodeNotFoundError } from "../../src/errors.js";
-import { LocalNodeApi } from "../../src/node/local-api.js";
 import { testController } from "../helpers/node.js";
+import { testService } from "../helpers/node-service.js";
 
 function api(labels: Record<string, string> = { zone: "a" }) {
   const { controller, settings } = testController();
-  return { api: new LocalNodeApi({ controller, scenariosDir: settings.scenarios_dir, labels }), controller };
+  const svc = testService({ controller, scenariosDir: settings.scenarios_dir, labels });
+  onTestFinished(svc.cleanup);
+  return { api: svc.api, controller };
 }
 
 async function code(p: Promise<unknown>): Promise<string> {

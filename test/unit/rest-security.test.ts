@@ -13,52 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailureLimiter } from "../../src/api/rest/rate-limit.js";
 import { buildRestApp } from "../../src/api/rest/server.js";
 import { Tickets } from "../../src/api/rest/tickets.js";
-import { UploadingApi } from "../../src/api/rest/uploading-api.js";
 import { createLogger } from "../../src/log.js";
-import type { ApiStatus, CommandResult, NodeApi } from "../../src/node/node-api.js";
-import { DirScenarioStore } from "../../src/scenario/upload-dir-store.js";
+import { FakeNodeApi } from "../helpers/fake-node-api.js";
 import { syntheticRun } from "../helpers/results-synthetic.js";
 
 const log = createLogger({ level: "silent", file: "", nodeName: "test" });
 const TOKEN = "security-test-token-0123456789";
 const GOOD = `export async function start(_id: number): Promise<void> {}\n`;
 
-const done: CommandResult = { nodes: { n1: { ok: true, result: {} } } };
+/** The commands the Node API received (a refused request must leave none). */
 const calls: string[] = [];
-const fake: NodeApi = {
-  mode: "local",
-  nodeName: "n1",
-  nodes: async () => [{ name: "n1", role: "local", labels: {}, state: "idle", running: 0 }],
-  status: async () =>
-    ({
-      mode: "local",
-      run: null,
-      users: { running: 0, started: 0, finished: 0, crashed: 0, removed: 0, pending: 0, removing: 0 },
-      nodes: {},
-    }) as ApiStatus,
-  nodeStatus: async () =>
-    ({
-      node: "n1",
-      state: "idle",
-      scenario: null,
-      users: { running: 0 },
-      first_id: null,
-      last_id: null,
-      settings: {},
-      errors: [],
-      uptime_ms: null,
-    }) as never,
-  scenarios: async () => [{ name: "dummy", source: "builtin" }],
-  scenarioInfo: async () => ({ name: "dummy", source: "builtin", variables: [] }),
-  start: async () => (calls.push("start"), done),
-  add: async () => (calls.push("add"), done),
-  remove: async () => (calls.push("remove"), done),
-  updateSettings: async () => (calls.push("updateSettings"), done),
-  stop: async () => (calls.push("stop"), done),
-};
 
 let dir: string;
-let store: DirScenarioStore;
+let fake: FakeNodeApi;
 let now = 0;
 let app: FastifyInstance;
 let port: number;
@@ -66,26 +33,27 @@ let runId: string;
 
 async function build(o: { uploads?: boolean } = {}): Promise<FastifyInstance> {
   return buildRestApp({
-    api: new UploadingApi(fake, async () => store, join(dir, "check"), resolve("scenarios")),
+    api: fake,
     token: TOKEN,
     log,
     names: { listenHost: "127.0.0.1", allowedHosts: ["amoc.lan"] },
     uploads: o.uploads,
     limiter: new FailureLimiter({ max: 10, windowMs: 60_000, now: () => now }),
     tickets: new Tickets(60_000, () => now),
-    dashboard: {
-      scenariosDir: resolve("scenarios"),
-      runStorePath: join(dir, "runs.sqlite"),
-      uploaded: async () => null,
-      periodMs: 50,
-    },
+    dashboard: { periodMs: 50 },
   });
 }
 
 beforeAll(async () => {
   mkdirSync(resolve(".run/test"), { recursive: true });
   dir = mkdtempSync(join(resolve(".run/test"), "rest-security-"));
-  store = new DirScenarioStore(join(dir, "uploads"));
+  fake = new FakeNodeApi({ dir });
+  // every command the routes pass on is counted: a refused request must not reach the Node API
+  const record = fake as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const m of ["start", "add", "remove", "updateSettings", "stop", "throttle", "upload"]) {
+    const orig = record[m]!.bind(fake);
+    record[m] = (...a: unknown[]) => (calls.push(m), orig(...a));
+  }
   runId = syntheticRun({ storePath: join(dir, "runs.sqlite"), nodes: 1, seconds: 5, usersPerNode: 2 }).runId;
   app = await build();
   await app.listen({ host: "127.0.0.1", port: 0 });
@@ -339,8 +307,9 @@ describe("wrong tokens", () => {
 });
 
 describe("uploads off", () => {
-  it("answers 403 naming AMOC_API_UPLOADS and stores nothing", async () => {
+  it("answers 403 naming AMOC_API_UPLOADS before anything is checked, and stores nothing", async () => {
     const off = await build({ uploads: false });
+    const uploadsBefore = calls.filter((c) => c === "upload").length;
     try {
       const r = await off.inject({
         method: "PUT",
@@ -351,7 +320,11 @@ describe("uploads off", () => {
       expect(r.statusCode).toBe(403);
       expect(r.json()).toMatchObject({ error: "API_UPLOADS_OFF" });
       expect(`${r.json().message} ${r.json().hint}`).toMatch(/AMOC_API_UPLOADS/);
-      expect(await store.latest("never_up")).toBeNull();
+      expect(await fake.uploads.latest("never_up")).toBeNull();
+      // refused before anything is checked: a bad name or no body is the same 403
+      const bad = await off.inject({ method: "PUT", url: "/scenarios/upload?name=..%2Fx", headers: auth });
+      expect(bad.statusCode).toBe(403);
+      expect(calls.filter((c) => c === "upload").length).toBe(uploadsBefore);
     } finally {
       await off.close();
     }

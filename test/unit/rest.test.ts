@@ -1,91 +1,18 @@
-/** The REST routes over an in-memory Node API (fastify.inject): bodies, status codes, uploads, auth, OpenAPI. */
+/**
+ * The REST routes over a test Node API (fastify.inject; test/helpers/fake-node-api.ts, with the node's real scenario
+ * catalog): bodies, status codes, uploads, thresholds and the stop's verdict, auth, OpenAPI.
+ */
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRestApp } from "../../src/api/rest/server.js";
-import { UploadingApi } from "../../src/api/rest/uploading-api.js";
 import { checkAuthSettings, isLoopback } from "../../src/api/rest/auth.js";
-import type { StatusReport } from "../../src/controller/controller.js";
-import { ScenarioError, StateError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
-import type {
-  ApiStatus,
-  CommandOptions,
-  CommandResult,
-  NodeApi,
-  ScenarioDetails,
-  ScenarioSummary,
-  StartRequest,
-} from "../../src/node/node-api.js";
-import { DirScenarioStore } from "../../src/scenario/upload-dir-store.js";
+import { FakeNodeApi } from "../helpers/fake-node-api.js";
 
 const log = createLogger({ level: "silent", file: "", nodeName: "test" });
-
-const report = (node: string): StatusReport => ({
-  node,
-  state: "idle",
-  scenario: null,
-  users: { running: 0 } as StatusReport["users"],
-  first_id: null,
-  last_id: null,
-  settings: {},
-  errors: [],
-  uptime_ms: null,
-});
-
-/** A Node API in memory: one worker "w1", built-in scenario "dummy", a run state, and the calls it received. */
-class FakeApi implements NodeApi {
-  readonly mode = "local" as const;
-  readonly nodeName = "w1";
-  state = "idle";
-  calls: Array<[string, unknown[]]> = [];
-  async nodes() {
-    return [{ name: "w1", role: "local" as const, labels: {}, state: this.state, running: 0 }];
-  }
-  async status(): Promise<ApiStatus> {
-    return { mode: "local", run: null, users: report("w1").users, nodes: { w1: { ok: true, result: report("w1") } } };
-  }
-  async nodeStatus(node: string) {
-    if (node !== "w1") throw new ScenarioError("NODE_NOT_FOUND", `no node ${node}`, "GET /nodes");
-    return report(node);
-  }
-  async scenarios(): Promise<ScenarioSummary[]> {
-    return [{ name: "dummy", source: "builtin" }];
-  }
-  async scenarioInfo(name: string): Promise<ScenarioDetails> {
-    if (name !== "dummy") throw new ScenarioError("SCENARIO_NOT_FOUND", `unknown scenario '${name}'`, "GET /scenarios");
-    return { name, source: "builtin", variables: [{ name: "dummy_sleep_ms", doc: "ms", default: 0, updatable: true }] };
-  }
-  private cmd(name: string, args: unknown[], needs?: string): CommandResult {
-    this.calls.push([name, args]);
-    if (needs && this.state !== needs)
-      throw new StateError(`${name} needs a ${needs} node, this one is ${this.state}`, "wait");
-    return { users: 1, nodes: { w1: { ok: true, result: {} } } };
-  }
-  async start(req: StartRequest) {
-    if (req.scenario !== "dummy" && !req.version)
-      throw new ScenarioError("SCENARIO_NOT_FOUND", `unknown scenario '${req.scenario}'`, "GET /scenarios");
-    const r = this.cmd("start", [req], "idle");
-    this.state = "running";
-    return r;
-  }
-  async add(n: number, o?: CommandOptions) {
-    return this.cmd("add", [n, o], "running");
-  }
-  async remove(n: number, o?: CommandOptions) {
-    return this.cmd("remove", [n, o], "running");
-  }
-  async updateSettings(s: Record<string, unknown>, o?: CommandOptions) {
-    return this.cmd("updateSettings", [s, o], "running");
-  }
-  async stop(o?: CommandOptions) {
-    const r = this.cmd("stop", [o], "running");
-    this.state = "finished";
-    return r;
-  }
-}
 
 const GOOD = `import { defineVariables } from "amoc-ts";
 export const variables = defineVariables({ rounds: { default: 2, doc: "rounds per user", verify: (v: number) => v > 0 || "must be > 0" } });
@@ -95,22 +22,17 @@ export async function start(_id: number): Promise<void> {}
 // scratch and upload directories inside the project, so `amoc-ts` resolves from the uploaded files
 const ROOT = resolve(".run/test");
 let dir: string;
-let fake: FakeApi;
+let fake: FakeNodeApi;
 let app: FastifyInstance;
 
 async function build(token = ""): Promise<FastifyInstance> {
-  const store = new DirScenarioStore(join(dir, "uploads"));
-  return buildRestApp({
-    api: new UploadingApi(fake, async () => store, join(dir, "check"), resolve("scenarios")),
-    token,
-    log,
-  });
+  return buildRestApp({ api: fake, token, log });
 }
 
 beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
   dir = mkdtempSync(join(ROOT, "rest-"));
-  fake = new FakeApi();
+  fake = new FakeNodeApi({ dir, nodeName: "w1" });
   app = await build();
 });
 afterAll(async () => {
@@ -148,7 +70,11 @@ describe("read-only routes", () => {
   });
   it("scenario info and defaults come from the declared variables; unknown names are 404, malformed 400", async () => {
     const info = (await app.inject("/scenarios/info/dummy")).json();
-    expect(info.parameters.dummy_sleep_ms).toEqual({ description: "ms", default_value: 0, updatable: true });
+    expect(info.parameters.dummy_sleep_ms).toEqual({
+      description: "ms each run of start() sleeps",
+      default_value: 0,
+      updatable: true,
+    });
     expect((await app.inject("/scenarios/defaults/dummy")).json()).toEqual({ settings: { dummy_sleep_ms: 0 } });
     expect((await app.inject("/scenarios/info/nope")).statusCode).toBe(404);
     expect((await app.inject("/scenarios/defaults/nope")).statusCode).toBe(404);
@@ -169,7 +95,8 @@ describe("scenario upload", () => {
     expect(body).toMatchObject({ compile: "ok", name: "up_one", unchanged: false });
     expect(body.version).toMatch(/^[0-9a-f]{16}$/);
     const list = (await app.inject("/scenarios")).json();
-    expect(list.scenarios).toEqual(["dummy", "up_one"]);
+    expect(list.scenarios).toContain("dummy");
+    expect(list.scenarios.at(-1)).toBe("up_one");
     expect(list.details).toContainEqual({ name: "up_one", source: "uploaded", version: body.version });
     const info = (await app.inject("/scenarios/info/up_one")).json();
     expect(info).toMatchObject({ name: "up_one", source: "uploaded", version: body.version });
@@ -180,17 +107,15 @@ describe("scenario upload", () => {
     expect(r.statusCode).toBe(200);
     expect(r.json().unchanged).toBe(true);
   });
-  it("a re-upload makes a new version that the next start uses", async () => {
+  it("a re-upload makes a new version that the next start uses; the start names the scenario, never a file", async () => {
     const v1 = (await upload("up_two", GOOD)).json().version;
     const v2 = (await upload("up_two", GOOD.replace("default: 2", "default: 3"))).json().version;
     expect(v2).not.toBe(v1);
     fake.state = "idle";
     const r = await patch("start", { scenario: "up_two", users: 3 });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ scenario: "up_two", version: v2 });
-    const req = fake.calls.at(-1)![1][0] as StartRequest;
-    expect(req.version).toBe(v2);
-    expect(req.scenario).toMatch(new RegExp(`${v2}/up_two\\.ts$`));
+    expect(r.json()).toMatchObject({ scenario: "up_two", version: v2, run_id: expect.any(String) });
+    expect(fake.calls.at(-1)![1][0]).toEqual({ scenario: "up_two", users: 3 });
     fake.state = "idle";
   });
   it("a syntax error is a 400 with file, line and column", async () => {
@@ -271,6 +196,47 @@ describe("execution routes", () => {
     expect((await patch("update_settings", { settings: { dummy_sleep_ms: 5 } })).statusCode).toBe(200);
     expect((await patch("stop")).statusCode).toBe(200);
     expect(fake.calls.at(-1)).toEqual(["stop", [{}]]);
+  });
+  it("a start passes its thresholds to the Node API, and the stop's reply carries how the run ended", async () => {
+    fake.state = "idle";
+    const thresholds = ["xmpp.message_ttd.p99<50", "users.crashed==0"];
+    const start = await patch("start", { scenario: "dummy", users: 2, thresholds });
+    expect(start.statusCode).toBe(200);
+    expect(start.json()).toMatchObject({ run_id: expect.any(String), scenario: "dummy" });
+    expect(fake.calls.at(-1)).toEqual(["start", [{ scenario: "dummy", users: 2, thresholds }]]);
+    fake.nextEnd = {
+      verdict: "breached",
+      exit_code: 3,
+      thresholds: [{ expr: "users.crashed==0", ok: false, actual: 1, message: "users.crashed was 1, wanted == 0" }],
+    } as never;
+    const stop = await patch("stop", {});
+    expect(stop.statusCode).toBe(200);
+    expect(stop.json().run).toMatchObject({
+      run_id: start.json().run_id,
+      verdict: "breached",
+      exit_code: 3,
+      thresholds: [{ expr: "users.crashed==0", ok: false }],
+      summary: { scenario: "dummy" },
+    });
+    fake.nextEnd = {};
+  });
+  it("a threshold that is not a string, or an empty one, is 400 before anything starts", async () => {
+    fake.state = "idle";
+    const before = fake.calls.length;
+    expect((await patch("start", { scenario: "dummy", users: 1, thresholds: [5] })).statusCode).toBe(400);
+    expect((await patch("start", { scenario: "dummy", users: 1, thresholds: [""] })).statusCode).toBe(400);
+    expect(fake.calls.length).toBe(before);
+  });
+  it("a throttle operation goes to the Node API with its selector apart", async () => {
+    const r = await patch("throttle", { op: "change_rate", name: "t", config: { rate: 5 }, nodes: ["w1"] });
+    expect(r.statusCode).toBe(200);
+    expect(fake.calls.at(-1)).toEqual([
+      "throttle",
+      [
+        { op: "change_rate", name: "t", config: { rate: 5 } },
+        { nodes: ["w1"], labels: undefined },
+      ],
+    ]);
   });
   it("a command in the wrong state is 409", async () => {
     fake.state = "idle";

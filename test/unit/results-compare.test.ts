@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitResultsArgs } from "../../src/api/run-results.js";
+import { splitResultsArgs } from "../../src/api/run/flags.js";
 import { compareTables } from "../../src/results/compare.js";
 import type { MetricStats } from "../../src/results/merge.js";
 
@@ -79,7 +79,7 @@ describe("amoc run's results flags", () => {
       "1",
     ]);
     expect(rest).toEqual(["one_to_one", "--users", "10", "--repeat", "1"]);
-    expect(results.thresholds.map((t) => t.expr)).toEqual(["xmpp.message_ttd.p99<50", "users.crashed==0"]);
+    expect(results.thresholds).toEqual(["xmpp.message_ttd.p99<50", "users.crashed==0"]);
     expect(results).toMatchObject({ reportPath: "/tmp/r.html", junitPath: "/tmp/j.xml", abortOnFail: true });
   });
 

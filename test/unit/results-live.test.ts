@@ -1,6 +1,7 @@
 /** The live view of a recorded run: the progress line's tail and the status line of the last interval. */
 import { describe, expect, it } from "vitest";
-import { describeLastInterval, formatLastInterval } from "../../src/api/run-results.js";
+import { formatLastInterval } from "../../src/api/format.js";
+import { describeLastInterval } from "../../src/api/run/flags.js";
 
 const last = {
   t: Date.UTC(2026, 0, 1, 12, 0, 5),

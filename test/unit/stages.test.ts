@@ -15,7 +15,7 @@ import { Telemetry } from "../../src/telemetry.js";
 import { UserPool } from "../../src/users/user-pool.js";
 import { testController } from "../helpers/node.js";
 import { FakeClock } from "../helpers/fake-clock.js";
-import { parseRunArgs } from "../../src/api/run-command.js";
+import { parseRunArgs } from "../../src/api/run/options.js";
 import { UsageError } from "../../src/errors.js";
 
 const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;

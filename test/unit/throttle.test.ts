@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { AmocError } from "../../src/errors.js";
 import { LocalThrottle, ratePerMs } from "../../src/throttle/local-throttle.js";
 import { ThrottleRegistry, applyThrottleOp } from "../../src/throttle/throttle.js";
@@ -142,10 +142,11 @@ describe("throttle", () => {
 
 describe("throttle through the Node API", () => {
   it("the local API changes, pauses and lists a running throttle, per node", async () => {
-    const { LocalNodeApi } = await import("../../src/node/local-api.js");
-    const { throttleApi } = await import("../../src/api/throttle-binding.js");
+    const { testService } = await import("../helpers/node-service.js");
+    const { throttleApi } = await import("../../src/api/console/throttle-binding.js");
     const { controller: c } = testController({}, { scenariosDir: SHAPES });
-    const api = new LocalNodeApi({ controller: c, scenariosDir: SHAPES, labels: {} });
+    const { api, cleanup } = testService({ controller: c, scenariosDir: SHAPES });
+    onTestFinished(cleanup);
     await c.do("throttled", 1, 2, { interarrival: 0, sink_port: 9, throttles: { t: { rate: 100, interval: 1000 } } });
     const t = throttleApi(api) as Record<
       string,

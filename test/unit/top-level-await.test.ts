@@ -1,6 +1,6 @@
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { evalWithAwait, isIncomplete, splitStatements, wrapAwait } from "../../src/api/top-level-await.js";
+import { evalWithAwait, isIncomplete, splitStatements, wrapAwait } from "../../src/api/console/top-level-await.js";
 
 function context(): vm.Context {
   return vm.createContext({ f: async (x: number) => x * 2 });

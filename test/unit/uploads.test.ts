@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runConsole } from "../../src/api/console.js";
+import { runConsole } from "../../src/api/console/console.js";
 import { createNode, type AmocNode } from "../../src/node/amoc-node.js";
 import { nodeApis } from "../../src/node/apis.js";
 import { FIXTURES } from "../helpers/node.js";

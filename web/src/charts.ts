@@ -4,7 +4,7 @@
  */
 import uPlot from "uplot";
 import { h } from "./dom.js";
-import type { FeedEvent, Frame } from "./frame.js";
+import type { FeedEvent, Frame } from "../../src/api/web/wire.js";
 
 const COLORS = ["#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700", "#bf3989", "#0a3069", "#6e7781"];
 const EVENT_COLORS: Record<string, string> = {
@@ -15,6 +15,7 @@ const EVENT_COLORS: Record<string, string> = {
   settings: "#8250df",
   node_down: "#cf222e",
   node_up: "#1a7f37",
+  breach: "#bc4c00",
 };
 
 interface ChartDef {

@@ -1,6 +1,6 @@
 /** The cluster view: one row per node with its state, labels, users and health; a node that is down is red. */
 import { $, fill, h } from "./dom.js";
-import type { Frame } from "./frame.js";
+import type { Frame } from "../../src/api/web/wire.js";
 
 const num = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v}${unit}`);
 

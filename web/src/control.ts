@@ -4,20 +4,16 @@
  * stop. Every action shows its per-node result and errors.
  */
 import { call, type Answer } from "./http.js";
+import { showResult } from "./result.js";
 import { $, fill, h } from "./dom.js";
-import type { Frame } from "./frame.js";
-
-interface Variable {
-  name: string;
-  doc: string;
-  default: unknown;
-  updatable: boolean;
-}
-interface Problem {
-  key?: string;
-  path?: string;
-  message: string;
-}
+import type {
+  CheckReply,
+  ErrorReply,
+  Frame,
+  ScenarioInfoReply,
+  ScenarioListReply,
+  VariableRow as Variable,
+} from "../../src/api/web/wire.js";
 
 let variables: Variable[] = [];
 let lastNodes: string[] = [];
@@ -113,7 +109,7 @@ const num = (sel: string) => Number(($(sel) as HTMLInputElement).value);
 
 /** Fills the scenario picker (keeping the choice) from GET /scenarios. */
 export async function loadScenarios(select?: string): Promise<void> {
-  const r = await call<{ details: Array<{ name: string; source: string; version?: string }> }>("GET", "/scenarios");
+  const r = await call<ScenarioListReply>("GET", "/scenarios");
   if (!r.ok) return;
   const sel = $("#scenario") as HTMLSelectElement;
   const keep = select ?? sel.value;
@@ -135,10 +131,7 @@ async function loadVariables(): Promise<void> {
   const name = ($("#scenario") as HTMLSelectElement).value;
   const box = $("#vars");
   if (!name) return fill(box);
-  const r = await call<{ variables: Variable[]; doc?: string; message?: string }>(
-    "GET",
-    `/scenarios/info/${encodeURIComponent(name)}`,
-  );
+  const r = await call<ScenarioInfoReply & ErrorReply>("GET", `/scenarios/info/${encodeURIComponent(name)}`);
   if (!r.ok) return fill(box, h("p", { class: "err" }, r.body.message ?? `cannot load ${name}`));
   variables = r.body.variables;
   fill(
@@ -199,11 +192,9 @@ export async function start(name?: string): Promise<Answer> {
   const rep = ($("#repeat_num") as HTMLInputElement).value.trim();
   if (rep) settings.repeat_num = rep === "infinity" ? "infinity" : Number(rep);
   const scenario = ($("#scenario") as HTMLSelectElement).value;
-  const check = await call<{ problems: Problem[] }>(
-    "POST",
-    `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`,
-    { settings: varValues(true) },
-  );
+  const check = await call<CheckReply>("POST", `/dashboard/scenarios/${encodeURIComponent(scenario)}/check`, {
+    settings: varValues(true),
+  });
   if (check.ok && check.body.problems.length) {
     const r: Answer = {
       status: 400,
@@ -240,49 +231,6 @@ async function act(method: string, path: string, body: unknown): Promise<Answer>
   const r = await call(method, path, body);
   showResult(path.split("/").pop() ?? path, r);
   return r;
-}
-
-function showResult(what: string, r: Answer): void {
-  const box = $("#result");
-  const b = r.body as {
-    nodes?: Record<string, { ok: boolean; result?: unknown; error?: string }>;
-    message?: string;
-    hint?: string;
-    error?: string;
-    problems?: Problem[];
-    users?: number;
-  };
-  const rows = Object.entries(b.nodes ?? {}).map(([node, x]) =>
-    h(
-      "tr",
-      {},
-      h("td", {}, node),
-      h("td", { class: x.ok ? "ok" : "err" }, x.ok ? "ok" : "failed"),
-      h("td", {}, x.ok ? JSON.stringify(x.result) : (x.error ?? "")),
-    ),
-  );
-  for (const p of b.problems ?? []) {
-    const key = p.key ?? p.path?.split("/").pop();
-    const slot = key ? document.querySelector(`[data-var-error="${key}"]`) : null;
-    if (slot) slot.textContent = p.message;
-  }
-  fill(
-    box,
-    h(
-      "div",
-      { class: r.ok ? "ok" : "err", id: "result-status" },
-      `${what}: ${r.ok ? "ok" : `${r.status} ${b.error ?? ""}`}${b.users !== undefined ? ` · users ${b.users}` : ""}`,
-    ),
-    !r.ok ? h("div", {}, b.message ?? "", b.hint ? h("div", { class: "hint" }, b.hint) : null) : null,
-    rows.length
-      ? h(
-          "table",
-          { class: "grid", id: "result-nodes" },
-          h("thead", {}, h("tr", {}, h("th", {}, "node"), h("th", {}, ""), h("th", {}, "result"))),
-          h("tbody", {}, ...rows),
-        )
-      : null,
-  );
 }
 
 /** Keeps the node picker in step with the live nodes. */

@@ -1,22 +1,7 @@
-/** History: past runs from the run store, each opening its HTML report; two picked are compared metric by metric. */
+/** History: the node's recorded runs (whichever front end started them), each opening its HTML report; two picked are compared metric by metric. */
 import { call } from "./http.js";
 import { $, fill, h } from "./dom.js";
-
-interface RunRow {
-  id: string;
-  scenario: string;
-  users: number;
-  nodes: string[];
-  started_at: number;
-  ended_at: number | null;
-  verdict: string;
-}
-interface Change {
-  a: number | null;
-  b: number | null;
-  changePct: number | null;
-  regression: boolean;
-}
+import type { CompareReply, ErrorReply, RunsReply, StatChange as Change, TicketReply } from "../../src/api/web/wire.js";
 
 const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 
@@ -26,6 +11,12 @@ export function buildHistory(): void {
     h(
       "div",
       { class: "actions" },
+      h("input", {
+        id: "history-scenario",
+        placeholder: "scenario (all)",
+        title: "only the runs of this scenario (bin/amoc runs --name)",
+        onchange: () => void loadHistory(),
+      }),
       h("button", { onclick: () => void loadHistory() }, "Refresh"),
       h("button", { id: "btn-compare", class: "primary", onclick: () => void compare() }, "Compare the two picked"),
     ),
@@ -36,15 +27,21 @@ export function buildHistory(): void {
 
 /** Lists the stored runs, newest first. */
 export async function loadHistory(): Promise<void> {
-  const r = await call<{ store: boolean; runs: RunRow[] }>("GET", "/dashboard/runs");
-  if (!r.ok) return;
+  const scenario = ($("#history-scenario") as HTMLInputElement).value.trim();
+  const r = await call<RunsReply & ErrorReply>(
+    "GET",
+    `/dashboard/runs${scenario ? `?scenario=${encodeURIComponent(scenario)}` : ""}`,
+  );
+  if (!r.ok) return fill($("#history-list"), h("p", { class: "err" }, r.body.message ?? "cannot list the runs"));
   if (!r.body.runs.length)
     return fill(
       $("#history-list"),
       h(
         "p",
         { class: "hint" },
-        r.body.store ? "no runs recorded yet" : "no run store yet: runs are recorded by bin/amoc run",
+        scenario
+          ? `no runs of '${scenario}' recorded`
+          : "no runs recorded yet: every run this node starts is recorded, from any front end",
       ),
     );
   fill(
@@ -113,7 +110,7 @@ async function report(id: string): Promise<void> {
 }
 
 async function ticket(id: string): Promise<string | null> {
-  const r = await call<{ url?: string }>("POST", `/dashboard/runs/${encodeURIComponent(id)}/ticket`);
+  const r = await call<Partial<TicketReply>>("POST", `/dashboard/runs/${encodeURIComponent(id)}/ticket`);
   return r.ok && r.body.url ? r.body.url : null;
 }
 
@@ -127,12 +124,10 @@ async function compare(): Promise<void> {
   const picked = [...document.querySelectorAll<HTMLInputElement>("input.pick:checked")].map((i) => i.value);
   if (picked.length !== 2) return fill($("#history-detail"), h("p", { class: "err" }, "pick exactly two runs"));
   const [b, a] = picked as [string, string]; // the list is newest first: the older run is the baseline
-  const r = await call<{
-    a: string;
-    b: string;
-    metrics: Array<{ metric: string; stats: Record<string, Change>; regression: boolean }>;
-    message?: string;
-  }>("GET", `/dashboard/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  const r = await call<CompareReply & ErrorReply>(
+    "GET",
+    `/dashboard/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`,
+  );
   if (!r.ok) return fill($("#history-detail"), h("p", { class: "err" }, r.body.message ?? "compare failed"));
   const stats = ["count", "rate", "p50", "p95", "p99"];
   const cell = (c: Change | undefined) =>

@@ -3,7 +3,7 @@ import { buildControl, loadScenarios, updateNodePicker } from "./control.js";
 import { LiveCharts } from "./charts.js";
 import { renderCluster } from "./cluster.js";
 import { $, fill, h } from "./dom.js";
-import type { Frame } from "./frame.js";
+import type { Frame } from "../../src/api/web/wire.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { adoptTokenFromUrl, call, setAuthFailureHandler, stream, token } from "./http.js";
 import type { ScenarioEditor } from "./editor.js";

@@ -4,6 +4,7 @@
  * starts the saved version with the control form's settings.
  */
 import { call } from "./http.js";
+import type { ErrorReply, ScenarioListReply, SourceReply } from "../../src/api/web/wire.js";
 import { $, fill, h } from "./dom.js";
 import { loadScenarios, start } from "./control.js";
 import { ScenarioEditor, type EditorProblem as Problem } from "./editor.js";
@@ -48,7 +49,7 @@ export function buildScenarios(showTab: (t: string) => void): void {
 
 /** Lists the scenarios with their source and version. */
 export async function loadScenarioList(): Promise<void> {
-  const r = await call<{ details: Array<{ name: string; source: string; version?: string }> }>("GET", "/scenarios");
+  const r = await call<ScenarioListReply>("GET", "/scenarios");
   if (!r.ok) return;
   fill(
     $("#scenario-list"),
@@ -64,10 +65,7 @@ export async function loadScenarioList(): Promise<void> {
 }
 
 async function open(name: string): Promise<void> {
-  const r = await call<{ text: string; source: string; version?: string; message?: string }>(
-    "GET",
-    `/dashboard/scenarios/${encodeURIComponent(name)}/source`,
-  );
+  const r = await call<SourceReply & ErrorReply>("GET", `/dashboard/scenarios/${encodeURIComponent(name)}/source`);
   if (!r.ok) return fill($("#editor-result"), h("p", { class: "err" }, r.body.message ?? "cannot read the source"));
   current = name;
   editor.text = r.body.text;

@@ -5,15 +5,14 @@
  * the cluster left, socket and pid file removed.
  */
 import { rmSync, writeFileSync } from "node:fs";
-import { joinCluster } from "../../cluster/cluster-node.js";
 import { envValue, loadNodeSettings } from "../../config/load.js";
 import { flushLog } from "../../log.js";
 import { createNode, type AmocNode } from "../../node/amoc-node.js";
 import { nodeApis } from "../../node/apis.js";
-import { recordingApis } from "../run-recording-api.js";
 import { dataDirFor, DEFAULT_NODE_NAME, ensureDataDir, type NodeMeta } from "../../node/data-dir.js";
 import { claimPidFile, releasePidFile } from "../../node/daemon-pid.js";
-import type { ConsoleApis } from "../console.js";
+import { joinAsWorker } from "../../node/worker.js";
+import type { ConsoleApis } from "../console/console.js";
 import { startNodeRest, startWorkerRest } from "../rest/node-rest.js";
 import { listenAttach, type AttachServer } from "./server.js";
 
@@ -88,16 +87,14 @@ export async function runDaemon(args: string[]): Promise<number> {
 async function buildApis(node: AmocNode, worker: boolean): Promise<ConsoleApis> {
   const apis = nodeApis(node);
   if (worker) {
-    const cluster = await joinCluster(node, "worker");
-    node.onClose(() => cluster.close());
+    await joinAsWorker(node);
     await startWorkerRest(node);
     return { local: apis.local };
   }
-  if (envValue(node.env, "nats_url")) await apis.dist.master();
-  // the daemon's console and REST runs are recorded in the run store (bin/amoc runs)
-  const recorded = recordingApis(node, apis);
-  await startNodeRest(node, envValue(node.env, "nats_url") ? recorded.dist : recorded.local);
-  return recorded;
+  if (envValue(node.env, "nats_url")) await apis.dist.connect();
+  // every run (attach, eval, REST) goes through the node's run service: recorded in its run store (bin/amoc runs)
+  await startNodeRest(node, envValue(node.env, "nats_url") ? apis.dist : apis.local);
+  return apis;
 }
 
 /** Resolves with the first SIGTERM or SIGINT; SIGHUP is ignored (the node has no terminal to lose). */

@@ -6,10 +6,10 @@
 import { inspect } from "node:util";
 import vm from "node:vm";
 import { AmocError, ERROR_STATUS } from "../../errors.js";
-import type { ConsoleApis } from "../console.js";
-import { distApi, nodesApi } from "../dist-api.js";
-import { localApi, Printed } from "../local-binding.js";
-import { evalWithAwait } from "../top-level-await.js";
+import type { ConsoleApis } from "../console/console.js";
+import { distApi, nodesApi } from "../console/dist-binding.js";
+import { localApi, Printed } from "../console/local-binding.js";
+import { evalWithAwait } from "../console/top-level-await.js";
 import type { EvalReply } from "./protocol.js";
 
 /** The objects an evaluated expression sees (the console's, without its REPL-only helpers). */

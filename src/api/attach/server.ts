@@ -6,7 +6,7 @@
 import { chmodSync, rmSync } from "node:fs";
 import net from "node:net";
 import type { Logger } from "../../log.js";
-import { runConsole, type ConsoleApis } from "../console.js";
+import { runConsole, type ConsoleApis } from "../console/console.js";
 import { evaluateOnce } from "./evaluate.js";
 import {
   parseRequest,

@@ -1,6 +1,6 @@
 /** `amoc help`: the commands, the run options and every setting. */
 import { describeSettings } from "../../config/load.js";
-import { RUN_USAGE } from "../run-command.js";
+import { RUN_USAGE } from "../run/options.js";
 
 /** One line per command; other commands add theirs here. */
 export const USAGE = `usage: amoc <command>

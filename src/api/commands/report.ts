@@ -1,10 +1,8 @@
-/** `amoc report ID [-o file.html]`: writes the HTML report of a stored run. */
+/** `amoc report ID [-o file.html]`: writes the HTML report of a recorded run, read through the node's history. */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
-import { renderReport } from "../../results/report.js";
-import { readRunResults } from "../../results/run-results.js";
-import { openStoreForReading } from "./runs.js";
+import { openHistory } from "../../node/history.js";
 
 export const REPORT_USAGE = `usage: amoc report ID [-o FILE.html]
   writes the HTML report of a recorded run (default file: amoc-report-<id>.html); one self-contained file that
@@ -35,14 +33,16 @@ export async function reportCommand(
       parsed.positionals.length ? `one run id expected, got ${parsed.positionals.join(" ")}` : "missing run ID",
       REPORT_USAGE,
     );
-  const store = openStoreForReading(env);
+  const history = openHistory(env);
   try {
-    const res = readRunResults(store, parsed.positionals[0] as string);
-    const file = parsed.values.output ?? `amoc-report-${res.run.id}.html`;
-    writeFileSync(file, renderReport(res));
+    const ref = parsed.positionals[0] as string;
+    // the run's own id names the default file ('last' or a prefix would not say which run it holds)
+    const { run } = await history.runResults(ref);
+    const file = parsed.values.output ?? `amoc-report-${run.id}.html`;
+    writeFileSync(file, await history.report(run.id));
     out.write(`${file}\n`);
   } finally {
-    store.close();
+    await history.close();
   }
   return 0;
 }

@@ -1,34 +1,24 @@
-/** `amoc runs`: the run history in the run store: list, `show ID`, `compare A B`. */
-import { join, resolve } from "node:path";
+/**
+ * `amoc runs`: the node's run history (every run, whichever front end started it): list (of one scenario with
+ * `--name`), `show ID`, `compare A B`. It reads through the Node API's history (`openHistory`), never the store.
+ */
 import { parseArgs } from "node:util";
-import { loadNodeSettings } from "../../config/load.js";
 import { UsageError } from "../../errors.js";
-import { dataRoot } from "../../node/data-dir.js";
-import { compareTables, COMPARED, type MetricComparison } from "../../results/compare.js";
+import { openHistory } from "../../node/history.js";
+import type { NodeApi } from "../../node/node-api.js";
+import { COMPARED, type MetricComparison } from "../../results/compare.js";
 import type { MetricStats } from "../../results/merge.js";
-import { readRunResults } from "../../results/run-results.js";
-import { RunStore } from "../../results/store.js";
 import { RUN_STORE_FILE, type RunRecord } from "../../results/store-types.js";
 
-export const RUNS_USAGE = `usage: amoc runs [--limit N] [--json]          the recorded runs, latest first
+export const RUNS_USAGE = `usage: amoc runs [--name SCENARIO] [--limit N] [--json]   the recorded runs, latest first
        amoc runs show ID [--json]                 one run: header, thresholds, every metric, events
        amoc runs compare A B [--json]             each metric of A and B side by side, change in %, regressions (!)
-  ID: a run id, a unique prefix of one, 'last' or 'last~N'; the store is <data_dir>/${RUN_STORE_FILE}
-  (data_dir unset: <AMOC_RUN_DIR or .run>/amoc/${RUN_STORE_FILE}, shared by the nodes of this machine)`;
+  --name: only the runs of that scenario. ID: a run id, a unique prefix of one, 'last' or 'last~N'; the store is
+  <data_dir>/${RUN_STORE_FILE} (data_dir unset: <AMOC_RUN_DIR or .run>/amoc/${RUN_STORE_FILE}, shared by the nodes
+  of this machine)`;
 
-/**
- * The run store's file: `<data_dir>/runs.sqlite` when `data_dir` is set, else `<run dir>/amoc/runs.sqlite`. (The
- * default data directory is per node name, and `amoc run`'s default node name holds its pid, so the history of
- * one-off runs would scatter; their shared parent keeps it in one place.)
- */
-export function runStorePath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  return dataDir ? join(resolve(dataDir), RUN_STORE_FILE) : join(dataRoot(env), RUN_STORE_FILE);
-}
-
-/** The store of this machine's settings (env, config file), opened read-only. */
-export function openStoreForReading(env: NodeJS.ProcessEnv = process.env): RunStore {
-  return RunStore.open(runStorePath(loadNodeSettings({ env }).data_dir, env), { readonly: true });
-}
+/** What `runs` reads: the history part of the Node API. */
+type History = Pick<NodeApi, "runs" | "runResults" | "compareRuns">;
 
 function when(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -70,10 +60,13 @@ function metricsTable(t: Record<string, MetricStats>): string {
   return table(rows, new Set([2, 3, 4, 5, 6, 7, 8]));
 }
 
-function list(store: RunStore, limit: number, json: boolean): string {
-  const runs = store.listRuns(limit);
+async function list(h: History, q: { limit: number; scenario?: string }, json: boolean): Promise<string> {
+  const runs = await h.runs(q);
   if (json) return JSON.stringify(runs.map((r) => ({ ...r, verdict: verdictText(r) }))) + "\n";
-  if (!runs.length) return "no runs recorded yet (bin/amoc run ... records one)\n";
+  if (!runs.length)
+    return q.scenario
+      ? `no runs of '${q.scenario}' recorded (bin/amoc runs lists every scenario's)\n`
+      : "no runs recorded yet (bin/amoc run ... records one)\n";
   return table(
     [
       ["ID", "SCENARIO", "STARTED (UTC)", "USERS", "DURATION", "VERDICT"],
@@ -83,8 +76,8 @@ function list(store: RunStore, limit: number, json: boolean): string {
   );
 }
 
-function show(store: RunStore, ref: string, json: boolean): string {
-  const res = readRunResults(store, ref);
+async function show(h: History, ref: string, json: boolean): Promise<string> {
+  const res = await h.runResults(ref);
   const r = res.run;
   if (json)
     return (
@@ -154,7 +147,12 @@ export async function runsCommand(
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: "boolean" }, limit: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        json: { type: "boolean" },
+        limit: { type: "string" },
+        name: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (e) {
     throw new UsageError((e as Error).message, RUNS_USAGE);
@@ -166,46 +164,34 @@ export async function runsCommand(
   }
   const json = v.json === true;
   const sub = p[0];
+  if (sub !== undefined && (v.name !== undefined || v.limit !== undefined))
+    throw new UsageError(`--name and --limit are for the list, not '${sub}'`, RUNS_USAGE);
+  const history = openHistory(env);
+  try {
+    out.write(await answer(history, p, v, json));
+  } finally {
+    await history.close();
+  }
+  return 0;
+}
+
+/** The text `runs ...` prints. */
+async function answer(h: History, p: string[], v: { limit?: string; name?: string }, json: boolean): Promise<string> {
+  const sub = p[0];
   if (sub === undefined) {
     const limit = v.limit === undefined ? 30 : Number(v.limit);
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`--limit must be an integer >= 1, got '${v.limit}'`, RUNS_USAGE);
-    let store: RunStore;
-    try {
-      store = openStoreForReading(env);
-    } catch {
-      out.write(json ? "[]\n" : "no runs recorded yet (bin/amoc run ... records one)\n");
-      return 0;
-    }
-    try {
-      out.write(list(store, limit, json));
-    } finally {
-      store.close();
-    }
-    return 0;
+    if (v.name === "") throw new UsageError("--name needs a scenario name", RUNS_USAGE);
+    return list(h, { limit, ...(v.name === undefined ? {} : { scenario: v.name }) }, json);
   }
-  if (sub === "show" && p.length === 2) {
-    const store = openStoreForReading(env);
-    try {
-      out.write(show(store, p[1] as string, json));
-    } finally {
-      store.close();
-    }
-    return 0;
-  }
+  if (sub === "show" && p.length === 2) return show(h, p[1] as string, json);
   if (sub === "compare" && p.length === 3) {
-    const store = openStoreForReading(env);
-    try {
-      const a = readRunResults(store, p[1] as string);
-      const b = readRunResults(store, p[2] as string);
-      const rows = compareTables(a.table, b.table);
-      out.write(
-        json ? JSON.stringify({ a: a.run.id, b: b.run.id, metrics: rows }) + "\n" : compareText(a.run, b.run, rows),
-      );
-    } finally {
-      store.close();
-    }
-    return 0;
+    const [a, b] = [p[1] as string, p[2] as string];
+    const c = await h.compareRuns(a, b);
+    if (json) return JSON.stringify(c) + "\n";
+    const [ra, rb] = await Promise.all([h.runResults(c.a), h.runResults(c.b)]);
+    return compareText(ra.run, rb.run, c.metrics);
   }
   throw new UsageError(`unexpected arguments: ${p.join(" ")}`, RUNS_USAGE);
 }

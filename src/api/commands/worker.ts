@@ -1,14 +1,13 @@
 /** `amoc worker`: a cluster node with no console, running the users masters deal it until SIGINT/SIGTERM. */
-import { joinCluster } from "../../cluster/cluster-node.js";
 import { createNode } from "../../node/amoc-node.js";
+import { joinAsWorker } from "../../node/worker.js";
 import { startWorkerRest } from "../rest/node-rest.js";
 import { closeQuietly } from "./close-quietly.js";
 
 /** Joins the cluster as a worker and serves until a signal. */
 export async function workerCommand(): Promise<number> {
   const node = createNode({ announce: false });
-  const cluster = await joinCluster(node, "worker");
-  node.onClose(() => cluster.close());
+  await joinAsWorker(node);
   await startWorkerRest(node);
   process.stderr.write(
     `amoc worker ${node.settings.node_name} joined cluster '${node.settings.cluster_name}' at ${node.settings.nats_url.join(",")}\n`,

@@ -4,7 +4,7 @@
  */
 import { envValue } from "../../config/load.js";
 import type { AmocNode } from "../../node/amoc-node.js";
-import { DistNodeApi } from "../../node/dist-api.js";
+import { nodeApis } from "../../node/apis.js";
 import type { NodeApi } from "../../node/node-api.js";
 import { DAEMON_COMMAND } from "../../node/daemon-spawn.js";
 import { startRestServer, type RestServer } from "./start.js";
@@ -21,7 +21,7 @@ export async function startNodeRest(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
-  const server = await startRestServer(api, node.settings, node.log, { telemetry: node.telemetry });
+  const server = await startRestServer(api, node.settings, node.log);
   node.onClose(() => server.close());
   // a detached node's stderr is its log file: `bin/amoc start` prints the URL with the token from api.json instead
   process.stderr.write(startLine(server, !process.argv.includes(DAEMON_COMMAND)));
@@ -41,21 +41,16 @@ export function startLine(s: Pick<RestServer, "url" | "token" | "tokenFile" | "u
 }
 
 /**
- * The REST server of a cluster worker: it drives the whole cluster through a master of its own, named
- * `<node>-api` (a worker's own name is taken by its worker membership).
+ * The REST server of a cluster worker: it drives the whole cluster through the node's run service over a master of
+ * its own, named `<node>-api`. A worker's cluster handle has no Master (joinCluster takes one role), and its own
+ * name is taken by its worker membership; so this costs a second NATS connection until a worker can also serve as
+ * master (src/cluster).
  */
 export async function startWorkerRest(
   node: AmocNode,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
-  const settings = { ...node.settings, node_name: `${node.settings.node_name}-api` };
-  const api = new DistNodeApi({
-    settings,
-    controller: node.controller,
-    telemetry: node.telemetry,
-    log: node.log,
-    onClose: (fn) => node.onClose(fn),
-  });
-  return startNodeRest(node, api, env);
+  const asMaster: AmocNode = { ...node, settings: { ...node.settings, node_name: `${node.settings.node_name}-api` } };
+  return startNodeRest(node, nodeApis(asMaster).dist, env);
 }

@@ -3,82 +3,19 @@
  * the OpenAPI 3 document from them. Bodies reject unknown properties; every problem is reported at once.
  */
 import { UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
-
-const nodeName = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "a node name" } as const;
-const scenarioName = {
-  type: "string",
-  pattern: "^[A-Za-z0-9_-]{1,64}$",
-  description: "a scenario name (built-in or uploaded)",
-} as const;
-
-/** Selecting nodes and commenting, shared by every execution body. */
-const selector = {
-  nodes: {
-    type: "array",
-    items: nodeName,
-    maxItems: 1000,
-    description: "act on these nodes only (default: every node)",
-  },
-  labels: {
-    type: "object",
-    additionalProperties: { type: "string" },
-    description: 'act on nodes whose labels all match, e.g. {"zone": "a"}',
-  },
-  comment: { type: "string", maxLength: 1000, description: "recorded with the run event (annotations, run store)" },
-} as const;
-
-const settings = {
-  type: "object",
-  description: 'run settings and scenario variables as JSON values, e.g. {"interarrival": 0, "repeat_num": 1}',
-  additionalProperties: true,
-} as const;
-
-const users = { type: "integer", minimum: 1, maximum: 100_000_000, description: "number of users" } as const;
-/** User IDs: the highest must stay an exact integer (and a username a sane length). */
-const userId = {
-  type: "integer",
-  minimum: 1,
-  maximum: 1_000_000_000_000,
-  description: "a user ID (at most 10^12)",
-} as const;
-
-/** Any JSON object answer (its fields are described in the route's description). */
-const anyObject = { type: "object", additionalProperties: true } as const;
-
-/** The body of every error answer. */
-export const errorSchema = {
-  type: "object",
-  description: "an error: a stable code, a message, a hint a user can act on, and for bad input every problem found",
-  properties: {
-    error: {
-      type: "string",
-      description: "error code, e.g. BAD_REQUEST, UPLOAD_INVALID, STATE_INVALID, SCENARIO_NOT_FOUND",
-    },
-    message: { type: "string" },
-    hint: { type: "string" },
-    problems: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          path: { type: "string" },
-          file: { type: "string" },
-          line: { type: "integer" },
-          column: { type: "integer" },
-          message: { type: "string" },
-        },
-        additionalProperties: true,
-      },
-    },
-  },
-  required: ["error", "message"],
-  additionalProperties: true,
-} as const;
-
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorSchema]));
-const common = [400, 401, 403];
-
-const tag = (t: string) => ({ tags: [t], security: [{ bearerAuth: [] }] });
+import {
+  anyObject,
+  common,
+  errors,
+  nodeName,
+  scenarioName,
+  selector,
+  settings,
+  stopReply,
+  tag,
+  userId,
+  users,
+} from "./schema-parts.js";
 
 /** Route schemas by route. */
 export const routeSchemas = {
@@ -199,7 +136,7 @@ export const routeSchemas = {
           items: { type: "string", minLength: 1, maxLength: 200 },
           maxItems: 100,
           description:
-            "pass/fail targets evaluated at the stop, e.g. 'xmpp.message_ttd.p99<50' (the run is recorded: bin/amoc runs)",
+            "pass/fail targets judged on the run's merged results when it ends, besides the node's configured ones, e.g. 'xmpp.message_ttd.p99<50'; the stop's reply carries the verdict (every run is recorded: bin/amoc runs, the dashboard's History)",
         },
         ...selector,
       },
@@ -252,8 +189,10 @@ export const routeSchemas = {
   stop: {
     ...tag("execution"),
     summary: "stop the run: every user is removed with force, then terminate runs",
+    description:
+      "Stopping the whole run (no nodes or labels) ends it: the reply's `run` says how it ended (verdict, exit code, each threshold, the run's one summary with every node that took part). Stopping some nodes leaves the run going, with no `run`.",
     body: { type: "object", properties: { ...selector }, additionalProperties: false },
-    response: { 200: anyObject, ...errors(...common, 404, 409, 502, 503) },
+    response: { 200: stopReply, ...errors(...common, 404, 409, 502, 503) },
   },
   addUsers: {
     ...tag("execution"),

@@ -1,7 +1,8 @@
 /**
- * The REST server (fastify 5): amoc 2.x paths over the Node API, request validation and the OpenAPI 3 document from
- * the same schemas (schemas.ts), Swagger UI at /api-docs, optional TLS, and one error mapping: AmocError codes
- * through ERROR_STATUS, bad input 400 naming every problem, 413 above 1 MB, never 500 for input.
+ * The REST server (fastify 5): the app, its hooks and its error mapping; the routes are thin adapters over the Node
+ * API in routes/ (node, scenarios, execution) and the dashboard's in ../web. Request validation and the OpenAPI 3
+ * document come from the same schemas (schemas.ts), Swagger UI at /api-docs, optional TLS, and one error mapping:
+ * AmocError codes through ERROR_STATUS, bad input 400 naming every problem, 413 above 1 MB, never 500 for input.
  * Every request first proves it is meant for this node (guard.ts: Host, Origin, Sec-Fetch-Site), then carries the
  * bearer token (auth.ts; wrong tokens rate-limited per address); JSON routes parse only `application/json` (a
  * cross-site form or "simple" fetch sends text/plain or form encoding: 415), the upload takes raw TypeScript.
@@ -10,22 +11,24 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { AmocError, ConfigError, ERROR_STATUS, UsageError, errorMessage } from "../../errors.js";
+import { AmocError, ConfigError, ERROR_STATUS, errorMessage } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import type { CommandOptions, StartRequest, ThrottleRequest } from "../../node/node-api.js";
+import type { NodeApi } from "../../node/node-api.js";
 import { UPLOAD_MAX_BYTES } from "../../scenario/upload-check.js";
 import { checkBearer, isOpenPath } from "./auth.js";
 import { requestGuard } from "./guard.js";
 import { FailureLimiter } from "./rate-limit.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import { Tickets } from "./tickets.js";
-import { routeSchemas as S } from "./schemas.js";
-import type { RestNodeApi } from "./uploading-api.js";
+import { registerExecutionRoutes } from "./routes/execution.js";
+import { registerNodeRoutes } from "./routes/node.js";
+import { registerScenarioRoutes } from "./routes/scenarios.js";
 import { registerDashboard, type DashboardOptions } from "../web/dashboard.js";
 
 /** How to build the server. */
 export interface RestAppOptions {
-  api: RestNodeApi;
+  /** The node's API: every route is a thin adapter over it (uploads, checks and history included). */
+  api: NodeApi;
   /** Bearer token every request but the open paths needs ('' = none: api_auth=off). */
   token: string;
   /** Who the node is (the Host and Origin checks): listen address and api_allowed_hosts; default loopback only. */
@@ -44,10 +47,8 @@ export interface RestAppOptions {
   /** The version shown in the OpenAPI document. */
   version?: string;
   /** Serve the web dashboard at `/` (src/api/web). */
-  dashboard?: Omit<DashboardOptions, "api">;
+  dashboard?: Omit<DashboardOptions, "api" | "tickets">;
 }
-
-type Selector = Pick<CommandOptions, "nodes" | "labels" | "comment">;
 
 /** Builds the fastify app with every route (not listening yet). */
 export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> {
@@ -127,104 +128,12 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
     app.swagger(),
   );
 
-  const api = o.api;
-  app.get("/health", { schema: S.health }, async () => ({ status: "ok", node: api.nodeName, mode: api.mode }));
-  app.get("/nodes", { schema: S.nodes }, async () => {
-    const list = await api.nodes();
-    return { nodes: Object.fromEntries(list.map((n) => [n.name, n.state === "down" ? "down" : "up"])), details: list };
-  });
-  app.get("/status", { schema: S.status }, async () => ({ amoc_status: "up", ...(await api.status()) }));
-  app.get<{ Params: { node: string } }>("/status/:node", { schema: S.nodeStatus }, async (req) => ({
-    amoc_status: "up",
-    ...(await api.nodeStatus(req.params.node)),
-  }));
-  app.get("/scenarios", { schema: S.scenarios }, async () => {
-    const list = await api.scenarios();
-    return { scenarios: list.map((s) => s.name), details: list };
-  });
-  app.get<{ Params: { name: string } }>("/scenarios/info/:name", { schema: S.scenarioInfo }, async (req) => {
-    const d = await api.scenarioInfo(req.params.name);
-    return {
-      ...d,
-      parameters: Object.fromEntries(
-        d.variables.map((v) => [v.name, { description: v.doc, default_value: v.default, updatable: v.updatable }]),
-      ),
-    };
-  });
-  app.get<{ Params: { name: string } }>("/scenarios/defaults/:name", { schema: S.scenarioDefaults }, async (req) => ({
-    settings: await api.scenarioDefaults(req.params.name),
-  }));
-
-  // the upload takes the raw body whatever its content type (curl -T sends none; JSON is not parsed here)
-  await app.register(async (child) => {
-    child.removeAllContentTypeParsers();
-    child.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
-    child.put<{ Querystring: { name: string }; Body: string }>(
-      "/scenarios/upload",
-      { schema: S.upload, preValidation: emptyBody("") },
-      async (req) => {
-        if (o.uploads === false)
-          throw new AmocError(
-            "API_UPLOADS_OFF",
-            "this node refuses scenario uploads (an uploaded scenario is code that runs with the node's rights)",
-            "upload where AMOC_API_UPLOADS is on (the default), or put the scenario in the node's scenarios directory",
-          );
-        return { compile: "ok", ...(await api.upload(req.query.name, req.body)) };
-      },
-    );
-  });
-
-  const patch = { preValidation: emptyBody({}) };
-  app.patch<{ Body: StartRequest }>("/execution/start", { schema: S.start, ...patch }, async (req) => {
-    // a from..to range is a count too: bounded as `users` is
-    const { from = 1, to } = req.body;
-    if (to !== undefined && to - from + 1 > MAX_USERS)
-      throw new UsageError(
-        `from ${from} to ${to} is ${to - from + 1} users, more than ${MAX_USERS}`,
-        "start at most 100 000 000 users at once (add_users adds more)",
-      );
-    return api.start(req.body);
-  });
-  app.patch<{ Body: Selector & ThrottleRequest }>(
-    "/execution/throttle",
-    { schema: S.throttle, ...patch },
-    async (req) => {
-      const { nodes, labels, ...op } = req.body;
-      if (!api.throttle) throw new UsageError("this node's API has no throttles", "use a local or dist node");
-      return api.throttle(op, { nodes, labels });
-    },
-  );
-  app.patch<{ Body: Selector }>("/execution/stop", { schema: S.stop, ...patch }, async (req) => api.stop(req.body));
-  app.patch<{ Body: Selector & { users: number } }>(
-    "/execution/add_users",
-    { schema: S.addUsers, ...patch },
-    async (req) => {
-      const { users, ...opts } = req.body;
-      return api.add(users, opts);
-    },
-  );
-  app.patch<{ Body: Selector & { users: number; force?: boolean } }>(
-    "/execution/remove_users",
-    { schema: S.removeUsers, ...patch },
-    async (req) => {
-      const { users, ...opts } = req.body;
-      return api.remove(users, opts);
-    },
-  );
-  app.patch<{ Body: Selector & { settings: Record<string, unknown> } }>(
-    "/execution/update_settings",
-    { schema: S.updateSettings, ...patch },
-    async (req) => {
-      const { settings, ...opts } = req.body;
-      return api.updateSettings(settings, opts);
-    },
-  );
-  if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api, tickets });
+  registerNodeRoutes(app, o.api);
+  await registerScenarioRoutes(app, o.api, { uploads: o.uploads ?? true });
+  registerExecutionRoutes(app, o.api);
+  if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api: o.api, tickets });
   return app;
 }
-
-/** The most users one start may ask for (schemas.ts bounds `users` the same). */
-const MAX_USERS = 100_000_000;
 
 const API_DESCRIPTION = [
   "Drive an amoc-ts node or cluster: amoc 2.x paths, JSON settings, uploaded TypeScript scenarios.",
@@ -240,13 +149,6 @@ function reportTicket(req: FastifyRequest, tickets: Tickets): boolean {
   if (!/^\/dashboard\/runs\/[^/]+\/report$/.test(path)) return false;
   const t = new URLSearchParams(query).get("ticket");
   return t !== null && tickets.redeem(path, t);
-}
-
-/** A missing body validates as `value` (PATCH /execution/stop with no body is `{}`). */
-function emptyBody(value: unknown) {
-  return async (req: FastifyRequest) => {
-    if (req.body === undefined || req.body === null) req.body = value;
-  };
 }
 
 function readTls(t: { cert: string; key: string }): { cert: Buffer; key: Buffer } {

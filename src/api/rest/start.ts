@@ -1,21 +1,17 @@
 /**
- * Starting the REST server of a node (`bin/amoc console`, `worker`, `start` when `api_port` is set): auth and TLS
- * settings checked first, uploads stored in the node's data directory (local) or the cluster's bucket (dist). With
- * no api_token (and api_auth=token, the default) the node generates one and writes it to its runtime files
+ * Starting the REST server of a node (`bin/amoc console`, `worker`, `start` when `api_port` is set) in front of the
+ * node's API, which serves uploads, checks and history itself: auth and TLS settings checked first. With no
+ * api_token (and api_auth=token, the default) the node generates one and writes it to its runtime files
  * (src/node/api-token.ts), removed again at close.
  */
-import { resolve, join } from "node:path";
-import { nodeDataDir, type ScenarioStore } from "../../cluster/scenario-store.js";
 import type { NodeSettings } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { NodeApi } from "../../node/node-api.js";
-import type { Telemetry } from "../../telemetry.js";
 import { checkAuthSettings } from "./auth.js";
 import { buildRestApp } from "./server.js";
-import { UploadingApi, servesUploads } from "./uploading-api.js";
-import { uploadStore } from "../../node/uploads.js";
 import { apiFile, discoveryFile, generateToken, removeApiRuntime, writeApiRuntime } from "../../node/api-token.js";
+import { dataDirFor } from "../../node/data-dir.js";
 import { dashboardOptions } from "../web/options.js";
 
 /** A listening REST server. */
@@ -31,24 +27,11 @@ export interface RestServer {
   close(): Promise<void>;
 }
 
-/** Options: a scenario store to use instead of the mode's own (tests). */
-export interface RestStartOptions {
-  store?: ScenarioStore;
-  /** The node's telemetry: the dashboard's live charts read its per-interval results. */
-  telemetry?: Telemetry;
-}
-
 /**
  * Listens on `api_host:api_port` (port 0: a free one) in front of `api`. Throws ConfigError off loopback without
- * `api_token`, or with only one of the TLS files. In dist mode uploads go to the cluster's bucket over a NATS
- * connection of its own, opened on the first upload or listing.
+ * `api_token`, or with only one of the TLS files.
  */
-export async function startRestServer(
-  api: NodeApi,
-  settings: NodeSettings,
-  log: Logger,
-  opts: RestStartOptions = {},
-): Promise<RestServer> {
+export async function startRestServer(api: NodeApi, settings: NodeSettings, log: Logger): Promise<RestServer> {
   checkAuthSettings(settings);
   if ((settings.api_tls_cert === "") !== (settings.api_tls_key === "")) {
     throw new ConfigError([
@@ -59,28 +42,17 @@ export async function startRestServer(
       },
     ]);
   }
-  // the same lazily opened store as the node's own APIs (node/uploads.ts); a test may hand in its own
-  // (opened on first use: unused, it costs nothing)
-  const uploads = uploadStore(settings, api.mode !== "local", log);
-  const given = opts.store;
-  const storeFactory = (): Promise<ScenarioStore> => (given ? Promise.resolve(given) : uploads.get());
-  const workDir = resolve(join(nodeDataDir(settings), "upload-check"));
   const auth = settings.api_auth ?? "token";
   const generated = auth === "token" && settings.api_token === "";
   const token = auth === "off" ? "" : settings.api_token || generateToken();
   const app = await buildRestApp({
-    // the node's APIs (nodeApis) serve uploads already, with the store every other front end uses
-    api: servesUploads(api) && !opts.store ? api : new UploadingApi(api, storeFactory, workDir, settings.scenarios_dir),
+    api,
     token,
     names: { listenHost: settings.api_host, allowedHosts: settings.api_allowed_hosts ?? [] },
     uploads: settings.api_uploads ?? true,
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
-    dashboard: dashboardOptions(
-      settings,
-      storeFactory,
-      opts.telemetry ? { telemetry: opts.telemetry, mode: api.mode } : undefined,
-    ),
+    dashboard: dashboardOptions(),
   });
   await app.listen({ host: settings.api_host, port: settings.api_port });
   const addr = app.server.address();
@@ -88,7 +60,7 @@ export async function startRestServer(
   const host = settings.api_host.includes(":") ? `[${settings.api_host}]` : settings.api_host;
   const url = `${settings.api_tls_cert ? "https" : "http"}://${host}:${port}`;
   // the token goes to the runtime files (0600) so bin/amoc on this machine finds it; the log says only where
-  const tokenFile = apiFile(nodeDataDir(settings));
+  const tokenFile = apiFile(dataDirFor(settings.node_name, settings.data_dir).dir);
   const files = token ? [tokenFile, discoveryFile(port)] : [];
   try {
     writeApiRuntime({ url, token, pid: process.pid, node: settings.node_name }, files);
@@ -113,7 +85,6 @@ export async function startRestServer(
     async close() {
       removeApiRuntime(files);
       await app.close();
-      await uploads.close();
     },
   };
 }

@@ -1,28 +1,23 @@
 /**
  * The dashboard's server side, a fastify plugin of the REST server: the page at `/` and its assets under `/web/`
  * (open: they hold no data; the page asks for the token and sends it as a bearer header), and behind the REST auth
- * the live stream (server-sent events over a fetch, one frame a second), scenario sources, and the run store's
- * history, reports and comparisons. The browser code (web/src) is bundled with esbuild on first request.
+ * the live stream (server-sent events over a fetch, one frame a second), scenario sources and checks, and the node's
+ * run history, reports and comparisons, all through the Node API (the replies' shapes are in wire.ts). The browser
+ * code (web/src) is bundled with esbuild on first request.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { ScenarioError, UsageError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import type { ProcessHealth } from "../../metrics/process-sampler.js";
-import { compareTables } from "../../results/compare.js";
-import { renderReport } from "../../results/report.js";
-import { readRunResults } from "../../results/run-results.js";
-import { RunStore } from "../../results/store.js";
-import { loadScenario, resolveScenarioFile } from "../../scenario/loader.js";
-import { checkVariables } from "./check-variables.js";
-import type { RestNodeApi } from "../rest/uploading-api.js";
+import type { NodeApi } from "../../node/node-api.js";
+import type { RunRecord } from "../../results/store-types.js";
 import { bundleWeb } from "./bundle.js";
-import type { IntervalSource } from "./interval-window.js";
 import { LiveFeed } from "./live-feed.js";
+import type { CheckReply, CompareReply, RunRow, RunsReply, SourceReply, TicketReply } from "./wire.js";
 import { CSP_REPORT } from "../rest/security-headers.js";
 import type { Tickets } from "../rest/tickets.js";
 
@@ -31,19 +26,12 @@ export const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..",
 
 /** What the dashboard needs beyond the REST API. */
 export interface DashboardOptions {
-  api: RestNodeApi;
-  /** Built-in scenarios directory. */
-  scenariosDir: string;
-  /** The newest uploaded version of `name`: its source and a local file (null: never uploaded). */
-  uploaded(name: string): Promise<{ source: string; version: string; file: string } | null>;
-  /** The run store file (it may not exist yet). */
-  runStorePath: string;
+  /** The node's API: live status and intervals, scenario sources and checks, and the node's run history. */
+  api: NodeApi;
   /** This process's health. */
   health?: () => ProcessHealth;
   /** Live feed period (tests). */
   periodMs?: number;
-  /** Per-interval results for the charts (else the status is sampled). */
-  intervals?: IntervalSource;
   /** Report tickets (the REST server's: its auth hook redeems them). */
   tickets?: Tickets;
 }
@@ -63,7 +51,7 @@ const STATIC: Record<string, { file: () => string; type: string }> = {
 
 /** Registers the dashboard's routes on the REST app. */
 export async function registerDashboard(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs, intervals: o.intervals });
+  const feed = new LiveFeed({ api: o.api, health: o.health, periodMs: o.periodMs });
   const streams = new Set<ServerResponse>();
   // open streams are never idle: end them before the server closes, or closing would wait for every page to leave
   app.addHook("preClose", async () => {
@@ -104,18 +92,13 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
     });
   });
 
-  app.get<{ Params: { name: string } }>("/dashboard/scenarios/:name/source", byName, async (req) => {
-    const name = req.params.name;
-    const builtin = (await o.api.scenarios()).find((s) => s.name === name && s.source === "builtin");
-    if (!builtin) {
-      const up = await o.uploaded(name);
-      if (!up) throw new UsageError(`no scenario '${name}'`, "GET /scenarios lists them");
-      return { name, source: "uploaded", version: up.version, text: up.source };
-    }
-    return { name, source: "builtin", text: await readFile(resolveScenarioFile(name, o.scenariosDir), "utf8") };
-  });
+  app.get<{ Params: { name: string } }>(
+    "/dashboard/scenarios/:name/source",
+    byName,
+    async (req): Promise<SourceReply> => o.api.scenarioSource(req.params.name),
+  );
 
-  // loads a built-in scenario by its name or the uploaded file of that name, nothing else (never a path)
+  // the Node API checks a built-in or uploaded scenario of that name, never a path
   const checkSchema = {
     hide: true,
     params: byName.schema.params,
@@ -124,46 +107,31 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
   app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } }>(
     "/dashboard/scenarios/:name/check",
     { schema: checkSchema },
-    async (req) => {
-      const name = req.params.name;
-      const builtin = (await o.api.scenarios()).some((s) => s.name === name && s.source === "builtin");
-      const ref = builtin ? name : (await o.uploaded(name))?.file;
-      if (!ref) throw new ScenarioError("SCENARIO_NOT_FOUND", `no scenario '${name}'`, "GET /scenarios lists them");
-      const s = await loadScenario(ref, o.scenariosDir);
-      return { problems: checkVariables(s.variables, req.body?.settings ?? {}) };
-    },
+    async (req): Promise<CheckReply> => ({
+      problems: await o.api.checkScenario(req.params.name, req.body?.settings ?? {}),
+    }),
   );
 
-  const withStore = <T>(fn: (s: RunStore) => T): T | null => {
-    if (!existsSync(o.runStorePath)) return null;
-    const s = RunStore.open(o.runStorePath, { readonly: true });
-    try {
-      return fn(s);
-    } finally {
-      s.close();
-    }
+  // every run of this node, whichever front end started it: they are all in the node's run store
+  const runsSchema = {
+    hide: true,
+    querystring: {
+      type: "object",
+      properties: { limit: { type: "string", pattern: "^[0-9]{1,4}$" }, scenario: NAME },
+      additionalProperties: false,
+    },
   };
-  app.get<{ Querystring: { limit?: string } }>("/dashboard/runs", hide, async (req) => {
-    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
-    const runs = withStore((s) => s.listRuns(limit)) ?? [];
-    return {
-      store: existsSync(o.runStorePath),
-      runs: runs.map((r) => ({
-        id: r.id,
-        scenario: r.scenario,
-        users: r.users,
-        nodes: r.nodes,
-        started_at: r.startedAt,
-        ended_at: r.endedAt,
-        verdict: r.verdict,
-        exit_code: r.exitCode,
-        source_hash: r.sourceHash,
-      })),
-    };
-  });
+  app.get<{ Querystring: { limit?: string; scenario?: string } }>(
+    "/dashboard/runs",
+    { schema: runsSchema },
+    async (req): Promise<RunsReply> => {
+      const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
+      const scenario = req.query.scenario;
+      return { runs: (await o.api.runs({ limit, ...(scenario ? { scenario } : {}) })).map(runRow) };
+    },
+  );
   app.get<{ Params: { id: string } }>("/dashboard/runs/:id/report", hide, async (req, reply: FastifyReply) => {
-    const html = withStore((s) => renderReport(readRunResults(s, req.params.id)));
-    if (html === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
+    const html = await o.api.report(req.params.id);
     // its own policy: inline script allowed but sandboxed (opaque origin), framed only by the dashboard
     return reply
       .type("text/html; charset=utf-8")
@@ -172,18 +140,27 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
       .send(html);
   });
   // a ticket for one load of a report in a frame or a new tab (a URL cannot carry the bearer header)
-  app.post<{ Params: { id: string } }>("/dashboard/runs/:id/ticket", hide, async (req) => {
+  app.post<{ Params: { id: string } }>("/dashboard/runs/:id/ticket", hide, async (req): Promise<TicketReply> => {
     if (!o.tickets) throw new UsageError("this server issues no tickets", "fetch the report with the bearer header");
     const path = `/dashboard/runs/${encodeURIComponent(req.params.id)}/report`;
     return { url: `${path}?ticket=${o.tickets.issue(path)}` };
   });
-  app.get<{ Querystring: { a: string; b: string } }>("/dashboard/compare", hide, async (req) => {
-    const out = withStore((s) => {
-      const a = readRunResults(s, String(req.query.a ?? ""));
-      const b = readRunResults(s, String(req.query.b ?? ""));
-      return { a: a.run.id, b: b.run.id, metrics: compareTables(a.table, b.table) };
-    });
-    if (out === null) throw new UsageError("no run store yet", "runs are recorded by bin/amoc run");
-    return out;
-  });
+  app.get<{ Querystring: { a?: string; b?: string } }>("/dashboard/compare", hide, async (req): Promise<CompareReply> =>
+    o.api.compareRuns(String(req.query.a ?? ""), String(req.query.b ?? "")),
+  );
+}
+
+/** A stored run as the History tab lists it. */
+function runRow(r: RunRecord): RunRow {
+  return {
+    id: r.id,
+    scenario: r.scenario,
+    users: r.users,
+    nodes: r.nodes,
+    started_at: r.startedAt,
+    ended_at: r.endedAt,
+    verdict: r.verdict,
+    exit_code: r.exitCode,
+    source_hash: r.sourceHash,
+  };
 }

@@ -15,11 +15,6 @@ export interface LiveInterval {
   timings: Record<string, { p50: number; p95: number; p99: number }>;
 }
 
-/** Where intervals come from: `start` calls `onInterval` for each until the returned function is called. */
-export interface IntervalSource {
-  start(onInterval: (i: EncodedInterval) => void): () => void;
-}
-
 /** How long after its end an interval is merged even if a node's part is missing. */
 const GRACE_MS = 1500;
 /** Groups kept (older ones are dropped unmerged). */

@@ -1,73 +1,28 @@
 /**
- * The dashboard's live feed: samples the Node API's `status()` and `nodes()` once a second (only while a page
- * listens), turns them into one compact frame (nodes with health, totals, rates, timing percentiles, run events)
- * and hands each frame to every listener. The last N minutes of frames are kept so a page that opens mid-run draws
+ * The dashboard's live feed: samples the Node API's `status()` and `nodes()` once a second and follows its `watch`
+ * stream of intervals (only while a page listens), turns them into one compact frame (nodes with health, totals,
+ * rates, timing percentiles of the last interval, run events; the shapes are in wire.ts) and hands each frame to
+ * every listener. The last N minutes of frames are kept so a page that opens mid-run draws
  * its charts at once. One message per second whatever the number of users.
  */
 import type { ErrorSummary } from "../../users/crash-tally.js";
-import type { NodeApi, PerNode } from "../../node/node-api.js";
+import type { NodeApi, PerNode, WatchEvent } from "../../node/node-api.js";
 import type { ProcessHealth } from "../../metrics/process-sampler.js";
-import { IntervalWindow, type IntervalSource } from "./interval-window.js";
+import { IntervalWindow } from "./interval-window.js";
+import { diffEvents } from "./feed-events.js";
+import type { FeedEvent, Frame, NodeFrame } from "./wire.js";
 
-/** One node's row in a frame. */
-export interface NodeFrame {
-  name: string;
-  role: string;
-  /** Controller state, or "down" (missed heartbeats) / "left" (said goodbye). */
-  state: string;
-  labels: Record<string, string>;
-  running: number;
-  started: number;
-  crashed: number;
-  health: ProcessHealth | null;
-  error?: string;
-}
-
-/** A run event as the charts mark it. */
-export interface FeedEvent {
-  t: number;
-  kind: string;
-  text: string;
-}
-
-/** One second of the cluster. */
-export interface Frame {
-  t: number;
-  mode: string;
-  run: {
-    run_id: string | null;
-    state: string;
-    scenario: string;
-    version?: string;
-    settings: Record<string, unknown>;
-    /** highest user ID issued */ last_id: number;
-  } | null;
-  users: { running: number; started: number; crashed: number; removed: number; pending: number };
-  nodes: NodeFrame[];
-  /** Per second since the previous frame. */
-  rates: { arrivals: number; crashes: number; messages: number };
-  /**
-   * Percentiles (ms) of connection time and time to delivery: of the last interval when the nodes send intervals
-   * (`series` "intervals"), else of the run so far as the status merges them (`series` "status").
-   */
-  series: "intervals" | "status";
-  timings: Record<"connection" | "ttd", { p50: number; p95: number; p99: number } | null>;
-  /** Crashes by reason (users/crash-reason.ts), run totals. */
-  crash_reasons: Record<string, number>;
-  events: FeedEvent[];
-  error?: string;
-}
+export type { FeedEvent, Frame, NodeFrame } from "./wire.js";
 
 /** What the feed needs. */
 export interface LiveFeedOptions {
-  api: Pick<NodeApi, "status" | "nodes" | "mode" | "nodeName">;
-  /** Health of this process (the serving node). */
+  /** `watch` brings the run's per-interval results (src/results) as the node's run service receives them. */
+  api: Pick<NodeApi, "status" | "nodes" | "mode" | "nodeName" | "watch">;
+  /** Health of this process (the serving node); a ProcessHealth must fit the wire's NodeHealth. */
   health?: () => ProcessHealth;
   periodMs?: number;
   /** How much history a new listener gets. */
   windowMs?: number;
-  /** Per-interval results (src/results) when the node has them; restarted at each new run. */
-  intervals?: IntervalSource;
   now?: () => number;
 }
 
@@ -84,8 +39,10 @@ export class LiveFeed {
   private prev: Frame | undefined;
   private prevMessages = 0;
   private readonly window: IntervalWindow;
-  private stopIntervals: (() => void) | undefined;
+  private unwatch: (() => void) | undefined;
   private runKey: string | undefined;
+  /** Events the watch stream brought since the last frame that the status cannot show (a threshold breach). */
+  private watched: FeedEvent[] = [];
   private liveWorkers = 0;
   private readonly known = new Map<string, { role: string; labels: Record<string, string> }>();
   private readonly periodMs: number;
@@ -108,6 +65,7 @@ export class LiveFeed {
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
     if (!this.timer) {
+      this.unwatch = this.o.api.watch((e) => this.onWatch(e));
       this.timer = setInterval(() => void this.tick(), this.periodMs);
       this.timer.unref();
       void this.tick();
@@ -121,19 +79,33 @@ export class LiveFeed {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.stopIntervals?.();
-    this.stopIntervals = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.runKey = undefined;
   }
 
-  /** Follows the intervals of the current run (a new run: a new subscription, the old intervals dropped). */
+  /**
+   * Intervals go to the window. Run events are read from the status (diffEvents), which every mode has; a threshold
+   * breach is the one the status cannot show, so it comes from the watch stream.
+   */
+  private onWatch(e: WatchEvent): void {
+    if (e.type === "interval") this.window.add(e.interval);
+    else if (e.type === "event" && e.event.kind === "threshold_breach") {
+      const message = e.event.data.message;
+      this.watched.push({
+        t: e.event.t,
+        kind: "breach",
+        text: typeof message === "string" ? message : "threshold breached",
+      });
+    }
+  }
+
+  /** A new run drops the previous run's intervals (they would show as this run's first seconds). */
   private followRun(run: Frame["run"]): void {
     const key = `${run?.run_id ?? ""}|${run?.scenario ?? ""}`;
-    if (!this.o.intervals || key === this.runKey) return;
+    if (key === this.runKey) return;
+    if (this.runKey !== undefined) this.window.clear();
     this.runKey = key;
-    this.stopIntervals?.();
-    this.window.clear();
-    this.stopIntervals = this.o.intervals.start((i) => this.window.add(i));
   }
 
   /** Takes one sample and sends it (a sample still in progress is not overlapped). */
@@ -292,6 +264,7 @@ export class LiveFeed {
       if (fresh) f.rates.messages = fresh.rates["xmpp.messages_sent"] ?? 0;
       f.events = diffEvents(p, f);
     }
+    f.events.push(...this.watched.splice(0));
     this.prev = f;
     this.prevMessages = messages;
     return f;
@@ -318,30 +291,3 @@ export class LiveFeed {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
-
-/** Run events seen between two frames: start, stop, users added or removed, settings changed, nodes up or down. */
-export function diffEvents(p: Frame, f: Frame): FeedEvent[] {
-  const out: FeedEvent[] = [];
-  const t = f.t;
-  const running = (x: Frame) => x.run?.state === "running";
-  const newRun = f.run && (f.run.run_id !== p.run?.run_id || (!running(p) && running(f)));
-  if (newRun && running(f)) out.push({ t, kind: "start", text: `start ${f.run!.scenario}` });
-  else {
-    if (running(p) && !running(f)) out.push({ t, kind: "stop", text: "stop" });
-    const added = (f.run?.last_id ?? 0) - (p.run?.last_id ?? 0);
-    if (running(f) && running(p) && added > 0) out.push({ t, kind: "add", text: `add ${added}` });
-    if (running(f) && f.users.removed > p.users.removed)
-      out.push({ t, kind: "remove", text: `remove ${f.users.removed - p.users.removed}` });
-    if (running(f) && p.run && JSON.stringify(p.run.settings) !== JSON.stringify(f.run!.settings))
-      out.push({ t, kind: "settings", text: "settings changed" });
-  }
-  const before = new Map(p.nodes.map((n) => [n.name, n.state]));
-  for (const n of f.nodes) {
-    const was = before.get(n.name);
-    if (n.state === "down" && was !== undefined && was !== "down")
-      out.push({ t, kind: "node_down", text: `${n.name} down` });
-    if (n.state !== "down" && (was === undefined || was === "down") && p.nodes.length > 0)
-      out.push({ t, kind: "node_up", text: `${n.name} up` });
-  }
-  return out;
-}

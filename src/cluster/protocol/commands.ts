@@ -3,7 +3,7 @@
  * type to its reply's type, and `REPLY_CHECKS` checks a reply against it before the master reads it.
  */
 import type { StatusReport } from "../../controller/controller.js";
-import type { ProcessHealth } from "../../metrics/process-health.js";
+import type { ProcessHealth } from "../../metrics/process-sampler.js";
 import type { RangePlan } from "../../users/schedule.js";
 import type { Progression } from "../id-sets.js";
 import type { Problem } from "../problems.js";

@@ -7,7 +7,7 @@ import type { Clock } from "../../clock.js";
 import type { Controller } from "../../controller/controller.js";
 import { AmocError, errorMessage } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { processHealth } from "../../metrics/process-health.js";
+import { processSampler } from "../../metrics/process-sampler.js";
 import { RateLimitedLog } from "../../metrics/rate-limited-log.js";
 import type { Telemetry } from "../../telemetry.js";
 import type { ClusterBus, KvStore } from "../bus.js";
@@ -193,7 +193,7 @@ export class WorkerAgent implements CommandTarget {
       run_id: this.currentRunId,
       start_lag_ms: this.lags.stats(),
       problems: this.problemList(),
-      health: processHealth().sample(),
+      health: processSampler().health(),
     };
   }
 

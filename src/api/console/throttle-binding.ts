@@ -1,6 +1,6 @@
 /** The console's `throttle` objects (amoc_local.throttle, amoc_dist.throttle): amoc_throttle's verbs over the Node API. */
-import { UsageError } from "../errors.js";
-import type { CommandResult, NodeApi, NodeSelector, ThrottleRequest } from "../node/node-api.js";
+import { UsageError } from "../../errors.js";
+import type { CommandResult, NodeApi, NodeSelector, ThrottleRequest } from "../../node/node-api.js";
 
 type Config = ThrottleRequest["config"] | number;
 

@@ -1,6 +1,6 @@
 /** Checks a NodeSelector against the nodes it may address; an unknown name is NODE_NOT_FOUND (404). */
-import { NodeNotFoundError, UsageError } from "../errors.js";
-import type { NodeSelector } from "./node-api.js";
+import { NodeNotFoundError, UsageError } from "../../errors.js";
+import type { NodeSelector } from "../node-api.js";
 
 /** A node a selector can match. */
 export interface Selectable {

@@ -1,6 +1,6 @@
 /** Turns a StartRequest's `users` / `from` / `to` into one user range, or a UsageError saying what is wrong. */
-import { UsageError } from "../errors.js";
-import type { StartRequest } from "./node-api.js";
+import { UsageError } from "../../errors.js";
+import type { StartRequest } from "../node-api.js";
 
 const HINT = "give users (and optionally from), or from and to: {scenario: 'dummy', users: 10}";
 

@@ -1,14 +1,8 @@
-/** `amoc run`: one non-interactive run that ends when every user is done (or `--duration` passed), then a summary. */
-import { Writable } from "node:stream";
+/** `amoc run`'s options: one non-interactive run that ends when every user is done (or `--duration` passed). */
 import { parseArgs } from "node:util";
-import { coerceJson, parseStages } from "../config/shapes.js";
-import { MAX_TIMER_MS } from "../config/formats.js";
-import { UsageError } from "../errors.js";
-import { SummaryCollector } from "../results/summary.js";
-import type { AmocNode } from "../node/amoc-node.js";
-import { nodeApis } from "../node/apis.js";
-import { formatSummary } from "./format.js";
-import { runWithApi, type RunIo, type RunOutcome } from "./run-loop.js";
+import { coerceJson, parseStages } from "../../config/shapes.js";
+import { MAX_TIMER_MS } from "../../config/formats.js";
+import { UsageError } from "../../errors.js";
 
 /** Parsed `amoc run` options. */
 export interface RunOptions {
@@ -161,24 +155,3 @@ export function parseRunArgs(argv: string[]): RunOptions {
     workers: positiveInt("workers", v.workers) ?? 1,
   };
 }
-
-/** No progress output (a caller that passes no io, e.g. a test). */
-const QUIET: RunIo = { err: new Writable({ write: (_c, _e, cb) => cb() }), isTTY: false };
-
-/** Runs on this node; the summary's metrics come from this node's telemetry. */
-export async function runLocal(node: AmocNode, o: RunOptions, io: RunIo | undefined = undefined): Promise<RunOutcome> {
-  const collector = new SummaryCollector(node.telemetry);
-  try {
-    const api = nodeApis(node).local;
-    return await runWithApi(
-      api,
-      o,
-      { whenNoUsers: () => node.controller.whenNoUsers(), metrics: () => collector.snapshot() },
-      io ?? QUIET,
-    );
-  } finally {
-    collector.close();
-  }
-}
-
-export { formatSummary };

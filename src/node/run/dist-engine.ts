@@ -1,32 +1,31 @@
 /**
- * The Node API over the cluster, with this node as master: joins NATS on first use (so local mode never needs it),
- * passes commands to the Master and returns its per-node results. Unknown node names are NODE_NOT_FOUND (404).
+ * The cluster as a run engine, with this node as master: joins NATS on first use (so local mode never needs it),
+ * passes commands to the Master and returns its per-node results. Unknown node names are NODE_NOT_FOUND (404). The
+ * run's intervals come from the workers through the results feed (cluster/results-feed.ts).
  */
-import { joinCluster, type ClusterHandle, type JoinDeps } from "../cluster/cluster-node.js";
-import type { Master, NodeResult } from "../cluster/master/master.js";
-import type { StatusReport } from "../controller/controller.js";
-import { ClusterError } from "../errors.js";
-import type { ThrottleRequest } from "./node-api.js";
+import { joinCluster, type ClusterHandle, type JoinDeps } from "../../cluster/cluster-node.js";
+import type { Master, NodeResult } from "../../cluster/master/master.js";
+import { resultsFeed } from "../../cluster/results-feed.js";
+import type { StatusReport } from "../../controller/controller.js";
+import { ClusterError } from "../../errors.js";
+import type { RunRecording } from "../../results/recorder.js";
 import type {
   ApiStatus,
   CommandOptions,
   CommandResult,
-  NodeApi,
   NodeInfo,
   NodeSelector,
   PerNode,
   RunInfo,
-  ScenarioDetails,
-  ScenarioSummary,
-  StartRequest,
-} from "./node-api.js";
-import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
+  ThrottleRequest,
+} from "../node-api.js";
+import type { EngineStart, RunEngine } from "./engine.js";
 import { selectNodes } from "./selector.js";
-import { startRange } from "./start-range.js";
 
-/** The part of a cluster handle the API uses. */
+/** The part of a cluster handle the engine uses (`bus`: the upload store shares the master's NATS connection). */
 export type MasterHandle = Pick<ClusterHandle, "master" | "close" | "throttles"> & {
   membership: Pick<ClusterHandle["membership"], "warmedUp">;
+  bus?: ClusterHandle["bus"];
 };
 
 /** What the dist API needs from the node: joining, and a place to register leaving. */
@@ -40,8 +39,9 @@ export interface DistApiDeps extends JoinDeps {
 const WAIT_REPORT_MS = 2000;
 
 /** The cluster as one API; the Master (and the NATS connection) is created by the first call that needs it. */
-export class DistNodeApi implements NodeApi {
+export class DistEngine implements RunEngine {
   readonly mode = "dist" as const;
+  readonly localIntervals = false;
   private joining: Promise<MasterHandle> | undefined;
 
   constructor(private readonly d: DistApiDeps) {}
@@ -50,8 +50,8 @@ export class DistNodeApi implements NodeApi {
     return this.d.settings.node_name;
   }
 
-  /** The master, joining the cluster on first use; a failed join (NATS down) is retried by the next call. */
-  async master(): Promise<Master> {
+  /** The cluster handle, joining as master on first use; a failed join (NATS down) is retried by the next call. */
+  async handle(): Promise<MasterHandle> {
     this.joining ??= (this.d.join ? this.d.join() : joinCluster(this.d, "master")).then((h) => {
       this.d.onClose(() => h.close());
       return h;
@@ -60,11 +60,20 @@ export class DistNodeApi implements NodeApi {
       const h = await this.joining;
       // the first heartbeats take up to a second to arrive
       await h.membership.warmedUp();
-      return h.master!;
+      return h;
     } catch (e) {
       this.joining = undefined;
       throw e;
     }
+  }
+
+  async connect(): Promise<void> {
+    await this.handle();
+  }
+
+  /** The master, joining the cluster on first use. */
+  async master(): Promise<Master> {
+    return (await this.handle()).master!;
   }
 
   /**
@@ -152,24 +161,21 @@ export class DistNodeApi implements NodeApi {
     return r!.result;
   }
 
-  async scenarios(): Promise<ScenarioSummary[]> {
-    return builtinScenarios(this.d.settings.scenarios_dir);
+  /** The selector names live workers, and the master (this node's controller) accepts the scenario and settings. */
+  async check(req: EngineStart): Promise<void> {
+    await this.checked(req);
+    await this.d.controller.resolveRun(req.scenario.file, req.settings);
   }
 
-  async scenarioInfo(name: string): Promise<ScenarioDetails> {
-    return scenarioDetails(name, this.d.settings.scenarios_dir);
-  }
-
-  async start(req: StartRequest): Promise<CommandResult> {
-    const { from, to } = startRange(req);
+  async start(req: EngineStart): Promise<CommandResult> {
     const m = await this.checked(req);
     return result(
-      await m.do(req.scenario, from, to, {
+      await m.do(req.scenario.file, req.from, req.to, {
         settings: req.settings,
         nodes: req.nodes,
         labels: req.labels,
         comment: req.comment,
-        version: req.version,
+        version: req.scenario.source === "uploaded" ? req.scenario.version : undefined,
       }),
       "users",
     );
@@ -192,6 +198,20 @@ export class DistNodeApi implements NodeApi {
     return distThrottle(this, this.joining, req, opts);
   }
 
+  /** Resolves when the run has no user left, as status shows it (polled). */
+  async whenNoUsers(): Promise<void> {
+    for (;;) {
+      const s = await this.status().catch(() => undefined);
+      if (!s || s.run?.state !== "running") return; // no run to wait for (or the cluster cannot say)
+      if (s.users.running === 0 && s.users.pending === 0 && s.users.started > 0) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  follow(rec: RunRecording): () => void {
+    return resultsFeed(this.d.telemetry).follow(rec);
+  }
+
   async stop(opts: CommandOptions = {}): Promise<CommandResult> {
     const r = await (await this.checked(opts)).stop(opts);
     const users = r.users as Record<string, number> | undefined;
@@ -201,7 +221,7 @@ export class DistNodeApi implements NodeApi {
 
 /** Throttle ops on the run's workers (or the selected ones), through the master's throttle splitter. */
 export async function distThrottle(
-  api: DistNodeApi,
+  api: DistEngine,
   handle: Promise<MasterHandle> | undefined,
   req: ThrottleRequest,
   opts: NodeSelector = {},

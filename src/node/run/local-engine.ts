@@ -1,36 +1,34 @@
-/** The Node API over this node's Controller: one node, keyed by its name, in every per-node result. */
-import type { Controller, StatusReport } from "../controller/controller.js";
-import { NodeNotFoundError } from "../errors.js";
-import type { ThrottleOp } from "../throttle/throttle.js";
-import type { ThrottleRequest } from "./node-api.js";
+/**
+ * This node alone as a run engine, over its Controller: one node, keyed by its name, in every per-node result. The
+ * run's intervals come from an aggregator on the node's telemetry (the recording's own, `localIntervals`).
+ */
+import type { Controller, StatusReport } from "../../controller/controller.js";
+import { NodeNotFoundError, StateError } from "../../errors.js";
+import type { ThrottleOp } from "../../throttle/throttle.js";
 import type {
   ApiStatus,
   CommandOptions,
   CommandResult,
-  NodeApi,
   NodeInfo,
   NodeSelector,
   PerNode,
-  ScenarioDetails,
-  ScenarioSummary,
-  StartRequest,
-} from "./node-api.js";
-import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
+  ThrottleRequest,
+} from "../node-api.js";
+import type { EngineStart, RunEngine } from "./engine.js";
 import { requireNode, selectNodes } from "./selector.js";
-import { startRange } from "./start-range.js";
 
-/** What the local API reads from the node. */
-export interface LocalApiDeps {
+/** What the local engine reads from the node. */
+export interface LocalEngineDeps {
   controller: Controller;
-  scenariosDir: string;
   labels: Record<string, string>;
 }
 
 /** Commands go straight to the controller; its AmocErrors propagate (one node: nothing to report per node). */
-export class LocalNodeApi implements NodeApi {
+export class LocalEngine implements RunEngine {
   readonly mode = "local" as const;
+  readonly localIntervals = true;
 
-  constructor(private readonly d: LocalApiDeps) {}
+  constructor(private readonly d: LocalEngineDeps) {}
 
   get nodeName(): string {
     return this.d.controller.nodeName;
@@ -84,18 +82,20 @@ export class LocalNodeApi implements NodeApi {
     return this.d.controller.status();
   }
 
-  async scenarios(): Promise<ScenarioSummary[]> {
-    return builtinScenarios(this.d.scenariosDir);
-  }
-
-  async scenarioInfo(name: string): Promise<ScenarioDetails> {
-    return scenarioDetails(name, this.d.scenariosDir);
-  }
-
-  async start(req: StartRequest): Promise<CommandResult> {
-    const { from, to } = startRange(req);
+  async check(req: EngineStart): Promise<void> {
     this.checkSelected(req);
-    const r = await this.d.controller.do(req.scenario, from, to, req.settings ?? {});
+    const st = this.d.controller.state;
+    if (st === "running" || st === "terminating")
+      throw new StateError(
+        `a run of '${this.d.controller.status().scenario}' is ${st}`,
+        "stop it first (amoc_local.stop(), or stop() in the console), then start a new one",
+      );
+    await this.d.controller.resolveRun(req.scenario.file, req.settings);
+  }
+
+  async start(req: EngineStart): Promise<CommandResult> {
+    this.checkSelected(req);
+    const r = await this.d.controller.do(req.scenario.file, req.from, req.to, req.settings);
     return this.one(r, r.users);
   }
 
@@ -126,5 +126,20 @@ export class LocalNodeApi implements NodeApi {
   async throttle(req: ThrottleRequest, opts?: NodeSelector): Promise<CommandResult> {
     this.checkSelected(opts);
     return this.one(this.d.controller.throttle(req as ThrottleOp) as Record<string, unknown>);
+  }
+
+  whenNoUsers(): Promise<void> {
+    return this.d.controller.whenNoUsers();
+  }
+
+  /** Local mode has no workers to wait for: this node is the run. */
+  async waitForWorkers(): Promise<string[]> {
+    return [this.nodeName];
+  }
+
+  async connect(): Promise<void> {}
+
+  follow(): () => void {
+    return () => {};
   }
 }

@@ -1,11 +1,12 @@
 /** `amoc console`: a REPL over the Node API. Works on a TTY and with piped stdin; lines run one at a time. */
 import repl from "node:repl";
 import { inspect } from "node:util";
-import { AmocError } from "../errors.js";
-import type { AmocNode } from "../node/amoc-node.js";
-import { nodeApis } from "../node/apis.js";
-import type { NodeApi } from "../node/node-api.js";
-import { distApi, nodesApi } from "./dist-api.js";
+import { AmocError } from "../../errors.js";
+import type { AmocNode } from "../../node/amoc-node.js";
+import { nodeApis } from "../../node/apis.js";
+import type { NodeApi } from "../../node/node-api.js";
+import { formatRunEnd } from "../format.js";
+import { distApi, nodesApi } from "./dist-binding.js";
 import { localApi, Printed } from "./local-binding.js";
 import { evalWithAwait, isIncomplete } from "./top-level-await.js";
 
@@ -124,12 +125,13 @@ export async function runConsole(
   if (opts.onExit === "detach") return;
   const before = await local.nodeStatus(local.nodeName);
   if (before.state === "running") {
-    await local.stop();
+    const { run } = await local.stop();
     // the users this stop took down, not every removal of the run
     const u = before.users;
     const cancelled = u.pending ? `, ${u.pending} planned starts cancelled` : "";
     io.output.write(
-      `stopped: ${u.running - u.removing} running users removed${u.removing ? ` (and ${u.removing} already being removed)` : ""}${cancelled}, terminate called\n`,
+      `stopped: ${u.running - u.removing} running users removed${u.removing ? ` (and ${u.removing} already being removed)` : ""}${cancelled}, terminate called\n` +
+        (run ? `${formatRunEnd(run)}\n` : ""),
     );
   }
 }

@@ -1,11 +1,10 @@
 /** The console's `amoc_local`: a thin binding over a local Node API that prints one node's results as before. */
-import { throttleApi } from "./throttle-binding.js";
 import { inspect } from "node:util";
-import type { StatusReport } from "../controller/controller.js";
-import type { CommandResult, NodeApi } from "../node/node-api.js";
-import { formatStatus } from "./format.js";
-import { formatLastInterval } from "./run-results.js";
-import type { LastInterval } from "../results/recorder.js";
+import type { StatusReport } from "../../controller/controller.js";
+import type { CommandResult, NodeApi, StopResult } from "../../node/node-api.js";
+import type { LastInterval } from "../../results/recorder.js";
+import { formatLastInterval, formatRunEnd, formatStatus } from "../format.js";
+import { throttleApi } from "./throttle-binding.js";
 
 /** A printable wrapper: the REPL shows `text` as is instead of an inspected object. */
 export class Printed {
@@ -27,13 +26,15 @@ function own(api: NodeApi, r: CommandResult): Record<string, unknown> {
 export function localApi(api: NodeApi): Record<string, unknown> {
   const status = async () => {
     const s = await api.nodeStatus(api.nodeName);
-    // a recorded run's last interval (src/api/run-recording-api.ts)
+    // the run's last merged interval (the node's run service records every run)
     const last = formatLastInterval((s as { last_interval?: LastInterval | null }).last_interval);
     return Object.assign(new Printed(formatStatus(s) + (last ? `\n${last}` : "")), { raw: s });
   };
   return {
-    do: async (name: string, from: number, to: number, settings?: Record<string, unknown>) =>
-      own(api, await api.start({ scenario: name, from, to, settings })),
+    do: async (name: string, from: number, to: number, settings?: Record<string, unknown>) => {
+      const r = await api.start({ scenario: name, from, to, settings });
+      return { ...own(api, r), run_id: r.run_id };
+    },
     add: async (n: number) => own(api, await api.add(n)),
     remove: async (n: number, opts?: { force?: boolean }) => {
       const r = own(api, await api.remove(n, { force: opts?.force === true })) as {
@@ -46,7 +47,15 @@ export function localApi(api: NodeApi): Record<string, unknown> {
     },
     status,
     status_raw: () => api.nodeStatus(api.nodeName),
-    stop: async () => new Printed(formatStatus(own(api, await api.stop()) as unknown as StatusReport)),
+    stop: async () => {
+      const r: StopResult = await api.stop();
+      const mine = own(api, r);
+      const text = formatStatus(mine as unknown as StatusReport);
+      // the run's verdict, as bin/amoc run prints it
+      return Object.assign(new Printed(r.run ? `${text}\n${formatRunEnd(r.run)}` : text), {
+        raw: { ...mine, run: r.run },
+      });
+    },
     update_settings: async (s: Record<string, unknown>) => own(api, await api.updateSettings(s)).changed,
     scenarios: async () => (await api.scenarios()).map((s) => s.name),
     throttle: throttleApi(api),

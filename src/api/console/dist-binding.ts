@@ -1,5 +1,5 @@
 /** The console's `amoc_dist` and `nodes()`: thin bindings over the dist Node API (which joins NATS on first use). */
-import type { CommandOptions, NodeApi } from "../node/node-api.js";
+import type { CommandOptions, NodeApi } from "../../node/node-api.js";
 import { throttleApi } from "./throttle-binding.js";
 
 /** Options of `amoc_dist.do`: run settings plus the node selector and a comment. */
@@ -23,9 +23,17 @@ export function distApi(api: NodeApi): Record<string, unknown> {
       return s;
     },
     stop: async (opts?: CommandOptions) => {
-      // the run's user counts, as `users`, like status() shows them
-      const { user_counts, users, ...r } = await api.stop(opts);
-      return { ...r, users: user_counts ?? users };
+      // the run's user counts, as `users`, like status() shows them; its end in short (the summary is in History)
+      const { user_counts, users, run, ...r } = await api.stop(opts);
+      const out: Record<string, unknown> = { ...r, users: user_counts ?? users };
+      if (run) {
+        out.run_id = run.run_id;
+        out.verdict = run.verdict;
+        out.exit_code = run.exit_code;
+        if (run.thresholds.length) out.thresholds = run.thresholds.map((t) => `${t.ok ? "ok" : "BREACHED"} ${t.expr}`);
+        if (run.summary.nodes) out.summary_nodes = run.summary.nodes;
+      }
+      return out;
     },
     update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) =>
       api.updateSettings(settings, opts),
