@@ -180,6 +180,36 @@ describe("the run's end", () => {
     });
   });
 
+  it("takes a lost node's last counts and exact re-deal from the master's stop entry", async () => {
+    const running = {
+      w1: ok(report("w1", counts({ running: 1, started: 1 }))),
+      w2: ok(report("w2", counts({ running: 1, started: 1 }))),
+    };
+    // the master's LostNode (cluster/master/types.ts): counts the worker last reported after our last status
+    const lostW2 = {
+      ok: false as const,
+      error: "down (no heartbeat)",
+      lost: true,
+      last: { started: 3, finished: 1, crashed: 0, removed: 0, running: 2, at_ms: 0 },
+      redealt_to: { w1: 2 },
+    };
+    const done = { w1: ok(report("w1", counts({ started: 3, finished: 3 }))), w2: lostW2 };
+    const engine = new ScriptedEngine([running, done]);
+    const svc = testService({ engine, scenariosDir: FIXTURES });
+    onTestFinished(svc.cleanup);
+    await svc.api.start({ scenario: "lifecycle", users: 4 });
+    await svc.api.status();
+    const { run } = await svc.api.stop();
+    expect(run!.summary.nodes!.w2).toEqual({
+      started: 3,
+      finished: 1,
+      crashed: 0,
+      running: 2,
+      lost: true,
+      redealt_to: { w1: 2 },
+    });
+  });
+
   it("ends a run still going when the node closes, so it is not left running", async () => {
     const { api, storePath } = local();
     const r = await api.start({ scenario: "lifecycle", users: 1, settings: { interarrival: 0 } });

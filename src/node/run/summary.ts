@@ -12,6 +12,13 @@ import type { CommandResult, NodeOutcome, PerNode, RunProblem, RunSummary } from
 /** Counted on every delivery kept for a later wait: left out unless something was dropped (then both tell). */
 const QUIET_UNLESS: Record<string, string> = { "xmpp.stanzas_buffered": "xmpp.stanzas_dropped" };
 
+/** A failed node entry as the master gives it for a node lost during the run (fields absent otherwise). */
+interface LostEntry {
+  lost?: boolean;
+  last?: { started: number; finished: number; crashed: number; running: number } | null;
+  redealt_to?: Record<string, number>;
+}
+
 /** What a run learnt about one node while it ran (from every status and the stop). */
 export interface SeenNode extends NodeOutcome {
   errors: ErrorSummary[];
@@ -33,8 +40,19 @@ export function noteNodes(
     if (!had && newcomers === "active" && !(r.ok && ((r.result as Partial<StatusReport>).users?.started ?? 0) > 0))
       continue;
     if (!r.ok) {
-      // a node that answered before and does not now is lost: its last counts stand
-      seen.set(name, { ...(had ?? { started: 0, finished: 0, crashed: 0, running: 0, errors: [] }), lost: true });
+      // a node that answered before and does not now is lost: its last counts stand, or the master's record of them
+      // (cluster/master/types.ts LostNode: the counts it last reported and exactly where its users were re-dealt)
+      const l = r as LostEntry;
+      const base = had ?? { started: 0, finished: 0, crashed: 0, running: 0, errors: [] };
+      const last = l.last && l.last.started >= base.started ? l.last : undefined;
+      seen.set(name, {
+        ...base,
+        ...(last
+          ? { started: last.started, finished: last.finished, crashed: last.crashed, running: last.running }
+          : {}),
+        lost: true,
+        ...(l.redealt_to && Object.keys(l.redealt_to).length ? { redealt_to: { ...l.redealt_to } } : {}),
+      });
       continue;
     }
     const s = r.result as Partial<StatusReport>;
