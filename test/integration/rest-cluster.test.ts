@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
@@ -60,6 +61,32 @@ export async function start(_id: number, _state: unknown, ctx: UserContext): Pro
 `;
 
 let token = "";
+
+/**
+ * The status a declared `bytes`-long upload gets, read before any of the body is sent: the server answers 413 from
+ * the content-length alone. (Sending the body with fetch races the server's early answer and close: EPIPE.)
+ */
+async function statusOfLargeUpload(path: string, bytes: number): Promise<number> {
+  const { port } = new URL(url);
+  const sock = connect(Number(port), "127.0.0.1");
+  let got = "";
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      sock.on("error", reject);
+      sock.on("data", (d: Buffer) => {
+        got += d.toString();
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(got);
+        if (m) resolve(Number(m[1]));
+      });
+      sock.write(
+        `PUT ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\n` +
+          `content-length: ${bytes}\r\n\r\n`,
+      );
+    });
+  } finally {
+    sock.destroy();
+  }
+}
 
 async function call(
   method: string,
@@ -222,7 +249,7 @@ describe("REST on a 3-worker NATS cluster", () => {
   });
 
   it("a 2 MB body is 413 and a name with ../ is 400", async () => {
-    expect((await call("PUT", "/scenarios/upload?name=big", "x".repeat(2 * 1024 * 1024))).status).toBe(413);
+    expect(await statusOfLargeUpload("/scenarios/upload?name=big", 2 * 1024 * 1024)).toBe(413);
     const r = await call("PUT", `/scenarios/upload?name=${encodeURIComponent("../evil")}`, scenario("x"));
     expect(r.status).toBe(400);
     expect(r.json.message).toMatch(/querystring\/name/);

@@ -1,7 +1,7 @@
 /** The XMPP capability against the real Prosody and ejabberd started by scripts/servers.sh. */
 import { describe, expect, it } from "vitest";
 import { createNode } from "../../src/main.js";
-import { SummaryCollector } from "../../src/results/summary.js";
+import { countersOf } from "../helpers/counters.js";
 import { amoc } from "../helpers/proc.js";
 import { until } from "../helpers/wait.js";
 import { ejabberdUrl, prosodyUrl } from "../helpers/endpoints.js";
@@ -126,7 +126,7 @@ describe.each(SERVERS)("XMPP against $name", (srv) => {
 
   it("forced removal mid-send takes users offline at once and the others go on", async () => {
     const node = createNode({ env: { AMOC_LOG_LEVEL: "silent", AMOC_XMPP_SERVERS: srv.plain } });
-    const summary = new SummaryCollector(node.telemetry);
+    const summary = countersOf(node.telemetry);
     const c = node.controller;
     try {
       await c.do("one_to_one", 1, 20, { interarrival: 0, repeat_num: 1, message_count: 1000, message_interval: 20 });
@@ -149,7 +149,7 @@ describe.each(SERVERS)("XMPP against $name", (srv) => {
 describe("XMPP failures", () => {
   it("a server that is down is counted as refused, with a clear message, and the node keeps running", async () => {
     const node = createNode({ env: { AMOC_LOG_LEVEL: "silent", AMOC_XMPP_SERVERS: "xmpp://127.0.0.1:1" } });
-    const summary = new SummaryCollector(node.telemetry);
+    const summary = countersOf(node.telemetry);
     try {
       await node.controller.do("login_storm", 1, 5, { interarrival: 0, repeat_num: 1 });
       await node.controller.whenNoUsers();

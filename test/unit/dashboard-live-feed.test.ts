@@ -16,11 +16,10 @@ class Script {
   ];
   run: ApiStatus["run"] = null;
   users: Users = { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 };
-  messages = 0;
   statusCalls = 0;
   readonly mode = "dist" as const;
   readonly nodeName = "m";
-  async status(): Promise<ApiStatus & { metrics: Record<string, unknown> }> {
+  async status(): Promise<ApiStatus> {
     this.statusCalls++;
     const per = (n: NodeInfo) => ({
       ok: true as const,
@@ -37,10 +36,6 @@ class Script {
       run: this.run,
       users: { ...this.users, finished: 0, removing: 0 },
       nodes: Object.fromEntries(this.members.map((n) => [n.name, per(n)])) as unknown as ApiStatus["nodes"],
-      metrics: {
-        "xmpp.messages_sent": { count: this.messages },
-        "xmpp.message_ttd": { count: 3, min: 1, p50: 2, p95: 3, p99: 4, max: 5 },
-      },
     };
   }
   async nodes(): Promise<NodeInfo[]> {
@@ -86,16 +81,15 @@ function setup(windowMs = 60_000) {
 }
 
 describe("LiveFeed", () => {
-  it("turns counters into per-second rates and reads percentiles from the merged metrics", async () => {
+  it("turns user counts into per-second rates, and has no timings or message rate before an interval arrives", async () => {
     const { s, tick } = setup();
     s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
     await tick();
     s.users = { running: 40, started: 40, crashed: 2, removed: 0, pending: 0 };
-    s.messages = 100;
     const f = await tick(2000);
-    expect(f.rates).toEqual({ arrivals: 20, crashes: 1, messages: 50 });
-    expect(f.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
-    expect(f.timings.connection).toBeNull();
+    expect(f.rates).toEqual({ arrivals: 20, crashes: 1, messages: 0 });
+    expect(f.series).toBe("none");
+    expect(f.timings).toEqual({ connection: null, ttd: null });
     expect(f.crash_reasons).toEqual({ "start:error: boom": 4 });
     expect(f.nodes.find((n) => n.name === "w1")).toMatchObject({
       running: 20,
@@ -198,8 +192,8 @@ describe("per-interval results", () => {
     await new Promise((r) => setImmediate(r)); // the first sample, taken at subscribe
     s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
     const f0 = await tick();
-    expect(f0.series).toBe("status");
-    expect(f0.timings.ttd).toEqual({ p50: 2, p95: 3, p99: 4 });
+    expect(f0.series).toBe("none");
+    expect(f0.timings.ttd).toBeNull();
     const t = Math.floor(now() / 1000) * 1000;
     s.push(interval("w1", t, [7], 5));
     s.push(interval("w2", t, [7], 5));
@@ -209,7 +203,7 @@ describe("per-interval results", () => {
     expect(f1.rates.messages).toBe(10);
     s.run = { run_id: "r2", state: "running", scenario: "dummy", settings: {} };
     const f2 = await tick(1000);
-    expect(f2.series).toBe("status");
+    expect(f2.series).toBe("none");
     // one watch for the whole time a page listens, released when the last leaves
     expect(s.watchCalls).toBe(1);
     off();

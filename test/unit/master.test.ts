@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunState } from "../../src/cluster/run-state.js";
-import type { TimingSummary } from "../../src/results/summary.js";
+import type { EncodedInterval } from "../../src/results/interval.js";
+import { mergeByTime, RunTotals } from "../../src/results/merge.js";
 import { AmocError, ClusterError } from "../../src/errors.js";
 import { fakeCluster, fakeNode, subjects } from "../helpers/fake-cluster.js";
 import { until } from "../helpers/wait.js";
@@ -23,9 +24,11 @@ interface Result {
 }
 
 describe("Master on an in-memory bus", () => {
-  it("stop returns the run's metrics summed from the workers' results intervals, its p99 that of all the values", async () => {
+  it("stop leaves every worker's values in the results feed, so the merged p99 is that of all the values", async () => {
     cluster = await fakeCluster(2);
     const c = cluster;
+    const got: EncodedInterval[] = [];
+    c.master.feed!.follow({ addInterval: (i) => got.push(i), setNodes: () => {} });
     await c.master.master!.do("lifecycle", 1, 4, { settings: HOLD });
     await until(() => running(c) === 4, 5000, "4 running");
     // a fast worker with many values and a slow one with few: an average of per-node p99s would be ~2500 ms
@@ -36,18 +39,19 @@ describe("Master on an in-memory bus", () => {
     c.workers[0]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 7 });
     c.workers[1]!.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 5 });
     const st = await c.master.master!.status();
-    // status replies carry counts, never histograms
+    // status replies carry counts, never histograms, and the master sums no metrics of its own
     const w1 = st.nodes.w1!;
     expect(w1.ok && w1.result.users.running).toBe(2);
     expect(w1.ok && Object.keys(w1.result)).not.toContain("summary");
+    expect(Object.keys(st)).not.toContain("metrics");
     const stopped = await c.master.master!.stop();
     expect(stopped.failed).toEqual([]);
-    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 12 });
-    const ttd = stopped.metrics["xmpp.message_ttd"] as TimingSummary;
-    expect(ttd.count).toBe(10_000);
-    expect(ttd.p99).toBeCloseTo(100, 0);
-    expect(Object.keys(ttd).sort()).toEqual(["count", "max", "mean", "min", "p50", "p90", "p95", "p99"]);
-    expect(ttd.mean).toBeCloseTo(100.5, 0); // (9,900 x 50.5 + 100 x 5,049.5) / 10,000
+    const totals = new RunTotals();
+    for (const m of mergeByTime(got)) totals.add(m);
+    const table = totals.table();
+    expect(table["xmpp.messages_sent"]).toMatchObject({ kind: "counter", count: 12 });
+    const ttd = table["xmpp.message_ttd"]!;
+    expect(ttd.kind === "timing" && [ttd.count, Math.round(ttd.p99)]).toEqual([10_000, 100]);
   });
 
   it("stop resolves only after the results feed delivered every answering worker's final interval", async () => {
@@ -66,7 +70,6 @@ describe("Master on an in-memory bus", () => {
     expect(got).toEqual([]);
     const stopped = await c.master.master!.stop();
     expect(got.sort()).toEqual(["w1:1", "w2:2", "w3:3"]);
-    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
     expect(stopped.problems.filter((p) => p.kind.startsWith("final_interval_missing"))).toEqual([]);
     for (const n of ["w1", "w2", "w3"]) {
       const r = stopped.nodes[n]!;
@@ -358,9 +361,11 @@ describe("Master on an in-memory bus", () => {
     expect(Object.values(ok.nodes).every((r) => r.ok)).toBe(true);
   });
 
-  it("a worker that leaves mid-run leaves its final counts and final interval: stop's totals and metrics include them", async () => {
+  it("a worker that leaves mid-run leaves its final counts and final interval: stop's totals and the feed include them", async () => {
     cluster = await fakeCluster(3);
     const c = cluster;
+    const got: EncodedInterval[] = [];
+    c.master.feed!.follow({ addInterval: (i) => got.push(i), setNodes: () => {} });
     await c.master.master!.do("lifecycle", 1, 30, { settings: HOLD });
     await until(() => running(c) === 30, 5000, "30 running");
     for (const w of c.workers) w.telemetry.emit("metric", { kind: "count", name: "xmpp.messages_sent", value: 2 });
@@ -371,8 +376,10 @@ describe("Master on an in-memory bus", () => {
     expect(stopped.failed).toEqual([]);
     expect(stopped.nodes.w3).toMatchObject({ ok: true, result: { state: "left" } });
     expect(stopped.users).toMatchObject({ started: 30, removed: 30, running: 0 });
-    expect(stopped.metrics["xmpp.messages_sent"]).toEqual({ count: 6 });
-    expect(stopped.metrics["xmpp.message_ttd"]).toMatchObject({ count: 1 });
+    const totals = new RunTotals();
+    for (const m of mergeByTime(got)) totals.add(m);
+    expect(totals.table()["xmpp.messages_sent"]).toMatchObject({ count: 6 });
+    expect(totals.table()["xmpp.message_ttd"]).toMatchObject({ count: 1 });
   });
 
   it("a worker whose node shut its controller down before leaving still leaves its final counts, not a lost entry", async () => {

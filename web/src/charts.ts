@@ -218,9 +218,8 @@ export class LiveCharts {
         this.plots.set(d.id, entry);
       } else entry.plot.setData(data);
       if (d.unit === "ms") {
-        const per = this.frames[this.frames.length - 1]?.series === "intervals" ? "per second" : "run so far";
         const head = entry.box.querySelector("h3");
-        if (head) head.textContent = `${d.title} (${per})`;
+        if (head) head.textContent = `${d.title} (per second)`;
       }
     }
   }

@@ -37,7 +37,6 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
   private prev: Frame | undefined;
-  private prevMessages = 0;
   private readonly window: IntervalWindow;
   private unwatch: (() => void) | undefined;
   private runKey: string | undefined;
@@ -126,7 +125,7 @@ export class LiveFeed {
 
   private async sample(): Promise<Frame> {
     const t = this.now();
-    let status: Awaited<ReturnType<NodeApi["status"]>> & { metrics?: Record<string, Record<string, number>> };
+    let status: Awaited<ReturnType<NodeApi["status"]>>;
     let list: Awaited<ReturnType<NodeApi["nodes"]>>;
     try {
       [status, list] = await Promise.all([this.o.api.status(), this.o.api.nodes()]);
@@ -212,12 +211,6 @@ export class LiveFeed {
       (n) => n.role !== "master" && n.state !== "down" && n.state !== "left",
     ).length;
     const users = status.users as unknown as Record<string, number>;
-    const metrics = status.metrics ?? {};
-    const pct = (k: string) =>
-      metrics[k] && typeof metrics[k].p50 === "number"
-        ? { p50: num(metrics[k].p50), p95: num(metrics[k].p95), p99: num(metrics[k].p99) }
-        : null;
-    const messages = num(metrics["xmpp.messages_sent"]?.count);
     const run = status.run
       ? {
           run_id: status.run.run_id,
@@ -244,10 +237,11 @@ export class LiveFeed {
       },
       nodes: [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name)),
       rates: { arrivals: 0, crashes: 0, messages: 0 },
-      series: fresh ? "intervals" : "status",
+      // timings and message rates come from the run's merged intervals only (the one pipeline), never a second sum
+      series: fresh ? "intervals" : "none",
       timings: fresh
         ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null }
-        : { connection: pct("xmpp.connection"), ttd: pct("xmpp.message_ttd") },
+        : { connection: null, ttd: null },
       crash_reasons: reasons,
       events: [],
     };
@@ -259,14 +253,12 @@ export class LiveFeed {
       f.rates = {
         arrivals: round2(d(f.users.started, p.users.started)),
         crashes: round2(d(f.users.crashed, p.users.crashed)),
-        messages: round2(d(messages, this.prevMessages)),
+        messages: fresh ? (fresh.rates["xmpp.messages_sent"] ?? 0) : 0,
       };
-      if (fresh) f.rates.messages = fresh.rates["xmpp.messages_sent"] ?? 0;
       f.events = diffEvents(p, f);
     }
     f.events.push(...this.watched.splice(0));
     this.prev = f;
-    this.prevMessages = messages;
     return f;
   }
 
@@ -282,7 +274,7 @@ export class LiveFeed {
           users: { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 },
           nodes: [],
           rates: { arrivals: 0, crashes: 0, messages: 0 },
-          series: "status",
+          series: "none",
           timings: { connection: null, ttd: null },
           crash_reasons: {},
           events: [],

@@ -59,10 +59,10 @@ export interface Frame {
   /** Per second since the previous frame. */
   rates: { arrivals: number; crashes: number; messages: number };
   /**
-   * Where the timings come from: the last merged interval of the run (`intervals`), or the run so far as the status
-   * merges them (`status`, while no interval has arrived).
+   * Where the timings come from: the last merged interval of the run (`intervals`), or nowhere yet (`none`: no
+   * interval in the last 5 s; the charts leave a gap rather than show a figure of another kind).
    */
-  series: "intervals" | "status";
+  series: "intervals" | "none";
   timings: { connection: Percentiles; ttd: Percentiles };
   /** Crashes by reason (users/crash-reason.ts), run totals. */
   crash_reasons: Record<string, number>;

@@ -1,7 +1,7 @@
 /**
  * The master side of a distributed run, a coordinator of its parts: dealing users (dealing.ts), re-dealing a lost
  * worker's (redeal.ts), removing (removal.ts), the run record in the bucket (run-record.ts), status (status.ts),
- * stopping (stop.ts) and the run's metrics from the results pipeline (run-metrics.ts). Every change of the run goes
+ * stopping (stop.ts) and each worker's last counts from the results feed (worker-counts.ts). Every change of the run goes
  * through one queue, so a re-deal never races a do/add/remove/stop. The master runs no users.
  */
 import { systemClock, type Clock } from "../../clock.js";
@@ -16,7 +16,7 @@ import { deal, readyWorkers } from "./dealing.js";
 import { redealLost } from "./redeal.js";
 import { removeUsers } from "./removal.js";
 import { inRun, markLeft, ownRun } from "./run-record.js";
-import { RunMetrics } from "./run-metrics.js";
+import { WorkerCounts } from "./worker-counts.js";
 import { clusterStatus } from "./status.js";
 import { startRun } from "./start.js";
 import { stopWorkers } from "./stop.js";
@@ -44,8 +44,8 @@ export class Master {
   private queue: Promise<unknown> = Promise.resolve();
   /** Paces the ramp-downs of the run's load shape (stages), from the shape's start instant. */
   private removals: RemovalDriver | undefined;
-  /** The running run's metrics and per-worker counts, from the results feed. */
-  private metrics: RunMetrics;
+  /** The running run's per-worker counts, from the results feed (a lost worker's entry shows them). */
+  private counts: WorkerCounts;
 
   constructor(private readonly d: MasterDeps) {
     const clock: Clock = d.clock ?? systemClock;
@@ -58,7 +58,7 @@ export class Master {
       send: <K extends CommandType>(nodes: string[], make: (n: string) => CommandOf<K>, timeoutMs = d.timeoutMs) =>
         broadcast(d, nodes, make, timeoutMs),
     };
-    this.metrics = new RunMetrics(d.results);
+    this.counts = new WorkerCounts(d.results);
     const { problems } = this.ctx;
     d.membership.onDown((name) => {
       d.telemetry.emit("run.event", { kind: "node_down", data: { node: name } });
@@ -107,7 +107,7 @@ export class Master {
   }
 
   private redeal(node: string): Promise<void> {
-    return redealLost(this.ctx, node, this.metrics.lastCounts(node));
+    return redealLost(this.ctx, node, this.counts.lastCounts(node));
   }
 
   private ownRun(): Promise<{ run: RunState; revision: number }> {
@@ -152,10 +152,10 @@ export class Master {
     return this.serially(() =>
       startRun(this.ctx, name, from, to, opts, {
         waitForWorkers: () => this.waitForWorkers(1, 3000),
-        // a new run: its metrics start empty
+        // a new run: its counts start empty
         claimed: () => {
-          this.metrics.unfollow();
-          this.metrics = new RunMetrics(this.d.results);
+          this.counts.unfollow();
+          this.counts = new WorkerCounts(this.d.results);
         },
         removals: (t0Ms, removals) => {
           this.removals = new RemovalDriver(
@@ -252,7 +252,7 @@ export class Master {
     return this.serially(async () => {
       const { run, revision } = await this.ownRun();
       this.removals?.stop();
-      const r = await stopWorkers(this.ctx, run, opts, this.metrics);
+      const r = await stopWorkers(this.ctx, run, opts, this.counts);
       run.state = "finished";
       await this.ctx.store.write(run, revision);
       this.d.telemetry.emit("run.event", {
@@ -265,7 +265,7 @@ export class Master {
 
   /** The run and every node's status; workers of the run that were lost are listed as such. */
   status(): Promise<StatusResult> {
-    return clusterStatus(this.ctx, this.metrics);
+    return clusterStatus(this.ctx, this.counts);
   }
 
   /** The live nodes with their roles, labels and states. */

@@ -1,11 +1,11 @@
 /**
  * Status aggregation: every node's status (a worker of the run that died or left abnormally is listed lost, with
- * what it had done and where its users went, never dropped), the users summed over the nodes, the run's metrics
- * from the results pipeline, and the problems of this master, its bus and every node.
+ * what it had done and where its users went, never dropped), the users summed over the nodes, and the problems of
+ * this master, its bus and every node.
  */
 import type { RunState, WorkerShare } from "../run-state.js";
 import { leftResults } from "./run-record.js";
-import type { RunMetrics } from "./run-metrics.js";
+import type { WorkerCounts } from "./worker-counts.js";
 import type {
   LostNode,
   MasterCtx,
@@ -25,7 +25,7 @@ import type {
 const STATUS_TIMEOUT_MS = 1500;
 
 /** The run and every node's status; nodes of the run that are down are listed as lost. */
-export async function clusterStatus(ctx: MasterCtx, metrics: RunMetrics | undefined): Promise<StatusResult> {
+export async function clusterStatus(ctx: MasterCtx, counts: WorkerCounts | undefined): Promise<StatusResult> {
   const { d } = ctx;
   await d.membership.warmedUp();
   const cur = await ctx.store.read();
@@ -39,7 +39,7 @@ export async function clusterStatus(ctx: MasterCtx, metrics: RunMetrics | undefi
     () => ({ v: 1, type: "status", from: d.nodeName }),
     Math.min(d.timeoutMs, STATUS_TIMEOUT_MS),
   );
-  const lastOf = (n: string) => metrics?.lastCounts(n) ?? null;
+  const lastOf = (n: string) => counts?.lastCounts(n) ?? null;
   const left = running ? await leftResults(ctx, running, lastOf) : {};
   for (const n of names) {
     if (d.membership.isAlive(n)) continue;
@@ -50,7 +50,6 @@ export async function clusterStatus(ctx: MasterCtx, metrics: RunMetrics | undefi
   return {
     run: run ? runView(ctx, run) : null,
     users: sumUsers(nodes),
-    metrics: metrics?.metrics() ?? {},
     problems: problemList(ctx, nodes),
     nodes,
   };

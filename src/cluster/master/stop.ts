@@ -7,7 +7,7 @@
 import type { RunState } from "../run-state.js";
 import { failedNodes } from "./broadcast.js";
 import { inRun, leftResults } from "./run-record.js";
-import type { RunMetrics } from "./run-metrics.js";
+import type { WorkerCounts } from "./worker-counts.js";
 import { lostEntry, problemList, sumUsers } from "./status.js";
 import type { DistOptions, MasterCtx, StopResult } from "./types.js";
 
@@ -21,7 +21,7 @@ export async function stopWorkers(
   ctx: MasterCtx,
   run: RunState,
   opts: DistOptions,
-  metrics: RunMetrics | undefined,
+  counts: WorkerCounts | undefined,
 ): Promise<Omit<StopResult, "run_id" | "scenario">> {
   const { d } = ctx;
   const names = [
@@ -46,7 +46,7 @@ export async function stopWorkers(
       return r?.ok === true && r.result.final_interval;
     }),
   );
-  const lastOf = (n: string) => metrics?.lastCounts(n) ?? null;
+  const lastOf = (n: string) => counts?.lastCounts(n) ?? null;
   const nodes: StopResult["nodes"] = {};
   for (const [n, r] of Object.entries(replies)) {
     // no answer of its own (a timeout, or not live any more): it died during the stop
@@ -61,7 +61,6 @@ export async function stopWorkers(
       nodes[n] = lostEntry("down (no heartbeat)", share, lastOf(n));
   return {
     users: sumUsers(nodes),
-    metrics: metrics?.metrics() ?? {},
     problems: problemList(ctx, nodes),
     failed: failedNodes(nodes),
     nodes,
@@ -79,7 +78,7 @@ async function finalIntervals(ctx: MasterCtx, runId: string, nodes: string[]): P
         ctx.problems.note(
           `final_interval_missing:${n}`,
           `${n}'s final results interval of run ${runId} did not arrive within ${wait} ms of its stop reply`,
-          "the run's metrics and recording lack the last interval of this node",
+          "the run's recording lacks the last interval of this node",
         );
     }),
   );

@@ -2,7 +2,6 @@
 import type { Clock } from "../../clock.js";
 import type { Controller } from "../../controller/controller.js";
 import type { Logger } from "../../log.js";
-import type { CounterSummary, TimingSummary } from "../../results/summary.js";
 import type { Telemetry } from "../../telemetry.js";
 import type { UserCounts } from "../../users/user-pool.js";
 import type { ClusterBus, KvStore } from "../bus.js";
@@ -61,9 +60,6 @@ export type NodeStatus = ReplyOf["status"] | LeftStatus;
 /** A node's entry in status and stop: its answer, or a lost worker. */
 export type NodeEntry<R = Record<string, unknown>> = NodeResult<R> | LostNode;
 
-/** The run's metrics: the same shape as a local run's summary (percentiles from merged histograms). */
-export type MergedMetrics = Record<string, CounterSummary | TimingSummary>;
-
 /** A problem of some node, as status and stop report it. */
 export interface NodeProblem extends Problem {
   node: string;
@@ -88,26 +84,24 @@ export type RunView = {
 };
 
 /**
- * `status()`: the run, totals, the run's metrics so far (from the results intervals this master received), this
- * master's and every node's problems, and every node's status (a lost one as a LostNode).
+ * `status()`: the run, user totals, this master's and every node's problems, and every node's status (a lost one as
+ * a LostNode). No metrics: the run's recording (node/run/) merges the results intervals every view reads.
  */
 export type StatusResult = {
   run: RunView | null;
   users: UserTotals;
-  metrics: MergedMetrics;
   problems: NodeProblem[];
   nodes: Record<string, NodeEntry<NodeStatus>>;
 };
 
 /**
  * `stop()`: resolves once every answering worker's final results interval was delivered to the results feed (or a
- * short bound passed: a worker that died meanwhile is then lost). `metrics`: the run's totals from those intervals.
+ * short bound passed: a worker that died meanwhile is then lost), so the run's recording holds every interval.
  */
 export type StopResult = {
   run_id: string;
   scenario: string;
   users: UserTotals;
-  metrics: MergedMetrics;
   problems: NodeProblem[];
   failed: string[];
   /** An answering worker's stop reply says whether its final interval went out first (`final_interval`). */
@@ -160,7 +154,7 @@ export interface MasterDeps {
   timeoutMs: number;
   /** Where a scenario given by path is stored by content for the workers (cluster/scenario-ref.ts). */
   sources?: SourceStore;
-  /** The node's results feed: the run's metrics and the workers' final intervals come from it. */
+  /** The node's results feed: the workers' counts and final intervals come from it. */
   results?: ResultsFeed;
   clock?: Clock;
 }
