@@ -90,6 +90,31 @@ t_start=$SECONDS
 t_lint=$((SECONDS - t_start))
 log "syntax-check and ansible-lint passed in ${t_lint}s"
 
+# ---- the NATS credentials tasks alone, on this host (seconds): NATS left open is a WARNING; a credentials file
+# that lacks a password fails the deploy instead of running NATS with a stand-in everyone can read in the role ----
+t_start=$SECONDS
+cat >"$TMP/creds.yml" <<'YAML'
+- name: The NATS credentials tasks alone
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Load the NATS credentials
+      ansible.builtin.include_role:
+        name: nats
+        tasks_from: credentials
+YAML
+creds_play() {  # creds_play ARGS...: the credentials tasks with the playbooks' group_vars/all.yml; prints the output
+  (cd "$REPO/ansible" && ANSIBLE_CONFIG="$REPO/ansible/ansible.cfg" ANSIBLE_ROLES_PATH="$REPO/ansible/roles" \
+    ANSIBLE_LOCAL_TEMP="$TMP/ansible-local" ANSIBLE_NOCOLOR=1 \
+    ansible-playbook -i localhost, -c local -e @group_vars/all.yml "$@" "$TMP/creds.yml" 2>&1)
+}
+out="$(creds_play -e nats_auth_password= -e nats_cluster_password=)" || die "the credentials tasks failed with NATS open: $out"
+[[ "$out" == *"WARNING: nats_auth_password is empty"*"nats_cluster_password is empty"* ]] || die "NATS left open printed no WARNING: $out"
+printf 'nats_auth_password: 0123456789abcdef0123456789abcdef\n' >"$TMP/partial-creds.yml"; chmod 600 "$TMP/partial-creds.yml"
+out="$(creds_play -e "nats_credentials_file=$TMP/partial-creds.yml")" && die "a credentials file without nats_cluster_password was accepted: $out"
+[[ "$out" == *"defines no nats_cluster_password"* ]] || die "a credentials file without nats_cluster_password failed, but not saying so: $out"
+log "NATS credentials: open NATS warns, a file lacking a password fails the deploy ($((SECONDS - t_start))s)"
+
 # ---- hosts: bridge, namespaces, sshd per namespace ----
 t_start=$SECONDS
 ip link add "$BR" type bridge
@@ -284,6 +309,38 @@ node -e '
   if (bad.length) { console.error("run summary wrong:", bad.join("; ")); process.exit(1); }
   console.error(`run: 4000 users, 1000 on each of ${names.join(", ")}, ${s.duration_ms} ms`);
 ' "$TMP/run.json" || die "run summary: $(cat "$TMP/run.json")"
+
+# ---- the run state's bucket is replicated on the 3 NATS servers (no fallback to 1 replica) ----
+cat >"$TMP/js-probe.js" <<'JS'
+// JetStream stream info over the plain NATS protocol: node js-probe.js HOST PORT CONNECT-JSON STREAM
+const net = require("node:net");
+const [host, port, connect, stream] = [process.argv[2], Number(process.argv[3]), process.argv[4], process.argv[5]];
+const s = net.connect(port, host);
+let buf = "", info = false;
+const done = (out) => { console.log(out); s.destroy(); process.exit(0); };
+setTimeout(() => done(JSON.stringify({ error: buf || "(timeout)" })), 5000);
+s.on("data", (d) => {
+  buf += d;
+  if (!info) {
+    const m = buf.match(/^INFO (.*)\r\n/);
+    if (!m) return;
+    info = true; buf = buf.slice(m[0].length);
+    s.write(`CONNECT ${connect}\r\nSUB _INBOX.probe 1\r\nPUB $JS.API.STREAM.INFO.${stream} _INBOX.probe 0\r\n\r\n`);
+  }
+  const e = buf.match(/-ERR (.*)\r\n/);
+  if (e) done(JSON.stringify({ error: e[1] }));
+  const m = buf.match(/MSG _INBOX\.probe 1 (\d+)\r\n/);
+  const at = m ? m.index + m[0].length : 0;
+  if (m && buf.length >= at + Number(m[1])) done(buf.slice(at, at + Number(m[1])));
+});
+s.on("error", (e) => done(JSON.stringify({ error: e.message })));
+JS
+out="$(ip netns exec "$ID-h1" node "$TMP/js-probe.js" "$NET.11" 4222 "{\"verbose\":false,\"user\":\"amoc\",\"pass\":\"$nats_pw\"}" "KV_${ID}_state")"
+node -e '
+  const j = JSON.parse(process.argv[1]);
+  if (j.error || j.config?.num_replicas !== 3 || !(j.config?.max_bytes > 0)) { console.error(`bucket ${process.argv[2]}: ${process.argv[1]}`); process.exit(1); }
+  console.error(`bucket ${process.argv[2]}: ${j.config.num_replicas} replicas, max ${j.config.max_bytes} bytes`);
+' "$out" "KV_${ID}_state" || die "the run state bucket is not replicated 3 times with a size limit"
 
 # ---- a second deploy with no change changes nothing ----
 t=$SECONDS; play deploy2 deploy.yml; t_deploy2=$((SECONDS - t))

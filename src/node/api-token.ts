@@ -12,7 +12,6 @@ import {
   chmodSync,
   closeSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -21,7 +20,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { dataRoot } from "./data-dir.js";
+import { dataRoot, ensurePrivateDir } from "./data-dir.js";
 
 /** What the runtime files hold. */
 export interface ApiRuntime {
@@ -49,8 +48,7 @@ export function discoveryFile(port: number, env: NodeJS.ProcessEnv = process.env
 /** Writes `info` to each file (mode 0600, its directory 0700, atomically: temp file, fsync, rename). */
 export function writeApiRuntime(info: ApiRuntime, files: string[]): void {
   for (const f of files) {
-    mkdirSync(dirname(f), { recursive: true, mode: 0o700 });
-    chmodSync(dirname(f), 0o700);
+    ensurePrivateDir(dirname(f));
     const tmp = `${f}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w", 0o600);
     try {
@@ -106,8 +104,28 @@ export function localToken(url: string, env: NodeJS.ProcessEnv = process.env): s
   }
   const r = readApiRuntime(discoveryFile(Number(u.port || (u.protocol === "https:" ? 443 : 80)), env));
   if (!r || !alive(r.pid)) return undefined;
-  const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const host = bareHost(u.hostname);
+  let nodeHost: string;
+  try {
+    nodeHost = bareHost(new URL(r.url).hostname);
+  } catch {
+    return undefined;
+  }
+  // a loopback URL reaches the node only when it listens on loopback or on every address: a node on 10.0.0.5:4000
+  // does not answer 127.0.0.1:4000, where another user's process may listen and would be handed the token
+  if (isLoopbackHost(host)) return isLoopbackHost(nodeHost) || WILDCARD.has(nodeHost) ? r.token : undefined;
   // off loopback only the very address the node printed (e.g. it listens on 0.0.0.0): never send a token elsewhere
-  return loopback || new URL(r.url).hostname.toLowerCase() === u.hostname.toLowerCase() ? r.token : undefined;
+  return host === nodeHost ? r.token : undefined;
+}
+
+/** Addresses that listen on every interface (loopback included). */
+const WILDCARD = new Set(["0.0.0.0", "::"]);
+
+/** A URL's host name without IPv6 brackets, in lower case. */
+function bareHost(h: string): string {
+  return h.replace(/^\[|\]$/g, "").toLowerCase();
+}
+
+function isLoopbackHost(h: string): boolean {
+  return h === "localhost" || h === "::1" || /^127\./.test(h);
 }

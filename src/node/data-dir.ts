@@ -3,7 +3,7 @@
  * store and uploaded sources, owned elsewhere). `settings.data_dir` / `AMOC_DATA_DIR` names it; by default it is
  * `<run dir>/amoc/<node name>`, the run dir being `AMOC_RUN_DIR` or `<project>/.run` (as scripts/servers.sh uses).
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { RUN_STORE_FILE } from "../results/store-types.js";
@@ -89,8 +89,34 @@ export function dataDirFor(name: string, dataDir = "", env: NodeJS.ProcessEnv = 
 
 /** Creates the directory (and parents) if needed; the directory itself is private to the user (0700). */
 export function ensureDataDir(d: DataDir): void {
-  mkdirSync(d.dir, { recursive: true, mode: 0o700 });
-  chmodSync(d.dir, 0o700);
+  ensurePrivateDir(d.dir);
+}
+
+/**
+ * Creates `dir` (and parents) if needed and makes it private to this user (0700) — but only a directory of this
+ * user's own: one owned by another user (made, or linked to, by someone else in a shared place such as /tmp) is
+ * refused, since its owner could swap the pid file, socket or token file in it; and a shared directory (sticky bit,
+ * such as /tmp itself) is refused rather than closed to everyone else.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const uid = process.getuid?.();
+  if (uid !== undefined) {
+    const link = lstatSync(dir);
+    const st = statSync(dir);
+    if (link.uid !== uid || st.uid !== uid)
+      throw new UsageError(
+        `the directory ${dir}${link.isSymbolicLink() ? " (a symbolic link)" : ""} belongs to uid ${link.uid !== uid ? link.uid : st.uid}, not to this user (uid ${uid}): its owner could replace the node's files in it`,
+        "use a directory of your own (AMOC_DATA_DIR, AMOC_RUN_DIR), or remove that one",
+      );
+    if (!st.isDirectory()) throw new UsageError(`${dir} is not a directory`, "use a directory of your own");
+    if (st.mode & 0o1000)
+      throw new UsageError(
+        `the directory ${dir} is a shared one (sticky bit, like /tmp): a node's directory is private (0700)`,
+        "use a directory of its own below it (e.g. AMOC_DATA_DIR=/tmp/amoc-data)",
+      );
+  }
+  chmodSync(dir, 0o700);
 }
 
 /** Reads `node.json`, or undefined when absent or unreadable. */
