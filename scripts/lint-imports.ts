@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   metrics: ["config"],
   scenario: ["config", "metrics"],
   // throttle/ and coordinator/: the node-local halves of amoc_throttle and amoc_coordinator (cluster/ splits them)
-  throttle: ["scenario"],
+  throttle: ["scenario", "config"],
   coordinator: ["scenario"],
   users: ["coordinator", "scenario", "config", "metrics"],
   // shapes/: load shapes (stages, arrival rates) and scenario mixes, turned into start plans

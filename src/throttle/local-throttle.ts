@@ -3,6 +3,7 @@
  * the long-run rate is exact and a late timer catches up rather than losing slots; idle time earns no burst.
  */
 import { systemClock, type Clock, type TimerHandle } from "../clock.js";
+import { MAX_TIMER_MS } from "../config/formats.js";
 import { UsageError } from "../errors.js";
 import type { GradualChange, ThrottleConfig } from "../scenario/throttle-api.js";
 
@@ -28,6 +29,12 @@ export function ratePerMs(cfg: ThrottleConfig | number): { rate: number; interva
   }
   const rate = c.rate;
   const intervalMs = c.interval ?? DEFAULT_INTERVAL_MS;
+  // Node's timers hold at most 2^31-1 ms: a longer interval would pace at once instead of over the interval
+  if (typeof intervalMs === "number" && intervalMs > MAX_TIMER_MS)
+    throw new UsageError(
+      `interval must be at most ${MAX_TIMER_MS} ms (about 24 days), got ${intervalMs}`,
+      "e.g. {rate: 1000, interval: 1000}",
+    );
   if (typeof rate !== "number" || !(rate >= 0))
     throw new UsageError(
       `rate must be a number >= 0, got ${JSON.stringify(rate)}`,

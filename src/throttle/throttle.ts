@@ -4,6 +4,7 @@
  * The pacing itself is in local-throttle.ts. No network message per call.
  */
 import type { Clock } from "../clock.js";
+import { MAX_TIMER_MS } from "../config/formats.js";
 import { AmocError, UsageError } from "../errors.js";
 import type { GradualChange, ThrottleApi, ThrottleConfig } from "../scenario/throttle-api.js";
 import { LocalThrottle, ratePerMs } from "./local-throttle.js";
@@ -96,6 +97,7 @@ export class ThrottleRegistry implements ThrottleApi {
         "changeRateGradually needs from, to and overMs >= 0",
         "e.g. {from: 100, to: 1000, overMs: 60000, steps: 60}",
       );
+    checkGradualTimes(g);
     this.get(name).gradually(g);
   }
   pause(name: string): void {
@@ -176,4 +178,22 @@ export function applyThrottleOp(reg: ThrottleRegistry, o: ThrottleOp): unknown {
       );
   }
   return { throttles: reg.list() };
+}
+
+/**
+ * A gradual change Node's timers can carry out: overMs, interval and each step within MAX_TIMER_MS, a step at
+ * least 1 ms (past those a timer fires at once and the rate jumps to its target instead of ramping).
+ */
+function checkGradualTimes(g: GradualChange): void {
+  const hint = "e.g. {from: 100, to: 1000, overMs: 60000, steps: 60}";
+  if (g.overMs > MAX_TIMER_MS || (g.interval !== undefined && !(g.interval > 0 && g.interval <= MAX_TIMER_MS)))
+    throw new UsageError(`overMs and interval must be ms in 1..${MAX_TIMER_MS} (about 24 days)`, hint);
+  if (g.steps !== undefined && !(Number.isInteger(g.steps) && g.steps >= 1))
+    throw new UsageError(`steps must be an integer >= 1, got ${JSON.stringify(g.steps)}`, hint);
+  const steps = g.steps ?? Math.max(1, Math.round(g.overMs / 100));
+  if (g.overMs > 0 && g.overMs / steps < 1)
+    throw new UsageError(
+      `${steps} steps over ${g.overMs} ms is a step under 1 ms`,
+      "use fewer steps or a longer overMs",
+    );
 }

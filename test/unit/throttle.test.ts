@@ -86,6 +86,18 @@ describe("throttle", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("refuses times Node's timers cannot hold, so a ramp never jumps to its target at once", () => {
+    const reg = new ThrottleRegistry(1, new FakeClock());
+    onTestFinished(() => reg.clear());
+    reg.start("t", 100);
+    expect(() => reg.changeRateGradually("t", { from: 1, to: 10, overMs: 99_999_999_999_999 })).toThrow(
+      /overMs and interval must be ms in 1\.\.2147483647/,
+    );
+    expect(() => reg.changeRateGradually("t", { from: 1, to: 10, overMs: 10, steps: 1000 })).toThrow(/under 1 ms/);
+    expect(() => reg.changeRate("t", { rate: 5, interval: 2 ** 31 })).toThrow(/at most 2147483647 ms/);
+    expect(() => reg.changeRateGradually("t", { from: 1, to: 10, overMs: 60_000, steps: 60 })).not.toThrow();
+  });
+
   it("a waiter whose signal aborts leaves the queue and rejects", async () => {
     const reg = new ThrottleRegistry(1, new FakeClock());
     reg.start("t", 0);

@@ -2,6 +2,7 @@
  * The JSON schemas of every route, written once: fastify validates requests with them and @fastify/swagger builds
  * the OpenAPI 3 document from them. Bodies reject unknown properties; every problem is reported at once.
  */
+import { MAX_TIMER_MS as MAX_TIMER } from "../../config/formats.js";
 import { UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
 import {
   anyObject,
@@ -161,8 +162,8 @@ export const routeSchemas = {
           type: "object",
           properties: {
             rate: { type: "number", minimum: 0 },
-            interval: { type: "number", minimum: 1 },
-            interarrival: { type: "number", minimum: 0 },
+            interval: { type: "number", minimum: 1, maximum: MAX_TIMER },
+            interarrival: { type: "number", minimum: 0, maximum: MAX_TIMER },
           },
           additionalProperties: false,
           description: "rate per interval ms (default 60000), or interarrival ms",
@@ -172,9 +173,9 @@ export const routeSchemas = {
           properties: {
             from: { type: "number", minimum: 0 },
             to: { type: "number", minimum: 0 },
-            overMs: { type: "number", minimum: 0 },
-            steps: { type: "integer", minimum: 1 },
-            interval: { type: "number", minimum: 1 },
+            overMs: { type: "number", minimum: 0, maximum: MAX_TIMER },
+            steps: { type: "integer", minimum: 1, maximum: 1_000_000 },
+            interval: { type: "number", minimum: 1, maximum: MAX_TIMER },
           },
           required: ["from", "to", "overMs"],
           additionalProperties: false,
