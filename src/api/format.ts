@@ -1,5 +1,5 @@
 /** Human-readable rendering of statuses and run summaries. */
-import type { StatusReport } from "../controller/controller.js";
+import type { StatusReport } from "../controller/types.js";
 import type { RunEnd, RunSummary } from "../node/node-api.js";
 import type { LastInterval } from "../results/recorder.js";
 

@@ -1,5 +1,6 @@
 /** Checks of the arguments of controller commands (they come from the console, REST and scenarios untyped). */
-import { UsageError } from "../errors.js";
+import { isSettingKey } from "../config/schema.js";
+import { AmocError, StateError, UsageError } from "../errors.js";
 
 /** Throws unless `from..to` is a range of user IDs (positive integers, `to` not below `from`). */
 export function checkUserRange(from: unknown, to: unknown): void {
@@ -33,4 +34,27 @@ function checkUserId(v: unknown, what: string): void {
       "user IDs are integers from 1",
     );
   }
+}
+
+/** Node settings are fixed for a run: only scenario variables change live. */
+export function checkNoNodeSettings(update: Record<string, unknown>): void {
+  for (const k of Object.keys(update)) {
+    if (isSettingKey(k))
+      throw new AmocError(
+        "VARIABLE_READ_ONLY",
+        `'${k}' is a node setting and cannot change during a run`,
+        "stop the run and start a new one with the new value",
+      );
+  }
+}
+
+/** Why a command that needs a running run cannot act in `state`, and what to do. */
+export function notRunning(what: string, state: string): StateError {
+  const hint =
+    state === "idle" || state === "finished"
+      ? "start a run first: amoc_local.do('dummy', 1, 10)"
+      : state === "error"
+        ? "fix the error shown by status(), then do(...) again"
+        : "wait until the run has stopped";
+  return new StateError(`cannot ${what}: the node is ${state}`, hint);
 }

@@ -1,44 +1,24 @@
 /** The per-node state machine (idle → running → terminating → finished, plus error); the only writer of run state. */
-import { isSettingKey, type NodeSettings } from "../config/schema.js";
+import type { NodeSettings } from "../config/schema.js";
 import { AmocError, ScenarioError, StateError, errorMessage } from "../errors.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics/metrics.js";
 import { loadRunScenario, mixOf } from "../shapes/mix.js";
-import type { Telemetry } from "../telemetry.js";
-import { nowMs, type RangePlan } from "../users/schedule.js";
+import type { RangePlan } from "../users/schedule.js";
 import { ThrottleRegistry, applyThrottleOp, type ThrottleOp } from "../throttle/throttle.js";
 import { localCoordinator, type CoordinatorClient } from "../coordinator/coordinator.js";
-import { RemovalDriver, shapeView, type LoadShape } from "../shapes/stages.js";
-import { Run, noRunStatus, type RunStatus } from "./run.js";
-import { checkCount, checkScenarioName, checkSettingsObject, checkUserRange } from "./arguments.js";
+import { shapeView, type LoadShape } from "../shapes/stages.js";
+import { Run, noRunStatus } from "./run.js";
+import {
+  notRunning,
+  checkCount,
+  checkNoNodeSettings,
+  checkScenarioName,
+  checkSettingsObject,
+  checkUserRange,
+} from "./arguments.js";
+import { startDo, warnCrashLinesLeftOut } from "./do-plan.js";
 import { compileRunShape, resolveRunSettings, type ResolvedRun } from "./run-settings.js";
 import { runInit, runTerminate } from "./scenario-hooks.js";
-
-/** Where a node's run is: idle → running → terminating → finished, or error after a failed start. */
-export type ControllerState = "idle" | "running" | "terminating" | "finished" | "error";
-
-/** What a controller is built from. */
-export interface ControllerDeps {
-  settings: NodeSettings;
-  env: NodeJS.ProcessEnv;
-  /** Scenario variables from the config file. */
-  fileVariables: Record<string, unknown>;
-  telemetry: Telemetry;
-  metrics: Metrics;
-  log: Logger;
-  forceGraceMs?: number;
-  /** Emit run events (do/add/remove/stop/settings) for annotations; off on cluster workers, whose master announces. */
-  announce?: boolean;
-}
-
-/** A node's status, as printed by the console and returned by the API. */
-export interface StatusReport extends RunStatus {
-  node: string;
-  state: ControllerState;
-  error?: { code: string; message: string; hint: string };
-  /** Times a telemetry subscriber threw (a bug in it; logged once per subscriber as telemetry_subscriber_failed). */
-  telemetry_failures?: number;
-}
+import type { ControllerDeps, ControllerState, StatusReport } from "./types.js";
 
 /** Runs one scenario at a time on this node. */
 export class Controller {
@@ -91,24 +71,10 @@ export class Controller {
     const shape = this.shapeOf(run.settings);
     // a load shape (stages / arrival_rate) says how many users start, and when: `to` follows from it
     if (shape) to = from + Math.max(1, shape.users) - 1;
-    const t0Ms = nowMs();
-    this.startRange({
-      from,
-      to,
-      step: 1,
-      offset: 0,
-      t0Ms,
-      baseId: from,
-      interarrivalMs: run.settings.interarrival,
-      ...(shape ? { segments: shape.segments } : {}),
+    startDo(run, from, to, shape, {
+      remove: (n) => this.remove(n),
+      onRemovalError: (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) }),
     });
-    if (shape?.removals.length)
-      run.removals = new RemovalDriver(
-        t0Ms,
-        shape.removals,
-        (n) => this.remove(n),
-        (e) => this.deps.log.warn({ msg: "stage_removal_failed", err: errorMessage(e) }),
-      ).start();
     this.announce("do", { scenario: run.scenario.name, from, to, users: to - from + 1, ...shapeView(run.settings) });
     return { scenario: run.scenario.name, from, to, users: to - from + 1 };
   }
@@ -182,15 +148,9 @@ export class Controller {
     return { scenario, ...this.resolveSettings(scenario, settings) };
   }
 
-  private resolveSettings(
-    scenario: ResolvedRun["scenario"],
-    settings: Record<string, unknown>,
-  ): Omit<ResolvedRun, "scenario"> {
-    return resolveRunSettings(
-      { env: this.deps.env, fileVariables: this.deps.fileVariables, nodeName: this.deps.settings.node_name },
-      scenario,
-      settings,
-    );
+  private resolveSettings(scenario: ResolvedRun["scenario"], settings: Record<string, unknown>) {
+    const { env, fileVariables, settings: s } = this.deps;
+    return resolveRunSettings({ env, fileVariables, nodeName: s.node_name }, scenario, settings);
   }
 
   /** Starts this node's share of a range on the plan's instants (locally: all of it). */
@@ -246,14 +206,7 @@ export class Controller {
   updateSettings(update: Record<string, unknown>): Record<string, unknown> {
     const run = this.requireRunning("update settings");
     checkSettingsObject(update, "e.g. update_settings({message_interval: 500})");
-    for (const k of Object.keys(update)) {
-      if (isSettingKey(k))
-        throw new AmocError(
-          "VARIABLE_READ_ONLY",
-          `'${k}' is a node setting and cannot change during a run`,
-          "stop the run and start a new one with the new value",
-        );
-    }
+    checkNoNodeSettings(update);
     const changed = run.updateVariables(update);
     this.announce("settings", { scenario: run.scenario.name, ...changed });
     return changed;
@@ -268,14 +221,7 @@ export class Controller {
     run.removals?.stop();
     this.announce("stop", { scenario: run.scenario.name, ...run.pool.counts() });
     await run.pool.stopAll();
-    const leftOut = run.pool.crashLinesLeftOut();
-    // only the first crash of each kind is logged at warn: say how many lines were left out, once
-    if (leftOut > 0)
-      this.deps.log.warn({
-        msg: "user_crashed_lines_left_out",
-        left_out: leftOut,
-        hint: "every crash is counted in the summary's errors; AMOC_LOG_LEVEL=debug logs each",
-      });
+    warnCrashLinesLeftOut(run, this.deps.log);
     await runTerminate(this.deps, run.scenario, run.state);
     this.throttles.clear();
     this.coordinator.clear();
@@ -320,15 +266,7 @@ export class Controller {
   }
 
   private requireRunning(what: string): Run {
-    if (this.st !== "running" || !this.run) {
-      const hint =
-        this.st === "idle" || this.st === "finished"
-          ? "start a run first: amoc_local.do('dummy', 1, 10)"
-          : this.st === "error"
-            ? "fix the error shown by status(), then do(...) again"
-            : "wait until the run has stopped";
-      throw new StateError(`cannot ${what}: the node is ${this.st}`, hint);
-    }
+    if (this.st !== "running" || !this.run) throw notRunning(what, this.st);
     return this.run;
   }
 

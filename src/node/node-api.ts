@@ -5,7 +5,7 @@
  * totals are summed over the nodes. Errors are AmocErrors (their `code` maps to an exit code and an HTTP status in
  * `ERROR_STATUS`); nothing here prints.
  */
-import type { StatusReport } from "../controller/controller.js";
+import type { StatusReport } from "../controller/types.js";
 import type { MetricComparison } from "../results/compare.js";
 import type { EncodedInterval, RunEventRecord } from "../results/interval.js";
 import type { LastInterval } from "../results/recorder.js";

@@ -4,7 +4,7 @@
  */
 import { isSettingKey } from "../config/schema.js";
 import { checkUpdate } from "../config/variables.js";
-import type { StatusReport } from "../controller/controller.js";
+import type { StatusReport } from "../controller/types.js";
 import { AmocError } from "../errors.js";
 import type { LastInterval } from "../results/recorder.js";
 import type { RunResults } from "../results/run-results.js";

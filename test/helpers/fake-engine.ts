@@ -3,7 +3,7 @@
  * per-node view (the last one repeats), stop() answers with the current view, and the recording it is asked to
  * follow is kept so a test can feed it other nodes' intervals.
  */
-import type { StatusReport } from "../../src/controller/controller.js";
+import type { StatusReport } from "../../src/controller/types.js";
 import type { ApiStatus, CommandResult, NodeApiMode, NodeInfo, PerNode, RunInfo } from "../../src/node/node-api.js";
 import type { EngineStart, RunEngine } from "../../src/node/run/engine.js";
 import { Histogram } from "../../src/results/histogram.js";

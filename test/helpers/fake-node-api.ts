@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ControllerState, StatusReport } from "../../src/controller/controller.js";
+import type { ControllerState, StatusReport } from "../../src/controller/types.js";
 import { NodeNotFoundError, StateError } from "../../src/errors.js";
 import type {
   ApiStatus,

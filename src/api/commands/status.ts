@@ -1,5 +1,5 @@
 /** `amoc status [--name N] [--json]`: exit 0 when the node is up (state, users, scenario), 3 when it is not running. */
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import { AmocError } from "../../errors.js";
 import type { ApiStatus } from "../../node/node-api.js";
 import { NodeUnresponsiveError } from "../../node/daemon-errors.js";

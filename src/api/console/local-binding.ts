@@ -1,6 +1,6 @@
 /** The console's `amoc_local`: a thin binding over a local Node API that prints one node's results as before. */
 import { inspect } from "node:util";
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import type { CommandResult, NodeApi, StopResult } from "../../node/node-api.js";
 import type { LastInterval } from "../../results/recorder.js";
 import { formatLastInterval, formatRunEnd, formatStatus } from "../format.js";

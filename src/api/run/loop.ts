@@ -4,7 +4,7 @@
  * progress (no user started within a bound, every node gone), or the run's own end (a threshold breach with
  * --abort-on-fail), then stops it. The stop's reply carries the run's end: summary, thresholds, verdict, exit code.
  */
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import type { ApiStatus, NodeApi, PerNode, RunEnd, RunProblem, RunSummary } from "../../node/node-api.js";
 import { describeLastInterval, type ResultsOptions } from "./flags.js";
 import type { RunOptions } from "./options.js";

@@ -2,7 +2,7 @@
  * The commands a master sends a worker (request/reply) and the reply each one gets: `ReplyOf` maps every command
  * type to its reply's type, and `REPLY_CHECKS` checks a reply against it before the master reads it.
  */
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import type { ProcessHealth } from "../../metrics/process-sampler.js";
 import type { RangePlan } from "../../users/schedule.js";
 import type { Progression } from "../id-sets.js";

@@ -6,7 +6,7 @@
 import { joinCluster, type ClusterHandle, type JoinDeps } from "../../cluster/cluster-node.js";
 import type { Master, NodeResult } from "../../cluster/master/master.js";
 import { resultsFeed } from "../../cluster/results-feed.js";
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import { ClusterError } from "../../errors.js";
 import type { RunRecording } from "../../results/recorder.js";
 import type {

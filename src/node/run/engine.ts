@@ -2,7 +2,7 @@
  * What differs between a run on this node alone and a run over the cluster: who the nodes are, how users start and
  * stop, and where the run's intervals come from. The run service (run-service.ts) owns the run around an engine.
  */
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import type { RunRecording } from "../../results/recorder.js";
 import type {
   ApiStatus,

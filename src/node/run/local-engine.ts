@@ -2,7 +2,8 @@
  * This node alone as a run engine, over its Controller: one node, keyed by its name, in every per-node result. The
  * run's intervals come from an aggregator on the node's telemetry (the recording's own, `localIntervals`).
  */
-import type { Controller, StatusReport } from "../../controller/controller.js";
+import type { Controller } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import { NodeNotFoundError, StateError } from "../../errors.js";
 import type { ThrottleOp } from "../../throttle/throttle.js";
 import type {

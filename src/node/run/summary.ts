@@ -3,7 +3,7 @@
  * marked lost), crashes merged by reason, the metrics of the run's merged totals (the results/ pipeline every other
  * view reads), and the run's problems.
  */
-import type { StatusReport } from "../../controller/controller.js";
+import type { StatusReport } from "../../controller/types.js";
 import type { MetricStats } from "../../results/merge.js";
 import type { CounterSummary, TimingSummary } from "../../results/summary.js";
 import type { ErrorSummary } from "../../users/crash-tally.js";
