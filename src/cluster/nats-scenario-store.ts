@@ -1,39 +1,48 @@
 /**
  * Uploaded sources in the cluster's JetStream key-value bucket, by content hash, so every node (one joining later
  * too) loads the version a run names. Sources are stored in chunks (a NATS message is at most 1 MB) next to an
- * index of the newest version of each name; a node writes the version it needs under its data directory once.
+ * index of the newest version of each name; a node writes the version it needs under its data directory once. A
+ * version nothing uses any more leaves the bucket (upload-keys.ts), so re-uploads do not fill it.
  * The bucket is no more trusted than the network: a version is 16 hex digits (it names a cache directory), a name
  * follows the scenario-name rule, and what is read is hashed again and refused unless it is the version asked for.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { systemClock, type Clock } from "../clock.js";
 import { ClusterError, ScenarioError, errorMessage } from "../errors.js";
+import { silentLogger, type Logger } from "../log.js";
+import { RateLimitedLog } from "../metrics/rate-limited-log.js";
 import type { KvStore } from "./bus.js";
 import { sourceVersion } from "../source-version.js";
 import { SCENARIO_NAME_RE, VERSION_RE } from "./protocol.js";
 import { uploadedFile, type ScenarioStore, type StoredScenario } from "./scenario-store.js";
+import { INDEX_KEY, metaKey, pruneUploads, readUploadsIndex, srcKey, type UploadsIndex } from "./upload-keys.js";
 
 /**
  * Bytes of UTF-8 per chunk, stored as base64 (~683 KB, under NATS's default 1 MB payload). Split by bytes, not
  * UTF-16 units: a cut through a character is joined again byte by byte before decoding.
  */
 const CHUNK_BYTES = 512 * 1024;
-const INDEX_KEY = "uploads.index";
-const srcKey = (version: string, i: number) => `uploads.src.${version}.${i}`;
-const metaKey = (version: string) => `uploads.src.${version}`;
 
 /** Uploaded scenarios in a key-value bucket, with a local cache directory of the versions this node loaded. */
 export class KvScenarioStore implements ScenarioStore {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  /** Bad index entries are reported on every read: at most once per kind and interval. */
+  private readonly badIndex: RateLimitedLog;
+
   constructor(
     private readonly kv: KvStore,
     private readonly cacheDir: string,
-  ) {}
+    opts: { log?: Logger; clock?: Clock } = {},
+  ) {
+    this.log = opts.log ?? silentLogger();
+    this.clock = opts.clock ?? systemClock;
+    this.badIndex = new RateLimitedLog(this.log, "uploads_index_entry_skipped", 60_000, this.clock);
+  }
 
-  private async index(): Promise<{ entries: Record<string, StoredScenario>; revision: number | null }> {
-    const e = await this.kv.get(INDEX_KEY);
-    return e
-      ? { entries: JSON.parse(e.value) as Record<string, StoredScenario>, revision: e.revision }
-      : { entries: {}, revision: null };
+  private index(): Promise<UploadsIndex> {
+    return readUploadsIndex(this.kv, this.badIndex);
   }
 
   /** Stores the source of a version (no name: a master's scenario given by path); its version is checked. */
@@ -54,12 +63,12 @@ export class KvScenarioStore implements ScenarioStore {
     // compare-and-set on the index: two nodes uploading at once both land
     for (let attempt = 0; ; attempt++) {
       const { entries, revision } = await this.index();
-      if (Object.hasOwn(entries, name) && entries[name]?.version === version) return { unchanged: true };
-      entries[name] = { name, version, uploadedAt: new Date().toISOString() };
+      const before = Object.hasOwn(entries, name) ? entries[name]?.version : undefined;
+      if (before === version) return { unchanged: true };
+      entries[name] = { name, version, uploadedAt: new Date(this.clock.now()).toISOString() };
       try {
         if (revision === null) await this.kv.create(INDEX_KEY, JSON.stringify(entries));
         else await this.kv.update(INDEX_KEY, JSON.stringify(entries), revision);
-        return { unchanged: false };
       } catch (e) {
         if (attempt >= 20)
           throw new ClusterError(
@@ -67,7 +76,13 @@ export class KvScenarioStore implements ScenarioStore {
             `cannot record the upload of ${name}: ${errorMessage(e)}`,
             "retry the upload",
           );
+        continue;
       }
+      // a master starting a run at this moment may have pruned this version before the index named it
+      if (!(await this.kv.get(metaKey(version)))) await this.putSource(version, source);
+      // the version the name pointed to before goes, unless another name or the running run still uses it
+      if (before) await pruneUploads(this.kv, this.badIndex, this.log, { only: [before] });
+      return { unchanged: false };
     }
   }
 

@@ -33,15 +33,21 @@ describe("the bucket store", () => {
     expect(readFileSync(file, "utf8")).toBe(big);
     expect(await b.latest("big_one")).toMatchObject({ name: "big_one", version: v });
   });
-  it("a re-upload moves the newest version while the old one stays loadable; the same source is unchanged", async () => {
+  it("a re-upload moves the newest version and the old one leaves the bucket (a node that loaded it keeps its copy); the same source is unchanged", async () => {
     const kv = new FakeKv();
     const s = new KvScenarioStore(kv, tmp());
     const [a, b] = ["export async function start() {}", "export async function start() { }"];
     await s.put("x", sourceVersion(a), a);
+    const loaded = await s.file("x", sourceVersion(a));
     expect(await s.put("x", sourceVersion(b), b)).toEqual({ unchanged: false });
     expect(await s.put("x", sourceVersion(b), b)).toEqual({ unchanged: true });
     expect((await s.latest("x"))?.version).toBe(sourceVersion(b));
+    expect(kv.peek(`uploads.src.${sourceVersion(a)}`)).toBeUndefined();
     expect(readFileSync(await s.file("x", sourceVersion(a)), "utf8")).toBe(a);
+    expect(readFileSync(loaded, "utf8")).toBe(a);
+    await expect(new KvScenarioStore(kv, tmp()).file("x", sourceVersion(a))).rejects.toMatchObject({
+      code: "SCENARIO_NOT_FOUND",
+    });
   });
   it("two nodes uploading different names at once both land in the index", async () => {
     const kv = new FakeKv();

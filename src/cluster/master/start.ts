@@ -7,9 +7,11 @@ import { randomUUID } from "node:crypto";
 import { ClusterError, UsageError } from "../../errors.js";
 import { shapeView, type LoadShape } from "../../shapes/stages.js";
 import type { Member } from "../membership.js";
+import { RateLimitedLog } from "../../metrics/rate-limited-log.js";
 import { pruneOtherRuns } from "../run-keys.js";
 import type { RunState } from "../run-state.js";
 import { commandScenario } from "../scenario-ref.js";
+import { pruneUploads } from "../upload-keys.js";
 import { describeFailures, failedNodes } from "./broadcast.js";
 import { deal, prepareCmd } from "./dealing.js";
 import type { DistOptions, DoResult, MasterCtx, NodeResult } from "./types.js";
@@ -81,6 +83,9 @@ export async function startRun(
   // claim the cluster first: of two masters starting at once, exactly one creates or updates the record
   let revision = await ctx.store.write(run, prev ? prev.revision : null);
   await pruneOtherRuns(d.kv, run.runId, d.log);
+  // uploaded versions neither newest of a name nor this run's: no node can be loading them any more
+  const badIndex = new RateLimitedLog(d.log, "uploads_index_entry_skipped", 60_000, ctx.clock);
+  await pruneUploads(d.kv, badIndex, d.log, { running: run.version });
   hooks.claimed();
   const prepared: Record<string, NodeResult> = await ctx.send(
     workers.map((w) => w.from),
