@@ -95,7 +95,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
       boot,
       onChange: () => membership.beat(),
       results,
-      scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s)).file(name, version),
+      scenarioFile: (name, version) => new KvScenarioStore(kv, uploadsDir(s), { log: node.log }).file(name, version),
     });
   }
   const master =
@@ -110,7 +110,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
           log: node.log,
           nodeName: s.node_name,
           timeoutMs: s.nats_timeout,
-          sources: new KvScenarioStore(kv, uploadsDir(s)),
+          sources: new KvScenarioStore(kv, uploadsDir(s), { log: node.log }),
           results: resultsFeed(node.telemetry),
         })
       : undefined;

@@ -51,7 +51,7 @@ export function nodeApis(node: AmocNode): NodeApis {
   const s = node.settings;
   const distEngine = new DistEngine(node);
   const inCluster = envValue(node.env, "nats_url") !== undefined;
-  const store = uploadStore(s, inCluster ? async () => (await distEngine.handle()).bus! : undefined);
+  const store = uploadStore(s, inCluster ? async () => (await distEngine.handle()).bus! : undefined, node.log);
   const catalog = new ScenarioCatalog({
     scenariosDir: s.scenarios_dir,
     workDir: resolve(join(nodeDataDir(s, node.env), "upload-check")),
