@@ -152,16 +152,7 @@ export class LiveFeed {
     let lastId = num((status.run as { last_id?: unknown } | null)?.last_id);
     for (const [name, r] of Object.entries(status.nodes as Record<string, PerNode<Record<string, unknown>>>)) {
       const k = this.known.get(name) ?? { role: "worker", labels: {} };
-      const row = nodes.get(name) ?? {
-        name,
-        role: k.role,
-        state: "down",
-        labels: k.labels,
-        running: 0,
-        started: 0,
-        crashed: 0,
-        health: null,
-      };
+      const row = nodes.get(name) ?? downRow(name, k);
       if (r.ok) {
         const u = (r.result.users ?? {}) as Record<string, number>;
         row.state = typeof r.result.state === "string" ? r.result.state : row.state;
@@ -180,18 +171,7 @@ export class LiveFeed {
     }
     // a node seen before and gone from the live list missed its heartbeats: it stays listed, red
     for (const [name, k] of this.known)
-      if (!nodes.has(name))
-        nodes.set(name, {
-          name,
-          role: k.role,
-          state: "down",
-          labels: k.labels,
-          running: 0,
-          started: 0,
-          crashed: 0,
-          health: null,
-          error: "no heartbeat",
-        });
+      if (!nodes.has(name)) nodes.set(name, { ...downRow(name, k), error: "no heartbeat" });
     const self = nodes.get(this.o.api.nodeName);
     if (self && this.o.health) self.health = this.o.health();
     else if (this.o.health && this.o.api.mode === "dist") {
@@ -283,3 +263,8 @@ export class LiveFeed {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A node's row before anything is known of it this frame: down, no users, no health. */
+function downRow(name: string, k: { role: string; labels: Record<string, string> }): NodeFrame {
+  return { name, role: k.role, state: "down", labels: k.labels, running: 0, started: 0, crashed: 0, health: null };
+}

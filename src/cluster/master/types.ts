@@ -120,15 +120,8 @@ export type DoResult = {
   nodes: Record<string, NodeResult>;
 };
 
-/** `add()`. */
-export type AddResult = {
-  from: number;
-  to: number;
-  users: number;
-  undealt: number;
-  failed: string[];
-  nodes: Record<string, NodeResult>;
-};
+/** `add()`: what `do()` answers, less the run and scenario it already named. */
+export type AddResult = Omit<DoResult, "run_id" | "scenario">;
 
 /** `remove()`: `ids` is the lowest and highest ID chosen (empty when none). */
 export type RemoveResult = {
