@@ -238,8 +238,10 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.click('#tabs button[data-tab="scenarios"]');
     await page.click('#scenario-list div[data-scenario="dummy"]');
     await page.waitForFunction(() => (globalThis as any).amoc.editor().text.includes("defineScenario"));
-    // TypeScript highlighting: keywords are styled tokens
-    expect(await page.locator("#editor .cm-content span").count()).toBeGreaterThan(10);
+    // TypeScript highlighting: keywords are styled tokens; the parser highlights after the text is set, so wait
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll("#editor .cm-content span").length > 10,
+    );
     const good =
       'import { defineScenario } from "amoc-ts";\n\nexport default defineScenario({\n  variables: {},\n  async start(_id, _state, ctx) {\n    await ctx.stopped();\n  },\n});\n';
     const broken = good.replace("    await ctx.stopped();", "    let x = ;");
