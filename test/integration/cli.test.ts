@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AMOC, amoc } from "../helpers/proc.js";
 
@@ -60,6 +63,8 @@ describe("bin/amoc run", () => {
       "--repeat",
       "1",
       "--json",
+      "--log",
+      "json",
     ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
@@ -79,6 +84,21 @@ describe("bin/amoc run", () => {
     // one crash line per kind on stderr, and how many were left out
     expect(r.stderr.match(/"msg":"user_crashed"/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/"msg":"user_crashed_lines_left_out","left_out":4/);
+  });
+
+  it("keeps JSON log lines off the terminal unless --log json asks for them, and writes them to the run log", async () => {
+    const runDir = mkdtempSync(join(tmpdir(), "amoc-cli-log-"));
+    try {
+      const r = await amoc(["run", `${FIXTURES}/start_throws.ts`, "--users", "1", "--repeat", "1"], {
+        env: { AMOC_RUN_DIR: runDir },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(/"level":/);
+      expect(r.stdout).toMatch(/errors/);
+      expect(readFileSync(join(runDir, "log", "amoc-run.log"), "utf8")).toMatch(/"msg":"user_crashed"/);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 
   it("stops users still running when --duration passes and counts them removed", async () => {
@@ -123,6 +143,10 @@ describe("bin/amoc run says what it does", () => {
     expect(r.stderr).toMatch(/amoc run idle: 2 users, interarrival 0 ms, repeat infinity/);
     const once = await amoc(["run", "dummy", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"]);
     expect(once.stderr).toMatch(/repeat 1\b/);
+    // one-shot without --duration: each user runs once, and the start line says so
+    const plain = await amoc(["run", "dummy", "--users", "2", "--interarrival", "0", "--json"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/repeat 1\b[\s\S]*each user runs start\(\) once/);
     const forever = await amoc(["run", "--help"]);
     expect(forever.stdout).toMatch(/--repeat N\|infinity/);
     const help = await amoc(["help"]);
