@@ -44,7 +44,7 @@ export function formatSummary(s: RunSummary): string {
     lines.push("errors by reason");
     for (const e of s.errors)
       lines.push(
-        `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}`,
+        `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}${e.where ? ` at ${e.where}` : ""}`,
       );
   } else lines.push("errors    none");
   if (s.problems?.length) {

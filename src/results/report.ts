@@ -84,7 +84,7 @@ export function renderReport(res: RunResults): string {
   }[verdict];
   const summary = (r.summary ?? {}) as {
     users?: Record<string, number>;
-    errors?: Array<{ phase: string; message: string; count: number }>;
+    errors?: Array<{ phase: string; message: string; count: number; where?: string }>;
     problems?: Array<{ node?: string; kind: string; message: string }>;
   };
   const settings = Object.entries(r.settings)
@@ -121,7 +121,8 @@ export function renderReport(res: RunResults): string {
     ["phase", "reason", "count"],
     [
       ...(summary.errors ?? []).map(
-        (e) => `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}</td><td class="num">${esc(e.count)}</td></tr>`,
+        (e) =>
+          `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}${e.where ? ` <span class="where">at ${esc(e.where)}</span>` : ""}</td><td class="num">${esc(e.count)}</td></tr>`,
       ),
       ...(summary.problems ?? []).map(
         (p) =>

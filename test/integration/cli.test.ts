@@ -53,6 +53,7 @@ describe("bin/amoc run", () => {
   });
 
   it("exits 1 when users crashed and reports the errors by reason, with their phase, an example and when they were seen", async () => {
+    const report = join(tmpdir(), `amoc-crash-report-${process.pid}.html`);
     const r = await amoc([
       "run",
       `${FIXTURES}/start_throws.ts`,
@@ -65,6 +66,8 @@ describe("bin/amoc run", () => {
       "--json",
       "--log",
       "json",
+      "--report",
+      report,
     ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
@@ -74,6 +77,8 @@ describe("bin/amoc run", () => {
         reason: "login:error: bad credentials",
         phase: "login",
         message: "bad credentials",
+        // where the scenario threw it: the TypeScript line (source-mapped), in the summary, the log and the report
+        where: expect.stringMatching(/start_throws\.ts:6:\d+$/),
         count: 5,
         first_seen: expect.any(Number),
         last_seen: expect.any(Number),
@@ -83,6 +88,9 @@ describe("bin/amoc run", () => {
     expect(Number.isInteger(e?.first_seen) && (e?.first_seen ?? 0) <= (e?.last_seen ?? 0)).toBe(true);
     // one crash line per kind on stderr, and how many were left out
     expect(r.stderr.match(/"msg":"user_crashed"/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/"msg":"user_crashed".*"where":"[^"]*start_throws\.ts:6:\d+"/);
+    expect(readFileSync(report, "utf8")).toMatch(/bad credentials <span class="where">at [^<]*start_throws\.ts:6:\d+</);
+    rmSync(report, { force: true });
     expect(r.stderr).toMatch(/"msg":"user_crashed_lines_left_out","left_out":4/);
   });
 

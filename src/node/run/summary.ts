@@ -118,6 +118,7 @@ export function mergeErrors(errors: ErrorSummary[]): ErrorSummary[] {
       seen.count += e.count;
       seen.first_seen = Math.min(seen.first_seen, e.first_seen);
       seen.last_seen = Math.max(seen.last_seen, e.last_seen);
+      if (seen.where === undefined && e.where !== undefined) seen.where = e.where;
     }
   }
   return [...byReason.values()].sort((a, b) => b.count - a.count);
