@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { MetricStats } from "./merge.js";
 import { chartsData, describeEvent } from "./report-data.js";
 import type { RunResults } from "./run-results.js";
+import { signalText } from "./recording.js";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
 
@@ -78,6 +79,7 @@ export function renderReport(res: RunResults): string {
     passed: "passed",
     failed: `failed (exit ${r.exitCode})`,
     breached: `thresholds breached (exit ${r.exitCode})`,
+    interrupted: `interrupted: ${signalText(r.exitCode ?? 0)} stopped it (exit ${r.exitCode}); the figures cover it until then`,
     incomplete:
       "incomplete: no end was recorded (the run is still going, or the node recording it died); intervals up to its last are shown",
     running: "running",
