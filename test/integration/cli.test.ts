@@ -198,8 +198,8 @@ describe("bin/amoc console", () => {
     ].join("\n");
     const r = await amoc(["console"], { input: session, timeoutMs: 30_000 });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: false/);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: true/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: false/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: true/);
     // 16..20 finish their current run (a minute of sleep) while 11..15 were forced out
     expect(r.stdout).toMatch(
       /users: running 15 \(5 being removed\), pending 0, started 20, finished 0, crashed 0, removed 5/,
@@ -259,7 +259,7 @@ describe("bin/amoc console", () => {
     expect(r.code).toBe(0);
     const users = [...r.stdout.matchAll(/running: (\d+)/g)].map((m) => Number(m[1]));
     expect(users).toEqual([20, 15]);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: true/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: true/);
     expect(r.stdout).toMatch(/^20$/m);
     // the users this exit took down: the 15 still running, not every removal of the run
     expect(r.stdout).toMatch(/stopped: 15 running users removed, terminate called/);

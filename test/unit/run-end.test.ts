@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { removeAnswer } from "../../src/api/console/local-binding.js";
 import { formatRunEnd } from "../../src/api/format.js";
 import type { RunEnd, RunSummary } from "../../src/node/node-api.js";
 import { recordRun } from "../../src/results/recorder.js";
@@ -48,5 +49,19 @@ describe("how a run ends", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the console's remove answer", () => {
+  it("says the selected users are being removed, as status counts them, not already removed", () => {
+    expect(removeAnswer({ requested: 3, removed: 3, force: false })).toEqual({
+      requested: 3,
+      removing: 3,
+      force: false,
+    });
+    expect(removeAnswer({ requested: 5, removed: 2, force: true })).toMatchObject({
+      removing: 2,
+      note: "only 2 running users not already being removed could be selected",
+    });
   });
 });
