@@ -100,7 +100,7 @@ export function renderReport(res: RunResults): string {
   <dt>run</dt><dd>${esc(r.id)}</dd>
   <dt>started</dt><dd>${esc(when(r.startedAt))}</dd>
   <dt>duration</dt><dd>${esc(durationText(durationS))}</dd>
-  <dt>users</dt><dd>${esc(r.users)}${u ? ` asked; started ${esc(u.started)}, finished ${esc(u.finished)}, crashed ${esc(u.crashed)}, removed ${esc(u.removed)}` : ""}</dd>
+  <dt>users</dt><dd>${esc(usersAsked(r.users, r.settings))}${u ? `; started ${esc(u.started)}, finished ${esc(u.finished)}, crashed ${esc(u.crashed)}, removed ${esc(u.removed)}` : ""}</dd>
   <dt>nodes</dt><dd>${esc(r.nodes.join(", "))}</dd>
   <dt>interval</dt><dd>${esc(r.intervalMs)} ms</dd>
   ${r.sourceHash ? `<dt>source</dt><dd>${esc(r.sourceHash)}</dd>` : ""}
@@ -187,4 +187,18 @@ export function renderReport(res: RunResults): string {
     /\/\*@(\w+)@\*\//g,
     (m, k: string) => parts[k] ?? m,
   );
+}
+
+/**
+ * What the run asked for: a number of users, or its load shape (a stages or arrival-rate run's `users` is only the
+ * first ID's count, 1, which read as "1 user asked" on a run of hundreds).
+ */
+export function usersAsked(users: number, settings: Record<string, unknown>): string {
+  const stages = Array.isArray(settings.stages) ? (settings.stages as Array<{ target?: unknown }>) : [];
+  const rates = Array.isArray(settings.arrival_rate) ? (settings.arrival_rate as Array<{ target?: unknown }>) : [];
+  const peak = (list: Array<{ target?: unknown }>) =>
+    Math.max(0, ...list.map((s) => (typeof s.target === "number" ? s.target : Number(s.target) || 0)));
+  if (stages.length) return `stages (${stages.length}, peak ${peak(stages)} users)`;
+  if (rates.length) return `arrival rate (${rates.length} stages, peak ${peak(rates)} users/s)`;
+  return `${users} asked`;
 }

@@ -168,11 +168,20 @@ export function buildRunSummary(i: SummaryInput): RunSummary {
     scenario: scenario ?? i.scenario,
     users,
     duration_ms: Math.round(i.durationMs),
-    settings: settings ?? i.settings,
+    // a shaped run's load shape, as the request gave it (the nodes' settings leave it out): what the run asked for
+    settings: { ...(settings ?? i.settings), ...loadShape(i.settings) },
     errors: mergeErrors(errors),
     metrics: summaryMetrics(i.totals),
   };
   if (i.perNode) summary.nodes = nodes;
   if (i.problems.length) summary.problems = i.problems;
   return summary;
+}
+
+/** The request's load shape (stages, arrival_rate) when it has one. */
+function loadShape(settings: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["stages", "arrival_rate"])
+    if (Array.isArray(settings[k]) && (settings[k] as unknown[]).length) out[k] = settings[k];
+  return out;
 }
