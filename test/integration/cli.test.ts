@@ -182,6 +182,8 @@ describe("bin/amoc run says what it does", () => {
     }
     const summary = JSON.parse(stdout);
     expect(summary.users).toMatchObject({ started: 5, removed: 5, running: 0 });
+    // not "failed": the run was cut short, and the end line says by what
+    expect(stderr).toMatch(/recorded: interrupted by SIGTERM \(exit 143\)/);
   });
 });
 
