@@ -15,6 +15,8 @@ case "$RUN" in /*) ;; *) RUN="$PWD/$RUN" ;; esac
 DOMAIN="${AMOC_XMPP_DOMAIN:-localhost}"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
+# since T0 -> seconds elapsed since T0 (an $EPOCHREALTIME), with two decimals: 20k accounts take well under a second
+since() { awk -v a="$1" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.2f", b - a }'; }
 die() { log "ERROR: $*"; exit 1; }
 
 [ $# -eq 2 ] || { echo "usage: $0 prosody|ejabberd N" >&2; exit 2; }
@@ -37,7 +39,7 @@ provision_prosody() {
   [ "${AMOC_PROVISION_FORCE:-0}" = 1 ] && done_n=0
   if [ "$N" -le "$done_n" ]; then log "prosody: user_1..user_$done_n already provisioned"; return 0; fi
   mkdir -p "$acc"
-  local t0=$SECONDS
+  local t0=${EPOCHREALTIME/,/.}
   awk -v A="$((done_n + 1))" -v B="$N" -v D="$acc" 'BEGIN {
     for (i = A; i <= B; i++) {
       f = D "/user%5f" i ".dat"
@@ -46,7 +48,7 @@ provision_prosody() {
     }
   }'
   echo "$N" > "$marker"
-  log "prosody: provisioned user_$((done_n + 1))..user_$N on $DOMAIN in $((SECONDS - t0)) s"
+  log "prosody: provisioned user_$((done_n + 1))..user_$N on $DOMAIN in $(since "$t0") s"
 }
 
 provision_ejabberd() {
@@ -58,7 +60,7 @@ provision_ejabberd() {
   [ "${AMOC_PROVISION_FORCE:-0}" = 1 ] && done_n=0
   if [ "$N" -le "$done_n" ]; then log "ejabberd: user_1..user_$done_n already provisioned"; return 0; fi
   [ -r "$cookie_file" ] || die "ejabberd: no Erlang cookie at $cookie_file (is ejabberd running? scripts/servers.sh up ejabberd)"
-  local cookie out t0=$SECONDS
+  local cookie out t0=${EPOCHREALTIME/,/.}
   cookie="$(cat "$cookie_file")"
   # -hidden: do not join the ejabberd cluster view; dist on loopback only; random name so two
   # concurrent calls cannot clash. Timeout bounds a hung node (20k users take ~6 s).
@@ -84,7 +86,7 @@ provision_ejabberd() {
         end.' \
       -extra "$((done_n + 1))" "$N" "$DOMAIN" "${EJABBERD_NODE:-ejabberd@localhost}" 2>&1)" || die "ejabberd: provisioning failed: $out"
   echo "$N" > "$marker"
-  log "ejabberd: user_$((done_n + 1))..user_$N on $DOMAIN: $out ($((SECONDS - t0)) s)"
+  log "ejabberd: user_$((done_n + 1))..user_$N on $DOMAIN: $out ($(since "$t0") s)"
 }
 
 case "$server" in

@@ -208,7 +208,6 @@ prep_prosody() {
   mkdir -p "$RUN/prosody/data" "$RUN/prosody/plugins"
   render "$CONF/prosody.cfg.lua.tmpl" "$RUN/prosody/prosody.cfg.lua" || return 1
   rm -f "$RUN/prosody/prosody.pid"
-  post_prosody
 }
 start_prosody() {
   # -F: stay in the foreground (we background it ourselves and keep its pid).
@@ -216,7 +215,8 @@ start_prosody() {
 }
 health_prosody() { tcp_listening "$PROSODY_C2S_PORT" && tcp_listening "$PROSODY_TLS_PORT" && tcp_listening "$PROSODY_HTTP_PORT"; }
 logs_prosody() { echo "$RUN/prosody/stdout.log $RUN/prosody/prosody.err $RUN/prosody/prosody.log"; }
-# Accounts are plain files that prosody reads at each login; provision-users.sh is a no-op when done.
+# Accounts are plain files that prosody reads at each login (written once it is up: one provisioning line per start);
+# provision-users.sh is a no-op when done.
 post_prosody() { [ "$PROVISION_USERS" -gt 0 ] || return 0; "$REPO/scripts/provision-users.sh" prosody "$PROVISION_USERS"; }
 stop_prosody() { stop_unit prosody; }
 url_prosody() { echo "xmpp://127.0.0.1:$PROSODY_C2S_PORT xmpps://127.0.0.1:$PROSODY_TLS_PORT ws://127.0.0.1:$PROSODY_HTTP_PORT/xmpp-websocket muc=muc.localhost"; }

@@ -2,6 +2,7 @@
 import type { StatusReport } from "../controller/types.js";
 import type { RunEnd, RunSummary } from "../node/node-api.js";
 import type { LastInterval } from "../results/recorder.js";
+import { signalText } from "../results/recording.js";
 
 export type { RunProblem, RunSummary } from "../node/node-api.js";
 
@@ -44,7 +45,7 @@ export function formatSummary(s: RunSummary): string {
     lines.push("errors by reason");
     for (const e of s.errors)
       lines.push(
-        `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}`,
+        `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}${e.where ? ` at ${e.where}` : ""}`,
       );
   } else lines.push("errors    none");
   if (s.problems?.length) {
@@ -80,7 +81,7 @@ function clockTime(ms: number): string {
 export function formatRunEnd(end: RunEnd): string {
   const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
   lines.push(
-    `run ${end.run_id} recorded: ${end.verdict}${end.report_path ? `; report ${end.report_path}` : ""}${end.junit_path ? `; junit ${end.junit_path}` : ""}`,
+    `run ${end.run_id} recorded: ${end.verdict}${end.verdict === "interrupted" ? ` by ${signalText(end.exit_code)} (exit ${end.exit_code}): the summary covers the run until then` : ""}${end.report_path ? `; report ${end.report_path}` : ""}${end.junit_path ? `; junit ${end.junit_path}` : ""}`,
   );
   if (end.store_loss) lines.push(end.store_loss);
   return lines.join("\n");

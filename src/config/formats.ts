@@ -14,6 +14,8 @@ export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256", "auto"]
 
 /** pino's levels, plus `silent`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** Where `amoc run` and `amoc scenarios` send their JSON log lines: a file (the terminal keeps people's text), or stderr. */
+export const LOG_FORMATS = ["file", "json"] as const;
 
 /** A format: `check` returns why a value is wrong (undefined when fine); `T` is the type of a valid value. */
 export interface Format<T> {
@@ -128,6 +130,7 @@ export const FORMATS = {
     },
   }),
   "log-level": oneOf(LOG_LEVELS, (raw) => raw.trim().toLowerCase()),
+  "log-format": oneOf(LOG_FORMATS, (raw) => raw.trim().toLowerCase()),
   "sasl-mechanism": oneOf(SASL_MECHANISMS, (raw) =>
     raw.trim().toLowerCase() === "auto" ? "auto" : raw.trim().toUpperCase(),
   ),

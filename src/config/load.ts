@@ -142,7 +142,7 @@ export function describeSettings(): string {
   return Object.entries(SCHEMA as Record<string, SettingSpec>)
     .map(
       ([k, s]) =>
-        `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.sensitive ? "''" : s.default === Infinity ? "infinity" : JSON.stringify(s.default)})`,
+        `  ${envName(k).padEnd(30)} ${s.doc} (default ${s.defaultText ?? (s.sensitive ? "''" : s.default === Infinity ? "infinity" : JSON.stringify(s.default))})`,
     )
     .join("\n");
 }

@@ -24,6 +24,8 @@ export interface SettingSpec<F extends FormatName = FormatName> {
   /** May be given per run (`do(..., settings)`, `--set`) rather than only per node. */
   run?: boolean;
   sensitive?: boolean;
+  /** What `bin/amoc help` prints as the default when the value alone would mislead (a port served only when set). */
+  defaultText?: string;
 }
 
 /** One setting; typed so that its default has the type of its format. */
@@ -102,6 +104,11 @@ export const SCHEMA = {
     default: "info",
   }),
   log_file: setting({ doc: "log file ('' = stderr)", format: "file-path-or-empty", default: "" }),
+  log_format: setting({
+    doc: "amoc run and amoc scenarios: file (JSON log lines to log_file, else <run dir>/log/amoc-run.log; the terminal shows people's messages only) or json (JSON lines on stderr; amoc run --log json)",
+    format: "log-format",
+    default: "file",
+  }),
   nats_url: setting({
     doc: "NATS servers, comma-separated (nats://host:4222, tls://host:4222 or host:4222)",
     format: "nats-url-list",
@@ -118,7 +125,12 @@ export const SCHEMA = {
     default: "amoc",
   }),
   api_host: setting({ doc: "REST API listen address", format: "host", default: "127.0.0.1" }),
-  api_port: setting({ doc: "REST API port (0 = any free port)", format: "listen-port", default: 4000 }),
+  api_port: setting({
+    doc: "REST API and dashboard port: console, worker and start serve them only when AMOC_API_PORT is set (0 = any free port)",
+    format: "listen-port",
+    default: 4000,
+    defaultText: "unset: no REST API; bin/amoc upload tries 4000",
+  }),
   api_token: setting({
     doc: "bearer token required by the REST API ('' = the node generates one at start and keeps it in its data directory, 0600)",
     format: "api-token",

@@ -1,4 +1,5 @@
 /** `AmocNode`: one running node (settings, logger, telemetry, metrics, controller) and how to build and close it. */
+import { dirname, join } from "node:path";
 import { configFilePath, loadNodeSettings, readConfigFile } from "../config/load.js";
 import type { NodeSettings } from "../config/schema.js";
 import { Controller } from "../controller/controller.js";
@@ -6,6 +7,7 @@ import { createLogger, flushLog, type Logger } from "../log.js";
 import { TelemetryMetrics, type Metrics } from "../metrics/metrics.js";
 import { startReporting } from "../metrics/reporting.js";
 import { Telemetry } from "../telemetry.js";
+import { dataRoot } from "./data-dir.js";
 
 /** One running amoc node. */
 export interface AmocNode {
@@ -30,6 +32,16 @@ export interface NodeOptions {
   overrides?: Record<string, unknown>;
   /** Emit run events for annotations (off on cluster workers: their master announces). */
   announce?: boolean;
+  /**
+   * A one-shot command on a terminal (`amoc run`, `amoc scenarios`): with `log_format` file and no `log_file`, the
+   * JSON log lines go to `<run dir>/log/amoc-run.log`, so stderr carries only what people read.
+   */
+  oneShot?: boolean;
+}
+
+/** Where a one-shot command's log lines go when `log_file` names none. */
+export function oneShotLogFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(dirname(dataRoot(env)), "log", "amoc-run.log");
 }
 
 /** Loads settings (throws ConfigError naming every bad variable) and builds the node. */
@@ -43,7 +55,9 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
   });
   const file = configFilePath(env);
   const fileVariables = file ? readConfigFile(file).variables : {};
-  const log = createLogger({ level: settings.log_level, file: settings.log_file, nodeName: settings.node_name });
+  const logFile =
+    settings.log_file || (opts.oneShot && settings.log_format === "file" ? oneShotLogFile(env) : settings.log_file);
+  const log = createLogger({ level: settings.log_level, file: logFile, nodeName: settings.node_name });
   const telemetry = new Telemetry({ log });
   const metrics = new TelemetryMetrics(telemetry);
   const controller = new Controller({ settings, env, fileVariables, telemetry, metrics, log, announce: opts.announce });

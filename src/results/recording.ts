@@ -93,6 +93,11 @@ export interface RunRecording {
   storeLoss(): StoreLoss | undefined;
 }
 
+/** The signal behind an exit code of 128 + its number, in words. */
+export function signalText(exitCode: number): string {
+  return exitCode === 130 ? "SIGINT (Ctrl+C)" : exitCode === 143 ? "SIGTERM" : `signal ${exitCode - 128}`;
+}
+
 /** The verdict and exit code of a run from the runner's exit code and the thresholds. */
 export function verdictOf(
   exitCode: number,
@@ -101,5 +106,7 @@ export function verdictOf(
   const breached = results.some((r) => !r.ok);
   // a breach outranks crashed users (1); usage errors (2) and signals (128+) keep their own code
   if (breached) return { verdict: "breached", exitCode: exitCode <= 1 ? THRESHOLD_BREACH_EXIT : exitCode };
+  // stopped by a signal (128 + its number: Ctrl+C 130, SIGTERM 143): the run did not fail, it was cut short
+  if (exitCode > 128) return { verdict: "interrupted", exitCode };
   return { verdict: exitCode === 0 ? "passed" : "failed", exitCode };
 }

@@ -82,11 +82,11 @@ export function chartsData(res: RunResults): ReportChartsData {
     pct("xmpp.connection", "Connection time (p50/p95/p99 per interval)", "connection"),
     pct("xmpp.message_ttd", "Time to delivery (p50/p95/p99 per interval)", "ttd"),
   ];
-  const events = res.events.map((e) => ({
+  const events = mergeCloseEvents(res.events, Math.max(1000, res.run.intervalMs)).map((e) => ({
     t: e.t / 1000,
     kind: e.kind,
     node: e.node,
-    text: describeEvent(e.kind, e.data),
+    text: e.text,
   }));
   const starts = [...(iv[0] ? [iv[0].t / 1000] : []), ...events.map((e) => e.t)];
   const ends = [...t, ...events.map((e) => e.t)];
@@ -100,4 +100,55 @@ export function describeEvent(kind: string, data: Record<string, unknown>): stri
     .filter(([, v]) => v !== undefined && v !== null && typeof v !== "object")
     .map(([k, v]) => `${k}=${String(v)}`);
   return `${kind}${parts.length ? " " + parts.join(" ") : ""}`;
+}
+
+/** A run event as the charts mark it: several close ones of a kind merged into one. */
+export interface MarkedEvent {
+  t: number;
+  kind: string;
+  node: string;
+  text: string;
+}
+
+/**
+ * Events of one kind from one node, each within `gapMs` of the previous, as one mark (a stages ramp-down removes
+ * users every few hundred ms: 40 marks on top of each other hid the chart): at the first's time, with how many,
+ * over how long, and the numeric fields summed (the other fields when they agree).
+ */
+export function mergeCloseEvents(
+  events: ReadonlyArray<{ t: number; kind: string; node: string; data: Record<string, unknown> }>,
+  gapMs: number,
+): MarkedEvent[] {
+  const out: MarkedEvent[] = [];
+  let group: Array<(typeof events)[number]> = [];
+  const flush = () => {
+    const first = group[0];
+    if (!first) return;
+    const last = group[group.length - 1] as (typeof events)[number];
+    if (group.length === 1)
+      out.push({ t: first.t, kind: first.kind, node: first.node, text: describeEvent(first.kind, first.data) });
+    else {
+      const data: Record<string, unknown> = {};
+      for (const k of Object.keys(first.data)) {
+        const values = group.map((e) => e.data[k]);
+        if (values.every((v) => typeof v === "number")) data[k] = (values as number[]).reduce((a, b) => a + b, 0);
+        else if (values.every((v) => v === values[0])) data[k] = values[0];
+      }
+      const span = Math.round((last.t - first.t) / 100) / 10;
+      out.push({
+        t: first.t,
+        kind: first.kind,
+        node: first.node,
+        text: `${describeEvent(`${first.kind} x${group.length} over ${span} s`, data)}`,
+      });
+    }
+    group = [];
+  };
+  for (const e of events) {
+    const prev = group[group.length - 1];
+    if (prev && (prev.kind !== e.kind || prev.node !== e.node || e.t - prev.t > gapMs)) flush();
+    group.push(e);
+  }
+  flush();
+  return out;
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { MetricStats } from "./merge.js";
 import { chartsData, describeEvent } from "./report-data.js";
 import type { RunResults } from "./run-results.js";
+import { signalText } from "./recording.js";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
 
@@ -78,13 +79,14 @@ export function renderReport(res: RunResults): string {
     passed: "passed",
     failed: `failed (exit ${r.exitCode})`,
     breached: `thresholds breached (exit ${r.exitCode})`,
+    interrupted: `interrupted: ${signalText(r.exitCode ?? 0)} stopped it (exit ${r.exitCode}); the figures cover it until then`,
     incomplete:
       "incomplete: no end was recorded (the run is still going, or the node recording it died); intervals up to its last are shown",
     running: "running",
   }[verdict];
   const summary = (r.summary ?? {}) as {
     users?: Record<string, number>;
-    errors?: Array<{ phase: string; message: string; count: number }>;
+    errors?: Array<{ phase: string; message: string; count: number; where?: string }>;
     problems?: Array<{ node?: string; kind: string; message: string }>;
   };
   const settings = Object.entries(r.settings)
@@ -98,7 +100,7 @@ export function renderReport(res: RunResults): string {
   <dt>run</dt><dd>${esc(r.id)}</dd>
   <dt>started</dt><dd>${esc(when(r.startedAt))}</dd>
   <dt>duration</dt><dd>${esc(durationText(durationS))}</dd>
-  <dt>users</dt><dd>${esc(r.users)}${u ? ` asked; started ${esc(u.started)}, finished ${esc(u.finished)}, crashed ${esc(u.crashed)}, removed ${esc(u.removed)}` : ""}</dd>
+  <dt>users</dt><dd>${esc(usersAsked(r.users, r.settings))}${u ? `; started ${esc(u.started)}, finished ${esc(u.finished)}, crashed ${esc(u.crashed)}, removed ${esc(u.removed)}` : ""}</dd>
   <dt>nodes</dt><dd>${esc(r.nodes.join(", "))}</dd>
   <dt>interval</dt><dd>${esc(r.intervalMs)} ms</dd>
   ${r.sourceHash ? `<dt>source</dt><dd>${esc(r.sourceHash)}</dd>` : ""}
@@ -121,7 +123,8 @@ export function renderReport(res: RunResults): string {
     ["phase", "reason", "count"],
     [
       ...(summary.errors ?? []).map(
-        (e) => `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}</td><td class="num">${esc(e.count)}</td></tr>`,
+        (e) =>
+          `<tr><td>${esc(e.phase)}</td><td>${esc(e.message)}${e.where ? ` <span class="where">at ${esc(e.where)}</span>` : ""}</td><td class="num">${esc(e.count)}</td></tr>`,
       ),
       ...(summary.problems ?? []).map(
         (p) =>
@@ -184,4 +187,18 @@ export function renderReport(res: RunResults): string {
     /\/\*@(\w+)@\*\//g,
     (m, k: string) => parts[k] ?? m,
   );
+}
+
+/**
+ * What the run asked for: a number of users, or its load shape (a stages or arrival-rate run's `users` is only the
+ * first ID's count, 1, which read as "1 user asked" on a run of hundreds).
+ */
+export function usersAsked(users: number, settings: Record<string, unknown>): string {
+  const stages = Array.isArray(settings.stages) ? (settings.stages as Array<{ target?: unknown }>) : [];
+  const rates = Array.isArray(settings.arrival_rate) ? (settings.arrival_rate as Array<{ target?: unknown }>) : [];
+  const peak = (list: Array<{ target?: unknown }>) =>
+    Math.max(0, ...list.map((s) => (typeof s.target === "number" ? s.target : Number(s.target) || 0)));
+  if (stages.length) return `stages (${stages.length}, peak ${peak(stages)} users)`;
+  if (rates.length) return `arrival rate (${rates.length} stages, peak ${peak(rates)} users/s)`;
+  return `${users} asked`;
 }

@@ -7,7 +7,7 @@ import type { EncodedTotals } from "./merge.js";
 export const RUN_STORE_FILE = "runs.sqlite";
 
 /** A run's outcome: passed, failed (users crashed or a problem), breached (a threshold), or incomplete (never ended). */
-export type Verdict = "passed" | "failed" | "breached" | "incomplete" | "running";
+export type Verdict = "passed" | "failed" | "breached" | "interrupted" | "incomplete" | "running";
 
 /** What a run is when it starts. */
 export interface NewRun {

@@ -2,6 +2,7 @@
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import { crashPhase, crashReason } from "./crash-reason.js";
+import { crashWhere } from "./crash-where.js";
 
 /** Distinct crash reasons kept for the summary; the rest are counted under one "other" reason. */
 const MAX_ERROR_KINDS = 50;
@@ -14,6 +15,8 @@ export interface ErrorSummary {
   count: number;
   /** One message of this reason, as it was thrown (the first seen). */
   message: string;
+  /** Where in the scenario the first of this reason was thrown (`file:line:column`, source-mapped), when known. */
+  where?: string;
   /** Epoch ms of the first and the last crash of this reason. */
   first_seen: number;
   last_seen: number;
@@ -53,10 +56,11 @@ export class CrashTally {
         };
         this.errors.set("other", e);
       } else {
-        e = { reason, phase, message, count: 0, first_seen: now, last_seen: now };
+        const where = crashWhere(error);
+        e = { reason, phase, message, ...(where ? { where } : {}), count: 0, first_seen: now, last_seen: now };
         this.errors.set(reason, e);
         // the first of each reason at warn, the rest at debug: nothing per user above debug
-        this.log.warn({ msg: "user_crashed", user: id, phase, reason, err: message });
+        this.log.warn({ msg: "user_crashed", user: id, phase, reason, err: message, ...(where ? { where } : {}) });
       }
     } else {
       this.linesLeftOut++;

@@ -18,3 +18,4 @@ export {
 } from "./stanzas.js";
 export { IqError } from "./iq-request.js";
 export { meetPeer, neighbourOf } from "./meet.js";
+export { joinRoom, MucRoom, NS_MUC, NS_MUC_OWNER, NS_MUC_USER, type JoinOptions, type MucContext } from "./muc.js";

@@ -4,7 +4,7 @@
  */
 import type { Metrics } from "../metrics/metrics.js";
 import { escapeAttr, escapeText } from "./serialize.js";
-import type { Element } from "./xml.js";
+import { xml, type Element } from "./xml.js";
 
 /** The namespace of the send-time element chat messages carry, so the receiver measures time to delivery. */
 export const NS_TTD = "urn:amoc-ts:ttd";
@@ -32,6 +32,27 @@ export function countMessage(el: Element, ownJid: string, m: Metrics): void {
       if (Number.isFinite(sent)) m.timing("xmpp.message_ttd", Math.max(0, epochMs() - sent));
     }
   }
+}
+
+/** A chat or groupchat message with a body: what xmpp.messages_sent counts, however it was sent. */
+export function isChatMessage(el: Element): boolean {
+  const type = el.attrs.type as string | undefined;
+  return el.name === "message" && (type === "chat" || type === "groupchat") && el.getChild("body") !== undefined;
+}
+
+/**
+ * A chat or groupchat message as sent with `user.send(xml(...))`, with the send-time element added (a copy: the
+ * caller's element stays as built) unless it has one, so receivers count and time it like `sendChat`'s and the
+ * sender's own groupchat echo is told apart from the others' messages.
+ */
+export function withSendTime(el: Element, from: string): Element {
+  if (el.getChild("ttd", NS_TTD)) return el;
+  return xml("message", { ...el.attrs }, ...el.children, xml("ttd", { xmlns: NS_TTD, sent: sendTime(), from }));
+}
+
+/** The send time a message carries (epoch ms, 3 decimals). */
+export function sendTime(): string {
+  return epochMs().toFixed(3);
 }
 
 /** Epoch ms with sub-ms precision: the send time chats carry (receivers on other hosts need synced clocks). */

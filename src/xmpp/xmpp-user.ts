@@ -14,7 +14,7 @@ import {
 } from "./forced-removal.js";
 import { requestIq } from "./iq-request.js";
 import { userJid } from "./templates.js";
-import { countMessage, messageText } from "./ttd.js";
+import { countMessage, isChatMessage, messageText, withSendTime } from "./ttd.js";
 import { xml, type Element } from "./xml.js";
 import { checkElement, closedWhileWaiting, notConnected, sendFailed, stanzaTimeout } from "./user-errors.js";
 import { XmppError, connectionLost } from "./xmpp-error.js";
@@ -145,15 +145,20 @@ export class XmppUser implements StanzaHandler, ForcedRemovalTarget {
     this.ctx.log.debug({ msg: "xmpp_resume_failed", user: this.ctx.id, err: errorMessage(cause) });
   }
 
-  /** Sends a stanza built with `xml(...)`; a string or anything else rejects with an XmppError saying so. */
+  /**
+   * Sends a stanza built with `xml(...)`; a string or anything else rejects with an XmppError saying so. A chat or
+   * groupchat message is counted (xmpp.messages_sent) and carries its send time, as `sendChat`'s does.
+   */
   async send(el: Element): Promise<void> {
     checkElement(el, "send");
     this.checkOpen();
+    const chat = isChatMessage(el);
     try {
-      this.conn.send(el);
+      this.conn.send(chat ? withSendTime(el, this.jid) : el);
     } catch (e) {
       throw this.sendError(e);
     }
+    if (chat) this.ctx.metrics.count("xmpp.messages_sent");
   }
 
   /** Sends one serialized stanza; rejects like `send` (never throws: callers may chain `.catch`). */

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AMOC, amoc } from "../helpers/proc.js";
 
@@ -50,6 +53,7 @@ describe("bin/amoc run", () => {
   });
 
   it("exits 1 when users crashed and reports the errors by reason, with their phase, an example and when they were seen", async () => {
+    const report = join(tmpdir(), `amoc-crash-report-${process.pid}.html`);
     const r = await amoc([
       "run",
       `${FIXTURES}/start_throws.ts`,
@@ -60,6 +64,10 @@ describe("bin/amoc run", () => {
       "--repeat",
       "1",
       "--json",
+      "--log",
+      "json",
+      "--report",
+      report,
     ]);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
@@ -69,6 +77,8 @@ describe("bin/amoc run", () => {
         reason: "login:error: bad credentials",
         phase: "login",
         message: "bad credentials",
+        // where the scenario threw it: the TypeScript line (source-mapped), in the summary, the log and the report
+        where: expect.stringMatching(/start_throws\.ts:6:\d+$/),
         count: 5,
         first_seen: expect.any(Number),
         last_seen: expect.any(Number),
@@ -78,7 +88,25 @@ describe("bin/amoc run", () => {
     expect(Number.isInteger(e?.first_seen) && (e?.first_seen ?? 0) <= (e?.last_seen ?? 0)).toBe(true);
     // one crash line per kind on stderr, and how many were left out
     expect(r.stderr.match(/"msg":"user_crashed"/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/"msg":"user_crashed".*"where":"[^"]*start_throws\.ts:6:\d+"/);
+    expect(readFileSync(report, "utf8")).toMatch(/bad credentials <span class="where">at [^<]*start_throws\.ts:6:\d+</);
+    rmSync(report, { force: true });
     expect(r.stderr).toMatch(/"msg":"user_crashed_lines_left_out","left_out":4/);
+  });
+
+  it("keeps JSON log lines off the terminal unless --log json asks for them, and writes them to the run log", async () => {
+    const runDir = mkdtempSync(join(tmpdir(), "amoc-cli-log-"));
+    try {
+      const r = await amoc(["run", `${FIXTURES}/start_throws.ts`, "--users", "1", "--repeat", "1"], {
+        env: { AMOC_RUN_DIR: runDir },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(/"level":/);
+      expect(r.stdout).toMatch(/errors/);
+      expect(readFileSync(join(runDir, "log", "amoc-run.log"), "utf8")).toMatch(/"msg":"user_crashed"/);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 
   it("stops users still running when --duration passes and counts them removed", async () => {
@@ -123,6 +151,10 @@ describe("bin/amoc run says what it does", () => {
     expect(r.stderr).toMatch(/amoc run idle: 2 users, interarrival 0 ms, repeat infinity/);
     const once = await amoc(["run", "dummy", "--users", "2", "--interarrival", "0", "--repeat", "1", "--json"]);
     expect(once.stderr).toMatch(/repeat 1\b/);
+    // one-shot without --duration: each user runs once, and the start line says so
+    const plain = await amoc(["run", "dummy", "--users", "2", "--interarrival", "0", "--json"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/repeat 1\b[\s\S]*each user runs start\(\) once/);
     const forever = await amoc(["run", "--help"]);
     expect(forever.stdout).toMatch(/--repeat N\|infinity/);
     const help = await amoc(["help"]);
@@ -150,6 +182,8 @@ describe("bin/amoc run says what it does", () => {
     }
     const summary = JSON.parse(stdout);
     expect(summary.users).toMatchObject({ started: 5, removed: 5, running: 0 });
+    // not "failed": the run was cut short, and the end line says by what
+    expect(stderr).toMatch(/recorded: interrupted by SIGTERM \(exit 143\)/);
   });
 });
 
@@ -166,8 +200,8 @@ describe("bin/amoc console", () => {
     ].join("\n");
     const r = await amoc(["console"], { input: session, timeoutMs: 30_000 });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: false/);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: true/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: false/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: true/);
     // 16..20 finish their current run (a minute of sleep) while 11..15 were forced out
     expect(r.stdout).toMatch(
       /users: running 15 \(5 being removed\), pending 0, started 20, finished 0, crashed 0, removed 5/,
@@ -227,7 +261,7 @@ describe("bin/amoc console", () => {
     expect(r.code).toBe(0);
     const users = [...r.stdout.matchAll(/running: (\d+)/g)].map((m) => Number(m[1]));
     expect(users).toEqual([20, 15]);
-    expect(r.stdout).toMatch(/requested: 5, removed: 5, force: true/);
+    expect(r.stdout).toMatch(/requested: 5, removing: 5, force: true/);
     expect(r.stdout).toMatch(/^20$/m);
     // the users this exit took down: the 15 still running, not every removal of the run
     expect(r.stdout).toMatch(/stopped: 15 running users removed, terminate called/);

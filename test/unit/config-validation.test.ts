@@ -26,6 +26,7 @@ const BAD: Record<SettingKey, string> = {
   scenarios_dir: "/nonexistent/scenarios",
   log_level: "loud",
   log_file: here,
+  log_format: "pretty",
   nats_url: "http://127.0.0.1:4222",
   nats_user: "two words",
   nats_password: "secret\n",

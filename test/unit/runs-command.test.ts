@@ -83,6 +83,14 @@ describe("bin/amoc runs", () => {
     const j = JSON.parse(await runs("compare", a, "last", "--json")) as { a: string; b: string };
     expect([j.a, j.b]).toEqual([a, other]);
   });
+
+  it("compare warns when the two runs ran different scenarios, before any regression is read", async () => {
+    const cmp = await runs("compare", a, other);
+    expect(cmp).toMatch(/^warning: A ran one_to_one and B ran dummy: different scenarios/);
+    const j = JSON.parse(await runs("compare", a, other, "--json")) as { warning?: string };
+    expect(j.warning).toMatch(/A ran one_to_one and B ran dummy/);
+    expect(await runs("compare", a, b)).not.toMatch(/warning/);
+  });
 });
 
 describe("bin/amoc report", () => {

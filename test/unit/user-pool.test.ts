@@ -233,6 +233,8 @@ describe("UserPool", () => {
         reason: "login:error: bad password",
         phase: "login",
         message: "bad password",
+        // the scenario's line that threw, here this test's start function
+        where: expect.stringMatching(/user-pool\.test\.ts:\d+:\d+$/),
         count: 5,
         first_seen: t0,
         last_seen: t0 + 80,

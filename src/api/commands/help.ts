@@ -1,5 +1,6 @@
 /** `amoc help`: the commands, the run options and every setting. */
 import { describeSettings } from "../../config/load.js";
+import { RESULTS_USAGE } from "../run/flags.js";
 import { RUN_USAGE } from "../run/options.js";
 
 /** One line per command; other commands add theirs here. */
@@ -21,10 +22,13 @@ export const USAGE = `usage: amoc <command>
   report ID [-o FILE]     the HTML report of a recorded run (one self-contained file)
   help                    this text and every setting (env AMOC_<NAME>)`;
 
-/** Prints the usage, the run options and every setting. */
+/** The usage, the run options (results flags included) and every setting. */
+export function helpText(): string {
+  return `${USAGE}\n\n${RUN_USAGE}\n${RESULTS_USAGE}\n\nsettings (env, or config/default.json, or per run):\n${describeSettings()}\n`;
+}
+
+/** Prints `helpText`. */
 export async function helpCommand(): Promise<number> {
-  process.stdout.write(
-    `${USAGE}\n\n${RUN_USAGE}\n\nsettings (env, or config/default.json, or per run):\n${describeSettings()}\n`,
-  );
+  process.stdout.write(helpText());
   return 0;
 }

@@ -1,8 +1,10 @@
 /** `amoc run`: one non-interactive run (local or `--dist`), then the summary on stdout. */
+import { existsSync } from "node:fs";
+import { configFilePath, envValue, readConfigFile } from "../../config/load.js";
 import { createNode } from "../../node/amoc-node.js";
 import { formatRunEnd, formatSummary } from "../format.js";
 import { RESULTS_USAGE, runSignals, splitResultsArgs } from "../run/flags.js";
-import { parseRunArgs, RUN_USAGE } from "../run/options.js";
+import { defaultRepeat, parseRunArgs, RUN_USAGE } from "../run/options.js";
 import { runOnNode } from "../run/run.js";
 import { closeQuietly } from "./close-quietly.js";
 
@@ -13,8 +15,12 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   }
   const { rest, results } = splitResultsArgs(args);
-  const opts = parseRunArgs(rest);
-  const node = createNode({ defaults: { log_level: "warn" } });
+  const opts = defaultRepeat(parseRunArgs(rest), repeatGivenElsewhere(process.env));
+  const node = createNode({
+    defaults: { log_level: "warn" },
+    overrides: opts.logFormat ? { log_format: opts.logFormat } : undefined,
+    oneShot: true,
+  });
   const signals = runSignals();
   try {
     const io = { err: process.stderr, isTTY: process.stderr.isTTY === true, signals: signals.emitter };
@@ -33,4 +39,11 @@ export async function runCommand(args: string[]): Promise<number> {
     signals.dispose();
     await closeQuietly(node);
   }
+}
+
+/** Whether repeat_num is set outside the command line: AMOC_REPEAT_NUM or the config file. */
+function repeatGivenElsewhere(env: NodeJS.ProcessEnv): boolean {
+  if (envValue(env, "repeat_num") !== undefined) return true;
+  const file = configFilePath(env);
+  return file !== undefined && existsSync(file) && "repeat_num" in readConfigFile(file).settings;
 }

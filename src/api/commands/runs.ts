@@ -110,6 +110,13 @@ async function show(h: History, ref: string, json: boolean): Promise<string> {
   return out;
 }
 
+/** Why two runs' figures may not be comparable (undefined: same scenario). */
+export function compareWarning(a: RunRecord, b: RunRecord): string | undefined {
+  return a.scenario === b.scenario
+    ? undefined
+    : `A ran ${a.scenario} and B ran ${b.scenario}: different scenarios measure different things, so the changes and regressions below compare unlike with unlike`;
+}
+
 function compareText(a: RunRecord, b: RunRecord, rows: MetricComparison[]): string {
   const head = ["METRIC", "STAT", a.id, b.id, "CHANGE", ""];
   const out: string[][] = [head];
@@ -128,7 +135,9 @@ function compareText(a: RunRecord, b: RunRecord, rows: MetricComparison[]): stri
     }
   }
   const regressions = rows.filter((m) => m.regression).map((m) => m.metric);
+  const warning = compareWarning(a, b);
   return (
+    (warning ? `warning: ${warning}\n` : "") +
     `A ${a.id}  ${a.scenario}  ${when(a.startedAt)}  users ${a.users}  ${duration(a)}  ${verdictText(a)}\n` +
     `B ${b.id}  ${b.scenario}  ${when(b.startedAt)}  users ${b.users}  ${duration(b)}  ${verdictText(b)}\n\n` +
     table(out, new Set([2, 3, 4])) +
@@ -189,8 +198,11 @@ async function answer(h: History, p: string[], v: { limit?: string; name?: strin
   if (sub === "compare" && p.length === 3) {
     const [a, b] = [p[1] as string, p[2] as string];
     const c = await h.compareRuns(a, b);
-    if (json) return JSON.stringify(c) + "\n";
     const [ra, rb] = await Promise.all([h.runResults(c.a), h.runResults(c.b)]);
+    if (json) {
+      const warning = compareWarning(ra.run, rb.run);
+      return JSON.stringify(warning ? { ...c, warning } : c) + "\n";
+    }
     return compareText(ra.run, rb.run, c.metrics);
   }
   throw new UsageError(`unexpected arguments: ${p.join(" ")}`, RUNS_USAGE);

@@ -5,7 +5,7 @@ import { closeQuietly } from "./close-quietly.js";
 
 /** Lists the scenario names, one a line. */
 export async function scenariosCommand(): Promise<number> {
-  const node = createNode({ defaults: { log_level: "warn" } });
+  const node = createNode({ defaults: { log_level: "warn" }, oneShot: true });
   try {
     const list = await nodeApis(node).local.scenarios();
     process.stdout.write(list.map((s) => s.name).join("\n") + "\n");

@@ -89,6 +89,8 @@ export async function runConsole(
     });
   };
 
+  // the banner before the REPL starts: it writes its first prompt at once
+  if (io.terminal) io.output.write(`amoc-ts node ${local.nodeName}; help() lists the commands\n`);
   const server = repl.start({
     prompt: io.terminal ? "amoc> " : "",
     input: io.input,
@@ -118,7 +120,6 @@ export async function runConsole(
     ...opts.extras,
   });
   installScenarioCompletion(server, local);
-  if (io.terminal) io.output.write(`amoc-ts node ${local.nodeName}; help() lists the commands\n`);
 
   await new Promise<void>((resolve) => server.on("exit", () => resolve()));
   await queue;

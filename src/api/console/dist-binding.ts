@@ -14,9 +14,10 @@ export function distApi(api: NodeApi): Record<string, unknown> {
       api.start({ ...opts, scenario: name, from, to }),
     add: async (n: number, opts?: CommandOptions) => api.add(n, opts),
     remove: async (n: number, opts?: CommandOptions) => {
-      // `removed` already says how many were newly selected; the API's `users` repeats it
-      const { users: _users, ...r } = await api.remove(n, opts);
-      return r;
+      // the API's `removed` says how many were newly selected (the API's `users` repeats it): they are `removing`
+      // until they end, as status counts them
+      const { users: _users, removed, ...r } = await api.remove(n, opts);
+      return removed === undefined ? r : { removing: removed, ...r };
     },
     status: async () => {
       const { mode: _mode, ...s } = await api.status();

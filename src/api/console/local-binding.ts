@@ -22,6 +22,23 @@ function own(api: NodeApi, r: CommandResult): Record<string, unknown> {
   return mine.result;
 }
 
+/** What a node's remove replies: how many users it selected for removal. */
+interface RemoveResult {
+  requested: number;
+  removed: number;
+  force: boolean;
+}
+
+/**
+ * `remove(n)`'s answer in the console: the selected users are `removing` (status counts them as being removed until
+ * they end their current run, or their forced end), not removed yet.
+ */
+export function removeAnswer(r: RemoveResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { requested: r.requested, removing: r.removed, force: r.force };
+  if (r.removed < r.requested) out.note = `only ${r.removed} running users not already being removed could be selected`;
+  return out;
+}
+
 /** The `amoc_local` object. */
 export function localApi(api: NodeApi): Record<string, unknown> {
   const status = async () => {
@@ -36,15 +53,8 @@ export function localApi(api: NodeApi): Record<string, unknown> {
       return { ...own(api, r), run_id: r.run_id };
     },
     add: async (n: number) => own(api, await api.add(n)),
-    remove: async (n: number, opts?: { force?: boolean }) => {
-      const r = own(api, await api.remove(n, { force: opts?.force === true })) as {
-        requested: number;
-        removed: number;
-      };
-      return r.removed < r.requested
-        ? { ...r, note: `only ${r.removed} running users not already being removed could be selected` }
-        : r;
-    },
+    remove: async (n: number, opts?: { force?: boolean }) =>
+      removeAnswer(own(api, await api.remove(n, { force: opts?.force === true })) as unknown as RemoveResult),
     status,
     status_raw: () => api.nodeStatus(api.nodeName),
     stop: async () => {

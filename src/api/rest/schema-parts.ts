@@ -53,7 +53,7 @@ export const stopReply = {
       description: "how the run ended (absent when only some nodes were stopped)",
       properties: {
         run_id: { type: "string", description: "the run's id in the run store (bin/amoc runs show ID)" },
-        verdict: { type: "string", enum: ["passed", "failed", "breached", "incomplete", "running"] },
+        verdict: { type: "string", enum: ["passed", "failed", "breached", "interrupted", "incomplete", "running"] },
         exit_code: {
           type: "integer",
           description: "0 passed, 1 users crashed or a node failed, 3 a threshold breached",

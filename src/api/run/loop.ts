@@ -200,6 +200,9 @@ function startLine(o: RunOptions, st: ApiStatus): string {
     `${repeat === 1 ? "" : `, repeat interval ${String(s.repeat_interval ?? "?")} ms`}${o.durationS !== undefined ? `, duration ${o.durationS} s` : ""}` +
     (forever
       ? "\n  users repeat until stopped: Ctrl+C (or SIGTERM) stops and prints the summary; --repeat N or --duration S end it"
+      : "") +
+    (o.repeatDefaulted
+      ? "\n  each user runs start() once (amoc run without --duration); --repeat N|infinity or --duration S repeats it"
       : "")
   );
 }

@@ -15,15 +15,32 @@ export interface RunOptions {
   settings: Record<string, unknown>;
   dist: boolean;
   workers: number;
+  /** `--log json`: JSON log lines on stderr instead of the log file (the log_format setting). */
+  logFormat?: string;
+  /** repeat_num was given nowhere and the run has no end of its own: `defaultRepeat` made it 1. */
+  repeatDefaulted?: boolean;
+}
+
+/**
+ * One-shot `amoc run` without --duration or a load shape: each user runs start() once, as a k6 run without
+ * --duration does, unless repeat_num is given (--repeat, --set, AMOC_REPEAT_NUM, the config file). With an end of
+ * its own (--duration, stages) users repeat until it, as the repeat_num default (infinity) says. A plain run that
+ * repeats forever looked stuck to people used to k6 and Locust, who end a run with a duration.
+ */
+export function defaultRepeat(o: RunOptions, givenElsewhere: boolean): RunOptions {
+  if (o.durationS !== undefined || givenElsewhere || o.settings.repeat_num !== undefined) return o;
+  return { ...o, settings: { ...o.settings, repeat_num: 1 }, repeatDefaulted: true };
 }
 
 export const RUN_USAGE = `usage: amoc run SCENARIO --users N [--from ID] [--interarrival MS] [--repeat N|infinity]
                 [--repeat-interval MS] [--duration S] [--set name=value ...] [--json] [--allow-crashes]
-                [--dist [--workers K]] [--stages JSON | --arrival-rate JSON [--poisson]] [--mix JSON]
+                [--dist [--workers K]] [--stages JSON | --arrival-rate JSON [--poisson]] [--mix JSON] [--log json]
   --stages '[{"duration":"60s","target":1000},{"duration":"30s","target":0}]' (closed model: users; replaces --users)
   --arrival-rate '[{"duration":"1m","target":50}]' (open model: new users per second; replaces --users)
   --mix '{"one_to_one":3,"muc":1}' (several scenarios by weight; SCENARIO names the run)
-  --repeat defaults to AMOC_REPEAT_NUM (infinity: each user repeats until --duration, Ctrl+C or SIGTERM)`;
+  --log json  JSON log lines on stderr (AMOC_LOG_FORMAT=json); by default they go to AMOC_LOG_FILE or .run/log/amoc-run.log
+  --repeat defaults to 1 without --duration (each user runs start() once, as in k6), else to AMOC_REPEAT_NUM
+    (infinity: each user repeats until --duration, Ctrl+C or SIGTERM)`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
@@ -87,6 +104,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
         "arrival-rate": { type: "string" },
         poisson: { type: "boolean" },
         mix: { type: "string" },
+        log: { type: "string" },
       },
     });
   } catch (e) {
@@ -153,5 +171,6 @@ export function parseRunArgs(argv: string[]): RunOptions {
     settings,
     dist: v.dist === true,
     workers: positiveInt("workers", v.workers) ?? 1,
+    logFormat: v.log,
   };
 }

@@ -118,6 +118,7 @@ export function mergeErrors(errors: ErrorSummary[]): ErrorSummary[] {
       seen.count += e.count;
       seen.first_seen = Math.min(seen.first_seen, e.first_seen);
       seen.last_seen = Math.max(seen.last_seen, e.last_seen);
+      if (seen.where === undefined && e.where !== undefined) seen.where = e.where;
     }
   }
   return [...byReason.values()].sort((a, b) => b.count - a.count);
@@ -167,11 +168,20 @@ export function buildRunSummary(i: SummaryInput): RunSummary {
     scenario: scenario ?? i.scenario,
     users,
     duration_ms: Math.round(i.durationMs),
-    settings: settings ?? i.settings,
+    // a shaped run's load shape, as the request gave it (the nodes' settings leave it out): what the run asked for
+    settings: { ...(settings ?? i.settings), ...loadShape(i.settings) },
     errors: mergeErrors(errors),
     metrics: summaryMetrics(i.totals),
   };
   if (i.perNode) summary.nodes = nodes;
   if (i.problems.length) summary.problems = i.problems;
   return summary;
+}
+
+/** The request's load shape (stages, arrival_rate) when it has one. */
+function loadShape(settings: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["stages", "arrival_rate"])
+    if (Array.isArray(settings[k]) && (settings[k] as unknown[]).length) out[k] = settings[k];
+  return out;
 }
