@@ -2,6 +2,7 @@
  * Thresholds: `metric.stat op number` (`xmpp.message_ttd.p99<50`, `users.crashed==0`, `xmpp.connection.p95<=200`),
  * parsed with errors a user can act on and evaluated on a run's merged metric table.
  */
+import { parseDurationMs } from "../config/parse.js";
 import { UsageError } from "../errors.js";
 import type { MetricStats } from "./merge.js";
 import { BUILTIN_NAMES, builtinTypo, noSuchMetric } from "./metric-suggest.js";
@@ -28,6 +29,10 @@ export interface Threshold {
   stat: string;
   op: ThresholdOp;
   value: number;
+  /** `over 30s`: judged on every sliding window of this many ms of the run's intervals (results/window.ts). */
+  windowMs?: number;
+  /** `abort`: the run stops at its first breach (exit 3), as `--abort-on-fail` does for every threshold. */
+  abort?: boolean;
 }
 
 /** A threshold's outcome on a run. */
@@ -47,11 +52,28 @@ export interface ThresholdResult extends Threshold {
 const STAT_RE = /^(count|rate|min|max|mean|avg|last|value|p\d+(?:\.\d+)?)$/;
 
 const HINT =
-  "write METRIC.STAT OP NUMBER, e.g. 'xmpp.message_ttd.p99<50', 'users.crashed==0', 'xmpp.connection.p95<=200'; STAT: count rate min max mean pNN (timings), last (gauges); OP: < <= > >= == !=";
+  "write METRIC.STAT OP NUMBER [over DURATION] [abort], e.g. 'xmpp.message_ttd.p99<50', 'users.crashed==0', 'xmpp.connection.p95<=200'; STAT: count rate min max mean pNN (timings), last (gauges); OP: < <= > >= == !=";
 
-/** Parses one threshold expression; throws UsageError (exit 2) naming what is wrong. */
+/** Parses one threshold expression (`EXPR [over DURATION] [abort]`); throws UsageError (exit 2) naming what is wrong. */
 export function parseThreshold(expr: string): Threshold {
-  const m = /^\s*([A-Za-z0-9_.:-]+?)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$/.exec(expr);
+  const tail = /^(.*?)(?:\s+over\s+(\S+))?(?:\s+(abort))?\s*$/.exec(expr) as RegExpExecArray;
+  const base = parseBase(expr, tail[1] as string);
+  const out: Threshold = { ...base, expr: expr.trim() };
+  if (tail[2] !== undefined) {
+    const ms = parseDurationMs(tail[2], "s");
+    if (ms === undefined || !(ms > 0))
+      throw new UsageError(
+        `invalid threshold '${expr}': 'over ${tail[2]}' is not a duration (e.g. over 30s, over 2m)`,
+        HINT,
+      );
+    out.windowMs = ms;
+  }
+  if (tail[3]) out.abort = true;
+  return out;
+}
+
+function parseBase(expr: string, body: string): Threshold {
+  const m = /^\s*([A-Za-z0-9_.:-]+?)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$/.exec(body);
   if (!m) {
     const op = /[=<>!]+/.exec(expr)?.[0];
     const why =
