@@ -122,7 +122,8 @@ export async function capacitySearch(
       };
       steps.push(s);
       onStep?.(s);
-      if (!s.ok) break;
+      // a step limited by the generator measured the generator: going higher would measure it again
+      if (!s.ok || s.health.limited) break;
     }
   } finally {
     unwatch();
@@ -132,8 +133,8 @@ export async function capacitySearch(
       // the search's result stands; the stop's failure is the run's own record
     }
   }
-  const failed = steps.find((s) => !s.ok);
-  const passed = steps.filter((s) => s.ok);
+  const failed = steps.find((s) => !s.ok || s.health.limited);
+  const passed = steps.filter((s) => s.ok && !s.health.limited);
   const first = failed?.slos.find((r) => !r.ok);
   return {
     scenario: o.scenario,
