@@ -62,7 +62,7 @@ async function search(o: { knee: number; exhaustAt?: number }) {
   dirs.push(s.dir);
   const p = capacitySearch(s.api, s.clock, s.opts);
   let r;
-  p.then((x) => (r = x));
+  void p.then((x) => (r = x));
   while (!r) await s.clock.advance(500);
   return { r: r as Awaited<typeof p>, api: s.api };
 }

@@ -101,6 +101,8 @@ export async function capacitySearch(
       // the window: whole intervals after the step's users were asked for, to the end of the hold
       const from = Math.ceil(clock.now() / o.intervalMs) * o.intervalMs;
       const samples: HealthSample[] = [];
+      // a first sample closes the sampler's window before the hold (it may cover start-up's compile)
+      o.sampleHealth?.();
       for (let held = 0; held < o.holdMs; held += o.intervalMs) {
         await sleep(clock, Math.min(o.intervalMs, o.holdMs - held));
         if (o.sampleHealth) samples.push(o.sampleHealth());
@@ -118,7 +120,7 @@ export async function capacitySearch(
         to,
         slos,
         ok: slos.every((r) => r.ok),
-        health: generatorHealth(window),
+        health: generatorHealth(window, samples),
       };
       steps.push(s);
       onStep?.(s);
