@@ -87,6 +87,14 @@ export async function capacitySearch(
       .filter(([t, parts]) => t >= from && t + (parts[0]?.ms ?? o.intervalMs) <= to)
       .sort((a, b) => a[0] - b[0])
       .map(([, parts]) => mergeIntervals(parts));
+  /** A health sample, or none when sampling fails (the process out of fds cannot even read its RSS). */
+  const sample = (): HealthSample | undefined => {
+    try {
+      return o.sampleHealth?.();
+    } catch {
+      return undefined;
+    }
+  };
   const steps: CapacityStep[] = [];
   let runId = "";
   let run: RunEnd | undefined;
@@ -98,14 +106,16 @@ export async function capacitySearch(
         runId = started.run_id;
       } else await api.add(level - users);
       users = level;
-      // the window: whole intervals after the step's users were asked for, to the end of the hold
-      const from = Math.ceil(clock.now() / o.intervalMs) * o.intervalMs;
+      // the window: from the interval the step's users were added in (their logins are part of the step) to the
+      // end of the hold
+      const from = Math.floor(clock.now() / o.intervalMs) * o.intervalMs;
       const samples: HealthSample[] = [];
       // a first sample closes the sampler's window before the hold (it may cover start-up's compile)
-      o.sampleHealth?.();
+      sample();
       for (let held = 0; held < o.holdMs; held += o.intervalMs) {
         await sleep(clock, Math.min(o.intervalMs, o.holdMs - held));
-        if (o.sampleHealth) samples.push(o.sampleHealth());
+        const h = sample();
+        if (h) samples.push(h);
       }
       // the last interval of the hold arrives a little after it ends
       const to = Math.floor(clock.now() / o.intervalMs) * o.intervalMs;
