@@ -10,6 +10,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case "run":
       return (await import("./api/commands/run.js")).runCommand(rest);
+    case "capacity":
+      return (await import("./api/commands/capacity.js")).capacityCommand(rest);
     case "console":
       return (await import("./api/commands/console.js")).consoleCommand();
     case "worker": {

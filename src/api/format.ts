@@ -79,7 +79,10 @@ function clockTime(ms: number): string {
 
 /** The lines after a run's summary: each threshold, the run id with its verdict, the report, what the store lost. */
 export function formatRunEnd(end: RunEnd): string {
-  const lines = end.thresholds.map((t) => `threshold ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}  (${t.message})`);
+  const lines = end.thresholds.map(
+    (t) =>
+      `threshold ${t.ok ? "ok      " : t.status === "no_metric" ? "NO METRIC" : "BREACHED"}  ${t.expr}  (${t.message})`,
+  );
   lines.push(
     `run ${end.run_id} recorded: ${end.verdict}${end.verdict === "interrupted" ? ` by ${signalText(end.exit_code)} (exit ${end.exit_code}): the summary covers the run until then` : ""}${end.report_path ? `; report ${end.report_path}` : ""}${end.junit_path ? `; junit ${end.junit_path}` : ""}`,
   );

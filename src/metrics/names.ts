@@ -59,3 +59,32 @@ export function nodePrefix(metricsPrefix: string, nodeName: string): string {
   const prefix = metricsPrefix.split(".").map(pathElement).join(".");
   return `${prefix}.${pathElement(nodeName)}.`;
 }
+
+/**
+ * The XMPP helpers' own metrics (docs/metrics.md), named here too so thresholds can tell a typo of one before the run
+ * and count a counter never incremented as 0. `COUNTER_FAMILIES` are counters with a per-reason/kind tail.
+ */
+export const XMPP_TIMING_NAMES: readonly string[] = ["xmpp.connection", "xmpp.registration", "xmpp.message_ttd"];
+export const XMPP_COUNTER_NAMES: readonly string[] = [
+  "xmpp.connections",
+  "xmpp.connection_failures",
+  "xmpp.registrations",
+  "xmpp.registration_failures",
+  "xmpp.registration_conflicts",
+  "xmpp.messages_sent",
+  "xmpp.messages_received",
+  "xmpp.message_errors",
+  "xmpp.groupchat_echoes",
+  "xmpp.stanzas_buffered",
+  "xmpp.stanzas_dropped",
+  "xmpp.timeouts",
+  "xmpp.disconnections",
+  "xmpp.connections_lost",
+  "xmpp.resumptions",
+  "xmpp.resumption_failures",
+];
+export const COUNTER_FAMILIES: readonly string[] = [
+  "xmpp.connection_failures.",
+  "xmpp.iq_errors.",
+  "xmpp.iq_timeouts.",
+];

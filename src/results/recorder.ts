@@ -11,7 +11,8 @@ import { junitXml } from "./junit.js";
 import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
 import { RunStore } from "./store.js";
-import { evaluateThresholds } from "./thresholds.js";
+import { evaluateThresholds, type ThresholdResult } from "./thresholds.js";
+import { WindowJudge } from "./window.js";
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
 import { StoreLossCounter } from "./store-loss.js";
@@ -51,13 +52,40 @@ export function recordRun(o: RecordOptions): RunRecording {
   let latestT = -Infinity;
   let aborted = false;
   let last: LastInterval | undefined;
+  const windowed = thresholds.filter((t) => t.windowMs);
+  const judge = new WindowJudge(windowed);
+  /** Windowed thresholds that breached on the intervals just merged. */
+  let freshWindowBreaches: ThresholdResult[] = [];
+  /** Every threshold judged on the run so far: whole-run ones on the totals, windowed ones by their windows. */
+  const judgeAll = (): ThresholdResult[] => {
+    const whole = evaluateThresholds(
+      thresholds.filter((t) => !t.windowMs),
+      live.table(),
+      (metric, p) => {
+        const h = live.histogram(metric);
+        return h ? percentileMs(h, p) : undefined;
+      },
+    );
+    const win = judge.results(live);
+    return thresholds.map((t) => (t.windowMs ? win[windowed.indexOf(t)] : whole.shift()) as ThresholdResult);
+  };
   const checkLive = () => {
-    if (!o.abortOnFail || aborted || !thresholds.length) return;
-    const results = evaluateThresholds(thresholds, live.table(), (metric, p) => {
-      const h = live.histogram(metric);
-      return h ? percentileMs(h, p) : undefined;
-    });
-    const breached = results.filter((r) => !r.ok && r.actual !== null);
+    const abortable = o.abortOnFail ? thresholds : thresholds.filter((t) => t.abort);
+    const fresh = freshWindowBreaches;
+    freshWindowBreaches = [];
+    if (aborted || !abortable.length) return;
+    const results = evaluateThresholds(
+      abortable.filter((t) => !t.windowMs),
+      live.table(),
+      (metric, p) => {
+        const h = live.histogram(metric);
+        return h ? percentileMs(h, p) : undefined;
+      },
+    );
+    const breached = [
+      ...results.filter((r) => !r.ok && r.actual !== null),
+      ...fresh.filter((r) => abortable.some((t) => t.expr === r.expr)),
+    ];
     if (!breached.length) return;
     aborted = true;
     loss.write("events", () =>
@@ -86,6 +114,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
+      freshWindowBreaches.push(...judge.add(m));
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
       last = {
@@ -207,10 +236,7 @@ export function recordRun(o: RecordOptions): RunRecording {
         const table = live.table();
         const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
-        const evaluated = evaluateThresholds(thresholds, table, (metric, p) => {
-          const h = live.histogram(metric);
-          return h ? percentileMs(h, p) : undefined;
-        });
+        const evaluated = judgeAll();
         for (const r of evaluated.filter((x) => !x.ok))
           loss.write("events", () =>
             store.addEvent(runId, {

@@ -103,18 +103,52 @@ describe("thresholds", () => {
     expect(r[2]?.message).toBe("users.crashed was 2, wanted == 0");
   });
 
-  it("a counter never incremented is 0; a timing with no values fails with 'no values recorded'", () => {
+  it("a built-in counter never incremented is 0; a timing never recorded is 'no such metric', not a pass", () => {
     const r = evaluateThresholds(
       parseThresholds(["xmpp.timeouts==0", "xmpp.registration.p99<5", "xmpp.connection<5"]),
       TABLE,
     );
-    expect(r.map((x) => [x.ok, x.actual])).toEqual([
-      [true, 0],
-      [false, null],
-      [false, null],
+    expect(r.map((x) => [x.ok, x.status, x.actual])).toEqual([
+      [true, "ok", 0],
+      [false, "no_metric", null],
+      [false, "breached", null],
     ]);
-    expect(r[1]?.message).toMatch(/no values recorded/);
+    expect(r[1]?.message).toBe("no such metric: xmpp.registration");
     expect(r[2]?.message).toMatch(/name one/);
+  });
+
+  it("a threshold on a metric the run never recorded names the nearest recorded one and fails the run", () => {
+    const table = { ...TABLE, "muc.echo_rtt": TABLE["xmpp.connection"] as MetricStats };
+    const r = evaluateThresholds(parseThresholds(["muc.echo_rt.p99<5", "muc.errors==0"]), table);
+    expect(r.map((x) => [x.ok, x.status])).toEqual([
+      [false, "no_metric"],
+      [false, "no_metric"],
+    ]);
+    expect(r[0]?.message).toBe("no such metric: muc.echo_rt; did you mean muc.echo_rtt?");
+    expect(verdictOf(0, r)).toEqual({ verdict: "breached", exitCode: 3 });
+  });
+
+  it("a typo of a built-in metric name is refused at parse time, before anything starts", () => {
+    expect(() => parseThreshold("users.crashd==0")).toThrow(
+      /no such metric: users\.crashd; did you mean users\.crashed\?/,
+    );
+    expect(() => parseThreshold("xmpp.mesage_ttd.p99<50")).toThrow(/did you mean xmpp\.message_ttd\?/);
+    expect(() => parseThreshold("xmpp.connections_lost==0")).not.toThrow();
+    expect(() => parseThreshold("muc.echo_rtt.p99<50")).not.toThrow();
+  });
+
+  it("a threshold that names only a statistic ('p99 < 5') is refused at parse time", () => {
+    for (const e of ["p99 < 5", "count>0", "mean<3"]) {
+      const err = (() => {
+        try {
+          parseThreshold(e);
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(/names no metric/);
+    }
   });
 
   it("a breach exits 3, above crashed users; usage errors and signals keep their code", () => {

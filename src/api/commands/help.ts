@@ -7,6 +7,7 @@ import { RUN_USAGE } from "../run/options.js";
 export const USAGE = `usage: amoc <command>
   console                 interactive node: amoc_local.do('dummy', 1, 10), help()
   run SCENARIO --users N  one non-interactive run, then a summary (amoc run --help; --dist for a cluster run)
+  capacity SCENARIO --slo EXPR  step search for the users a server holds (amoc capacity --help)
   worker [--procs N]      a cluster worker: joins NATS (AMOC_NATS_URL) and runs the users masters deal it;
                           --procs N: N worker processes <node name>-1..N under one supervising parent
   start [--name N]        a node in the background (--worker: a cluster worker); logs to .run/amoc/N/node.log

@@ -98,7 +98,12 @@ async function show(h: History, ref: string, json: boolean): Promise<string> {
   if (res.thresholds.length) {
     out +=
       "\nthresholds\n" +
-      res.thresholds.map((t) => `  ${t.ok ? "ok      " : "BREACHED"}  ${t.expr}   ${t.message}`).join("\n") +
+      res.thresholds
+        .map(
+          (t) =>
+            `  ${t.ok ? "ok      " : t.status === "no_metric" ? "NO METRIC" : "BREACHED"}  ${t.expr}   ${t.message}`,
+        )
+        .join("\n") +
       "\n";
   }
   out += "\n" + metricsTable(res.table);

@@ -31,7 +31,10 @@ export function distApi(api: NodeApi): Record<string, unknown> {
         out.run_id = run.run_id;
         out.verdict = run.verdict;
         out.exit_code = run.exit_code;
-        if (run.thresholds.length) out.thresholds = run.thresholds.map((t) => `${t.ok ? "ok" : "BREACHED"} ${t.expr}`);
+        if (run.thresholds.length)
+          out.thresholds = run.thresholds.map(
+            (t) => `${t.ok ? "ok" : t.status === "no_metric" ? "NO METRIC" : "BREACHED"} ${t.expr}`,
+          );
         if (run.summary.nodes) out.summary_nodes = run.summary.nodes;
       }
       return out;

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { prosodyUrl } from "../helpers/endpoints.js";
+import { amoc } from "../helpers/proc.js";
+
+describe("a threshold with 'abort' stops a real run at its breach (Prosody)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "amoc-abort-"));
+  const env = { AMOC_DATA_DIR: dir, AMOC_XMPP_SERVERS: prosodyUrl("xmpp") };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a typo of a built-in name is refused before the run; 'xmpp.connection.p99<0.001 over 2s abort' stops a 60 s ramp within its first windows and exits 3", async () => {
+    // 600 users one every 100 ms: a minute of logins unless the breach stops it
+    const r = await amoc(
+      [
+        "run",
+        "login_storm",
+        "--users",
+        "600",
+        "--interarrival",
+        "100",
+        "--repeat",
+        "1",
+        "--json",
+        "--threshold",
+        "xmpp.connection.p99<0.001 over 2s abort",
+        "--threshold",
+        "users.crashd==0",
+      ],
+      { env, timeoutMs: 60_000 },
+    );
+    // the typo of a built-in name is refused before anything starts
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no such metric: users\.crashd; did you mean users\.crashed\?/);
+
+    const ok = await amoc(
+      [
+        "run",
+        "login_storm",
+        "--users",
+        "600",
+        "--interarrival",
+        "100",
+        "--repeat",
+        "1",
+        "--json",
+        "--threshold",
+        "xmpp.connection.p99<0.001 over 2s abort",
+      ],
+      { env, timeoutMs: 60_000 },
+    );
+    expect(ok.code, ok.stderr).toBe(3);
+    const out = JSON.parse(ok.stdout) as {
+      users: { started: number };
+      verdict: string;
+      thresholds: { message: string }[];
+    };
+    expect(out.verdict).toBe("breached");
+    expect(out.thresholds[0]?.message).toMatch(/2 s window ending/);
+    // a 2 s window breaches at its first full window: stopped after a few seconds of a minute's ramp
+    expect(out.users.started).toBeLessThan(100);
+  });
+});
