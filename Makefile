@@ -52,6 +52,7 @@ test: setup browser typecheck lint
 	npx vitest run --project unit --project integration
 	npx vitest run --project timing
 	$(MAKE) test-deploy
+	$(MAKE) test-containers
 
 # Ansible (ansible/README.md): INVENTORY=ansible/inventory.ini, extra flags in ANSIBLE_ARGS (e.g. --check --diff)
 INVENTORY ?= ansible/inventory.ini
@@ -90,3 +91,16 @@ servers-status:
 
 clean: servers-down
 	rm -rf .run
+
+# containers (deploy/container/, README "Deploy with containers"): the OCI image, and a nats + 3 workers + master
+# cluster of containers in a test (~1-3 min; root). AMOC_IMAGE_BASE=docker.io/library/node:20-slim where a registry is
+# reachable; by default a local Debian + Node 20 base is built once (deploy/container/base.sh).
+IMAGE ?= localhost/amoc-ts:latest
+.PHONY: image test-containers
+image: deps
+	bash scripts/install-deps.sh container
+	bash scripts/build-image.sh $(IMAGE)
+
+test-containers: deps
+	bash scripts/install-deps.sh container nats
+	bash scripts/test-containers.sh

@@ -9,6 +9,7 @@
 #          graphite  graphite-carbon python3-whisper graphite-web + etsy statsd 0.9.0 (npm, into .run/tools)
 #          tsung     tsung            (not in the default set)
 #          ansible   ansible ansible-lint openssh-server openssh-sftp-server (not in the default set; the deploy test)
+#          container podman buildah mmdebstrap runc netavark aardvark-dns iptables (the image and container test)
 #          browser   chromium         (the HTML report's browser test, driven by playwright-core)
 #          all       xmpp nats graphite tsung ansible browser
 # Default (no argument): xmpp nats graphite.
@@ -39,9 +40,10 @@ for g in "${groups[@]}"; do
     tsung) pkgs+=(tsung) ;;
     ansible) pkgs+=(ansible ansible-lint openssh-server openssh-sftp-server) ;;
     browser) pkgs+=(chromium) ;;
+    container) pkgs+=(podman buildah mmdebstrap runc netavark aardvark-dns iptables) ;;   # runc: crun refuses hybrid cgroups
     all) pkgs+=(prosody lua-unbound ejabberd nats-server graphite-carbon python3-whisper graphite-web tsung ansible chromium)
          want_statsd=1 ;;
-    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible browser all)"; exit 2 ;;
+    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible browser container all)"; exit 2 ;;
   esac
 done
 

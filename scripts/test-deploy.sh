@@ -136,6 +136,7 @@ StrictModes no
 Subsystem sftp /usr/lib/openssh/sftp-server
 CONF
 : >"$TMP/ssh/known_hosts"
+printf '#!/bin/sh\necho "npm: not installed on this host (the offline deploy test)" >&2\nexit 127\n' >"$TMP/no-npm"; chmod 0755 "$TMP/no-npm"
 for i in 1 2 3; do
   ns="$ID-h$i" addr="$NET.1$i"
   ip netns add "$ns"
@@ -144,7 +145,10 @@ for i in 1 2 3; do
   ip -n "$ns" addr add "$addr/24" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
-  ip netns exec "$ns" /usr/sbin/sshd -f "$TMP/ssh/sshd_config" -o "ListenAddress=$addr" -o "PidFile=$TMP/ssh/sshd-h$i.pid"
+  # no npm on the hosts: in the mount namespace of `ip netns exec` (which sshd and every SSH session keep), npm and
+  # npx are a script that fails; the release must arrive with its node_modules
+  ip netns exec "$ns" sh -c "mount --bind '$TMP/no-npm' '$(readlink -f "$(command -v npm)")' && mount --bind '$TMP/no-npm' '$(readlink -f "$(command -v npx)")' &&
+    exec /usr/sbin/sshd -f '$TMP/ssh/sshd_config' -o 'ListenAddress=$addr' -o 'PidFile=$TMP/ssh/sshd-h$i.pid'"
   echo "$addr $(cut -d' ' -f1,2 "$TMP/ssh/hostkey.pub")" >>"$TMP/ssh/known_hosts"
 done
 
@@ -183,9 +187,7 @@ nats_store_dir: "$root/{{ inventory_hostname }}/var/lib/nats/jetstream"
 nats_pid_file: "$root/{{ inventory_hostname }}/run/nats/nats-server.pid"
 nats_log_file: "$root/{{ inventory_hostname }}/var/log/nats/nats-server.log"
 amoc_source_dir: "$TMP/src"
-amoc_apt_update_cache: false
 amoc_account_throttle: 1
-amoc_npm_ci_args: --omit=dev --no-audit --no-fund --offline --cache $TMP/npm-cache
 YAML
 # a snapshot of the checkout: the release must not change between two deploys while someone edits the tree
 mkdir -p "$TMP/src"
@@ -199,8 +201,14 @@ amoc_node_labels: {zone: "{{ inventory_hostname }}", deploy: first}
 amoc_settings_extra: {cluster_name: $ID}
 YAML
 cp "$TMP/inv/group_vars/amoc_workers.yml" "$TMP/inv/group_vars/amoc_master.yml"
+# the hosts are offline and have no npm (the deploy must work so, with no setting)
+for i in 1 2 3; do
+  ip netns exec "$ID-h$i" ip route get 1.1.1.1 >/dev/null 2>&1 && die "h$i has a route out"
+  ssh -i "$TMP/ssh/clientkey" -o UserKnownHostsFile="$TMP/ssh/known_hosts" -o StrictHostKeyChecking=yes "root@$NET.1$i" \
+    'npm --version' >/dev/null 2>&1 && die "h$i has a working npm"
+done
 t_hosts=$((SECONDS - t_start))
-log "hosts up in ${t_hosts}s: $NET.11-13 on bridge $BR"
+log "hosts up in ${t_hosts}s: $NET.11-13 on bridge $BR, no route out, no npm"
 
 export ANSIBLE_CONFIG="$REPO/ansible/ansible.cfg" ANSIBLE_SSH_CONTROL_PATH_DIR="$TMP/cp" ANSIBLE_LOCAL_TEMP="$TMP/ansible-local" \
   ANSIBLE_REMOTE_TEMP="$TMP/ansible-remote" ANSIBLE_NOCOLOR=1 \
@@ -214,26 +222,6 @@ play() {  # play NAME PLAYBOOK: runs it, keeps the output, returns the recap's c
   sed -n '/PLAY RECAP/,$p' "$out" >&2
   CHANGED="$(sed -n '/PLAY RECAP/,$p' "$out" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } END { print n + 0 }')"
 }
-
-# The namespaces have no route out: fill a private npm cache here so `npm ci --offline` works on the hosts, and put
-# the native better-sqlite3 binary this checkout built where prebuild-install looks first (its download cache), as a
-# real host would download it from GitHub; otherwise each host compiles SQLite for minutes.
-t=$SECONDS
-mkdir -p "$TMP/npm-stage"
-cp "$REPO/package.json" "$REPO/package-lock.json" "$TMP/npm-stage/"
-(cd "$TMP/npm-stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --cache "$TMP/npm-cache" \
-  --logs-dir "$TMP/npm-logs" >/dev/null 2>&1) || die "npm ci --omit=dev failed outside the namespaces (network?)"
-rm -rf "$TMP/npm-stage"
-if [ -d "$REPO/node_modules/better-sqlite3/build/Release" ]; then
-  prebuild="$(cd "$REPO/node_modules/better-sqlite3" && npm_config_cache="$TMP/npm-cache" node -e '
-    const v = require("./package.json").version;
-    const url = `https://github.com/WiseLibs/better-sqlite3/releases/download/v${v}/better-sqlite3-v${v}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-    console.log(require("prebuild-install/util").cachedPrebuild(url));')"
-  mkdir -p "$(dirname "$prebuild")"
-  tar -C "$REPO/node_modules/better-sqlite3" -czf "$prebuild" build/Release/better_sqlite3.node
-fi
-t_npm=$((SECONDS - t))
-log "npm cache filled in ${t_npm}s"
 
 t=$SECONDS; play prepare prepare.yml; t_prepare=$((SECONDS - t))
 t=$SECONDS; play deploy1 deploy.yml; t_deploy1=$((SECONDS - t))
@@ -377,6 +365,6 @@ st="$(ps -o stat= -p "$worker" 2>/dev/null || true)"   # a zombie is gone (PID 1
 t_guard=$((SECONDS - t))
 log "worker script: corrupt and foreign pids left alone, log symlink not followed (${t_guard}s)"
 log "PASS"
-printf 'test-deploy timings (s): lint %d, hosts %d, npm cache %d, prepare %d, first deploy %d, run %d, second deploy (no change) %d, deploy after a settings change %d, total %d\n' \
-  "$t_lint" "$t_hosts" "$t_npm" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$t_deploy3" "$((SECONDS - t_all))"
+printf 'test-deploy timings (s): lint %d, hosts %d, prepare %d, first deploy %d, run %d, second deploy (no change) %d, deploy after a settings change %d, total %d\n' \
+  "$t_lint" "$t_hosts" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$t_deploy3" "$((SECONDS - t_all))"
 printf 'test-deploy timings (s): NATS auth checks %d, worker-script checks %d\n' "$t_auth" "$t_guard"
