@@ -8,6 +8,7 @@
  * Run: node --import tsx bench/rest-status.ts [users_per_worker=250000] [status_requests=200]
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { startRestServer } from "../src/api/rest/start.js";
@@ -36,16 +37,23 @@ const env = (name: string): NodeJS.ProcessEnv => ({
 const workers = new Map<string, ChildProcess>();
 for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
 
-const node = createNode({ env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()) } });
+// the REST API wants a bearer token: the benchmark sets its own and sends it
+const TOKEN = randomBytes(24).toString("hex");
+const node = createNode({
+  env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()), AMOC_API_TOKEN: TOKEN },
+});
 const dist = nodeApis(node).dist;
 const server = await startRestServer(dist, node.settings, node.log);
 const url = server.url;
 
 async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const init: RequestInit = { method };
+  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+  const init: RequestInit = { method, headers };
   if (typeof body === "string") init.body = body;
-  else if (body !== undefined)
-    Object.assign(init, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    headers["content-type"] = "application/json";
+  }
   const r = await fetch(url + path, init);
   const j = (await r.json()) as Record<string, any>;
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
