@@ -126,7 +126,12 @@ export function recordXmppFigures(
       "kernel memory per held user: its socket's slab objects (TCP, inode, file, epoll, dentry) + its socket buffers (ss -tm)",
     );
     add("login", f.login_ms, `ms (${f.login_stat})`, "login, TCP connect to session established");
-    add("chats", `${f.chats_sent} / ${f.chats_received ?? "not counted"}`, "sent / received", "chats");
+    add(
+      "chats",
+      `${f.chats_sent} sent / ${f.chats_received ?? "not counted"} received`,
+      "",
+      "chats (tsung does not count what it receives)",
+    );
     add("server_peak", f.server_peak_cpu_cores, "cores", "Prosody's peak CPU in this run (the server's limit: 1 core)");
     add("server_cpu_per_user", f.server_cpu_ms_per_user, "ms", "Prosody CPU per user in this run");
   }
