@@ -10,7 +10,7 @@
 #   bash bench/xmpp-vs-tsung.sh            (make bench-xmpp)
 #
 # Env: BENCH_USERS (10000)  BENCH_RATE users/s (100: the lean Prosody spends ~4.5 ms of its one thread per user,
-#      so 200/s would saturate it)  BENCH_HOLD_S (60)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
+#      so 200/s would saturate it)  BENCH_HOLD_S (60, or 1.2 x the ramp + 10 s when longer)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
 #      BENCH_ONLY (tsung|amoc; default both)  AMOC_NODE_OPTIONS (node flags for amoc-ts, experiments only)
 #      AMOC_RUN_DIR + PROSODY_C2S_PORT/PROSODY_TLS_PORT/PROSODY_HTTP_PORT: another Prosody (default: the bench's own,
 #      .run/bench/server on 15222/15223/15280)  PROSODY_PROFILE (bench; empty: the shared config with MAM and PEP)
@@ -28,17 +28,20 @@ source "$REPO/bench/lib/xmpp-bench-common.sh"
 
 USERS="${BENCH_USERS:-10000}"
 RATE="${BENCH_RATE:-100}"
-HOLD_S="${BENCH_HOLD_S:-60}"
+HOLD_S="${BENCH_HOLD_S:-}"
 CHATS="${BENCH_CHATS:-3}"
 CHAT_S="${BENCH_CHAT_S:-2}"
 ONLY="${BENCH_ONLY:-}"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 PORT="$PROSODY_PORT"
 [[ "$USERS" =~ ^[0-9]+$ && "$RATE" =~ ^[0-9]+$ && "$RATE" -ge 1 && "$RATE" -le 1000 ]] || die "BENCH_USERS and BENCH_RATE (1..1000) must be integers"
-[[ "$HOLD_S" =~ ^[0-9]+$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
+[[ "$HOLD_S" =~ ^[0-9]*$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
 [ "$USERS" -le 19000 ] || die "BENCH_USERS must be <= 19000 (20,000 open files per process here)"
-SESSION_S=$((CHAT_S * (CHATS + 1) + HOLD_S))
 ARRIVAL_S=$(((USERS + RATE - 1) / RATE))
+# the hold: 60 s, or longer than the ramp (tsung's Poisson phase runs ~10 % slow), so every user is online together
+# at its end and the peak holds all users
+[ -n "$HOLD_S" ] || HOLD_S=$((ARRIVAL_S * 6 / 5 + 10 > 60 ? ARRIVAL_S * 6 / 5 + 10 : 60))
+SESSION_S=$((CHAT_S * (CHATS + 1) + HOLD_S))
 # a generous cap per generator: the ramp (tsung's Poisson arrivals run ~10 % late), the session, start and close
 GEN_TIMEOUT_S=$((ARRIVAL_S * 3 / 2 + SESSION_S + 120))
 AMOC_FROM=1
