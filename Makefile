@@ -4,12 +4,12 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 SERVERS ?= all
 
-.PHONY: help setup deps apt browser demo test typecheck lint format unit integration bench bench-xmpp servers-up servers-down servers-status clean prepare deploy test-deploy
+.PHONY: help setup deps apt browser demo test typecheck lint format unit integration bench bench-xmpp bench-doc servers-up servers-down servers-status clean prepare deploy test-deploy
 
 help:
 	@echo "make demo          install everything, start Prosody, run a scenario, print the summary"
 	@echo "make test          typecheck, lint, unit and integration tests (starts and stops its own servers)"
-	@echo "make bench         benchmarks; figures are recorded in docs/benchmarks.md"
+	@echo "make bench         benchmarks; figures go to .run/bench/results.jsonl, then docs/benchmarks.md is regenerated"
 	@echo "make servers-up    start the local servers (SERVERS=prosody|ejabberd|nats|graphite|all)"
 	@echo "make servers-down  stop them"
 	@echo "make prepare|deploy INVENTORY=...  Ansible: prepare hosts, deploy the cluster (ansible/README.md)"
@@ -76,9 +76,14 @@ demo: setup
 bench: setup
 	bash bench/run-all.sh
 
-# tsung and amoc-ts side by side on one Prosody (~6 min); installs tsung itself (bench/README-xmpp.md)
+# tsung and amoc-ts side by side on the bench's own lean Prosody (~6 min); installs tsung itself (bench/README-xmpp.md)
 bench-xmpp: setup
 	bash bench/xmpp-vs-tsung.sh
+	$(MAKE) --no-print-directory bench-doc
+
+# docs/benchmarks.md from docs/benchmarks.template.md and the latest figures in .run/bench/results.jsonl
+bench-doc:
+	node --import tsx scripts/bench-doc.ts
 
 servers-up: setup
 	bash scripts/servers.sh up $(SERVERS)

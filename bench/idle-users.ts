@@ -5,8 +5,10 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createNode } from "../src/main.js";
+import { loadAverage, recordFigures } from "./lib/results.js";
 
 const n = Number(process.argv[2] ?? 100_000);
+const loadBefore = loadAverage();
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
@@ -50,5 +52,42 @@ const out = {
   stop_s: +stopS.toFixed(3),
 };
 console.log(JSON.stringify(out));
+const command = `node --expose-gc --import tsx bench/idle-users.ts ${n}`;
+const k = `idle-users.${n}`;
+const users = n.toLocaleString("en-US");
+recordFigures(
+  [
+    {
+      figure: `${k}.rss_per_user`,
+      value: out.rss_per_user_bytes,
+      unit: "B",
+      command,
+      what: `RSS per idle user, ${users} users at interarrival 0 in one process (after GC; amoc-ts's own cost per user)`,
+    },
+    {
+      figure: `${k}.heap_per_user`,
+      value: out.heap_per_user_bytes,
+      unit: "B",
+      command,
+      what: `JS heap per idle user, same run`,
+    },
+    {
+      figure: `${k}.start_rate`,
+      value: out.users_per_s,
+      unit: "users/s",
+      command,
+      what: `users started per second, ${users} at interarrival 0 (one core of the scheduler)`,
+    },
+    {
+      figure: `${k}.start_stall_max`,
+      value: out.start_stall_max_ms,
+      unit: "ms",
+      command,
+      what: "longest event-loop stall while starting them (a worker stalled for 3 s is judged down)",
+    },
+    { figure: `${k}.stop`, value: out.stop_s, unit: "s", command, what: `stop of all ${users} users` },
+  ],
+  loadBefore,
+);
 await node.close();
 process.exit(0);

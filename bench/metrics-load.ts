@@ -10,9 +10,11 @@ import { silentLogger } from "../src/log.js";
 import { TelemetryMetrics } from "../src/metrics/metrics.js";
 import { startReporting } from "../src/metrics/reporting.js";
 import { Telemetry } from "../src/telemetry.js";
+import { loadAverage, recordFigures } from "./lib/results.js";
 
 const rate = Number(process.argv[2] ?? 10_000);
 const durationS = Number(process.argv[3] ?? 30);
+const loadBefore = loadAverage();
 const statsdHost = process.env.AMOC_STATSD_HOST || "127.0.0.1";
 const statsdPort = process.env.AMOC_STATSD_PORT || "8125";
 const graphiteWeb = process.env.AMOC_BENCH_GRAPHITE_WEB ?? "http://127.0.0.1:8080";
@@ -106,6 +108,35 @@ const sentValues = 2 * withStatsd.stanzas;
 const lost = counted === undefined || timed === undefined ? undefined : sentValues - counted - timed;
 const extraCpuMs = withStatsd.cpuMs - baseline.cpuMs;
 
+const rateAchieved = Math.round((withStatsd.stanzas * 1000) / withStatsd.wallMs);
+const command = `node --import tsx bench/metrics-load.ts ${rate} ${durationS}`;
+const at = `${rate.toLocaleString("en-US")} stanzas/s for ${durationS} s`;
+recordFigures(
+  [
+    {
+      figure: `metrics-load.${rate}.rate`,
+      value: rateAchieved,
+      unit: "stanzas/s",
+      command,
+      what: `rate achieved, asked ${at} (one counter + one timing each, through the real bridge and StatsD sink)`,
+    },
+    {
+      figure: `metrics-load.${rate}.cpu`,
+      value: pct(extraCpuMs / withStatsd.wallMs),
+      unit: "% of a core",
+      command,
+      what: `CPU the metrics cost at ${at}: extra CPU against the same events with StatsD off (amoc-ts's cost)`,
+    },
+    {
+      figure: `metrics-load.${rate}.loss`,
+      value: lost === undefined ? "not measured (graphite down)" : pct(lost / sentValues),
+      unit: lost === undefined ? "" : "%",
+      command,
+      what: `StatsD values lost at ${at}: sent against what the daemon flushed to carbon, read back from graphite-web`,
+    },
+  ],
+  loadBefore,
+);
 console.log(
   JSON.stringify({
     bench: "metrics-load",

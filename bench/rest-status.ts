@@ -8,12 +8,14 @@
  * Run: node --import tsx bench/rest-status.ts [users_per_worker=250000] [status_requests=200]
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { startRestServer } from "../src/api/rest/start.js";
 import { createNode } from "../src/node/amoc-node.js";
 import { nodeApis } from "../src/node/apis.js";
 import { freePort, NatsCluster } from "../test/helpers/nats-cluster.js";
+import { loadAverage, recordFigures, type BenchFigure } from "./lib/results.js";
 
 const PER_WORKER = Number(process.argv[2] ?? 250_000);
 const REQUESTS = Number(process.argv[3] ?? 200);
@@ -35,16 +37,23 @@ const env = (name: string): NodeJS.ProcessEnv => ({
 const workers = new Map<string, ChildProcess>();
 for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
 
-const node = createNode({ env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()) } });
+// the REST API wants a bearer token: the benchmark sets its own and sends it
+const TOKEN = randomBytes(24).toString("hex");
+const node = createNode({
+  env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()), AMOC_API_TOKEN: TOKEN },
+});
 const dist = nodeApis(node).dist;
 const server = await startRestServer(dist, node.settings, node.log);
 const url = server.url;
 
 async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const init: RequestInit = { method };
+  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+  const init: RequestInit = { method, headers };
   if (typeof body === "string") init.body = body;
-  else if (body !== undefined)
-    Object.assign(init, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    headers["content-type"] = "application/json";
+  }
   const r = await fetch(url + path, init);
   const j = (await r.json()) as Record<string, any>;
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
@@ -65,6 +74,43 @@ export function start(_id: number, _state: unknown, ctx: UserContext): Promise<v
   return ctx.stopped();
 }
 `;
+
+const loadBefore = loadAverage();
+/** The figures of a complete run, into the results file. */
+function record(): void {
+  const command = `node --import tsx bench/rest-status.ts ${PER_WORKER} ${REQUESTS}`;
+  const users = `${WORKERS.length} worker processes x ${PER_WORKER.toLocaleString("en-US")} idle users on one nats-server`;
+  const st = out.status_ms as { p50: number; p99: number; max: number };
+  const api = out.node_api_status_ms as { p50: number; p99: number };
+  const figs: BenchFigure[] = [
+    ["p50", st.p50],
+    ["p99", st.p99],
+    ["max", st.max],
+  ].map(([k, v]) => ({
+    figure: `rest-status.${PER_WORKER}.status_${k}`,
+    value: v as number,
+    unit: "ms",
+    command,
+    what: `GET /status ${k}, ${REQUESTS} requests in a row, ${users} (the cluster round trip + REST)`,
+  }));
+  figs.push({
+    figure: `rest-status.${PER_WORKER}.node_api_p99`,
+    value: api.p99,
+    unit: "ms",
+    command,
+    what: `the same status through the Node API without HTTP, p99 (p50 ${api.p50} ms): REST adds the difference`,
+  });
+  const up = out.upload_c_ms as { upload: number; accepted_to_all_running: number } | undefined;
+  if (up)
+    figs.push({
+      figure: "rest-status.upload_to_running",
+      value: up.accepted_to_all_running,
+      unit: "ms",
+      command,
+      what: `PUT /scenarios/upload accepted -> all ${WORKERS.length} workers running a user of the new version (third upload; answered in ${up.upload} ms)`,
+    });
+  recordFigures(figs, loadBefore);
+}
 
 const out: Record<string, unknown> = { bench: "rest-status", workers: WORKERS.length, users_per_worker: PER_WORKER };
 try {
@@ -130,6 +176,7 @@ try {
   out.error = (e as Error).message;
 } finally {
   process.stdout.write(JSON.stringify(out, null, 1) + "\n");
+  if (!out.error) record();
   await server.close();
   for (const p of workers.values()) p.kill("SIGTERM");
   await node.close();

@@ -16,6 +16,7 @@ import { renderReport } from "../src/results/report.js";
 import { readRunResults } from "../src/results/run-results.js";
 import { RunStore } from "../src/results/store.js";
 import { Telemetry } from "../src/telemetry.js";
+import { loadAverage, recordFigures } from "./lib/results.js";
 
 const { values } = parseArgs({
   options: { hours: { type: "string", default: "1" }, nodes: { type: "string", default: "16" } },
@@ -164,6 +165,7 @@ function reportCost(dir: string): { intervals: number; recordS: number; generate
   };
 }
 
+const loadBefore = loadAverage();
 const dir = mkdtempSync(join(tmpdir(), "amoc-results-bench-"));
 try {
   const worker = workerCost();
@@ -179,6 +181,34 @@ try {
     `report of ${hours} h x ${nodeCount} nodes:     ${report.intervals} intervals recorded in ${report.recordS} s; report generated in ${report.generateS} s (target <= 5 s), ${report.sizeMB} MB (target <= 3 MB)`,
   );
   console.log(JSON.stringify({ bench: "results-series", hours, nodes: nodeCount, worker, master, report }));
+  // what each figure is: a tight loop's cost per stanza and synthetic intervals, not a run producing stanzas
+  const command = `npx tsx bench/results-series.ts --hours ${hours} --nodes ${nodeCount}`;
+  recordFigures(
+    [
+      {
+        figure: "results-series.worker_ns_per_stanza",
+        value: worker.nsPerStanza,
+        unit: "ns",
+        command,
+        what: `time series cost per stanza recorded, in a tight loop (no XMPP run), plus ${worker.encodeMsPerInterval} ms to encode each interval`,
+      },
+      {
+        figure: "results-series.master_merge",
+        value: master.msPerSecond,
+        unit: "ms CPU per second",
+        command,
+        what: `master merging ${nodeCount} nodes' synthetic intervals each second (${master.bytesPerInterval} B per node interval)`,
+      },
+      {
+        figure: "results-series.report_build",
+        value: report.generateS,
+        unit: "s",
+        command,
+        what: `HTML report of ${hours} h x ${nodeCount} nodes built from repeated synthetic intervals (${report.intervals}): build time, ${report.sizeMB} MB`,
+      },
+    ],
+    loadBefore,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,10 +7,12 @@
  */
 import { NatsCluster } from "../test/helpers/nats-cluster.js";
 import { Receiver, ThrottleCluster, untilAsync } from "../test/helpers/throttle-cluster.js";
+import { loadAverage, recordFigures } from "./lib/results.js";
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.argv[3] ?? 1000);
 const WORKERS = Number(process.argv[4] ?? 4);
+const loadBefore = loadAverage();
 const names = Array.from({ length: WORKERS }, (_, i) => `w${i + 1}`);
 
 const nats = await NatsCluster.start(1);
@@ -40,6 +42,27 @@ try {
     }
   }
   const per = Object.fromEntries(names.map((w) => [w, Math.round((rx.count(from, to, w) / SECONDS) * 10) / 10]));
+  const command = `node --import tsx bench/throttle-precision.ts ${SECONDS} ${RATE} ${WORKERS}`;
+  const run = `throttle of ${RATE}/s shared by ${WORKERS} worker processes on one nats-server for ${SECONDS} s, counted at a UDP receiver`;
+  recordFigures(
+    [
+      {
+        figure: "throttle-precision.achieved",
+        value: Math.round(achieved * 100) / 100,
+        unit: "/s",
+        command,
+        what: `achieved rate, ${run} (the cluster throttle's precision)`,
+      },
+      {
+        figure: "throttle-precision.worst_window",
+        value: Math.round(worst * 10_000) / 100,
+        unit: "%",
+        command,
+        what: `worst 1 s window (sliding by 100 ms) against the asked rate, same run (${Math.min(...windows)}-${Math.max(...windows)} actions)`,
+      },
+    ],
+    loadBefore,
+  );
   console.log(
     JSON.stringify({
       bench: "throttle-precision",

@@ -9,10 +9,12 @@ import { NatsCluster } from "../test/helpers/nats-cluster.js";
 import { Receiver, ThrottleCluster, untilAsync } from "../test/helpers/throttle-cluster.js";
 import { openShape } from "../src/shapes/stages.js";
 import { parseStages } from "../src/config/shapes.js";
+import { loadAverage, recordFigures } from "./lib/results.js";
 
 const SECONDS = Number(process.argv[2] ?? 20);
 const USERS = Number(process.argv[3] ?? 4000);
 const RATE = Number(process.argv[4] ?? 400);
+const loadBefore = loadAverage();
 const WORKERS = Number(process.argv[5] ?? 4);
 const names = Array.from({ length: WORKERS }, (_, i) => `w${i + 1}`);
 
@@ -70,3 +72,25 @@ for (const model of ["closed", "open"] as const) {
 }
 await nats.stop();
 console.log(JSON.stringify(out));
+{
+  const command = `node --import tsx bench/throttle-ramp.ts ${SECONDS} ${USERS} ${RATE} ${WORKERS}`;
+  const worst = (m: unknown) => (m as { worst_pct?: number } | undefined)?.worst_pct;
+  const figs = [];
+  if (worst(out.closed) !== undefined)
+    figs.push({
+      figure: "throttle-ramp.closed.worst_second",
+      value: worst(out.closed)!,
+      unit: "%",
+      command,
+      what: `closed ramp 0 -> ${USERS} users over ${SECONDS} s, ${WORKERS} worker processes on one nats-server: worst second's starts against the plan, counted at a UDP receiver`,
+    });
+  if (worst(out.open) !== undefined)
+    figs.push({
+      figure: "throttle-ramp.open.worst_second",
+      value: worst(out.open)!,
+      unit: "%",
+      command,
+      what: `open ramp 0 -> ${RATE} arrivals/s over ${SECONDS} s, same workers: worst second against the plan`,
+    });
+  recordFigures(figs, loadBefore);
+}

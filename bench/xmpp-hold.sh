@@ -9,7 +9,9 @@
 #
 # Env: HOLD_USERS (19000)  HOLD_INTERARRIVAL ms (4, i.e. 250 logins/s: what one Prosody core sustains)
 #      HOLD_EXTRA_S (30: how long everybody stays online together)  AMOC_NODE_OPTIONS (experiments only)
-# Users user_1..user_N. Prosody is started only if it is not up, and then stopped. Run dir .run/bench/xmpp-hold/<time>/.
+# Users user_1..user_N. The bench's own lean Prosody (see bench/lib/xmpp-bench-common.sh) is started only if it is
+# not up, and then stopped. Run dir .run/bench/xmpp-hold/<time>/. Figures recorded in .run/bench/results.jsonl.
+# Each user closes hold_ms after its own login: the sessions end one by one, as they started, not at once.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +22,7 @@ source "$REPO/bench/lib/xmpp-bench-common.sh"
 USERS="${HOLD_USERS:-19000}"
 INTERARRIVAL="${HOLD_INTERARRIVAL:-4}"
 EXTRA_S="${HOLD_EXTRA_S:-30}"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 [[ "$USERS" =~ ^[0-9]+$ && "$INTERARRIVAL" =~ ^[0-9]+$ && "$EXTRA_S" =~ ^[0-9]+$ ]] || die "HOLD_USERS, HOLD_INTERARRIVAL and HOLD_EXTRA_S must be integers"
 [ "$USERS" -le 19500 ] || die "HOLD_USERS must be <= 19500 (20,000 open files per process, for amoc-ts and for Prosody)"
 RAMP_S=$((USERS * INTERARRIVAL / 1000))
@@ -34,4 +37,5 @@ log "run dir $RUN; $USERS users, --interarrival $INTERARRIVAL (ramp ${RAMP_S} s)
 run_amoc "$RUN/amoc" $((RAMP_S + HOLD_MS / 1000 + 180)) bench_chat --users "$USERS" --from 1 --interarrival "$INTERARRIVAL" \
   --repeat 1 --set warmup_ms=3000 --set chat_count=0 --set chat_interval=0 --set "hold_ms=$HOLD_MS"
 log "load after: $(uptime)"
-figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"
+BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
+  BENCH_KEY="xmpp-hold.$USERS" BENCH_USERS_EXPECTED="$USERS" figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # XMPP generator benchmark, side by side with a peer: tsung (Debian package) and amoc-ts, one after the other,
-# against the same Prosody on 127.0.0.1, the same session for every user (login + presence + 3 chats 2 s apart to
-# an online user + 60 s hold + close) at the same arrival rate. Each generator process is sampled from /proc every
-# second (bench/lib/proc-sample.sh); bench/lib/xmpp-figures.ts prints RSS per connected user, CPU ms per user,
-# achieved arrival rate, errors, the amoc-ts/tsung ratios, and a JSON line. See bench/README-xmpp.md.
+# against the same lean Prosody on 127.0.0.1 (its own instance, PROSODY_PROFILE=bench: no MAM archive, no PEP), the
+# same session for every user (login + presence + 3 chats 2 s apart to a random online user + 60 s hold + close),
+# Poisson arrivals at the same rate for both. Each generator process is sampled from /proc every second
+# (bench/lib/proc-sample.sh); bench/lib/xmpp-figures.ts checks the run's validity (both >= 99 % logged in, Prosody's
+# peak < 0.8 core), prints RSS, kernel socket memory and CPU per user, the ratios only when valid, a JSON line, and
+# records the figures (.run/bench/results.jsonl). See bench/README-xmpp.md.
 #
 #   bash bench/xmpp-vs-tsung.sh            (make bench-xmpp)
 #
-# Env: BENCH_USERS (10000)  BENCH_RATE users/s (200)  BENCH_HOLD_S (60)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
+# Env: BENCH_USERS (10000)  BENCH_RATE users/s (100: the lean Prosody spends ~4.5 ms of its one thread per user,
+#      so 200/s would saturate it)  BENCH_HOLD_S (60, or 1.2 x the ramp + 10 s when longer)  BENCH_CHATS (3)  BENCH_CHAT_S (2)
 #      BENCH_ONLY (tsung|amoc; default both)  AMOC_NODE_OPTIONS (node flags for amoc-ts, experiments only)
-#      AMOC_RUN_DIR + PROSODY_C2S_PORT/PROSODY_TLS_PORT/PROSODY_HTTP_PORT: a private Prosody (default: the shared one)
+#      AMOC_RUN_DIR + PROSODY_C2S_PORT/PROSODY_TLS_PORT/PROSODY_HTTP_PORT: another Prosody (default: the bench's own,
+#      .run/bench/server on 15222/15223/15280)  PROSODY_PROFILE (bench; empty: the shared config with MAM and PEP)
 #      AMOC_PROVISION_USERS (20000): accounts a Prosody started here gets (>= 2 x BENCH_USERS keeps the two apart)
 # Users: tsung logs in user_1..user_N, amoc-ts user_N+1..user_2N (Prosody is provisioned with 20,000), so a session
 # tsung left behind can never collide with amoc-ts. Prosody is started only if it is not up, and then stopped;
@@ -23,17 +27,21 @@ RUN="$REPO/.run/bench/xmpp-vs-tsung/$(date +%Y%m%d-%H%M%S)"
 source "$REPO/bench/lib/xmpp-bench-common.sh"
 
 USERS="${BENCH_USERS:-10000}"
-RATE="${BENCH_RATE:-200}"
-HOLD_S="${BENCH_HOLD_S:-60}"
+RATE="${BENCH_RATE:-100}"
+HOLD_S="${BENCH_HOLD_S:-}"
 CHATS="${BENCH_CHATS:-3}"
 CHAT_S="${BENCH_CHAT_S:-2}"
 ONLY="${BENCH_ONLY:-}"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 PORT="$PROSODY_PORT"
 [[ "$USERS" =~ ^[0-9]+$ && "$RATE" =~ ^[0-9]+$ && "$RATE" -ge 1 && "$RATE" -le 1000 ]] || die "BENCH_USERS and BENCH_RATE (1..1000) must be integers"
-[[ "$HOLD_S" =~ ^[0-9]+$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
+[[ "$HOLD_S" =~ ^[0-9]*$ && "$CHATS" =~ ^[0-9]+$ && "$CHAT_S" =~ ^[0-9]+$ ]] || die "BENCH_HOLD_S, BENCH_CHATS and BENCH_CHAT_S must be integers"
 [ "$USERS" -le 19000 ] || die "BENCH_USERS must be <= 19000 (20,000 open files per process here)"
-SESSION_S=$((CHAT_S * (CHATS + 1) + HOLD_S))
 ARRIVAL_S=$(((USERS + RATE - 1) / RATE))
+# the hold: 60 s, or longer than the ramp (tsung's Poisson phase runs ~10 % slow), so every user is online together
+# at its end and the peak holds all users
+[ -n "$HOLD_S" ] || HOLD_S=$((ARRIVAL_S * 6 / 5 + 10 > 60 ? ARRIVAL_S * 6 / 5 + 10 : 60))
+SESSION_S=$((CHAT_S * (CHATS + 1) + HOLD_S))
 # a generous cap per generator: the ramp (tsung's Poisson arrivals run ~10 % late), the session, start and close
 GEN_TIMEOUT_S=$((ARRIVAL_S * 3 / 2 + SESSION_S + 120))
 AMOC_FROM=1
@@ -76,7 +84,7 @@ run_tsung() {
   BG_PIDS+=("$tpid")
   beam="$(wait_for_descendant "$tpid" "tsung_controller" 30)" || die "tsung's VM did not start; see $dir/stdout.log"
   log "tsung controller VM pid $beam"
-  bash "$REPO/bench/lib/proc-sample.sh" "$beam" "$dir/samples.txt" 1 &
+  bash "$REPO/bench/lib/proc-sample.sh" "$beam" "$dir/samples.txt" 1 "$dir/ss.txt" &
   spid=$!
   BG_PIDS+=("$spid")
   sample_server "$dir/server-samples.txt"
@@ -102,11 +110,17 @@ if [ "$ONLY" != amoc ]; then
 fi
 if [ "$ONLY" != tsung ]; then
   if [ "$ONLY" != amoc ]; then fresh_prosody; fi
-  log "amoc-ts: $USERS users (user_$AMOC_FROM..user_$((AMOC_FROM + USERS - 1))), --interarrival $((1000 / RATE))"
-  # warmup_ms: three idle seconds before the first user, as tsung -w 3
-  run_amoc "$RUN/amoc" "$GEN_TIMEOUT_S" bench_chat --users "$USERS" --from "$AMOC_FROM" --interarrival "$((1000 / RATE))" \
-    --repeat 1 --set warmup_ms=3000 --set "chat_count=$CHATS" --set "chat_interval=$((CHAT_S * 1000))" --set "hold_ms=$((HOLD_S * 1000))"
+  # Poisson arrivals at RATE/s, as tsung's: exactly USERS arrivals over USERS/RATE s (a 1 ms step up to the rate and
+  # down again), then a stage of rate 0 as long as a session, so the shape's end does not remove anyone still online
+  ARRIVALS="[{\"duration\":1,\"target\":$RATE},{\"duration\":$((USERS * 1000 / RATE)),\"target\":$RATE},{\"duration\":1,\"target\":0},{\"duration\":$(((SESSION_S + 30) * 1000)),\"target\":0}]"
+  log "amoc-ts: $USERS users (user_$AMOC_FROM..user_$((AMOC_FROM + USERS - 1))), Poisson arrivals at $RATE/s"
+  # warmup_ms: three idle seconds before the first user, as tsung -w 3; peer=online: chats to a random online
+  # user, as tsung's destination="online"
+  run_amoc "$RUN/amoc" "$GEN_TIMEOUT_S" bench_chat --from "$AMOC_FROM" --arrival-rate "$ARRIVALS" --poisson \
+    --repeat 1 --set warmup_ms=3000 --set peer=online --set "chat_count=$CHATS" --set "chat_interval=$((CHAT_S * 1000))" \
+    --set "hold_ms=$((HOLD_S * 1000))"
   args+=("amoc-ts=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt")
 fi
 log "load after: $(uptime)"
-figures "${args[@]}"
+BENCH_COMMAND="BENCH_USERS=$USERS make bench-xmpp" BENCH_LOAD_BEFORE="$LOAD_BEFORE" BENCH_KEY="xmpp-vs-tsung.$USERS" BENCH_USERS_EXPECTED="$USERS" \
+  figures "${args[@]}"

@@ -18,6 +18,7 @@
 #   AMOC_PROVISION_USERS    user_1..user_N/password_N created on prosody and ejabberd (default 20000, 0 = none)
 #   AMOC_SERVERS_TIMEOUT    seconds each server may take to become healthy (default 30)
 #   AMOC_STOP_TIMEOUT       seconds to wait after SIGTERM before SIGKILL (default 10)
+#   PROSODY_PROFILE         bench: Prosody with the lean config of the generator benchmarks (no MAM, PEP, BOSH...)
 #   PROSODY_C2S_PORT PROSODY_TLS_PORT PROSODY_HTTP_PORT EJABBERD_C2S_PORT EJABBERD_TLS_PORT EJABBERD_HTTP_PORT
 #   NATS_PORT NATS_MONITOR_PORT NATS_CLUSTER_PORT_BASE NATS_CLUSTER_ROUTE_PORT_BASE NATS_CLUSTER_HTTP_PORT_BASE
 #   STATSD_PORT STATSD_MGMT_PORT CARBON_PORT CARBON_QUERY_PORT GRAPHITE_WEB_PORT
@@ -206,7 +207,8 @@ prep_prosody() {
   need prosody xmpp || return 1; ensure_cert || return 1
   ports_free prosody "$PROSODY_C2S_PORT" "$PROSODY_TLS_PORT" "$PROSODY_HTTP_PORT" || return 1
   mkdir -p "$RUN/prosody/data" "$RUN/prosody/plugins"
-  render "$CONF/prosody.cfg.lua.tmpl" "$RUN/prosody/prosody.cfg.lua" || return 1
+  # PROSODY_PROFILE=bench: the lean config of the generator benchmarks (config/servers/prosody-bench.cfg.lua.tmpl)
+  render "$CONF/prosody${PROSODY_PROFILE:+-$PROSODY_PROFILE}.cfg.lua.tmpl" "$RUN/prosody/prosody.cfg.lua" || return 1
   rm -f "$RUN/prosody/prosody.pid"
 }
 start_prosody() {

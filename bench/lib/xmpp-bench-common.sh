@@ -8,10 +8,18 @@ die() { log "ERROR: $*"; exit 1; }
 
 # user_1..user_N / password_N, what scripts/servers.sh provisions when it starts Prosody (a smaller N starts faster)
 PROVISIONED="${AMOC_PROVISION_USERS:-20000}"
-# Prosody's run dir and plain port: the shared ones by default; AMOC_RUN_DIR and PROSODY_C2S_PORT (with
-# PROSODY_TLS_PORT and PROSODY_HTTP_PORT, passed on to scripts/servers.sh) give a private Prosody beside them.
-SERVERS_RUN="${AMOC_RUN_DIR:-$REPO/.run}"
-PROSODY_PORT="${PROSODY_C2S_PORT:-5222}"
+# The benchmarks' own Prosody: the lean config (PROSODY_PROFILE=bench, config/servers/prosody-bench.cfg.lua.tmpl:
+# no MAM archive, no PEP), in its own run dir on its own ports, so what is measured is the generators, not the
+# shared Prosody's modules nor other work on it. AMOC_RUN_DIR, PROSODY_C2S_PORT (with PROSODY_TLS_PORT and
+# PROSODY_HTTP_PORT) and PROSODY_PROFILE (empty: the shared config) choose another one.
+SERVERS_RUN="${AMOC_RUN_DIR:-$REPO/.run/bench/server}"
+PROSODY_PORT="${PROSODY_C2S_PORT:-15222}"
+BENCH_PROSODY_PROFILE="${PROSODY_PROFILE-bench}"
+servers() {
+  AMOC_RUN_DIR="$SERVERS_RUN" PROSODY_PROFILE="$BENCH_PROSODY_PROFILE" PROSODY_C2S_PORT="$PROSODY_PORT" \
+    PROSODY_TLS_PORT="${PROSODY_TLS_PORT:-15223}" PROSODY_HTTP_PORT="${PROSODY_HTTP_PORT:-15280}" \
+    AMOC_PROVISION_USERS="$PROVISIONED" bash "$REPO/scripts/servers.sh" "$@"
+}
 STARTED_PROSODY=0
 BG_PIDS=()
 CLEANUP_HOOKS=()
@@ -21,22 +29,22 @@ bench_cleanup() {
   local p h
   for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for h in "${CLEANUP_HOOKS[@]}"; do "$h" || true; done
-  if [ "$STARTED_PROSODY" = 1 ]; then bash "$REPO/scripts/servers.sh" down prosody || true; fi
+  if [ "$STARTED_PROSODY" = 1 ]; then servers down prosody || true; fi
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Prosody on 127.0.0.1:$PROSODY_PORT: used as it is when up (someone else's, left running), else started and stopped at exit.
+# Prosody on 127.0.0.1:$PROSODY_PORT: used as it is when up (left running), else started and stopped at exit.
 ensure_prosody() {
-  if bash "$REPO/scripts/servers.sh" status prosody > /dev/null 2>&1; then
+  if servers status prosody > /dev/null 2>&1; then
     local pid rss
     pid="$(awk '{print $1}' "$SERVERS_RUN/pids/prosody.pid" 2>/dev/null || true)"
     rss="$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$pid/status" 2>/dev/null || echo 0)"
-    log "prosody already up (pid $pid, RSS ${rss} MB): using it"
+    log "prosody already up on port $PROSODY_PORT (pid $pid, RSS ${rss} MB): using it"
     # Prosody keeps the memory of past sessions and gets slower with it: logins then queue up for seconds
     if [ "${rss:-0}" -gt 250 ]; then log "WARNING: this Prosody has served many sessions; stop it (scripts/servers.sh down prosody) for comparable figures"; fi
   else
-    AMOC_PROVISION_USERS="$PROVISIONED" bash "$REPO/scripts/servers.sh" up prosody
+    servers up prosody
     STARTED_PROSODY=1
   fi
 }
@@ -45,8 +53,8 @@ ensure_prosody() {
 # (Prosody keeps the memory of past sessions and gets slower with it). One it did not start is left alone.
 fresh_prosody() {
   [ "$STARTED_PROSODY" = 1 ] || { log "prosody is not ours: the next generator meets it as the last one left it"; return 0; }
-  bash "$REPO/scripts/servers.sh" down prosody
-  AMOC_PROVISION_USERS="$PROVISIONED" bash "$REPO/scripts/servers.sh" up prosody
+  servers down prosody
+  servers up prosody
 }
 
 # descendants of PID whose command line matches PATTERN (erlang's VM under tsung's script, node under timeout)
@@ -97,7 +105,7 @@ run_amoc() {
   tpid=$!
   BG_PIDS+=("$tpid")
   node="$(wait_for_descendant "$tpid" "src/cli.ts" 30)" || die "amoc-ts did not start; see $dir/stderr.log"
-  bash "$REPO/bench/lib/proc-sample.sh" "$node" "$dir/samples.txt" 1 &
+  bash "$REPO/bench/lib/proc-sample.sh" "$node" "$dir/samples.txt" 1 "$dir/ss.txt" &
   spid=$!
   BG_PIDS+=("$spid")
   sample_server "$dir/server-samples.txt"
@@ -108,9 +116,10 @@ run_amoc() {
   [ -s "$dir/summary.json" ] || die "amoc-ts wrote no summary; see $dir/stderr.log"
 }
 
-# figures ARGS... : bench/lib/xmpp-figures.ts, table and JSON into $RUN/figures.txt and figures.json
+# figures ARGS... : bench/lib/xmpp-figures.ts, table and JSON into $RUN/figures.txt and figures.json; the figures
+# are recorded (bench/lib/results.ts) with BENCH_COMMAND as their command and BENCH_LOAD_BEFORE as the load before.
 figures() {
-  timeout 60 node --import "$REPO/node_modules/tsx/dist/loader.mjs" "$REPO/bench/lib/xmpp-figures.ts" "$@" | tee "$RUN/figures.txt"
+  BENCH_SERVER_CONFIG="${BENCH_PROSODY_PROFILE:-shared}" timeout 60 node --import "$REPO/node_modules/tsx/dist/loader.mjs" "$REPO/bench/lib/xmpp-figures.ts" "$@" | tee "$RUN/figures.txt"
   tail -n 1 "$RUN/figures.txt" > "$RUN/figures.json"
   log "figures in $RUN/figures.txt and figures.json"
 }

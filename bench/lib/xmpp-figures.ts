@@ -19,6 +19,9 @@
  *   so near 1.0 its queue, not the generator, is what a login waits in.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { kernelMemory } from "./socket-memory.js";
+import { checkValidity, recordXmppFigures, type KernelMemory } from "./xmpp-validity.js";
 
 /** One /proc sample. */
 interface Sample {
@@ -29,6 +32,8 @@ interface Sample {
   fds: number;
   user: number;
   sys: number;
+  /** The namespace's TCP buffer memory, pages (/proc/net/sockstat). */
+  tcpPages: number;
 }
 
 /** What the generator says about its own run. */
@@ -71,6 +76,8 @@ interface Figures {
   peak_cpu_cores: number;
   /** The same for Prosody over the generator's run (one Lua thread: 1.0 = saturated). */
   server_peak_cpu_cores: number | null;
+  /** Kernel memory of the users' sockets (see KernelMemory). */
+  kernel: KernelMemory;
 }
 
 function readSamples(file: string): Sample[] {
@@ -79,8 +86,17 @@ function readSamples(file: string): Sample[] {
     .split("\n")
     .filter((l) => l.trim())
     .map((l) => {
-      const [t, rss, hwm, cpu, fds, user, sys] = l.trim().split(/\s+/).map(Number);
-      return { t: t!, rss: rss!, hwm: hwm!, cpu: cpu!, fds: fds!, user: user ?? NaN, sys: sys ?? NaN };
+      const [t, rss, hwm, cpu, fds, user, sys, tcp] = l.trim().split(/\s+/).map(Number);
+      return {
+        t: t!,
+        rss: rss!,
+        hwm: hwm!,
+        cpu: cpu!,
+        fds: fds!,
+        user: user ?? NaN,
+        sys: sys ?? NaN,
+        tcpPages: tcp ?? NaN,
+      };
     });
 }
 
@@ -173,7 +189,7 @@ function serverCpuMs(server: Sample[], from: number, to: number): number | null 
   return a && b && b.t > a.t ? b.cpu - a.cpu : null;
 }
 
-function figures(name: string, samples: Sample[], r: Report, server: Sample[]): Figures {
+function figures(name: string, samples: Sample[], r: Report, server: Sample[], ssFile: string): Figures {
   if (samples.length < 3) throw new Error(`${name}: only ${samples.length} samples`);
   // the ramp starts at the first of two samples in a row that each add 5+ descriptors: a generator opens a few
   // files while it boots (tsx, tsung's logs), once, which must not count as users
@@ -214,6 +230,7 @@ function figures(name: string, samples: Sample[], r: Report, server: Sample[]): 
     server_cpu_ms_per_user: ((v) => (v === null ? null : round(v / Math.max(1, r.launched), 3)))(
       serverCpuMs(server, base.t, last.t),
     ),
+    kernel: kernelMemory(ssFile, samples[baseIdx]!.tcpPages, Math.max(...samples.map((x) => x.tcpPages)), connected),
   };
 }
 
@@ -228,6 +245,12 @@ function table(rows: Figures[]): string {
     ["CPU of the run (s)", (f) => String(f.cpu_s)],
     ["CPU per user (ms)", (f) => String(f.cpu_ms_per_user)],
     ["  of which kernel (ms)", (f) => String(f.sys_ms_per_user)],
+    [
+      "socket buffers per user, ss -tm (B)",
+      (f) => `${f.kernel.ss_bytes_per_user ?? "n/a"} (${f.kernel.ss_sockets ?? 0} sockets)`,
+    ],
+    ["TCP memory per user, sockstat (B)", (f) => String(f.kernel.sockstat_bytes_per_user ?? "n/a")],
+    ["kernel objects per socket, slabinfo (B)", (f) => String(f.kernel.slab_bytes_per_socket ?? "n/a")],
     ["arrival rate achieved (/s)", (f) => String(f.arrival_rate_per_s)],
     ["time to connect all (s)", (f) => String(f.connect_all_s)],
     ["chats sent / received", (f) => `${f.chats_sent} / ${f.chats_received ?? "n/a"}`],
@@ -271,17 +294,24 @@ for (const arg of process.argv.slice(2)) {
       readSamples(samples),
       kind === "tsung" ? tsungReport(report) : amocReport(report),
       server ? readSamples(server) : [],
+      join(dirname(samples), "ss.txt"),
     ),
   );
 }
 console.log(table(rows));
+const loadBefore = (process.env.BENCH_LOAD_BEFORE ?? "").split(/\s+/).filter(Boolean).map(Number);
+const expected = Number(process.env.BENCH_USERS_EXPECTED) || undefined;
+const verdict = checkValidity(rows, { expectedUsers: expected, loadBefore });
 const ratios: Record<string, number> = {};
-if (rows.length === 2) {
+if (!verdict.valid) console.log(`invalid: ${verdict.reasons.join("; ")}`);
+else if (rows.length === 2) {
   const [a, b] = rows as [Figures, Figures];
   ratios.rss_per_user = Math.round((b.rss_kb_per_user / a.rss_kb_per_user) * 100) / 100;
   ratios.cpu_per_user = Math.round((b.cpu_ms_per_user / a.cpu_ms_per_user) * 100) / 100;
   console.log(
-    `ratios ${b.name}/${a.name}: RSS per user ${ratios.rss_per_user}x, CPU per user ${ratios.cpu_per_user}x (target <= 0.5x each)`,
+    `valid; ratios ${b.name}/${a.name}: RSS per user ${ratios.rss_per_user}x, CPU per user ${ratios.cpu_per_user}x (target <= 0.5x each)`,
   );
 }
-console.log(JSON.stringify({ generators: rows, ratios }));
+const out = { generators: rows, valid: verdict.valid, reasons: verdict.reasons, ...(verdict.valid ? { ratios } : {}) };
+if (process.env.BENCH_KEY) recordXmppFigures(process.env.BENCH_KEY, out, loadBefore);
+console.log(JSON.stringify(out));
