@@ -4,6 +4,7 @@
  * status alike, so every view shows the same figures for the same window; cheap enough to read once a second.
  */
 import { readdir } from "node:fs";
+import { hostname } from "node:os";
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 
 /** The event-loop delay histogram ticks this often; its own period is subtracted from the delays it records. */
@@ -36,7 +37,15 @@ export interface ProcessHealth {
   rss_mb: number;
   /** Open file descriptors (null where /proc is not there). */
   open_files: number | null;
+  /**
+   * Which process sampled it (`host:pid`): a page showing two rows of one process (a master serving the API beside
+   * a worker in the same process) shows that process's one sample in both, never two windows of it.
+   */
+  process?: string;
 }
+
+/** This process as `ProcessHealth.process` names it. */
+export const THIS_PROCESS = `${hostname()}:${process.pid}`;
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -88,6 +97,7 @@ export class ProcessSampler {
       cpu_pct: s.cpuPct,
       rss_mb: round(s.rssBytes / 1048576),
       open_files: s.openFds ?? null,
+      process: THIS_PROCESS,
     };
   }
 

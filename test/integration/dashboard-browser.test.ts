@@ -139,7 +139,12 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.fill("#login-token", TOKEN);
     await page.click("#login-form button");
     await page.waitForFunction(() => (globalThis as any).amoc?.ready === true);
+    // the header says what the node is doing from its status, not "connecting…" until the stream's first frame
+    expect(await page.textContent("#run-line")).toMatch(/^dist · no run/);
     expect(await page.isVisible("#login")).toBe(false);
+    // the icon browsers ask for on every load is served (no failed load in the console)
+    const icon = await fetch(`${url}/favicon.ico`);
+    expect([icon.status, icon.headers.get("content-type")]).toEqual([200, "image/svg+xml"]);
     // no request ever carries the token in its URL
     expect(page.url()).not.toContain(TOKEN);
     await page.waitForSelector('tr[data-node="w1"][data-state="idle"]');
@@ -175,6 +180,22 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.waitForFunction(() => (globalThis as any).amoc.lastFrame()?.series === "intervals", null, {
       timeout: 15_000,
     });
+    // the run's own metrics are one pick away; a run without messages draws no empty TTD chart; timings leave gaps
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#metric-pick option").length > 0);
+    const ids = await page.evaluate<string[]>("window.amoc.charts.chartIds()");
+    expect(ids).toContain("picked");
+    expect(ids).not.toContain("ttd");
+    expect(await page.evaluate("window.amoc.charts.joinsGaps('connection')")).toBe(false);
+    // one process, one figure: w2 serves the API (the master's row) and runs users (its worker row)
+    const same = await page.evaluate(() => {
+      const cells = (tr: any) => [...tr.querySelectorAll("td")].slice(-4).map((td) => td.textContent);
+      const rows = [...(globalThis as any).document.querySelectorAll("#nodes tbody tr")] as any[];
+      const master = rows.find((r) => r.querySelectorAll("td")[1]?.textContent === "master");
+      const w2 = rows.find((r) => r.getAttribute("data-node") === "w2");
+      return master && w2 ? [cells(master), cells(w2)] : null;
+    });
+    expect(same).not.toBeNull();
+    expect(same?.[0]).toEqual(same?.[1]);
     await page.screenshot({ path: shot("cluster"), fullPage: true });
   });
 
@@ -265,6 +286,23 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect((await api("/status")).json.run).toMatchObject({ scenario: "dash_hold", state: "running" });
     await page.click("#btn-stop");
     await waitText("#result-status", /^stop: ok/);
+  });
+
+  it("preselects the scenario of a run started elsewhere in the Control form", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.waitForSelector('#scenario option[value="idle"]', { state: "attached" });
+    await page.selectOption("#scenario", "idle");
+    const patch = (path: string, body: unknown) =>
+      fetch(url + path, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await patch("/execution/start", { scenario: "dummy", users: 2 })).status).toBe(200);
+    await page.waitForFunction(
+      () => ((globalThis as any).document.querySelector("#scenario") as { value: string }).value === "dummy",
+    );
+    expect((await patch("/execution/stop", {})).status).toBe(200);
   });
 
   it("turns a worker that dies red within the heartbeat window", async () => {

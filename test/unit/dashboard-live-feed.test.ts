@@ -17,6 +17,8 @@ class Script {
   run: ApiStatus["run"] = null;
   users: Users = { running: 0, started: 0, crashed: 0, removed: 0, pending: 0 };
   statusCalls = 0;
+  /** The process each worker's health names (`host:pid`). */
+  processOf: Record<string, string> = {};
   readonly mode = "dist" as const;
   readonly nodeName = "m";
   async status(): Promise<ApiStatus> {
@@ -28,7 +30,14 @@ class Script {
         state: n.state,
         users: { ...this.users, running: this.users.running / 2 },
         errors: [{ reason: "start:error: boom", phase: "start", message: "boom", count: this.users.crashed }],
-        health: { loop_lag_p99_ms: 1, loop_lag_max_ms: 2, cpu_pct: 3, rss_mb: 4, open_files: 5 },
+        health: {
+          loop_lag_p99_ms: 1,
+          loop_lag_max_ms: 2,
+          cpu_pct: 3,
+          rss_mb: 4,
+          open_files: 5,
+          process: this.processOf[n.name] ?? `other:${n.name}`,
+        },
       },
     });
     return {
@@ -69,7 +78,7 @@ function setup(windowMs = 60_000) {
   let t = 1_000_000;
   const feed = new LiveFeed({
     api: s,
-    health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 0, rss_mb: 1, open_files: 1 }),
+    health: () => ({ loop_lag_p99_ms: 0, loop_lag_max_ms: 0, cpu_pct: 91.9, rss_mb: 1, open_files: 1, process: "h:1" }),
     windowMs,
     now: () => t,
   });
@@ -97,6 +106,17 @@ describe("LiveFeed", () => {
       health: { rss_mb: 4 },
     });
     expect(f.nodes.find((n) => n.name === "m")).toMatchObject({ role: "master", health: { rss_mb: 1 } });
+  });
+
+  it("shows one sample of a process in every row it answers for: a worker in the serving process reads the master's figures", async () => {
+    const { s, tick } = setup();
+    s.processOf = { w1: "h:1" };
+    const f = await tick();
+    const row = (name: string) => f.nodes.find((n) => n.name === name)?.health;
+    expect(row("w1")).toEqual(row("m"));
+    expect(row("w1")?.cpu_pct).toBe(91.9);
+    // a worker in another process keeps its own figures
+    expect(row("w2")?.cpu_pct).toBe(3);
   });
 
   it("marks start, add, remove and stop as run events", async () => {

@@ -1,6 +1,8 @@
 /**
- * Live charts (uPlot): users running per node, arrivals/crashes/messages per second, connection time and time to
- * delivery p50/p95/p99; run events drawn as marked vertical lines; only the last N minutes are kept and drawn.
+ * Live charts (uPlot): users running per node, arrivals/crashes/messages per second, connection time, time to
+ * delivery p50/p95/p99 (while the run sends messages), and any metric of the run picked by name (a timing as
+ * p50/p95/p99, a counter as a rate); run events drawn as marked vertical lines; only the last N minutes are kept.
+ * A second without samples is a gap in a timing chart, never a line drawn through it.
  */
 import uPlot from "uplot";
 import { h } from "./dom.js";
@@ -22,6 +24,8 @@ interface ChartDef {
   id: string;
   title: string;
   unit: string;
+  /** Join points across seconds without a value (counts do; a timing without samples is a gap). */
+  spanGaps?: boolean;
   /** Series names and how to read each from a frame. */
   series: () => Array<{ label: string; get: (f: Frame) => number | null }>;
 }
@@ -62,8 +66,44 @@ export class LiveCharts {
   private reasons: string[] = [];
   private readonly reasonRates = new WeakMap<Frame, Record<string, number>>();
   windowMin = 5;
+  /** The metric the picker chart shows (a name from the frames' `metrics`), or none yet. */
+  private picked: string | undefined;
+  private readonly picker: HTMLSelectElement;
 
-  constructor(private readonly root: HTMLElement) {}
+  constructor(private readonly root: HTMLElement) {
+    this.picker = h("select", { id: "metric-pick", title: "any metric of the run" }) as HTMLSelectElement;
+    this.picker.addEventListener("change", () => this.pick(this.picker.value));
+    root.appendChild(h("div", { class: "toolbar", id: "metric-picker" }, "metric ", this.picker));
+  }
+
+  /** Shows `name` in the picker chart (tests call it: `window.amoc.charts.pick("muc.echo_rtt")`). */
+  pick(name: string): void {
+    this.picked = name;
+    this.picker.value = name;
+    this.redraw();
+  }
+
+  /** Every metric name the kept frames carry, timings first, sorted. */
+  metricNames(): string[] {
+    const timings = new Set<string>();
+    const rates = new Set<string>();
+    for (const f of this.frames) {
+      for (const k of Object.keys(f.metrics?.timings ?? {})) timings.add(k);
+      for (const k of Object.keys(f.metrics?.rates ?? {})) rates.add(k);
+    }
+    return [...[...timings].sort(), ...[...rates].filter((k) => !timings.has(k)).sort()];
+  }
+
+  /** Whether a chart joins its points across seconds without a value (tests read it; timings leave gaps). */
+  joinsGaps(chart: string): boolean | null {
+    const p = this.plots.get(chart)?.plot;
+    return p ? p.series.slice(1).some((s) => s.spanGaps === true) : null;
+  }
+
+  /** Which chart ids are drawn now (tests read it). */
+  chartIds(): string[] {
+    return [...this.plots.keys()];
+  }
 
   private defs(): ChartDef[] {
     const pct = (k: "connection" | "ttd") => () =>
@@ -102,7 +142,45 @@ export class LiveCharts {
           })),
       },
       { id: "connection", title: "connection time, ms", unit: "ms", series: pct("connection") },
-      { id: "ttd", title: "message time to delivery, ms", unit: "ms", series: pct("ttd") },
+      // only while the run delivers messages: an empty chart says nothing
+      ...(this.frames.some((f) => f.timings.ttd)
+        ? [{ id: "ttd", title: "message time to delivery, ms", unit: "ms", series: pct("ttd") }]
+        : []),
+      ...this.pickedDef(),
+    ];
+  }
+
+  /** The picker's chart: the chosen metric as p50/p95/p99 if it is a timing, else per second. */
+  private pickedDef(): ChartDef[] {
+    const names = this.metricNames();
+    const have = [...this.picker.options].map((o) => o.value);
+    if (have.join("|") !== names.join("|")) {
+      this.picker.replaceChildren(...names.map((n) => h("option", { value: n }, n)));
+    }
+    if (!this.picked || !names.includes(this.picked))
+      this.picked = names.find((n) => !n.startsWith("xmpp.") && !n.startsWith("users.")) ?? names[0];
+    const name = this.picked;
+    if (!name) return [];
+    this.picker.value = name;
+    const timing = this.frames.some((f) => f.metrics?.timings?.[name]);
+    return [
+      timing
+        ? {
+            id: "picked",
+            title: `${name}, ms`,
+            unit: "ms",
+            series: () =>
+              (["p50", "p95", "p99"] as const).map((p) => ({
+                label: p,
+                get: (f: Frame) => f.metrics?.timings?.[name]?.[p] ?? null,
+              })),
+          }
+        : {
+            id: "picked",
+            title: `${name} per second`,
+            unit: "/s",
+            series: () => [{ label: `${name}/s`, get: (f: Frame) => f.metrics?.rates?.[name] ?? null }],
+          },
     ];
   }
 
@@ -182,9 +260,17 @@ export class LiveCharts {
   private redraw(): void {
     const width = Math.max(400, Math.min(900, (this.root.clientWidth || 1200) / 2 - 30));
     const xs = this.frames.map((f) => f.t / 1000);
-    for (const d of this.defs()) {
+    const defs = this.defs();
+    for (const [id, e] of this.plots)
+      if (!defs.some((d) => d.id === id)) {
+        e.plot.destroy();
+        e.box.remove();
+        this.plots.delete(id);
+      }
+    for (const d of defs) {
       const series = d.series();
-      const key = series.map((s) => s.label).join("|");
+      // a new metric in the picker redraws its chart (its title and series change)
+      const key = `${d.title}:${series.map((s) => s.label).join("|")}`;
       const data: uPlot.AlignedData = [xs, ...series.map((s) => this.frames.map((f) => s.get(f)))];
       let entry = this.plots.get(d.id);
       let before: Element | null = null;
@@ -207,7 +293,7 @@ export class LiveCharts {
               label: s.label,
               stroke: COLORS[i % COLORS.length],
               width: 1.5,
-              spanGaps: true,
+              spanGaps: d.spanGaps ?? d.unit !== "ms",
             })),
           ],
           axes: [{}, { label: d.unit, size: 60 }],

@@ -1,6 +1,7 @@
 /** The cluster view: one row per node with its state, labels, users and health; a node that is down is red. */
 import { $, fill, h } from "./dom.js";
 import type { Frame } from "../../src/api/web/wire.js";
+import { runLine } from "./run-line.js";
 
 const num = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v}${unit}`);
 
@@ -39,10 +40,5 @@ export function renderCluster(f: Frame): void {
       ),
     ),
   );
-  const r = f.run;
-  $("#run-line").textContent = f.error
-    ? `status failed: ${f.error}`
-    : r
-      ? `${f.mode} · ${r.scenario}${r.version ? ` @${r.version.slice(0, 8)}` : ""} · ${r.state} · running ${f.users.running} · started ${f.users.started} · crashed ${f.users.crashed}`
-      : `${f.mode} · no run`;
+  $("#run-line").textContent = runLine(f, f.error);
 }

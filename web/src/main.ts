@@ -4,6 +4,7 @@ import { LiveCharts } from "./charts.js";
 import { renderCluster } from "./cluster.js";
 import { $, fill, h } from "./dom.js";
 import type { Frame } from "../../src/api/web/wire.js";
+import { runLine, type StatusReply } from "./run-line.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { adoptTokenFromUrl, call, setAuthFailureHandler, stream, token } from "./http.js";
 import type { ScenarioEditor } from "./editor.js";
@@ -51,8 +52,14 @@ setAuthFailureHandler((status, message) => {
   askToken(status === 403 ? `The token was refused: ${message}` : "This node's REST API needs its api_token.");
 });
 
+/** The scenario of the run last seen, so the Control form follows a run started elsewhere once, not every frame. */
+let runScenario: string | undefined;
+
 function onFrame(f: Frame): void {
   frames++;
+  const scenario = f.run?.scenario;
+  if (scenario && scenario !== runScenario) void loadScenarios(scenario);
+  runScenario = scenario;
   lastFrame = f;
   renderCluster(f);
   updateNodePicker(f);
@@ -68,6 +75,9 @@ async function open(): Promise<void> {
   const r = await call("GET", "/nodes");
   if (r.status === 401 || r.status === 403) return;
   $("#login").hidden = true;
+  // the run line from the node's status at once, not "connecting…" until the stream's first frame
+  const st = await call<StatusReply>("GET", "/status");
+  if (st.ok && !frames) $("#run-line").textContent = runLine(st.body);
   stopStream?.();
   stopStream = stream(
     "/dashboard/stream",

@@ -43,6 +43,8 @@ const byName = { schema: { hide: true, params: { type: "object", properties: { n
 const STATIC: Record<string, { file: () => string; type: string }> = {
   "/": { file: () => join(WEB_DIR, "index.html"), type: "text/html; charset=utf-8" },
   "/web/dashboard.css": { file: () => join(WEB_DIR, "dashboard.css"), type: "text/css; charset=utf-8" },
+  // browsers ask for it on every load; an SVG (Chromium and Firefox take one under this name)
+  "/favicon.ico": { file: () => join(WEB_DIR, "favicon.svg"), type: "image/svg+xml" },
   "/web/uplot.css": {
     file: () => join(dirname(createRequire(import.meta.url).resolve("uplot")), "uPlot.min.css"),
     type: "text/css; charset=utf-8",
@@ -65,8 +67,6 @@ export async function registerDashboard(app: FastifyInstance, o: DashboardOption
       reply.type(s.type).header("cache-control", "no-cache").send(readFileSync(s.file())),
     );
   }
-  // browsers ask for it unasked: an empty answer, not a 401 in the console
-  app.get("/favicon.ico", hide, async (_req, reply) => reply.code(204).send());
   app.get("/web/app.js", hide, async (_req, reply) =>
     reply
       .type("text/javascript; charset=utf-8")

@@ -172,9 +172,13 @@ export class LiveFeed {
     // a node seen before and gone from the live list missed its heartbeats: it stays listed, red
     for (const [name, k] of this.known)
       if (!nodes.has(name)) nodes.set(name, { ...downRow(name, k), error: "no heartbeat" });
+    // one sample of this process per frame, shown in every row this process answers for
+    const mine = this.o.health?.();
+    if (mine)
+      for (const row of nodes.values()) if (row.health && row.health.process === mine.process) row.health = mine;
     const self = nodes.get(this.o.api.nodeName);
-    if (self && this.o.health) self.health = this.o.health();
-    else if (this.o.health && this.o.api.mode === "dist") {
+    if (self && mine) self.health = mine;
+    else if (mine && this.o.api.mode === "dist") {
       // the serving master runs no users; its health is shown as its own row
       nodes.set(this.o.api.nodeName, {
         name: this.o.api.nodeName,
@@ -184,7 +188,7 @@ export class LiveFeed {
         running: 0,
         started: 0,
         crashed: 0,
-        health: this.o.health(),
+        health: mine,
       });
     }
     this.liveWorkers = [...nodes.values()].filter(
@@ -222,6 +226,7 @@ export class LiveFeed {
       timings: fresh
         ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null }
         : { connection: null, ttd: null },
+      metrics: fresh ? { timings: fresh.timings, rates: fresh.rates } : { timings: {}, rates: {} },
       crash_reasons: reasons,
       events: [],
     };
@@ -256,6 +261,7 @@ export class LiveFeed {
           rates: { arrivals: 0, crashes: 0, messages: 0 },
           series: "none",
           timings: { connection: null, ttd: null },
+          metrics: { timings: {}, rates: {} },
           crash_reasons: {},
           events: [],
         };

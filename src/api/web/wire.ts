@@ -12,6 +12,8 @@ export interface NodeHealth {
   cpu_pct: number;
   rss_mb: number;
   open_files: number | null;
+  /** `host:pid` of the sampled process. */
+  process?: string;
 }
 
 /** One node's row in a frame. */
@@ -64,6 +66,11 @@ export interface Frame {
    */
   series: "intervals" | "none";
   timings: { connection: Percentiles; ttd: Percentiles };
+  /**
+   * Every metric of the run's last merged interval, the built-in and the scenario's own (`muc.echo_rtt`) alike:
+   * timings as p50/p95/p99 (ms), counters per second. Empty while `series` is `none`.
+   */
+  metrics: { timings: Record<string, NonNullable<Percentiles>>; rates: Record<string, number> };
   /** Crashes by reason (users/crash-reason.ts), run totals. */
   crash_reasons: Record<string, number>;
   events: FeedEvent[];
