@@ -305,6 +305,24 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect((await patch("/execution/stop", {})).status).toBe(200);
   });
 
+  it("shows the node's state from its status while the live stream is down, and says connected once it opens", async () => {
+    const fresh = await browser.newPage();
+    try {
+      // the stream refused: what the page shows can only come from the REST status
+      await fresh.route("**/dashboard/stream", (route) => route.abort());
+      await fresh.goto(`${url}/?token=${TOKEN}`);
+      await fresh.waitForFunction(() => (globalThis as any).amoc?.ready === true);
+      expect(await fresh.textContent("#run-line")).toMatch(/^dist · /);
+      expect(await fresh.textContent("#conn")).not.toBe("connected");
+      await fresh.unroute("**/dashboard/stream");
+      await fresh.waitForFunction(
+        () => (globalThis as any).document.querySelector("#conn")?.textContent === "connected",
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("turns a worker that dies red within the heartbeat window", async () => {
     await page.click('#tabs button[data-tab="cluster"]');
     procs.get("w1")!.kill("SIGKILL");

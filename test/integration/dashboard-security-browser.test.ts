@@ -210,7 +210,7 @@ describe("the dashboard from the printed URL", () => {
       expect(page.url()).not.toContain("token");
       expect(await page.isVisible("#login")).toBe(false);
       await page.waitForFunction(
-        () => (globalThis as any).document.querySelector("#conn")?.textContent === "live",
+        () => (globalThis as any).document.querySelector("#conn")?.textContent === "connected",
         null,
         { timeout: 15_000 },
       );

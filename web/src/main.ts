@@ -91,7 +91,7 @@ async function open(): Promise<void> {
     },
     (live) => {
       const c = $("#conn");
-      c.textContent = live ? "live" : "offline";
+      c.textContent = live ? "connected" : "offline";
       c.classList.toggle("live", live);
     },
   );
