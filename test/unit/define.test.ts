@@ -69,7 +69,7 @@ describe("defineScenario", () => {
     const vars: Record<string, string[]> = {};
     for (const n of names) vars[n] = Object.keys((await loadScenario(n, SCENARIOS)).variables);
     expect(vars).toMatchObject({
-      bench_chat: ["chat_count", "chat_interval", "hold_ms", "warmup_ms"],
+      bench_chat: ["chat_count", "chat_interval", "hold_ms", "peer", "warmup_ms"],
       idle: [],
       login_storm: ["hold_ms"],
       muc: [

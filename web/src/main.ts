@@ -52,14 +52,16 @@ setAuthFailureHandler((status, message) => {
   askToken(status === 403 ? `The token was refused: ${message}` : "This node's REST API needs its api_token.");
 });
 
-/** The scenario of the run last seen, so the Control form follows a run started elsewhere once, not every frame. */
-let runScenario: string | undefined;
+/** The run last seen (id and scenario), so the Control form follows a run started elsewhere once, not every frame. */
+let seenRun: string | undefined;
 
 function onFrame(f: Frame): void {
   frames++;
   const scenario = f.run?.scenario;
-  if (scenario && scenario !== runScenario) void loadScenarios(scenario);
-  runScenario = scenario;
+  // keyed on the run, not the scenario: a second run of the scenario the form last showed is still a new run
+  const runKey = f.run ? `${f.run.run_id ?? ""}|${f.run.scenario}` : undefined;
+  if (scenario && runKey !== seenRun) void loadScenarios(scenario);
+  seenRun = runKey;
   lastFrame = f;
   renderCluster(f);
   updateNodePicker(f);
