@@ -152,6 +152,8 @@ export class PrometheusMetrics {
         "controller.state",
         (e) => {
           if (e.scenario !== null) this.scenario = labelValue(e.scenario);
+          // workers do not announce runs (their master does): a run starting here still marks the series
+          if (e.state === "running" && e.scenario !== null) this.markRun();
         },
         label,
       ),
@@ -161,8 +163,7 @@ export class PrometheusMetrics {
           if (e.kind !== "do") return;
           this.scenario = labelValue(e.data.scenario) || this.scenario;
           this.runId = labelValue(e.data.run_id);
-          this.runInfo.reset();
-          this.runInfo.set({ node: o.nodeName, run_id: this.runId, scenario: this.scenario }, 1);
+          this.markRun();
         },
         label,
       ),
@@ -186,6 +187,11 @@ export class PrometheusMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private markRun(): void {
+    this.runInfo.reset();
+    this.runInfo.set({ node: this.o.nodeName, run_id: this.runId, scenario: this.scenario }, 1);
   }
 
   private labels(): Record<string, string> {
