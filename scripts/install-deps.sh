@@ -11,8 +11,9 @@
 #          ansible   ansible ansible-lint openssh-server openssh-sftp-server (not in the default set; the deploy test)
 #          container podman buildah mmdebstrap runc netavark aardvark-dns iptables (the image and container test)
 #          browser   chromium         (the HTML report's browser test, driven by playwright-core)
-#          all       xmpp nats graphite tsung ansible browser
-# Default (no argument): xmpp nats graphite.
+#          prometheus prometheus (2.42, with promtool; the /metrics test starts its own on a free port)
+#          all       xmpp nats graphite tsung ansible browser prometheus
+# Default (no argument): xmpp nats graphite prometheus.
 #
 # Idempotent and fast: when dpkg-query says every wanted package is installed, apt-get is not run at
 # all (<1 s), and statsd is only npm-installed when .run/tools/node_modules/statsd is missing.
@@ -27,10 +28,11 @@ STATSD_VERSION="0.9.0"
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(xmpp nats graphite)
+[ ${#groups[@]} -gt 0 ] || groups=(xmpp nats graphite prometheus)
 
 pkgs=(netcat-openbsd iproute2 procps curl openssl)
 want_statsd=0
+want_prometheus_stop=0
 for g in "${groups[@]}"; do
   case "$g" in
     base) ;;
@@ -40,10 +42,11 @@ for g in "${groups[@]}"; do
     tsung) pkgs+=(tsung) ;;
     ansible) pkgs+=(ansible ansible-lint openssh-server openssh-sftp-server) ;;
     browser) pkgs+=(chromium) ;;
+    prometheus) pkgs+=(prometheus); want_prometheus_stop=1 ;;
     container) pkgs+=(podman buildah mmdebstrap runc netavark aardvark-dns iptables) ;;   # runc: crun refuses hybrid cgroups
     all) pkgs+=(prosody lua-unbound ejabberd nats-server graphite-carbon python3-whisper graphite-web tsung ansible chromium)
-         want_statsd=1 ;;
-    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible browser container all)"; exit 2 ;;
+         pkgs+=(prometheus); want_statsd=1; want_prometheus_stop=1 ;;
+    *) log "unknown group '$g' (known: base xmpp nats graphite tsung ansible browser container prometheus all)"; exit 2 ;;
   esac
 done
 
@@ -72,6 +75,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   log "all apt packages present (${#pkgs[@]})"
+fi
+# Debian's prometheus package may start its daemon (systemd or init where policy-rc.d allows): the tests start
+# their own on free ports, so none is left running or holding 9090.
+if [ "$want_prometheus_stop" = 1 ] && [ "$(id -u)" -eq 0 ]; then
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus stop >/dev/null 2>&1 || true
 fi
 
 if [ "$want_statsd" = 1 ]; then

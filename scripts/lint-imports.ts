@@ -48,6 +48,7 @@ const ADAPTERS: Array<[RegExp, RegExp, string]> = [
   [/^hot-shots$/, /^src\/metrics\/statsd\.ts$/, "only src/metrics/statsd.ts imports hot-shots"],
   [/^@nats-io\//, /^src\/cluster\/nats-[\w-]+\.ts$/, "only src/cluster/nats-*.ts import @nats-io/*"],
   [/^better-sqlite3$/, /^src\/results\/store\.ts$/, "only src/results/store.ts imports better-sqlite3"],
+  [/^prom-client$/, /^src\/metrics\/prometheus\.ts$/, "only src/metrics/prometheus.ts imports prom-client"],
 ];
 
 function walk(dir: string): string[] {

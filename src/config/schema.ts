@@ -171,6 +171,17 @@ export const SCHEMA = {
   }),
   statsd_host: setting({ doc: "StatsD host ('' = metrics off)", format: "host-or-empty", default: "" }),
   statsd_port: setting({ doc: "StatsD UDP port", format: "tcp-port", default: 8125 }),
+  prometheus_port: setting({
+    doc: "port of a node's own GET /metrics for Prometheus, for workers serving no REST API (0 = any free port)",
+    format: "listen-port",
+    default: 9464,
+    defaultText: "unset: no Prometheus port (GET /metrics is on the REST API when AMOC_API_PORT is set)",
+  }),
+  prometheus_host: setting({
+    doc: "listen address of prometheus_port",
+    format: "host",
+    default: "127.0.0.1",
+  }),
   metrics_prefix: setting({ doc: "first element of every metric name", format: "metric-prefix", default: "amoc" }),
   graphite_events_url: setting({
     doc: "graphite-web events API for annotations ('' = off)",

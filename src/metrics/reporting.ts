@@ -7,12 +7,15 @@ import { GraphiteAnnotations } from "./annotations.js";
 import { MetricsBridge } from "./bridge.js";
 import { nodePrefix } from "./names.js";
 import { processSampler } from "./process-sampler.js";
+import { PrometheusMetrics } from "./prometheus.js";
 import { StatsdSink } from "./statsd.js";
 
 /** What `startReporting` built; `close` flushes and releases it all, bounded in time. */
 export interface Reporting {
   readonly bridge: MetricsBridge | undefined;
   readonly annotations: GraphiteAnnotations | undefined;
+  /** The node's Prometheus series (always kept: GET /metrics and prometheus_port read them). */
+  readonly prometheus: PrometheusMetrics;
   close(): Promise<void>;
 }
 
@@ -50,10 +53,13 @@ export function startReporting(settings: NodeSettings, telemetry: Telemetry, log
   }
   const annotations = url ? new GraphiteAnnotations({ telemetry, url, nodeName: settings.node_name, log }) : undefined;
   if (url) log.info({ msg: "annotations_enabled", url });
+  const prometheus = new PrometheusMetrics({ telemetry, nodeName: settings.node_name, sampler: processSampler() });
   return {
     bridge,
     annotations,
+    prometheus,
     async close() {
+      prometheus.close();
       bridge?.close();
       await Promise.all([sink?.close(), annotations?.close()]);
     },

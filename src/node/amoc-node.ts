@@ -1,10 +1,11 @@
 /** `AmocNode`: one running node (settings, logger, telemetry, metrics, controller) and how to build and close it. */
 import { dirname, join } from "node:path";
-import { configFilePath, loadNodeSettings, readConfigFile } from "../config/load.js";
+import { configFilePath, envValue, loadNodeSettings, readConfigFile } from "../config/load.js";
 import type { NodeSettings } from "../config/schema.js";
 import { Controller } from "../controller/controller.js";
 import { createLogger, flushLog, type Logger } from "../log.js";
 import { TelemetryMetrics, type Metrics } from "../metrics/metrics.js";
+import { servePrometheus, type PrometheusMetrics } from "../metrics/prometheus.js";
 import { startReporting } from "../metrics/reporting.js";
 import { Telemetry } from "../telemetry.js";
 import { dataRoot } from "./data-dir.js";
@@ -17,6 +18,8 @@ export interface AmocNode {
   telemetry: Telemetry;
   metrics: Metrics;
   controller: Controller;
+  /** The node's Prometheus series, for GET /metrics (src/metrics/prometheus.ts). */
+  prometheus?: PrometheusMetrics;
   /** Registers a release step run by `close` (last registered, first run). */
   onClose(fn: () => Promise<void> | void): void;
   /** Stops users, flushes logs and releases adapters. */
@@ -64,6 +67,10 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
   const closers: Array<() => Promise<void> | void> = [];
   const reporting = startReporting(settings, telemetry, log);
   closers.push(() => reporting.close());
+  if (envValue(env, "prometheus_port") !== undefined) {
+    const server = servePrometheus(reporting.prometheus, settings.prometheus_port, settings.prometheus_host, log);
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
   return {
     settings,
     env,
@@ -71,6 +78,7 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
     telemetry,
     metrics,
     controller,
+    prometheus: reporting.prometheus,
     onClose(fn) {
       closers.push(fn);
     },

@@ -46,6 +46,8 @@ const BAD: Record<SettingKey, string> = {
   results_interval: "0",
   statsd_host: "bad host",
   statsd_port: "0",
+  prometheus_port: "70000",
+  prometheus_host: "bad host",
   metrics_prefix: "a..b",
   graphite_events_url: "ftp://127.0.0.1/events/",
   xmpp_servers: "garbage",

@@ -21,7 +21,7 @@ export async function startNodeRest(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RestServer | undefined> {
   if (!restRequested(env)) return undefined;
-  const server = await startRestServer(api, node.settings, node.log);
+  const server = await startRestServer(api, node.settings, node.log, node.prometheus);
   node.onClose(() => server.close());
   // a detached node's stderr is its log file: `bin/amoc start` prints the URL with the token from api.json instead
   process.stderr.write(startLine(server, !process.argv.includes(DAEMON_COMMAND)));

@@ -22,6 +22,7 @@ import { setSecurityHeaders } from "./security-headers.js";
 import { Tickets } from "./tickets.js";
 import { registerExecutionRoutes } from "./routes/execution.js";
 import { registerNodeRoutes } from "./routes/node.js";
+import { registerMetricsRoute, type MetricsSource } from "./routes/metrics.js";
 import { registerScenarioRoutes } from "./routes/scenarios.js";
 import { registerDashboard, type DashboardOptions } from "../web/dashboard.js";
 
@@ -46,6 +47,8 @@ export interface RestAppOptions {
   tls?: { cert: string; key: string };
   /** The version shown in the OpenAPI document. */
   version?: string;
+  /** Serve GET /metrics for Prometheus (the node's series). */
+  prometheus?: MetricsSource;
   /** Serve the web dashboard at `/` (src/api/web). */
   dashboard?: Omit<DashboardOptions, "api" | "tickets">;
 }
@@ -129,6 +132,7 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
   );
 
   registerNodeRoutes(app, o.api);
+  if (o.prometheus) registerMetricsRoute(app, o.prometheus);
   await registerScenarioRoutes(app, o.api, { uploads: o.uploads ?? true });
   registerExecutionRoutes(app, o.api);
   if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api: o.api, tickets });

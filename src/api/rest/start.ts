@@ -13,6 +13,7 @@ import { buildRestApp } from "./server.js";
 import { apiFile, discoveryFile, generateToken, removeApiRuntime, writeApiRuntime } from "../../node/api-token.js";
 import { dataDirFor } from "../../node/data-dir.js";
 import { dashboardOptions } from "../web/options.js";
+import type { MetricsSource } from "./routes/metrics.js";
 
 /** A listening REST server. */
 export interface RestServer {
@@ -31,7 +32,12 @@ export interface RestServer {
  * Listens on `api_host:api_port` (port 0: a free one) in front of `api`. Throws ConfigError off loopback without
  * `api_token`, or with only one of the TLS files.
  */
-export async function startRestServer(api: NodeApi, settings: NodeSettings, log: Logger): Promise<RestServer> {
+export async function startRestServer(
+  api: NodeApi,
+  settings: NodeSettings,
+  log: Logger,
+  prometheus?: MetricsSource,
+): Promise<RestServer> {
   checkAuthSettings(settings);
   if ((settings.api_tls_cert === "") !== (settings.api_tls_key === "")) {
     throw new ConfigError([
@@ -53,6 +59,7 @@ export async function startRestServer(api: NodeApi, settings: NodeSettings, log:
     log,
     tls: settings.api_tls_cert ? { cert: settings.api_tls_cert, key: settings.api_tls_key } : undefined,
     dashboard: dashboardOptions(),
+    prometheus,
   });
   await app.listen({ host: settings.api_host, port: settings.api_port });
   const addr = app.server.address();
