@@ -6,7 +6,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     projects: [
       // unit tests run on fake time (test/helpers/fake-clock.ts) and assert exact outcomes
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // the timeout leaves room for a test that spawns a child process (the upload check) on a loaded 2-core machine
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
       {
         test: {
           // checks that need the wall clock (rates, start accuracy, event-loop yielding) with tolerance bands; no

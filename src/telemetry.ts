@@ -18,6 +18,8 @@ export interface TelemetryEvents {
     kind: "do" | "add" | "remove" | "stop" | "settings" | "node_up" | "node_down" | "node_left";
     data: Record<string, unknown>;
   };
+  /** A worker entered a cluster run (the run's id is the master's): labels such as Prometheus's `run_id` follow it. */
+  "run.joined": { run_id: string; scenario: string };
   /** A measurement from the core, the XMPP helpers or a scenario's `ctx.metrics`. */
   metric: { kind: "count" | "timing" | "gauge"; name: string; value: number };
 }

@@ -1,5 +1,6 @@
 /** The telemetry bridge: the one place that turns core events into metric names and sends them to a sink. */
 import type { Telemetry } from "../telemetry.js";
+import { subscribeMeasurements } from "./measurements.js";
 import * as names from "./names.js";
 import type { ProcessSample } from "./process-sampler.js";
 import type { MetricSink } from "./sink.js";
@@ -19,12 +20,10 @@ export interface BridgeOptions {
   runningMinGapMs?: number;
 }
 
-// `metric` events (XMPP helpers, scenarios' `ctx.metrics`) pass through under their own names; user and scenario
-// events become the `users.*` and `scenario.*` metrics of names.ts; once a second the users-running gauge and the
-// process gauges are sent. `users.running` also leaves on each change, at most every RUNNING_MIN_GAP_MS with the last
-// value always sent: sampled only once a second, a run shorter than the sampling gap was seen as 0 throughout; sent
-// on change, StatsD holds each value until the next, so the peak of any plateau longer than its 1 s flush reaches
-// Graphite.
+// Every measurement maps through measurements.ts; once a second the users-running gauge and the process gauges are
+// sent. `users.running` also leaves on each change, at most every RUNNING_MIN_GAP_MS with the last value always sent:
+// sampled only once a second, a run shorter than the sampling gap was seen as 0 throughout; sent on change, StatsD
+// holds each value until the next, so the peak of any plateau longer than its 1 s flush reaches Graphite.
 /** Subscribes to a node's telemetry and sends every measurement it carries to the sink. */
 export class MetricsBridge {
   private running = 0;
@@ -33,65 +32,25 @@ export class MetricsBridge {
   private pendingRunning: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly minGapMs: number;
-  private readonly offs: Array<() => void>;
+  private readonly off: () => void;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly o: BridgeOptions) {
-    const t = o.telemetry;
     const sink = o.sink;
     this.minGapMs = o.runningMinGapMs ?? RUNNING_MIN_GAP_MS;
-    const label = "metrics-bridge";
-    this.offs = [
-      t.on(
-        "metric",
-        (m) => {
-          if (m.kind === "count") sink.count(m.name, m.value);
-          else if (m.kind === "timing") sink.timing(m.name, m.value);
-          else sink.gauge(m.name, m.value);
-        },
-        label,
-      ),
-      t.on(
-        "user.started",
-        (e) => {
-          this.running++;
-          sink.count(names.USERS_STARTED, 1);
-          sink.timing(names.USERS_START_LAG, e.lagMs);
+    this.off = subscribeMeasurements(
+      o.telemetry,
+      {
+        count: (name, v) => sink.count(name, v),
+        timing: (name, ms) => sink.timing(name, ms),
+        gauge: (name, v) => sink.gauge(name, v),
+        running: (n) => {
+          this.running = n;
           this.runningChanged();
         },
-        label,
-      ),
-      t.on(
-        "user.stopped",
-        (e) => {
-          this.running = Math.max(0, this.running - 1);
-          // crashed users are counted from user.crashed, which carries the phase
-          if (e.reason === "finished") sink.count(names.USERS_FINISHED, 1);
-          else if (e.reason === "removed") sink.count(names.USERS_REMOVED, 1);
-          this.runningChanged();
-        },
-        label,
-      ),
-      t.on("user.crashed", () => sink.count(names.USERS_CRASHED, 1), label),
-      // the controller's count is authoritative: it corrects any drift of the event-based one
-      t.on(
-        "controller.users",
-        (e) => {
-          this.running = e.running;
-          this.runningChanged();
-        },
-        label,
-      ),
-      t.on(
-        "scenario.init",
-        (e) => {
-          sink.timing(names.SCENARIO_INIT, e.durationMs);
-          if (!e.ok) sink.count(names.SCENARIO_INIT_FAILURES, 1);
-        },
-        label,
-      ),
-      t.on("scenario.terminate", (e) => sink.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
-    ];
+      },
+      "metrics-bridge",
+    );
     this.timer = setInterval(() => this.sendGauges(), o.gaugeIntervalMs ?? GAUGE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -137,7 +96,7 @@ export class MetricsBridge {
     clearInterval(this.timer);
     clearTimeout(this.pendingRunning);
     this.pendingRunning = undefined;
-    for (const off of this.offs) off();
+    this.off();
     this.sendGauges();
   }
 }

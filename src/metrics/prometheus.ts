@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "../log.js";
 import type { Telemetry } from "../telemetry.js";
+import { subscribeMeasurements } from "./measurements.js";
 import * as names from "./names.js";
 import type { ProcessSample } from "./process-sampler.js";
 
@@ -56,7 +57,6 @@ export class PrometheusMetrics {
   private readonly histograms = new Map<string, Histogram<string>>();
   private readonly gauges = new Map<string, Gauge<string>>();
   private readonly offs: Array<() => void>;
-  private running = 0;
   private scenario = "";
   private runId = "";
   private readonly runInfo: Gauge<string>;
@@ -103,48 +103,14 @@ export class PrometheusMetrics {
       proc("amoc_process_cpu_ratio", "CPU time of the last window as a fraction of one core", (p) => p.cpuPct / 100);
     }
     this.offs = [
-      t.on(
-        "metric",
-        (m) => {
-          if (m.kind === "count") this.count(m.name, m.value);
-          else if (m.kind === "timing") this.timing(m.name, m.value);
-          else this.setGauge(m.name, m.value);
-        },
-        label,
-      ),
-      t.on(
-        "user.started",
-        (e) => {
-          this.running++;
-          this.count(names.USERS_STARTED, 1);
-          this.timing(names.USERS_START_LAG, e.lagMs);
-          this.setRunning();
-        },
-        label,
-      ),
-      t.on(
-        "user.stopped",
-        (e) => {
-          this.running = Math.max(0, this.running - 1);
-          if (e.reason === "finished") this.count(names.USERS_FINISHED, 1);
-          else if (e.reason === "removed") this.count(names.USERS_REMOVED, 1);
-          this.setRunning();
-        },
-        label,
-      ),
-      t.on(
-        "user.crashed",
-        (e) => {
-          this.count(names.USERS_CRASHED, 1);
-          this.crashes.inc({ ...this.labels(), reason: labelValue(e.phase) || "unknown" });
-        },
-        label,
-      ),
-      t.on(
-        "controller.users",
-        (e) => {
-          this.running = e.running;
-          this.setRunning();
+      subscribeMeasurements(
+        t,
+        {
+          count: (name, v) => this.count(name, v),
+          timing: (name, ms) => this.timing(name, ms),
+          gauge: (name, v) => this.setGauge(name, v),
+          running: (n) => this.setGauge(names.USERS_RUNNING, n),
+          crashed: (e) => this.crashes.inc({ ...this.labels(), reason: labelValue(e.phase) || "unknown" }),
         },
         label,
       ),
@@ -168,16 +134,16 @@ export class PrometheusMetrics {
         label,
       ),
       t.on(
-        "scenario.init",
+        "run.joined",
         (e) => {
-          this.timing(names.SCENARIO_INIT, e.durationMs);
-          if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
+          this.scenario = labelValue(e.scenario) || this.scenario;
+          this.runId = labelValue(e.run_id);
+          this.markRun();
         },
         label,
       ),
-      t.on("scenario.terminate", (e) => this.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
     ];
-    this.setRunning();
+    this.setGauge(names.USERS_RUNNING, 0);
   }
 
   /** The exposition text (text/plain; version=0.0.4). */
@@ -196,10 +162,6 @@ export class PrometheusMetrics {
 
   private labels(): Record<string, string> {
     return { node: this.o.nodeName, scenario: this.scenario, run_id: this.runId };
-  }
-
-  private setRunning(): void {
-    this.setGauge(names.USERS_RUNNING, this.running);
   }
 
   private gauge(name: string, help: string): Gauge<string> {

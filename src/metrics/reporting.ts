@@ -14,8 +14,8 @@ import { StatsdSink } from "./statsd.js";
 export interface Reporting {
   readonly bridge: MetricsBridge | undefined;
   readonly annotations: GraphiteAnnotations | undefined;
-  /** The node's Prometheus series (always kept: GET /metrics and prometheus_port read them). */
-  readonly prometheus: PrometheusMetrics;
+  /** The node's Prometheus series, kept only when something serves them (GET /metrics, prometheus_port). */
+  readonly prometheus: PrometheusMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -39,8 +39,17 @@ function eventsUrl(raw: string): string {
   return u.href;
 }
 
-/** Starts StatsD reporting when `statsd_host` is set and annotations when `graphite_events_url` is set; either may be off. */
-export function startReporting(settings: NodeSettings, telemetry: Telemetry, log: Logger): Reporting {
+/**
+ * Starts StatsD reporting when `statsd_host` is set, annotations when `graphite_events_url` is set and the Prometheus
+ * series when `servePrometheus` says something will serve them (a histogram per timing costs every event: a node
+ * nobody scrapes keeps none).
+ */
+export function startReporting(
+  settings: NodeSettings,
+  telemetry: Telemetry,
+  log: Logger,
+  servePrometheus = false,
+): Reporting {
   const url = settings.graphite_events_url.trim() === "" ? undefined : eventsUrl(settings.graphite_events_url.trim());
   let sink: StatsdSink | undefined;
   let bridge: MetricsBridge | undefined;
@@ -53,13 +62,15 @@ export function startReporting(settings: NodeSettings, telemetry: Telemetry, log
   }
   const annotations = url ? new GraphiteAnnotations({ telemetry, url, nodeName: settings.node_name, log }) : undefined;
   if (url) log.info({ msg: "annotations_enabled", url });
-  const prometheus = new PrometheusMetrics({ telemetry, nodeName: settings.node_name, sampler: processSampler() });
+  const prometheus = servePrometheus
+    ? new PrometheusMetrics({ telemetry, nodeName: settings.node_name, sampler: processSampler() })
+    : undefined;
   return {
     bridge,
     annotations,
     prometheus,
     async close() {
-      prometheus.close();
+      prometheus?.close();
       bridge?.close();
       await Promise.all([sink?.close(), annotations?.close()]);
     },

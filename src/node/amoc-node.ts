@@ -65,9 +65,10 @@ export function createNode(opts: NodeOptions = {}): AmocNode {
   const metrics = new TelemetryMetrics(telemetry);
   const controller = new Controller({ settings, env, fileVariables, telemetry, metrics, log, announce: opts.announce });
   const closers: Array<() => Promise<void> | void> = [];
-  const reporting = startReporting(settings, telemetry, log);
+  const ownPort = envValue(env, "prometheus_port") !== undefined;
+  const reporting = startReporting(settings, telemetry, log, ownPort || envValue(env, "api_port") !== undefined);
   closers.push(() => reporting.close());
-  if (envValue(env, "prometheus_port") !== undefined) {
+  if (ownPort && reporting.prometheus) {
     const server = servePrometheus(reporting.prometheus, settings.prometheus_port, settings.prometheus_host, log);
     closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   }

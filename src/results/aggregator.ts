@@ -3,6 +3,7 @@
  * histograms only (no per-event allocation beyond a histogram record) and hands each finished interval to `onInterval`
  * (the local run recorder, or in distributed mode the message to the master).
  */
+import { subscribeMeasurements } from "../metrics/measurements.js";
 import * as names from "../metrics/names.js";
 import type { Telemetry } from "../telemetry.js";
 import { Histogram } from "./histogram.js";
@@ -38,7 +39,6 @@ export class IntervalAggregator {
   private counters = new Map<string, number>();
   private timings = new Map<string, Histogram>();
   private readonly gauges = new Map<string, number>();
-  private running = 0;
   private start: number;
   private readonly now: () => number;
   private readonly offs: Array<() => void>;
@@ -53,52 +53,20 @@ export class IntervalAggregator {
     const t = o.telemetry;
     const label = "results-aggregator";
     this.offs = [
-      t.on(
-        "metric",
-        (m) => {
-          if (m.kind === "count") this.count(m.name, m.value);
-          else if (m.kind === "timing") this.timing(m.name, m.value);
-          else this.gauges.set(m.name, m.value);
+      subscribeMeasurements(
+        t,
+        {
+          count: (name, v) => this.count(name, v),
+          timing: (name, ms) => this.timing(name, ms),
+          gauge: (name, v) => this.gauges.set(name, v),
+          running: (n) => this.gauges.set(names.USERS_RUNNING, n),
+          crashed: (e) => {
+            this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
+            this.count(CRASH_REASON_PREFIX + e.reason, 1);
+          },
         },
         label,
       ),
-      t.on(
-        "user.started",
-        (e) => {
-          this.count(names.USERS_STARTED, 1);
-          this.timing(names.USERS_START_LAG, e.lagMs);
-          this.setRunning(this.running + 1);
-        },
-        label,
-      ),
-      t.on(
-        "user.stopped",
-        (e) => {
-          if (e.reason === "finished") this.count(names.USERS_FINISHED, 1);
-          else if (e.reason === "removed") this.count(names.USERS_REMOVED, 1);
-          this.setRunning(Math.max(0, this.running - 1));
-        },
-        label,
-      ),
-      t.on(
-        "user.crashed",
-        (e) => {
-          this.count(names.USERS_CRASHED, 1);
-          this.count(CRASHED_BY_PHASE_PREFIX + (e.phase || "unknown"), 1);
-          this.count(CRASH_REASON_PREFIX + e.reason, 1);
-        },
-        label,
-      ),
-      t.on("controller.users", (e) => this.setRunning(e.running), label),
-      t.on(
-        "scenario.init",
-        (e) => {
-          this.timing(names.SCENARIO_INIT, e.durationMs);
-          if (!e.ok) this.count(names.SCENARIO_INIT_FAILURES, 1);
-        },
-        label,
-      ),
-      t.on("scenario.terminate", (e) => this.timing(names.SCENARIO_TERMINATE, e.durationMs), label),
       t.on(
         "run.event",
         (e) =>
@@ -131,11 +99,6 @@ export class IntervalAggregator {
       Math.max(1, next - this.now()),
     );
     this.timer.unref();
-  }
-
-  private setRunning(n: number): void {
-    this.running = n;
-    this.gauges.set(names.USERS_RUNNING, n);
   }
 
   private count(name: string, v: number): void {

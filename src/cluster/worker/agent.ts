@@ -158,6 +158,7 @@ export class WorkerAgent implements CommandTarget {
 
   /** Enters run `runId` with zero users (a run this node still holds is stopped first). */
   async prepare(runId: string, scenario: string, settings: Record<string, unknown>, version?: string): Promise<void> {
+    const name = scenario;
     // a name and version only, never a path: an uploaded version is this node's own copy, checked by its hash
     scenario = await scenarioToLoad(scenario, version, this.d.scenarioFile);
     // a run this node still holds from an earlier master is over: the bucket allows one run at a time
@@ -169,6 +170,7 @@ export class WorkerAgent implements CommandTarget {
     this.lags.reset();
     await this.d.controller.prepare(scenario, settings);
     this.runId = runId;
+    this.d.telemetry.emit("run.joined", { run_id: runId, scenario: name });
     this.changed();
   }
 
