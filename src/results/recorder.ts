@@ -11,9 +11,7 @@ import { junitXml } from "./junit.js";
 import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
 import { RunStore } from "./store.js";
-import { evaluateThresholds, type ThresholdResult } from "./thresholds.js";
-import { WindowJudge } from "./window.js";
-import { percentileMs } from "./histogram.js";
+import { LiveThresholds } from "./live-thresholds.js";
 import { toMergedRow } from "./merged-row.js";
 import { StoreLossCounter } from "./store-loss.js";
 import { verdictOf, type LastInterval, type RecordedEnd, type RecordOptions, type RunRecording } from "./recording.js";
@@ -50,44 +48,12 @@ export function recordRun(o: RecordOptions): RunRecording {
   /** Nodes' parts of intervals not merged yet, by time. */
   const pending = new Map<number, EncodedInterval[]>();
   let latestT = -Infinity;
-  let aborted = false;
   let last: LastInterval | undefined;
-  const windowed = thresholds.filter((t) => t.windowMs);
-  const judge = new WindowJudge(windowed);
-  /** Windowed thresholds that breached on the intervals just merged. */
-  let freshWindowBreaches: ThresholdResult[] = [];
-  /** Every threshold judged on the run so far: whole-run ones on the totals, windowed ones by their windows. */
-  const judgeAll = (): ThresholdResult[] => {
-    const whole = evaluateThresholds(
-      thresholds.filter((t) => !t.windowMs),
-      live.table(),
-      (metric, p) => {
-        const h = live.histogram(metric);
-        return h ? percentileMs(h, p) : undefined;
-      },
-    );
-    const win = judge.results(live);
-    return thresholds.map((t) => (t.windowMs ? win[windowed.indexOf(t)] : whole.shift()) as ThresholdResult);
-  };
+  const judged = new LiveThresholds(thresholds, o.abortOnFail ?? false);
+  /** Stops the run (through `onAbort`) when an abortable threshold breached on what was merged so far. */
   const checkLive = () => {
-    const abortable = o.abortOnFail ? thresholds : thresholds.filter((t) => t.abort);
-    const fresh = freshWindowBreaches;
-    freshWindowBreaches = [];
-    if (aborted || !abortable.length) return;
-    const results = evaluateThresholds(
-      abortable.filter((t) => !t.windowMs),
-      live.table(),
-      (metric, p) => {
-        const h = live.histogram(metric);
-        return h ? percentileMs(h, p) : undefined;
-      },
-    );
-    const breached = [
-      ...results.filter((r) => !r.ok && r.actual !== null),
-      ...fresh.filter((r) => abortable.some((t) => t.expr === r.expr)),
-    ];
+    const breached = judged.breaches(live);
     if (!breached.length) return;
-    aborted = true;
     loss.write("events", () =>
       store.addEvent(runId, {
         t: now(),
@@ -114,7 +80,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
-      freshWindowBreaches.push(...judge.add(m));
+      judged.add(m);
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
       last = {
@@ -236,7 +202,7 @@ export function recordRun(o: RecordOptions): RunRecording {
         const table = live.table();
         const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
-        const evaluated = judgeAll();
+        const evaluated = judged.results(live);
         for (const r of evaluated.filter((x) => !x.ok))
           loss.write("events", () =>
             store.addEvent(runId, {

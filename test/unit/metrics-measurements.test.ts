@@ -42,7 +42,12 @@ describe("the one mapping of telemetry to metrics", () => {
       sink.calls.filter((c) => c.kind === "count" && c.name === n).reduce((a, c) => a + c.value, 0);
     const statsdTimings = (n: string) => sink.calls.filter((c) => c.kind === "timing" && c.name === n).length;
     const statsdRunning = sink.calls.filter((c) => c.kind === "gauge" && c.name === names.USERS_RUNNING).at(-1);
-    const prom = await prometheus.registry.getMetricsAsJSON();
+    // a histogram's values carry the series they belong to (`_bucket`, `_sum`, `_count`) in metricName
+    type Value = { value: number; metricName?: string };
+    const prom = (await prometheus.registry.getMetricsAsJSON()).map((m) => ({
+      name: m.name,
+      values: m.values as Value[],
+    }));
     const promValue = (n: string) =>
       prom.find((m) => m.name === n)?.values.reduce((a, v) => a + (v.metricName?.endsWith("_sum") ? 0 : v.value), 0);
     const promHistogramCount = (n: string) =>
