@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { IntervalAggregator } from "./aggregator.js";
 import type { EncodedInterval, RunEventRecord } from "./interval.js";
-import { mergeIntervals, RunTotals } from "./merge.js";
+import { mergeIntervals, RunTotals, type MergedInterval } from "./merge.js";
 import { junitXml } from "./junit.js";
 import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
@@ -16,6 +16,7 @@ import { WindowJudge } from "./window.js";
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
 import { StoreLossCounter } from "./store-loss.js";
+import { sessionsAtPeak, sutTable, type SutSample } from "./sut-series.js";
 import { verdictOf, type LastInterval, type RecordedEnd, type RecordOptions, type RunRecording } from "./recording.js";
 
 /** How many of the last merged times a late part may still join. */
@@ -40,6 +41,12 @@ export function recordRun(o: RecordOptions): RunRecording {
     startedAt,
   });
   const live = new RunTotals();
+  // the server under test's samplings: kept for sut.* thresholds and the summary's sessions check
+  const sut: SutSample[] = [];
+  let ended = false;
+  /** The last merged interval at the run's peak of users online (sessionsAtPeak compares the server's count there). */
+  let peak: MergedInterval | undefined;
+  const tableNow = () => ({ ...live.table(), ...sutTable(sut, (now() - startedAt) / 1000) });
   // every write from here on is guarded: the store failing mid-run must not end the run (it runs in timers)
   const loss = new StoreLossCounter(o.log, runId, now);
   const thresholds = o.thresholds ?? [];
@@ -60,7 +67,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   const judgeAll = (): ThresholdResult[] => {
     const whole = evaluateThresholds(
       thresholds.filter((t) => !t.windowMs),
-      live.table(),
+      tableNow(),
       (metric, p) => {
         const h = live.histogram(metric);
         return h ? percentileMs(h, p) : undefined;
@@ -76,7 +83,7 @@ export function recordRun(o: RecordOptions): RunRecording {
     if (aborted || !abortable.length) return;
     const results = evaluateThresholds(
       abortable.filter((t) => !t.windowMs),
-      live.table(),
+      tableNow(),
       (metric, p) => {
         const h = live.histogram(metric);
         return h ? percentileMs(h, p) : undefined;
@@ -114,6 +121,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
+      if ((m.gauges["users.running"] ?? 0) >= (peak?.gauges["users.running"] ?? 1)) peak = m;
       freshWindowBreaches.push(...judge.add(m));
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
@@ -201,6 +209,12 @@ export function recordRun(o: RecordOptions): RunRecording {
     lastInterval: () => last,
     storeLoss: () => loss.get(),
     tick: () => agg?.tick(),
+    addSut(s) {
+      if (ended) return;
+      sut.push(s);
+      // counted with the intervals: a lost sampling is a lost part of the run's time series
+      loss.write("intervals", () => store.addSutSample(runId, s));
+    },
     discard() {
       try {
         agg?.close();
@@ -230,11 +244,13 @@ export function recordRun(o: RecordOptions): RunRecording {
     },
     end({ summary: summaryOf, exitCode: codeOf, nodes }) {
       try {
+        ended = true;
         agg?.close();
         offEvents?.();
         flush(true);
         const table = live.table();
         const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
+        if (sut.length) summary.sut = sutSummary(sut, peak, (now() - startedAt) / 1000);
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
         const evaluated = judgeAll();
         for (const r of evaluated.filter((x) => !x.ok))
@@ -293,6 +309,19 @@ export function recordRun(o: RecordOptions): RunRecording {
       }
     },
   };
+}
+
+/** What the summary says of the server under test: its series over the run, failed samplings, sessions at the peak. */
+function sutSummary(
+  samples: SutSample[],
+  peak: MergedInterval | undefined,
+  durationS: number,
+): Record<string, unknown> {
+  const table = sutTable(samples, durationS);
+  const out: Record<string, unknown> = { samples: samples.length, series: table };
+  const at = peak ? sessionsAtPeak([peak], samples) : undefined;
+  if (at) out.sessions_at_peak = at;
+  return out;
 }
 
 /** Calls a watcher; a watcher that throws must not break the recording (it runs in timers). */
