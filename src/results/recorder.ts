@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { IntervalAggregator } from "./aggregator.js";
 import type { EncodedInterval, RunEventRecord } from "./interval.js";
-import { mergeIntervals, RunTotals, type MergedInterval } from "./merge.js";
+import { mergeIntervals, RunTotals } from "./merge.js";
 import { junitXml } from "./junit.js";
 import { renderReport } from "./report.js";
 import { readRunResults } from "./run-results.js";
@@ -16,7 +16,7 @@ import { WindowJudge } from "./window.js";
 import { percentileMs } from "./histogram.js";
 import { toMergedRow } from "./merged-row.js";
 import { StoreLossCounter } from "./store-loss.js";
-import { sessionsAtPeak, sutTable, type SutSample } from "./sut-series.js";
+import { OnlinePeak, sutSummary, sutTable, type SutSample } from "./sut-series.js";
 import { verdictOf, type LastInterval, type RecordedEnd, type RecordOptions, type RunRecording } from "./recording.js";
 
 /** How many of the last merged times a late part may still join. */
@@ -44,8 +44,8 @@ export function recordRun(o: RecordOptions): RunRecording {
   // the server under test's samplings: kept for sut.* thresholds and the summary's sessions check
   const sut: SutSample[] = [];
   let ended = false;
-  /** The last merged interval at the run's peak of users online (sessionsAtPeak compares the server's count there). */
-  let peak: MergedInterval | undefined;
+  /** The run's peak of users online, where sessionsAtPeak compares the server's count with ours. */
+  const online = new OnlinePeak();
   const tableNow = () => ({ ...live.table(), ...sutTable(sut, (now() - startedAt) / 1000) });
   // every write from here on is guarded: the store failing mid-run must not end the run (it runs in timers)
   const loss = new StoreLossCounter(o.log, runId, now);
@@ -121,7 +121,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
-      if ((m.gauges["users.running"] ?? 0) >= (peak?.gauges["users.running"] ?? 1)) peak = m;
+      online.add(m);
       freshWindowBreaches.push(...judge.add(m));
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
@@ -250,7 +250,7 @@ export function recordRun(o: RecordOptions): RunRecording {
         flush(true);
         const table = live.table();
         const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
-        if (sut.length) summary.sut = sutSummary(sut, peak, (now() - startedAt) / 1000);
+        if (sut.length) summary.sut = sutSummary(sut, online.peak);
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
         const evaluated = judgeAll();
         for (const r of evaluated.filter((x) => !x.ok))
@@ -309,19 +309,6 @@ export function recordRun(o: RecordOptions): RunRecording {
       }
     },
   };
-}
-
-/** What the summary says of the server under test: its series over the run, failed samplings, sessions at the peak. */
-function sutSummary(
-  samples: SutSample[],
-  peak: MergedInterval | undefined,
-  durationS: number,
-): Record<string, unknown> {
-  const table = sutTable(samples, durationS);
-  const out: Record<string, unknown> = { samples: samples.length, series: table };
-  const at = peak ? sessionsAtPeak([peak], samples) : undefined;
-  if (at) out.sessions_at_peak = at;
-  return out;
 }
 
 /** Calls a watcher; a watcher that throws must not break the recording (it runs in timers). */

@@ -60,7 +60,7 @@ export function nearestSample(samples: readonly SutSample[], t: number, withinMs
 
 /** Our users online beside the server's sessions at the peak of users online. */
 export interface SessionsAtPeak {
-  /** When (epoch ms) the peak was last seen. */
+  /** When (epoch ms) the peak was last seen: the end of its interval. */
   t: number;
   users: number;
   sessions: number;
@@ -70,26 +70,92 @@ export interface SessionsAtPeak {
 }
 
 /**
- * At the last interval holding the run's peak of users online (the plateau's end, when logins have settled), our
- * users online against the server's session count sampled nearest to that interval's end. Undefined when the server
- * counts no sessions or no user ran.
+ * Our users online over a run's intervals, and the last interval at their peak (the plateau's end, when logins have
+ * settled). Online is what the server can count: XMPP logins minus logouts and lost connections so far, when the
+ * scenario logs in through amoc's XMPP client; else the users running.
  */
-export function sessionsAtPeak(
-  intervals: readonly MergedInterval[],
-  samples: readonly SutSample[],
-): SessionsAtPeak | undefined {
-  let peak: MergedInterval | undefined;
-  for (const m of intervals) {
-    const u = m.gauges["users.running"] ?? 0;
-    if (u > 0 && (!peak || u >= (peak.gauges["users.running"] ?? 0))) peak = m;
+export class OnlinePeak {
+  private connected = 0;
+  private xmpp = false;
+  private xmppPeak: Peak | undefined;
+  private runningPeak: Peak | undefined;
+
+  /** Takes the next interval. */
+  add(m: MergedInterval): void {
+    const c = m.counters;
+    this.connected +=
+      (c["xmpp.connections"] ?? 0) - (c["xmpp.disconnections"] ?? 0) - (c["xmpp.connections_lost"] ?? 0);
+    this.xmpp ||= c["xmpp.connections"] !== undefined;
+    const at = (users: number, p: Peak | undefined) =>
+      users > 0 && users >= (p?.users ?? 0) ? { t: m.t, ms: m.ms, users } : p;
+    this.xmppPeak = at(this.connected, this.xmppPeak);
+    this.runningPeak = at(m.gauges["users.running"] ?? 0, this.runningPeak);
   }
+
+  get peak(): Peak | undefined {
+    return this.xmpp ? this.xmppPeak : this.runningPeak;
+  }
+}
+
+type Peak = { t: number; ms: number; users: number };
+
+/** Our users online at the end of each interval, as OnlinePeak counts them. */
+export function onlineSeries(intervals: readonly MergedInterval[]): number[] {
+  const xmpp = intervals.some((m) => m.counters["xmpp.connections"] !== undefined);
+  let connected = 0;
+  return intervals.map((m) => {
+    const c = m.counters;
+    connected += (c["xmpp.connections"] ?? 0) - (c["xmpp.disconnections"] ?? 0) - (c["xmpp.connections_lost"] ?? 0);
+    return xmpp ? connected : (m.gauges["users.running"] ?? 0);
+  });
+}
+
+/**
+ * At the peak of our users online (OnlinePeak), the server's session count sampled nearest to that interval's end.
+ * Undefined when the server counts no sessions or no user was online.
+ */
+export function sessionsAtPeak(peak: Peak | undefined, samples: readonly SutSample[]): SessionsAtPeak | undefined {
   if (!peak) return undefined;
   const withSessions = samples.filter((s) => s.values[SUT_SESSIONS] !== undefined);
   const end = peak.t + peak.ms;
-  const s = nearestSample(withSessions, end, 2 * peak.ms);
+  const s = nearestSample(withSessions, end, peak.ms);
   if (!s) return undefined;
-  const users = peak.gauges["users.running"] ?? 0;
   const sessions = s.values[SUT_SESSIONS] as number;
-  const diffPct = Math.round((Math.abs(sessions - users) / users) * 10000) / 100;
-  return { t: end, users, sessions, diffPct, disagree: diffPct > SESSIONS_TOLERANCE_PCT };
+  const diffPct = Math.round((Math.abs(sessions - peak.users) / peak.users) * 10000) / 100;
+  return { t: end, users: peak.users, sessions, diffPct, disagree: diffPct > SESSIONS_TOLERANCE_PCT };
+}
+
+/** The online peak of a whole run's intervals. */
+export function onlinePeak(intervals: readonly MergedInterval[]): Peak | undefined {
+  const p = new OnlinePeak();
+  for (const m of intervals) p.add(m);
+  return p.peak;
+}
+
+/** What a run's summary says of the server under test. */
+export interface SutSummary {
+  samples: number;
+  /** Samplings in which a source failed, and the last failure of each source. */
+  failed: number;
+  errors: Record<string, string>;
+  /** Each sut.* series over the run. */
+  series: Record<string, { last: number; min: number; max: number }>;
+  sessions_at_peak?: SessionsAtPeak;
+}
+
+/** The summary of `samples`; `peak`: the run's peak of users online (recorder.ts keeps an OnlinePeak). */
+export function sutSummary(samples: readonly SutSample[], peak: Peak | undefined): SutSummary {
+  const series: SutSummary["series"] = {};
+  for (const [k, s] of Object.entries(sutTable(samples, 0)))
+    if (s.kind === "gauge") series[k] = { last: s.last, min: s.min, max: s.max };
+  const errors: Record<string, string> = {};
+  let failed = 0;
+  for (const s of samples) {
+    if (s.errors) failed++;
+    Object.assign(errors, s.errors ?? {});
+  }
+  const out: SutSummary = { samples: samples.length, failed, errors, series };
+  const at = sessionsAtPeak(peak, samples);
+  if (at) out.sessions_at_peak = at;
+  return out;
 }
