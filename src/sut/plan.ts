@@ -16,7 +16,22 @@ import { SutSampler } from "./sampler.js";
 import { parseSelect } from "./select.js";
 import type { SutSource } from "./source.js";
 
-export type SutSettings = Pick<NodeSettings, "sut_metrics_url" | "sut_metrics_select" | "sut_process">;
+export type SutSettings = Pick<NodeSettings, "sut_metrics_url" | "sut_metrics_select" | "sut_process" | "xmpp_servers">;
+
+/** The ports the run talks to on this machine: where the server named by sut_process should listen. */
+function localPorts(s: SutSettings): number[] {
+  const out: number[] = [];
+  for (const u of [...s.xmpp_servers, ...s.sut_metrics_url.map((x) => x.replace(EJABBERD_API_SCHEME, ""))]) {
+    try {
+      const url = new URL(u);
+      const port = Number(url.port || { "xmpp:": 5222, "xmpps:": 5223, "http:": 80, "https:": 443 }[url.protocol]);
+      if (/^(127\.|\[::1\]$|localhost$)/.test(url.hostname) && port) out.push(port);
+    } catch {
+      // not a URL: the settings check refused it already
+    }
+  }
+  return out;
+}
 
 /** What the sampler is built with (tests: a fake clock, fixed /proc text, a fetch that answers from memory). */
 export interface SutDeps {
@@ -46,7 +61,7 @@ export function sutPlan(s: SutSettings, deps: SutDeps = {}): SutPlan | undefined
       );
       if (s.sut_process !== "") {
         const proc = deps.proc ?? systemProc;
-        sources.push(new ProcessSampler(findProcess(s.sut_process, proc), clock, proc));
+        sources.push(new ProcessSampler(findProcess(s.sut_process, proc, localPorts(s)), clock, proc));
       }
       return new SutSampler(sources, clock, intervalMs, deps.log);
     },

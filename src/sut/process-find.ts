@@ -2,6 +2,8 @@
  * AMOC_SUT_PROCESS to a pid, once, before the run starts: a pid, a pid file (a path: its first number, as
  * scripts/servers.sh's `<run dir>/pids/<unit>.pid` holds it), or a process name on this machine. A name matches a
  * process's `comm`, or the base name of its first or second argument (Prosody runs as `lua5.4 /usr/bin/prosody`).
+ * When several processes bear the name (a test's private Prosody beside the shared one), the one listening on a port
+ * the run talks to (its XMPP endpoints, the metrics URLs) is meant.
  */
 import { basename } from "node:path";
 import { UsageError } from "../errors.js";
@@ -41,8 +43,51 @@ function namesOf(proc: ProcReader, pid: number): string[] {
   }
 }
 
-/** Resolves `spec`; throws UsageError (the run is refused) when it names no process, or several. */
-export function findProcess(spec: string, proc: ProcReader, self = process.pid): SutProcess {
+/** The inodes of the TCP sockets listening on one of `ports` (IPv4 and IPv6). */
+function listeningInodes(proc: ProcReader, ports: readonly number[]): Set<string> {
+  const out = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = proc.read(table);
+    } catch {
+      continue; // no IPv6
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const port = parseInt((f[1] ?? "").split(":")[1] ?? "", 16);
+      // st 0A: LISTEN
+      if (f[3] === "0A" && ports.includes(port) && f[9]) out.add(f[9]);
+    }
+  }
+  return out;
+}
+
+/** Whether `pid` holds one of the sockets `inodes`. */
+function holds(proc: ProcReader, pid: number, inodes: Set<string>): boolean {
+  try {
+    return proc.list(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(proc.link(`/proc/${pid}/fd/${fd}`))?.[1] ?? "");
+      } catch {
+        return false; // closed while we looked
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves `spec`; throws UsageError (the run is refused) when it names no process, or several of which none (or more
+ * than one) listens on `ports`.
+ */
+export function findProcess(
+  spec: string,
+  proc: ProcReader,
+  ports: readonly number[] = [],
+  self = process.pid,
+): SutProcess {
   const s = spec.trim();
   if (/^\d+$/.test(s)) {
     const pid = Number(s);
@@ -68,8 +113,12 @@ export function findProcess(spec: string, proc: ProcReader, self = process.pid):
     .filter((pid) => pid !== self && namesOf(proc, pid).includes(s));
   if (pids.length === 1) return { pid: pids[0] as number, label: `${s} (pid ${pids[0]})` };
   if (pids.length === 0) throw new UsageError(`AMOC_SUT_PROCESS: no process named '${s}' runs on this machine`, HINT);
+  const inodes = listeningInodes(proc, ports);
+  const listening = inodes.size ? pids.filter((pid) => holds(proc, pid, inodes)) : [];
+  if (listening.length === 1)
+    return { pid: listening[0] as number, label: `${s} (pid ${listening[0]}, listening on ${ports.join("/")})` };
   throw new UsageError(
-    `AMOC_SUT_PROCESS: ${pids.length} processes are named '${s}' (pids ${pids.sort((a, b) => a - b).join(", ")}): name one by its pid or pid file`,
+    `AMOC_SUT_PROCESS: ${pids.length} processes are named '${s}' (pids ${pids.sort((a, b) => a - b).join(", ")}) and ${listening.length ? "several" : "none"} of them listens on the run's ports (${ports.join(", ") || "none"}): name one by its pid or pid file`,
     HINT,
   );
 }

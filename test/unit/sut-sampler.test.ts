@@ -42,6 +42,7 @@ function fakeProc(pid: number, comm: string, argv: string[]) {
       return f();
     },
     list: (p) => (p === "/proc" ? ["1", String(pid), "self"] : p === `/proc/${pid}/fd` ? Array(st.fds).fill("x") : []),
+    link: () => "socket:[1]",
   };
   return { st, proc, files };
 }
@@ -85,6 +86,35 @@ const answer =
   (body: string, status = 200): FetchFn =>
   () =>
     Promise.resolve(new Response(body, { status }));
+
+describe("a process name that several processes bear", () => {
+  it("means the one listening on a port the run talks to, and is refused when none does", () => {
+    const files: Record<string, string> = {
+      "/proc/net/tcp":
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+        "   0: 0100007F:1466 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 555 1\n",
+    };
+    for (const pid of [10, 11]) {
+      files[`/proc/${pid}/stat`] = `${pid} (lua5.4) S`;
+      files[`/proc/${pid}/comm`] = "lua5.4\n";
+      files[`/proc/${pid}/cmdline`] = "lua5.4\0/usr/bin/prosody\0";
+    }
+    const proc: ProcReader = {
+      read: (p) => {
+        const f = files[p];
+        if (f === undefined) throw new Error(`ENOENT ${p}`);
+        return f;
+      },
+      list: (p) => (p === "/proc" ? ["10", "11"] : ["0", "1"]),
+      link: (p) => (p === "/proc/11/fd/1" ? "socket:[555]" : "socket:[9]"),
+    };
+    // 0x1466 = 5222
+    expect(findProcess("prosody", proc, [5222])).toMatchObject({ pid: 11 });
+    expect(() => findProcess("prosody", proc, [5322])).toThrow(
+      /2 processes are named 'prosody' \(pids 10, 11\) and none of them listens on the run's ports \(5322\)/,
+    );
+  });
+});
 
 describe("the metrics scraper and ejabberd's API", () => {
   it("stores gauges as sut.<name>, counters as per-second rates, and process_* under the sut.process_* names", async () => {
