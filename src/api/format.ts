@@ -74,10 +74,17 @@ function formatSut(s: SutSummary): string[] {
   const p = s.sessions_at_peak;
   if (p)
     lines.push(
-      `          at the peak: our users online ${p.users}, server sessions ${p.sessions} (${p.diffPct} % apart)${p.disagree ? "  DISAGREE: over 1 %" : ""}`,
+      `          at the peak: our users online ${p.users}, server sessions ${p.sessions} (${p.diffPct} % apart)${p.disagree ? `  DISAGREE: over 1 %${churnNote(p)}` : ""}`,
     );
   for (const [source, err] of Object.entries(s.errors)) lines.push(`          failed: ${source}: ${err}`);
   return lines;
+}
+
+/** Why counts may differ in a run without a plateau: the logins and logouts around the sampling instant. */
+export function churnNote(p: { users: number; sessions: number; churn: number }): string {
+  return p.churn > 0 && Math.abs(p.users - p.sessions) <= p.churn
+    ? ` (within the ${p.churn} logins and logouts of that interval: users came and went as it was sampled)`
+    : "";
 }
 
 /** One status, compact. */

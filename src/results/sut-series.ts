@@ -67,6 +67,11 @@ export interface SessionsAtPeak {
   diffPct: number;
   /** The difference is over SESSIONS_TOLERANCE_PCT. */
   disagree: boolean;
+  /**
+   * Our logins and logouts in that interval: a run without a plateau (users that log in, chat and leave) has this
+   * many in flight around the sampling instant, so a difference up to it is churn rather than lost sessions.
+   */
+  churn: number;
 }
 
 /**
@@ -86,8 +91,9 @@ export class OnlinePeak {
     this.connected +=
       (c["xmpp.connections"] ?? 0) - (c["xmpp.disconnections"] ?? 0) - (c["xmpp.connections_lost"] ?? 0);
     this.xmpp ||= c["xmpp.connections"] !== undefined;
-    const at = (users: number, p: Peak | undefined) =>
-      users > 0 && users >= (p?.users ?? 0) ? { t: m.t, ms: m.ms, users } : p;
+    const churn = (c["xmpp.connections"] ?? 0) + (c["xmpp.disconnections"] ?? 0) + (c["xmpp.connections_lost"] ?? 0);
+    const at = (users: number, p: Peak | undefined): Peak | undefined =>
+      users > 0 && users >= (p?.users ?? 0) ? { t: m.t, ms: m.ms, users, churn } : p;
     this.xmppPeak = at(this.connected, this.xmppPeak);
     this.runningPeak = at(m.gauges["users.running"] ?? 0, this.runningPeak);
   }
@@ -97,7 +103,7 @@ export class OnlinePeak {
   }
 }
 
-type Peak = { t: number; ms: number; users: number };
+type Peak = { t: number; ms: number; users: number; churn: number };
 
 /** Our users online at the end of each interval, as OnlinePeak counts them. */
 export function onlineSeries(intervals: readonly MergedInterval[]): number[] {
@@ -122,7 +128,8 @@ export function sessionsAtPeak(peak: Peak | undefined, samples: readonly SutSamp
   if (!s) return undefined;
   const sessions = s.values[SUT_SESSIONS] as number;
   const diffPct = Math.round((Math.abs(sessions - peak.users) / peak.users) * 10000) / 100;
-  return { t: end, users: peak.users, sessions, diffPct, disagree: diffPct > SESSIONS_TOLERANCE_PCT };
+  const disagree = diffPct > SESSIONS_TOLERANCE_PCT;
+  return { t: end, users: peak.users, sessions, diffPct, disagree, churn: peak.churn };
 }
 
 /** The online peak of a whole run's intervals. */

@@ -18,6 +18,7 @@ export interface SutSink {
 /** One run's sampling; see the file comment. */
 export class SutSampler {
   private timer: ReturnType<Clock["setInterval"]> | undefined;
+  private first: ReturnType<Clock["setTimeout"]> | undefined;
   private sink: SutSink | undefined;
   private busy = false;
   private readonly warn: RateLimitedLog | undefined;
@@ -35,11 +36,23 @@ export class SutSampler {
   start(sink: SutSink): void {
     this.sink = sink;
     void this.tick();
-    this.timer = this.clock.setInterval(() => void this.tick(), this.intervalMs, { unref: true });
+    // then on the results intervals' boundaries (multiples of the interval, as results/aggregator.ts cuts them), so
+    // a sampling meets the interval that ends with it: the sessions check compares counts of the same instant
+    const ms = this.intervalMs;
+    const wait = ms - (this.clock.now() % ms);
+    this.first = this.clock.setTimeout(
+      () => {
+        void this.tick();
+        this.timer = this.clock.setInterval(() => void this.tick(), ms, { unref: true });
+      },
+      wait,
+      { unref: true },
+    );
   }
 
   /** No more samplings; one still in flight is dropped (the run's record may already be closed). */
   stop(): void {
+    this.clock.clearTimeout(this.first);
     this.clock.clearInterval(this.timer);
     this.timer = undefined;
     this.sink = undefined;

@@ -175,8 +175,8 @@ function source(name: string, values: Record<string, number>, merge: "sum" | "re
 }
 
 describe("the SUT sampler", () => {
-  it("samples at start and every interval, counts a failing source per sampling and goes on with the others", async () => {
-    const clock = new FakeClock(T0);
+  it("samples at start and on every interval boundary, counts a failing source per sampling and goes on with the others", async () => {
+    const clock = new FakeClock(T0 + 300);
     const a = source("http://a/metrics", { "sut.sessions": 3, "sut.x": 1 });
     const b = source("http://b/metrics", { "sut.sessions": 4 });
     const p = source("/proc/1", { "sut.process_cpu": 0.5, "sut.x": 7 }, "replace");
@@ -185,12 +185,13 @@ describe("the SUT sampler", () => {
     sampler.start({ addSut: (s) => got.push(s) });
     await clock.advance(0);
     b.down = true;
-    await clock.advance(2000);
+    await clock.advance(1700);
     sampler.stop();
     await clock.advance(5000);
-    expect(got.map((s) => s.t - T0)).toEqual([0, 1000, 2000]);
+    // the boundaries of the results intervals (multiples of 1000 ms), as the aggregator cuts them
+    expect(got.map((s) => s.t - T0)).toEqual([300, 1000, 2000]);
     // summed over URLs, replaced by /proc
-    expect(got[0]).toEqual({ t: T0, values: { "sut.sessions": 7, "sut.x": 7, "sut.process_cpu": 0.5 } });
+    expect(got[0]).toEqual({ t: T0 + 300, values: { "sut.sessions": 7, "sut.x": 7, "sut.process_cpu": 0.5 } });
     expect(got[1]?.values["sut.sessions"]).toBe(3);
     expect(got[1]?.errors).toEqual({ "http://b/metrics": "http://b/metrics is down" });
     expect(clock.pending).toBe(0);
