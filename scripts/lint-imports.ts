@@ -26,8 +26,10 @@ const ALLOWED: Record<string, string[]> = {
   results: ["metrics", "config"],
   // workers aggregate and publish intervals, the master merges them
   cluster: ["controller", "users", "shapes", "throttle", "coordinator", "config", "metrics", "results"],
+  // sut/: the server under test (its /metrics, ejabberd's API, its process in /proc), sampled into a run's record
+  sut: ["results", "metrics", "config"],
   // node/ holds the Node API and AmocNode over cluster, controller, results, scenario (and config, metrics)
-  node: ["cluster", "controller", "results", "scenario", "config", "metrics"],
+  node: ["cluster", "controller", "results", "scenario", "config", "metrics", "sut"],
   // api/ front ends are adapters over the Node API (node/): config for settings, results for formatting and compare
   // tables, scenario for the upload limits REST checks, metrics for the dashboard's process health
   api: ["node", "config", "metrics", "scenario", "results"],

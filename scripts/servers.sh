@@ -209,6 +209,8 @@ prep_prosody() {
   mkdir -p "$RUN/prosody/data" "$RUN/prosody/plugins"
   # PROSODY_PROFILE=bench: the lean config of the generator benchmarks (config/servers/prosody-bench.cfg.lua.tmpl)
   render "$CONF/prosody${PROSODY_PROFILE:+-$PROSODY_PROFILE}.cfg.lua.tmpl" "$RUN/prosody/prosody.cfg.lua" || return 1
+  # process_* metrics on mod_http_openmetrics (AMOC_SUT_METRICS_URL): Prosody's memory beside its sessions
+  cp "$CONF"/prosody-plugins/*.lua "$RUN/prosody/plugins/" || return 1
   rm -f "$RUN/prosody/prosody.pid"
 }
 start_prosody() {
@@ -221,7 +223,7 @@ logs_prosody() { echo "$RUN/prosody/stdout.log $RUN/prosody/prosody.err $RUN/pro
 # provision-users.sh is a no-op when done.
 post_prosody() { [ "$PROVISION_USERS" -gt 0 ] || return 0; "$REPO/scripts/provision-users.sh" prosody "$PROVISION_USERS"; }
 stop_prosody() { stop_unit prosody; }
-url_prosody() { echo "xmpp://127.0.0.1:$PROSODY_C2S_PORT xmpps://127.0.0.1:$PROSODY_TLS_PORT ws://127.0.0.1:$PROSODY_HTTP_PORT/xmpp-websocket muc=muc.localhost"; }
+url_prosody() { echo "xmpp://127.0.0.1:$PROSODY_C2S_PORT xmpps://127.0.0.1:$PROSODY_TLS_PORT ws://127.0.0.1:$PROSODY_HTTP_PORT/xmpp-websocket muc=muc.localhost metrics=http://127.0.0.1:$PROSODY_HTTP_PORT/metrics"; }
 
 # --- ejabberd (+ epmd)
 EJ_D() { echo "$RUN/ejabberd"; }

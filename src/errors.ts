@@ -32,7 +32,8 @@ export type ErrorCode =
   | "API_HOST_REFUSED"
   | "API_ORIGIN_REFUSED"
   | "API_UPLOADS_OFF"
-  | "API_RATE_LIMITED";
+  | "API_RATE_LIMITED"
+  | "SUT_SAMPLE_FAILED";
 
 /** Base class: a message for humans, a `code` for programs, a `hint` a user can act on. */
 export class AmocError extends Error {
@@ -148,7 +149,16 @@ export const ERROR_STATUS: Record<ErrorCode, { exit: number; http: number }> = {
   API_ORIGIN_REFUSED: { exit: 2, http: 403 },
   API_UPLOADS_OFF: { exit: 2, http: 403 },
   API_RATE_LIMITED: { exit: 1, http: 429 },
+  // one sampling of the server under test failed (src/sut/): counted in sut.scrape_errors, never fatal to a run
+  SUT_SAMPLE_FAILED: { exit: 1, http: 502 },
 };
+
+/** A source of the server under test (a metrics URL, ejabberd's API, /proc) could not be sampled this time. */
+export class SutSampleError extends AmocError {
+  constructor(message: string, hint: string, options?: { cause?: unknown }) {
+    super("SUT_SAMPLE_FAILED", message, hint, options);
+  }
+}
 
 /** The message of anything thrown, for logs and summaries. */
 export function errorMessage(e: unknown): string {

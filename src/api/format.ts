@@ -1,6 +1,7 @@
 /** Human-readable rendering of statuses and run summaries. */
 import type { StatusReport } from "../controller/types.js";
 import type { RunEnd, RunSummary } from "../node/node-api.js";
+import type { SutSummary } from "../results/sut-series.js";
 import type { LastInterval } from "../results/recorder.js";
 import { signalText } from "../results/recording.js";
 
@@ -48,6 +49,7 @@ export function formatSummary(s: RunSummary): string {
         `  ${String(e.count).padStart(7)} x ${e.reason}  (${clockTime(e.first_seen)}..${clockTime(e.last_seen)}) e.g. ${e.message}${e.where ? ` at ${e.where}` : ""}`,
       );
   } else lines.push("errors    none");
+  if (s.sut) lines.push(...formatSut(s.sut));
   if (s.problems?.length) {
     lines.push("problems");
     for (const p of s.problems)
@@ -56,6 +58,33 @@ export function formatSummary(s: RunSummary): string {
       );
   }
   return lines.join("\n");
+}
+
+/** The server under test: its main series' peaks, failed samplings, and our users online against its sessions. */
+function formatSut(s: SutSummary): string[] {
+  const max = (k: string) => s.series[k]?.max;
+  const parts = [`sampled ${s.samples} times${s.failed ? `, ${s.failed} with a failed source` : ""}`];
+  const cpu = max("sut.process_cpu");
+  const rss = max("sut.process_rss_bytes");
+  const sessions = max("sut.sessions");
+  if (cpu !== undefined) parts.push(`CPU max ${cpu} cores`);
+  if (rss !== undefined) parts.push(`RSS max ${(rss / 2 ** 20).toFixed(1)} MiB`);
+  if (sessions !== undefined) parts.push(`sessions max ${sessions}`);
+  const lines = [`server    ${parts.join("; ")}`];
+  const p = s.sessions_at_peak;
+  if (p)
+    lines.push(
+      `          at the peak: our users online ${p.users}, server sessions ${p.sessions} (${p.diffPct} % apart)${p.disagree ? `  DISAGREE: over 1 %${churnNote(p)}` : ""}`,
+    );
+  for (const [source, err] of Object.entries(s.errors)) lines.push(`          failed: ${source}: ${err}`);
+  return lines;
+}
+
+/** Why counts may differ in a run without a plateau: the logins and logouts around the sampling instant. */
+export function churnNote(p: { users: number; sessions: number; churn: number }): string {
+  return p.churn > 0 && Math.abs(p.users - p.sessions) <= p.churn
+    ? ` (within the ${p.churn} logins and logouts of that interval: users came and went as it was sampled)`
+    : "";
 }
 
 /** One status, compact. */

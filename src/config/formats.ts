@@ -7,6 +7,7 @@ import convict from "convict";
 import { isHost, natsServerProblem, xmppServerProblem } from "./addresses.js";
 import { NAME_RE, NODE_NAME_RE } from "./names.js";
 import { parseBool, parseCount, parseDurationMs, parseLabels, parseList } from "./parse.js";
+import { sutProcessProblem, sutSelectProblem, sutUrlProblem } from "./sut-settings.js";
 import { coerceJson, parseMix, parseStages, parseThrottles, problemOf, type MixWeights } from "./shapes.js";
 
 /** The SASL mechanisms the XMPP client implements; `auto` picks the strongest the server offers. */
@@ -243,6 +244,24 @@ export const FORMATS = {
       isStr(x) && (x === "" || !existsSync(x) || !statSync(x).isDirectory())
         ? undefined
         : `'${String(x)}' is a directory, not a file`,
+  }),
+  // the server under test (src/sut/): lists that may be empty (off), checked in config/sut-settings.ts
+  "sut-url-list": format<string[]>({
+    coerce: (raw) => parseList(raw),
+    check: (x) => {
+      if (!Array.isArray(x) || x.some((e) => !isStr(e))) return "must be a comma-separated list of URLs";
+      const bad = (x as string[]).map(sutUrlProblem).filter((p): p is string => p !== undefined);
+      return bad.length ? bad.join("; ") : undefined;
+    },
+  }),
+  "sut-select": format<string[]>({
+    coerce: (raw) => parseList(raw),
+    check: (x) =>
+      Array.isArray(x) && x.every(isStr) ? sutSelectProblem(x as string[]) : "must be a comma-separated list of globs",
+  }),
+  "sut-process": format<string>({
+    coerce: trimmed,
+    check: (x) => (isStr(x) ? sutProcessProblem(x) : "must be a pid or a process name"),
   }),
 } satisfies Record<string, Format<unknown>>;
 

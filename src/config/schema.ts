@@ -182,6 +182,22 @@ export const SCHEMA = {
     format: "host",
     default: "127.0.0.1",
   }),
+  // the server under test, sampled into every run (src/sut/, docs/metrics.md "The server under test")
+  sut_metrics_url: setting({
+    doc: "the server's Prometheus/OpenMetrics endpoints scraped every results interval, comma-separated (e.g. http://127.0.0.1:5280/metrics); ejabberd-api+http://HOST:PORT/api polls ejabberd's mod_http_api instead ('' = off)",
+    format: "sut-url-list",
+    default: [],
+  }),
+  sut_metrics_select: setting({
+    doc: "metric-name globs kept from sut_metrics_url, each with optional label matchers, e.g. process_*,prosody_mod_c2s__connections{type=\"c2s\"} ('' = the defaults for Prosody, MongooseIM, ejabberd, node_exporter)",
+    format: "sut-select",
+    default: [],
+  }),
+  sut_process: setting({
+    doc: "the server's process on this machine, sampled from /proc every results interval (CPU, RSS, open files): a pid, a pid file's path or a process name ('' = off)",
+    format: "sut-process",
+    default: "",
+  }),
   metrics_prefix: setting({ doc: "first element of every metric name", format: "metric-prefix", default: "amoc" }),
   graphite_events_url: setting({
     doc: "graphite-web events API for annotations ('' = off)",

@@ -17,6 +17,7 @@ import { RunService, type RunServiceDeps } from "./run/run-service.js";
 import { configThresholds } from "./run/thresholds.js";
 import { ScenarioCatalog } from "./scenarios/catalog.js";
 import { uploadStore } from "./scenarios/upload-store.js";
+import { sutPlan } from "../sut/plan.js";
 
 /** Both APIs of one node. */
 export interface NodeApis {
@@ -71,6 +72,7 @@ export function nodeApis(node: AmocNode): NodeApis {
       intervalMs: s.results_interval,
       log: node.log,
       fileThresholds,
+      sut: sutPlan(s, { log: node.log }),
     });
     node.onClose(() => api.close());
     return api;

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { loadNodeSettings } from "../config/load.js";
 import { UsageError } from "../errors.js";
 import { compareTables, type MetricComparison } from "../results/compare.js";
+import { compareSut } from "../results/compare-sut.js";
 import { renderReport } from "../results/report.js";
 import { readRunResults, type RunResults } from "../results/run-results.js";
 import { RunStore } from "../results/store.js";
@@ -72,7 +73,9 @@ export class History {
     return this.read((s) => {
       const ra = readRunResults(s, a);
       const rb = readRunResults(s, b);
-      return { a: ra.run.id, b: rb.run.id, metrics: compareTables(ra.table, rb.table) };
+      // the sut.* gauges of the tables are compared over their samplings instead (compare-sut.ts)
+      const metrics = [...compareTables(ra.table, rb.table), ...compareSut(ra.sut, rb.sut)];
+      return { a: ra.run.id, b: rb.run.id, metrics };
     });
   }
 

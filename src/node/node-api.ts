@@ -5,6 +5,7 @@
  * totals are summed over the nodes. Errors are AmocErrors (their `code` maps to an exit code and an HTTP status in
  * `ERROR_STATUS`); nothing here prints.
  */
+import type { SutSummary } from "../results/sut-series.js";
 import type { StatusReport } from "../controller/types.js";
 import type { MetricComparison } from "../results/compare.js";
 import type { EncodedInterval, RunEventRecord } from "../results/interval.js";
@@ -114,6 +115,8 @@ export interface RunSummary {
   nodes?: Record<string, NodeOutcome>;
   /** What went wrong outside the users (a node that failed, nothing started, a cluster problem), said in words. */
   problems?: RunProblem[];
+  /** The server under test, when the run sampled it (AMOC_SUT_*): its series and sessions against our users. */
+  sut?: SutSummary;
 }
 
 /** One node's part in a run. */

@@ -3,14 +3,21 @@
  * window of merged intervals. The recording asks after each merge whether an abortable threshold breached (`abort`, or
  * every threshold with `--abort-on-fail`), and at the end for every threshold's result.
  */
-import type { MergedInterval, RunTotals } from "./merge.js";
+import type { MergedInterval, MetricStats, RunTotals } from "./merge.js";
 import { percentileMs } from "./histogram.js";
 import { evaluateThresholds, type Threshold, type ThresholdResult } from "./thresholds.js";
 import { WindowJudge } from "./window.js";
 
-/** Whole-run thresholds evaluated on `totals` (percentiles the table lacks come from its histograms). */
-function judgeWhole(ts: readonly Threshold[], totals: RunTotals): ThresholdResult[] {
-  return evaluateThresholds(ts, totals.table(), (metric, p) => {
+/**
+ * Whole-run thresholds evaluated on `table` (the totals' table, plus figures from beside the run such as the server
+ * under test's); percentiles the table lacks come from the totals' histograms.
+ */
+function judgeWhole(
+  ts: readonly Threshold[],
+  totals: RunTotals,
+  table: Record<string, MetricStats>,
+): ThresholdResult[] {
+  return evaluateThresholds(ts, table, (metric, p) => {
     const h = totals.histogram(metric);
     return h ? percentileMs(h, p) : undefined;
   });
@@ -41,7 +48,7 @@ export class LiveThresholds {
    * The abortable thresholds that breached since the last call, once per run: after the first non-empty answer the
    * run is aborting and later calls answer nothing.
    */
-  breaches(totals: RunTotals): ThresholdResult[] {
+  breaches(totals: RunTotals, table: Record<string, MetricStats> = totals.table()): ThresholdResult[] {
     const abortable = this.abortOnFail ? this.thresholds : this.thresholds.filter((t) => t.abort);
     const fresh = this.fresh;
     this.fresh = [];
@@ -50,6 +57,7 @@ export class LiveThresholds {
       ...judgeWhole(
         abortable.filter((t) => !t.windowMs),
         totals,
+        table,
       ).filter((r) => !r.ok && r.actual !== null),
       ...fresh.filter((r) => abortable.some((t) => t.expr === r.expr)),
     ];
@@ -58,10 +66,11 @@ export class LiveThresholds {
   }
 
   /** Every threshold judged on the run so far, in the order given: whole-run ones on `totals`, windowed ones by window. */
-  results(totals: RunTotals): ThresholdResult[] {
+  results(totals: RunTotals, table: Record<string, MetricStats> = totals.table()): ThresholdResult[] {
     const whole = judgeWhole(
       this.thresholds.filter((t) => !t.windowMs),
       totals,
+      table,
     );
     const win = this.judge.results(totals);
     return this.thresholds.map((t) => (t.windowMs ? win[this.windowed.indexOf(t)] : whole.shift()) as ThresholdResult);

@@ -3,9 +3,15 @@
  * judged "no such metric") with the name the user most likely meant.
  */
 import { CORE_METRIC_NAMES, XMPP_COUNTER_NAMES, XMPP_TIMING_NAMES } from "../metrics/names.js";
+import { SUT_NAMES } from "./sut-series.js";
 
-/** Every metric name known before a run: the core's and the XMPP helpers'. */
-export const BUILTIN_NAMES: readonly string[] = [...CORE_METRIC_NAMES, ...XMPP_TIMING_NAMES, ...XMPP_COUNTER_NAMES];
+/** Every metric name known before a run: the core's, the XMPP helpers' and the server under test's (sut-series.ts). */
+export const BUILTIN_NAMES: readonly string[] = [
+  ...CORE_METRIC_NAMES,
+  ...XMPP_TIMING_NAMES,
+  ...XMPP_COUNTER_NAMES,
+  ...SUT_NAMES,
+];
 
 /** Edit distance (insertions, deletions, substitutions), cut off above `max` (returns max + 1). */
 export function editDistance(a: string, b: string, max = 3): number {

@@ -14,6 +14,7 @@ import { RunStore } from "./store.js";
 import { LiveThresholds } from "./live-thresholds.js";
 import { toMergedRow } from "./merged-row.js";
 import { StoreLossCounter } from "./store-loss.js";
+import { OnlinePeak, sutSummary, sutTable, type SutSample } from "./sut-series.js";
 import { verdictOf, type LastInterval, type RecordedEnd, type RecordOptions, type RunRecording } from "./recording.js";
 
 /** How many of the last merged times a late part may still join. */
@@ -38,6 +39,12 @@ export function recordRun(o: RecordOptions): RunRecording {
     startedAt,
   });
   const live = new RunTotals();
+  // the server under test's samplings: kept for sut.* thresholds and the summary's sessions check
+  const sut: SutSample[] = [];
+  let ended = false;
+  /** The run's peak of users online, where sessionsAtPeak compares the server's count with ours. */
+  const online = new OnlinePeak();
+  const tableNow = () => ({ ...live.table(), ...sutTable(sut, (now() - startedAt) / 1000) });
   // every write from here on is guarded: the store failing mid-run must not end the run (it runs in timers)
   const loss = new StoreLossCounter(o.log, runId, now);
   const thresholds = o.thresholds ?? [];
@@ -52,7 +59,7 @@ export function recordRun(o: RecordOptions): RunRecording {
   const judged = new LiveThresholds(thresholds, o.abortOnFail ?? false);
   /** Stops the run (through `onAbort`) when an abortable threshold breached on what was merged so far. */
   const checkLive = () => {
-    const breached = judged.breaches(live);
+    const breached = judged.breaches(live, tableNow());
     if (!breached.length) return;
     loss.write("events", () =>
       store.addEvent(runId, {
@@ -80,6 +87,7 @@ export function recordRun(o: RecordOptions): RunRecording {
       const m = mergeIntervals(parts);
       loss.write("merged", () => store.addMerged(runId, toMergedRow(m)));
       live.add(m);
+      online.add(m);
       judged.add(m);
       mergedParts.set(t, parts);
       if (mergedParts.size > LATE_SLOTS) mergedParts.delete(mergedParts.keys().next().value as number);
@@ -167,6 +175,12 @@ export function recordRun(o: RecordOptions): RunRecording {
     lastInterval: () => last,
     storeLoss: () => loss.get(),
     tick: () => agg?.tick(),
+    addSut(s) {
+      if (ended) return;
+      sut.push(s);
+      // counted with the intervals: a lost sampling is a lost part of the run's time series
+      loss.write("intervals", () => store.addSutSample(runId, s));
+    },
     discard() {
       try {
         agg?.close();
@@ -196,13 +210,15 @@ export function recordRun(o: RecordOptions): RunRecording {
     },
     end({ summary: summaryOf, exitCode: codeOf, nodes }) {
       try {
+        ended = true;
         agg?.close();
         offEvents?.();
         flush(true);
         const table = live.table();
         const summary = typeof summaryOf === "function" ? summaryOf(table) : summaryOf;
+        if (sut.length) summary.sut = sutSummary(sut, online.peak);
         const exitCode = typeof codeOf === "function" ? codeOf(summary) : codeOf;
-        const evaluated = judged.results(live);
+        const evaluated = judged.results(live, tableNow());
         for (const r of evaluated.filter((x) => !x.ok))
           loss.write("events", () =>
             store.addEvent(runId, {

@@ -6,6 +6,7 @@ import type { MetricStats } from "./merge.js";
 import type { RunStore } from "./store.js";
 import type { Verdict } from "./store-types.js";
 import type { StoreLoss } from "./store-loss.js";
+import type { SutSample } from "./sut-series.js";
 import { THRESHOLD_BREACH_EXIT, type Threshold, type ThresholdResult } from "./thresholds.js";
 
 /** What to record and where. */
@@ -83,6 +84,8 @@ export interface RunRecording {
     exitCode: number | ((summary: Record<string, unknown>) => number);
     nodes?: string[];
   }): RecordedEnd;
+  /** One sampling of the server under test (src/sut/): stored, and judged by `sut.*` thresholds; ignored once ended. */
+  addSut(s: SutSample): void;
   /** The aggregator's tick (with `manualTicks`). */
   tick(): void;
   /** The run failed before it could end (it threw): stored as `failed` with the error, so it is not left `incomplete`. */

@@ -1,5 +1,6 @@
 /** The data of the HTML report's charts, built from a run's merged intervals: compact columns, one value per interval. */
 import { CRASHED_BY_PHASE_PREFIX } from "./aggregator.js";
+import { sutCharts } from "./report-sut.js";
 import type { RunResults } from "./run-results.js";
 
 /** One chart: a title, a unit, named series over the shared time axis (null: no value in that interval). */
@@ -7,7 +8,9 @@ export interface ChartData {
   id: string;
   title: string;
   unit: string;
-  series: Array<{ label: string; values: Array<number | null> }>;
+  /** The unit of the right-hand axis, for series marked `axis: 2` (a load figure beside a server figure). */
+  unit2?: string;
+  series: Array<{ label: string; values: Array<number | null>; axis?: 2 }>;
 }
 
 /** What the page's script reads: the time axis (epoch s), the charts, and the run events to mark. */
@@ -81,6 +84,7 @@ export function chartsData(res: RunResults): ReportChartsData {
     },
     pct("xmpp.connection", "Connection time (p50/p95/p99 per interval)", "connection"),
     pct("xmpp.message_ttd", "Time to delivery (p50/p95/p99 per interval)", "ttd"),
+    ...sutCharts(res),
   ];
   const events = mergeCloseEvents(res.events, Math.max(1000, res.run.intervalMs)).map((e) => ({
     t: e.t / 1000,

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { MetricStats } from "./merge.js";
 import { chartsData, describeEvent } from "./report-data.js";
 import type { RunResults } from "./run-results.js";
+import { sutSection } from "./report-sut.js";
 import { signalText } from "./recording.js";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
@@ -168,6 +169,7 @@ export function renderReport(res: RunResults): string {
   const body = `${header}
 <h2>Thresholds</h2>${thresholds}
 <h2>Over time</h2><div id="charts"></div>
+${sutSection(res, esc)}
 <h2>Metrics</h2>${metrics}
 <h2>Errors</h2>${errors}
 <h2>Nodes</h2>${nodes}

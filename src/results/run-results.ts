@@ -6,6 +6,7 @@ import { fromMergedRow } from "./merged-row.js";
 import type { RunStore } from "./store.js";
 import type { RunRecord } from "./store-types.js";
 import type { ThresholdResult } from "./thresholds.js";
+import { sutTable, type SutSample } from "./sut-series.js";
 
 /** One node's figures over the run. */
 export interface NodeFigures {
@@ -27,6 +28,8 @@ export interface RunResults {
   events: RunEventRecord[];
   thresholds: ThresholdResult[];
   totals: RunTotals;
+  /** The server under test's samplings (results/sut-series.ts); their sut.* gauges are in `table` too. */
+  sut: SutSample[];
   /** Any percentile of a timing over the whole run (ms). */
   percentile(metric: string, p: number): number | undefined;
 }
@@ -59,10 +62,13 @@ export function readRunResults(store: RunStore, ref: string): RunResults {
       n.gauges = m.nodeGauges[node] ?? n.gauges;
     }
   }
+  const sut = store.sutSamples(run.id);
+  const durationS = ((run.endedAt ?? intervals.at(-1)?.t ?? run.startedAt) - run.startedAt) / 1000;
   return {
     run,
     intervals,
-    table: totals.table(),
+    table: { ...totals.table(), ...sutTable(sut, durationS) },
+    sut,
     perNode,
     events: store.events(run.id),
     thresholds: store.thresholds(run.id),

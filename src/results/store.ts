@@ -13,6 +13,7 @@ import type { EncodedTotals } from "./merge.js";
 import type { MergedRow } from "./merged-row.js";
 import { newRunId, RunNotFoundError, type NewRun, type RunEnd, type RunRecord, type Verdict } from "./store-types.js";
 import type { ThresholdResult } from "./thresholds.js";
+import type { SutSample } from "./sut-series.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -30,6 +31,10 @@ CREATE TABLE IF NOT EXISTS thresholds (
   run_id TEXT NOT NULL, expr TEXT NOT NULL, metric TEXT NOT NULL, stat TEXT NOT NULL, op TEXT NOT NULL,
   value REAL NOT NULL, actual REAL, ok INTEGER NOT NULL, message TEXT NOT NULL);
 `;
+
+/** One row per sampling of the server under test: its values and failed sources as JSON (results/sut-series.ts). */
+const SUT_SCHEMA = `CREATE TABLE IF NOT EXISTS sut_samples (
+  run_id TEXT NOT NULL, t INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, t));`;
 
 interface RunRow {
   id: string;
@@ -103,6 +108,8 @@ export class RunStore {
       if (!cols.includes("totals")) db.exec("ALTER TABLE runs ADD COLUMN totals TEXT");
       const mcols = (db.prepare("PRAGMA table_info(merged)").all() as Array<{ name: string }>).map((c) => c.name);
       if (!mcols.includes("hist")) db.exec("ALTER TABLE merged ADD COLUMN hist TEXT NOT NULL DEFAULT '{}'");
+      // the server under test's samples (src/sut/), beside the load's intervals
+      db.exec(SUT_SCHEMA);
     }
     return new RunStore(db);
   }
@@ -121,7 +128,7 @@ export class RunStore {
   /** Removes a run and everything of it (a start that was refused: no run took place). */
   deleteRun(runId: string): void {
     this.db.transaction(() => {
-      for (const t of ["intervals", "merged", "events", "thresholds"])
+      for (const t of ["intervals", "merged", "events", "thresholds", "sut_samples"])
         this.db.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
       this.db.prepare("DELETE FROM runs WHERE id = ?").run(runId);
     })();
@@ -261,6 +268,23 @@ export class RunStore {
       )
       .all(runId) as Array<Omit<ThresholdResult, "ok"> & { ok: number }>;
     return rows.map((r) => ({ ...r, ok: r.ok === 1 }));
+  }
+
+  /** Stores one sampling of the server under test (a repeat of the same time replaces it). */
+  addSutSample(runId: string, s: SutSample): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO sut_samples (run_id, t, data) VALUES (?, ?, ?)")
+      .run(runId, Math.round(s.t), JSON.stringify({ values: s.values, ...(s.errors ? { errors: s.errors } : {}) }));
+  }
+
+  /** The run's samplings of the server under test, by time (none in a store older than them). */
+  sutSamples(runId: string): SutSample[] {
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sut_samples'").get()) return [];
+    const rows = this.db.prepare("SELECT t, data FROM sut_samples WHERE run_id = ? ORDER BY t").all(runId) as Array<{
+      t: number;
+      data: string;
+    }>;
+    return rows.map((r) => ({ t: r.t, ...(JSON.parse(r.data) as Omit<SutSample, "t">) }));
   }
 
   close(): void {

@@ -11,6 +11,8 @@ export interface XmppPorts {
   c2s: number;
   tls: number;
   http: number;
+  /** The run directory of this server (scripts/servers.sh AMOC_RUN_DIR): its pid files, for AMOC_SUT_PROCESS. */
+  runDir?: string;
 }
 
 /** Every endpoint the integration tests use; serializable (it crosses from the global setup to the test workers). */
@@ -42,11 +44,13 @@ export function defaultEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoint
       c2s: port("PROSODY_C2S_PORT", 5222),
       tls: port("PROSODY_TLS_PORT", 5223),
       http: port("PROSODY_HTTP_PORT", 5280),
+      runDir: env.AMOC_RUN_DIR ?? `${REPO}/.run`,
     },
     ejabberd: {
       c2s: port("EJABBERD_C2S_PORT", 5322),
       tls: port("EJABBERD_TLS_PORT", 5323),
       http: port("EJABBERD_HTTP_PORT", 5380),
+      runDir: env.AMOC_RUN_DIR ?? `${REPO}/.run`,
     },
     statsd: { host: "127.0.0.1", port: port("STATSD_PORT", 8125) },
     carbonPort: port("CARBON_PORT", 2003),

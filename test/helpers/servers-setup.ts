@@ -69,8 +69,8 @@ async function privateEndpoints(
   const e: Endpoints = {
     // whisper files are read from the run dir of the graphite that runs
     runDir: start.includes("graphite") ? runDir : shared.runDir,
-    prosody: start.includes("prosody") ? { c2s: pc2s, tls: ptls, http: phttp } : shared.prosody,
-    ejabberd: start.includes("ejabberd") ? { c2s: ec2s, tls: etls, http: ehttp } : shared.ejabberd,
+    prosody: start.includes("prosody") ? { c2s: pc2s, tls: ptls, http: phttp, runDir } : shared.prosody,
+    ejabberd: start.includes("ejabberd") ? { c2s: ec2s, tls: etls, http: ehttp, runDir } : shared.ejabberd,
     statsd: start.includes("graphite") ? { host: "127.0.0.1", port: statsdPort } : shared.statsd,
     carbonPort: start.includes("graphite") ? carbon : shared.carbonPort,
     graphiteWeb: start.includes("graphite") ? `http://127.0.0.1:${web}` : shared.graphiteWeb,

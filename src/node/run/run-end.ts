@@ -23,6 +23,8 @@ export interface OpenRun {
   problems: RunProblem[];
   allowCrashes: boolean;
   aborted: boolean;
+  /** The server under test's sampler (src/sut/), stopped before the record closes. */
+  sut?: { stop(): void };
 }
 
 /** What closing needs from the service. */
@@ -40,6 +42,7 @@ export function closeRecord(
   why: Pick<StopOptions, "signal" | "problems">,
   ctx: CloseContext,
 ): RunEnd {
+  o.sut?.stop();
   // the nodes the master reports lost (`lost_nodes`, beside the status' own), kept with their last counts
   const lostAtStop = Array.isArray(stopped?.lost_nodes) ? (stopped.lost_nodes as unknown[]) : [];
   if (stopped)

@@ -21,6 +21,7 @@ import type {
   WatchEvent,
 } from "../node-api.js";
 import type { ScenarioCatalog } from "../scenarios/catalog.js";
+import type { SutPlan } from "../../sut/plan.js";
 import type { EngineStart, RunEngine } from "./engine.js";
 import { startRange } from "./start-range.js";
 import { closeRecord, type OpenRun } from "./run-end.js";
@@ -39,6 +40,8 @@ export interface RunServiceDeps {
   log: Logger;
   /** The config file's thresholds, judged with every run's own. */
   fileThresholds?: Threshold[];
+  /** The server under test to sample into every run (AMOC_SUT_*; src/sut/), if any. */
+  sut?: SutPlan;
   /** Tests: the clock, manual interval ticks, another store. */
   now?: () => number;
   manualTicks?: boolean;
@@ -70,6 +73,8 @@ export class RunService {
     if (req.nodes !== undefined) es.nodes = req.nodes;
     if (req.labels !== undefined) es.labels = req.labels;
     await engine.check(es);
+    // the server's process is looked up now: one that cannot be found refuses the run before anything is recorded
+    const sut = this.d.sut?.prepare(this.d.intervalMs);
     const startedAt = this.now();
     let open: OpenRun | undefined;
     const rec = recordRun({
@@ -98,10 +103,13 @@ export class RunService {
       openStore: this.d.openStore,
     });
     const unfollow = engine.follow(rec);
+    // sampled from before the first login, so the server's idle figures are the baseline of the run's charts
+    sut?.start(rec);
     let r: CommandResult;
     try {
       r = await engine.start(es);
     } catch (e) {
+      sut?.stop();
       unfollow();
       this.discard(rec, scenario.name, e);
       throw e;
@@ -118,6 +126,7 @@ export class RunService {
       allowCrashes: req.allowCrashes === true,
       aborted: false,
     };
+    if (sut) open.sut = sut;
     // the previous run ended without a stop (its users finished and it was never stopped, or another master's);
     // only a start that succeeded ends it: a refused one changes nothing
     if (this.current) this.finish(this.current, undefined, {});

@@ -53,7 +53,7 @@
     box.className = "chart";
     box.id = "chart-" + c.id;
     var h = document.createElement("h3");
-    h.textContent = c.title + " (" + c.unit + ")";
+    h.textContent = c.title + " (" + c.unit + (c.unit2 ? " / " + c.unit2 : "") + ")";
     box.appendChild(h);
     root.appendChild(box);
     var points = 0;
@@ -86,13 +86,17 @@
           return {
             label: s.label,
             stroke: colors[i % colors.length],
+            // a server figure beside a load figure: its own scale, on the right-hand axis
+            scale: s.axis === 2 ? "y2" : "y",
             width: 1.5,
             spanGaps: false,
             points: { show: data.t.length < 60 },
           };
         }),
       ),
-      axes: [{}, { label: c.unit, size: 60 }],
+      axes: [{}, { label: c.unit, size: 60 }].concat(
+        c.unit2 ? [{ scale: "y2", side: 1, label: c.unit2, size: 60, grid: { show: false } }] : [],
+      ),
       plugins: [eventsPlugin()],
     };
     new uPlot(
