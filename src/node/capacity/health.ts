@@ -5,6 +5,7 @@
 import { CRASH_REASON_PREFIX } from "../../results/aggregator.js";
 import type { MergedInterval } from "../../results/merge.js";
 import { EVENT_LOOP_LAG_P99 } from "../../metrics/names.js";
+import type { GeneratorHealth } from "../../results/capacity-record.js";
 
 /** Event-loop delay p99 (ms) above which a node's figures are its own queueing, not the server's. */
 export const LAG_LIMIT_MS = 200;
@@ -20,17 +21,6 @@ export const BUSY_LAG_MS = 50;
 export interface HealthSample {
   lagP99Ms: number;
   cpuPct: number;
-}
-
-export interface GeneratorHealth {
-  /** The worst event-loop lag p99 seen (ms; null: not sampled). */
-  lagP99MaxMs: number | null;
-  /** The highest CPU of the generator process seen (% of one core; null: not sampled). */
-  cpuMaxPct: number | null;
-  /** Users crashed for fd/port exhaustion, by reason. */
-  exhaustion: Record<string, number>;
-  /** Why this step measured the generator (null: healthy). */
-  limited: string | null;
 }
 
 export function generatorHealth(
