@@ -62,7 +62,7 @@ export class CapacityService {
       const p = this.cur!.progress;
       throw new StateError(
         `a capacity search is already running (${p.scenario}, run ${p.run_id ?? "starting"}, ${p.steps.length} steps judged): one search at a time`,
-        "stop it first (PATCH /execution/capacity/stop, amoc_local:capacity_stop()) or wait for its result (GET /execution/capacity)",
+        "stop it first (PATCH /execution/capacity/stop, amoc_local.capacity_stop()) or wait for its result (GET /execution/capacity)",
       );
     }
     const o = capacityOptions(req, this.d.intervalMs);
