@@ -112,3 +112,8 @@ export function readCapacity(db: Sql, runId: string): CapacityRecord | undefined
     })),
   };
 }
+
+/** A worker's CPU (% of one core) over the interval, in its published intervals (cluster/worker-health.ts). */
+export const CPU_PCT_GAUGE = "process.cpu_pct";
+/** A worker's open-file limit (its soft RLIMIT_NOFILE), beside `process.open_fds` in its published intervals. */
+export const FD_LIMIT_GAUGE = "process.fd_limit";
