@@ -305,6 +305,32 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect((await patch("/execution/stop", {})).status).toBe(200);
   });
 
+  it("runs a capacity search from the Control panel: its steps and capacity show, and it is stored as a capacity run", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.selectOption("#scenario", "dummy");
+    await page.click("#capacity summary");
+    await page.fill("#cap-slos", "users.crashed==0");
+    for (const [id, v] of [
+      ["#cap-start", "4"],
+      ["#cap-step", "4"],
+      ["#cap-max", "8"],
+      ["#cap-hold", "2s"],
+    ] as const)
+      await page.fill(id, v);
+    await page.click("#btn-capacity");
+    await page.waitForFunction(
+      () =>
+        /capacity: 8 users/.test((globalThis as any).document.querySelector("#capacity-verdict")?.textContent ?? ""),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await page.locator("#capacity-result tbody tr").count()).toBe(2);
+    const p = (await api("/execution/capacity")).json;
+    expect(p.state).toBe("done");
+    expect(p.result.capacity).toBe(8);
+    await page.screenshot({ path: shot("capacity") });
+  });
+
   it("shows the node's state from its status while the live stream is down, and says connected once it opens", async () => {
     const fresh = await browser.newPage();
     try {
