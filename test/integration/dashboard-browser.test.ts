@@ -328,6 +328,8 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     const p = (await api("/execution/capacity")).json;
     expect(p.state).toBe("done");
     expect(p.result.capacity).toBe(8);
+    const runs = (await api("/dashboard/runs")).json.runs as Array<{ id: string; kind: string }>;
+    expect(runs[0]).toMatchObject({ id: p.run_id, kind: "capacity" });
     await page.screenshot({ path: shot("capacity") });
   });
 
