@@ -318,16 +318,23 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     ] as const)
       await page.fill(id, v);
     await page.click("#btn-capacity");
-    await page.waitForFunction(
-      () =>
-        /capacity: 8 users/.test((globalThis as any).document.querySelector("#capacity-verdict")?.textContent ?? ""),
-      undefined,
-      { timeout: 60_000 },
-    );
-    expect(await page.locator("#capacity-result tbody tr").count()).toBe(2);
+    // done: either a capacity, or (on a machine too loaded for its workers' event loops) a generator-limited step
+    await page
+      .waitForFunction(
+        () => /^capacity/.test((globalThis as any).document.querySelector("#capacity-verdict")?.textContent ?? ""),
+        undefined,
+        { timeout: 60_000 },
+      )
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}\npanel: ${await page.textContent("#capacity-result")}`);
+      });
     const p = (await api("/execution/capacity")).json;
     expect(p.state).toBe("done");
-    expect(p.result.capacity).toBe(8);
+    const verdict = await page.textContent("#capacity-verdict");
+    if (p.result.generatorLimited === null) {
+      expect(verdict).toMatch(/^capacity: 8 users/);
+      expect(await page.locator("#capacity-result tbody tr").count()).toBe(2);
+    } else expect(verdict).toMatch(/^capacity not measured: limited by the generator \(worker /);
     const runs = (await api("/dashboard/runs")).json.runs as Array<{ id: string; kind: string }>;
     expect(runs[0]).toMatchObject({ id: p.run_id, kind: "capacity" });
     await page.screenshot({ path: shot("capacity") });
