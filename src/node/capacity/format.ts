@@ -14,7 +14,7 @@ export function formatCapacity(r: CapacityResult): string {
     lines.push(
       `capacity: not measured: the failing step was limited by the generator (${r.generatorLimited}); the server held at least ${r.capacity} ${unit}`,
     );
-  else lines.push(`capacity: ${r.capacity} ${unit}${r.broke ? "" : " (every step passed up to --max)"}`);
+  else lines.push(`capacity: ${r.capacity} ${unit}${r.broke || r.stopped ? "" : " (every step passed up to --max)"}`);
   if (r.broke) {
     const by =
       r.broke.actual !== null && r.broke.limit
