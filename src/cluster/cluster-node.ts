@@ -17,6 +17,7 @@ import { WorkerAgent } from "./worker/agent.js";
 import { ThrottleMaster } from "./throttle-master.js";
 import { followThrottles } from "./throttle-worker.js";
 import { ResultsPublisher } from "./results-publisher.js";
+import { workerHealthGauges } from "./worker-health.js";
 import { resultsFeed } from "./results-feed.js";
 import { CoordinatorMaster } from "./coordinator-master.js";
 import { remoteCoordinator } from "./coordinator-worker.js";
@@ -83,6 +84,7 @@ export async function joinCluster(node: JoinDeps, role: NodeRole): Promise<Clust
       intervalMs: s.results_interval,
       currentRunId: () => agent?.currentRunId ?? null,
       log: node.log,
+      health: workerHealthGauges(),
     });
     agent = new WorkerAgent({
       bus,

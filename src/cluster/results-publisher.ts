@@ -23,6 +23,8 @@ export interface ResultsPublisherDeps {
   /** The run this node is in now (null: none). */
   currentRunId: () => string | null;
   log?: Logger;
+  /** This process's health gauges, added to each interval it publishes (cluster/worker-health.ts). */
+  health?: () => Record<string, number>;
 }
 
 /** Publishes this node's intervals of the run it is in; `sync()` after every change of run. */
@@ -55,7 +57,13 @@ export class ResultsPublisher {
     });
   }
 
-  private publish(runId: string, i: EncodedInterval, final: boolean): void {
+  private publish(runId: string, interval: EncodedInterval, final: boolean): void {
+    let i = interval;
+    try {
+      if (this.d.health) i = { ...i, g: { ...i.g, ...this.d.health() } };
+    } catch {
+      // a process out of fds cannot even read its limits: the interval goes without its health
+    }
     try {
       this.d.bus.publish(
         this.d.subjects.results(runId),

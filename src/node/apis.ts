@@ -6,7 +6,9 @@
 import { join, resolve } from "node:path";
 import { nodeDataDir } from "../cluster/scenario-store.js";
 import { envValue } from "../config/load.js";
+import { processSampler } from "../metrics/process-sampler.js";
 import type { AmocNode } from "./amoc-node.js";
+import type { HealthSample } from "./capacity/health.js";
 import { runStorePath } from "./data-dir.js";
 import { History } from "./history.js";
 import { NodeService } from "./node-service.js";
@@ -25,6 +27,12 @@ export interface NodeApis {
   dist: NodeService;
 }
 
+/** This process's event-loop lag and CPU, for a local capacity search's generator health. */
+function sampleThisProcess(): HealthSample {
+  const p = processSampler().sample();
+  return { lagP99Ms: p.eventLoopLagP99Ms, cpuPct: p.cpuPct };
+}
+
 const built = new WeakMap<AmocNode, NodeApis>();
 
 /** One mode's API over an engine: its run service on the node's catalog and run store. */
@@ -37,6 +45,13 @@ export function nodeService(
     catalog: p.catalog,
     runs: new RunService(deps),
     history: history ?? new History(p.storePath),
+    capacity: {
+      storePath: p.storePath,
+      intervalMs: p.intervalMs,
+      log: p.log,
+      // a local search's users run in this process; a cluster's workers report their own health in their intervals
+      ...(p.engine.mode === "local" ? { sampleHealth: sampleThisProcess } : {}),
+    },
   });
 }
 

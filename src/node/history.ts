@@ -6,14 +6,28 @@
 import { existsSync } from "node:fs";
 import { loadNodeSettings } from "../config/load.js";
 import { UsageError } from "../errors.js";
-import { compareTables, type MetricComparison } from "../results/compare.js";
+import {
+  compareCapacities,
+  compareTables,
+  type CapacityComparison,
+  type MetricComparison,
+} from "../results/compare.js";
 import { compareSut } from "../results/compare-sut.js";
 import { renderReport } from "../results/report.js";
 import { readRunResults, type RunResults } from "../results/run-results.js";
 import { RunStore } from "../results/store.js";
 import { RunNotFoundError, type RunRecord } from "../results/store-types.js";
+import { renderCapacityReport } from "./capacity/report.js";
 import { runStorePath } from "./data-dir.js";
 import type { RunQuery } from "./node-api.js";
+
+/** Two runs compared: each metric, and for two capacity searches their capacities and per-step SLO values. */
+export interface RunComparison {
+  a: string;
+  b: string;
+  metrics: MetricComparison[];
+  capacity?: CapacityComparison;
+}
 
 /** How many runs a listing returns unless told. */
 export const DEFAULT_RUNS_LIMIT = 100;
@@ -68,20 +82,29 @@ export class History {
     return this.read((s) => readRunResults(s, ref));
   }
 
-  /** Each metric of runs `a` and `b` side by side. */
-  async compareRuns(a: string, b: string): Promise<{ a: string; b: string; metrics: MetricComparison[] }> {
+  /** Each metric of runs `a` and `b` side by side; two capacity searches also by capacity and per-step SLO values. */
+  async compareRuns(a: string, b: string): Promise<RunComparison> {
     return this.read((s) => {
       const ra = readRunResults(s, a);
       const rb = readRunResults(s, b);
-      // the sut.* gauges of the tables are compared over their samplings instead (compare-sut.ts)
-      const metrics = [...compareTables(ra.table, rb.table), ...compareSut(ra.sut, rb.sut)];
-      return { a: ra.run.id, b: rb.run.id, metrics };
+      const [ca, cb] = [s.capacity(ra.run.id), s.capacity(rb.run.id)];
+      return {
+        a: ra.run.id,
+        b: rb.run.id,
+        // the sut.* gauges of the tables are compared over their samplings instead (compare-sut.ts)
+        metrics: [...compareTables(ra.table, rb.table), ...compareSut(ra.sut, rb.sut)],
+        ...(ca && cb ? { capacity: compareCapacities(ca, cb) } : {}),
+      };
     });
   }
 
-  /** The run's HTML report. */
+  /** The run's HTML report; a capacity search's is its capacity report (a chart per SLO against users, the knee). */
   async report(ref: string): Promise<string> {
-    return this.read((s) => renderReport(readRunResults(s, ref)));
+    return this.read((s) => {
+      const res = readRunResults(s, ref);
+      const c = s.capacity(res.run.id);
+      return c ? renderCapacityReport({ ...c, scenario: res.run.scenario, run_id: res.run.id }) : renderReport(res);
+    });
   }
 }
 

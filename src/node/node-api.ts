@@ -7,7 +7,6 @@
  */
 import type { SutSummary } from "../results/sut-series.js";
 import type { StatusReport } from "../controller/types.js";
-import type { MetricComparison } from "../results/compare.js";
 import type { EncodedInterval, RunEventRecord } from "../results/interval.js";
 import type { LastInterval } from "../results/recorder.js";
 import type { RunResults } from "../results/run-results.js";
@@ -15,6 +14,10 @@ import type { RunRecord, Verdict } from "../results/store-types.js";
 import type { CounterSummary, TimingSummary } from "../results/summary.js";
 import type { ThresholdResult } from "../results/thresholds.js";
 import type { UserCounts } from "../users/user-pool.js";
+import type { CapacityRequest } from "./capacity/request.js";
+import type { CapacityResult, CapacityStep } from "./capacity/search.js";
+import type { CapacityProgress } from "./capacity/service.js";
+import type { RunComparison } from "./history.js";
 import type { ErrorSummary } from "../users/crash-tally.js";
 
 /** Which implementation answers: this node's controller, or the cluster through this node as master. */
@@ -281,11 +284,19 @@ export interface NodeApi {
   /** Intervals and events of the runs of this node as they happen; returns the unsubscribe. */
   watch(listener: (e: WatchEvent) => void): () => void;
 
+  // the capacity search (node/capacity/, docs/capacity.md): one at a time, driving this API; stored as a run of
+  // kind `capacity`. startCapacity resolves once the first step started (STATE_INVALID while another search runs).
+  startCapacity(req: CapacityRequest, onStep?: (s: CapacityStep) => void): Promise<CapacityProgress>;
+  capacityProgress(): CapacityProgress | null;
+  stopCapacity(): Promise<CapacityProgress | null>;
+  /** The current (or last) search's result when it ends (null: none ran). */
+  capacityResult(): Promise<CapacityResult | null>;
+
   // history: the node's run store
   runs(q?: RunQuery): Promise<RunRecord[]>;
   /** A run by id, unique prefix, 'last' or 'last~N'; RUN_NOT_FOUND (404) otherwise. */
   runResults(ref: string): Promise<RunResults>;
-  compareRuns(a: string, b: string): Promise<{ a: string; b: string; metrics: MetricComparison[] }>;
+  compareRuns(a: string, b: string): Promise<RunComparison>;
   /** The run's HTML report. */
   report(ref: string): Promise<string>;
 }

@@ -10,6 +10,10 @@ import type { LastInterval } from "../results/recorder.js";
 import type { RunResults } from "../results/run-results.js";
 import type { RunRecord } from "../results/store-types.js";
 import { loadScenario, type LoadedScenario } from "../scenario/loader.js";
+import { systemClock } from "../clock.js";
+import type { CapacityRequest } from "./capacity/request.js";
+import type { CapacityResult, CapacityStep } from "./capacity/search.js";
+import { CapacityService, type CapacityProgress, type CapacityServiceDeps } from "./capacity/service.js";
 import type { History } from "./history.js";
 import type {
   ApiStatus,
@@ -41,11 +45,23 @@ export interface NodeServiceParts {
   catalog: ScenarioCatalog;
   runs: RunService;
   history: History;
+  /** The capacity search's clock, store and health sampler (default: the system clock, the history's store). */
+  capacity?: Partial<Omit<CapacityServiceDeps, "api">>;
 }
 
 /** See the file comment. */
 export class NodeService implements NodeApi {
-  constructor(private readonly p: NodeServiceParts) {}
+  private readonly capacity: CapacityService;
+
+  constructor(private readonly p: NodeServiceParts) {
+    this.capacity = new CapacityService({
+      clock: systemClock,
+      storePath: p.history.storePath,
+      intervalMs: 1000,
+      ...p.capacity,
+      api: this,
+    });
+  }
 
   get mode(): NodeApi["mode"] {
     return this.p.engine.mode;
@@ -166,6 +182,22 @@ export class NodeService implements NodeApi {
 
   watch(listener: (e: WatchEvent) => void): () => void {
     return this.p.runs.watch(listener);
+  }
+
+  startCapacity(req: CapacityRequest, onStep?: (s: CapacityStep) => void): Promise<CapacityProgress> {
+    return this.capacity.start(req, onStep);
+  }
+
+  capacityProgress(): CapacityProgress | null {
+    return this.capacity.progress();
+  }
+
+  stopCapacity(): Promise<CapacityProgress | null> {
+    return this.capacity.stop();
+  }
+
+  capacityResult(): Promise<CapacityResult | null> {
+    return this.capacity.result();
   }
 
   async runs(q?: RunQuery): Promise<RunRecord[]> {

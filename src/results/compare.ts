@@ -1,4 +1,5 @@
 /** `runs compare`: each metric of two runs side by side (count, rate, p50/p95/p99) with the change in % and regressions marked. */
+import type { CapacityRecord } from "./capacity-record.js";
 import type { MetricStats } from "./merge.js";
 
 /** The statistics compared. */
@@ -59,4 +60,56 @@ export function compareTables(a: Record<string, MetricStats>, b: Record<string, 
     }
     return [{ metric, kind, stats, regression: Object.values(stats).some((s) => s.regression) }];
   });
+}
+
+/** Two capacity searches compared (e.g. two server versions): the capacities, and each SLO's value per level. */
+export interface CapacityComparison {
+  capacity: { a: number; b: number; changePct: number | null; regression: boolean };
+  /** Every level either search judged, with each SLO's value in both (null: not judged at that level). */
+  steps: Array<{
+    users: number;
+    slos: Array<{
+      slo: string;
+      a: number | null;
+      b: number | null;
+      changePct: number | null;
+      okA?: boolean;
+      okB?: boolean;
+    }>;
+  }>;
+}
+
+/** Compares capacity search B against A (A is the baseline); a lower capacity in B is a regression. */
+export function compareCapacities(a: CapacityRecord, b: CapacityRecord): CapacityComparison {
+  const pct = (x: number | null, y: number | null) =>
+    x !== null && y !== null && x !== 0 ? Math.round(((y - x) / x) * 1000) / 10 : null;
+  // the last judgement of a level wins (a refinement may judge a level again)
+  const byLevel = (r: CapacityRecord) => new Map(r.steps.map((s) => [s.users, s]));
+  const [la, lb] = [byLevel(a), byLevel(b)];
+  const levels = [...new Set([...la.keys(), ...lb.keys()])].sort((x, y) => x - y);
+  const slos = [...new Set([...a.steps, ...b.steps].flatMap((s) => s.slos.map((x) => x.expr)))];
+  return {
+    capacity: {
+      a: a.capacity,
+      b: b.capacity,
+      changePct: pct(a.capacity, b.capacity),
+      regression: b.capacity < a.capacity,
+    },
+    steps: levels.map((users) => ({
+      users,
+      slos: slos.map((slo) => {
+        const ra = la.get(users)?.slos.find((x) => x.expr === slo);
+        const rb = lb.get(users)?.slos.find((x) => x.expr === slo);
+        const [va, vb] = [ra?.actual ?? null, rb?.actual ?? null];
+        return {
+          slo,
+          a: va,
+          b: vb,
+          changePct: pct(va, vb),
+          ...(ra ? { okA: ra.ok } : {}),
+          ...(rb ? { okB: rb.ok } : {}),
+        };
+      }),
+    })),
+  };
 }

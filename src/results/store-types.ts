@@ -22,9 +22,13 @@ export interface NewRun {
   id?: string;
 }
 
+/** What a stored run is: a plain run, or a capacity search's run (its steps and capacity beside it). */
+export type RunKind = "run" | "capacity";
+
 /** A stored run. */
 export interface RunRecord extends Required<Omit<NewRun, "id" | "sourceHash">> {
   id: string;
+  kind: RunKind;
   sourceHash: string | null;
   endedAt: number | null;
   summary: Record<string, unknown> | null;

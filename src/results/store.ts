@@ -14,6 +14,7 @@ import type { MergedRow } from "./merged-row.js";
 import { newRunId, RunNotFoundError, type NewRun, type RunEnd, type RunRecord, type Verdict } from "./store-types.js";
 import type { ThresholdResult } from "./thresholds.js";
 import type { SutSample } from "./sut-series.js";
+import { CAPACITY_SCHEMA, readCapacity, writeCapacity, type CapacityRecord } from "./capacity-record.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -49,6 +50,7 @@ interface RunRow {
   summary: string | null;
   verdict: string;
   exit_code: number | null;
+  kind?: string | null;
 }
 
 function toRecord(r: RunRow): RunRecord {
@@ -66,6 +68,7 @@ function toRecord(r: RunRow): RunRecord {
     // a run still marked running with no end was cut short (its writer died); the reader cannot tell a live one apart
     verdict: r.verdict as Verdict,
     exitCode: r.exit_code,
+    kind: r.kind === "capacity" ? "capacity" : "run",
   };
 }
 
@@ -110,9 +113,32 @@ export class RunStore {
       if (!mcols.includes("hist")) db.exec("ALTER TABLE merged ADD COLUMN hist TEXT NOT NULL DEFAULT '{}'");
       // the server under test's samples (src/sut/), beside the load's intervals
       db.exec(SUT_SCHEMA);
+      // capacity searches (results/capacity-record.ts): a run's kind, and the search's outcome and steps
+      if (!cols.includes("kind")) db.exec("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run'");
+      db.exec(CAPACITY_SCHEMA);
     }
     return new RunStore(db);
   }
+
+  // capacity searches: their own block (results/capacity-record.ts holds the SQL)
+  /** The columns a listing reads: `kind` only where the store has it (a read-only store from before it). */
+  private get listColumns(): string {
+    const cols = (this.db.prepare("PRAGMA table_info(runs)").all() as Array<{ name: string }>).map((c) => c.name);
+    const base =
+      "id, scenario, source_hash, settings, nodes, users, interval_ms, started_at, ended_at, summary, verdict, exit_code";
+    return cols.includes("kind") ? `${base}, kind` : base;
+  }
+
+  /** Stores a capacity search's outcome and steps on its run, which becomes a run of kind `capacity`. */
+  recordCapacity(runId: string, c: CapacityRecord): void {
+    this.db.transaction(() => writeCapacity(this.db, runId, c))();
+  }
+
+  /** The run's capacity search (undefined: a plain run). */
+  capacity(runId: string): CapacityRecord | undefined {
+    return readCapacity(this.db, runId);
+  }
+  // end of capacity searches
 
   /** Records a new run (verdict `running`) and returns its id. */
   createRun(r: NewRun): string {
@@ -128,7 +154,7 @@ export class RunStore {
   /** Removes a run and everything of it (a start that was refused: no run took place). */
   deleteRun(runId: string): void {
     this.db.transaction(() => {
-      for (const t of ["intervals", "merged", "events", "thresholds", "sut_samples"])
+      for (const t of ["intervals", "merged", "events", "thresholds", "sut_samples", "capacity", "capacity_steps"])
         this.db.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
       this.db.prepare("DELETE FROM runs WHERE id = ?").run(runId);
     })();
@@ -214,9 +240,7 @@ export class RunStore {
   listRuns(limit = 50): RunRecord[] {
     return (
       this.db
-        .prepare(
-          "SELECT id, scenario, source_hash, settings, nodes, users, interval_ms, started_at, ended_at, summary, verdict, exit_code FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
-        )
+        .prepare(`SELECT ${this.listColumns} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`)
         .all(limit) as RunRow[]
     ).map(toRecord);
   }

@@ -24,6 +24,8 @@ import type {
   WatchEvent,
 } from "../../src/node/node-api.js";
 import { ScenarioCatalog } from "../../src/node/scenarios/catalog.js";
+import { systemClock, type Clock } from "../../src/clock.js";
+import { CapacityService } from "../../src/node/capacity/service.js";
 import { compareTables } from "../../src/results/compare.js";
 import { renderReport } from "../../src/results/report.js";
 import { readRunResults } from "../../src/results/run-results.js";
@@ -37,6 +39,9 @@ export interface FakeNodeApiOptions {
   nodeName?: string;
   storePath?: string;
   uploads?: boolean;
+  /** The capacity search's clock (tests on fake time) and interval. */
+  clock?: Clock;
+  intervalMs?: number;
 }
 
 const report = (node: string, state: ControllerState): StatusReport => ({
@@ -65,6 +70,8 @@ export class FakeNodeApi implements NodeApi {
   private readonly catalog: ScenarioCatalog;
   private readonly watchers = new Set<(e: WatchEvent) => void>();
   private runNo = 0;
+  /** The real capacity search service, driving this fake. */
+  readonly capacity: CapacityService;
 
   constructor(o: FakeNodeApiOptions) {
     this.nodeName = o.nodeName ?? "n1";
@@ -75,6 +82,12 @@ export class FakeNodeApi implements NodeApi {
       workDir: join(o.dir, "check"),
       store: async () => this.uploads,
       uploads: o.uploads,
+    });
+    this.capacity = new CapacityService({
+      api: this,
+      clock: o.clock ?? systemClock,
+      storePath: this.storePath,
+      intervalMs: o.intervalMs ?? 1000,
     });
   }
 
@@ -145,6 +158,11 @@ export class FakeNodeApi implements NodeApi {
     this.emit({ type: "end", run });
     return { ...r, run };
   }
+
+  startCapacity: NodeApi["startCapacity"] = (req, onStep) => this.capacity.start(req, onStep);
+  capacityProgress = () => this.capacity.progress();
+  stopCapacity = () => this.capacity.stop();
+  capacityResult = () => this.capacity.result();
 
   lastInterval = () => null;
   whenNoUsers = async () => {};

@@ -21,7 +21,7 @@ function isUp(group: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 /** `n` distinct free TCP ports on 127.0.0.1 (all held open until every one is chosen, so none repeats). */
-async function freeTcpPorts(n: number): Promise<number[]> {
+export async function freeTcpPorts(n: number): Promise<number[]> {
   const servers: Server[] = [];
   try {
     for (let i = 0; i < n; i++) {

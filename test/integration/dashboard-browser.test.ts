@@ -305,6 +305,41 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect((await patch("/execution/stop", {})).status).toBe(200);
   });
 
+  it("runs a capacity search from the Control panel: its steps and capacity show, and it is stored as a capacity run", async () => {
+    await page.click('#tabs button[data-tab="control"]');
+    await page.selectOption("#scenario", "dummy");
+    await page.click("#capacity summary");
+    await page.fill("#cap-slos", "users.crashed==0");
+    for (const [id, v] of [
+      ["#cap-start", "4"],
+      ["#cap-step", "4"],
+      ["#cap-max", "8"],
+      ["#cap-hold", "2s"],
+    ] as const)
+      await page.fill(id, v);
+    await page.click("#btn-capacity");
+    // done: either a capacity, or (on a machine too loaded for its workers' event loops) a generator-limited step
+    await page
+      .waitForFunction(
+        () => /^capacity/.test((globalThis as any).document.querySelector("#capacity-verdict")?.textContent ?? ""),
+        undefined,
+        { timeout: 60_000 },
+      )
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}\npanel: ${await page.textContent("#capacity-result")}`);
+      });
+    const p = (await api("/execution/capacity")).json;
+    expect(p.state).toBe("done");
+    const verdict = await page.textContent("#capacity-verdict");
+    if (p.result.generatorLimited === null) {
+      expect(verdict).toMatch(/^capacity: 8 users/);
+      expect(await page.locator("#capacity-result tbody tr").count()).toBe(2);
+    } else expect(verdict).toMatch(/^capacity not measured: limited by the generator \(worker /);
+    const runs = (await api("/dashboard/runs")).json.runs as Array<{ id: string; kind: string }>;
+    expect(runs[0]).toMatchObject({ id: p.run_id, kind: "capacity" });
+    await page.screenshot({ path: shot("capacity") });
+  });
+
   it("shows the node's state from its status while the live stream is down, and says connected once it opens", async () => {
     const fresh = await browser.newPage();
     try {

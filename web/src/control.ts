@@ -1,9 +1,10 @@
 /**
  * Control: start a run (scenario picker, a form from the scenario's declared variables with docs and defaults, verify
  * errors inline; users; interarrival; nodes or labels), add, remove (graceful or forced), update updatable settings,
- * stop. Every action shows its per-node result and errors.
+ * stop; a capacity search (capacity.ts) over the same scenario and variables. Every action shows its result and errors.
  */
 import { call, type Answer } from "./http.js";
+import { buildCapacity } from "./capacity.js";
 import { showResult } from "./result.js";
 import { $, fill, h } from "./dom.js";
 import type {
@@ -101,6 +102,7 @@ export function buildControl(): void {
       ),
     ),
     h("div", { class: "result", id: "result" }, "results of actions appear here, per node"),
+    buildCapacity(() => ({ interarrival: num("#interarrival"), ...varValues(true) })),
   );
   $("#scenario").addEventListener("change", () => void loadVariables());
 }

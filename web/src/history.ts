@@ -75,7 +75,7 @@ export async function loadHistory(): Promise<void> {
             { "data-run": x.id },
             h("td", {}, h("input", { type: "checkbox", class: "pick", value: x.id })),
             h("td", {}, x.id),
-            h("td", {}, x.scenario),
+            h("td", {}, x.kind === "capacity" ? `${x.scenario} (capacity search)` : x.scenario),
             h("td", { class: "num" }, x.users),
             h("td", {}, x.nodes.join(", ")),
             h("td", {}, when(x.started_at)),

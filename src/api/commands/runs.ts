@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../errors.js";
 import { openHistory } from "../../node/history.js";
+import { capacityCompareText } from "./capacity-compare.js";
 import type { NodeApi } from "../../node/node-api.js";
 import { COMPARED, type MetricComparison } from "../../results/compare.js";
 import type { MetricStats } from "../../results/merge.js";
@@ -12,7 +13,8 @@ import { RUN_STORE_FILE, type RunRecord } from "../../results/store-types.js";
 
 export const RUNS_USAGE = `usage: amoc runs [--name SCENARIO] [--limit N] [--json]   the recorded runs, latest first
        amoc runs show ID [--json]                 one run: header, thresholds, every metric, events
-       amoc runs compare A B [--json]             each metric of A and B side by side, change in %, regressions (!)
+       amoc runs compare A B [--json]             each metric of A and B side by side, change in %, regressions (!);
+                                                  two capacity searches: their capacities and each SLO per step
   --name: only the runs of that scenario. ID: a run id, a unique prefix of one, 'last' or 'last~N'; the store is
   <data_dir>/${RUN_STORE_FILE} (data_dir unset: <AMOC_RUN_DIR or .run>/amoc/${RUN_STORE_FILE}, shared by the nodes
   of this machine)`;
@@ -69,10 +71,10 @@ async function list(h: History, q: { limit: number; scenario?: string }, json: b
       : "no runs recorded yet (bin/amoc run ... records one)\n";
   return table(
     [
-      ["ID", "SCENARIO", "STARTED (UTC)", "USERS", "DURATION", "VERDICT"],
-      ...runs.map((r) => [r.id, r.scenario, when(r.startedAt), String(r.users), duration(r), verdictText(r)]),
+      ["ID", "SCENARIO", "KIND", "STARTED (UTC)", "USERS", "DURATION", "VERDICT"],
+      ...runs.map((r) => [r.id, r.scenario, r.kind, when(r.startedAt), String(r.users), duration(r), verdictText(r)]),
     ],
-    new Set([3, 4]),
+    new Set([4, 5]),
   );
 }
 
@@ -208,7 +210,9 @@ async function answer(h: History, p: string[], v: { limit?: string; name?: strin
       const warning = compareWarning(ra.run, rb.run);
       return JSON.stringify(warning ? { ...c, warning } : c) + "\n";
     }
-    return compareText(ra.run, rb.run, c.metrics);
+    return (
+      (c.capacity ? capacityCompareText(c.a, c.b, c.capacity) + "\n" : "") + compareText(ra.run, rb.run, c.metrics)
+    );
   }
   throw new UsageError(`unexpected arguments: ${p.join(" ")}`, RUNS_USAGE);
 }

@@ -40,6 +40,8 @@ const HELP = `amoc console
   amoc_local.update_settings({var: value})      change updatable scenario variables live
   amoc_local.stop()                             stop every user and call terminate (also: stop())
   amoc_local.scenarios()                        scenarios you can run (Tab completes names in do(...))
+  amoc_local.capacity(scenario, {slos: ['xmpp.connection.p99<1000'], start, step, hold: '30s', max, by, refine})
+      a capacity search (docs/capacity.md); capacity_status(), capacity_wait(), capacity_stop() (amoc_dist too)
   amoc_dist.do(scenario, from, to, {settings, nodes, labels, comment})   deal users round-robin over the workers
   amoc_dist.add(n, opts?) / amoc_dist.remove(n, {force, nodes}) / amoc_dist.status() / amoc_dist.stop()
   amoc_dist.update_settings({var: value}, opts?) cluster-wide; every result is per node

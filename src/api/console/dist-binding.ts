@@ -1,5 +1,6 @@
 /** The console's `amoc_dist` and `nodes()`: thin bindings over the dist Node API (which joins NATS on first use). */
 import type { CommandOptions, NodeApi } from "../../node/node-api.js";
+import { capacityApi } from "./capacity-binding.js";
 import { throttleApi } from "./throttle-binding.js";
 
 /** Options of `amoc_dist.do`: run settings plus the node selector and a comment. */
@@ -42,6 +43,7 @@ export function distApi(api: NodeApi): Record<string, unknown> {
     update_settings: async (settings: Record<string, unknown>, opts?: CommandOptions) =>
       api.updateSettings(settings, opts),
     throttle: throttleApi(api),
+    ...capacityApi(api),
   };
 }
 

@@ -1,18 +1,13 @@
 /** The console's `amoc_local`: a thin binding over a local Node API that prints one node's results as before. */
-import { inspect } from "node:util";
 import type { StatusReport } from "../../controller/types.js";
 import type { CommandResult, NodeApi, StopResult } from "../../node/node-api.js";
 import type { LastInterval } from "../../results/recorder.js";
 import { formatLastInterval, formatRunEnd, formatStatus } from "../format.js";
+import { capacityApi } from "./capacity-binding.js";
+import { Printed } from "./printed.js";
 import { throttleApi } from "./throttle-binding.js";
 
-/** A printable wrapper: the REPL shows `text` as is instead of an inspected object. */
-export class Printed {
-  constructor(readonly text: string) {}
-  [inspect.custom](): string {
-    return this.text;
-  }
-}
+export { Printed } from "./printed.js";
 
 /** This node's entry of a per-node result (local mode has exactly one). */
 function own(api: NodeApi, r: CommandResult): Record<string, unknown> {
@@ -69,5 +64,6 @@ export function localApi(api: NodeApi): Record<string, unknown> {
     update_settings: async (s: Record<string, unknown>) => own(api, await api.updateSettings(s)).changed,
     scenarios: async () => (await api.scenarios()).map((s) => s.name),
     throttle: throttleApi(api),
+    ...capacityApi(api),
   };
 }

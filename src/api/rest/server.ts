@@ -20,6 +20,7 @@ import { requestGuard } from "./guard.js";
 import { FailureLimiter } from "./rate-limit.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import { Tickets } from "./tickets.js";
+import { registerCapacityRoutes } from "./routes/capacity.js";
 import { registerExecutionRoutes } from "./routes/execution.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerMetricsRoute, type MetricsSource } from "./routes/metrics.js";
@@ -135,6 +136,7 @@ export async function buildRestApp(o: RestAppOptions): Promise<FastifyInstance> 
   if (o.prometheus) registerMetricsRoute(app, o.prometheus);
   await registerScenarioRoutes(app, o.api, { uploads: o.uploads ?? true });
   registerExecutionRoutes(app, o.api);
+  registerCapacityRoutes(app, o.api);
   if (o.dashboard) await registerDashboard(app, { ...o.dashboard, api: o.api, tickets });
   return app;
 }

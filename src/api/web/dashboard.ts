@@ -162,5 +162,6 @@ function runRow(r: RunRecord): RunRow {
     verdict: r.verdict,
     exit_code: r.exitCode,
     source_hash: r.sourceHash,
+    kind: r.kind,
   };
 }

@@ -89,6 +89,8 @@ export interface RunRow {
   verdict: string;
   exit_code: number | null;
   source_hash: string | null;
+  /** `run`, or `capacity` for a capacity search (its report is the capacity report). */
+  kind: string;
 }
 
 /** `GET /dashboard/runs`: the node's recorded runs, newest first. */

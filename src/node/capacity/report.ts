@@ -14,7 +14,10 @@ function chart(r: CapacityResult, k: number): string {
     B = 30,
     T = 20,
     R = 20;
-  const pts = r.steps.map((s) => ({ x: s.users, y: s.slos[k]?.actual ?? null, ok: s.slos[k]?.ok ?? false }));
+  // by level: a refinement judges levels between earlier ones
+  const pts = r.steps
+    .map((s) => ({ x: s.users, y: s.slos[k]?.actual ?? null, ok: s.slos[k]?.ok ?? false }))
+    .sort((a, b) => a.x - b.x);
   const slo = r.steps[0]?.slos[k];
   const limit = slo?.value ?? 0;
   const maxX = Math.max(1, ...pts.map((p) => p.x));
@@ -34,13 +37,13 @@ function chart(r: CapacityResult, k: number): string {
     .join("");
   const knee =
     r.capacity > 0
-      ? `<line class="knee" x1="${X(r.capacity)}" x2="${X(r.capacity)}" y1="${T}" y2="${H - B}" stroke="#06c" stroke-dasharray="4 3"/><text x="${X(r.capacity) + 4}" y="${T + 12}" fill="#06c">knee: ${r.capacity} users</text>`
+      ? `<line class="knee" x1="${X(r.capacity)}" x2="${X(r.capacity)}" y1="${T}" y2="${H - B}" stroke="#06c" stroke-dasharray="4 3"/><text x="${X(r.capacity) + 4}" y="${T + 12}" fill="#06c">knee: ${r.capacity} ${r.by === "rate" ? "users/s" : "users"}</text>`
       : "";
   return `<figure><figcaption>${esc(slo?.expr ?? "")}</figcaption><svg width="${W}" height="${H}" role="img" aria-label="${esc(slo?.expr ?? "")} against users">
 <line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#888"/><line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#888"/>
 <line class="limit" x1="${L}" x2="${W - R}" y1="${Y(limit)}" y2="${Y(limit)}" stroke="#d33" stroke-dasharray="2 2"/><text x="${L + 4}" y="${Y(limit) - 4}" fill="#d33">limit ${limit}</text>
 <polyline fill="none" stroke="#333" points="${line}"/>${dots}${knee}
-<text x="${W / 2}" y="${H - 6}" text-anchor="middle">users online</text><text x="4" y="${T}" >${maxY.toFixed(0)}</text></svg></figure>`;
+<text x="${W / 2}" y="${H - 6}" text-anchor="middle">${r.by === "rate" ? "users started per second" : "users online"}</text><text x="4" y="${T}" >${maxY.toFixed(0)}</text></svg></figure>`;
 }
 
 export function renderCapacityReport(r: CapacityResult): string {
@@ -57,7 +60,7 @@ export function renderCapacityReport(r: CapacityResult): string {
     .join("\n");
   const verdict = r.generatorLimited
     ? `Limited by the generator (${esc(r.generatorLimited)}): the server held at least ${r.capacity} users.`
-    : `Capacity: <b>${r.capacity}</b> users.`;
+    : `Capacity: <b>${r.capacity}</b> ${r.by === "rate" ? "users started per second" : "users"}.`;
   const broke = r.broke ? `<p>Broke first: <code>${esc(r.broke.slo)}</code>: ${esc(r.broke.message)}</p>` : "";
   return `<!doctype html><html><head><meta charset="utf-8"><title>capacity: ${esc(r.scenario)}</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:right}tr.breach{background:#fdd}</style></head>
