@@ -39,8 +39,8 @@ log "run dir $RUN; $USERS users, --interarrival $INTERARRIVAL (ramp ${RAMP_S} s)
 run_amoc "$RUN/amoc" $((RAMP_S + HOLD_MS / 1000 + 180)) bench_chat --users "$USERS" --from 1 --interarrival "$INTERARRIVAL" \
   --repeat 1 --set warmup_ms=3000 --set chat_count=0 --set chat_interval=0 --set "hold_ms=$HOLD_MS"
 log "load after: $(uptime)"
-# a heap snapshot costs the node memory: that run's figures are printed, not recorded
+# a heap snapshot costs the node memory, and node flags are experiments: such runs' figures are printed, not recorded
 KEY="xmpp-hold.$USERS"
-if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ]; then KEY=""; fi
+if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ] || [ -n "${AMOC_NODE_OPTIONS:-}" ]; then KEY=""; fi
 BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
   BENCH_KEY="$KEY" BENCH_USERS_EXPECTED="$USERS" figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"
