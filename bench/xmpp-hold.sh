@@ -42,5 +42,5 @@ log "load after: $(uptime)"
 # a heap snapshot costs the node memory, and node flags are experiments: such runs' figures are printed, not recorded
 KEY="xmpp-hold.$USERS"
 if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ] || [ -n "${AMOC_NODE_OPTIONS:-}" ]; then KEY=""; fi
-BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
+BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL HOLD_EXTRA_S=$EXTRA_S bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
   BENCH_KEY="$KEY" BENCH_USERS_EXPECTED="$USERS" figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"
