@@ -9,9 +9,9 @@
  * - base: the last sample before the ramp (two samples in a row each adding 5+ descriptors: users connecting);
  * - connected: peak descriptors - base descriptors (one socket per user);
  * - RSS per user = (peak RSS - base RSS) / connected, peak RSS = VmHWM at the last sample;
- * - RSS per user, second half: (VmHWM at the peak count - VmHWM at half of it) / users added in between, i.e. what
- *   one more user adds, without what grows once whatever the count (the young generation, compiled code): shown
- *   beside the figure above, never instead of it;
+ * - RSS per user, second half (JSON only, `rss_slope_kb_per_user`): (VmHWM at the peak count - at half of it) / users
+ *   added in between; it leaves out what grows once, but GC timing moves it by 1-2 KB between runs, so it is not
+ *   printed nor recorded;
  * - whole per user: RSS per user + the kernel's memory of its socket (slab objects + socket buffers, ss -tm);
  * - CPU per user = (utime+stime at the last sample - at base) / users launched;
  * - arrival rate: connections opened per second between 10 % and 90 % of the peak (the ramp, interpolated);
@@ -219,11 +219,14 @@ function figures(name: string, samples: Sample[], r: Report, server: Sample[], s
 
 function measure(name: string, samples: Sample[], r: Report, server: Sample[], ssFile: string): Figures {
   if (samples.length < 3) throw new Error(`${name}: only ${samples.length} samples`);
-  // the ramp starts at the first of two samples in a row that each add 5+ descriptors: a generator opens a few
-  // files while it boots (tsx, tsung's logs), once, which must not count as users
+  // the ramp starts at the first of two samples in a row that each add 5+ descriptors, walking back from the first
+  // sample with 5 % of the peak's descriptors: a generator opens and closes a few files while it boots (tsx, tsung's
+  // logs), which must not count as users nor be taken for the ramp
   const rising = (i: number) => i > 0 && i < samples.length && samples[i]!.fds - samples[i - 1]!.fds >= 5;
-  let rise = 1;
-  while (rise < samples.length - 1 && !(rising(rise) && rising(rise + 1))) rise++;
+  const peakAll = Math.max(...samples.map((x) => x.fds));
+  let rise = samples.findIndex((x) => x.fds - samples[0]!.fds >= 0.05 * (peakAll - samples[0]!.fds));
+  if (rise < 1) rise = 1;
+  while (rise > 1 && rising(rise - 1)) rise--;
   const baseIdx = rise - 1;
   const base = samples[baseIdx]!;
   const last = samples.at(-1)!;
@@ -274,7 +277,6 @@ function table(rows: Figures[]): string {
     ["base RSS (MB)", (f) => String(f.base_rss_mb)],
     ["peak RSS (MB)", (f) => String(f.peak_rss_mb)],
     ["RSS per connected user (KB)", (f) => String(f.rss_kb_per_user)],
-    ["  RSS per user, second half of the ramp (KB)", (f) => String(f.rss_slope_kb_per_user ?? "n/a")],
     ["whole per user: RSS + kernel (KB)", (f) => String(f.whole_kb_per_user ?? "n/a")],
     ["CPU of the run (s)", (f) => String(f.cpu_s)],
     ["CPU per user (ms)", (f) => String(f.cpu_ms_per_user)],

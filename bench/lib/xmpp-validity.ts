@@ -107,12 +107,6 @@ export function recordXmppFigures(
       "RSS per connected user, (peak - base) / connected (generator's memory)",
     );
     add(
-      "rss_slope_per_user",
-      f.rss_slope_kb_per_user ?? null,
-      "KB",
-      "RSS per user over the second half of the ramp: (VmHWM at the peak - at half of it) / users added (without what grows once)",
-    );
-    add(
       "whole_per_user",
       f.whole_kb_per_user ?? null,
       "KB",
