@@ -9,6 +9,8 @@
 #
 # Env: HOLD_USERS (19000)  HOLD_INTERARRIVAL ms (4, i.e. 250 logins/s: what one Prosody core sustains)
 #      HOLD_EXTRA_S (30: how long everybody stays online together)  AMOC_NODE_OPTIONS (experiments only)
+#      BENCH_HEAP_SNAPSHOT=1: a heap snapshot of the node once the users are held, into the run dir (figures not
+#      recorded; analyse it with `node --import tsx bench/lib/heap-breakdown.ts FILE USERS`, see docs/memory.md)
 # Users user_1..user_N. The bench's own lean Prosody (see bench/lib/xmpp-bench-common.sh) is started only if it is
 # not up, and then stopped. Run dir .run/bench/xmpp-hold/<time>/. Figures recorded in .run/bench/results.jsonl.
 # Each user closes hold_ms after its own login: the sessions end one by one, as they started, not at once.
@@ -37,5 +39,8 @@ log "run dir $RUN; $USERS users, --interarrival $INTERARRIVAL (ramp ${RAMP_S} s)
 run_amoc "$RUN/amoc" $((RAMP_S + HOLD_MS / 1000 + 180)) bench_chat --users "$USERS" --from 1 --interarrival "$INTERARRIVAL" \
   --repeat 1 --set warmup_ms=3000 --set chat_count=0 --set chat_interval=0 --set "hold_ms=$HOLD_MS"
 log "load after: $(uptime)"
-BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
-  BENCH_KEY="xmpp-hold.$USERS" BENCH_USERS_EXPECTED="$USERS" figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"
+# a heap snapshot costs the node memory, and node flags are experiments: such runs' figures are printed, not recorded
+KEY="xmpp-hold.$USERS"
+if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ] || [ -n "${AMOC_NODE_OPTIONS:-}" ]; then KEY=""; fi
+BENCH_COMMAND="HOLD_USERS=$USERS HOLD_INTERARRIVAL=$INTERARRIVAL HOLD_EXTRA_S=$EXTRA_S bash bench/xmpp-hold.sh" BENCH_LOAD_BEFORE="$LOAD_BEFORE" \
+  BENCH_KEY="$KEY" BENCH_USERS_EXPECTED="$USERS" figures "amoc-ts hold=amoc:$RUN/amoc/samples.txt:$RUN/amoc/summary.json:$RUN/amoc/server-samples.txt"

@@ -93,6 +93,22 @@ stop_server_sampler() {
   SERVER_SAMPLER=""
 }
 
+# BENCH_HEAP_SNAPSHOT=1: once the users are held (the sampler's ss snapshot, DIR/ss.txt, is written: every socket is
+# open) and BENCH_HEAP_SNAPSHOT_DELAY_S (25: longer than the 20 s login timeout, so no login is still under way)
+# later, SIGUSR2 makes the node (started with --heapsnapshot-signal, see run_amoc) write a heap snapshot into DIR.
+# Writing it stops the node for seconds and costs memory: such a run's RSS figures are not recorded, and the users
+# must stay online past it (HOLD_EXTRA_S). Analyse it with bench/lib/heap-breakdown.ts.
+heap_snapshot_when_held() {
+  local node="$1" dir="$2" delay="${BENCH_HEAP_SNAPSHOT_DELAY_S:-25}"
+  (
+    while [ ! -s "$dir/ss.txt" ]; do kill -0 "$node" 2> /dev/null || exit 0; sleep 1; done
+    sleep "$delay"
+    log "users held: heap snapshot of pid $node into $dir"
+    kill -USR2 "$node" 2> /dev/null || true
+  ) &
+  BG_PIDS+=("$!")
+}
+
 # run_amoc DIR TIMEOUT_S ARGS... : `bin/amoc run ARGS --json` against Prosody's plain port, its node process
 # sampled every second into DIR/samples.txt (Prosody into DIR/server-samples.txt); summary in DIR/summary.json.
 # AMOC_NODE_OPTIONS adds node flags (NODE_OPTIONS) for experiments; the recorded figures use none.
@@ -100,7 +116,9 @@ run_amoc() {
   local dir="$1" limit="$2" tpid node spid rc=0
   shift 2
   mkdir -p "$dir"
-  AMOC_XMPP_SERVERS="xmpp://127.0.0.1:$PROSODY_PORT" AMOC_LOG_LEVEL=warn NODE_OPTIONS="${AMOC_NODE_OPTIONS:-}" \
+  local nopts="${AMOC_NODE_OPTIONS:-}"
+  if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ]; then nopts="$nopts --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=$dir"; fi
+  AMOC_XMPP_SERVERS="xmpp://127.0.0.1:$PROSODY_PORT" AMOC_LOG_LEVEL=warn NODE_OPTIONS="$nopts" \
     timeout "$limit" "$REPO/bin/amoc" run "$@" --allow-crashes --json > "$dir/summary.json" 2> "$dir/stderr.log" &
   tpid=$!
   BG_PIDS+=("$tpid")
@@ -108,6 +126,7 @@ run_amoc() {
   bash "$REPO/bench/lib/proc-sample.sh" "$node" "$dir/samples.txt" 1 "$dir/ss.txt" &
   spid=$!
   BG_PIDS+=("$spid")
+  if [ "${BENCH_HEAP_SNAPSHOT:-0}" = 1 ]; then heap_snapshot_when_held "$node" "$dir"; fi
   sample_server "$dir/server-samples.txt"
   wait "$tpid" || rc=$?
   wait "$spid" || true

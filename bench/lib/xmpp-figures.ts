@@ -9,6 +9,10 @@
  * - base: the last sample before the ramp (two samples in a row each adding 5+ descriptors: users connecting);
  * - connected: peak descriptors - base descriptors (one socket per user);
  * - RSS per user = (peak RSS - base RSS) / connected, peak RSS = VmHWM at the last sample;
+ * - RSS per user, second half (JSON only, `rss_slope_kb_per_user`): (VmHWM at the peak count - at half of it) / users
+ *   added in between; it leaves out what grows once, but GC timing moves it by 1-2 KB between runs, so it is not
+ *   printed nor recorded;
+ * - whole per user: RSS per user + the kernel's memory of its socket (slab objects + socket buffers, ss -tm);
  * - CPU per user = (utime+stime at the last sample - at base) / users launched;
  * - arrival rate: connections opened per second between 10 % and 90 % of the peak (the ramp, interpolated);
  * - time to connect all: from base to the first sample at the peak descriptor count;
@@ -58,6 +62,8 @@ interface Figures {
   base_rss_mb: number;
   peak_rss_mb: number;
   rss_kb_per_user: number;
+  rss_slope_kb_per_user: number | null;
+  whole_kb_per_user: number | null;
   cpu_s: number;
   cpu_ms_per_user: number;
   /** The kernel's part of it (socket system calls; on loopback the kernel also delivers to the server then). */
@@ -189,13 +195,38 @@ function serverCpuMs(server: Sample[], from: number, to: number): number | null 
   return a && b && b.t > a.t ? b.cpu - a.cpu : null;
 }
 
+/**
+ * RSS per user over the second half of the ramp, KB: (VmHWM when the peak count is reached - VmHWM when half of it
+ * was) / the users added in between. What one more user adds, without what grows once whatever the count (the young
+ * generation, compiled code); null when the samples do not cover both points.
+ */
+function rssSecondHalf(s: Sample[], baseIdx: number, baseFds: number, connected: number): number | null {
+  const half = s.findIndex((x, i) => i > baseIdx && x.fds - baseFds >= 0.5 * connected);
+  const full = s.findIndex((x, i) => i > baseIdx && x.fds - baseFds >= connected);
+  if (half < 0 || full <= half) return null;
+  const [a, b] = [s[half]!, s[full]!];
+  return b.fds > a.fds ? (b.hwm - a.hwm) / (b.fds - a.fds) : null;
+}
+
 function figures(name: string, samples: Sample[], r: Report, server: Sample[], ssFile: string): Figures {
+  const f = measure(name, samples, r, server, ssFile);
+  const k = f.kernel;
+  if (k.slab_bytes_per_socket !== null)
+    f.whole_kb_per_user =
+      Math.round((f.rss_kb_per_user + (k.slab_bytes_per_socket + (k.ss_bytes_per_user ?? 0)) / 1024) * 10) / 10;
+  return f;
+}
+
+function measure(name: string, samples: Sample[], r: Report, server: Sample[], ssFile: string): Figures {
   if (samples.length < 3) throw new Error(`${name}: only ${samples.length} samples`);
-  // the ramp starts at the first of two samples in a row that each add 5+ descriptors: a generator opens a few
-  // files while it boots (tsx, tsung's logs), once, which must not count as users
+  // the ramp starts at the first of two samples in a row that each add 5+ descriptors, walking back from the first
+  // sample with 5 % of the peak's descriptors: a generator opens and closes a few files while it boots (tsx, tsung's
+  // logs), which must not count as users nor be taken for the ramp
   const rising = (i: number) => i > 0 && i < samples.length && samples[i]!.fds - samples[i - 1]!.fds >= 5;
-  let rise = 1;
-  while (rise < samples.length - 1 && !(rising(rise) && rising(rise + 1))) rise++;
+  const peakAll = Math.max(...samples.map((x) => x.fds));
+  let rise = samples.findIndex((x) => x.fds - samples[0]!.fds >= 0.05 * (peakAll - samples[0]!.fds));
+  if (rise < 1) rise = 1;
+  while (rise > 1 && rising(rise - 1)) rise--;
   const baseIdx = rise - 1;
   const base = samples[baseIdx]!;
   const last = samples.at(-1)!;
@@ -214,6 +245,10 @@ function figures(name: string, samples: Sample[], r: Report, server: Sample[], s
     base_rss_mb: round(base.rss / 1024),
     peak_rss_mb: round(peakRss / 1024),
     rss_kb_per_user: round((peakRss - base.rss) / Math.max(1, connected)),
+    rss_slope_kb_per_user: ((v) => (v === null ? null : round(v)))(
+      rssSecondHalf(samples, baseIdx, base.fds, connected),
+    ),
+    whole_kb_per_user: null,
     cpu_s: round((last.cpu - base.cpu) / 1000, 2),
     cpu_ms_per_user: round((last.cpu - base.cpu) / Math.max(1, r.launched), 3),
     sys_ms_per_user: round((last.sys - base.sys) / Math.max(1, r.launched), 3),
@@ -242,6 +277,7 @@ function table(rows: Figures[]): string {
     ["base RSS (MB)", (f) => String(f.base_rss_mb)],
     ["peak RSS (MB)", (f) => String(f.peak_rss_mb)],
     ["RSS per connected user (KB)", (f) => String(f.rss_kb_per_user)],
+    ["whole per user: RSS + kernel (KB)", (f) => String(f.whole_kb_per_user ?? "n/a")],
     ["CPU of the run (s)", (f) => String(f.cpu_s)],
     ["CPU per user (ms)", (f) => String(f.cpu_ms_per_user)],
     ["  of which kernel (ms)", (f) => String(f.sys_ms_per_user)],

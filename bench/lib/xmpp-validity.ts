@@ -26,6 +26,8 @@ export interface GeneratorFigures {
   users_launched: number;
   users_connected_by_tool: number;
   rss_kb_per_user: number;
+  rss_slope_kb_per_user?: number | null;
+  whole_kb_per_user?: number | null;
   cpu_ms_per_user: number;
   sys_ms_per_user: number;
   login_ms: number | null;
@@ -103,6 +105,12 @@ export function recordXmppFigures(
       f.rss_kb_per_user,
       "KB",
       "RSS per connected user, (peak - base) / connected (generator's memory)",
+    );
+    add(
+      "whole_per_user",
+      f.whole_kb_per_user ?? null,
+      "KB",
+      "whole memory per held user: RSS per connected user + the kernel's for its socket (slab objects + socket buffers, ss -tm)",
     );
     add(
       "cpu_per_user",

@@ -1,5 +1,5 @@
 /** One virtual user: runs the scenario's `start` `repeat_num` times and answers removal. Built to cost little memory. */
-import type { Clock, TimerHandle } from "../clock.js";
+import type { Clock } from "../clock.js";
 import type { NodeSettings } from "../config/schema.js";
 import { AmocError, UserAbortedError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { CoordinateOptions, GroupMember, ThrottleApi, UserContext, UserThrottle } from "../scenario/api.js";
 import type { CoordinatorClient } from "../coordinator/coordinator.js";
 import type { UserEndReason } from "../telemetry.js";
+import type { SleepEntry, SleepQueue } from "./sleep-queue.js";
 
 /** What an actor needs from its pool; one shared object, so an actor holds a single reference. */
 export interface ActorHost {
@@ -20,8 +21,10 @@ export interface ActorHost {
   readonly throttles?: ThrottleApi;
   /** The node's coordinator client (absent: coordinate rejects). */
   readonly coordinator?: CoordinatorClient;
-  /** Time for `ctx.sleep` and the pause between repeats. */
+  /** Time for the pause between repeats. */
   readonly clock: Clock;
+  /** The timers of `ctx.sleep`, shared by the pool's users. */
+  readonly sleeps: SleepQueue;
   repeatNum(): number;
   repeatIntervalMs(): number;
   ended(actor: UserActor, reason: UserEndReason, error?: unknown): void;
@@ -32,9 +35,9 @@ const FORCED = 2;
 /** Set by the pool once the user is out of the running set (ended, or dropped after the forced grace period). */
 export const GONE = 4;
 
-interface Sleeper {
-  timer: TimerHandle;
-  reject: (e: Error) => void;
+/** What a forced removal must end besides the user's sleeps: its XMPP session (xmpp/forced-removal.ts). */
+export interface RemovalTarget {
+  onForcedRemoval(): void;
 }
 
 /**
@@ -54,7 +57,7 @@ export class UserActor implements UserContext {
   ) {}
 
   private get extras(): ActorExtras {
-    return (this.x ??= { done: 0 });
+    return (this.x ??= new ActorExtras());
   }
 
   get phase(): string {
@@ -120,15 +123,28 @@ export class UserActor implements UserContext {
     if (this.flags & FORCED) return Promise.reject(new UserAbortedError(this.id));
     const x = this.extras;
     return new Promise<void>((resolve, reject) => {
-      const s: Sleeper = {
-        timer: this.host.clock.setTimeout(() => {
-          x.sleepers?.delete(s);
-          resolve();
-        }, ms),
-        reject,
-      };
-      (x.sleepers ??= new Set()).add(s);
+      const e = this.host.sleeps.add(ms, resolve, reject);
+      const cur = x.sleeps;
+      // one sleep at a time is the rule: a list only for a user that sleeps in parallel
+      if (cur === undefined || (!Array.isArray(cur) && !cur.reject)) x.sleeps = e;
+      else if (Array.isArray(cur)) {
+        x.sleeps = cur.filter((s) => s.reject);
+        x.sleeps.push(e);
+      } else x.sleeps = [cur, e];
     });
+  }
+
+  /**
+   * The session a forced removal ends at once (xmpp/forced-removal.ts sets it): kept here instead of a reaction to
+   * `stopped()` per user, which cost a promise, its resolving functions and two closures.
+   */
+  get removalTarget(): RemovalTarget | null {
+    return this.x?.removal ?? null;
+  }
+  set removalTarget(t: RemovalTarget | null) {
+    // already removed with force: ended as soon as the caller has set it up (a login then starts and is aborted)
+    if (t && this.flags & FORCED) queueMicrotask(() => t.onForcedRemoval());
+    else if (t || this.x) this.extras.removal = t ?? undefined;
   }
 
   stopped(): Promise<void> {
@@ -151,17 +167,19 @@ export class UserActor implements UserContext {
     if (this.flags & FORCED) return;
     this.flags |= STOP | FORCED;
     const x = this.x;
-    if (x && (x.ac || x.sleepers)) {
+    const sleeps = x?.sleeps;
+    if (x && (x.ac || (sleeps && (Array.isArray(sleeps) || sleeps.reject)))) {
       // built only when someone can see it: an Error with a stack costs microseconds, times a million users
       const err = new UserAbortedError(this.id);
       x.ac?.abort(err);
-      if (x.sleepers) {
-        for (const s of x.sleepers) {
-          this.host.clock.clearTimeout(s.timer);
-          s.reject(err);
-        }
-        x.sleepers = undefined;
-      }
+      x.sleeps = undefined;
+      if (Array.isArray(sleeps)) for (const s of sleeps) this.host.sleeps.cancel(s, err);
+      else if (sleeps) this.host.sleeps.cancel(sleeps, err);
+    }
+    if (x?.removal) {
+      const target = x.removal;
+      x.removal = undefined;
+      target.onForcedRemoval();
     }
     this.wakeUp();
   }
@@ -215,15 +233,20 @@ export class UserActor implements UserContext {
   }
 }
 
-/** Per-user state that most users never need. */
-interface ActorExtras {
+/**
+ * Per-user state that most users never need. A class with every field declared, so each instance has one fixed
+ * shape with its fields in the object: fields added to a literal one by one spill into a separate property array.
+ */
+class ActorExtras {
   /** Completed runs of `start`, kept from the second run on (a user that never repeats has no extras). */
-  done: number;
-  phase?: string;
-  ac?: AbortController;
-  log?: Logger;
-  wake?: () => void;
-  wakeRepeat?: () => void;
-  stopPromise?: Promise<void>;
-  sleepers?: Set<Sleeper>;
+  done = 0;
+  phase: string | undefined = undefined;
+  ac: AbortController | undefined = undefined;
+  log: Logger | undefined = undefined;
+  wake: (() => void) | undefined = undefined;
+  wakeRepeat: (() => void) | undefined = undefined;
+  stopPromise: Promise<void> | undefined = undefined;
+  /** The pending `ctx.sleep` (a list only while the user sleeps in parallel). */
+  sleeps: SleepEntry | SleepEntry[] | undefined = undefined;
+  removal: RemovalTarget | undefined = undefined;
 }

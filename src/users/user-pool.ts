@@ -9,6 +9,7 @@ import type { Telemetry, UserEndReason } from "../telemetry.js";
 import { IdTable } from "./id-table.js";
 import type { CoordinatorClient } from "../coordinator/coordinator.js";
 import type { StartCursor } from "./schedule.js";
+import { SleepQueue } from "./sleep-queue.js";
 import { StartScheduler } from "./start-scheduler.js";
 import { GONE, UserActor, type ActorHost } from "./user-actor.js";
 
@@ -56,6 +57,7 @@ export class UserPool implements ActorHost {
   readonly throttles: ThrottleApi | undefined;
   readonly coordinator: CoordinatorClient | undefined;
   readonly clock: Clock;
+  readonly sleeps: SleepQueue;
   private readonly telemetry: Telemetry;
   private readonly forceGraceMs: number;
 
@@ -82,6 +84,7 @@ export class UserPool implements ActorHost {
     this.throttles = o.throttles;
     this.coordinator = o.coordinator;
     this.clock = o.clock ?? systemClock;
+    this.sleeps = new SleepQueue(this.clock);
     this.crashes = new CrashTally(o.log);
     this.starts = new StartScheduler(
       (id, atMs) => this.startUser(id, atMs),

@@ -8,25 +8,26 @@
 import type { Element } from "@xmpp/xml";
 import { TimeoutError } from "../errors.js";
 import type { ConnectionOptions, ConnectionStatus, StanzaHandler } from "./connection-options.js";
-import { isStanza, streamEndOf } from "./incoming.js";
-import { rejectIqs, sendIq, takeIq, type PendingIq } from "./pending-iqs.js";
-import { NS_FRAMING, login, resumeAfter } from "./login.js";
+import { closedError, endConnection } from "./connection-end.js";
+import { onElement, onParseError, onStreamEnd, onTransportClosed } from "./connection-input.js";
+import { isStanza } from "./incoming.js";
+import { LoginQueue } from "./login-queue.js";
+import { sendIq, type PendingIq } from "./pending-iqs.js";
+import { NS_FRAMING, login } from "./login.js";
 import type { StreamManagement } from "./stream-management.js";
 import { serialize } from "./serialize.js";
 import type { StreamParser, ParserSink } from "./stream-parser.js";
 import type { TransportSink, XmppTransport } from "./transport.js";
-import { StreamClosedError } from "./xmpp-error.js";
 
-interface Deferred<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-}
 // timer callbacks at module level: a login or a close allocates no closure for them
 const destroyConnection = (c: XmppConnection) => c.destroy();
 const loginTimedOut = (c: XmppConnection, o: ConnectionOptions) =>
   c.abort(new TimeoutError(`connecting ${o.username} to ${o.service.href}`, o.timeoutMs));
 
-/** One client connection; `start()` logs in, then stanzas go to `handler`. */
+/**
+ * One client connection; `start()` logs in, then stanzas go to `handler`. What it receives is dispatched by
+ * connection-input.ts and its end settled by connection-end.ts; the fields they share are marked internal.
+ */
 export class XmppConnection implements TransportSink, ParserSink {
   status: ConnectionStatus = "offline";
   /** The full JID once bound. */
@@ -38,21 +39,20 @@ export class XmppConnection implements TransportSink, ParserSink {
   transport: XmppTransport | null = null;
   /** @internal reads what the transport receives (set by the login steps). */
   parser: StreamParser | null = null;
-  /** Login only: the step waiting for the next element; elements that arrive unasked are queued. */
-  private waiting: Deferred<Element> | null = null;
-  private early: Element[] | null = null;
+  /** @internal login only: the elements the login steps await (see login-queue.ts). */
+  login: LoginQueue | null = null;
   /** @internal the IQs awaiting an answer (see pending-iqs.ts). */
   iqs: Map<string, PendingIq> | null = null;
   /** @internal XEP-0198 state, once enabled at login. */
   sm: StreamManagement | null = null;
-  /** close(): resolved when the transport is gone, or destroyed by closeTimer. */
-  private closing: Deferred<void> | null = null;
-  private closeTimer: NodeJS.Timeout | undefined;
-  private failure: Error | null = null;
-  /** The server or the network ended the connection while online (`failure` says how). */
-  private lost = false;
-  /** Held during login, and while online when the stream is resumable (a resumption logs in again). */
-  private o: ConnectionOptions | null;
+  /** @internal close(): resolved when the transport is gone, or destroyed by its timer. */
+  closing: { resolve: () => void; timer: NodeJS.Timeout } | null = null;
+  /** @internal why the connection ended (or is ending). */
+  failure: Error | null = null;
+  /** @internal the server or the network ended the connection while online (`failure` says how). */
+  lost = false;
+  /** @internal held during login, and while online when the stream is resumable (a resumption logs in again). */
+  o: ConnectionOptions | null;
   /** @internal while resuming: why the socket dropped (the reason reported if resumption fails). */
   resumeCause: Error | null = null;
 
@@ -106,8 +106,8 @@ export class XmppConnection implements TransportSink, ParserSink {
   /** @internal now online: what arrived after the last login step (a stanza, an SM `<r/>`) goes where it belongs. */
   online(): void {
     this.status = "online";
-    const early = this.early;
-    this.early = null;
+    const early = this.login?.take();
+    this.login = null;
     if (early) for (const el of early) this.element(el);
   }
 
@@ -115,7 +115,7 @@ export class XmppConnection implements TransportSink, ParserSink {
   resumeFailed(e: Error): void {
     if (this.status !== "resuming") return;
     this.transport?.destroy();
-    this.finish(e, false);
+    endConnection(this, e, false);
   }
 
   /** Ends a login in progress (or the connection) with `cause` as the reason `start()` rejects with. */
@@ -126,10 +126,8 @@ export class XmppConnection implements TransportSink, ParserSink {
 
   /** Login: the next top-level element that is not an IQ answer. */
   next(): Promise<Element> {
-    const queued = this.early?.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.failure || this.status === "closed") return Promise.reject(this.failure ?? this.closedError());
-    return new Promise<Element>((resolve, reject) => (this.waiting = { resolve, reject }));
+    if (this.failure || this.status === "closed") return Promise.reject(this.failure ?? closedError());
+    return (this.login ??= new LoginQueue()).next();
   }
 
   /** Writes a stanza or nonza; throws when the connection cannot send. */
@@ -147,9 +145,9 @@ export class XmppConnection implements TransportSink, ParserSink {
       if (this.status === "online") {
         // the socket ended before its close event: a resumable stream keeps the stanza for when it resumes
         if (stanza && this.sm?.resumable) return this.sm.sent(text);
-        this.finish(undefined, false);
+        endConnection(this, undefined, false);
       }
-      throw (this.lost && this.failure) || this.closedError();
+      throw (this.lost && this.failure) || closedError();
     }
     if (stanza && this.sm) this.sm.sent(text);
   }
@@ -169,9 +167,8 @@ export class XmppConnection implements TransportSink, ParserSink {
     }
     this.status = "closing";
     this.sm?.stop();
-    return new Promise<void>((resolve, reject) => {
-      this.closing = { resolve, reject };
-      this.closeTimer = setTimeout(destroyConnection, timeoutMs, this);
+    return new Promise<void>((resolve) => {
+      this.closing = { resolve, timer: setTimeout(destroyConnection, timeoutMs, this) };
       if (!t.write(t.framed ? `<close xmlns='${NS_FRAMING}'/>` : "</stream:stream>")) this.destroy();
     });
   }
@@ -180,7 +177,7 @@ export class XmppConnection implements TransportSink, ParserSink {
   destroy(): void {
     if (this.status === "closed") return;
     this.transport?.destroy();
-    this.finish(undefined, true);
+    endConnection(this, undefined, true);
   }
 
   /** Why the server or the network ended this connection while it was online; null while up or closed by us. */
@@ -188,114 +185,34 @@ export class XmppConnection implements TransportSink, ParserSink {
     return this.lost ? this.failure : null;
   }
 
-  // --- TransportSink
+  // --- TransportSink and ParserSink: connection-input.ts
 
   onText(text: string): void {
     try {
       this.parser?.write(text);
     } catch (e) {
       // a handler threw, or an entity could not be decoded: the stream cannot be trusted any more
-      this.parseError(e as Error);
+      onParseError(this, e as Error);
     }
   }
 
   onTransportClose(err: Error | undefined): void {
-    // the socket dropped under a resumable stream (a stream error or </stream:stream> ends it before): resume
-    if (this.status === "online" && this.sm?.resumable && this.o) {
-      resumeAfter(this, err ?? new StreamClosedError("closed", "the server closed the connection"), this.o);
-      return;
-    }
-    this.finish(err, this.status === "closing");
+    onTransportClosed(this, err);
   }
-
-  // --- ParserSink
 
   streamStart(): void {
     // nothing to keep: the features that follow are what login waits for
   }
 
   element(el: Element): void {
-    const name = el.name;
-    let ended: Error | null;
-    if (name === "iq") {
-      if (takeIq(this, el)) return;
-    } else if ((ended = streamEndOf(el))) {
-      // the stream is over: every waiter learns it now, not when the socket closes
-      this.failure ??= ended;
-      this.transport?.end();
-      this.finish(undefined, this.status === "closing");
-      return;
-    }
-    if (this.status === "online" || this.status === "closing") {
-      if (this.sm) {
-        if (this.sm.onNonza(el)) return;
-        if (isStanza(name)) this.sm.inbound++;
-      }
-      this.handler?.onStanza(el);
-    } else if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w.resolve(el);
-    } else (this.early ??= []).push(el);
+    onElement(this, el);
   }
 
   streamEnd(): void {
-    // our close was answered: nothing more will come. TCP: close the socket at once (no half-close and no wait for
-    // the peer's FIN, one system call and one read event fewer per user); WebSocket: its closing handshake
-    if (this.closing) {
-      if (this.transport?.framed) this.transport.end();
-      else this.destroy();
-    } else {
-      this.failure ??= new StreamClosedError("closed", "the server closed the stream");
-      this.transport?.end();
-      this.finish(undefined, false);
-    }
+    onStreamEnd(this);
   }
 
   parseError(e: Error): void {
-    this.failure ??= new StreamClosedError("invalid-xml", `the stream could not be read: ${e.message}`, e);
-    this.transport?.destroy();
-    this.finish(undefined, false);
-  }
-
-  /**
-   * The connection is over: settle whatever waits. `byUs`: `close()` or `destroy()` ended it; otherwise an online
-   * connection was lost and the handler is told why.
-   */
-  private finish(err: Error | undefined, byUs: boolean): void {
-    if (this.status === "closed") return;
-    const wasClosing = this.status === "closing";
-    const wasResuming = this.status === "resuming";
-    this.lost = !byUs && (this.status === "online" || wasResuming);
-    // a failed resumption reports why the socket dropped in the first place
-    if (wasResuming && this.lost) {
-      this.failure ??= this.resumeCause;
-      this.handler?.onResumeFailed?.(err ?? this.failure ?? this.closedError());
-    }
-    this.resumeCause = null;
-    this.o = null;
-    this.status = "closed";
-    this.sm?.stop();
-    // an Error (and its stack) only when someone waits for one: a normal close has nobody to tell
-    if (this.lost) this.failure ??= err ?? new StreamClosedError("closed", "the server closed the connection");
-    else this.failure ??= err ?? null;
-    const w = this.waiting;
-    this.waiting = null;
-    if (w) w.reject((this.failure ??= this.closedError()));
-    if (this.iqs) rejectIqs(this, (this.failure ??= this.closedError()));
-    const c = this.closing;
-    this.closing = null;
-    if (c) {
-      clearTimeout(this.closeTimer);
-      c.resolve();
-    }
-    if (!wasClosing) this.transport?.destroy();
-    this.transport = null;
-    this.parser = null;
-    if (this.lost) this.handler?.onConnectionLost?.(this.failure as Error);
-  }
-
-  private closedError(): Error {
-    return new StreamClosedError("closed", "connection closed");
+    onParseError(this, e);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Noticing that a user was removed with force, so its XMPP session closes at once, without an AbortSignal listener
- * per user: one `ctx.stopped()` reaction per user, and the signal is read only once the user is asked to stop.
+ * per user. amoc's own user context (users/user-actor.ts) takes the session as its `removalTarget` and ends it
+ * itself: one field per user. Any other context gets one `ctx.stopped()` reaction per user (a promise, its resolving
+ * functions and two closures: ~0.4 KB, docs/memory.md), and the signal is read only once the user is asked to stop.
  * A listener on each user's signal (Node's AbortController and EventTarget) cost ~0.1 ms of CPU per user, 7 % of
  * what a bench_chat user costs in all (bench/README-xmpp.md).
  */
@@ -12,6 +14,8 @@ export interface StoppableContext {
   readonly stopping: boolean;
   /** Resolves when the user is asked to stop. */
   stopped(): Promise<void>;
+  /** When the context has it (amoc's users do), the session it ends itself on a forced removal. */
+  removalTarget?: ForcedRemovalTarget | null;
 }
 
 /** A session that a forced removal must end. */
@@ -34,6 +38,10 @@ export function removedWithForce(ctx: StoppableContext): boolean {
 
 /** Makes `target` the session that `ctx`'s forced removal ends (replacing a previous one of the same user). */
 export function watchForcedRemoval(ctx: StoppableContext, target: ForcedRemovalTarget): void {
+  if ("removalTarget" in ctx) {
+    ctx.removalTarget = target;
+    return;
+  }
   let w = watches.get(ctx);
   if (!w) {
     const watch: Watch = { current: null };
@@ -49,6 +57,10 @@ export function watchForcedRemoval(ctx: StoppableContext, target: ForcedRemovalT
 
 /** `target` no longer needs ending (it closed). */
 export function unwatchForcedRemoval(ctx: StoppableContext, target: ForcedRemovalTarget): void {
+  if ("removalTarget" in ctx) {
+    if (ctx.removalTarget === target) ctx.removalTarget = null;
+    return;
+  }
   const w = watches.get(ctx);
   if (w?.current === target) w.current = null;
 }

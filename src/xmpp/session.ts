@@ -71,7 +71,8 @@ export async function connectUser(ctx: XmppContext, opts: ConnectOptions = {}): 
   }
   const username = opts.username ?? fromTemplate(s.xmpp_user_template, ctx.id);
   const password = opts.password ?? fromTemplate(s.xmpp_password_template, ctx.id);
-  const bareJid = `${username}@${s.xmpp_domain}`;
+  // flat: a joined string would hold its two parts (two more strings per user) for as long as the user
+  const bareJid = Buffer.from(`${username}@${s.xmpp_domain}`).toString();
   const attempts = 1 + s.xmpp_connect_retries;
   for (let attempt = 1; ; attempt++) {
     if (removedWithForce(ctx)) throw new UserAbortedError(ctx.id);

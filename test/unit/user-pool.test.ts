@@ -155,6 +155,29 @@ describe("UserPool", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("a forced removal ends the session a user set as its removal target, once, and a graceful one does not", async () => {
+    const ended: number[] = [];
+    const { p, clock, plan } = pool(
+      async (id, _s, ctx) => {
+        const c = ctx as UserContext & { removalTarget: { onForcedRemoval(): void } | null };
+        c.removalTarget = { onForcedRemoval: () => ended.push(id) };
+        await ctx.stopped();
+      },
+      {},
+      600_000,
+    );
+    p.schedule(plan(1, 4, 0));
+    await clock.advance(0);
+    p.remove(1, false);
+    await settle();
+    expect(ended).toEqual([]);
+    p.remove(3, true);
+    await settle();
+    expect(ended.sort()).toEqual([1, 2, 3]);
+    expect(p.counts()).toMatchObject({ running: 0, removed: 4, crashed: 0 });
+    p.dispose();
+  });
+
   it("ctx.sleep rejects on forced removal so start unwinds at once, long before the grace period", async () => {
     const { p, clock, plan } = pool(async (_id, _s, ctx) => ctx.sleep(600_000), {}, 600_000);
     p.schedule(plan(1, 3, 0));
