@@ -48,11 +48,9 @@ unit: deps
 integration: setup browser
 	npx vitest run --project integration
 
+# the timing project alone first; then the deploy and container tests in the background beside unit + integration
 test: setup browser typecheck lint
-	npx vitest run --project unit --project integration
-	npx vitest run --project timing
-	$(MAKE) test-deploy
-	$(MAKE) test-containers
+	bash scripts/test-all.sh
 
 # Ansible (ansible/README.md): INVENTORY=ansible/inventory.ini, extra flags in ANSIBLE_ARGS (e.g. --check --diff)
 INVENTORY ?= ansible/inventory.ini

@@ -5,7 +5,9 @@
 # <id>: 12 hex digits of the sources' and the platform's hash (same sources, same platform: same id).
 # <platform>: "node<major> <os>-<arch>-<libc>" (e.g. node20 linux-x64-glibc), also in the release's PLATFORM file:
 # the hosts must match it (ansible's amoc_release role checks each one) since node_modules holds native code.
-# Env: AMOC_RELEASE_PATHS (default: bin src scenarios config web package.json package-lock.json tsconfig.json)
+# Env: AMOC_RELEASE_PATHS (default: bin src scenarios config web package.json package-lock.json tsconfig.json);
+# AMOC_RELEASE_CACHE: a directory where a built release is kept by id and reused (the tests build the same sources
+# four times: three deploys and the image).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:?usage: scripts/release.sh OUT_DIR [SOURCE_DIR]}"
@@ -19,6 +21,13 @@ trap 'rm -rf "$stage"' EXIT
 tarx() { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --exclude='*.log' "$@"; }
 (cd "$SRC" && tarx -cf - $(ls -d $PATHS 2>/dev/null)) >"$stage/src.tar"
 id="$( (cat "$stage/src.tar"; echo "$platform") | sha256sum | cut -c1-12)"
+cached="${AMOC_RELEASE_CACHE:+$AMOC_RELEASE_CACHE/$id.tar.gz}"
+if [ -n "$cached" ] && [ -f "$cached" ]; then
+  cp "$cached" "$OUT/amoc.tar.gz"
+  log "release $id for $platform: $OUT/amoc.tar.gz (from the cache $AMOC_RELEASE_CACHE)"
+  echo "$id $platform"
+  exit 0
+fi
 mkdir "$stage/r" && tar -C "$stage/r" -xf "$stage/src.tar" && rm "$stage/src.tar"
 # better-sqlite3: the native binary this checkout built (same Node ABI) goes where prebuild-install looks first,
 # so the release needs neither GitHub nor a compiler
@@ -38,5 +47,6 @@ fi
 rm -rf "$stage/r/node_modules/.cache"
 echo "$platform" >"$stage/r/PLATFORM"
 (cd "$stage/r" && tarx -cf - .) | gzip -n >"$OUT/amoc.tar.gz"
+if [ -n "$cached" ]; then mkdir -p "$AMOC_RELEASE_CACHE" && cp "$OUT/amoc.tar.gz" "$cached.tmp$$" && mv "$cached.tmp$$" "$cached"; fi
 log "release $id for $platform: $OUT/amoc.tar.gz ($(du -m "$OUT/amoc.tar.gz" | cut -f1) MB)"
 echo "$id $platform"
