@@ -1,6 +1,7 @@
 /** Runs `bin/amoc` as a real child process, with a hard timeout. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { prosodyUrl } from "./endpoints.js";
+import { until } from "./wait.js";
 
 export const AMOC = new URL("../../bin/amoc", import.meta.url).pathname;
 
@@ -43,4 +44,38 @@ export function amoc(
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/** `bin/amoc worker` processes started by `startWorkers`: their stderr so far, to show when something fails. */
+export interface Workers {
+  procs: ChildProcess[];
+  errs: () => string[];
+}
+
+/**
+ * Starts one `bin/amoc worker` per name with `envOf(name, index)` and waits until each says it joined its cluster.
+ * Each process is also pushed to `owned`, so the file's afterAll kills it whatever happens.
+ */
+export async function startWorkers(
+  names: string[],
+  envOf: (name: string, k: number) => NodeJS.ProcessEnv,
+  owned: ChildProcess[],
+  timeoutMs = 60_000,
+): Promise<Workers> {
+  const errs = names.map(() => "");
+  const procs = names.map((name, k) => {
+    const p = spawn(AMOC, ["worker"], {
+      env: { ...process.env, ...envOf(name, k) },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    owned.push(p);
+    p.stderr.on("data", (d: Buffer) => (errs[k] += d.toString()));
+    return p;
+  });
+  await until(() => errs.every((e) => /joined cluster/.test(e)), timeoutMs, `${names.length} workers joined`).catch(
+    (e: Error) => {
+      throw new Error(`${e.message}\n${errs.join("\n")}`);
+    },
+  );
+  return { procs, errs: () => [...errs] };
 }

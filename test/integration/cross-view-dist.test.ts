@@ -3,15 +3,14 @@
  * `bin/amoc worker` processes on a real nats-server; the known samples are spread over the workers, so every view
  * must show the numbers of the merged histograms.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { expectViewsAgree, KNOWN_SAMPLES, viewArgs } from "../helpers/cross-view.js";
 import { NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC, amoc } from "../helpers/proc.js";
-import { until } from "../helpers/wait.js";
+import { amoc, startWorkers } from "../helpers/proc.js";
 
 const CLUSTER = `cv${process.pid}`;
 let nats: NatsCluster;
@@ -42,18 +41,7 @@ afterAll(async () => {
 
 describe("one pipeline: every view of a run gives the same numbers (bin/amoc run --dist, 3 workers)", () => {
   it("summary, --json, thresholds, the HTML report, JUnit and the master's run store agree on count, min, max, p50 and p99", async () => {
-    const errs: string[] = ["", "", ""];
-    ["w1", "w2", "w3"].forEach((name, k) => {
-      const p = spawn(AMOC, ["worker"], {
-        env: { ...process.env, AMOC_LOG_LEVEL: "warn", ...env(name) },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      procs.push(p);
-      p.stderr!.on("data", (d: Buffer) => (errs[k] += d.toString()));
-    });
-    await until(() => errs.every((e) => /joined cluster/.test(e)), 60_000, "three workers joined").catch((e: Error) => {
-      throw new Error(`${e.message}\n${errs.join("\n")}`);
-    });
+    await startWorkers(["w1", "w2", "w3"], (name) => ({ AMOC_LOG_LEVEL: "warn", ...env(name) }), procs);
     const m = env("m");
     const r = await amoc(
       [

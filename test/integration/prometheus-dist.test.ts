@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XMPP_BUCKETS } from "../../src/metrics/prometheus.js";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC, amoc, type ProcResult } from "../helpers/proc.js";
-import { until } from "../helpers/wait.js";
+import { amoc, startWorkers, type ProcResult } from "../helpers/proc.js";
 
 const CLUSTER = `pr${process.pid}`;
 const FIXTURES = new URL("../fixtures/scenarios/", import.meta.url).pathname;
@@ -92,18 +91,11 @@ afterAll(async () => {
 
 describe("Prometheus scrapes a 3-worker cluster (bin/amoc worker with AMOC_PROMETHEUS_PORT)", () => {
   it("agrees with the run on users and TTD p99, answers every dashboard query, and passes promtool", async () => {
-    const errs: string[] = ["", "", ""];
-    ["w1", "w2", "w3"].forEach((name, k) => {
-      const p = spawn(AMOC, ["worker"], {
-        env: { ...process.env, AMOC_LOG_LEVEL: "info", AMOC_PROMETHEUS_PORT: String(workerPorts[k]), ...env(name) },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      procs.push(p);
-      p.stderr!.on("data", (d: Buffer) => (errs[k] += d.toString()));
-    });
-    await until(() => errs.every((e) => /joined cluster/.test(e)), 60_000, "three workers joined").catch((e: Error) => {
-      throw new Error(`${e.message}\n${errs.join("\n")}`);
-    });
+    await startWorkers(
+      ["w1", "w2", "w3"],
+      (name, k) => ({ AMOC_LOG_LEVEL: "info", AMOC_PROMETHEUS_PORT: String(workerPorts[k]), ...env(name) }),
+      procs,
+    );
     const run: Promise<ProcResult> = amoc(
       ["run", "prom_hold", "--dist", "--workers", "3", "--users", String(USERS), "--interarrival", "0", "--json"],
       { env: env("m"), timeoutMs: 120_000 },

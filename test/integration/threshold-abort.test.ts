@@ -12,44 +12,20 @@ describe("a threshold with 'abort' stops a real run at its breach (Prosody)", ()
 
   it("a typo of a built-in name is refused before the run; 'xmpp.connection.p99<0.001 over 2s abort' stops a 60 s ramp within its first windows and exits 3", async () => {
     // 600 users one every 100 ms: a minute of logins unless the breach stops it
-    const r = await amoc(
-      [
-        "run",
-        "login_storm",
-        "--users",
-        "600",
-        "--interarrival",
-        "100",
-        "--repeat",
-        "1",
-        "--json",
-        "--threshold",
-        "xmpp.connection.p99<0.001 over 2s abort",
-        "--threshold",
-        "users.crashd==0",
-      ],
-      { env, timeoutMs: 60_000 },
-    );
+    const ramp = (...thresholds: string[]) =>
+      amoc(
+        [
+          ...["run", "login_storm", "--users", "600", "--interarrival", "100", "--repeat", "1", "--json"],
+          ...thresholds.flatMap((t) => ["--threshold", t]),
+        ],
+        { env, timeoutMs: 60_000 },
+      );
+    const r = await ramp("xmpp.connection.p99<0.001 over 2s abort", "users.crashd==0");
     // the typo of a built-in name is refused before anything starts
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no such metric: users\.crashd; did you mean users\.crashed\?/);
 
-    const ok = await amoc(
-      [
-        "run",
-        "login_storm",
-        "--users",
-        "600",
-        "--interarrival",
-        "100",
-        "--repeat",
-        "1",
-        "--json",
-        "--threshold",
-        "xmpp.connection.p99<0.001 over 2s abort",
-      ],
-      { env, timeoutMs: 60_000 },
-    );
+    const ok = await ramp("xmpp.connection.p99<0.001 over 2s abort");
     expect(ok.code, ok.stderr).toBe(3);
     const out = JSON.parse(ok.stdout) as {
       users: { started: number };
