@@ -90,16 +90,19 @@ for _ in $(seq 1 240); do [ "$(grep -c 'joined cluster' "$RUN/workers.log" || tr
 
 bash "$REPO/bench/lib/ejabberd-sessions.sh" "${NODES[@]}" > "$RUN/sessions.txt" 2> "$RUN/sessions.err" &
 SAMPLER=$!
-# while everybody is online (ramp done, EXTRA_S not over): each instance's own count through ejabberdctl, and the RSS
-# of every worker and server process at that moment
+# while everybody is online (ramp done, EXTRA_S not over): each instance's own count through ejabberdctl (all at once:
+# each boots an Erlang VM, seconds on a loaded machine), and the RSS of every worker and server process at that moment
+ctl_count() { # ctl_count I -> "ejabberdctl NODE COUNT"
+  local d="$SERVERS_RUN/ejabberd" node="${NODES[$(($1 - 1))]}"
+  [ "$1" = 1 ] || d="$SERVERS_RUN/ejabberd-$1/ejabberd"
+  echo "ejabberdctl $node $(cd /tmp && setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME=/var/lib/ejabberd \
+    EJABBERD_NODE="$node" timeout 30 ejabberdctl --config-dir "$d/conf" connected_users_number 2>&1 | tail -n 1)"
+}
 (
-  sleep $((RAMP_S + EXTRA_S / 2 + 5))
-  for ((i = 1; i <= INSTANCES; i++)); do
-    d="$SERVERS_RUN/ejabberd"; [ "$i" = 1 ] || d="$SERVERS_RUN/ejabberd-$i/ejabberd"
-    n="$(cd /tmp && setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME=/var/lib/ejabberd \
-      EJABBERD_NODE="${NODES[$((i - 1))]}" timeout 30 ejabberdctl --config-dir "$d/conf" connected_users_number 2>&1 | tail -n 1)"
-    echo "ejabberdctl ${NODES[$((i - 1))]} $n"
-  done
+  sleep $((RAMP_S + EXTRA_S / 3 + 3))
+  for ((i = 1; i <= INSTANCES; i++)); do ctl_count "$i" > "$RUN/ctl-$i.txt" & done
+  wait
+  cat "$RUN"/ctl-*.txt
   for p in $(pgrep -P "$WORKERS" || true) $(pgrep -x beam.smp || true); do
     what="$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null | grep -o 'sname amoc_hold[^ ]*\|cli.ts worker' | head -n 1 || true)"
     [ -z "$what" ] || echo "rss $p $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status") ${what/cli.ts /}"

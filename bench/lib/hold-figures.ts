@@ -99,7 +99,7 @@ const figures: BenchFigure[] = [
     value: ctl.map((c) => (Number.isNaN(c) ? "?" : fmt(c))).join(" + "),
     unit: "sessions",
     command,
-    what: "`ejabberdctl connected_users_number` of each instance, once while everybody was online (a cross-check of the sampled counts)",
+    what: `\`ejabberdctl connected_users_number\` of each instance, all ${nodes.length} at once about a third into the 30 s when everybody is online (a cross-check of the sampled counts; on a loaded machine the VMs it boots may answer after the first users closed)`,
   },
   {
     figure: `${k}.crashed`,
