@@ -43,8 +43,8 @@ run 120 "${TSX[@]}" bench/metrics-load.ts 50000 10
 run 600 "${TSX[@]}" bench/rest-status.ts 250000 200
 run 300 "${TSX[@]}" bench/throttle-precision.ts 60 1000 4
 run 300 "${TSX[@]}" bench/throttle-ramp.ts 20 4000 400 4
-# the dashboard's live stream over 3 workers x 10,000 users; a Prometheus scrape of a node holding 30,000 users
-run 600 "${TSX[@]}" bench/dashboard-stream.ts 10000 20 5000
+# the dashboard's live stream over 3 workers x 30,000 users; a Prometheus scrape of a node holding 30,000 users
+run 600 "${TSX[@]}" bench/dashboard-stream.ts 30000 30 5000
 run 300 "${TSX[@]}" bench/prometheus-scrape.ts 30000 30 5000
 
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg) after"
