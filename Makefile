@@ -79,6 +79,12 @@ bench-xmpp: setup
 	bash bench/xmpp-vs-tsung.sh
 	$(MAKE) --no-print-directory bench-doc
 
+# 38,000 XMPP users online at once on one 2-core machine: worker --procs 2 against 3 ejabberd instances (~6 min)
+.PHONY: bench-hold
+bench-hold: setup
+	bash bench/hold-38k.sh
+	$(MAKE) --no-print-directory bench-doc
+
 # docs/benchmarks.md from docs/benchmarks.template.md and the latest figures in .run/bench/results.jsonl
 bench-doc:
 	node --import tsx scripts/bench-doc.ts

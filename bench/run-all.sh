@@ -3,7 +3,8 @@
 # regenerates docs/benchmarks.md from the latest figures (scripts/bench-doc.ts). A failed benchmark is reported and
 # the others still run; the page keeps that benchmark's previous figures.
 # Starts the servers a benchmark needs when they are down, and stops exactly those afterwards.
-# The XMPP comparison with tsung is separate (make bench-xmpp): it takes minutes and installs tsung.
+# The XMPP comparison with tsung is separate (make bench-xmpp): it takes minutes and installs tsung; so is the
+# 38,000-user hold (make bench-hold).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -42,8 +43,9 @@ run 120 "${TSX[@]}" bench/metrics-load.ts 50000 10
 run 600 "${TSX[@]}" bench/rest-status.ts 250000 200
 run 300 "${TSX[@]}" bench/throttle-precision.ts 60 1000 4
 run 300 "${TSX[@]}" bench/throttle-ramp.ts 20 4000 400 4
-# results time series: cost per stanza in a tight loop, merge and report from synthetic intervals
-run 300 "${TSX[@]}" bench/results-series.ts --hours 1 --nodes 16
+# the dashboard's live stream over 3 workers x 30,000 users; a Prometheus scrape of a node holding 30,000 users
+run 600 "${TSX[@]}" bench/dashboard-stream.ts 30000 30 5000
+run 300 "${TSX[@]}" bench/prometheus-scrape.ts 30000 30 5000
 
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg) after"
 "${TSX[@]}" scripts/bench-doc.ts

@@ -39,7 +39,9 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 function value(r: BenchRecord): string {
   if (typeof r.value === "boolean") {
     const reasons = (r.detail?.reasons as string[] | undefined) ?? [];
-    return r.value ? "**valid**" : `**invalid**: ${reasons.join("; ")}`;
+    // a run's own checks (`.passed`) pass or fail; a comparison's validity (`.valid`) holds or not
+    const [yes, no] = r.figure.endsWith(".passed") ? ["passed", "failed"] : ["valid", "invalid"];
+    return r.value ? `**${yes}**` : `**${no}**: ${reasons.join("; ")}`;
   }
   const v = typeof r.value === "number" ? r.value.toLocaleString("en-US", { maximumFractionDigits: 3 }) : r.value;
   return r.unit ? `${v} ${r.unit}` : String(v);

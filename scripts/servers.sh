@@ -19,6 +19,7 @@
 #   AMOC_SERVERS_TIMEOUT    seconds each server may take to become healthy (default 30)
 #   AMOC_STOP_TIMEOUT       seconds to wait after SIGTERM before SIGKILL (default 10)
 #   PROSODY_PROFILE         bench: Prosody with the lean config of the generator benchmarks (no MAM, PEP, BOSH...)
+#   EJABBERD_INSTANCES      N (1..9): ejabberd also as units ejabberd-2..N, each its own node, run dir, ports +10*(i-1)
 #   PROSODY_C2S_PORT PROSODY_TLS_PORT PROSODY_HTTP_PORT EJABBERD_C2S_PORT EJABBERD_TLS_PORT EJABBERD_HTTP_PORT
 #   NATS_PORT NATS_MONITOR_PORT NATS_CLUSTER_PORT_BASE NATS_CLUSTER_ROUTE_PORT_BASE NATS_CLUSTER_HTTP_PORT_BASE
 #   STATSD_PORT STATSD_MGMT_PORT CARBON_PORT CARBON_QUERY_PORT GRAPHITE_WEB_PORT
@@ -259,7 +260,7 @@ start_ejabberd() {
   local D; D="$(EJ_D)"
   # setpriv, not su: ejabberdctl run as root switches user with `su`, whose PAM stack (pam_limits)
   # drops the soft open-files limit to 1024; setpriv keeps the 20000 limit. HOME holds the Erlang cookie.
-  launch ejabberd "$D/stdout.log" \
+  launch "${EJ_UNIT:-ejabberd}" "$D/stdout.log" \
     setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
     env HOME=/var/lib/ejabberd EJABBERD_PID_PATH="$D/ejabberd.pid" \
     ejabberdctl --config-dir "$D/conf" --logs "$D/logs" --spool "$D/db" foreground
@@ -267,7 +268,7 @@ start_ejabberd() {
 health_ejabberd() { tcp_listening "$EJABBERD_C2S_PORT" && tcp_listening "$EJABBERD_TLS_PORT" && tcp_listening "$EJABBERD_HTTP_PORT"; }
 logs_ejabberd() { local D; D="$(EJ_D)"; echo "$D/stdout.log $D/logs/error.log $D/logs/ejabberd.log"; }
 ejabberd_beam_pid() { # the BEAM of our ejabberd session (it does the graceful shutdown on SIGTERM)
-  local sid p; sid="$(unit_sid ejabberd)"; [ -n "$sid" ] || return 0
+  local sid p; sid="$(unit_sid "${EJ_UNIT:-ejabberd}")"; [ -n "$sid" ] || return 0
   for p in $(session_pids "$sid"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = beam.smp ] && { echo "$p"; return 0; }; done
 }
 post_ejabberd() {
@@ -284,7 +285,7 @@ stop_ejabberd() {
   # SIGTERM to the BEAM = init:stop() (graceful since OTP 20). Not to the whole session: killing
   # erl_child_setup first makes the VM abort with a crash dump.
   local beam; beam="$(ejabberd_beam_pid)"
-  stop_unit ejabberd "$beam"
+  stop_unit "${EJ_UNIT:-ejabberd}" "$beam"
   # Stop our epmd only if no other Erlang node still uses it (e.g. a tsung started meanwhile).
   if unit_running ejabberd-epmd; then
     local names; names="$(ERL_EPMD_ADDRESS=127.0.0.1 timeout 5 epmd -names 2>/dev/null | grep '^name ' || true)"
@@ -292,6 +293,24 @@ stop_ejabberd() {
   fi
 }
 url_ejabberd() { echo "xmpp://127.0.0.1:$EJABBERD_C2S_PORT xmpps://127.0.0.1:$EJABBERD_TLS_PORT ws://127.0.0.1:$EJABBERD_HTTP_PORT/ws http://127.0.0.1:$EJABBERD_HTTP_PORT/api muc=muc.localhost"; }
+
+# --- ejabberd instances 2..EJABBERD_INSTANCES (units ejabberd-2..N; bench/hold-38k.sh): instance i is a node of
+# its own (EJABBERD_NODE with suffix _i: ejabberd_2@localhost), with its own run dir $RUN/ejabberd-i (config, Mnesia
+# spool, logs, accounts) and ports +10*(i-1) (c2s 5332, tls 5333, http 5390 for i=2). One BEAM per instance, so each
+# holds its own share of the sessions under its own open-files limit. Each runs the functions above in a subshell.
+EJABBERD_INSTANCES="${EJABBERD_INSTANCES:-1}"
+[[ "$EJABBERD_INSTANCES" =~ ^[1-9]$ ]] || die "EJABBERD_INSTANCES='$EJABBERD_INSTANCES' must be 1..9"
+ej_instance() { # ej_instance I: points the ejabberd functions at instance I (call in a subshell)
+  local i="$1" base="${EJABBERD_NODE:-ejabberd@localhost}"
+  export EJABBERD_NODE="${base%@*}_$i@${base#*@}" AMOC_RUN_DIR="$RUN/ejabberd-$i"
+  RUN="$AMOC_RUN_DIR" EJ_UNIT="ejabberd-$i"
+  EJABBERD_C2S_PORT=$((EJABBERD_C2S_PORT + 10 * (i - 1))) EJABBERD_TLS_PORT=$((EJABBERD_TLS_PORT + 10 * (i - 1)))
+  EJABBERD_HTTP_PORT=$((EJABBERD_HTTP_PORT + 10 * (i - 1)))
+}
+ej_extra_units() { local i; for ((i = 2; i <= EJABBERD_INSTANCES; i++)); do printf ' ejabberd-%d' "$i"; done; }
+for ((_i = 2; _i <= EJABBERD_INSTANCES; _i++)); do
+  for _f in prep start health logs post stop url; do eval "${_f}_ejabberd-$_i() { ( ej_instance $_i; ${_f}_ejabberd ); }"; done
+done
 
 # --- nats (single)
 prep_nats() {
@@ -422,7 +441,7 @@ url_graphite-web() { echo "http://127.0.0.1:$GRAPHITE_WEB_PORT (render, /events/
 units_of() {
   case "$1" in
     prosody) echo prosody ;;
-    ejabberd) echo ejabberd ;;
+    ejabberd) echo ejabberd "$(ej_extra_units)" ;;
     nats) echo nats ;;
     nats-cluster) echo nats-n1 nats-n2 nats-n3 ;;
     graphite) echo carbon statsd graphite-web ;;

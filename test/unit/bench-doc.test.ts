@@ -45,6 +45,12 @@ describe("the benchmarks page generator", () => {
     const page = render(template, line("x.valid", false, "2026-12-04T10:00:00Z", { reasons: ["the server was busy"] }));
     expect(page).toContain("**invalid**: the server was busy");
   });
+
+  it("shows a run's own checks as passed, or failed with their reasons", () => {
+    expect(render(template, line("x.passed", true, "2026-12-04T10:00:00Z"))).toContain("| **passed** |");
+    const page = render(template, line("x.passed", false, "2026-12-04T10:00:00Z", { reasons: ["3 users crashed"] }));
+    expect(page).toContain("**failed**: 3 users crashed");
+  });
 });
 
 describe("the validity check of the XMPP comparison", () => {
