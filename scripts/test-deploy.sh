@@ -246,27 +246,7 @@ for h in "${HOSTS[@]}"; do
 done
 # a plain TCP client from the master host: INFO must ask for auth; CONNECT without or with a wrong password is
 # refused, with the right one answered; a route without the cluster's credentials is refused too
-cat >"$TMP/nats-probe.js" <<'JS'
-const net = require("node:net");
-const [host, port, connect] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
-const s = net.connect(port, host);
-let buf = "", info = null;
-const done = (out) => { console.log(JSON.stringify({ auth_required: info?.auth_required ?? null, reply: out.trim() })); s.destroy(); process.exit(0); };
-setTimeout(() => done(buf || "(timeout)"), 5000);
-s.on("data", (d) => {
-  buf += d;
-  if (!info) {
-    const m = buf.match(/^INFO (.*)\r\n/);
-    if (!m) return;
-    info = JSON.parse(m[1]); buf = buf.slice(m[0].length);
-    s.write(`CONNECT ${connect}\r\nPING\r\n`);
-  }
-  if (/PONG|-ERR/.test(buf)) done(buf);
-});
-s.on("error", (e) => done(`error ${e.message}`));
-s.on("close", () => done(buf || "(closed)"));
-JS
-probe() { ip netns exec "$ID-h1" node "$TMP/nats-probe.js" "$@"; }
+probe() { ip netns exec "$ID-h1" node "$REPO/scripts/deploy-probes/nats-probe.cjs" "$@"; }
 for i in 1 2 3; do
   a="$NET.1$i"
   out="$(probe "$a" 4222 '{"verbose":false,"pedantic":false}')"
@@ -299,31 +279,7 @@ node -e '
 ' "$TMP/run.json" || die "run summary: $(cat "$TMP/run.json")"
 
 # ---- the run state's bucket is replicated on the 3 NATS servers (no fallback to 1 replica) ----
-cat >"$TMP/js-probe.js" <<'JS'
-// JetStream stream info over the plain NATS protocol: node js-probe.js HOST PORT CONNECT-JSON STREAM
-const net = require("node:net");
-const [host, port, connect, stream] = [process.argv[2], Number(process.argv[3]), process.argv[4], process.argv[5]];
-const s = net.connect(port, host);
-let buf = "", info = false;
-const done = (out) => { console.log(out); s.destroy(); process.exit(0); };
-setTimeout(() => done(JSON.stringify({ error: buf || "(timeout)" })), 5000);
-s.on("data", (d) => {
-  buf += d;
-  if (!info) {
-    const m = buf.match(/^INFO (.*)\r\n/);
-    if (!m) return;
-    info = true; buf = buf.slice(m[0].length);
-    s.write(`CONNECT ${connect}\r\nSUB _INBOX.probe 1\r\nPUB $JS.API.STREAM.INFO.${stream} _INBOX.probe 0\r\n\r\n`);
-  }
-  const e = buf.match(/-ERR (.*)\r\n/);
-  if (e) done(JSON.stringify({ error: e[1] }));
-  const m = buf.match(/MSG _INBOX\.probe 1 (\d+)\r\n/);
-  const at = m ? m.index + m[0].length : 0;
-  if (m && buf.length >= at + Number(m[1])) done(buf.slice(at, at + Number(m[1])));
-});
-s.on("error", (e) => done(JSON.stringify({ error: e.message })));
-JS
-out="$(ip netns exec "$ID-h1" node "$TMP/js-probe.js" "$NET.11" 4222 "{\"verbose\":false,\"user\":\"amoc\",\"pass\":\"$nats_pw\"}" "KV_${ID}_state")"
+out="$(ip netns exec "$ID-h1" node "$REPO/scripts/deploy-probes/js-probe.cjs" "$NET.11" 4222 "{\"verbose\":false,\"user\":\"amoc\",\"pass\":\"$nats_pw\"}" "KV_${ID}_state")"
 node -e '
   const j = JSON.parse(process.argv[1]);
   if (j.error || j.config?.num_replicas !== 3 || !(j.config?.max_bytes > 0)) { console.error(`bucket ${process.argv[2]}: ${process.argv[1]}`); process.exit(1); }
