@@ -5,7 +5,7 @@
  * totals are summed over the nodes. Errors are AmocErrors (their `code` maps to an exit code and an HTTP status in
  * `ERROR_STATUS`); nothing here prints.
  */
-import type { SutSummary } from "../results/sut-series.js";
+import type { SutSample, SutSummary } from "../results/sut-series.js";
 import type { StatusReport } from "../controller/types.js";
 import type { EncodedInterval, RunEventRecord } from "../results/interval.js";
 import type { LastInterval } from "../results/recorder.js";
@@ -166,6 +166,8 @@ export interface StopResult extends CommandResult {
 export type WatchEvent =
   | { type: "interval"; interval: EncodedInterval }
   | { type: "event"; event: RunEventRecord }
+  /** A sampling of the server under test (src/sut/), as the recording stores it. */
+  | { type: "sut"; sample: SutSample }
   | { type: "end"; run: RunEnd };
 
 /** A scenario's source as the dashboard's editor shows it. */

@@ -37,6 +37,11 @@ export class NatsCluster {
     private readonly members: Member[],
   ) {}
 
+  /** The servers' process ids (a real process on this machine, e.g. for AMOC_SUT_PROCESS). */
+  get pids(): number[] {
+    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+  }
+
   /** Client URLs of every member. */
   get urls(): string[] {
     return this.members.map((m) => `nats://127.0.0.1:${m.client}`);

@@ -90,7 +90,13 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   startWorker("w1", { AMOC_NODE_LABELS: "zone=a" });
-  startWorker("w2", { AMOC_NODE_LABELS: "zone=b", AMOC_API_PORT: String(port), AMOC_API_TOKEN: TOKEN });
+  // the node recording the runs samples a "server under test": the NATS server, a real process of this machine
+  startWorker("w2", {
+    AMOC_NODE_LABELS: "zone=b",
+    AMOC_API_PORT: String(port),
+    AMOC_API_TOKEN: TOKEN,
+    AMOC_SUT_PROCESS: String(nats.pids[0]),
+  });
   await until(async () => (await fetch(`${url}/health`)).status === 200, 60_000, "the REST API of w2");
   await until(
     async () =>
@@ -186,6 +192,12 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     expect(ids).toContain("picked");
     expect(ids).not.toContain("ttd");
     expect(await page.evaluate("window.amoc.charts.joinsGaps('connection')")).toBe(false);
+    // the server under test's CPU and memory are drawn beside the load while the run samples it
+    await page.waitForFunction(
+      () => ["server-cpu", "server-memory"].every((id) => (globalThis as any).amoc.charts.chartIds().includes(id)),
+      null,
+      { timeout: 15_000 },
+    );
     // one process, one figure: w2 serves the API (the master's row) and runs users (its worker row)
     const same = await page.evaluate(() => {
       const cells = (tr: any) => [...tr.querySelectorAll("td")].slice(-4).map((td) => td.textContent);

@@ -229,4 +229,18 @@ describe("per-interval results", () => {
     off();
     expect(s.watchers.size).toBe(0);
   });
+
+  it("carries the server under test's last sampling in every frame of its run, and none in the next run's", async () => {
+    const { s, feed, tick } = setup();
+    const off = feed.subscribe(() => {});
+    await new Promise((r) => setImmediate(r));
+    s.run = { run_id: "r1", state: "running", scenario: "dummy", settings: {} };
+    expect((await tick()).server).toBeUndefined();
+    s.tell({ type: "sut", sample: { t: 1, values: { "sut.sessions": 40, "sut.process_cpu": 0.25 } } });
+    expect((await tick()).server).toEqual({ "sut.sessions": 40, "sut.process_cpu": 0.25 });
+    expect((await tick()).server).toEqual({ "sut.sessions": 40, "sut.process_cpu": 0.25 });
+    s.run = { run_id: "r2", state: "running", scenario: "dummy", settings: {} };
+    expect((await tick()).server).toBeUndefined();
+    off();
+  });
 });

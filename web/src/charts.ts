@@ -1,11 +1,14 @@
 /**
  * Live charts (uPlot): users running per node, arrivals/crashes/messages per second, connection time, time to
  * delivery p50/p95/p99 (while the run sends messages), and any metric of the run picked by name (a timing as
- * p50/p95/p99, a counter as a rate); run events drawn as marked vertical lines; only the last N minutes are kept.
+ * p50/p95/p99, a counter as a rate), the server under test's sessions, CPU and memory where the run samples them
+ * (server-charts.ts); run events drawn as marked vertical lines; only the last N minutes are kept.
  * A second without samples is a gap in a timing chart, never a line drawn through it.
  */
 import uPlot from "uplot";
 import { h } from "./dom.js";
+import type { ChartDef } from "./chart-def.js";
+import { serverChartDefs } from "./server-charts.js";
 import type { FeedEvent, Frame } from "../../src/api/web/wire.js";
 
 const COLORS = ["#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700", "#bf3989", "#0a3069", "#6e7781"];
@@ -19,16 +22,6 @@ const EVENT_COLORS: Record<string, string> = {
   node_up: "#1a7f37",
   breach: "#bc4c00",
 };
-
-interface ChartDef {
-  id: string;
-  title: string;
-  unit: string;
-  /** Join points across seconds without a value (counts do; a timing without samples is a gap). */
-  spanGaps?: boolean;
-  /** Series names and how to read each from a frame. */
-  series: () => Array<{ label: string; get: (f: Frame) => number | null }>;
-}
 
 /** Draws every run event as a vertical dashed line with its label. */
 function eventsPlugin(events: () => FeedEvent[]): uPlot.Plugin {
@@ -146,6 +139,7 @@ export class LiveCharts {
       ...(this.frames.some((f) => f.timings.ttd)
         ? [{ id: "ttd", title: "message time to delivery, ms", unit: "ms", series: pct("ttd") }]
         : []),
+      ...serverChartDefs(this.frames),
       ...this.pickedDef(),
     ];
   }

@@ -42,6 +42,8 @@ export class LiveFeed {
   private runKey: string | undefined;
   /** Events the watch stream brought since the last frame that the status cannot show (a threshold breach). */
   private watched: FeedEvent[] = [];
+  /** The server under test's last sampling in this run (the watch stream's `sut` events). */
+  private server: Record<string, number> | undefined;
   private liveWorkers = 0;
   private readonly known = new Map<string, { role: string; labels: Record<string, string> }>();
   private readonly periodMs: number;
@@ -89,6 +91,7 @@ export class LiveFeed {
    */
   private onWatch(e: WatchEvent): void {
     if (e.type === "interval") this.window.add(e.interval);
+    else if (e.type === "sut") this.server = e.sample.values;
     else if (e.type === "event" && e.event.kind === "threshold_breach") {
       const message = e.event.data.message;
       this.watched.push({
@@ -103,7 +106,10 @@ export class LiveFeed {
   private followRun(run: Frame["run"]): void {
     const key = `${run?.run_id ?? ""}|${run?.scenario ?? ""}`;
     if (key === this.runKey) return;
-    if (this.runKey !== undefined) this.window.clear();
+    if (this.runKey !== undefined) {
+      this.window.clear();
+      this.server = undefined;
+    }
     this.runKey = key;
   }
 
@@ -227,6 +233,7 @@ export class LiveFeed {
         ? { connection: fresh.timings["xmpp.connection"] ?? null, ttd: fresh.timings["xmpp.message_ttd"] ?? null }
         : { connection: null, ttd: null },
       metrics: fresh ? { timings: fresh.timings, rates: fresh.rates } : { timings: {}, rates: {} },
+      ...(this.server ? { server: this.server } : {}),
       crash_reasons: reasons,
       events: [],
     };

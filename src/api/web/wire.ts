@@ -71,6 +71,11 @@ export interface Frame {
    * timings as p50/p95/p99 (ms), counters per second. Empty while `series` is `none`.
    */
   metrics: { timings: Record<string, NonNullable<Percentiles>>; rates: Record<string, number> };
+  /**
+   * The server under test's last sampling (`sut.*` values: CPU in cores, RSS bytes, sessions, selected series), when
+   * the run samples one (AMOC_SUT_METRICS_URL / AMOC_SUT_PROCESS); absent otherwise.
+   */
+  server?: Record<string, number>;
   /** Crashes by reason (users/crash-reason.ts), run totals. */
   crash_reasons: Record<string, number>;
   events: FeedEvent[];

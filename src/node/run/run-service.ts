@@ -104,7 +104,12 @@ export class RunService {
     });
     const unfollow = engine.follow(rec);
     // sampled from before the first login, so the server's idle figures are the baseline of the run's charts
-    sut?.start(rec);
+    sut?.start({
+      addSut: (sample) => {
+        rec.addSut(sample);
+        this.tell({ type: "sut", sample });
+      },
+    });
     let r: CommandResult;
     try {
       r = await engine.start(es);
