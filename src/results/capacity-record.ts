@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS capacity_steps (
 /** Stores (or replaces) a search's outcome and steps, and marks its run as kind `capacity`. */
 export function writeCapacity(db: Sql, runId: string, c: CapacityRecord): void {
   db.prepare("UPDATE runs SET kind = 'capacity' WHERE id = ?").run(runId);
+  // the run was opened with its first step's users; a search by users reached its largest step
+  const most = Math.max(0, ...c.steps.map((s) => s.users));
+  if (c.by === "users" && most > 0) db.prepare("UPDATE runs SET users = MAX(users, ?) WHERE id = ?").run(most, runId);
   db.prepare(
     "INSERT OR REPLACE INTO capacity (run_id, by_what, capacity, broke, generator_limited) VALUES (?, ?, ?, ?, ?)",
   ).run(runId, c.by, c.capacity, c.broke ? JSON.stringify(c.broke) : null, c.generatorLimited);

@@ -48,6 +48,9 @@ describe("a capacity search in the run store", () => {
     const h = new History(m.api.storePath);
     const kinds = Object.fromEntries((await h.runs()).map((r) => [r.id, r.kind]));
     expect(kinds).toEqual({ "run-1": "capacity", "run-2": "capacity", "run-3": "run" });
+    // a search's run counts the users of its largest step, not of its first
+    const users = Object.fromEntries((await h.runs()).map((r) => [r.id, r.users]));
+    expect(users).toEqual({ "run-1": 400, "run-2": 300, "run-3": 100 });
     const read = RunStore.open(m.api.storePath, { readonly: true });
     const c = read.capacity("run-1");
     read.close();
