@@ -13,6 +13,7 @@ import {
   type MetricComparison,
 } from "../results/compare.js";
 import { compareSut } from "../results/compare-sut.js";
+import { sutMaxima } from "../results/sut-series.js";
 import { renderReport } from "../results/report.js";
 import { readRunResults, type RunResults } from "../results/run-results.js";
 import { RunStore } from "../results/store.js";
@@ -103,7 +104,13 @@ export class History {
     return this.read((s) => {
       const res = readRunResults(s, ref);
       const c = s.capacity(res.run.id);
-      return c ? renderCapacityReport({ ...c, scenario: res.run.scenario, run_id: res.run.id }) : renderReport(res);
+      if (!c) return renderReport(res);
+      // the steps' server figures come from the run's stored samplings of the server under test
+      const steps = c.steps.map((st) => {
+        const server = sutMaxima(res.sut, st.from, st.to + res.run.intervalMs);
+        return Object.keys(server).length ? { ...st, server } : st;
+      });
+      return renderCapacityReport({ ...c, steps, scenario: res.run.scenario, run_id: res.run.id });
     });
   }
 }

@@ -32,6 +32,8 @@ export interface CapacityStep {
   slos: ThresholdResult[];
   ok: boolean;
   health: GeneratorHealth;
+  /** The server under test's largest `sut.*` values over the step's window, where the run samples it. */
+  server?: Record<string, number>;
 }
 
 /** What broke first: the first failing SLO of the first failing step, and by how much. */

@@ -166,3 +166,13 @@ export function sutSummary(samples: readonly SutSample[], peak: Peak | undefined
   if (at) out.sessions_at_peak = at;
   return out;
 }
+
+/** The largest value of each `sut.*` series over the samplings taken from `from` to `to` (epoch ms). */
+export function sutMaxima(samples: readonly SutSample[], from: number, to: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) {
+    if (s.t < from || s.t > to) continue;
+    for (const [k, v] of Object.entries(s.values)) out[k] = Math.max(out[k] ?? -Infinity, v);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * averaging per-interval percentiles. A threshold fails when any full window breaches; a run shorter than its window
  * is judged on everything it recorded.
  */
-import { RunTotals, type MergedInterval } from "./merge.js";
+import { RunTotals, type MergedInterval, type MetricStats } from "./merge.js";
 import { percentileMs } from "./histogram.js";
 import { evaluateThresholds, type Threshold, type ThresholdResult } from "./thresholds.js";
 
@@ -15,9 +15,12 @@ function windowTotals(intervals: readonly MergedInterval[], endT: number, window
   return totals;
 }
 
-/** Evaluates one threshold on a RunTotals (percentiles the table lacks from its histograms). */
-export function judgeOn(t: Threshold, totals: RunTotals): ThresholdResult {
-  return evaluateThresholds([t], totals.table(), (metric, p) => {
+/**
+ * Evaluates one threshold on a RunTotals (percentiles the table lacks from its histograms); `extra` adds figures from
+ * beside the run's intervals (the server under test's, results/sut-series.ts `sutTable`).
+ */
+export function judgeOn(t: Threshold, totals: RunTotals, extra: Record<string, MetricStats> = {}): ThresholdResult {
+  return evaluateThresholds([t], { ...totals.table(), ...extra }, (metric, p) => {
     const h = totals.histogram(metric);
     return h ? percentileMs(h, p) : undefined;
   })[0] as ThresholdResult;

@@ -12,7 +12,14 @@ import { FakeNodeApi } from "./fake-node-api.js";
 
 export const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 
-export function capacityModel(o: { knee: number; byRate?: boolean; exhaustAt?: number; dir?: string }) {
+export function capacityModel(o: {
+  knee: number;
+  byRate?: boolean;
+  exhaustAt?: number;
+  dir?: string;
+  /** The run samples a server under test whose CPU (cores) is this much per user of the load. */
+  serverCpuPerUser?: number;
+}) {
   /** The model's knee: a test may change it between searches (a new server version). */
   const server = { knee: o.knee };
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "amoc-cap-"));
@@ -40,6 +47,8 @@ export function capacityModel(o: { knee: number; byRate?: boolean; exhaustAt?: n
       type: "interval",
       interval: { v: 1, node: "n1", t: clock.now() - 1000, ms: 1000, c, g: {}, h: { "xmpp.connection": h.encode() } },
     });
+    if (o.serverCpuPerUser !== undefined)
+      api.emit({ type: "sut", sample: { t: clock.now(), values: { "sut.process_cpu": n * o.serverCpuPerUser } } });
   }, 1000);
   /** Moves fake time on until `p` settles. */
   const until = async <T>(p: Promise<T>): Promise<T> => {

@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { StateError, UsageError } from "../../src/errors.js";
 import type { CapacityRequest } from "../../src/node/capacity/request.js";
+import { renderCapacityReport } from "../../src/node/capacity/report.js";
 import { capacityModel } from "../helpers/capacity-model.js";
 
 const dirs: string[] = [];
@@ -41,6 +42,19 @@ describe("capacity search: refine, by rate, one at a time, stop", () => {
     ]);
     expect(r.capacity).toBe(257);
     expect(m.api.calls.filter(([n]) => n === "remove").map(([, a]) => a[0])).toEqual([50, 12, 6]);
+  });
+
+  it("judges an SLO on the server under test's figures over each step's window, and each step carries them", async () => {
+    const m = model({ knee: 1000, serverCpuPerUser: 0.003 });
+    await m.until(m.api.startCapacity({ ...req, slos: ["sut.process_cpu.max<0.9"] }));
+    const r = await m.until(m.api.capacityResult());
+    expect(r?.capacity).toBe(200);
+    expect(r?.broke).toMatchObject({ slo: "sut.process_cpu.max<0.9", actual: 0.9 });
+    expect(r?.steps.map((s) => s.server?.["sut.process_cpu"])).toEqual([0.3, 0.6, 0.9]);
+    // the report's table shows the server's CPU beside each step's SLOs
+    const html = renderCapacityReport(r!);
+    expect(html).toContain("<th>server CPU (cores)</th>");
+    expect(html).toContain("<td>0.90</td>");
   });
 
   it("--by rate steps over the users started per second: a batch each interval, the capacity in users/s", async () => {

@@ -1,7 +1,7 @@
 /**
  * The capacity search's HTML report: one chart per SLO of the step's figure against users online, the knee (the last
  * passing step) marked and the limit drawn, and a table of steps (users, window, each SLO's value, verdict, generator
- * health). Self-contained (inline SVG), like the run report.
+ * health, and the server under test's CPU, memory and sessions where the run sampled them). Self-contained (inline SVG), like the run report.
  */
 import type { CapacityResult } from "./search.js";
 
@@ -46,8 +46,24 @@ function chart(r: CapacityResult, k: number): string {
 <text x="${W / 2}" y="${H - 6}" text-anchor="middle">${r.by === "rate" ? "users started per second" : "users online"}</text><text x="4" y="${T}" >${maxY.toFixed(0)}</text></svg></figure>`;
 }
 
+/** The server under test's figures a step may carry (its largest value in the step), as the table shows them. */
+const SERVER_COLUMNS: Array<{ key: string; title: string; show: (v: number) => string }> = [
+  { key: "sut.process_cpu", title: "server CPU (cores)", show: (v) => v.toFixed(2) },
+  { key: "sut.process_rss_bytes", title: "server RSS (MB)", show: (v) => (v / 1024 / 1024).toFixed(0) },
+  { key: "sut.sessions", title: "server sessions", show: (v) => String(Math.round(v)) },
+];
+
 export function renderCapacityReport(r: CapacityResult): string {
   const names = r.steps[0]?.slos.map((s) => s.expr) ?? [];
+  // beside the SLOs, the server's own figures where the run sampled it (AMOC_SUT_*)
+  const server = SERVER_COLUMNS.filter((c) => r.steps.some((s) => s.server?.[c.key] !== undefined));
+  const serverCells = (s: CapacityResult["steps"][number]) =>
+    server
+      .map((c) => {
+        const v = s.server?.[c.key];
+        return `<td>${v === undefined ? "-" : c.show(v)}</td>`;
+      })
+      .join("");
   const rows = r.steps
     .map(
       (s) =>
@@ -55,7 +71,7 @@ export function renderCapacityReport(r: CapacityResult): string {
           .map((x) => `<td>${x.actual ?? "-"}</td>`)
           .join(
             "",
-          )}<td>${s.ok ? "ok" : "FAILED"}</td><td>lag p99 ${s.health.lagP99MaxMs ?? "-"} ms, CPU ${s.health.cpuMaxPct ?? "-"} %${s.health.limited ? ` <b>generator-limited: ${esc(s.health.limited)}</b>` : ""}</td></tr>`,
+          )}${serverCells(s)}<td>${s.ok ? "ok" : "FAILED"}</td><td>lag p99 ${s.health.lagP99MaxMs ?? "-"} ms, CPU ${s.health.cpuMaxPct ?? "-"} %${s.health.limited ? ` <b>generator-limited: ${esc(s.health.limited)}</b>` : ""}</td></tr>`,
     )
     .join("\n");
   const verdict = r.generatorLimited
@@ -66,6 +82,6 @@ export function renderCapacityReport(r: CapacityResult): string {
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:right}tr.breach{background:#fdd}</style></head>
 <body><h1>Capacity search: ${esc(r.scenario)}</h1><section id="capacity"><p>${verdict}</p>${broke}
 ${r.steps[0]?.slos.map((_, k) => chart(r, k)).join("\n") ?? ""}
-<table><thead><tr><th>users</th><th>window</th>${names.map((n) => `<th>${esc(n)}</th>`).join("")}<th>verdict</th><th>generator</th></tr></thead>
+<table><thead><tr><th>users</th><th>window</th>${names.map((n) => `<th>${esc(n)}</th>`).join("")}${server.map((c) => `<th>${c.title}</th>`).join("")}<th>verdict</th><th>generator</th></tr></thead>
 <tbody>${rows}</tbody></table><p>run ${esc(r.run_id)}</p></section></body></html>`;
 }

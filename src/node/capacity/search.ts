@@ -12,6 +12,7 @@ import { RunTotals, mergeIntervals, type MergedInterval } from "../../results/me
 import type { EncodedInterval } from "../../results/interval.js";
 import type { Threshold } from "../../results/thresholds.js";
 import { judgeOn } from "../../results/window.js";
+import { sutMaxima, sutTable, type SutSample } from "../../results/sut-series.js";
 import type { NodeApi, RunEnd } from "../node-api.js";
 import { generatorHealth, type HealthSample } from "./health.js";
 import { searchOutcome } from "./outcome.js";
@@ -83,7 +84,10 @@ export async function capacitySearch(
   const I = o.intervalMs;
   const byRate = o.by === "rate";
   const byTime = new Map<number, EncodedInterval[]>();
+  /** The server under test's samplings (when the run samples one): sut.* SLOs and the steps' server figures. */
+  const sut: SutSample[] = [];
   const unwatch = api.watch((e) => {
+    if (e.type === "sut") sut.push(e.sample);
     if (e.type !== "interval") return;
     const l = byTime.get(e.interval.t);
     if (l) l.push(e.interval);
@@ -145,7 +149,9 @@ export async function capacitySearch(
     const window = windowOf(from, to);
     const totals = new RunTotals();
     for (const m of window) totals.add(m);
-    const slos = o.slos.map((t) => judgeOn(t, totals));
+    // a sampling is taken at each interval's end: the step's are those from its first interval's end to its last's
+    const server = sut.filter((x) => x.t > from && x.t <= to + I);
+    const slos = o.slos.map((t) => judgeOn(t, totals, sutTable(server, (to - from) / 1000)));
     const s: CapacityStep = {
       users: level,
       from,
@@ -153,6 +159,7 @@ export async function capacitySearch(
       slos,
       ok: slos.every((r) => r.ok),
       health: generatorHealth(window, samples),
+      ...(server.length ? { server: sutMaxima(server, from, to + I) } : {}),
     };
     onStep?.(s);
     return s;
