@@ -60,11 +60,12 @@ done
 t_up=$((SECONDS - t))
 log "nats + 3 workers up in ${t_up}s"
 
-# 30 users, each runs start() 100 times 100 ms apart (~10 s): w3 is killed once its users run
+# 30 users, each runs start() 300 times 100 ms apart (~30 s: a loaded machine's slow `podman exec` polls must still
+# find them running): w3 is killed once its users run
 t=$SECONDS
 podman volume create "$ID-master" >/dev/null
 podman run --name "$ID-master" "${common[@]}" -e AMOC_NODE_NAME=master -v "$ID-master:/var/lib/amoc" "$IMAGE" \
-  run dummy --dist --workers 3 --users 30 --interarrival 0 --repeat 100 --repeat-interval 100 --json \
+  run dummy --dist --workers 3 --users 30 --interarrival 0 --repeat 300 --repeat-interval 100 --json \
   >"$TMP/run.json" 2>"$TMP/run.err" &
 master=$!
 # w3's own REST API (token from its data dir) says when its users run
