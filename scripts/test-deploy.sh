@@ -82,39 +82,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- the playbooks pass --syntax-check and ansible-lint (its cache kept in $TMP) ----
 t_all=$SECONDS
-t_start=$SECONDS
-(cd "$REPO/ansible" && export ANSIBLE_CONFIG="$REPO/ansible/ansible.cfg" XDG_CACHE_HOME="$TMP/xdg-cache" ANSIBLE_LOCAL_TEMP="$TMP/ansible-local" \
-  && ansible-playbook -i inventory.example.ini --syntax-check prepare.yml deploy.yml >/dev/null \
-  && { ! command -v ansible-lint >/dev/null || ansible-lint --nocolor -q prepare.yml deploy.yml; }) || die "syntax-check or ansible-lint failed"
-t_lint=$((SECONDS - t_start))
-log "syntax-check and ansible-lint passed in ${t_lint}s"
-
-# ---- the NATS credentials tasks alone, on this host (seconds): NATS left open is a WARNING; a credentials file
-# that lacks a password fails the deploy instead of running NATS with a stand-in everyone can read in the role ----
-t_start=$SECONDS
-cat >"$TMP/creds.yml" <<'YAML'
-- name: The NATS credentials tasks alone
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Load the NATS credentials
-      ansible.builtin.include_role:
-        name: nats
-        tasks_from: credentials
-YAML
-creds_play() {  # creds_play ARGS...: the credentials tasks with the playbooks' group_vars/all.yml; prints the output
-  (cd "$REPO/ansible" && ANSIBLE_CONFIG="$REPO/ansible/ansible.cfg" ANSIBLE_ROLES_PATH="$REPO/ansible/roles" \
-    ANSIBLE_LOCAL_TEMP="$TMP/ansible-local" ANSIBLE_NOCOLOR=1 \
-    ansible-playbook -i localhost, -c local -e @group_vars/all.yml "$@" "$TMP/creds.yml" 2>&1)
-}
-out="$(creds_play -e nats_auth_password= -e nats_cluster_password=)" || die "the credentials tasks failed with NATS open: $out"
-[[ "$out" == *"WARNING: nats_auth_password is empty"*"nats_cluster_password is empty"* ]] || die "NATS left open printed no WARNING: $out"
-printf 'nats_auth_password: 0123456789abcdef0123456789abcdef\n' >"$TMP/partial-creds.yml"; chmod 600 "$TMP/partial-creds.yml"
-out="$(creds_play -e "nats_credentials_file=$TMP/partial-creds.yml")" && die "a credentials file without nats_cluster_password was accepted: $out"
-[[ "$out" == *"defines no nats_cluster_password"* ]] || die "a credentials file without nats_cluster_password failed, but not saying so: $out"
-log "NATS credentials: open NATS warns, a file lacking a password fails the deploy ($((SECONDS - t_start))s)"
+# shellcheck source=scripts/deploy-probes/local-checks.sh
+source "$REPO/scripts/deploy-probes/local-checks.sh"   # sets t_lint
 
 # ---- hosts: bridge, namespaces, sshd per namespace ----
 t_start=$SECONDS
@@ -301,29 +271,8 @@ unexpected="$(printf '%s\n' "$changed_tasks" | grep -v "${expected_change[@]}" |
 [ -z "$unexpected" ] || die "the deploy after a settings change also changed: $unexpected"
 [ "$(printf '%s\n' "$changed_tasks" | grep -c "${expected_change[@]}")" = 2 ] || die "expected the settings and the restart to change, got: $changed_tasks"
 
-# ---- the root-run worker script: a pid it did not start is never signalled, a log symlink is never followed ----
-t=$SECONDS
-ctl="$root/h2/etc/amoc/amoc-workers" d="$root/h2/var/lib/amoc/h2-1" pf="$root/h2/run/amoc/h2-1.pid"
-as_amoc() { setpriv --reuid="$ID" --regid="$ID" --init-groups -- "$@"; }
-[ "$(stat -c %U "$root/h2/var/lib/amoc")" = root ] || die "the data root is not root's"
-[ "$(stat -c %U "$d")" = "$ID" ] || die "the worker's data dir is not the amoc user's"
-worker="$(cat "$pf")"
-echo -1 >"$pf"   # a corrupt pid file: the worker is found by its owner and environment, nothing else is signalled
-[ "$(ip netns exec "$ID-h2" "$ctl" status 1)" = "running h2-1 $worker" ] || die "status with a corrupt pid file: $(ip netns exec "$ID-h2" "$ctl" status 1)"
-ip netns exec "$ID-h2" sleep 600 & bystander=$!
-echo "$bystander" >"$pf"   # a root process's pid: stop must stop the worker and spare it
-echo secret >"$TMP/victim"; chmod 0644 "$TMP/victim"
-as_amoc ln -sf "$TMP/victim" "$d/worker.log.1"
-as_amoc rm -f "$d/worker.log"; as_amoc ln -s "$TMP/victim" "$d/worker.log"
-ip netns exec "$ID-h2" "$ctl" restart 1 >/dev/null || die "amoc-workers restart 1 failed"
-kill -0 "$bystander" 2>/dev/null || die "amoc-workers stop signalled a pid it did not start"
-kill "$bystander"; wait "$bystander" 2>/dev/null || true
-[ "$(cat "$TMP/victim")" = secret ] || die "root followed the amoc user's symlink: $TMP/victim was written"
-[ -f "$d/worker.log" ] && [ ! -L "$d/worker.log" ] && [ "$(stat -c %U "$d/worker.log")" = "$ID" ] || die "the new worker.log is not the amoc user's own file"
-st="$(ps -o stat= -p "$worker" 2>/dev/null || true)"   # a zombie is gone (PID 1 here may never reap it)
-[ -z "$st" ] || [[ "$st" == Z* ]] || die "the old worker $worker still runs"
-t_guard=$((SECONDS - t))
-log "worker script: corrupt and foreign pids left alone, log symlink not followed (${t_guard}s)"
+# shellcheck source=scripts/deploy-probes/worker-script-checks.sh
+source "$REPO/scripts/deploy-probes/worker-script-checks.sh"   # sets t_guard
 log "PASS"
 printf 'test-deploy timings (s): lint %d, hosts %d, prepare %d, first deploy %d, run %d, second deploy (a settings change) %d, total %d\n' \
   "$t_lint" "$t_hosts" "$t_prepare" "$t_deploy1" "$t_run" "$t_deploy2" "$((SECONDS - t_all))"

@@ -3,15 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import convict from "convict";
 import { ConfigError, type ConfigProblem } from "../errors.js";
 import { registerFormats } from "./formats.js";
-import {
-  SCHEMA,
-  crossKeyProblems,
-  envName,
-  isSettingKey,
-  type NodeSettings,
-  type SettingKey,
-  type SettingSpec,
-} from "./schema.js";
+import { SCHEMA, crossKeyProblems, envName, isSettingKey, type NodeSettings, type SettingKey } from "./schema.js";
+import type { SettingSpec } from "./setting.js";
 
 /** Where the settings come from. */
 export interface LoadSources {

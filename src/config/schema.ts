@@ -1,7 +1,10 @@
 /** The node settings: one convict schema, every key readable from `AMOC_<UPPER_SNAKE>`. */
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { FormatName, FormatType } from "./formats.js";
+import type { FormatType } from "./formats.js";
+import { setting, type SettingSpec } from "./setting.js";
+import { SUT_SETTINGS } from "./sut-settings.js";
+import { XMPP_SETTINGS } from "./xmpp-settings.js";
 
 /** The repository's own scenarios, so `bin/amoc` finds them from any working directory. */
 const BUNDLED_SCENARIOS = fileURLToPath(new URL("../../scenarios", import.meta.url));
@@ -14,23 +17,6 @@ function defaultNodeName(): string {
       .split(".")[0]
       ?.replace(/[^A-Za-z0-9_-]/g, "_") || "node";
   return host.slice(0, 64 - pid.length) + pid;
-}
-
-/** A schema entry of format `F`; `run` marks keys a run's settings may override. */
-export interface SettingSpec<F extends FormatName = FormatName> {
-  doc: string;
-  format: F;
-  default: FormatType<F>;
-  /** May be given per run (`do(..., settings)`, `--set`) rather than only per node. */
-  run?: boolean;
-  sensitive?: boolean;
-  /** What `bin/amoc help` prints as the default when the value alone would mislead (a port served only when set). */
-  defaultText?: string;
-}
-
-/** One setting; typed so that its default has the type of its format. */
-function setting<F extends FormatName>(spec: SettingSpec<F>): SettingSpec<F> {
-  return spec;
 }
 
 /** Every node setting, with its doc, format and default. */
@@ -182,88 +168,14 @@ export const SCHEMA = {
     format: "host",
     default: "127.0.0.1",
   }),
-  // the server under test, sampled into every run (src/sut/, docs/metrics.md "The server under test")
-  sut_metrics_url: setting({
-    doc: "the server's Prometheus/OpenMetrics endpoints scraped every results interval, comma-separated (e.g. http://127.0.0.1:5280/metrics); ejabberd-api+http://HOST:PORT/api polls ejabberd's mod_http_api instead ('' = off)",
-    format: "sut-url-list",
-    default: [],
-  }),
-  sut_metrics_select: setting({
-    doc: "metric-name globs kept from sut_metrics_url, each with optional label matchers, e.g. process_*,prosody_mod_c2s__connections{type=\"c2s\"} ('' = the defaults for Prosody, MongooseIM, ejabberd, node_exporter)",
-    format: "sut-select",
-    default: [],
-  }),
-  sut_process: setting({
-    doc: "the server's process on this machine, sampled from /proc every results interval (CPU, RSS, open files): a pid, a pid file's path or a process name ('' = off)",
-    format: "sut-process",
-    default: "",
-  }),
+  ...SUT_SETTINGS,
   metrics_prefix: setting({ doc: "first element of every metric name", format: "metric-prefix", default: "amoc" }),
   graphite_events_url: setting({
     doc: "graphite-web events API for annotations ('' = off)",
     format: "http-url-or-empty",
     default: "",
   }),
-  xmpp_servers: setting({
-    doc: "XMPP endpoints (xmpp://, xmpps://, ws://, wss://, BOSH http(s)://host/http-bind), comma-separated; user id picks one",
-    format: "xmpp-url-list",
-    default: ["xmpp://127.0.0.1:5222"],
-    run: true,
-  }),
-  xmpp_domain: setting({
-    doc: "XMPP domain of the users ('' = the server's host name)",
-    format: "xmpp-domain",
-    default: "localhost",
-    run: true,
-  }),
-  xmpp_user_template: setting({
-    doc: "user name template; <id> is replaced by the user id",
-    format: "user-template",
-    default: "user_<id>",
-    run: true,
-  }),
-  xmpp_password_template: setting({
-    doc: "password template; <id> is replaced by the user id",
-    format: "non-empty",
-    default: "password_<id>",
-    run: true,
-  }),
-  xmpp_sasl_mechanism: setting({
-    doc: "SASL mechanism: PLAIN, SCRAM-SHA-1, SCRAM-SHA-256 or auto (the strongest offered)",
-    format: "sasl-mechanism",
-    default: "PLAIN",
-    run: true,
-  }),
-  xmpp_starttls: setting({
-    doc: "negotiate STARTTLS on xmpp:// endpoints (for servers that require encryption on 5222)",
-    format: "bool",
-    default: false,
-    run: true,
-  }),
-  xmpp_tls_verify: setting({
-    doc: "verify the server certificate (turn off only for test servers)",
-    format: "bool",
-    default: true,
-    run: true,
-  }),
-  xmpp_connect_timeout: setting({
-    doc: "ms allowed for one connection attempt (TCP, TLS, stream, auth, bind)",
-    format: "timeout-ms",
-    default: 20_000,
-    run: true,
-  }),
-  xmpp_connect_retries: setting({
-    doc: "extra connection attempts after a failed one (a count, 0 = none)",
-    format: "non-negative-int",
-    default: 0,
-    run: true,
-  }),
-  xmpp_stream_management: setting({
-    doc: "enable XEP-0198 stream management when the server offers it",
-    format: "bool",
-    default: false,
-    run: true,
-  }),
+  ...XMPP_SETTINGS,
 };
 
 export type SettingKey = keyof typeof SCHEMA;

@@ -1,7 +1,9 @@
 /**
  * What the server-under-test settings (sut_metrics_url, sut_metrics_select, sut_process) accept, checked when the
- * node's settings are read, so a bad value stops `bin/amoc` before any run starts. src/sut/ reads them.
+ * node's settings are read, so a bad value stops `bin/amoc` before any run starts, and their schema entries
+ * (composed into config/schema.ts). src/sut/ reads them.
  */
+import { setting } from "./setting.js";
 
 /** The prefix of a sut_metrics_url entry naming ejabberd's mod_http_api instead of a /metrics endpoint. */
 export const EJABBERD_API_SCHEME = "ejabberd-api+";
@@ -36,3 +38,22 @@ export function sutProcessProblem(v: string): string | undefined {
   if (v === "" || /^\d+$/.test(v) || v.startsWith("/") || /^[^\s/]+$/.test(v)) return undefined;
   return `must be a pid, a pid file's absolute path or a process name (e.g. prosody), got '${v}'`;
 }
+
+/** The schema entries of the server under test, sampled into every run (docs/metrics.md "The server under test"). */
+export const SUT_SETTINGS = {
+  sut_metrics_url: setting({
+    doc: "the server's Prometheus/OpenMetrics endpoints scraped every results interval, comma-separated (e.g. http://127.0.0.1:5280/metrics); ejabberd-api+http://HOST:PORT/api polls ejabberd's mod_http_api instead ('' = off)",
+    format: "sut-url-list",
+    default: [],
+  }),
+  sut_metrics_select: setting({
+    doc: "metric-name globs kept from sut_metrics_url, each with optional label matchers, e.g. process_*,prosody_mod_c2s__connections{type=\"c2s\"} ('' = the defaults for Prosody, MongooseIM, ejabberd, node_exporter)",
+    format: "sut-select",
+    default: [],
+  }),
+  sut_process: setting({
+    doc: "the server's process on this machine, sampled from /proc every results interval (CPU, RSS, open files): a pid, a pid file's path or a process name ('' = off)",
+    format: "sut-process",
+    default: "",
+  }),
+};

@@ -19,6 +19,13 @@ import type { CapacityResult, CapacityStep } from "./capacity/search.js";
 import type { CapacityProgress } from "./capacity/service.js";
 import type { RunComparison } from "./history.js";
 import type { ErrorSummary } from "../users/crash-tally.js";
+import type {
+  ScenarioDetails,
+  ScenarioSource,
+  ScenarioSummary,
+  UploadResult,
+  VariableProblem,
+} from "./scenarios/types.js";
 
 /** Which implementation answers: this node's controller, or the cluster through this node as master. */
 export type NodeApiMode = "local" | "dist";
@@ -170,20 +177,6 @@ export type WatchEvent =
   | { type: "sut"; sample: SutSample }
   | { type: "end"; run: RunEnd };
 
-/** A scenario's source as the dashboard's editor shows it. */
-export interface ScenarioSource {
-  name: string;
-  source: "builtin" | "uploaded";
-  version?: string;
-  text: string;
-}
-
-/** One problem with the variables a start would pass (the dashboard's start form checks before it starts). */
-export interface VariableProblem {
-  key: string;
-  message: string;
-}
-
 /** Which runs `runs()` lists: the newest `limit` (default 100), of one scenario when `scenario` is given. */
 export interface RunQuery {
   limit?: number;
@@ -202,37 +195,6 @@ export interface StopOptions extends CommandOptions {
   signal?: string;
   /** What the front end saw go wrong (no user started, every node gone): the run fails with exit code 1. */
   problems?: RunProblem[];
-}
-
-/** A scenario as listed. */
-export interface ScenarioSummary {
-  name: string;
-  /** "builtin" (scenarios_dir) or "uploaded". */
-  source: "builtin" | "uploaded";
-  /** Content hash of the newest version (uploaded ones; built-ins may have one too). */
-  version?: string;
-}
-
-/** A declared scenario variable, as `GET /scenarios/info/{name}` shows it. */
-export interface VariableInfo {
-  name: string;
-  doc: string;
-  default: unknown;
-  updatable: boolean;
-}
-
-/** One scenario in detail. */
-export interface ScenarioDetails extends ScenarioSummary {
-  doc?: string;
-  variables: VariableInfo[];
-}
-
-/** An accepted upload. */
-export interface UploadResult {
-  name: string;
-  version: string;
-  /** Whether this exact source was already stored (same hash). */
-  unchanged: boolean;
 }
 
 /**

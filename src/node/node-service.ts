@@ -23,21 +23,23 @@ import type {
   NodeInfo,
   NodeSelector,
   RunQuery,
-  ScenarioDetails,
-  ScenarioSource,
-  ScenarioSummary,
   StartRequest,
   StartResult,
   StopOptions,
   StopResult,
   ThrottleRequest,
-  UploadResult,
-  VariableProblem,
   WatchEvent,
 } from "./node-api.js";
 import type { RunEngine } from "./run/engine.js";
 import type { RunService } from "./run/run-service.js";
 import type { ScenarioCatalog } from "./scenarios/catalog.js";
+import type {
+  ScenarioDetails,
+  ScenarioSource,
+  ScenarioSummary,
+  UploadResult,
+  VariableProblem,
+} from "./scenarios/types.js";
 
 /** The parts of one mode's API. */
 export interface NodeServiceParts {

@@ -3,7 +3,8 @@
  * and the server's error (code, message, hint, problems) turned back into an AmocError.
  */
 import { AmocError, ERROR_STATUS, errorMessage, type ErrorCode } from "../../errors.js";
-import type { ApiStatus, UploadResult } from "../../node/node-api.js";
+import type { ApiStatus } from "../../node/node-api.js";
+import type { UploadResult } from "../../node/scenarios/types.js";
 
 /** An error answer of the REST API, or the server not answering. */
 export class RemoteError extends AmocError {

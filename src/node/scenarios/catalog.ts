@@ -9,7 +9,7 @@ import { AmocError, ScenarioError, UsageError } from "../../errors.js";
 import { loadScenario, resolveScenarioFile } from "../../scenario/loader.js";
 import { checkUpload, checkUploadName, UPLOAD_NAME_RE } from "../../scenario/upload-check.js";
 import { sourceVersion } from "../../source-version.js";
-import type { ScenarioDetails, ScenarioSource, ScenarioSummary, UploadResult, VariableProblem } from "../node-api.js";
+import type { ScenarioDetails, ScenarioSource, ScenarioSummary, UploadResult, VariableProblem } from "./types.js";
 import { checkVariables } from "./check-variables.js";
 import { builtinScenarios, scenarioDetails } from "./scenario-info.js";
 

@@ -1,7 +1,7 @@
 /** The start form's inline check: each given value parsed and verified against the scenario's declaration. */
 import { isSettingKey } from "../../config/schema.js";
 import { parseVariable, verifyVariable, type VariableDecls } from "../../config/variables.js";
-import type { VariableProblem } from "../node-api.js";
+import type { VariableProblem } from "./types.js";
 
 /** Every problem of `settings` against `decls` (node settings such as interarrival are left to the run). */
 export function checkVariables(decls: VariableDecls, settings: Record<string, unknown>): VariableProblem[] {

@@ -1,6 +1,6 @@
 /** Scenario listing and details for the Node API, read from this node's scenarios directory. */
 import { listScenarios, loadScenario } from "../../scenario/loader.js";
-import type { ScenarioDetails, ScenarioSummary } from "../node-api.js";
+import type { ScenarioDetails, ScenarioSummary } from "./types.js";
 
 /** The built-in scenarios of a directory. */
 export function builtinScenarios(dir: string): ScenarioSummary[] {
