@@ -8,14 +8,8 @@
  *
  * Run: node --import tsx bench/dashboard-stream.ts [users_per_worker=30000] [window_s=30] [tick_ms=5000]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
-import { startRestServer } from "../src/api/rest/start.js";
-import { createNode } from "../src/node/amoc-node.js";
-import { nodeApis } from "../src/node/apis.js";
-import { freePort, NatsCluster } from "../test/helpers/nats-cluster.js";
+import { sleep } from "./lib/node-window.js";
+import { startBenchCluster } from "./lib/rest-cluster.js";
 import { loadAverage, recordFigures, type BenchFigure } from "./lib/results.js";
 
 const PER_WORKER = Number(process.argv[2] ?? 30_000);
@@ -25,10 +19,6 @@ for (const [k, v] of Object.entries({ PER_WORKER, WINDOW_S, TICK_MS }))
   if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${k} must be a positive integer, not ${v}`);
 const WORKERS = ["d1", "d2", "d3"];
 const TOTAL = PER_WORKER * WORKERS.length;
-const CLUSTER = `dashbench${process.pid}`;
-const RUN_DIR = resolve(`.run/bench/dashboard-${process.pid}`);
-const AMOC = new URL("../bin/amoc", import.meta.url).pathname;
-const TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
 const TICKER = `import type { UserContext } from "amoc-ts";
 // every user: one timing and one counter every ${TICK_MS} ms, the first at a point of the period set by its ID
@@ -42,79 +32,29 @@ export async function start(id: number, _state: unknown, ctx: UserContext): Prom
 }
 `;
 
-const nats = await NatsCluster.start(1);
-mkdirSync(RUN_DIR, { recursive: true });
-const env = (name: string): NodeJS.ProcessEnv => ({
-  ...process.env,
-  AMOC_NODE_NAME: name,
-  AMOC_CLUSTER_NAME: CLUSTER,
-  AMOC_NATS_URL: nats.urls.join(","),
-  AMOC_LOG_LEVEL: "error",
-  AMOC_RUN_DIR: RUN_DIR,
-});
-const workers = new Map<string, ChildProcess>();
-for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
-const TOKEN = randomBytes(24).toString("hex");
-const node = createNode({
-  env: { ...env("bench-dash"), AMOC_API_PORT: String(await freePort()), AMOC_API_TOKEN: TOKEN },
-});
-const server = await startRestServer(nodeApis(node).dist, node.settings, node.log);
-const auth = { authorization: `Bearer ${TOKEN}` };
+const cluster = await startBenchCluster("dashboard", WORKERS, "bench-dash");
+const { call } = cluster;
+const until = (cond: () => Promise<boolean>, timeoutMs: number, what: string) =>
+  cluster.until(cond, timeoutMs, what, 200);
 
-async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const headers: Record<string, string> = { ...auth };
-  const init: RequestInit = { method, headers };
-  if (typeof body === "string") init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    headers["content-type"] = "application/json";
-  }
-  const r = await fetch(server.url + path, init);
-  const j = (await r.json()) as Record<string, any>;
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`bench wait timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-function workerTicks(): number {
-  let t = 0;
-  for (const p of workers.values()) {
-    const s = readFileSync(`/proc/${p.pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    t += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-  }
-  return t;
-}
 /** CPU ms per second of this process and of the workers over `s` seconds, while `during` runs. */
 async function window(s: number): Promise<{ self: number; workers: number }> {
   const c0 = process.cpuUsage();
-  const w0 = workerTicks();
+  const w0 = cluster.workerTicks();
   const t0 = performance.now();
   await sleep(s * 1000);
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   return {
     self: +((c.user + c.system) / 1000 / secs).toFixed(1),
-    workers: +((((workerTicks() - w0) * 1000) / TICKS / secs) as number).toFixed(1),
+    workers: +((((cluster.workerTicks() - w0) * 1000) / cluster.ticksPerSecond / secs) as number).toFixed(1),
   };
 }
 
 const loadBefore = loadAverage();
 const out: Record<string, any> = { bench: "dashboard-stream", workers: WORKERS.length, per_worker: PER_WORKER };
 try {
-  await until(
-    async () =>
-      ((await call("GET", "/nodes")).details as Array<{ role: string }>).filter((n) => n.role === "worker").length ===
-      WORKERS.length,
-    60_000,
-    "3 workers",
-  );
+  await cluster.waitForWorkers();
   await call("PUT", "/scenarios/upload?name=bench_ticker", TICKER);
   await call("PATCH", "/execution/start", {
     scenario: "bench_ticker",
@@ -127,7 +67,7 @@ try {
   out.without = await window(WINDOW_S);
   // one page open: read the stream as a browser would, counting bytes, frames and the gaps between frames
   const ac = new AbortController();
-  const res = await fetch(`${server.url}/dashboard/stream`, { headers: auth, signal: ac.signal });
+  const res = await fetch(`${cluster.url}/dashboard/stream`, { headers: cluster.headers, signal: ac.signal });
   if (!res.ok || !res.body) throw new Error(`GET /dashboard/stream: ${res.status}`);
   const reader = res.body.getReader();
   const dec = new TextDecoder();
@@ -174,11 +114,7 @@ try {
 } finally {
   process.stdout.write(JSON.stringify(out, null, 1) + "\n");
   if (!out.error) record();
-  await server.close();
-  for (const p of workers.values()) p.kill("SIGTERM");
-  await node.close();
-  await nats.stop();
-  rmSync(RUN_DIR, { recursive: true, force: true });
+  await cluster.close();
   process.exit(out.error ? 1 : 0);
 }
 

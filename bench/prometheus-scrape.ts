@@ -9,11 +9,11 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { createNode } from "../src/main.js";
 import { freePort } from "../test/helpers/nats-cluster.js";
+import { cpuWindow, sleep } from "./lib/node-window.js";
 import { loadAverage, recordFigures, type BenchFigure } from "./lib/results.js";
 
 const USERS = Number(process.argv[2] ?? 30_000);
@@ -50,24 +50,8 @@ const node = createNode({
   },
 });
 const c = node.controller;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 const url = `http://127.0.0.1:${port}/metrics`;
-
-/** The node's CPU ms and longest event-loop stall over `ms`, while `work` runs. */
-async function window(
-  ms: number,
-  work: () => Promise<void>,
-): Promise<{ cpuMs: number; stallMs: number; elapsedMs: number }> {
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  lag.enable();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await Promise.all([sleep(ms), work()]);
-  const d = process.cpuUsage(c0);
-  lag.disable();
-  return { cpuMs: (d.user + d.system) / 1000, stallMs: lag.max / 1e6, elapsedMs: performance.now() - t0 };
-}
 
 const out: Record<string, any> = { bench: "prometheus-scrape", users: USERS, scrapes: SCRAPES };
 try {
@@ -82,8 +66,8 @@ try {
     report = (await run("bash", ["-c", loop])).stdout;
   };
   const span = SCRAPES * (GAP_MS + 50);
-  const quiet = await window(span, async () => void (await run("bash", ["-c", `sleep ${span / 1000}`])));
-  const scraped = await window(span, scrape);
+  const quiet = await cpuWindow(span, async () => void (await run("bash", ["-c", `sleep ${span / 1000}`])));
+  const scraped = await cpuWindow(span, scrape);
   const rows = report
     .trim()
     .split("\n")

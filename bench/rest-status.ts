@@ -7,65 +7,15 @@
  *    same status() through the Node API without HTTP (the difference is what REST adds)
  * Run: node --import tsx bench/rest-status.ts [users_per_worker=250000] [status_requests=200]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
-import { startRestServer } from "../src/api/rest/start.js";
-import { createNode } from "../src/node/amoc-node.js";
-import { nodeApis } from "../src/node/apis.js";
-import { freePort, NatsCluster } from "../test/helpers/nats-cluster.js";
+import { startBenchCluster } from "./lib/rest-cluster.js";
 import { loadAverage, recordFigures, type BenchFigure } from "./lib/results.js";
 
 const PER_WORKER = Number(process.argv[2] ?? 250_000);
 const REQUESTS = Number(process.argv[3] ?? 200);
 const WORKERS = ["w1", "w2", "w3", "w4"];
-const CLUSTER = `restbench${process.pid}`;
-const RUN_DIR = resolve(`.run/bench/rest-${process.pid}`);
-const AMOC = new URL("../bin/amoc", import.meta.url).pathname;
+const cluster = await startBenchCluster("rest", WORKERS, "bench-api");
+const { call, until, dist } = cluster;
 
-const nats = await NatsCluster.start(1);
-mkdirSync(RUN_DIR, { recursive: true });
-const env = (name: string): NodeJS.ProcessEnv => ({
-  ...process.env,
-  AMOC_NODE_NAME: name,
-  AMOC_CLUSTER_NAME: CLUSTER,
-  AMOC_NATS_URL: nats.urls.join(","),
-  AMOC_LOG_LEVEL: "error",
-  AMOC_RUN_DIR: RUN_DIR,
-});
-const workers = new Map<string, ChildProcess>();
-for (const w of WORKERS) workers.set(w, spawn(AMOC, ["worker"], { env: env(w), stdio: "ignore" }));
-
-// the REST API wants a bearer token: the benchmark sets its own and sends it
-const TOKEN = randomBytes(24).toString("hex");
-const node = createNode({
-  env: { ...env("bench-api"), AMOC_API_PORT: String(await freePort()), AMOC_API_TOKEN: TOKEN },
-});
-const dist = nodeApis(node).dist;
-const server = await startRestServer(dist, node.settings, node.log);
-const url = server.url;
-
-async function call(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
-  const init: RequestInit = { method, headers };
-  if (typeof body === "string") init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    headers["content-type"] = "application/json";
-  }
-  const r = await fetch(url + path, init);
-  const j = (await r.json()) as Record<string, any>;
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-}
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`bench wait timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const pct = (xs: number[], p: number) => +(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] as number).toFixed(1);
 
 const HOLD = (tag: string) => `import type { UserContext } from "amoc-ts";
@@ -114,13 +64,7 @@ function record(): void {
 
 const out: Record<string, unknown> = { bench: "rest-status", workers: WORKERS.length, users_per_worker: PER_WORKER };
 try {
-  await until(
-    async () =>
-      ((await call("GET", "/nodes")).details as Array<{ role: string }>).filter((n) => n.role === "worker").length ===
-      WORKERS.length,
-    60_000,
-    "4 workers",
-  );
+  await cluster.waitForWorkers();
 
   // 1. upload -> every node runs the new version (three uploads: first, unchanged cache, re-upload)
   for (const tag of ["a", "b", "c"]) {
@@ -177,10 +121,6 @@ try {
 } finally {
   process.stdout.write(JSON.stringify(out, null, 1) + "\n");
   if (!out.error) record();
-  await server.close();
-  for (const p of workers.values()) p.kill("SIGTERM");
-  await node.close();
-  await nats.stop();
-  rmSync(RUN_DIR, { recursive: true, force: true });
+  await cluster.close();
   process.exit(out.error ? 1 : 0);
 }

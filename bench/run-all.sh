@@ -46,6 +46,8 @@ run 300 "${TSX[@]}" bench/throttle-ramp.ts 20 4000 400 4
 # the dashboard's live stream over 3 workers x 30,000 users; a Prometheus scrape of a node holding 30,000 users
 run 600 "${TSX[@]}" bench/dashboard-stream.ts 30000 30 5000
 run 300 "${TSX[@]}" bench/prometheus-scrape.ts 30000 30 5000
+# the results time series while 10,000 users record a chat message's measurements each second
+run 300 "${TSX[@]}" bench/results-series.ts 10000 30 1000
 
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg) after"
 "${TSX[@]}" scripts/bench-doc.ts
