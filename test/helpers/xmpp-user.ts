@@ -1,4 +1,4 @@
-/** Set-up shared by the xmpp-user*.test.ts files: scripted fake XMPP servers and a user context without config loading. */
+/** Set-up shared by the xmpp-user*.test.ts and xmpp-muc.test.ts files: scripted fake XMPP servers and a user context without config loading. */
 import { onTestFinished } from "vitest";
 import { SCHEMA, type NodeSettings } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log.js";
@@ -23,11 +23,13 @@ function settings(over: Partial<NodeSettings>): NodeSettings {
   return { ...defaults, xmpp_user_template: "user", xmpp_password_template: "pw", ...over } as NodeSettings;
 }
 
+/** A user context on the schema's defaults with `over`, counting its metrics and recording its timings. */
 export function context(over: Partial<NodeSettings> = {}) {
   const counts = new Map<string, number>();
+  const timings = new Map<string, number[]>();
   const metrics: Metrics = {
     count: (n, k = 1) => void counts.set(n, (counts.get(n) ?? 0) + k),
-    timing: () => {},
+    timing: (n, v) => void timings.set(n, [...(timings.get(n) ?? []), v]),
     gauge: () => {},
   };
   const ctx: XmppContext = {
@@ -40,7 +42,7 @@ export function context(over: Partial<NodeSettings> = {}) {
     stopping: false,
     stopped: () => new Promise<void>(() => {}),
   };
-  return { ctx, counts };
+  return { ctx, counts, timings };
 }
 
 export async function online(url: URL): Promise<{ user: XmppUser; counts: Map<string, number> }> {
