@@ -68,7 +68,7 @@ export class ThrottleCluster {
   }
 }
 
-/** A 1-node NATS, a UDP receiver and a ThrottleCluster of `workers` on them, for a file's beforeAll; stop() ends them. */
+/** A 1-node NATS, a UDP receiver and a ThrottleCluster of `workers` on them, stop() ends all. */
 export class ThrottleRig {
   private nats?: NatsCluster;
   private rx?: Receiver;

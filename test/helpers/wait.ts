@@ -9,7 +9,7 @@ export async function until(cond: () => boolean, timeoutMs = 5000, what = "condi
   }
 }
 
-/** Polls the async `cond` every 100 ms until it resolves true (a rejection counts as false); throws after `timeoutMs`. */
+/** Polls the async `cond` every 100 ms until it is true (a rejection counts as false); throws after `timeoutMs`. */
 export async function untilAsync(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond().catch(() => false))) {

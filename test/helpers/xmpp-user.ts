@@ -1,4 +1,7 @@
-/** Set-up shared by the xmpp-user*.test.ts and xmpp-muc.test.ts files: scripted fake XMPP servers and a user context without config loading. */
+/**
+ * Set-up shared by the xmpp-user*.test.ts and xmpp-muc.test.ts files: scripted fake XMPP servers and a user context
+ * without config loading.
+ */
 import { onTestFinished } from "vitest";
 import { SCHEMA, type NodeSettings } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log.js";

@@ -1,4 +1,4 @@
-/** How the master deals starts, adds, removals and settings to workers on an in-memory bus, and names their failures. */
+/** How the master deals starts, adds, removals and settings to workers on an in-memory bus, and names failures. */
 import { describe, expect, it } from "vitest";
 import { AmocError, ClusterError } from "../../src/errors.js";
 import { fakeNode, subjects } from "../helpers/fake-cluster.js";

@@ -1,4 +1,4 @@
-/** The master's results on an in-memory bus: every worker's values and final interval reach the feed and stop's totals. */
+/** The master's results on an in-memory bus: each worker's values and final interval reach the feed and the totals. */
 import { describe, expect, it } from "vitest";
 import type { EncodedInterval } from "../../src/results/interval.js";
 import { mergeByTime, RunTotals } from "../../src/results/merge.js";
