@@ -79,3 +79,43 @@ export async function startWorkers(
   );
   return { procs, errs: () => [...errs] };
 }
+
+/** The environment of node `name` in a test's NATS cluster, with warnings only, plus `extra`. */
+export function clusterEnv(
+  nats: { urls: string[] },
+  cluster: string,
+  name: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AMOC_NODE_NAME: name,
+    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_CLUSTER_NAME: cluster,
+    AMOC_LOG_LEVEL: "warn",
+    ...extra,
+  };
+}
+
+/** Starts `bin/amoc worker` as `name`, its stderr shown prefixed with the name. */
+export function spawnWorker(name: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const p = spawn(AMOC, ["worker"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  return p;
+}
+
+/** Starts `bin/amoc args...`, pushed to `owned` for the file's afterAll to kill, and collects its output. */
+export function spawnAmoc(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  owned: ChildProcess[],
+): { p: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
+  const p = spawn(AMOC, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  owned.push(p);
+  let out = "";
+  let err = "";
+  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => p.on("close", (code) => r(code)));
+  return { p, out: () => out, err: () => err, exit };
+}

@@ -1,10 +1,10 @@
 /** A real cluster for throttle tests and benchmarks: NATS, `bin/amoc worker` processes, an in-process master, a UDP receiver. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { joinCluster, type ClusterHandle } from "../../src/cluster/cluster-node.js";
 import { createNode, type AmocNode } from "../../src/main.js";
-import type { NatsCluster } from "./nats-cluster.js";
-import { AMOC } from "./proc.js";
+import { NatsCluster } from "./nats-cluster.js";
+import { clusterEnv, spawnWorker } from "./proc.js";
 
 export const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;
 
@@ -43,21 +43,12 @@ export class ThrottleCluster {
   constructor(readonly nats: NatsCluster) {}
 
   env(name: string): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      AMOC_NODE_NAME: name,
-      AMOC_NATS_URL: this.nats.urls.join(","),
-      AMOC_CLUSTER_NAME: this.name,
-      AMOC_LOG_LEVEL: "warn",
-      AMOC_SCENARIOS_DIR: SHAPES,
-    };
+    return clusterEnv(this.nats, this.name, name, { AMOC_SCENARIOS_DIR: SHAPES });
   }
 
   async start(workers: string[]): Promise<this> {
     for (const w of workers) {
-      const p = spawn(AMOC, ["worker"], { env: this.env(w), stdio: ["ignore", "ignore", "pipe"] });
-      p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${this.name}/${w}] ${d.toString()}`));
-      this.workers.set(w, p);
+      this.workers.set(w, spawnWorker(`${this.name}/${w}`, this.env(w)));
     }
     this.node = createNode({ env: this.env("master1") });
     this.handle = await joinCluster(this.node, "master");
@@ -74,6 +65,26 @@ export class ThrottleCluster {
     await this.handle?.close().catch(() => undefined);
     for (const p of this.workers.values()) p.kill("SIGKILL");
     await this.node?.close();
+  }
+}
+
+/** A 1-node NATS, a UDP receiver and a ThrottleCluster of `workers` on them, stop() ends all. */
+export class ThrottleRig {
+  private nats?: NatsCluster;
+  private rx?: Receiver;
+  private c?: ThrottleCluster;
+
+  async start(workers: string[]): Promise<{ rx: Receiver; c: ThrottleCluster }> {
+    this.nats = await NatsCluster.start(1);
+    const rx = (this.rx = await new Receiver().start());
+    const c = (this.c = await new ThrottleCluster(this.nats).start(workers));
+    return { rx, c };
+  }
+
+  async stop(): Promise<void> {
+    await this.c?.close();
+    this.rx?.close();
+    await this.nats?.stop();
   }
 }
 

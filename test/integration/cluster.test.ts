@@ -3,20 +3,17 @@
  * master. Each describe block is its own cluster (its own cluster_name, workers and run), so one failure never
  * cascades into the next; they share only the NATS servers (the restart block has its own).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { joinCluster, type ClusterHandle } from "../../src/cluster/cluster-node.js";
-import { address, encode } from "../../src/cluster/protocol.js";
+import { joinCluster } from "../../src/cluster/cluster-node.js";
 import { resultsFeed } from "../../src/cluster/results-feed.js";
 import type { EncodedInterval } from "../../src/results/interval.js";
 import { Subjects } from "../../src/cluster/subjects.js";
 import { AmocError } from "../../src/errors.js";
-import { createNode, type AmocNode } from "../../src/main.js";
 import { NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC } from "../helpers/proc.js";
+import { TestCluster } from "../helpers/test-cluster.js";
+import { untilAsync } from "../helpers/wait.js";
 
 let shared: NatsCluster;
-let clusters = 0;
 
 beforeAll(async () => {
   shared = await NatsCluster.start(3);
@@ -24,98 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await shared?.stop();
 });
-
-interface NodeStatus {
-  ok: boolean;
-  error?: string;
-  result?: { run_id: string | null; state?: string; users: { running: number } };
-}
-interface Status {
-  run: { run_id: string; master: string; left_nodes: string[]; lost_nodes: string[] } | null;
-  users: { running: number; finished: number };
-  nodes: Record<string, NodeStatus>;
-}
-
-/** One cluster of the test: its own name on the NATS servers, worker processes and an in-process master. */
-class TestCluster {
-  readonly name = `t${process.pid}x${++clusters}`;
-  readonly workers = new Map<string, ChildProcess>();
-  readonly extraNodes: AmocNode[] = [];
-  node!: AmocNode;
-  handle!: ClusterHandle;
-  runId = "";
-
-  constructor(readonly nats: NatsCluster) {}
-
-  env(name: string): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      AMOC_NODE_NAME: name,
-      AMOC_NATS_URL: this.nats.urls.join(","),
-      AMOC_CLUSTER_NAME: this.name,
-      AMOC_LOG_LEVEL: "warn",
-    };
-  }
-
-  startWorker(name: string): ChildProcess {
-    const p = spawn(AMOC, ["worker"], { env: this.env(name), stdio: ["ignore", "ignore", "pipe"] });
-    p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${this.name}/${name}] ${d.toString()}`));
-    this.workers.set(name, p);
-    return p;
-  }
-
-  /** Starts the workers and the master, waits until the master sees them all, and optionally starts a run. */
-  async start(workers: string[], run?: { to: number; settings: Record<string, unknown> }): Promise<this> {
-    for (const w of workers) this.startWorker(w);
-    this.node = createNode({ env: this.env("master1") });
-    this.handle = await joinCluster(this.node, "master");
-    await this.handle.master!.waitForWorkers(workers.length, 60_000);
-    if (run) {
-      this.runId = (await this.handle.master!.do("dummy", 1, run.to, { settings: run.settings })).run_id as string;
-      await untilAsync(async () => (await this.status()).users.running === run.to, 30_000, `${run.to} running`);
-    }
-    return this;
-  }
-
-  /** A node of this cluster in this process (a second master, a duplicate name...), closed with the cluster. */
-  extraNode(name: string): AmocNode {
-    const n = createNode({ env: this.env(name) });
-    this.extraNodes.push(n);
-    return n;
-  }
-
-  async status(handle = this.handle): Promise<Status> {
-    return (await handle.master!.status()) as never;
-  }
-
-  /** The IDs a worker runs, asked directly over its command subject. */
-  async idsOf(worker: string): Promise<number[]> {
-    const raw = await this.handle.bus.request(
-      new Subjects(this.name).command(worker),
-      encode(
-        address(
-          { v: 1, type: "top_ids", from: "test", runId: this.runId, n: 1_000_000, force: true },
-          this.name,
-          this.handle.membership.get(worker)!.boot,
-        ),
-      ),
-      5000,
-    );
-    const ranges = (JSON.parse(raw) as { result: { ranges: Array<{ first: number; last: number; step: number }> } })
-      .result.ranges;
-    const ids: number[] = [];
-    for (const p of ranges) for (let id = p.first; id <= p.last; id += p.step) ids.push(id);
-    return ids.sort((a, b) => a - b);
-  }
-
-  async close(): Promise<void> {
-    await this.handle?.master?.stop().catch(() => undefined);
-    await this.handle?.close().catch(() => undefined);
-    for (const p of this.workers.values()) p.kill("SIGKILL");
-    for (const n of this.extraNodes) await n.close().catch(() => undefined);
-    await this.node?.close();
-  }
-}
 
 const HOLD = { interarrival: 0, dummy_sleep_ms: 200, repeat_interval: 50 };
 
@@ -361,12 +266,3 @@ describe("a master that dies", () => {
     await h3.master!.stop();
   });
 });
-
-async function untilAsync(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond().catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

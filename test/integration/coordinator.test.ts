@@ -1,21 +1,16 @@
 /** The coordinator across real `bin/amoc worker` processes: users on different workers meet through the master's hub. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsCluster } from "../helpers/nats-cluster.js";
-import { Receiver, ThrottleCluster, untilAsync } from "../helpers/throttle-cluster.js";
+import { ThrottleRig, untilAsync, type Receiver, type ThrottleCluster } from "../helpers/throttle-cluster.js";
 
-let nats: NatsCluster;
+const rig = new ThrottleRig();
 let rx: Receiver;
 let c: ThrottleCluster;
 
 beforeAll(async () => {
-  nats = await NatsCluster.start(1);
-  rx = await new Receiver().start();
-  c = await new ThrottleCluster(nats).start(["w1", "w2"]);
+  ({ rx, c } = await rig.start(["w1", "w2"]));
 }, 120_000);
 afterAll(async () => {
-  await c?.close();
-  rx?.close();
-  await nats?.stop();
+  await rig.stop();
 });
 
 interface Report {

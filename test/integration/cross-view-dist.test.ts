@@ -3,41 +3,26 @@
  * `bin/amoc worker` processes on a real nats-server; the known samples are spread over the workers, so every view
  * must show the numbers of the merged histograms.
  */
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
+import { useDistScratch } from "../helpers/dist-scratch.js";
 import { expectViewsAgree, KNOWN_SAMPLES, viewArgs } from "../helpers/cross-view.js";
-import { NatsCluster } from "../helpers/nats-cluster.js";
 import { amoc, startWorkers } from "../helpers/proc.js";
 
 const CLUSTER = `cv${process.pid}`;
-let nats: NatsCluster;
-let dir: string;
-const procs: ChildProcess[] = [];
+const scratch = useDistScratch("amoc-views-dist-");
+const { procs } = scratch;
 
 /** Every node loads the fixture by name from the fixtures directory; each has its own data directory. */
 function env(name: string): NodeJS.ProcessEnv {
   return {
     AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_NATS_URL: scratch.nats.urls.join(","),
     AMOC_CLUSTER_NAME: CLUSTER,
     AMOC_SCENARIOS_DIR: dirname(KNOWN_SAMPLES),
-    AMOC_DATA_DIR: join(dir, name),
+    AMOC_DATA_DIR: join(scratch.dir, name),
   };
 }
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "amoc-views-dist-"));
-  nats = await NatsCluster.start(1);
-}, 60_000);
-
-afterAll(async () => {
-  for (const p of procs) p.kill("SIGKILL");
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("one pipeline: every view of a run gives the same numbers (bin/amoc run --dist, 3 workers)", () => {
   it("summary, --json, thresholds, the HTML report, JUnit and the master's run store agree on count, min, max, p50 and p99", async () => {
@@ -56,10 +41,10 @@ describe("one pipeline: every view of a run gives the same numbers (bin/amoc run
         "0",
         "--repeat",
         "1",
-        ...viewArgs(join(dir, "m")),
+        ...viewArgs(join(scratch.dir, "m")),
       ],
       { env: m, timeoutMs: 120_000 },
     );
-    await expectViewsAgree(r, join(dir, "m"), m);
+    await expectViewsAgree(r, join(scratch.dir, "m"), m);
   }, 240_000);
 });

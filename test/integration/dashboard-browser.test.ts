@@ -3,19 +3,18 @@
  * `bin/amoc worker` processes, the REST server (with a token) on one of them. The token prompt refuses a wrong
  * token; 200 dummy users started from the form reach 200 on the users chart; 20 are removed; the run is stopped;
  * stored runs open their report and compare; a scenario with a syntax error shows the error at its line and the
- * fixed one runs again; a worker killed turns red. Screenshots of the main views go to docs/dashboard-*.png.
+ * fixed one runs again; a worker killed turns red. Screenshots of the main views go to .run/screenshots/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStorePath } from "../../src/node/data-dir.js";
-import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC } from "../helpers/proc.js";
-import { syntheticRun } from "../helpers/results-synthetic.js";
+import { getJson, patchJson, startDashboardCluster } from "../helpers/dashboard-cluster.js";
+import { pageProbes } from "../helpers/dashboard-page.js";
+import type { NatsCluster } from "../helpers/nats-cluster.js";
+import { untilAsync as until } from "../helpers/wait.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "dash-test-token-0123456789";
 const CLUSTER = `dash${process.pid}`;
 // inside the project: uploaded scenarios resolve `amoc-ts` from their data directories
@@ -31,102 +30,22 @@ let browser: Browser;
 let page: Page;
 const procs = new Map<string, ChildProcess>();
 const pageErrors: string[] = [];
+const { chartTotal, waitChart, setText, waitText } = pageProbes(() => page);
 
-function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): void {
-  const env = {
-    ...process.env,
-    AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
-    AMOC_CLUSTER_NAME: CLUSTER,
-    AMOC_LOG_LEVEL: "warn",
-    AMOC_RUN_DIR: RUN_DIR,
-    ...extra,
-  };
-  const p = spawn(AMOC, ["worker"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
-  procs.set(name, p);
-}
-
-async function api(path: string): Promise<{ status: number; json: Record<string, any> }> {
-  const r = await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return { status: r.status, json: (await r.json()) as Record<string, any> };
-}
-
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The users chart's last total (what the page drew). */
-const chartTotal = () => page.evaluate<number | null>('window.amoc.charts.last("users", "total")');
-// predicates are functions (run in the page: no closures), not strings: the dashboard's CSP forbids the eval a
-// string predicate needs
-const waitChart = (n: number, timeoutMs = 60_000) =>
-  page.waitForFunction((n) => (globalThis as any).amoc.charts.last("users", "total") === n, n, {
-    timeout: timeoutMs,
-    polling: 200,
-  });
-/** Replaces the editor's text (typing into CodeMirror line by line would auto-indent). */
-const setText = (t: string) => page.evaluate(`window.amoc.editor().text = ${JSON.stringify(t)}`);
-/** Waits until an element's text matches (the page's DOM is not typed here: tests run with Node's types). */
-const waitText = (sel: string, re: RegExp) =>
-  page.waitForFunction(
-    ([s, src, flags]) => new RegExp(src, flags).test((globalThis as any).document.querySelector(s)?.textContent ?? ""),
-    [sel, re.source, re.flags] as const,
-  );
+const api = (path: string) => getJson(url + path, TOKEN);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run 'bash scripts/install-deps.sh browser' (make test does)`);
-  mkdirSync(RUN_DIR, { recursive: true });
-  // two stored runs for the history view before any run is started (the form's run is recorded beside them)
-  const store = runStorePath("", { AMOC_RUN_DIR: RUN_DIR });
-  syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 10 });
-  syntheticRun({ storePath: store, nodes: 2, seconds: 20, usersPerNode: 12, messagesPerS: 30 });
-  nats = await NatsCluster.start(1);
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  startWorker("w1", { AMOC_NODE_LABELS: "zone=a" });
-  // the node recording the runs samples a "server under test": the NATS server, a real process of this machine
-  startWorker("w2", {
-    AMOC_NODE_LABELS: "zone=b",
-    AMOC_API_PORT: String(port),
-    AMOC_API_TOKEN: TOKEN,
-    AMOC_SUT_PROCESS: String(nats.pids[0]),
-  });
-  await until(async () => (await fetch(`${url}/health`)).status === 200, 60_000, "the REST API of w2");
-  await until(
-    async () =>
-      ((await api("/nodes")).json.details as Array<{ role: string }>).filter((n) => n.role === "worker").length === 2,
-    30_000,
-    "2 workers",
-  );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => {
-    // 401/403 (the wrong token) and 400 (the broken upload) are expected answers, logged by chromium as failed loads
-    if (
-      m.type() === "error" &&
-      !/Failed to load resource: the server responded with a status of 40[013]/.test(m.text())
-    )
-      pageErrors.push(m.text());
-  });
+  ({ nats, url, browser, page } = await startDashboardCluster({
+    token: TOKEN,
+    cluster: CLUSTER,
+    runDir: RUN_DIR,
+    procs,
+    pageErrors,
+  }));
 }, 180_000);
 
 afterAll(async () => {
-  await fetch(`${url}/execution/stop`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: "{}",
-  }).catch(() => undefined);
+  await patchJson(`${url}/execution/stop`, TOKEN, {}).catch(() => undefined);
   await browser?.close();
   for (const p of procs.values()) p.kill("SIGKILL");
   await nats?.stop();
@@ -304,12 +223,7 @@ describe("the web dashboard in chromium on a 2-worker cluster", () => {
     await page.click('#tabs button[data-tab="control"]');
     await page.waitForSelector('#scenario option[value="idle"]', { state: "attached" });
     await page.selectOption("#scenario", "idle");
-    const patch = (path: string, body: unknown) =>
-      fetch(url + path, {
-        method: "PATCH",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+    const patch = (path: string, body: unknown) => patchJson(url + path, TOKEN, body);
     expect((await patch("/execution/start", { scenario: "dummy", users: 2 })).status).toBe(200);
     await page.waitForFunction(
       () => ((globalThis as any).document.querySelector("#scenario") as { value: string }).value === "dummy",

@@ -4,33 +4,32 @@
  * API must agree with the run, every query of the Grafana dashboard must return data, and promtool must accept a
  * worker's exposition.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { XMPP_BUCKETS } from "../../src/metrics/prometheus.js";
-import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
+import { useDistScratch } from "../helpers/dist-scratch.js";
+import { freePort } from "../helpers/nats-cluster.js";
 import { amoc, startWorkers, type ProcResult } from "../helpers/proc.js";
 
 const CLUSTER = `pr${process.pid}`;
 const FIXTURES = new URL("../fixtures/scenarios/", import.meta.url).pathname;
 const DASHBOARD = new URL("../../docs/grafana/amoc-prometheus-dashboard.json", import.meta.url).pathname;
 const USERS = 30;
-let nats: NatsCluster;
-let dir: string;
+const scratch = useDistScratch("amoc-prom-");
 let promPort: number;
 const workerPorts: number[] = [];
-const procs: ChildProcess[] = [];
+const { procs } = scratch;
 
 function env(name: string): NodeJS.ProcessEnv {
   return {
     AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
+    AMOC_NATS_URL: scratch.nats.urls.join(","),
     AMOC_CLUSTER_NAME: CLUSTER,
     AMOC_SCENARIOS_DIR: FIXTURES,
-    AMOC_DATA_DIR: join(dir, name),
-    AMOC_TEST_RELEASE: join(dir, "release"),
+    AMOC_DATA_DIR: join(scratch.dir, name),
+    AMOC_TEST_RELEASE: join(scratch.dir, "release"),
   };
 }
 
@@ -57,21 +56,19 @@ async function scalar(expr: string): Promise<number | undefined> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "amoc-prom-"));
-  nats = await NatsCluster.start(1);
   for (let i = 0; i < 3; i++) workerPorts.push(await freePort());
   promPort = await freePort();
   const targets = workerPorts.map((p) => `"127.0.0.1:${p}"`).join(", ");
   writeFileSync(
-    join(dir, "prometheus.yml"),
+    join(scratch.dir, "prometheus.yml"),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: amoc\n    static_configs:\n      - targets: [${targets}]\n`,
   );
   const prom = spawn(
     "prometheus",
     [
-      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--config.file=${join(scratch.dir, "prometheus.yml")}`,
       `--web.listen-address=127.0.0.1:${promPort}`,
-      `--storage.tsdb.path=${join(dir, "tsdb")}`,
+      `--storage.tsdb.path=${join(scratch.dir, "tsdb")}`,
     ],
     { stdio: "ignore" },
   );
@@ -82,12 +79,6 @@ beforeAll(async () => {
     "prometheus ready",
   );
 }, 60_000);
-
-afterAll(async () => {
-  for (const p of procs) p.kill("SIGKILL");
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("Prometheus scrapes a 3-worker cluster (bin/amoc worker with AMOC_PROMETHEUS_PORT)", () => {
   it("agrees with the run on users and TTD p99, answers every dashboard query, and passes promtool", async () => {
@@ -110,7 +101,7 @@ describe("Prometheus scrapes a 3-worker cluster (bin/amoc worker with AMOC_PROME
     expect(await scalar("sum(amoc_users_started_total)")).toBe(USERS);
 
     const text = await (await fetch(`http://127.0.0.1:${workerPorts[0]}/metrics`)).text();
-    writeFileSync(join(dir, "w1.prom"), text);
+    writeFileSync(join(scratch.dir, "w1.prom"), text);
     const check = await new Promise<{ code: number; out: string }>((resolve) => {
       const c = execFile("promtool", ["check", "metrics"], (err, stdout, stderr) =>
         resolve({ code: err ? 1 : 0, out: stdout + stderr }),
@@ -120,7 +111,7 @@ describe("Prometheus scrapes a 3-worker cluster (bin/amoc worker with AMOC_PROME
     expect(check.out).toBe("");
     expect(check.code).toBe(0);
 
-    writeFileSync(join(dir, "release"), "");
+    writeFileSync(join(scratch.dir, "release"), "");
     const r = await run;
     expect(r.code, r.stderr).toBeLessThanOrEqual(1);
     const summary = JSON.parse(r.stdout) as { metrics: Record<string, Record<string, number>> };

@@ -3,14 +3,15 @@
  * node runs on every worker, a late worker loads the run's version, a re-upload during a run leaves the run on its
  * version and the next start takes the newest; plus auth, limits and the CLI (`bin/amoc upload`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
 import { nodeToken } from "../helpers/api-token.js";
-import { amoc, AMOC } from "../helpers/proc.js";
+import { amoc, clusterEnv, spawnWorker } from "../helpers/proc.js";
+import { untilAsync as until } from "../helpers/wait.js";
 
 const CLUSTER = `rest${process.pid}`;
 // inside the project: uploaded files resolve `amoc-ts` from their data directories
@@ -21,21 +22,8 @@ let port: number;
 let url: string;
 const procs = new Map<string, ChildProcess>();
 
-function env(name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
-    AMOC_CLUSTER_NAME: CLUSTER,
-    AMOC_LOG_LEVEL: "warn",
-    AMOC_RUN_DIR: RUN_DIR,
-    ...extra,
-  };
-}
-
 function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(AMOC, ["worker"], { env: env(name, extra), stdio: ["ignore", "ignore", "pipe"] });
-  p.stderr?.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  const p = spawnWorker(name, clusterEnv(nats, CLUSTER, name, { AMOC_RUN_DIR: RUN_DIR, ...extra }));
   procs.set(name, p);
   return p;
 }
@@ -102,14 +90,6 @@ async function call(
   const r = await fetch(url + path, init);
   const text = await r.text();
   return { status: r.status, json: text ? JSON.parse(text) : {} };
-}
-
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const marks = (mark: string) =>

@@ -2,42 +2,26 @@
  * The time series of `bin/amoc run --dist`: real NATS, three real `bin/amoc worker` processes publishing their
  * intervals, the CLI process as master recording them into its run store.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readRunResults } from "../../src/results/run-results.js";
 import { RunStore } from "../../src/results/store.js";
 import { RUN_STORE_FILE } from "../../src/results/store-types.js";
-import { freePort, NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC, amoc } from "../helpers/proc.js";
+import { useDistScratch } from "../helpers/dist-scratch.js";
+import { freePort } from "../helpers/nats-cluster.js";
+import { AMOC, amoc, clusterEnv, spawnAmoc } from "../helpers/proc.js";
 
 /** The REST token given to the console (a user who sets AMOC_API_TOKEN sends it as a bearer header). */
 const API_TOKEN = "results-test-token-0123456789";
 const BEARER = { authorization: `Bearer ${API_TOKEN}` };
 
-let nats: NatsCluster;
-let dir: string;
-const procs: ChildProcess[] = [];
+const scratch = useDistScratch("amoc-results-dist-");
+const { procs } = scratch;
 
-interface Proc {
-  p: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
-
-function start(args: string[], e: NodeJS.ProcessEnv): Proc {
-  const p = spawn(AMOC, args, { env: e, stdio: ["ignore", "pipe", "pipe"] });
-  procs.push(p);
-  let out = "";
-  let err = "";
-  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => p.on("close", (code) => r(code)));
-  return { p, out: () => out, err: () => err, exit };
-}
+type Proc = ReturnType<typeof spawnAmoc>;
+const start = (args: string[], e: NodeJS.ProcessEnv): Proc => spawnAmoc(args, e, procs);
 
 /** Polls `cond` (which may throw while a file is not there yet) every 100 ms; fails naming `what` after `timeoutMs`. */
 async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -53,16 +37,25 @@ async function until(cond: () => boolean, timeoutMs: number, what: () => string)
   }
 }
 
-function env(cluster: string, name: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
-    AMOC_CLUSTER_NAME: cluster,
-    AMOC_LOG_LEVEL: "warn",
-    AMOC_DATA_DIR: join(dir, `${cluster}-${name}`),
-  };
-}
+const env = (cluster: string, name: string) =>
+  clusterEnv(scratch.nats, cluster, name, { AMOC_DATA_DIR: join(scratch.dir, `${cluster}-${name}`) });
+
+/** `run dummy --dist` over 3 workers: 30 users 10 ms apart, each running `repeat` times 100 ms apart, JSON and a report. */
+const distRun = (repeat: string, sleepMs: number, report: string) =>
+  [
+    ["run", "dummy", "--dist", "--workers", "3", "--users", "30", "--interarrival", "10"],
+    [
+      "--repeat",
+      repeat,
+      "--repeat-interval",
+      "100",
+      "--set",
+      `dummy_sleep_ms=${sleepMs}`,
+      "--json",
+      "--report",
+      report,
+    ],
+  ].flat();
 
 async function startWorkers(cluster: string): Promise<Proc[]> {
   const ws = ["w1", "w2", "w3"].map((n) => start(["worker"], env(cluster, n)));
@@ -75,7 +68,7 @@ async function startWorkers(cluster: string): Promise<Proc[]> {
 }
 
 function withStore<T>(cluster: string, fn: (s: RunStore) => T): T {
-  const s = RunStore.open(join(dir, `${cluster}-m`, RUN_STORE_FILE), { readonly: true });
+  const s = RunStore.open(join(scratch.dir, `${cluster}-m`, RUN_STORE_FILE), { readonly: true });
   try {
     return fn(s);
   } finally {
@@ -85,47 +78,12 @@ function withStore<T>(cluster: string, fn: (s: RunStore) => T): T {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "amoc-results-dist-"));
-  nats = await NatsCluster.start(1);
-}, 60_000);
-
-afterAll(async () => {
-  for (const p of procs) p.kill("SIGKILL");
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe("the time series of a distributed run", () => {
   it("stores every worker's intervals, and the merged counts equal their sum and the run's total", async () => {
     const cluster = `rs${process.pid}a`;
     const ws = await startWorkers(cluster);
-    const report = join(dir, "dist.html");
-    const run = start(
-      [
-        "run",
-        "dummy",
-        "--dist",
-        "--workers",
-        "3",
-        "--users",
-        "30",
-        "--interarrival",
-        "10",
-        "--repeat",
-        "8",
-        "--repeat-interval",
-        "100",
-        "--set",
-        "dummy_sleep_ms=100",
-        "--json",
-        "--report",
-        report,
-        "--threshold",
-        "dummy.runs.count==240",
-      ],
-      env(cluster, "m"),
-    );
+    const report = join(scratch.dir, "dist.html");
+    const run = start([...distRun("8", 100, report), "--threshold", "dummy.runs.count==240"], env(cluster, "m"));
     const code = await Promise.race([
       run.exit,
       new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`run did not end\n${run.err()}`)), 150_000)),
@@ -155,30 +113,8 @@ describe("the time series of a distributed run", () => {
   it("keeps a killed worker's intervals up to its death, and the report marks it down", async () => {
     const cluster = `rs${process.pid}b`;
     const ws = await startWorkers(cluster);
-    const report = join(dir, "killed.html");
-    const run = start(
-      [
-        "run",
-        "dummy",
-        "--dist",
-        "--workers",
-        "3",
-        "--users",
-        "30",
-        "--interarrival",
-        "10",
-        "--repeat",
-        "infinity",
-        "--repeat-interval",
-        "100",
-        "--set",
-        "dummy_sleep_ms=50",
-        "--json",
-        "--report",
-        report,
-      ],
-      env(cluster, "m"),
-    );
+    const report = join(scratch.dir, "killed.html");
+    const run = start(distRun("infinity", 50, report), env(cluster, "m"));
     const runId = () => withStore(cluster, (st) => st.listRuns(1)[0]!.id);
     // w3 has published a few intervals: kill it without a goodbye
     await until(

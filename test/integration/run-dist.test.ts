@@ -1,8 +1,8 @@
 /** `bin/amoc run --dist` end to end: real NATS, real workers, the master as the CLI process. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NatsCluster } from "../helpers/nats-cluster.js";
-import { AMOC } from "../helpers/proc.js";
+import { clusterEnv, spawnAmoc } from "../helpers/proc.js";
 import { until } from "../helpers/wait.js";
 
 const FIXTURES = new URL("../fixtures/scenarios", import.meta.url).pathname;
@@ -10,31 +10,9 @@ const CLUSTER = `rd${process.pid}`;
 let nats: NatsCluster;
 const procs: ChildProcess[] = [];
 
-function env(name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AMOC_NODE_NAME: name,
-    AMOC_NATS_URL: nats.urls.join(","),
-    AMOC_CLUSTER_NAME: CLUSTER,
-    AMOC_LOG_LEVEL: "warn",
-    ...extra,
-  };
-}
-
+const env = (name: string, extra: NodeJS.ProcessEnv = {}) => clusterEnv(nats, CLUSTER, name, extra);
 /** Starts a process and collects its output. */
-function start(
-  args: string[],
-  e: NodeJS.ProcessEnv,
-): { p: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
-  const p = spawn(AMOC, args, { env: e, stdio: ["ignore", "pipe", "pipe"] });
-  procs.push(p);
-  let out = "";
-  let err = "";
-  p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  p.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => p.on("close", (code) => r(code)));
-  return { p, out: () => out, err: () => err, exit };
-}
+const start = (args: string[], e: NodeJS.ProcessEnv) => spawnAmoc(args, e, procs);
 
 beforeAll(async () => {
   nats = await NatsCluster.start(1);

@@ -1,21 +1,16 @@
 /** Load shapes across real `bin/amoc worker` processes: the cluster follows the stages as one machine would. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsCluster } from "../helpers/nats-cluster.js";
-import { Receiver, ThrottleCluster, untilAsync } from "../helpers/throttle-cluster.js";
+import { ThrottleRig, untilAsync, type Receiver, type ThrottleCluster } from "../helpers/throttle-cluster.js";
 
-let nats: NatsCluster;
+const rig = new ThrottleRig();
 let rx: Receiver;
 let c: ThrottleCluster;
 
 beforeAll(async () => {
-  nats = await NatsCluster.start(1);
-  rx = await new Receiver().start();
-  c = await new ThrottleCluster(nats).start(["w1", "w2", "w3"]);
+  ({ rx, c } = await rig.start(["w1", "w2", "w3"]));
 }, 120_000);
 afterAll(async () => {
-  await c?.close();
-  rx?.close();
-  await nats?.stop();
+  await rig.stop();
 });
 
 describe("load shapes in a cluster", () => {

@@ -3,17 +3,14 @@
  * receiver in this process), not by the throttle. Each worker paces its share; nothing travels per action.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsCluster } from "../helpers/nats-cluster.js";
-import { Receiver, ThrottleCluster, untilAsync } from "../helpers/throttle-cluster.js";
+import { ThrottleRig, untilAsync, type Receiver, type ThrottleCluster } from "../helpers/throttle-cluster.js";
 
-let nats: NatsCluster;
+const rig = new ThrottleRig();
 let rx: Receiver;
 let c: ThrottleCluster;
 
 beforeAll(async () => {
-  nats = await NatsCluster.start(1);
-  rx = await new Receiver().start();
-  c = await new ThrottleCluster(nats).start(["w1", "w2", "w3"]);
+  ({ rx, c } = await rig.start(["w1", "w2", "w3"]));
 }, 120_000);
 afterAll(async () => {
   if (rx?.arrivals.length) {
@@ -24,9 +21,7 @@ afterAll(async () => {
         (rows[Math.floor((a.atMs - t0) / 1000)]?.[a.node] ?? 0) + 1;
     if (process.env.AMOC_TEST_DEBUG) console.log(JSON.stringify(rows));
   }
-  await c?.close();
-  rx?.close();
-  await nats?.stop();
+  await rig.stop();
 });
 
 /** Waits `ms`, then returns the arrivals of that span (per node too). */

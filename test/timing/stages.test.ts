@@ -5,18 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { nowMs } from "../../src/users/schedule.js";
 import { testController } from "../helpers/node.js";
+import { perSecond } from "../helpers/shapes.js";
 import { until } from "../helpers/wait.js";
 
 const SHAPES = new URL("../fixtures/shapes", import.meta.url).pathname;
-
-function perSecond(ms: number[], seconds: number): number[] {
-  const out = new Array<number>(seconds).fill(0);
-  for (const t of ms) {
-    const s = Math.floor(t / 1000);
-    if (s >= 0 && s < seconds) out[s]!++;
-  }
-  return out;
-}
 
 describe("load shapes on the wall clock", () => {
   it("a ramp stage's starts follow the planned curve: each second's count within 5 %", async () => {

@@ -1,15 +1,11 @@
 /**
- * Timing: the user pool on the wall clock. Unit tests (test/unit/user-pool.test.ts) check the pass sizes exactly
+ * Timing: the user pool on the wall clock. Unit tests (test/unit/user-pool-starts.test.ts) check the pass sizes exactly
  * on fake time; this checks that real work queued by real starts is measured the same way and yields the loop.
  */
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/log.js";
-import { TelemetryMetrics } from "../../src/metrics/metrics.js";
-import { loadNodeSettings } from "../../src/config/load.js";
-import { Telemetry } from "../../src/telemetry.js";
 import { RangeCursor, nowMs } from "../../src/users/schedule.js";
 import { FIRST_PASS_USERS } from "../../src/users/start-scheduler.js";
-import { UserPool } from "../../src/users/user-pool.js";
+import { newPool } from "../helpers/user-pool.js";
 
 describe("UserPool on the wall clock", () => {
   it("starting at interarrival 0 yields before the work the started users queued piles up", async () => {
@@ -18,21 +14,11 @@ describe("UserPool on the wall clock", () => {
       const end = performance.now() + ms;
       while (performance.now() < end);
     };
-    const telemetry = new Telemetry();
-    const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1" } });
     const start = async () => {
       await null;
       busy(0.3);
     };
-    const p = new UserPool({
-      scenario: { start },
-      state: undefined,
-      vars: {},
-      settings,
-      telemetry,
-      metrics: new TelemetryMetrics(telemetry),
-      log: silentLogger(),
-    });
+    const { p } = newPool(start);
     // a probe that runs whenever the event loop gets a turn: how many users started between two of its turns
     let startedAtProbe = 0;
     let most = 0;

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AmocError } from "../../src/errors.js";
 import { loadNodeSettings } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";
 import type { NodeService } from "../../src/node/node-service.js";
 import { DistEngine } from "../../src/node/run/dist-engine.js";
 import { fakeCluster, type FakeNode } from "../helpers/fake-cluster.js";
 import { FIXTURES } from "../helpers/node.js";
+import { code } from "../helpers/error-code.js";
 import { testService } from "../helpers/node-service.js";
 
 let close: (() => Promise<void>) | undefined;
@@ -38,16 +38,6 @@ async function distApi(
     svc.cleanup();
   };
   return { api: svc.api, master: c.master, workers: c.workers, joins: () => joins };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AmocError);
-    return (e as AmocError).code;
-  }
-  throw new Error("expected an AmocError");
 }
 
 describe("the dist Node API", () => {

@@ -33,6 +33,17 @@ function member(net: FakeNet, name: string, boot = "b1", clock?: FakeClock) {
   return { m, lines, events };
 }
 
+/** Members a and b (b of boot `bootB`) on a fresh net, both beating, once a sees b. */
+async function beatingPair(bootB?: string) {
+  const net = new FakeNet();
+  const a = member(net, "a");
+  const b = member(net, "b", bootB);
+  for (const x of [a, b]) x.m.start();
+  for (const x of [a, b]) x.m.startBeating();
+  await until(() => a.m.isAlive("b"), 2000, "a sees b");
+  return { net, a, b };
+}
+
 describe("Membership on an in-memory bus", () => {
   it("on fake time, a node whose last beat was at 1 s is alive at 4 s and down at the first sweep after 3 missed beats (4.25 s)", async () => {
     const net = new FakeNet();
@@ -56,12 +67,7 @@ describe("Membership on an in-memory bus", () => {
   });
 
   it("a node that leaves normally is logged as left, never as node_down", async () => {
-    const net = new FakeNet();
-    const a = member(net, "a");
-    const b = member(net, "b");
-    for (const x of [a, b]) x.m.start();
-    for (const x of [a, b]) x.m.startBeating();
-    await until(() => a.m.isAlive("b"), 2000, "a sees b");
+    const { a, b } = await beatingPair();
     b.m.stop();
     b.m.leave();
     await until(() => !a.m.isAlive("b"), 2000, "b gone");
@@ -72,24 +78,14 @@ describe("Membership on an in-memory bus", () => {
   });
 
   it("a node that goes silent is down after its missed beats, with a warning", async () => {
-    const net = new FakeNet();
-    const a = member(net, "a");
-    const b = member(net, "b");
-    for (const x of [a, b]) x.m.start();
-    for (const x of [a, b]) x.m.startBeating();
-    await until(() => a.m.isAlive("b"), 2000, "a sees b");
+    const { a, b } = await beatingPair();
     b.m.stop(); // no goodbye: like kill -9
     await until(() => a.events.includes("down:b"), 2000, "b down");
     expect(a.lines).toContainEqual(expect.objectContaining({ level: 40, msg: "node_down", node: "b" }));
   });
 
   it("a goodbye from an earlier process under a name does not remove the one alive now", async () => {
-    const net = new FakeNet();
-    const a = member(net, "a");
-    const b2 = member(net, "b", "boot2");
-    for (const x of [a, b2]) x.m.start();
-    for (const x of [a, b2]) x.m.startBeating();
-    await until(() => a.m.isAlive("b"), 2000, "a sees b");
+    const { net, a } = await beatingPair("boot2");
     const old: Heartbeat = {
       v: 1,
       type: "heartbeat",

@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from "vitest";
-import { AmocError, ERROR_STATUS, NodeNotFoundError } from "../../src/errors.js";
+import { ERROR_STATUS, NodeNotFoundError } from "../../src/errors.js";
 import { testController } from "../helpers/node.js";
+import { code } from "../helpers/error-code.js";
 import { testService } from "../helpers/node-service.js";
 
 function api(labels: Record<string, string> = { zone: "a" }) {
@@ -8,16 +9,6 @@ function api(labels: Record<string, string> = { zone: "a" }) {
   const svc = testService({ controller, scenariosDir: settings.scenarios_dir, labels });
   onTestFinished(svc.cleanup);
   return { api: svc.api, controller };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AmocError);
-    return (e as AmocError).code;
-  }
-  throw new Error("expected an AmocError");
 }
 
 describe("the local Node API", () => {

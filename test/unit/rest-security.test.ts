@@ -5,151 +5,24 @@
  * wrong tokens (an injected clock), uploads turned off, the check route refusing paths, the report ticket, and the
  * headers every response carries.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
-import { join, resolve } from "node:path";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FailureLimiter } from "../../src/api/rest/rate-limit.js";
-import { buildRestApp } from "../../src/api/rest/server.js";
-import { Tickets } from "../../src/api/rest/tickets.js";
-import { createLogger } from "../../src/log.js";
-import { FakeNodeApi } from "../helpers/fake-node-api.js";
-import { syntheticRun } from "../helpers/results-synthetic.js";
+import { describe, expect, it } from "vitest";
+import {
+  advance,
+  auth,
+  build,
+  calls,
+  fake,
+  GOOD,
+  port,
+  routes,
+  runId,
+  send,
+  TOKEN,
+  useSecureServer,
+  withBody,
+} from "../helpers/rest-security.js";
 
-const log = createLogger({ level: "silent", file: "", nodeName: "test" });
-const TOKEN = "security-test-token-0123456789";
-const GOOD = `export async function start(_id: number): Promise<void> {}\n`;
-
-/** The commands the Node API received (a refused request must leave none). */
-const calls: string[] = [];
-
-let dir: string;
-let fake: FakeNodeApi;
-let now = 0;
-let app: FastifyInstance;
-let port: number;
-let runId: string;
-
-async function build(o: { uploads?: boolean } = {}): Promise<FastifyInstance> {
-  return buildRestApp({
-    api: fake,
-    token: TOKEN,
-    log,
-    names: { listenHost: "127.0.0.1", allowedHosts: ["amoc.lan"] },
-    uploads: o.uploads,
-    limiter: new FailureLimiter({ max: 10, windowMs: 60_000, now: () => now }),
-    tickets: new Tickets(60_000, () => now),
-    dashboard: { periodMs: 50 },
-  });
-}
-
-beforeAll(async () => {
-  mkdirSync(resolve(".run/test"), { recursive: true });
-  dir = mkdtempSync(join(resolve(".run/test"), "rest-security-"));
-  fake = new FakeNodeApi({ dir });
-  // every command the routes pass on is counted: a refused request must not reach the Node API
-  const record = fake as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const m of ["start", "add", "remove", "updateSettings", "stop", "throttle", "upload"]) {
-    const orig = record[m]!.bind(fake);
-    record[m] = (...a: unknown[]) => (calls.push(m), orig(...a));
-  }
-  runId = syntheticRun({ storePath: join(dir, "runs.sqlite"), nodes: 1, seconds: 5, usersPerNode: 2 }).runId;
-  app = await build();
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  port = (app.server.address() as { port: number }).port;
-});
-afterAll(async () => {
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One request with full control of Host and Origin (fetch would not let us set Host); a stream answers at its headers. */
-function send(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
-      (res) => {
-        if (String(res.headers["content-type"]).startsWith("text/event-stream")) {
-          res.destroy();
-          return resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: "" });
-        }
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d.toString()));
-        res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-interface Route {
-  method: string;
-  path: string;
-  /** A body the route accepts (JSON routes), or the raw upload. */
-  body?: { type: string; text: string };
-  /** Served without a token (liveness, the API's description, the page and its assets). */
-  open?: boolean;
-}
-
-const OPEN = new Set(["/health", "/openapi.json", "/api-docs", "/"]);
-const SAMPLE: Record<string, unknown> = {
-  "/execution/start": { scenario: "dummy", users: 1 },
-  "/execution/throttle": { op: "list" },
-  "/execution/add_users": { users: 1 },
-  "/execution/remove_users": { users: 1 },
-  "/execution/update_settings": { settings: {} },
-  "/execution/stop": {},
-};
-
-/** Every route of the OpenAPI document, then the dashboard's own (hidden from the document). */
-async function routes(): Promise<Route[]> {
-  const doc = JSON.parse((await send("GET", "/openapi.json")).body) as {
-    paths: Record<string, Record<string, unknown>>;
-  };
-  const out: Route[] = [];
-  for (const [p, methods] of Object.entries(doc.paths)) {
-    const path = p.replace("{node}", "n1").replace("{name}", "dummy");
-    for (const m of Object.keys(methods)) {
-      const method = m.toUpperCase();
-      if (path === "/scenarios/upload")
-        out.push({ method, path: "/scenarios/upload?name=sec_up", body: { type: "text/plain", text: GOOD } });
-      else if (method === "GET") out.push({ method, path, open: OPEN.has(path) });
-      else out.push({ method, path, body: { type: "application/json", text: JSON.stringify(SAMPLE[path] ?? {}) } });
-    }
-  }
-  out.push(
-    { method: "GET", path: "/", open: true },
-    { method: "GET", path: "/web/app.js", open: true },
-    { method: "GET", path: "/web/dashboard.css", open: true },
-    { method: "GET", path: "/web/uplot.css", open: true },
-    { method: "GET", path: "/api-docs/", open: true },
-    { method: "GET", path: "/dashboard/stream" },
-    { method: "GET", path: "/dashboard/scenarios/dummy/source" },
-    {
-      method: "POST",
-      path: "/dashboard/scenarios/dummy/check",
-      body: { type: "application/json", text: JSON.stringify({ settings: {} }) },
-    },
-    { method: "GET", path: "/dashboard/runs" },
-    { method: "GET", path: `/dashboard/runs/${runId}/report` },
-    { method: "POST", path: `/dashboard/runs/${runId}/ticket` },
-    { method: "GET", path: `/dashboard/compare?a=${runId}&b=${runId}` },
-  );
-  return out;
-}
-
-const auth = { authorization: `Bearer ${TOKEN}` };
-const withBody = (r: Route, extra: Record<string, string> = {}) =>
-  send(r.method, r.path, { ...(r.body ? { "content-type": r.body.type } : {}), ...extra }, r.body?.text);
+useSecureServer();
 
 describe("every route", () => {
   it("covers the whole OpenAPI document and the dashboard (the table is not empty)", async () => {
@@ -287,7 +160,7 @@ describe("the dashboard's own routes", () => {
     expect(r.headers["content-security-policy"]).toMatch(/sandbox allow-scripts/);
     expect((await send("GET", t.url)).status).toBe(401); // used up
     const late = JSON.parse((await send("POST", `/dashboard/runs/${runId}/ticket`, auth)).body) as { url: string };
-    now += 61_000;
+    advance(61_000);
     expect((await send("GET", late.url)).status).toBe(401); // expired
   });
 });
@@ -301,7 +174,7 @@ describe("wrong tokens", () => {
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
     expect((await send("GET", "/status", auth)).status).toBe(429);
     expect((await send("GET", "/health")).status).toBe(200);
-    now += 60_001;
+    advance(60_001);
     expect((await send("GET", "/status", auth)).status).toBe(200);
   });
 });

@@ -8,13 +8,10 @@ import {
   plannedOffsetMs,
 } from "../../src/shapes/stages.js";
 import { parseStages } from "../../src/config/shapes.js";
-import { loadNodeSettings } from "../../src/config/load.js";
-import { silentLogger } from "../../src/log.js";
-import { TelemetryMetrics } from "../../src/metrics/metrics.js";
-import { Telemetry } from "../../src/telemetry.js";
-import { UserPool } from "../../src/users/user-pool.js";
 import { testController } from "../helpers/node.js";
 import { FakeClock } from "../helpers/fake-clock.js";
+import { perSecond } from "../helpers/shapes.js";
+import { newPool } from "../helpers/user-pool.js";
 import { parseRunArgs } from "../../src/api/run/options.js";
 import { UsageError } from "../../src/errors.js";
 
@@ -28,31 +25,11 @@ function offsets(segments: ReturnType<typeof closedShape>["segments"], users: nu
   return out;
 }
 
-function perSecond(ms: number[], seconds: number): number[] {
-  const out = new Array<number>(seconds).fill(0);
-  for (const t of ms) {
-    const s = Math.floor(t / 1000);
-    if (s >= 0 && s < seconds) out[s]!++;
-  }
-  return out;
-}
-
 /** A pool of users that hold until removed, on a fake clock. */
 function holdingPool() {
   const clock = new FakeClock(1_000_000);
-  const telemetry = new Telemetry();
-  const settings = loadNodeSettings({ env: { AMOC_REPEAT_NUM: "1" } });
   const start = async (_id: number, _s: unknown, ctx: { stopped(): Promise<void> }) => ctx.stopped();
-  const pool = new UserPool({
-    scenario: { start },
-    state: undefined,
-    vars: {},
-    settings,
-    telemetry,
-    metrics: new TelemetryMetrics(telemetry),
-    log: silentLogger(),
-    clock,
-  });
+  const { p: pool, telemetry } = newPool(start, { clock });
   return { pool, clock, telemetry };
 }
 

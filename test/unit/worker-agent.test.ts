@@ -31,6 +31,13 @@ async function send(net: FakeNet, node: string, cmd: Omit<Command, "v" | "from">
   if (!r.ok) throw new Error(r.reason);
   return r.msg;
 }
+/** Prepares run r1 of users that hold their place and starts `ids` on w1 at once. */
+async function holdUsers(net: FakeNet, ids: { from: number; to: number; step: number; offset: number }): Promise<void> {
+  const settings = { interarrival: 0, repeat_num: 1, delay_ms: 600_000 };
+  await send(net, "w1", { type: "prepare", runId: "r1", scenario: "lifecycle", settings } as never);
+  const plan = { ...ids, t0Ms: 0, baseId: 1, interarrivalMs: 0 };
+  await send(net, "w1", { type: "start", runId: "r1", plans: [plan] } as never);
+}
 const result = (r: Reply) => (r.ok ? (r.result as Record<string, unknown>) : { error: r.error.message });
 
 describe("WorkerAgent on an in-memory bus", () => {
@@ -90,17 +97,7 @@ describe("WorkerAgent on an in-memory bus", () => {
   it("top_ids answers ranges and remove_ids takes ranges: 3,000 users, two short messages", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    await send(net, "w1", {
-      type: "prepare",
-      runId: "r1",
-      scenario: "lifecycle",
-      settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 },
-    } as never);
-    await send(net, "w1", {
-      type: "start",
-      runId: "r1",
-      plans: [{ from: 1, to: 9000, step: 3, offset: 1, t0Ms: 0, baseId: 1, interarrivalMs: 0 }],
-    } as never);
+    await holdUsers(net, { from: 1, to: 9000, step: 3, offset: 1 });
     await until(() => w.controller.status().users.running === 3000, 5000, "3000 running");
     const top = result(await send(net, "w1", { type: "top_ids", runId: "r1", n: 1000, force: true } as never));
     expect(top).toEqual({ count: 1000, ranges: [{ first: 6002, last: 8999, step: 3 }], escalate: [] });
@@ -127,17 +124,7 @@ describe("WorkerAgent on an in-memory bus", () => {
   it("leaving stops this worker's users itself and records what ended", async () => {
     const net = new FakeNet();
     const w = await worker(net);
-    await send(net, "w1", {
-      type: "prepare",
-      runId: "r1",
-      scenario: "lifecycle",
-      settings: { interarrival: 0, repeat_num: 1, delay_ms: 600_000 },
-    } as never);
-    await send(net, "w1", {
-      type: "start",
-      runId: "r1",
-      plans: [{ from: 1, to: 10, step: 1, offset: 0, t0Ms: 0, baseId: 1, interarrivalMs: 0 }],
-    } as never);
+    await holdUsers(net, { from: 1, to: 10, step: 1, offset: 0 });
     await until(() => w.controller.status().users.running === 10, 5000, "10 running");
     await w.leave();
     expect(w.controller.state).toBe("finished");

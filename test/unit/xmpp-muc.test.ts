@@ -1,23 +1,16 @@
 /** MUC helpers and groupchat counting against a scripted fake MUC service (the real one: muc-helpers integration). */
-import { afterEach, describe, expect, it } from "vitest";
-import { SCHEMA, type NodeSettings } from "../../src/config/schema.js";
-import { silentLogger } from "../../src/log.js";
-import type { Metrics } from "../../src/metrics/metrics.js";
+import { describe, expect, it } from "vitest";
 import { joinRoom } from "../../src/xmpp/muc.js";
 import { connectUser } from "../../src/xmpp/session.js";
 import { xml } from "../../src/xmpp/xml.js";
-import type { XmppContext } from "../../src/xmpp/xmpp-user.js";
-import { serve, xmppServer, type FakeServer } from "../helpers/fake-xmpp-server.js";
+import { xmppServer, type FakeServer } from "../helpers/fake-xmpp-server.js";
+import { context as xmppContext, serve } from "../helpers/xmpp-user.js";
 
 const ROOM = "r@muc.localhost";
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
 
 /** A MUC service of one room: joins answered with the self-presence, groupchat reflected to the sender. */
-async function mucServer(): Promise<FakeServer> {
-  const s = await serve(
+function mucServer(): Promise<FakeServer> {
+  return serve(
     xmppServer((text, sock) => {
       for (const m of text.matchAll(/<presence [^>]*to="([^"]+)"[^>]*>/g)) {
         const type = m[0].includes('type="unavailable"') ? " type='unavailable'" : "";
@@ -29,37 +22,9 @@ async function mucServer(): Promise<FakeServer> {
         sock.write(m[0].replace(/to="[^"]+"/, `from="${ROOM}/user"`));
     }),
   );
-  servers.push(s);
-  return s;
 }
 
-function context(url: URL) {
-  const counts = new Map<string, number>();
-  const timings = new Map<string, number[]>();
-  const metrics: Metrics = {
-    count: (n, k = 1) => void counts.set(n, (counts.get(n) ?? 0) + k),
-    timing: (n, v) => void timings.set(n, [...(timings.get(n) ?? []), v]),
-    gauge: () => {},
-  };
-  const defaults = Object.fromEntries(Object.entries(SCHEMA).map(([k, spec]) => [k, spec.default]));
-  const settings = {
-    ...defaults,
-    xmpp_user_template: "user",
-    xmpp_password_template: "pw",
-    xmpp_servers: [url.href],
-  } as NodeSettings;
-  const ctx: XmppContext = {
-    id: 1,
-    settings,
-    metrics,
-    log: silentLogger(),
-    phase: "test",
-    signal: new AbortController().signal,
-    stopping: false,
-    stopped: () => new Promise<void>(() => {}),
-  };
-  return { ctx, counts, timings };
-}
+const context = (url: URL) => xmppContext({ xmpp_servers: [url.href] });
 
 describe("groupchat counting and the MUC helpers", () => {
   it("counts a groupchat message sent with user.send in xmpp.messages_sent and stamps its send time on a copy", async () => {
