@@ -6,8 +6,9 @@
  *
  * The same users run twice: first through the controller alone (no run recorded: nothing reads the measurements),
  * then as a run of the Node API (the run recorded: interval aggregation, merge, the run store in SQLite, threshold
- * reads). The difference of the node's CPU over equal windows is the results pipeline's cost. Then the stored
- * intervals' size per second, and the time and size of the HTML report of that recorded run.
+ * reads). The difference of the node's CPU over equal windows is the results pipeline's cost; two windows of the
+ * unrecorded users give the noise that difference is judged against. Then the stored intervals' size per second, and
+ * the time and size of the HTML report of that recorded run.
  *
  * Run: node --import tsx bench/results-series.ts [users=10000] [window_s=30] [tick_ms=1000]
  */
@@ -74,6 +75,8 @@ try {
   await waitFor(() => running() === USERS, 120_000, "the users to start");
   await sleep(TICK_MS + 2000);
   const bare = await cpuWindow(windowMs);
+  // a second window of the same unrecorded users: how far two equal windows differ with nothing changed (the noise)
+  const bare2 = await cpuWindow(windowMs);
   await c.stop();
   await waitFor(() => running() === 0, 60_000, "the users to stop");
 
@@ -87,6 +90,7 @@ try {
   out.pipeline_cores = +(extra / recorded.elapsedMs).toFixed(3);
   out.pipeline_us_per_message = +((extra * 1000) / ((RATE * recorded.elapsedMs) / 1000)).toFixed(2);
   out.cpu_ms = { bare: Math.round(bare.cpuMs), recorded: Math.round(recorded.cpuMs) };
+  out.noise_cores = +Math.abs(bare2.cpuMs / bare2.elapsedMs - bare.cpuMs / bare.elapsedMs).toFixed(3);
   out.stall_ms = { bare: +bare.stallMs.toFixed(1), recorded: +recorded.stallMs.toFixed(1) };
 
   // 3. what the run left in the store, and its report
@@ -128,7 +132,7 @@ function record(): void {
       value: out.pipeline_cores,
       unit: "cores",
       command,
-      what: `CPU of the results pipeline (aggregation, merge, run store): the node's CPU over ${WINDOW_S} s with the run recorded minus the same users unrecorded (${out.cpu_ms.recorded} ms vs ${out.cpu_ms.bare} ms); ${setup}`,
+      what: `CPU of the results pipeline (aggregation, merge, run store): the node's CPU over ${WINDOW_S} s with the run recorded minus the same users unrecorded (${out.cpu_ms.recorded} ms vs ${out.cpu_ms.bare} ms; two windows of the unrecorded users differed by ${out.noise_cores} cores, so a difference below that is noise); ${setup}`,
     },
     {
       figure: `${k}.per_message`,
